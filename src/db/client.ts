@@ -1,0 +1,53 @@
+// Opens the embedded SQLite store with the settings the service's promises rely on.
+import { mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import Database from 'better-sqlite3'
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { migrationsFolder } from '../paths.js'
+import * as schema from './schema.js'
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
+
+export interface OpenOptions {
+  /** Milliseconds a writer waits for the lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number
+}
+
+export function openDatabase(url: string, options: OpenOptions = {}): Db {
+  const inMemory = url === ':memory:' || url.startsWith('file::memory:')
+  if (!inMemory) mkdirSync(dirname(url), { recursive: true })
+  const client = new Database(url)
+  // WAL lets readers go on while one writer commits; FULL fsyncs the WAL on
+  // every commit, so an acknowledged write survives a crash or power loss.
+  if (!inMemory) client.pragma('journal_mode = WAL')
+  client.pragma('synchronous = FULL')
+  client.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
+  client.pragma('foreign_keys = ON')
+  // Bounds the WAL file left behind after a checkpoint (64 MiB).
+  client.pragma('journal_size_limit = 67108864')
+  return drizzle({ client, schema }) as Db
+}
+
+export function migrateDatabase(db: Db): void {
+  migrate(db, { migrationsFolder })
+}
+
+/** The migrations applied so far, and whether all the shipped ones are. */
+export function migrationState(db: Db): { applied: number; expected: number } {
+  const expected = journalEntries()
+  try {
+    const row = db.$client.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }
+    return { applied: row.n, expected }
+  } catch {
+    return { applied: 0, expected }
+  }
+}
+
+let shippedMigrations: number | undefined
+function journalEntries(): number {
+  // Read once: the journal ships with the code and does not change at run time.
+  shippedMigrations ??= (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] })
+    .entries.length
+  return shippedMigrations
+}

@@ -1,0 +1,126 @@
+// The store's tables. Observations are identities (indicator × area × period ×
+// kind); their values live in append-only revisions, so history is never lost.
+import { sql } from 'drizzle-orm'
+import { blob, check, index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+
+export const sources = sqliteTable('source', {
+  id: text('id').primaryKey(),
+  title: text('title').notNull(),
+  titleEn: text('title_en'),
+  documentNumber: text('document_number'),
+  issuer: text('issuer').notNull(),
+  recipient: text('recipient'),
+  issuedOn: text('issued_on').notNull(),
+  mediaType: text('media_type').notNull(),
+  byteLength: integer('byte_length').notNull(),
+  sha256: text('sha256').notNull(),
+  content: blob('content', { mode: 'buffer' }).notNull(),
+  recordedAt: text('recorded_at').notNull(),
+})
+
+export const areas = sqliteTable(
+  'area',
+  {
+    code: text('code').primaryKey(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en').notNull(),
+    level: text('level', { enum: ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] }).notNull(),
+    parentCode: text('parent_code').references((): AnySQLiteColumn => areas.code),
+    divisionCode: text('division_code'),
+  },
+  (t) => [index('area_parent_idx').on(t.parentCode)],
+)
+
+export const reportingPeriods = sqliteTable(
+  'reporting_period',
+  {
+    code: text('code').primaryKey(),
+    type: text('type', { enum: ['year', 'half', 'quarter', 'month'] }).notNull(),
+    startDate: text('start_date').notNull(),
+    endDate: text('end_date').notNull(),
+  },
+  (t) => [index('reporting_period_start_idx').on(t.startDate, t.endDate)],
+)
+
+export const indicators = sqliteTable(
+  'indicator',
+  {
+    code: text('code').primaryKey(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en').notNull(),
+    description: text('description').notNull(),
+    category: text('category').notNull(),
+    unit: text('unit').notNull(),
+    additive: integer('additive', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [index('indicator_category_idx').on(t.category)],
+)
+
+export const observations = sqliteTable(
+  'observation',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    indicatorCode: text('indicator_code').notNull().references(() => indicators.code),
+    areaCode: text('area_code').notNull().references(() => areas.code),
+    periodCode: text('period_code').notNull().references(() => reportingPeriods.code),
+    kind: text('kind', { enum: ['actual', 'target', 'forecast'] }).notNull(),
+    /** seq of the revision in force; the only column that changes after insert. */
+    currentSeq: integer('current_seq').notNull(),
+    /** seq of the first revision: when the observation came into existence. */
+    createdSeq: integer('created_seq').notNull(),
+  },
+  (t) => [
+    uniqueIndex('observation_natural_key').on(t.indicatorCode, t.areaCode, t.periodCode, t.kind),
+    index('observation_area_idx').on(t.areaCode, t.id),
+    index('observation_period_idx').on(t.periodCode, t.id),
+    index('observation_current_seq_idx').on(t.currentSeq),
+    check('observation_kind_check', sql`${t.kind} in ('actual', 'target', 'forecast')`),
+  ],
+)
+
+export const observationRevisions = sqliteTable(
+  'observation_revision',
+  {
+    /** Global commit order: the change feed's sequence number. */
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    observationId: integer('observation_id').notNull().references(() => observations.id),
+    revision: integer('revision').notNull(),
+    status: text('status', { enum: ['active', 'withdrawn'] }).notNull(),
+    value: text('value').notNull(),
+    qualifier: text('qualifier', { enum: ['eq', 'gt', 'gte', 'lt', 'lte', 'approx'] }).notNull(),
+    reportedValue: text('reported_value').notNull(),
+    reportedUnit: text('reported_unit').notNull(),
+    /** The number as written when not in Arabic digits (四, 十一). */
+    reportedText: text('reported_text'),
+    sourceId: text('source_id').notNull().references(() => sources.id),
+    quote: text('quote').notNull(),
+    byteStart: integer('byte_start').notNull(),
+    byteEnd: integer('byte_end').notNull(),
+    /** JSON array of area codes the source names as involved. */
+    involvedAreas: text('involved_areas').notNull().default('[]'),
+    note: text('note'),
+    reason: text('reason').notNull(),
+    actor: text('actor').notNull(),
+    recordedAt: text('recorded_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('observation_revision_key').on(t.observationId, t.revision),
+    index('observation_revision_asof_idx').on(t.observationId, t.recordedAt),
+    index('observation_revision_recorded_idx').on(t.recordedAt),
+  ],
+)
+
+export const auditEntries = sqliteTable('audit_entry', {
+  seq: integer('seq').primaryKey({ autoIncrement: true }),
+  recordedAt: text('recorded_at').notNull(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  entityType: text('entity_type').notNull(),
+  entityId: text('entity_id').notNull(),
+  /** Canonical JSON of the entity before the change, or null. */
+  before: text('before'),
+  /** Canonical JSON of the entity after the change, or null. */
+  after: text('after'),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+})

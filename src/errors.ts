@@ -1,0 +1,60 @@
+// Every error the service answers with: a stable code, an HTTP status and a
+// title. Thrown anywhere below the routes, turned into problem+json in one place.
+
+export interface ProblemExtras {
+  /** Offending parameters, for validation failures. */
+  errors?: Array<{ in: string; name: string; message: string }>
+  [key: string]: unknown
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly statusCode: number,
+    readonly title: string,
+    detail: string,
+    readonly extras: ProblemExtras = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail)
+    this.name = 'AppError'
+  }
+}
+
+function define(code: string, statusCode: number, title: string) {
+  const make = (detail: string, extras?: ProblemExtras, headers?: Record<string, string>) =>
+    new AppError(code, statusCode, title, detail, extras, headers)
+  return Object.assign(make, { code, statusCode, title })
+}
+
+export const Errors = {
+  validation: define('APP_ERR_VALIDATION', 400, 'Invalid request'),
+  badCursor: define('APP_ERR_BAD_CURSOR', 400, 'Invalid pagination cursor'),
+  badPeriod: define('APP_ERR_BAD_PERIOD', 400, 'Invalid reporting period'),
+  unauthorized: define('APP_ERR_UNAUTHORIZED', 401, 'Authentication required'),
+  forbidden: define('APP_ERR_FORBIDDEN', 403, 'Not allowed'),
+  notFound: define('APP_ERR_NOT_FOUND', 404, 'Not found'),
+  routeNotFound: define('APP_ERR_ROUTE_NOT_FOUND', 404, 'No such resource'),
+  methodNotAllowed: define('APP_ERR_METHOD_NOT_ALLOWED', 405, 'Method not allowed'),
+  notAcceptable: define('APP_ERR_NOT_ACCEPTABLE', 406, 'Not acceptable'),
+  conflict: define('APP_ERR_CONFLICT', 409, 'Conflict'),
+  preconditionFailed: define('APP_ERR_PRECONDITION_FAILED', 412, 'Precondition failed'),
+  preconditionRequired: define('APP_ERR_PRECONDITION_REQUIRED', 428, 'Precondition required'),
+  payloadTooLarge: define('APP_ERR_PAYLOAD_TOO_LARGE', 413, 'Payload too large'),
+  unsupportedMediaType: define('APP_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type'),
+  unprocessable: define('APP_ERR_UNPROCESSABLE', 422, 'Unprocessable content'),
+  rateLimited: define('APP_ERR_RATE_LIMITED', 429, 'Too many requests'),
+  internal: define('APP_ERR_INTERNAL', 500, 'Internal server error'),
+  unavailable: define('APP_ERR_UNAVAILABLE', 503, 'Service unavailable'),
+} as const
+
+/** A seed or import entry that breaks a rule of the data; names the entry. */
+export class SeedError extends Error {
+  constructor(
+    readonly entry: string,
+    message: string,
+  ) {
+    super(`${entry}: ${message}`)
+    this.name = 'SeedError'
+  }
+}

@@ -1,0 +1,91 @@
+// The audit chain: each entry's hash covers the previous entry's hash, so a
+// changed, removed or reordered entry breaks every hash after it.
+import { createHash } from 'node:crypto'
+import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
+
+export const GENESIS_HASH = '0'.repeat(64)
+
+export interface AuditEntryBody {
+  seq: number
+  recordedAt: string
+  actor: string
+  action: string
+  entityType: string
+  entityId: string
+  before: JsonValue
+  after: JsonValue
+  prevHash: string
+}
+
+export function auditHash(entry: AuditEntryBody): string {
+  return createHash('sha256')
+    .update(canonicalJson(entry as unknown as JsonValue), 'utf8')
+    .digest('hex')
+}
+
+export interface StoredAuditRow {
+  seq: number
+  recordedAt: string
+  actor: string
+  action: string
+  entityType: string
+  entityId: string
+  before: string | null
+  after: string | null
+  prevHash: string
+  hash: string
+}
+
+export type ChainCheck =
+  | { ok: true; entries: number; headSeq: number; headHash: string }
+  | { ok: false; entries: number; brokenSeq: number; reason: string }
+
+/** Walks rows in seq order; feed it every row from the first. */
+export function createChainVerifier() {
+  let expectedPrev = GENESIS_HASH
+  let expectedSeq = 1
+  let entries = 0
+  let failure: { brokenSeq: number; reason: string } | null = null
+  return {
+    push(row: StoredAuditRow): boolean {
+      if (failure) return false
+      entries++
+      if (row.seq !== expectedSeq) {
+        failure = { brokenSeq: row.seq, reason: `sequence gap: expected seq ${expectedSeq}` }
+        return false
+      }
+      if (row.prevHash !== expectedPrev) {
+        failure = { brokenSeq: row.seq, reason: 'prevHash does not match the previous entry\'s hash' }
+        return false
+      }
+      let body: AuditEntryBody
+      try {
+        body = {
+          seq: row.seq,
+          recordedAt: row.recordedAt,
+          actor: row.actor,
+          action: row.action,
+          entityType: row.entityType,
+          entityId: row.entityId,
+          before: row.before === null ? null : (JSON.parse(row.before) as JsonValue),
+          after: row.after === null ? null : (JSON.parse(row.after) as JsonValue),
+          prevHash: row.prevHash,
+        }
+      } catch {
+        failure = { brokenSeq: row.seq, reason: 'before/after is not valid JSON' }
+        return false
+      }
+      if (auditHash(body) !== row.hash) {
+        failure = { brokenSeq: row.seq, reason: 'hash does not match the entry\'s content' }
+        return false
+      }
+      expectedPrev = row.hash
+      expectedSeq = row.seq + 1
+      return true
+    },
+    result(): ChainCheck {
+      if (failure) return { ok: false, entries, ...failure }
+      return { ok: true, entries, headSeq: expectedSeq - 1, headHash: expectedPrev }
+    },
+  }
+}
