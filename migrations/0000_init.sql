@@ -66,7 +66,6 @@ CREATE TABLE `observation` (
 	`period_code` text NOT NULL,
 	`kind` text NOT NULL,
 	`current_seq` integer NOT NULL,
-	`created_seq` integer NOT NULL,
 	FOREIGN KEY (`indicator_code`) REFERENCES `indicator`(`code`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`area_code`) REFERENCES `area`(`code`) ON UPDATE no action ON DELETE no action,
 	FOREIGN KEY (`period_code`) REFERENCES `reporting_period`(`code`) ON UPDATE no action ON DELETE no action,

@@ -15,5 +15,5 @@ BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END;
 CREATE TRIGGER `observation_no_delete` BEFORE DELETE ON `observation`
 BEGIN SELECT RAISE(ABORT, 'observations are withdrawn by a revision, never deleted'); END;
 --> statement-breakpoint
-CREATE TRIGGER `observation_identity_fixed` BEFORE UPDATE OF `id`, `indicator_code`, `area_code`, `period_code`, `kind`, `created_seq` ON `observation`
+CREATE TRIGGER `observation_identity_fixed` BEFORE UPDATE OF `id`, `indicator_code`, `area_code`, `period_code`, `kind` ON `observation`
 BEGIN SELECT RAISE(ABORT, 'an observation''s identity never changes'); END;

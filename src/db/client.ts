@@ -51,3 +51,18 @@ function journalEntries(): number {
     .entries.length
   return shippedMigrations
 }
+
+/** The handle a write transaction passes to its body. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+/** Either the database or an open transaction: what data-access primitives take. */
+export type Queryable = Db | Tx
+
+/**
+ * Runs `body` in one IMMEDIATE transaction: the write lock is taken up front, so
+ * a read-then-write never fails half-way with SQLITE_BUSY; other writers wait
+ * (busy_timeout) instead. The body is synchronous by design: nothing else can
+ * interleave with it.
+ */
+export function writeTransaction<T>(db: Db, body: (tx: Tx) => T): T {
+  return db.transaction(body, { behavior: 'immediate' })
+}

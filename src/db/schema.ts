@@ -66,8 +66,6 @@ export const observations = sqliteTable(
     kind: text('kind', { enum: ['actual', 'target', 'forecast'] }).notNull(),
     /** seq of the revision in force; the only column that changes after insert. */
     currentSeq: integer('current_seq').notNull(),
-    /** seq of the first revision: when the observation came into existence. */
-    createdSeq: integer('created_seq').notNull(),
   },
   (t) => [
     uniqueIndex('observation_natural_key').on(t.indicatorCode, t.areaCode, t.periodCode, t.kind),

@@ -1,6 +1,6 @@
 // Audit entries: appended inside the caller's write transaction, read in pages.
 import { asc, desc, gt } from 'drizzle-orm'
-import type { Db } from '../../db/client.js'
+import type { Db, Queryable } from '../../db/client.js'
 import { auditEntries } from '../../db/schema.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 import { auditHash, createChainVerifier, GENESIS_HASH, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
@@ -25,7 +25,7 @@ export interface AuditChange {
  * entries one after another. Also the transaction's clock: timestamps never go
  * backwards, so seq order and time order agree (asOf relies on it).
  */
-export function openAuditAppender(tx: Db) {
+export function openAuditAppender(tx: Queryable) {
   const [last] = tx.select().from(auditEntries).orderBy(desc(auditEntries.seq)).limit(1).all()
   let seq = last?.seq ?? 0
   let prevHash = last?.hash ?? GENESIS_HASH

@@ -1,0 +1,92 @@
+// buildApp: the one factory behind the server, the tests and the benchmarks.
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { loadConfig, type Config } from './config.js'
+import { migrateDatabase, openDatabase, type Db } from './db/client.js'
+import { createAreaRepository } from './modules/areas/areas.repository.js'
+import areaRoutes from './modules/areas/areas.routes.js'
+import healthRoutes from './modules/health/health.routes.js'
+import { createIndicatorRepository } from './modules/indicators/indicators.repository.js'
+import indicatorRoutes from './modules/indicators/indicators.routes.js'
+import { createObservationRepository } from './modules/observations/observations.repository.js'
+import observationRoutes from './modules/observations/observations.routes.js'
+import { createObservationService } from './modules/observations/observations.service.js'
+import { createPeriodRepository } from './modules/periods/periods.repository.js'
+import periodRoutes from './modules/periods/periods.routes.js'
+import problemRoutes from './modules/problems/problems.routes.js'
+import { createSourceRepository } from './modules/sources/sources.repository.js'
+import sourceRoutes from './modules/sources/sources.routes.js'
+import openapi from './plugins/openapi.js'
+import problemDetails from './plugins/problem-details.js'
+import { loadSeeds } from './seed/seed-loader.js'
+
+export interface BuildOptions {
+  /** Overrides of the configuration; the rest comes from loadConfig(). */
+  config?: Partial<Config>
+  /** An open, migrated database; otherwise one is opened from config.databaseUrl, migrated and seeded. */
+  db?: Db
+  /** Load the seeds on start (default true when the app opens its own database). */
+  seed?: boolean
+  /** Pino options or false; defaults to JSON logs at config.logLevel. */
+  logger?: FastifyServerOptions['logger']
+}
+
+export type App = FastifyInstance
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export async function buildApp(options: BuildOptions = {}): Promise<App> {
+  const config: Config = { ...loadConfig(options.config ? {} : process.env), ...options.config }
+  const ownsDb = options.db === undefined
+  const db = options.db ?? openDatabase(config.databaseUrl)
+  if (ownsDb) {
+    migrateDatabase(db)
+    if (options.seed !== false) loadSeeds(db)
+  }
+
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+    },
+    trustProxy: config.trustProxy,
+    // Echo a caller's request id when it is sane; otherwise make one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    requestIdHeader: false,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: {
+      customOptions: {
+        // Reject unknown parameters rather than silently dropping them.
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id)
+  })
+  app.addHook('onClose', async () => {
+    if (ownsDb) db.$client.close()
+  })
+
+  await app.register(problemDetails)
+  await app.register(openapi)
+
+  const observations = createObservationService(createObservationRepository(db))
+  await app.register(healthRoutes, { db })
+  await app.register(problemRoutes, { prefix: '/problems' })
+  await app.register(sourceRoutes, { prefix: '/v1/sources', sources: createSourceRepository(db) })
+  await app.register(areaRoutes, { prefix: '/v1/areas', areas: createAreaRepository(db) })
+  await app.register(periodRoutes, { prefix: '/v1/periods', periods: createPeriodRepository(db) })
+  await app.register(indicatorRoutes, { prefix: '/v1/indicators', indicators: createIndicatorRepository(db), observations })
+  await app.register(observationRoutes, { prefix: '/v1/observations', observations })
+  return app
+}

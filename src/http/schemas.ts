@@ -1,0 +1,83 @@
+// Schemas shared by several resources: problems, codes, pagination.
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+export const Problem = Type.Object(
+  {
+    type: Type.String({ description: 'A URI reference naming the kind of problem; dereference it for a description.' }),
+    title: Type.String({ description: 'Short summary of the kind of problem; the same for every occurrence.' }),
+    status: Type.Integer({ description: 'The HTTP status code.' }),
+    detail: Type.String({ description: 'What went wrong in this request, for a human reader.' }),
+    instance: Type.String({ description: 'The request path (with query) that failed.' }),
+    code: Type.String({ description: 'Stable machine-readable code (APP_ERR_*).' }),
+    requestId: Type.Optional(Type.String({ description: 'The request id, also sent as the X-Request-Id header; quote it when reporting a problem.' })),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          in: Type.String({ description: 'Where the offending parameter is: path, query, header or body.' }),
+          name: Type.String({ description: 'The parameter, or a JSON pointer into the body.' }),
+          message: Type.String({ description: 'What is wrong with it.' }),
+        }),
+        { description: 'Offending parameters, for validation failures.' },
+      ),
+    ),
+  },
+  { description: 'An RFC 9457 problem details object.', $id: 'Problem' },
+)
+export type ProblemT = Static<typeof Problem>
+
+export const ProblemRef = Type.Unsafe<ProblemT>(Type.Ref('Problem'))
+
+/** Response declarations for error statuses, all as application/problem+json. */
+export function problemResponses(...statuses: number[]): Record<number, unknown> {
+  const descriptions: Record<number, string> = {
+    304: 'Not modified: the representation matches If-None-Match.',
+    400: 'Malformed or unknown parameters.',
+    401: 'Missing or unknown API key.',
+    403: 'The API key lacks the required scope.',
+    404: 'No such resource.',
+    406: 'None of the accepted media types can be produced.',
+    409: 'Conflicts with the current state or a concurrent request.',
+    412: 'If-Match does not match the current ETag.',
+    413: 'The request body or batch is too large.',
+    415: 'Unsupported request media type.',
+    416: 'The byte range lies outside the text.',
+    422: 'Well-formed but breaks a rule of the data.',
+    428: 'If-Match is required.',
+    429: 'Rate limit exceeded; see Retry-After.',
+    503: 'Overloaded or not ready; see Retry-After.',
+  }
+  const out: Record<number, unknown> = {}
+  for (const s of statuses) {
+    out[s] =
+      s === 304
+        ? { description: descriptions[s], type: 'null' }
+        : { description: descriptions[s] ?? 'Error', content: { 'application/problem+json': { schema: ProblemRef } } }
+  }
+  return out
+}
+
+export const AreaCode = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Area code (lowercase slug), e.g. `bayantala`.' })
+export const IndicatorCode = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Indicator code (lowercase snake_case), e.g. `dibao_paid`.' })
+export const PeriodCodeInput = Type.String({
+  minLength: 4,
+  maxLength: 10,
+  description: 'Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`.',
+})
+export const SourceId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Source id (lowercase slug), e.g. `bayantala-2023h1`.' })
+export const DecimalString = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'An exact decimal number as a string.' })
+
+export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC.' })
+
+export function listOf<T extends TSchema>(item: T, description: string) {
+  return Type.Object({ data: Type.Array(item) }, { description })
+}
+
+/** Query parameters that take one or several codes: repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */
+export function codeList(description: string, pattern = '^[a-z0-9_,-]+$') {
+  return Type.Array(Type.String({ pattern, maxLength: 1000 }), { maxItems: 100, description: `${description} One or several: repeat the parameter or separate codes with commas.` })
+}
+
+export function splitCodes(values: string[] | undefined): string[] | undefined {
+  if (!values) return undefined
+  return values.flatMap((v) => v.split(',')).filter((v) => v !== '')
+}

@@ -1,0 +1,75 @@
+// Areas: the administrative hierarchy the observations refer to.
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Errors } from '../../errors.js'
+import { AreaCode, listOf, problemResponses } from '../../http/schemas.js'
+import type { AreaRecord, createAreaRepository } from './areas.repository.js'
+
+export const AREA_LEVELS = ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] as const
+const AreaLevel = Type.Union(AREA_LEVELS.map((l) => Type.Literal(l)), { description: 'Administrative level.' })
+
+export const Area = Type.Object(
+  {
+    code: AreaCode,
+    nameZh: Type.String({ description: 'Name in Chinese, as in the report.' }),
+    nameEn: Type.String({ description: 'Name in English (pinyin for villages).' }),
+    level: AreaLevel,
+    parent: Type.Union([AreaCode, Type.Null()], { description: 'Code of the containing area; null at the top.' }),
+    divisionCode: Type.Union([Type.String(), Type.Null()], { description: 'GB/T 2260 administrative division code, where one exists.' }),
+  },
+  { description: 'An area: a place that observations are about.' },
+)
+const AreaDetail = Type.Composite([Area, Type.Object({ children: Type.Array(AreaCode, { description: 'Codes of the areas directly inside this one.' }) })], {
+  description: 'An area with the areas it contains.',
+})
+
+export function toArea(a: AreaRecord): Static<typeof Area> {
+  return { code: a.code, nameZh: a.nameZh, nameEn: a.nameEn, level: a.level, parent: a.parentCode, divisionCode: a.divisionCode }
+}
+
+export interface AreaRoutesOptions {
+  areas: ReturnType<typeof createAreaRepository>
+}
+
+const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { areas }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['areas'],
+        summary: 'List areas',
+        description: 'Every area, by code; filter by level or parent.',
+        querystring: Type.Object(
+          {
+            level: Type.Optional(Type.Array(AreaLevel, { maxItems: 6, description: 'Only these levels (repeat the parameter for several).' })),
+            parent: Type.Optional(AreaCode),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(Area, 'Areas, by code.'), ...problemResponses(400) },
+      },
+    },
+    async (req) => ({ data: (await areas.list({ level: req.query.level, parent: req.query.parent })).map(toArea) }),
+  )
+
+  app.get(
+    '/:code',
+    {
+      schema: {
+        tags: ['areas'],
+        summary: 'One area',
+        description: 'An area with its parent and the codes of its children.',
+        params: Type.Object({ code: AreaCode }, { additionalProperties: false }),
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: AreaDetail, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      const area = await areas.byCode(req.params.code)
+      if (!area) throw Errors.notFound(`No area "${req.params.code}".`)
+      return { ...toArea(area), children: (await areas.children(area.code)).map((c) => c.code) }
+    },
+  )
+}
+
+export default areaRoutes

@@ -1,0 +1,64 @@
+// Liveness and readiness for orchestrators and load balancers.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { migrationState, type Db } from '../../db/client.js'
+import { Errors } from '../../errors.js'
+import { problemResponses } from '../../http/schemas.js'
+
+export interface HealthRoutesOptions {
+  db: Db
+}
+
+const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { db }) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness',
+        description: 'Answers 200 while the process is alive and its event loop turns; touches nothing else.',
+        response: { 200: Type.Object({ status: Type.Literal('ok', { description: 'Always `ok`.' }) }, { description: 'Alive.' }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  )
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness',
+        description: 'Answers 200 when the database is open and every shipped migration is applied; 503 otherwise.',
+        response: {
+          200: Type.Object(
+            {
+              status: Type.Literal('ready', { description: 'Always `ready` on 200.' }),
+              migrations: Type.Object(
+                { applied: Type.Integer({ description: 'Migrations applied.' }), expected: Type.Integer({ description: 'Migrations shipped.' }) },
+                { description: 'Schema migration state.' },
+              ),
+            },
+            { description: 'Ready to serve.' },
+          ),
+          ...problemResponses(503),
+        },
+      },
+    },
+    async () => {
+      let state: { applied: number; expected: number }
+      try {
+        db.$client.prepare('SELECT 1').get()
+        state = migrationState(db)
+      } catch {
+        throw Errors.unavailable('The database is not open.', {}, { 'retry-after': '5' })
+      }
+      if (state.applied < state.expected) {
+        throw Errors.unavailable(`The database has ${state.applied} of ${state.expected} migrations applied.`, {}, { 'retry-after': '5' })
+      }
+      return { status: 'ready' as const, migrations: state }
+    },
+  )
+}
+
+export default healthRoutes

@@ -1,0 +1,98 @@
+// Indicators: what is measured, and its current observations.
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { BASE_UNITS } from '../../domain/units.js'
+import { Errors } from '../../errors.js'
+import { codeList, IndicatorCode, listOf, problemResponses, splitCodes } from '../../http/schemas.js'
+import { Observation, toObservation } from '../observations/observations.schemas.js'
+import type { ObservationService } from '../observations/observations.service.js'
+import type { createIndicatorRepository, IndicatorRecord } from './indicators.repository.js'
+
+/** Observations embedded in an indicator; beyond this, page through /v1/observations. */
+export const EMBEDDED_OBSERVATIONS = 1000
+
+export const Indicator = Type.Object(
+  {
+    code: IndicatorCode,
+    nameZh: Type.String({ description: 'Name in Chinese.' }),
+    nameEn: Type.String({ description: 'Name in English.' }),
+    description: Type.String({ description: 'What is counted, over what period, as of when.' }),
+    category: Type.String({ description: 'Policy area, e.g. `social_security`, `agriculture`, `ecology`.' }),
+    unit: Type.String({ description: `Base unit of every value: ${Object.keys(BASE_UNITS).join(', ')}.` }),
+    additive: Type.Boolean({ description: 'Whether values add up across areas (amounts, persons: yes; prices, ages: no).' }),
+  },
+  { description: 'An indicator.' },
+)
+
+const IndicatorDetail = Type.Composite(
+  [
+    Indicator,
+    Type.Object({
+      observations: Type.Array(Observation, { description: `Its observations in force (at most ${EMBEDDED_OBSERVATIONS}), in id order.` }),
+      observationsTruncated: Type.Boolean({ description: 'True when there are more; page through observationsUrl.' }),
+      observationsUrl: Type.String({ description: 'The full, pageable list of its observations.' }),
+    }),
+  ],
+  { description: 'An indicator with its observations.' },
+)
+
+export function toIndicator(i: IndicatorRecord): Static<typeof Indicator> {
+  return { code: i.code, nameZh: i.nameZh, nameEn: i.nameEn, description: i.description, category: i.category, unit: i.unit, additive: i.additive }
+}
+
+export interface IndicatorRoutesOptions {
+  indicators: ReturnType<typeof createIndicatorRepository>
+  observations: ObservationService
+}
+
+const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { indicators, observations }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['indicators'],
+        summary: 'List indicators',
+        description: 'Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.',
+        querystring: Type.Object(
+          {
+            category: Type.Optional(codeList('Categories.')),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Text to search for, in Chinese or English.' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(Indicator, 'Matching indicators, by code.'), ...problemResponses(400) },
+      },
+    },
+    async (req) => ({ data: (await indicators.list({ categories: splitCodes(req.query.category), q: req.query.q })).map(toIndicator) }),
+  )
+
+  app.get(
+    '/:code',
+    {
+      schema: {
+        tags: ['indicators'],
+        summary: 'One indicator with its observations',
+        description: 'The indicator and its observations in force now, or at `asOf`.',
+        params: Type.Object({ code: IndicatorCode }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { asOf: Type.Optional(Type.String({ maxLength: 40, description: 'RFC 3339 time: the observations as the service knew them then.' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: IndicatorDetail, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      const indicator = await indicators.byCode(req.params.code)
+      if (!indicator) throw Errors.notFound(`No indicator "${req.params.code}".`)
+      const page = await observations.page({ indicator: [indicator.code], asOf: req.query.asOf }, undefined, EMBEDDED_OBSERVATIONS)
+      return {
+        ...toIndicator(indicator),
+        observations: page.rows.map(toObservation),
+        observationsTruncated: page.nextCursor !== null,
+        observationsUrl: `/v1/observations?indicator=${indicator.code}`,
+      }
+    },
+  )
+}
+
+export default indicatorRoutes

@@ -1,0 +1,127 @@
+// The rules every observation obeys, whether it comes from the seed or an
+// import: the number is where the citation says, in the unit it says.
+import { parseChineseNumeral } from '../../domain/chinese-numerals.js'
+import { locateQuote } from '../../domain/citation.js'
+import { isDecimal, multiplyDecimal, normalizeDecimal } from '../../domain/decimal.js'
+import { parsePeriod } from '../../domain/periods.js'
+import { reportedUnit } from '../../domain/units.js'
+
+export const KINDS = ['actual', 'target', 'forecast'] as const
+export type Kind = (typeof KINDS)[number]
+export const QUALIFIERS = ['eq', 'gt', 'gte', 'lt', 'lte', 'approx'] as const
+export type Qualifier = (typeof QUALIFIERS)[number]
+
+export interface ObservationDraft {
+  indicator: string
+  area: string
+  period: string
+  kind: Kind
+  value: string
+  qualifier: Qualifier
+  reported: { value: string; unit: string; text?: string | undefined }
+  citation: { sourceId: string; quote: string }
+  involvedAreas?: string[] | undefined
+  note?: string | null | undefined
+}
+
+/** A draft that passed every rule, with its period made canonical and its quote located. */
+export interface CheckedObservation {
+  indicator: string
+  area: string
+  period: string
+  kind: Kind
+  value: string
+  qualifier: Qualifier
+  reported: { value: string; unit: string; text: string | null }
+  citation: { sourceId: string; quote: string; byteStart: number; byteEnd: number }
+  involvedAreas: string[]
+  note: string | null
+}
+
+export interface RuleContext {
+  indicatorUnit(code: string): string | undefined
+  areaExists(code: string): boolean
+  periodExists(code: string): boolean
+  sourceText(id: string): Buffer | undefined
+}
+
+export type RuleResult = { ok: true; observation: CheckedObservation } | { ok: false; problems: string[] }
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** The written number stands alone in the quote: "5" is not found inside "5000". */
+function quoteStatesNumber(quote: string, written: string): boolean {
+  const pattern = /^[0-9.]+$/.test(written)
+    ? new RegExp(`(?<![0-9.])${escapeRegExp(written)}(?![0-9]|\\.[0-9])`)
+    : new RegExp(escapeRegExp(written))
+  return pattern.test(quote)
+}
+
+export function checkObservation(draft: ObservationDraft, ctx: RuleContext): RuleResult {
+  const problems: string[] = []
+  const unit = ctx.indicatorUnit(draft.indicator)
+  if (unit === undefined) problems.push(`unknown indicator "${draft.indicator}"`)
+  if (!ctx.areaExists(draft.area)) problems.push(`unknown area "${draft.area}"`)
+  const period = parsePeriod(draft.period)
+  if (!period) problems.push(`"${draft.period}" is not a reporting period`)
+  else if (!ctx.periodExists(period.code)) problems.push(`unknown reporting period "${period.code}"`)
+  for (const code of draft.involvedAreas ?? []) if (!ctx.areaExists(code)) problems.push(`unknown involved area "${code}"`)
+  if (new Set(draft.involvedAreas ?? []).size !== (draft.involvedAreas ?? []).length) problems.push('involvedAreas lists an area twice')
+
+  const valueOk = isDecimal(draft.value)
+  if (!valueOk) problems.push(`value "${draft.value}" is not a decimal number`)
+  const reportedOk = isDecimal(draft.reported.value)
+  if (!reportedOk) problems.push(`reported value "${draft.reported.value}" is not a decimal number`)
+  const ru = reportedUnit(draft.reported.unit)
+  if (!ru) problems.push(`reported unit "${draft.reported.unit}" is not a known unit`)
+  else {
+    if (unit !== undefined && ru.base !== unit) {
+      problems.push(`reported unit "${draft.reported.unit}" converts to ${ru.base}, but indicator "${draft.indicator}" is in ${unit}`)
+    }
+    if (valueOk && reportedOk) {
+      const expected = multiplyDecimal(draft.reported.value, ru.multiplier)
+      if (expected !== normalizeDecimal(draft.value)) {
+        problems.push(`value ${draft.value} is not reported value ${draft.reported.value} × ${ru.multiplier} (${draft.reported.unit}) = ${expected}`)
+      }
+    }
+  }
+  if (draft.reported.text !== undefined) {
+    const n = parseChineseNumeral(draft.reported.text)
+    if (n === null) problems.push(`reported text "${draft.reported.text}" is not a Chinese numeral`)
+    else if (reportedOk && String(n) !== normalizeDecimal(draft.reported.value)) {
+      problems.push(`reported text "${draft.reported.text}" is ${n}, not ${draft.reported.value}`)
+    }
+  }
+
+  let span: { byteStart: number; byteEnd: number } | null = null
+  const text = ctx.sourceText(draft.citation.sourceId)
+  if (!text) problems.push(`unknown source "${draft.citation.sourceId}"`)
+  else {
+    const found = locateQuote(text, draft.citation.quote)
+    if (found.kind === 'absent') problems.push(`quote not found in source "${draft.citation.sourceId}": ${JSON.stringify(draft.citation.quote)}`)
+    else if (found.kind === 'ambiguous') {
+      problems.push(`quote occurs ${found.byteStarts.length} times in source "${draft.citation.sourceId}" (at bytes ${found.byteStarts.join(', ')}); extend it until it is unique`)
+    } else span = found
+    const written = draft.reported.text ?? draft.reported.value
+    if (!quoteStatesNumber(draft.citation.quote, written)) problems.push(`quote does not contain the reported number "${written}"`)
+  }
+
+  if (problems.length > 0 || !period || !span) return { ok: false, problems }
+  return {
+    ok: true,
+    observation: {
+      indicator: draft.indicator,
+      area: draft.area,
+      period: period.code,
+      kind: draft.kind,
+      value: normalizeDecimal(draft.value),
+      qualifier: draft.qualifier,
+      reported: { value: draft.reported.value, unit: draft.reported.unit, text: draft.reported.text ?? null },
+      citation: { sourceId: draft.citation.sourceId, quote: draft.citation.quote, ...span },
+      involvedAreas: [...(draft.involvedAreas ?? [])],
+      note: draft.note ?? null,
+    },
+  }
+}

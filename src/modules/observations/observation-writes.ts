@@ -1,0 +1,107 @@
+// The one path by which observation values change: the seed, imports and
+// corrections all append a revision and its audit entry in the caller's
+// transaction. An identical write is "unchanged" and records nothing.
+import type { Db, Queryable } from '../../db/client.js'
+import type { JsonValue } from '../../domain/canonical-json.js'
+import type { AuditAppender } from '../audit/audit.repository.js'
+import type { CheckedObservation } from './observation-rules.js'
+import { appendRevision, findByNaturalKey, insertObservationIdentity, type ObservationRow } from './observations.repository.js'
+
+export type WriteOutcome = 'created' | 'updated' | 'unchanged'
+export type ObservationStatus = 'active' | 'withdrawn'
+
+export interface WriteResult {
+  outcome: WriteOutcome
+  id: number
+  revision: number
+}
+
+/** The state of an observation as the audit log records it. */
+export function auditSnapshot(id: number, revision: number, status: ObservationStatus, o: CheckedObservation, reason: string): JsonValue {
+  return {
+    id,
+    revision,
+    status,
+    indicator: o.indicator,
+    area: o.area,
+    period: o.period,
+    kind: o.kind,
+    value: o.value,
+    qualifier: o.qualifier,
+    reported: { value: o.reported.value, unit: o.reported.unit, text: o.reported.text },
+    citation: { sourceId: o.citation.sourceId, quote: o.citation.quote, byteStart: o.citation.byteStart, byteEnd: o.citation.byteEnd },
+    involvedAreas: o.involvedAreas,
+    note: o.note,
+    reason,
+  }
+}
+
+export function rowToChecked(row: ObservationRow): CheckedObservation {
+  return {
+    indicator: row.indicator,
+    area: row.area,
+    period: row.period,
+    kind: row.kind,
+    value: row.value,
+    qualifier: row.qualifier,
+    reported: { value: row.reportedValue, unit: row.reportedUnit, text: row.reportedText },
+    citation: { sourceId: row.sourceId, quote: row.quote, byteStart: row.byteStart, byteEnd: row.byteEnd },
+    involvedAreas: JSON.parse(row.involvedAreas) as string[],
+    note: row.note,
+  }
+}
+
+function sameContent(row: ObservationRow, status: ObservationStatus, o: CheckedObservation): boolean {
+  return (
+    row.status === status &&
+    row.value === o.value &&
+    row.qualifier === o.qualifier &&
+    row.reportedValue === o.reported.value &&
+    row.reportedUnit === o.reported.unit &&
+    row.reportedText === o.reported.text &&
+    row.sourceId === o.citation.sourceId &&
+    row.quote === o.citation.quote &&
+    row.byteStart === o.citation.byteStart &&
+    row.byteEnd === o.citation.byteEnd &&
+    row.involvedAreas === JSON.stringify(o.involvedAreas) &&
+    row.note === o.note
+  )
+}
+
+export interface WriteOptions {
+  status: ObservationStatus
+  reason: string
+  actor: string
+  /** The current row when the caller already read it (PUT, DELETE); looked up by natural key otherwise. */
+  current?: ObservationRow | null
+}
+
+export function writeObservation(tx: Queryable, audit: AuditAppender, o: CheckedObservation, options: WriteOptions): WriteResult {
+  const current = options.current !== undefined ? options.current : findByNaturalKey(tx, o)
+  const meta = { reason: options.reason, actor: options.actor, recordedAt: audit.recordedAt }
+  if (!current) {
+    const id = insertObservationIdentity(tx, o)
+    appendRevision(tx, id, 1, { status: options.status, observation: o }, meta)
+    audit.append({
+      actor: options.actor,
+      action: 'observation.create',
+      entityType: 'observation',
+      entityId: String(id),
+      before: null,
+      after: auditSnapshot(id, 1, options.status, o, options.reason),
+    })
+    return { outcome: 'created', id, revision: 1 }
+  }
+  if (sameContent(current, options.status, o)) return { outcome: 'unchanged', id: current.id, revision: current.revision }
+  const revision = current.revision + 1
+  appendRevision(tx, current.id, revision, { status: options.status, observation: o }, meta)
+  audit.append({
+    actor: options.actor,
+    action: options.status === 'withdrawn' ? 'observation.withdraw' : current.status === 'withdrawn' ? 'observation.restore' : 'observation.revise',
+    entityType: 'observation',
+    entityId: String(current.id),
+    before: auditSnapshot(current.id, current.revision, current.status, rowToChecked(current), current.reason),
+    after: auditSnapshot(current.id, revision, options.status, o, options.reason),
+  })
+  return { outcome: 'updated', id: current.id, revision }
+}

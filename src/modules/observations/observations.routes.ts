@@ -1,0 +1,124 @@
+// Observations: filtered keyset pages in JSON, the same list streamed as CSV,
+// single observations and their revision history.
+import { Readable } from 'node:stream'
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { negotiate } from '../../http/negotiate.js'
+import { codeList, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
+import { Kind, Observation, ObservationRevision, toObservation, toObservationRevision } from './observations.schemas.js'
+import type { ObservationService } from './observations.service.js'
+
+export const MAX_PAGE = 1000
+export const DEFAULT_PAGE = 100
+
+const AsOf = Type.String({
+  maxLength: 40,
+  description: 'RFC 3339 time: answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.',
+})
+
+export const ObservationListQuery = Type.Object(
+  {
+    indicator: Type.Optional(codeList('Indicator codes.')),
+    area: Type.Optional(codeList('Area codes.')),
+    period: Type.Optional(Type.Array(PeriodCodeInput, { maxItems: 100, description: 'Reporting periods (any accepted spelling). Repeat or separate with commas.' })),
+    periodFrom: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'Only periods starting on or after this period\'s start.' })),
+    periodTo: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'Only periods ending on or before this period\'s end.' })),
+    kind: Type.Optional(Type.Array(Kind, { maxItems: 3, description: 'Kinds: actual, target, forecast.' })),
+    category: Type.Optional(codeList('Indicator categories.')),
+    asOf: Type.Optional(AsOf),
+    updatedSince: Type.Optional(
+      Type.String({ maxLength: 40, description: 'RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).' }),
+    ),
+    includeWithdrawn: Type.Optional(Type.Boolean({ description: 'Include withdrawn observations (default false).' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all).` })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor; keep the other parameters unchanged.' })),
+    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'Overrides the Accept header.' })),
+  },
+  { additionalProperties: false },
+)
+
+const ObservationPage = Type.Object(
+  {
+    data: Type.Array(Observation),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+  },
+  { description: 'One page of observations in id order.' },
+)
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id.' }) }, { additionalProperties: false })
+
+export interface ObservationRoutesOptions {
+  observations: ObservationService
+}
+
+const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['observations'],
+        summary: 'List observations',
+        description:
+          'Observations matching every given filter, in id order, one keyset page at a time. With `Accept: text/csv` or `format=csv` ' +
+          'the same list is streamed as RFC 4180 CSV (UTF-8, header row, CRLF line ends), all rows unless `limit` is given. ' +
+          'Withdrawn observations are left out unless `includeWithdrawn=true` or `updatedSince` is given.',
+        querystring: ObservationListQuery,
+        response: {
+          200: {
+            description: 'A page of observations, or the CSV export.',
+            content: {
+              'application/json': { schema: ObservationPage },
+              'text/csv': { schema: { type: 'string', description: 'Columns: id, indicator, area, period, kind, value, unit, qualifier, reported_value, reported_unit, reported_text, source_id, quote, byte_start, byte_end, involved_areas (semicolon-separated), status, revision, recorded_at.' } },
+            },
+          },
+          ...problemResponses(400, 406),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { limit, cursor, format, ...filters } = req.query
+      const as = negotiate(req.headers.accept, { json: 'application/json', csv: 'text/csv' }, format)
+      if (as === 'csv') {
+        const lines = await observations.csv(filters, cursor, limit)
+        reply
+          .type('text/csv; charset=utf-8; header=present')
+          .header('content-disposition', 'attachment; filename="observations.csv"')
+        return reply.send(Readable.from(lines))
+      }
+      const page = await observations.page(filters, cursor, limit ?? DEFAULT_PAGE)
+      return reply.type('application/json; charset=utf-8').send({ data: page.rows.map(toObservation), nextCursor: page.nextCursor })
+    },
+  )
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['observations'],
+        summary: 'One observation',
+        description: 'The revision in force now, or at `asOf`.',
+        params: IdParams,
+        querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
+        response: { 200: Observation, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => toObservation(await observations.byId(req.params.id, req.query.asOf)),
+  )
+
+  app.get(
+    '/:id/revisions',
+    {
+      schema: {
+        tags: ['observations'],
+        summary: 'Revision history of an observation',
+        description: 'Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.',
+        params: IdParams,
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: Type.Object({ data: Type.Array(ObservationRevision) }, { description: 'All revisions, oldest first.' }), ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => ({ data: (await observations.revisions(req.params.id)).map(toObservationRevision) }),
+  )
+}
+
+export default observationRoutes

@@ -1,0 +1,147 @@
+// The observation as clients see it, in JSON and in CSV.
+import { Type, type Static } from '@sinclair/typebox'
+import { AreaCode, DecimalString, IndicatorCode, SourceId } from '../../http/schemas.js'
+import { KINDS, QUALIFIERS } from './observation-rules.js'
+import type { ObservationRow } from './observations.repository.js'
+
+export const Kind = Type.Union(KINDS.map((k) => Type.Literal(k)), {
+  description: '`actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).',
+})
+export const Qualifier = Type.Union(QUALIFIERS.map((q) => Type.Literal(q)), {
+  description: 'How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.',
+})
+export const Status = Type.Union([Type.Literal('active'), Type.Literal('withdrawn')], {
+  description: '`withdrawn` when the latest revision retracts the observation.',
+})
+
+export const Observation = Type.Object(
+  {
+    id: Type.Integer({ description: 'Stable id of the observation (its identity, not a revision).' }),
+    indicator: IndicatorCode,
+    area: AreaCode,
+    period: Type.String({ description: 'Canonical reporting period code.' }),
+    kind: Kind,
+    value: DecimalString,
+    unit: Type.String({ description: 'Base unit of `value` (the indicator\'s unit), e.g. `CNY`, `mu`, `person`.' }),
+    qualifier: Qualifier,
+    reported: Type.Object(
+      {
+        value: Type.String({ description: 'The number as the source writes it, e.g. `484.752`.' }),
+        unit: Type.String({ description: 'The unit as the source writes it, e.g. `万元`.' }),
+        text: Type.Union([Type.String(), Type.Null()], { description: 'The number as written when not in digits (四, 十一); null otherwise.' }),
+      },
+      { description: 'The figure as reported, before conversion to the base unit.' },
+    ),
+    source: Type.Object(
+      {
+        id: SourceId,
+        quote: Type.String({ description: 'Verbatim words of the source that state the figure.' }),
+        byteStart: Type.Integer({ description: 'Offset of the quote\'s first byte in the source text (UTF-8, from 0).' }),
+        byteEnd: Type.Integer({ description: 'Offset just past the quote\'s last byte: the span is [byteStart, byteEnd).' }),
+        textUrl: Type.String({ description: 'The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote.' }),
+      },
+      { description: 'The citation.' },
+    ),
+    involvedAreas: Type.Array(AreaCode, { description: 'Areas the source names as involved (villages), when it names them.' }),
+    status: Status,
+    note: Type.Union([Type.String(), Type.Null()], { description: 'Reviewer\'s note on the extraction, if any.' }),
+    revision: Type.Integer({ description: 'Revision number of this observation (1 for the first record).' }),
+    recordedAt: Type.String({ format: 'date-time', description: 'When this revision was recorded by the service.' }),
+  },
+  { description: 'One figure: indicator × area × reporting period × kind, with its citation.' },
+)
+export type ObservationT = Static<typeof Observation>
+
+export const ObservationRevision = Type.Composite(
+  [
+    Observation,
+    Type.Object({
+      seq: Type.Integer({ description: 'Position of this revision in the change feed.' }),
+      reason: Type.String({ description: 'Why the revision was made.' }),
+      actor: Type.String({ description: 'Who made it: the API key\'s name, or `seed`.' }),
+    }),
+  ],
+  { description: 'One revision of an observation.' },
+)
+
+export function toObservation(row: ObservationRow): ObservationT {
+  return {
+    id: row.id,
+    indicator: row.indicator,
+    area: row.area,
+    period: row.period,
+    kind: row.kind,
+    value: row.value,
+    unit: row.unit,
+    qualifier: row.qualifier,
+    reported: { value: row.reportedValue, unit: row.reportedUnit, text: row.reportedText },
+    source: { id: row.sourceId, quote: row.quote, byteStart: row.byteStart, byteEnd: row.byteEnd, textUrl: `/v1/sources/${row.sourceId}/text` },
+    involvedAreas: JSON.parse(row.involvedAreas) as string[],
+    status: row.status,
+    note: row.note,
+    revision: row.revision,
+    recordedAt: row.recordedAt,
+  }
+}
+
+export function toObservationRevision(row: ObservationRow): Static<typeof ObservationRevision> {
+  return { ...toObservation(row), seq: row.seq, reason: row.reason, actor: row.actor }
+}
+
+export const CSV_COLUMNS = [
+  'id',
+  'indicator',
+  'area',
+  'period',
+  'kind',
+  'value',
+  'unit',
+  'qualifier',
+  'reported_value',
+  'reported_unit',
+  'reported_text',
+  'source_id',
+  'quote',
+  'byte_start',
+  'byte_end',
+  'involved_areas',
+  'status',
+  'revision',
+  'recorded_at',
+] as const
+
+/** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
+export function csvField(value: string | number | null): string {
+  if (value === null) return ''
+  const text = String(value)
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+export function csvRow(row: ObservationRow): string {
+  const involved = (JSON.parse(row.involvedAreas) as string[]).join(';')
+  return (
+    [
+      row.id,
+      row.indicator,
+      row.area,
+      row.period,
+      row.kind,
+      row.value,
+      row.unit,
+      row.qualifier,
+      row.reportedValue,
+      row.reportedUnit,
+      row.reportedText,
+      row.sourceId,
+      row.quote,
+      row.byteStart,
+      row.byteEnd,
+      involved,
+      row.status,
+      row.revision,
+      row.recordedAt,
+    ]
+      .map(csvField)
+      .join(',') + '\r\n'
+  )
+}

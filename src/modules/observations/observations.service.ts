@@ -1,0 +1,102 @@
+// Reading observations: filters made canonical, keyset pages, streamed exports.
+import { parseInstant } from '../../domain/time.js'
+import { decodeCursor, encodeCursor, filterDigest } from '../../http/cursor.js'
+import { splitCodes } from '../../http/schemas.js'
+import { Errors } from '../../errors.js'
+import { parsePeriod } from '../../domain/periods.js'
+import { canonicalPeriod } from '../periods/periods.routes.js'
+import type { Kind } from './observation-rules.js'
+import type { ObservationFilter, ObservationRepository, ObservationRow } from './observations.repository.js'
+import { csvRow, CSV_COLUMNS } from './observations.schemas.js'
+
+export interface ObservationQuery {
+  indicator?: string[] | undefined
+  area?: string[] | undefined
+  period?: string[] | undefined
+  periodFrom?: string | undefined
+  periodTo?: string | undefined
+  kind?: Kind[] | undefined
+  category?: string[] | undefined
+  asOf?: string | undefined
+  updatedSince?: string | undefined
+  includeWithdrawn?: boolean | undefined
+}
+
+/** Export batches: short read snapshots, so a long export never pins the WAL. */
+export const EXPORT_BATCH = 1000
+
+export function createObservationService(repo: ObservationRepository) {
+  function toFilter(q: ObservationQuery): ObservationFilter {
+    const periods = splitCodes(q.period)?.map((p) => canonicalPeriod(p, 'period'))
+    const from = q.periodFrom === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodFrom, 'periodFrom'))
+    const to = q.periodTo === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodTo, 'periodTo'))
+    if (from && to && from.startDate > to.endDate) {
+      throw Errors.validation('periodFrom starts after periodTo ends.', { errors: [{ in: 'query', name: 'periodFrom', message: 'is after periodTo' }] })
+    }
+    return {
+      indicators: splitCodes(q.indicator)?.sort(),
+      areas: splitCodes(q.area)?.sort(),
+      periods: periods?.sort(),
+      periodFrom: from?.startDate,
+      periodTo: to?.endDate,
+      kinds: q.kind ? [...new Set(q.kind)].sort() : undefined,
+      categories: splitCodes(q.category)?.sort(),
+      asOf: q.asOf === undefined ? undefined : parseInstant(q.asOf, 'asOf'),
+      updatedSince: q.updatedSince === undefined ? undefined : parseInstant(q.updatedSince, 'updatedSince'),
+      includeWithdrawn: q.includeWithdrawn ?? false,
+    }
+  }
+
+  function digestOf(filter: ObservationFilter): string {
+    return filterDigest(JSON.parse(JSON.stringify(filter)))
+  }
+
+  return {
+    async page(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ rows: ObservationRow[]; nextCursor: string | null }> {
+      const filter = toFilter(q)
+      const digest = digestOf(filter)
+      const after = decodeCursor(cursor, digest)
+      const rows = await repo.page(filter, after, limit + 1)
+      const more = rows.length > limit
+      if (more) rows.pop()
+      const last = rows[rows.length - 1]
+      return { rows, nextCursor: more && last ? encodeCursor(last.id, digest) : null }
+    },
+
+    /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
+    async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined): Promise<AsyncGenerator<string>> {
+      const filter = toFilter(q)
+      let after = decodeCursor(cursor, digestOf(filter))
+      return (async function* () {
+        yield CSV_COLUMNS.join(',') + '\r\n'
+        let remaining = limit ?? Number.POSITIVE_INFINITY
+        while (remaining > 0) {
+          const rows = await repo.page(filter, after, Math.min(EXPORT_BATCH, remaining))
+          if (rows.length === 0) return
+          let chunk = ''
+          for (const row of rows) chunk += csvRow(row)
+          yield chunk
+          remaining -= rows.length
+          after = (rows[rows.length - 1] as ObservationRow).id
+          if (rows.length < EXPORT_BATCH) return
+        }
+      })()
+    },
+
+    async byId(id: number, asOf?: string): Promise<ObservationRow> {
+      const at = asOf === undefined ? undefined : parseInstant(asOf, 'asOf')
+      const row = await repo.byId(id, at)
+      if (row) return row
+      if (at !== undefined && (await repo.exists(id))) throw Errors.notFound(`Observation ${id} did not exist yet at ${asOf}.`)
+      throw Errors.notFound(`No observation ${id}.`)
+    },
+
+    async revisions(id: number): Promise<ObservationRow[]> {
+      const rows = await repo.revisions(id)
+      if (rows.length === 0) throw Errors.notFound(`No observation ${id}.`)
+      return rows
+    },
+  }
+}
+
+export type ObservationService = ReturnType<typeof createObservationService>

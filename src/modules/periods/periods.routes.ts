@@ -1,0 +1,82 @@
+// Reporting periods: canonical codes out, common aliases (SDMX, DHIS2) in.
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { parsePeriod } from '../../domain/periods.js'
+import { Errors } from '../../errors.js'
+import { listOf, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
+import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
+
+const PeriodType = Type.Union([Type.Literal('year'), Type.Literal('half'), Type.Literal('quarter'), Type.Literal('month')], {
+  description: 'Granularity of the period.',
+})
+
+export const Period = Type.Object(
+  {
+    code: Type.String({ description: 'Canonical code: `2023`, `2023-H1`, `2023-Q3` or `2023-07`.' }),
+    type: PeriodType,
+    startDate: Type.String({ format: 'date', description: 'First day.' }),
+    endDate: Type.String({ format: 'date', description: 'Last day (inclusive).' }),
+  },
+  { description: 'A reporting period.' },
+)
+
+export function toPeriod(p: PeriodRecord): Static<typeof Period> {
+  return { code: p.code, type: p.type, startDate: p.startDate, endDate: p.endDate }
+}
+
+/** Canonical code of a period parameter, or a 400 naming it. */
+export function canonicalPeriod(text: string, parameter: string): string {
+  const p = parsePeriod(text)
+  if (!p) {
+    throw Errors.badPeriod(`"${text}" is not a reporting period; use 2023, 2023-H1, 2023-Q3 or 2023-07 (SDMX and DHIS2 forms are accepted too).`, {
+      errors: [{ in: parameter === 'code' ? 'path' : 'query', name: parameter, message: 'is not a reporting period' }],
+    })
+  }
+  return p.code
+}
+
+export interface PeriodRoutesOptions {
+  periods: ReturnType<typeof createPeriodRepository>
+}
+
+const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { periods }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['periods'],
+        summary: 'List reporting periods',
+        description: 'Every period in use, in time order, the containing period first (2023, 2023-H1, 2023-Q1, 2023-01, …).',
+        querystring: Type.Object(
+          { type: Type.Optional(Type.Array(PeriodType, { maxItems: 4, description: 'Only these granularities.' })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: listOf(Period, 'Reporting periods in time order.'), ...problemResponses(400) },
+      },
+    },
+    async (req) => ({ data: (await periods.list({ type: req.query.type })).map(toPeriod) }),
+  )
+
+  app.get(
+    '/:code',
+    {
+      schema: {
+        tags: ['periods'],
+        summary: 'One reporting period',
+        description: 'Accepts any supported spelling (`2023-S1`, `2023S1`, `202307`, …); the answer always carries the canonical code, and Content-Location names its canonical URL.',
+        params: Type.Object({ code: PeriodCodeInput }, { additionalProperties: false }),
+        querystring: Type.Object({}, { additionalProperties: false }),
+        response: { 200: Period, ...problemResponses(400, 404) },
+      },
+    },
+    async (req, reply) => {
+      const code = canonicalPeriod(req.params.code, 'code')
+      const period = await periods.byCode(code)
+      if (!period) throw Errors.notFound(`No observations use reporting period "${code}".`)
+      reply.header('content-location', `/v1/periods/${code}`)
+      return toPeriod(period)
+    },
+  )
+}
+
+export default periodRoutes

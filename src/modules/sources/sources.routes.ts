@@ -1,0 +1,114 @@
+// Stored reports: metadata, and the verbatim text auditors check quotes against.
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Errors } from '../../errors.js'
+import { listOf, problemResponses, SourceId } from '../../http/schemas.js'
+import { parseByteRange } from '../../http/byte-range.js'
+import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
+
+export const Source = Type.Object(
+  {
+    id: SourceId,
+    title: Type.String({ description: 'Title as printed on the report.' }),
+    titleEn: Type.Union([Type.String(), Type.Null()], { description: 'English rendering of the title.' }),
+    documentNumber: Type.Union([Type.String(), Type.Null()], { description: 'Official document number, e.g. 巴政发〔2023〕38号.' }),
+    issuer: Type.String({ description: 'The body that issued the report.' }),
+    recipient: Type.Union([Type.String(), Type.Null()], { description: 'The body the report is addressed to.' }),
+    issuedOn: Type.String({ format: 'date', description: 'Date of issue (ISO 8601).' }),
+    mediaType: Type.String({ description: 'Media type of the stored text.' }),
+    byteLength: Type.Integer({ description: 'Length of the stored text in bytes.' }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the stored bytes, hex: compare with `curl -s …/text | sha256sum`.' }),
+    recordedAt: Type.String({ format: 'date-time', description: 'When the service stored it.' }),
+    textUrl: Type.String({ description: 'Where the verbatim bytes are served.' }),
+  },
+  { description: 'A stored report.' },
+)
+export type SourceT = Static<typeof Source>
+
+const Params = Type.Object({ id: SourceId }, { additionalProperties: false })
+const NoQuery = Type.Object({}, { additionalProperties: false })
+
+export function toSource(s: SourceMetadata): SourceT {
+  return { ...s, textUrl: `/v1/sources/${s.id}/text` }
+}
+
+export interface SourceRoutesOptions {
+  sources: ReturnType<typeof createSourceRepository>
+}
+
+const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { sources }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'List stored reports',
+        description: 'Every stored source report with its metadata and SHA-256.',
+        querystring: NoQuery,
+        response: { 200: listOf(Source, 'The stored reports, by id.'), ...problemResponses(400) },
+      },
+    },
+    async () => ({ data: (await sources.list()).map(toSource) }),
+  )
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'One stored report',
+        description: 'Metadata of one report, including the SHA-256 of its stored bytes.',
+        params: Params,
+        querystring: NoQuery,
+        response: { 200: Source, ...problemResponses(400, 404) },
+      },
+    },
+    async (req) => {
+      const s = await sources.byId(req.params.id)
+      if (!s) throw Errors.notFound(`No source "${req.params.id}".`)
+      return toSource(s)
+    },
+  )
+
+  app.get(
+    '/:id/text',
+    {
+      schema: {
+        tags: ['sources'],
+        summary: 'The report text, byte for byte',
+        description:
+          'The exact stored bytes (`text/plain; charset=utf-8`), so `curl -s …/text | sha256sum` matches the metadata. ' +
+          'Supports a single byte range: `curl -r START-END` (END = byteEnd − 1) returns exactly the quote an observation cites. ' +
+          'Strong ETag (the SHA-256); the text of a source id never changes.',
+        params: Params,
+        querystring: NoQuery,
+        response: {
+          200: { description: 'The whole text.', content: { 'text/plain': { schema: { type: 'string' } } } },
+          206: { description: 'The requested byte range.', content: { 'text/plain': { schema: { type: 'string' } } } },
+          304: { description: 'Not modified: If-None-Match matched the ETag.', type: 'null' },
+          ...problemResponses(400, 404, 416),
+        },
+      },
+    },
+    async (req, reply) => {
+      const s = await sources.content(req.params.id)
+      if (!s) throw Errors.notFound(`No source "${req.params.id}".`)
+      const etag = `"${s.sha256}"`
+      reply.header('etag', etag).header('cache-control', 'public, max-age=31536000, immutable').header('accept-ranges', 'bytes')
+      if (req.headers['if-none-match']?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send()
+      reply.type('text/plain; charset=utf-8')
+      const range = parseByteRange(req.headers.range, s.content.length)
+      if (range.kind === 'unsatisfiable') {
+        reply.header('content-range', `bytes */${s.content.length}`)
+        throw Errors.rangeNotSatisfiable(`Range ${req.headers.range} lies outside the ${s.content.length} bytes of the text.`)
+      }
+      if (range.kind === 'range') {
+        reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${s.content.length}`)
+        return reply.send(s.content.subarray(range.start, range.end + 1))
+      }
+      return reply.send(s.content)
+    },
+  )
+}
+
+export default sourceRoutes

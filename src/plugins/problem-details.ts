@@ -1,0 +1,99 @@
+// One place where every error becomes an RFC 9457 problem+json answer.
+// 4xx answers say what was wrong; 5xx answers never leak internals.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { AppError, Errors, type ProblemExtras } from '../errors.js'
+
+const CONTEXTS: Record<string, string> = { querystring: 'query', params: 'path', body: 'body', headers: 'header' }
+
+/** Maps a Fastify error code to our stable code and title. */
+const FASTIFY_CODES: Record<string, { code: string; title: string; status?: number }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: Errors.payloadTooLarge.code, title: Errors.payloadTooLarge.title },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: Errors.unsupportedMediaType.code, title: Errors.unsupportedMediaType.title },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: Errors.validation.code, title: Errors.validation.title },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: Errors.validation.code, title: Errors.validation.title },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: Errors.validation.code, title: Errors.validation.title },
+  FST_ERR_BAD_URL: { code: Errors.validation.code, title: Errors.validation.title },
+  FST_ERR_ASYNC_CONSTRAINT: { code: Errors.validation.code, title: Errors.validation.title },
+  FST_ERR_RESPONSE_SCHEMA_NOT_NESTED_2XX: { code: Errors.internal.code, title: Errors.internal.title },
+}
+
+export function problemSlug(code: string): string {
+  return code.replace(/^APP_ERR_/, '').toLowerCase().replace(/_/g, '-')
+}
+
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  instance: string
+  code: string
+  requestId: string
+  errors?: ProblemExtras['errors']
+  [key: string]: unknown
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, title: string, detail: string, extras: ProblemExtras = {}) {
+  const body: ProblemBody = {
+    type: `/problems/${problemSlug(code)}`,
+    title,
+    status,
+    detail,
+    instance: request.url,
+    code,
+    requestId: String(request.id),
+    ...extras,
+  }
+  return reply.code(status).type('application/problem+json').send(body)
+}
+
+function validationErrors(error: FastifyError): ProblemExtras['errors'] {
+  const where = CONTEXTS[error.validationContext ?? ''] ?? error.validationContext ?? 'request'
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>
+    const pointer = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
+    let name = pointer
+    let message = v.message ?? 'is invalid'
+    if (typeof params.additionalProperty === 'string') {
+      name = pointer ? `${pointer}.${params.additionalProperty}` : params.additionalProperty
+      message = 'is not a known parameter'
+    } else if (typeof params.missingProperty === 'string') {
+      name = pointer ? `${pointer}.${params.missingProperty}` : params.missingProperty
+      message = 'is required'
+    }
+    return { in: where, name: name || '(root)', message }
+  })
+}
+
+export default fp(
+  async function problemDetails(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+      if (error instanceof AppError) {
+        reply.headers(error.headers)
+        if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+        return sendProblem(request, reply, error.statusCode, error.code, error.title, error.message, error.extras)
+      }
+      if (error.validation) {
+        const errors = validationErrors(error)
+        const first = errors?.[0]
+        const detail = first ? `${first.in} parameter "${first.name}" ${first.message}` : error.message
+        return sendProblem(request, reply, 400, Errors.validation.code, Errors.validation.title, detail, { errors })
+      }
+      const status = error.statusCode ?? 500
+      if (status >= 400 && status < 500) {
+        const known = FASTIFY_CODES[error.code]
+        if (status === 429) return sendProblem(request, reply, 429, Errors.rateLimited.code, Errors.rateLimited.title, error.message)
+        return sendProblem(request, reply, status, known?.code ?? Errors.validation.code, known?.title ?? 'Bad request', error.message)
+      }
+      if (status === 503) return sendProblem(request, reply, 503, Errors.unavailable.code, Errors.unavailable.title, 'The service is overloaded or not ready; retry later.')
+      request.log.error({ err: error }, 'request failed')
+      return sendProblem(request, reply, 500, Errors.internal.code, Errors.internal.title, `An internal error occurred. Quote request id ${request.id} when reporting it.`)
+    })
+
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, 404, Errors.routeNotFound.code, Errors.routeNotFound.title, `No resource at ${request.method} ${request.url.split('?')[0]}.`),
+    )
+  },
+  { name: 'problem-details' },
+)

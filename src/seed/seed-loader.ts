@@ -1,0 +1,234 @@
+// Loads the report seeds: every area, period, indicator and observation of a
+// reviewed extraction, checked against the stored source text before anything
+// is written. One transaction per run; a source already loaded is left alone,
+// so starting twice changes nothing and later corrections are never reverted.
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { writeTransaction, type Db, type Queryable } from '../db/client.js'
+import { parsePeriod, periodsOfYear } from '../domain/periods.js'
+import { isBaseUnit } from '../domain/units.js'
+import { SeedError } from '../errors.js'
+import { seedsFolder } from '../paths.js'
+import { openAuditAppender, type AuditAppender } from '../modules/audit/audit.repository.js'
+import { areaCodes, findArea, insertArea, type AreaRecord } from '../modules/areas/areas.repository.js'
+import { findIndicator, indicatorUnits, insertIndicator, type IndicatorRecord } from '../modules/indicators/indicators.repository.js'
+import { checkObservation, KINDS, QUALIFIERS, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
+import { writeObservation } from '../modules/observations/observation-writes.js'
+import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/periods.repository.js'
+import { findSourceMetadata, insertSource, sourceTexts } from '../modules/sources/sources.repository.js'
+
+export const SEED_ACTOR = 'seed'
+
+interface SeedSourceFile {
+  id: string
+  file: string
+  title: string
+  titleEn?: string
+  documentNumber?: string
+  issuer: string
+  recipient?: string
+  issuedOn: string
+  mediaType: string
+  sha256: string
+}
+
+interface SeedObservationFile {
+  indicator: string
+  area: string
+  period: string
+  kind: string
+  value: string
+  qualifier: string
+  reported: { value: string; unit: string; text?: string }
+  quote: string
+  involvedAreas?: string[]
+  note?: string
+}
+
+interface Extraction {
+  source: SeedSourceFile
+  indicators: Array<Omit<IndicatorRecord, 'additive'> & { additive: boolean }>
+  observations: SeedObservationFile[]
+}
+
+export interface SeedReport {
+  sources: Array<{ id: string; loaded: boolean; observations: number }>
+}
+
+export interface SeedOptions {
+  /** Folder holding areas.json and one folder per report; defaults to the project's seeds/. */
+  folder?: string
+}
+
+/** Reads and checks every seed without writing; throws SeedError naming each bad entry. */
+export function readSeeds(folder = seedsFolder): { areas: AreaRecord[]; extractions: Array<{ extraction: Extraction; text: Buffer }> } {
+  const areasFile = JSON.parse(readFileSync(join(folder, 'areas.json'), 'utf8')) as { areas: Array<AreaRecord & { parent: string | null }> }
+  const areas = areasFile.areas.map((a) => ({
+    code: a.code,
+    nameZh: a.nameZh,
+    nameEn: a.nameEn,
+    level: a.level,
+    parentCode: a.parent,
+    divisionCode: a.divisionCode ?? null,
+  }))
+  const extractions = readdirSync(folder, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(folder, d.name, 'extraction.json')))
+    .map((d) => d.name)
+    .sort()
+    .map((name) => {
+      const extraction = JSON.parse(readFileSync(join(folder, name, 'extraction.json'), 'utf8')) as Extraction
+      const text = readFileSync(join(folder, name, extraction.source.file))
+      return { extraction, text }
+    })
+  return { areas, extractions }
+}
+
+function describe(o: SeedObservationFile, index: number): string {
+  return `observations[${index}] (${o.indicator} ${o.area} ${o.period} ${o.kind})`
+}
+
+function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: Set<string>; indicators: Map<string, string>; periods: Set<string> }): CheckedObservation[] {
+  const problems: string[] = []
+  const s = extraction.source
+  const sha = createHash('sha256').update(text).digest('hex')
+  if (sha !== s.sha256) problems.push(`source ${s.id}: file ${s.file} has SHA-256 ${sha}, the extraction says ${s.sha256}`)
+
+  const units = new Map(known.indicators)
+  extraction.indicators.forEach((ind, i) => {
+    const name = `indicators[${i}] (${ind.code})`
+    if (!/^[a-z][a-z0-9_]{1,63}$/.test(ind.code)) problems.push(`${name}: code must be lowercase snake_case`)
+    if (!isBaseUnit(ind.unit)) problems.push(`${name}: unit "${ind.unit}" is not a base unit`)
+    if (units.has(ind.code) && units.get(ind.code) !== ind.unit) problems.push(`${name}: already defined in ${units.get(ind.code)}`)
+    units.set(ind.code, ind.unit)
+  })
+
+  const ctx = {
+    indicatorUnit: (code: string) => units.get(code),
+    areaExists: (code: string) => known.areas.has(code),
+    periodExists: (code: string) => known.periods.has(code),
+    sourceText: (id: string) => (id === s.id ? text : undefined),
+  }
+  const keys = new Map<string, number>()
+  const checked: CheckedObservation[] = []
+  extraction.observations.forEach((o, i) => {
+    const name = describe(o, i)
+    if (!(KINDS as readonly string[]).includes(o.kind)) problems.push(`${name}: kind "${o.kind}" is not one of ${KINDS.join(', ')}`)
+    if (!(QUALIFIERS as readonly string[]).includes(o.qualifier)) problems.push(`${name}: qualifier "${o.qualifier}" is not one of ${QUALIFIERS.join(', ')}`)
+    const draft: ObservationDraft = {
+      indicator: o.indicator,
+      area: o.area,
+      period: o.period,
+      kind: o.kind as ObservationDraft['kind'],
+      value: o.value,
+      qualifier: o.qualifier as ObservationDraft['qualifier'],
+      reported: o.reported,
+      citation: { sourceId: s.id, quote: o.quote },
+      involvedAreas: o.involvedAreas ?? [],
+      note: o.note ?? null,
+    }
+    const result = checkObservation(draft, ctx)
+    if (!result.ok) {
+      for (const p of result.problems) problems.push(`${name}: ${p}`)
+      return
+    }
+    const key = [result.observation.indicator, result.observation.area, result.observation.period, result.observation.kind].join(' ')
+    if (keys.has(key)) problems.push(`${name}: same indicator, area, period and kind as observations[${keys.get(key)}]`)
+    keys.set(key, i)
+    checked.push(result.observation)
+  })
+  if (problems.length > 0) throw new SeedError(`seed ${s.id}`, `refused, ${problems.length} problem(s):\n  ${problems.join('\n  ')}`)
+  return checked
+}
+
+function auditedInsert(audit: AuditAppender, entityType: string, entityId: string, after: Record<string, unknown>): void {
+  audit.append({
+    actor: SEED_ACTOR,
+    action: `${entityType}.create`,
+    entityType,
+    entityId,
+    before: null,
+    after: after as never,
+  })
+}
+
+function ensureAreas(tx: Queryable, audit: AuditAppender, areas: AreaRecord[]): void {
+  const pending = [...areas]
+  // Parents first, whatever the file's order.
+  while (pending.length > 0) {
+    const i = pending.findIndex((a) => a.parentCode === null || findArea(tx, a.parentCode) !== null)
+    if (i < 0) throw new SeedError(`area ${pending[0]?.code}`, `parent "${pending[0]?.parentCode}" is not defined`)
+    const [area] = pending.splice(i, 1) as [AreaRecord]
+    if (findArea(tx, area.code)) continue
+    insertArea(tx, area)
+    auditedInsert(audit, 'area', area.code, area)
+  }
+}
+
+function ensurePeriods(tx: Queryable, audit: AuditAppender, codes: Iterable<string>): void {
+  const years = new Set<number>()
+  for (const code of codes) {
+    const p = parsePeriod(code)
+    if (p) years.add(Number(p.startDate.slice(0, 4)))
+  }
+  for (const year of [...years].sort()) {
+    for (const period of periodsOfYear(year)) {
+      if (findPeriod(tx, period.code)) continue
+      insertPeriod(tx, period)
+      auditedInsert(audit, 'reporting_period', period.code, { ...period })
+    }
+  }
+}
+
+/** Migrated database in, seeds loaded; idempotent. */
+export function loadSeeds(db: Db, options: SeedOptions = {}): SeedReport {
+  const { areas, extractions } = readSeeds(options.folder)
+  const report: SeedReport = { sources: [] }
+  for (const { extraction, text } of extractions) {
+    const s = extraction.source
+    // Checked inside the transaction, so two processes starting at once cannot both load it.
+    const count = writeTransaction(db, (tx) => {
+      const existing = findSourceMetadata(tx, s.id)
+      if (existing) {
+        if (existing.sha256 !== s.sha256) {
+          throw new SeedError(`source ${s.id}`, `stored with SHA-256 ${existing.sha256}, the seed has ${s.sha256}; a changed report needs a new source id`)
+        }
+        return null
+      }
+      const audit = openAuditAppender(tx)
+      ensureAreas(tx, audit, areas)
+      ensurePeriods(tx, audit, extraction.observations.map((o) => o.period))
+      const checked = checkExtraction(extraction, text, { areas: areaCodes(tx), indicators: indicatorUnits(tx), periods: periodCodes(tx) })
+      insertSource(tx, {
+        id: s.id,
+        title: s.title,
+        titleEn: s.titleEn ?? null,
+        documentNumber: s.documentNumber ?? null,
+        issuer: s.issuer,
+        recipient: s.recipient ?? null,
+        issuedOn: s.issuedOn,
+        mediaType: s.mediaType,
+        byteLength: text.length,
+        sha256: s.sha256,
+        content: text,
+        recordedAt: audit.recordedAt,
+      })
+      const { content: _bytes, ...sourceAudit } = { ...s, byteLength: text.length, content: null }
+      auditedInsert(audit, 'source', s.id, sourceAudit)
+      for (const ind of extraction.indicators) {
+        if (findIndicator(tx, ind.code)) continue
+        insertIndicator(tx, ind)
+        auditedInsert(audit, 'indicator', ind.code, ind)
+      }
+      // Citations are checked against the bytes now stored, not only the file.
+      const stored = sourceTexts(tx).get(s.id)
+      if (!stored?.equals(text)) throw new SeedError(`source ${s.id}`, 'stored bytes differ from the seed file')
+      for (const o of checked) {
+        writeObservation(tx, audit, o, { status: 'active', reason: `initial load from seed ${s.id}`, actor: SEED_ACTOR })
+      }
+      return checked.length
+    })
+    report.sources.push({ id: s.id, loaded: count !== null, observations: count ?? 0 })
+  }
+  return report
+}
