@@ -10,6 +10,8 @@ export function parseChineseNumeral(text: string): number | null {
   let total = 0
   let pending: number | null = null
   for (const ch of text) {
+    // 零 only marks a skipped place (一百零五 = 105).
+    if ((ch === '零' || ch === '〇') && text.length > 1) continue
     if (Object.hasOwn(DIGITS, ch)) {
       if (pending !== null) return null
       pending = DIGITS[ch] as number

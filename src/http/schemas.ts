@@ -69,7 +69,7 @@ export const DecimalString = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', ma
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC.' })
 
 export function listOf<T extends TSchema>(item: T, description: string) {
-  return Type.Object({ data: Type.Array(item) }, { description })
+  return Type.Object({ data: Type.Array(item, { description: 'The items, in the order described.' }) }, { description })
 }
 
 /** Query parameters that take one or several codes: repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */

@@ -39,7 +39,7 @@ export const ObservationListQuery = Type.Object(
 
 const ObservationPage = Type.Object(
   {
-    data: Type.Array(Observation),
+    data: Type.Array(Observation, { description: 'Observations on this page, in id order.' }),
     nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
   },
   { description: 'One page of observations in id order.' },
@@ -114,7 +114,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         description: 'Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.',
         params: IdParams,
         querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: Type.Object({ data: Type.Array(ObservationRevision) }, { description: 'All revisions, oldest first.' }), ...problemResponses(400, 404) },
+        response: { 200: Type.Object({ data: Type.Array(ObservationRevision, { description: 'Revisions, oldest first.' }) }, { description: 'All revisions, oldest first.' }), ...problemResponses(400, 404) },
       },
     },
     async (req) => ({ data: (await observations.revisions(req.params.id)).map(toObservationRevision) }),

@@ -25,7 +25,7 @@ const problemRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['meta'],
         summary: 'Problem types',
         description: 'Every kind of error this service answers with.',
-        response: { 200: Type.Object({ data: Type.Array(ProblemType) }, { description: 'All problem types.' }) },
+        response: { 200: Type.Object({ data: Type.Array(ProblemType, { description: 'Problem types, by code.' }) }, { description: 'All problem types.' }) },
       },
     },
     async () => ({ data: types }),

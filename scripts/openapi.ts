@@ -1,0 +1,33 @@
+// Writes openapi.yaml from the route schemas, or with --check fails when the
+// committed file differs from what the server serves.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { buildApp } from '../src/app.js'
+import { openDatabase, migrateDatabase } from '../src/db/client.js'
+import { projectRoot } from '../src/paths.js'
+
+const file = join(projectRoot, 'openapi.yaml')
+const db = openDatabase(':memory:')
+migrateDatabase(db)
+const app = await buildApp({ db, logger: false, config: { databaseUrl: ':memory:' } })
+await app.ready()
+const served = app.swagger({ yaml: true })
+await app.close()
+db.$client.close()
+
+if (process.argv.includes('--check')) {
+  let committed = ''
+  try {
+    committed = readFileSync(file, 'utf8')
+  } catch {
+    // A missing file is a difference like any other.
+  }
+  if (committed !== served) {
+    process.stderr.write('openapi.yaml differs from the served document: run `npm run openapi` and commit the result.\n')
+    process.exit(1)
+  }
+  process.stdout.write('openapi.yaml matches the served document.\n')
+} else {
+  writeFileSync(file, served)
+  process.stdout.write(`wrote ${file}\n`)
+}
