@@ -17,6 +17,13 @@ import periodRoutes from './modules/periods/periods.routes.js'
 import problemRoutes from './modules/problems/problems.routes.js'
 import { createSourceRepository } from './modules/sources/sources.repository.js'
 import sourceRoutes from './modules/sources/sources.routes.js'
+import { createAuditRepository } from './modules/audit/audit.repository.js'
+import auditRoutes from './modules/audit/audit.routes.js'
+import changeRoutes from './modules/changes/changes.routes.js'
+import { createIdempotencyStore } from './modules/imports/idempotency.js'
+import importRoutes from './modules/imports/imports.routes.js'
+import { createObservationCommands } from './modules/observations/observation-commands.js'
+import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import problemDetails from './plugins/problem-details.js'
 import { loadSeeds } from './seed/seed-loader.js'
@@ -80,13 +87,20 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(problemDetails)
   await app.register(openapi)
 
-  const observations = createObservationService(createObservationRepository(db))
+  await app.register(auth, { db })
+
+  const observationRepository = createObservationRepository(db)
+  const observations = createObservationService(observationRepository)
+  const commands = createObservationCommands(db)
   await app.register(healthRoutes, { db })
   await app.register(problemRoutes, { prefix: '/problems' })
-  await app.register(sourceRoutes, { prefix: '/v1/sources', sources: createSourceRepository(db) })
-  await app.register(areaRoutes, { prefix: '/v1/areas', areas: createAreaRepository(db) })
-  await app.register(periodRoutes, { prefix: '/v1/periods', periods: createPeriodRepository(db) })
-  await app.register(indicatorRoutes, { prefix: '/v1/indicators', indicators: createIndicatorRepository(db), observations })
-  await app.register(observationRoutes, { prefix: '/v1/observations', observations })
+  await app.register(sourceRoutes, { prefix: '/v1/sources', db, sources: createSourceRepository(db) })
+  await app.register(areaRoutes, { prefix: '/v1/areas', db, areas: createAreaRepository(db) })
+  await app.register(periodRoutes, { prefix: '/v1/periods', db, periods: createPeriodRepository(db) })
+  await app.register(indicatorRoutes, { prefix: '/v1/indicators', db, indicators: createIndicatorRepository(db), observations })
+  await app.register(observationRoutes, { prefix: '/v1/observations', observations, commands })
+  await app.register(importRoutes, { prefix: '/v1/imports', commands, idempotency: createIdempotencyStore(db) })
+  await app.register(changeRoutes, { prefix: '/v1/changes', observations: observationRepository })
+  await app.register(auditRoutes, { prefix: '/v1/audit', audit: createAuditRepository(db) })
   return app
 }

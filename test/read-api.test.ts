@@ -258,7 +258,10 @@ describe('observations', () => {
 describe('health, problems and unknown routes', () => {
   it('answers liveness and readiness', async () => {
     expect(json((await get('/healthz')).body)).toEqual({ status: 'ok' })
-    expect(json((await get('/readyz')).body)).toEqual({ status: 'ready', migrations: { applied: 2, expected: 2 } })
+    const ready = json((await get('/readyz')).body)
+    expect(ready.status).toBe('ready')
+    expect(ready.migrations.applied).toBe(ready.migrations.expected)
+    expect(ready.migrations.expected).toBeGreaterThanOrEqual(3)
   })
   it('answers unknown routes with problem+json and resolves problem types', async () => {
     const p = expectProblem(await get('/v2/everything'), 404, 'APP_ERR_ROUTE_NOT_FOUND')

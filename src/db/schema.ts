@@ -1,7 +1,7 @@
 // The store's tables. Observations are identities (indicator × area × period ×
 // kind); their values live in append-only revisions, so history is never lost.
 import { sql } from 'drizzle-orm'
-import { blob, check, index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
+import { blob, check, index, integer, primaryKey, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core'
 
 export const sources = sqliteTable('source', {
   id: text('id').primaryKey(),
@@ -122,3 +122,32 @@ export const auditEntries = sqliteTable('audit_entry', {
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
 })
+
+export const apiKeys = sqliteTable('api_key', {
+  /** Public part of the key, also embedded in the secret (bti_<id>_<random>). */
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  /** Comma-separated scopes: write, admin. */
+  scopes: text('scopes').notNull(),
+  /** SHA-256 of the whole secret, hex; the secret itself is never stored. */
+  secretHash: text('secret_hash').notNull(),
+  createdAt: text('created_at').notNull(),
+  revokedAt: text('revoked_at'),
+})
+
+export const idempotencyKeys = sqliteTable(
+  'idempotency_key',
+  {
+    /** The API key's name: keys are scoped per client. */
+    actor: text('actor').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 of method, path, query and body: the same key with another request is refused. */
+    requestHash: text('request_hash').notNull(),
+    state: text('state', { enum: ['in_progress', 'done'] }).notNull(),
+    statusCode: integer('status_code'),
+    responseBody: text('response_body'),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.actor, t.key] }), index('idempotency_key_expiry_idx').on(t.expiresAt)],
+)

@@ -20,8 +20,15 @@ export const Problem = Type.Object(
         { description: 'Offending parameters, for validation failures.' },
       ),
     ),
+    problems: Type.Optional(Type.Array(Type.String(), { description: 'Each rule of the data the request breaks (422).' })),
+    currentRevision: Type.Optional(Type.Integer({ description: 'The revision now in force (412).' })),
+    summary: Type.Optional(Type.Unknown({ description: 'For a rejected import: the import summary, naming each bad row by index (422).' })),
   },
-  { description: 'An RFC 9457 problem details object.', $id: 'Problem' },
+  {
+    description: 'An RFC 9457 problem details object. Further extension members may appear.',
+    $id: 'Problem',
+    additionalProperties: true,
+  },
 )
 export type ProblemT = Static<typeof Problem>
 

@@ -23,12 +23,20 @@ export default fp(
             'Errors are RFC 9457 problem+json.',
           license: { name: 'Data: public government report; code: see repository' },
         },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', description: 'An API key made with `npm run keys -- create --name NAME --scope write|admin`.' },
+          },
+        },
         tags: [
           { name: 'observations', description: 'Figures with their citations and revisions.' },
           { name: 'indicators', description: 'What is measured.' },
           { name: 'areas', description: 'Where: the town, its villages and the areas above it.' },
           { name: 'periods', description: 'When: reporting periods.' },
           { name: 'sources', description: 'The reports, byte for byte.' },
+          { name: 'imports', description: 'Batch writes of observations.' },
+          { name: 'changes', description: 'The change feed for incremental sync.' },
+          { name: 'audit', description: 'The tamper-evident log of every write.' },
           { name: 'health', description: 'Liveness and readiness.' },
           { name: 'meta', description: 'Problem types and the API description.' },
         ],

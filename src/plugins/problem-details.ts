@@ -34,8 +34,8 @@ export interface ProblemBody {
   [key: string]: unknown
 }
 
-export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, title: string, detail: string, extras: ProblemExtras = {}) {
-  const body: ProblemBody = {
+export function problemBody(request: FastifyRequest, status: number, code: string, title: string, detail: string, extras: ProblemExtras = {}): ProblemBody {
+  return {
     type: `/problems/${problemSlug(code)}`,
     title,
     status,
@@ -45,7 +45,10 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, status
     requestId: String(request.id),
     ...extras,
   }
-  return reply.code(status).type('application/problem+json').send(body)
+}
+
+export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, title: string, detail: string, extras: ProblemExtras = {}) {
+  return reply.code(status).type('application/problem+json').send(problemBody(request, status, code, title, detail, extras))
 }
 
 function validationErrors(error: FastifyError): ProblemExtras['errors'] {

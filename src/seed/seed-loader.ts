@@ -13,7 +13,7 @@ import { seedsFolder } from '../paths.js'
 import { openAuditAppender, type AuditAppender } from '../modules/audit/audit.repository.js'
 import { areaCodes, findArea, insertArea, type AreaRecord } from '../modules/areas/areas.repository.js'
 import { findIndicator, indicatorUnits, insertIndicator, type IndicatorRecord } from '../modules/indicators/indicators.repository.js'
-import { checkObservation, KINDS, QUALIFIERS, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
+import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
 import { writeObservation } from '../modules/observations/observation-writes.js'
 import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/periods.repository.js'
 import { findSourceMetadata, insertSource, sourceTexts } from '../modules/sources/sources.repository.js'
@@ -113,8 +113,6 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
   const checked: CheckedObservation[] = []
   extraction.observations.forEach((o, i) => {
     const name = describe(o, i)
-    if (!(KINDS as readonly string[]).includes(o.kind)) problems.push(`${name}: kind "${o.kind}" is not one of ${KINDS.join(', ')}`)
-    if (!(QUALIFIERS as readonly string[]).includes(o.qualifier)) problems.push(`${name}: qualifier "${o.qualifier}" is not one of ${QUALIFIERS.join(', ')}`)
     const draft: ObservationDraft = {
       indicator: o.indicator,
       area: o.area,

@@ -3,6 +3,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { AreaCode, listOf, problemResponses } from '../../http/schemas.js'
+import type { Db } from '../../db/client.js'
+import { actorOf } from '../../plugins/auth.js'
+import { putArea } from './areas.commands.js'
 import type { AreaRecord, createAreaRepository } from './areas.repository.js'
 
 export const AREA_LEVELS = ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] as const
@@ -28,10 +31,45 @@ export function toArea(a: AreaRecord): Static<typeof Area> {
 }
 
 export interface AreaRoutesOptions {
+  db: Db
   areas: ReturnType<typeof createAreaRepository>
 }
 
-const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { areas }) => {
+const AreaBody = Type.Object(
+  {
+    nameZh: Type.String({ minLength: 1, maxLength: 200, description: 'Name in Chinese.' }),
+    nameEn: Type.String({ minLength: 1, maxLength: 200, description: 'Name in English.' }),
+    level: AreaLevel,
+    parent: Type.Union([AreaCode, Type.Null()], { description: 'Code of the containing area (must exist), or null.' }),
+    divisionCode: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{6,12}$' }), Type.Null()], { description: 'GB/T 2260 division code.' })),
+  },
+  { additionalProperties: false, description: 'An area\'s definition.' },
+)
+
+const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { db, areas }) => {
+  app.put(
+    '/:code',
+    {
+      onRequest: app.requireScope('admin'),
+      schema: {
+        tags: ['areas'],
+        summary: 'Create or change an area (admin)',
+        description: 'Creates the area (201) or replaces its definition (200). The parent must exist and the hierarchy stays acyclic (422). Audited.',
+        security: [{ bearer: [] }],
+        params: Type.Object({ code: AreaCode }, { additionalProperties: false }),
+        body: AreaBody,
+        response: { 200: Area, 201: Area, ...problemResponses(400, 401, 403, 422) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body
+      const record: AreaRecord = { code: req.params.code, nameZh: b.nameZh, nameEn: b.nameEn, level: b.level, parentCode: b.parent, divisionCode: b.divisionCode ?? null }
+      const { outcome } = putArea(db, record, actorOf(req))
+      if (outcome === 'created') reply.code(201).header('location', `/v1/areas/${record.code}`)
+      return toArea(record)
+    },
+  )
+
   app.get(
     '/',
     {

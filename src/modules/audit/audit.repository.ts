@@ -68,9 +68,17 @@ export function createAuditRepository(db: Db) {
     async page(after: number, limit: number): Promise<StoredAuditRow[]> {
       return db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(limit).all()
     },
-    /** Recomputes the whole chain in bounded batches (short read snapshots). */
-    async verify(batchSize = 5000): Promise<ChainCheck> {
-      return verifyAuditChain(db, batchSize)
+    /** Recomputes the whole chain in bounded batches, yielding between them so requests keep flowing. */
+    async verify(batchSize = 2000): Promise<ChainCheck> {
+      const verifier = createChainVerifier()
+      let after = 0
+      for (;;) {
+        const rows = db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(batchSize).all()
+        for (const row of rows) if (!verifier.push(row)) return verifier.result()
+        if (rows.length < batchSize) return verifier.result()
+        after = (rows[rows.length - 1] as StoredAuditRow).seq
+        await new Promise((resolve) => setImmediate(resolve))
+      }
     },
   }
 }

@@ -6,6 +6,9 @@ import { Errors } from '../../errors.js'
 import { codeList, IndicatorCode, listOf, problemResponses, splitCodes } from '../../http/schemas.js'
 import { Observation, toObservation } from '../observations/observations.schemas.js'
 import type { ObservationService } from '../observations/observations.service.js'
+import type { Db } from '../../db/client.js'
+import { actorOf } from '../../plugins/auth.js'
+import { putIndicator } from './indicators.commands.js'
 import type { createIndicatorRepository, IndicatorRecord } from './indicators.repository.js'
 
 /** Observations embedded in an indicator; beyond this, page through /v1/observations. */
@@ -41,11 +44,45 @@ export function toIndicator(i: IndicatorRecord): Static<typeof Indicator> {
 }
 
 export interface IndicatorRoutesOptions {
+  db: Db
   indicators: ReturnType<typeof createIndicatorRepository>
   observations: ObservationService
 }
 
-const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { indicators, observations }) => {
+const IndicatorBody = Type.Object(
+  {
+    nameZh: Type.String({ minLength: 1, maxLength: 200, description: 'Name in Chinese.' }),
+    nameEn: Type.String({ minLength: 1, maxLength: 200, description: 'Name in English.' }),
+    description: Type.String({ minLength: 1, maxLength: 2000, description: 'What is counted, over what period, as of when.' }),
+    category: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Policy area (lowercase snake_case).' }),
+    unit: Type.String({ maxLength: 20, description: `Base unit: ${Object.keys(BASE_UNITS).join(', ')}. Cannot change once observations exist.` }),
+    additive: Type.Boolean({ description: 'Whether values add up across areas.' }),
+  },
+  { additionalProperties: false, description: 'An indicator\'s definition.' },
+)
+
+const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { db, indicators, observations }) => {
+  app.put(
+    '/:code',
+    {
+      onRequest: app.requireScope('admin'),
+      schema: {
+        tags: ['indicators'],
+        summary: 'Create or change an indicator (admin)',
+        description: 'Creates the indicator (201) or replaces its definition (200); an identical definition changes nothing. Audited. The unit of an indicator with observations cannot change (409).',
+        security: [{ bearer: [] }],
+        params: Type.Object({ code: IndicatorCode }, { additionalProperties: false }),
+        body: IndicatorBody,
+        response: { 200: Indicator, 201: Indicator, ...problemResponses(400, 401, 403, 409, 422) },
+      },
+    },
+    async (req, reply) => {
+      const { indicator, outcome } = putIndicator(db, { code: req.params.code, ...req.body }, actorOf(req))
+      if (outcome === 'created') reply.code(201).header('location', `/v1/indicators/${indicator.code}`)
+      return toIndicator(indicator)
+    },
+  )
+
   app.get(
     '/',
     {

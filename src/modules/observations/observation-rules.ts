@@ -61,6 +61,8 @@ function quoteStatesNumber(quote: string, written: string): boolean {
 
 export function checkObservation(draft: ObservationDraft, ctx: RuleContext): RuleResult {
   const problems: string[] = []
+  if (!(KINDS as readonly string[]).includes(draft.kind)) problems.push(`kind "${draft.kind}" is not one of ${KINDS.join(', ')}`)
+  if (!(QUALIFIERS as readonly string[]).includes(draft.qualifier)) problems.push(`qualifier "${draft.qualifier}" is not one of ${QUALIFIERS.join(', ')}`)
   const unit = ctx.indicatorUnit(draft.indicator)
   if (unit === undefined) problems.push(`unknown indicator "${draft.indicator}"`)
   if (!ctx.areaExists(draft.area)) problems.push(`unknown area "${draft.area}"`)

@@ -128,6 +128,19 @@ export function createObservationRepository(db: Db) {
       return db.select({ id: observations.id }).from(observations).where(eq(observations.id, id)).limit(1).all().length > 0
     },
 
+    /** Revisions in commit order after `afterSeq`: the change feed. */
+    async changes(afterSeq: number, limit: number): Promise<ObservationRow[]> {
+      return db
+        .select(rowColumns)
+        .from(observationRevisions)
+        .innerJoin(observations, eq(observations.id, observationRevisions.observationId))
+        .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
+        .where(gt(observationRevisions.seq, afterSeq))
+        .orderBy(asc(observationRevisions.seq))
+        .limit(limit)
+        .all() as ObservationRow[]
+    },
+
     /** Every revision of one observation, oldest first. */
     async revisions(id: number): Promise<ObservationRow[]> {
       return db

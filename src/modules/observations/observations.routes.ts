@@ -5,7 +5,9 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { negotiate } from '../../http/negotiate.js'
 import { codeList, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
-import { Kind, Observation, ObservationRevision, toObservation, toObservationRevision } from './observations.schemas.js'
+import { actorOf } from '../../plugins/auth.js'
+import { observationEtag, type ObservationCommands } from './observation-commands.js'
+import { Citation, Kind, Observation, ObservationRevision, Qualifier, Reported, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 
 export const MAX_PAGE = 1000
@@ -49,9 +51,30 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MA
 
 export interface ObservationRoutesOptions {
   observations: ObservationService
+  commands: ObservationCommands
 }
 
-const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations }) => {
+const Reason = Type.String({ minLength: 1, maxLength: 2000, description: 'Why the change is made; kept in the revision and the audit log.' })
+
+const CorrectionBody = Type.Object(
+  {
+    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'Value in the indicator\'s base unit; when omitted, reported value × unit multiplier. When given, must equal it.' })),
+    qualifier: Type.Optional(Qualifier),
+    reported: Reported,
+    citation: Citation,
+    involvedAreas: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }), { maxItems: 100, uniqueItems: true, description: 'Areas the source names as involved.' })),
+    note: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], { description: 'Reviewer\'s note.' })),
+    reason: Reason,
+  },
+  { additionalProperties: false, description: 'The new content of the observation; its identity (indicator, area, period, kind) stays.' },
+)
+
+/** Strong ETag of the revision served; If-None-Match with it gets 304. */
+function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
+  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')
+}
+
+const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, commands }) => {
   app.get(
     '/',
     {
@@ -96,13 +119,64 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       schema: {
         tags: ['observations'],
         summary: 'One observation',
-        description: 'The revision in force now, or at `asOf`.',
+        description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
         querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
-        response: { 200: Observation, ...problemResponses(400, 404) },
+        response: { 200: Observation, 304: { description: 'Not modified: If-None-Match matched the ETag.', type: 'null' }, ...problemResponses(400, 404) },
       },
     },
-    async (req) => toObservation(await observations.byId(req.params.id, req.query.asOf)),
+    async (req, reply) => {
+      const row = await observations.byId(req.params.id, req.query.asOf)
+      const etag = observationEtag(row)
+      reply.header('etag', etag).header('cache-control', 'no-cache')
+      if (notModified(req.headers['if-none-match'], etag)) return reply.code(304).send()
+      return toObservation(row)
+    },
+  )
+
+  app.put(
+    '/:id',
+    {
+      onRequest: app.requireScope('write'),
+      schema: {
+        tags: ['observations'],
+        summary: 'Correct an observation (write)',
+        description:
+          'Appends a revision with the new content and the reason. Requires If-Match with the current ETag: a stale one is 412 and changes nothing (no lost updates); ' +
+          'a missing one is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and state the reported number). ' +
+          'Content identical to the current revision records nothing.',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        body: CorrectionBody,
+        response: { 200: Observation, ...problemResponses(400, 401, 403, 404, 412, 422, 428) },
+      },
+    },
+    async (req, reply) => {
+      const { row } = commands.correct(req.params.id, req.headers['if-match'], req.body, actorOf(req))
+      reply.header('etag', observationEtag(row))
+      return toObservation(row)
+    },
+  )
+
+  app.delete(
+    '/:id',
+    {
+      onRequest: app.requireScope('write'),
+      schema: {
+        tags: ['observations'],
+        summary: 'Withdraw an observation (write)',
+        description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match and a reason.',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        querystring: Type.Object({ reason: Reason }, { additionalProperties: false }),
+        response: { 200: Observation, ...problemResponses(400, 401, 403, 404, 412, 428) },
+      },
+    },
+    async (req, reply) => {
+      const { row } = commands.withdraw(req.params.id, req.headers['if-match'], req.query.reason, actorOf(req))
+      reply.header('etag', observationEtag(row))
+      return toObservation(row)
+    },
   )
 
   app.get(

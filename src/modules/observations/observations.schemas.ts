@@ -14,6 +14,23 @@ export const Status = Type.Union([Type.Literal('active'), Type.Literal('withdraw
   description: '`withdrawn` when the latest revision retracts the observation.',
 })
 
+export const Reported = Type.Object(
+  {
+    value: Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'The number as the source writes it, in digits, e.g. `484.752`.' }),
+    unit: Type.String({ minLength: 1, maxLength: 10, description: 'The unit as the source writes it, e.g. `万元`, `亩`, `人`.' }),
+    text: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The number as written when not in digits (四, 十一).' })),
+  },
+  { additionalProperties: false, description: 'The figure as reported.' },
+)
+
+export const Citation = Type.Object(
+  {
+    sourceId: SourceId,
+    quote: Type.String({ minLength: 1, maxLength: 2000, description: 'Verbatim words of the stored source that state the figure; must occur exactly once in it.' }),
+  },
+  { additionalProperties: false, description: 'Where the figure is stated.' },
+)
+
 export const Observation = Type.Object(
   {
     id: Type.Integer({ description: 'Stable id of the observation (its identity, not a revision).' }),

@@ -4,6 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { listOf, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
+import type { Db } from '../../db/client.js'
+import { actorOf } from '../../plugins/auth.js'
+import { putPeriod } from './periods.commands.js'
 import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
 
 const PeriodType = Type.Union([Type.Literal('year'), Type.Literal('half'), Type.Literal('quarter'), Type.Literal('month')], {
@@ -36,10 +39,31 @@ export function canonicalPeriod(text: string, parameter: string): string {
 }
 
 export interface PeriodRoutesOptions {
+  db: Db
   periods: ReturnType<typeof createPeriodRepository>
 }
 
-const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { periods }) => {
+const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { db, periods }) => {
+  app.put(
+    '/:code',
+    {
+      onRequest: app.requireScope('admin'),
+      schema: {
+        tags: ['periods'],
+        summary: 'Add a reporting period (admin)',
+        description: 'Adds the period (201) so that observations can use it; its dates follow from the code. Adding one that exists changes nothing (200). Audited.',
+        security: [{ bearer: [] }],
+        params: Type.Object({ code: PeriodCodeInput }, { additionalProperties: false }),
+        response: { 200: Period, 201: Period, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (req, reply) => {
+      const { period, outcome } = putPeriod(db, canonicalPeriod(req.params.code, 'code'), actorOf(req))
+      if (outcome === 'created') reply.code(201).header('location', `/v1/periods/${period.code}`)
+      return toPeriod(period)
+    },
+  )
+
   app.get(
     '/',
     {

@@ -4,6 +4,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { listOf, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
+import type { Db } from '../../db/client.js'
+import { actorOf } from '../../plugins/auth.js'
+import { createSource } from './sources.commands.js'
 import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
 
 export const Source = Type.Object(
@@ -33,10 +36,59 @@ export function toSource(s: SourceMetadata): SourceT {
 }
 
 export interface SourceRoutesOptions {
+  db: Db
   sources: ReturnType<typeof createSourceRepository>
 }
 
-const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { sources }) => {
+/** Largest report accepted, in bytes of text. */
+export const MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+const NewSourceBody = Type.Object(
+  {
+    id: SourceId,
+    title: Type.String({ minLength: 1, maxLength: 500, description: 'Title as printed.' }),
+    titleEn: Type.Optional(Type.String({ maxLength: 500, description: 'English rendering of the title.' })),
+    documentNumber: Type.Optional(Type.String({ maxLength: 100, description: 'Official document number.' })),
+    issuer: Type.String({ minLength: 1, maxLength: 200, description: 'Issuing body.' }),
+    recipient: Type.Optional(Type.String({ maxLength: 200, description: 'Addressee.' })),
+    issuedOn: Type.String({ format: 'date', description: 'Date of issue (ISO 8601).' }),
+    text: Type.Optional(Type.String({ minLength: 1, description: 'The report text; stored as its UTF-8 bytes. Give this or contentBase64.' })),
+    contentBase64: Type.Optional(
+      Type.String({ minLength: 1, pattern: '^[A-Za-z0-9+/]*={0,2}$', description: 'The exact bytes (UTF-8 text), base64-encoded: use it to keep bytes a JSON string would not carry verbatim (a BOM, CRLF).' }),
+    ),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Expected SHA-256 of the bytes; refused (422) on mismatch.' })),
+  },
+  { additionalProperties: false, description: 'A new report.' },
+)
+
+const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { db, sources }) => {
+  app.post(
+    '/',
+    {
+      onRequest: app.requireScope('admin'),
+      bodyLimit: Math.ceil(MAX_SOURCE_BYTES * 1.4) + 64 * 1024,
+      schema: {
+        tags: ['sources'],
+        summary: 'Store a new report (admin)',
+        description: `Stores the report's bytes exactly as sent (at most ${MAX_SOURCE_BYTES} bytes of valid UTF-8) with their SHA-256. Sources never change: an existing id is 409. Audited.`,
+        security: [{ bearer: [] }],
+        body: NewSourceBody,
+        response: { 201: Source, ...problemResponses(400, 401, 403, 409, 413, 422) },
+      },
+    },
+    async (req, reply) => {
+      const { text, contentBase64, ...meta } = req.body
+      if ((text === undefined) === (contentBase64 === undefined)) {
+        throw Errors.validation('Give the report as exactly one of text or contentBase64.', { errors: [{ in: 'body', name: 'text', message: 'exactly one of text, contentBase64' }] })
+      }
+      const content = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(contentBase64 as string, 'base64')
+      if (content.length > MAX_SOURCE_BYTES) throw Errors.payloadTooLarge(`A report holds at most ${MAX_SOURCE_BYTES} bytes; this one has ${content.length}.`)
+      const stored = createSource(db, { ...meta, content }, actorOf(req))
+      reply.code(201).header('location', `/v1/sources/${stored.id}`)
+      return toSource(stored)
+    },
+  )
+
   app.get(
     '/',
     {

@@ -1,0 +1,56 @@
+// Storing a new report (admin): its bytes exactly as sent, with their SHA-256.
+// A source never changes once stored; a corrected report is a new source.
+import { createHash } from 'node:crypto'
+import { TextDecoder } from 'node:util'
+import { writeTransaction, type Db } from '../../db/client.js'
+import { Errors } from '../../errors.js'
+import { openAuditAppender } from '../audit/audit.repository.js'
+import { findSourceMetadata, insertSource, type SourceMetadata } from './sources.repository.js'
+
+export interface NewSource {
+  id: string
+  title: string
+  titleEn?: string | undefined
+  documentNumber?: string | undefined
+  issuer: string
+  recipient?: string | undefined
+  issuedOn: string
+  content: Buffer
+  /** When given, must equal the SHA-256 of the content: a check against transport damage. */
+  sha256?: string | undefined
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+export function createSource(db: Db, input: NewSource, actor: string): SourceMetadata {
+  try {
+    strictUtf8.decode(input.content)
+  } catch {
+    throw Errors.unprocessable('The text is not valid UTF-8.', { problems: ['invalid UTF-8'] })
+  }
+  if (input.content.length === 0) throw Errors.unprocessable('The text is empty.', { problems: ['empty text'] })
+  const sha256 = createHash('sha256').update(input.content).digest('hex')
+  if (input.sha256 !== undefined && input.sha256 !== sha256) {
+    throw Errors.unprocessable(`The text's SHA-256 is ${sha256}, not ${input.sha256}.`, { problems: ['sha256 mismatch'] })
+  }
+  return writeTransaction(db, (tx) => {
+    if (findSourceMetadata(tx, input.id)) throw Errors.conflict(`Source "${input.id}" exists; sources never change. Store a corrected report under a new id.`)
+    const audit = openAuditAppender(tx)
+    const record = {
+      id: input.id,
+      title: input.title,
+      titleEn: input.titleEn ?? null,
+      documentNumber: input.documentNumber ?? null,
+      issuer: input.issuer,
+      recipient: input.recipient ?? null,
+      issuedOn: input.issuedOn,
+      mediaType: 'text/plain; charset=utf-8',
+      byteLength: input.content.length,
+      sha256,
+      recordedAt: audit.recordedAt,
+    }
+    insertSource(tx, { ...record, content: input.content })
+    audit.append({ actor, action: 'source.create', entityType: 'source', entityId: input.id, before: null, after: record })
+    return record
+  })
+}
