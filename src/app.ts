@@ -26,6 +26,7 @@ import { createObservationCommands } from './modules/observations/observation-co
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import problemDetails from './plugins/problem-details.js'
+import { createValidatorCompiler } from './http/validation.js'
 import { loadSeeds } from './seed/seed-loader.js'
 
 export interface BuildOptions {
@@ -66,16 +67,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    ajv: {
-      customOptions: {
-        // Reject unknown parameters rather than silently dropping them.
-        removeAdditional: false,
-        coerceTypes: 'array',
-        useDefaults: true,
-        allErrors: false,
-      },
-    },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(createValidatorCompiler())
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)

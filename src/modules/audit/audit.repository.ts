@@ -3,6 +3,8 @@ import { asc, desc, gt } from 'drizzle-orm'
 import type { Db, Queryable } from '../../db/client.js'
 import { auditEntries } from '../../db/schema.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
+import { auditSnapshot, rowToChecked } from '../observations/observation-writes.js'
+import { findRevision } from '../observations/observations.repository.js'
 import { auditHash, createChainVerifier, GENESIS_HASH, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
 
 export interface AuditHead {
@@ -68,28 +70,65 @@ export function createAuditRepository(db: Db) {
     async page(after: number, limit: number): Promise<StoredAuditRow[]> {
       return db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(limit).all()
     },
-    /** Recomputes the whole chain in bounded batches, yielding between them so requests keep flowing. */
-    async verify(batchSize = 2000): Promise<ChainCheck> {
-      const verifier = createChainVerifier()
-      let after = 0
+    /** The full verification, yielding to the event loop between batches so requests keep flowing. */
+    async verify(): Promise<ChainCheck> {
+      const steps = verificationSteps(db)
       for (;;) {
-        const rows = db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(batchSize).all()
-        for (const row of rows) if (!verifier.push(row)) return verifier.result()
-        if (rows.length < batchSize) return verifier.result()
-        after = (rows[rows.length - 1] as StoredAuditRow).seq
+        const step = steps.next()
+        if (step.done) return step.value
         await new Promise((resolve) => setImmediate(resolve))
       }
     },
   }
 }
 
-export function verifyAuditChain(db: Db, batchSize = 5000): ChainCheck {
+/** The full verification in one go (CLI, backups). */
+export function verifyAuditChain(db: Db): ChainCheck {
+  const steps = verificationSteps(db)
+  for (;;) {
+    const step = steps.next()
+    if (step.done) return step.value
+  }
+}
+
+const BATCH = 2000
+
+/**
+ * Recomputes the hash chain and checks that the observation tables agree with
+ * it: each revision is exactly what its audit entry recorded, no revision
+ * lacks an entry, and each observation points at its latest revision. So a
+ * direct edit of either table is caught, not only an edit of the log.
+ * Reads in bounded batches (short read snapshots); yields after each.
+ */
+function* verificationSteps(db: Db): Generator<void, ChainCheck> {
   const verifier = createChainVerifier()
+  let observationEntries = 0
   let after = 0
   for (;;) {
-    const rows = db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(batchSize).all()
-    for (const row of rows) if (!verifier.push(row)) return verifier.result()
-    if (rows.length < batchSize) return verifier.result()
+    const rows = db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(BATCH).all()
+    for (const row of rows) {
+      if (!verifier.push(row)) return verifier.result()
+      if (row.entityType !== 'observation') continue
+      observationEntries++
+      const recorded = JSON.parse(row.after as string) as { id: number; revision: number }
+      const stored = findRevision(db, recorded.id, recorded.revision)
+      if (!stored) return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} is missing` }
+      const snapshot = auditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
+      if (canonicalJson(snapshot) !== row.after) {
+        return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} differs from what this entry recorded` }
+      }
+    }
+    if (rows.length < BATCH) break
     after = (rows[rows.length - 1] as StoredAuditRow).seq
+    yield
   }
+  const result = verifier.result()
+  if (!result.ok) return result
+  const { n } = db.$client.prepare('SELECT count(*) AS n FROM observation_revision').get() as { n: number }
+  if (n !== observationEntries) return { ok: false, entries: result.entries, brokenSeq: result.headSeq, reason: `${n} revisions are stored but the log records ${observationEntries}` }
+  const stray = db.$client
+    .prepare('SELECT o.id FROM observation o WHERE o.current_seq IS NOT (SELECT max(seq) FROM observation_revision r WHERE r.observation_id = o.id) LIMIT 1')
+    .get() as { id: number } | undefined
+  if (stray) return { ok: false, entries: result.entries, brokenSeq: result.headSeq, reason: `observation ${stray.id} does not point at its latest revision` }
+  return result
 }

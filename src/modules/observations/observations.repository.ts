@@ -185,6 +185,18 @@ export function findByNaturalKey(tx: Queryable, key: NaturalKey): ObservationRow
   return (row as ObservationRow | undefined) ?? null
 }
 
+export function findRevision(tx: Queryable, observationId: number, revision: number): ObservationRow | null {
+  const [row] = tx
+    .select(rowColumns)
+    .from(observationRevisions)
+    .innerJoin(observations, eq(observations.id, observationRevisions.observationId))
+    .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
+    .where(and(eq(observationRevisions.observationId, observationId), eq(observationRevisions.revision, revision)))
+    .limit(1)
+    .all()
+  return (row as ObservationRow | undefined) ?? null
+}
+
 export function findCurrentById(tx: Queryable, id: number): ObservationRow | null {
   const [row] = tx
     .select(rowColumns)

@@ -1,0 +1,192 @@
+// Incremental sync through the change feed, and the tamper-evident audit log.
+import { execFile, spawnSync } from 'node:child_process'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { auditHash } from '../src/modules/audit/audit-chain.js'
+import { createKey, revokeKey } from '../src/modules/keys/keys.js'
+import { projectRoot } from '../src/paths.js'
+import { buildTestApp, json, type TestContext } from './helpers.js'
+
+let t: TestContext
+let writer: string
+let admin: string
+
+beforeAll(async () => {
+  t = await buildTestApp({ file: true })
+  writer = createKey(t.db, 'writer', ['write']).secret
+  admin = createKey(t.db, 'admin', ['admin']).secret
+})
+afterAll(() => t.close())
+
+const auth = (secret: string) => ({ authorization: `Bearer ${secret}` })
+
+async function current(id: number) {
+  const res = await t.app.inject({ url: `/v1/observations/${id}` })
+  return { body: json(res.body), etag: res.headers.etag as string }
+}
+
+/** A mixed workload: corrections, withdrawals, imports of new and changed rows, catalog writes. */
+async function someWrites(round: number) {
+  const list = json((await t.app.inject({ url: '/v1/observations?limit=60' })).body).data
+  const o = list[(round * 7) % list.length]
+  const { body, etag } = await current(o.id)
+  if (round % 3 === 2) {
+    await t.app.inject({ method: 'DELETE', url: `/v1/observations/${o.id}?reason=round${round}`, headers: { ...auth(writer), 'if-match': etag } })
+  } else {
+    await t.app.inject({
+      method: 'PUT',
+      url: `/v1/observations/${o.id}`,
+      headers: { ...auth(writer), 'if-match': etag },
+      payload: { qualifier: body.qualifier === 'approx' ? 'eq' : 'approx', reported: { value: body.reported.value, unit: body.reported.unit, ...(body.reported.text ? { text: body.reported.text } : {}) }, citation: { sourceId: body.source.id, quote: body.source.quote }, involvedAreas: body.involvedAreas, note: `round ${round}`, reason: `round ${round}` },
+    })
+  }
+  const p = list[(round * 11 + 3) % list.length]
+  await t.app.inject({
+    method: 'POST',
+    url: '/v1/imports',
+    headers: auth(writer),
+    payload: {
+      reason: `import ${round}`,
+      observations: [{ indicator: p.indicator, area: p.area, period: '2023', kind: 'forecast', qualifier: round % 2 ? 'approx' : 'eq', reported: { value: p.reported.value, unit: p.reported.unit, ...(p.reported.text ? { text: p.reported.text } : {}) }, citation: { sourceId: p.source.id, quote: p.source.quote } }],
+    },
+  })
+  await t.app.inject({ method: 'PUT', url: `/v1/periods/${2024 + round}`, headers: auth(admin) })
+}
+
+describe('change feed', () => {
+  it('lets a second system mirror the observations exactly, with every revision once, while writes go on', async () => {
+    const mirror = new Map<number, any>()
+    const seen: number[] = []
+    let after = 0
+    const readSomePages = async () => {
+      for (let pages = 0; pages < 2; pages++) {
+        const page = json((await t.app.inject({ url: `/v1/changes?after=${after}&limit=25` })).body)
+        for (const change of page.data) {
+          seen.push(change.seq)
+          mirror.set(change.id, change)
+        }
+        after = page.nextAfter
+        if (!page.hasMore) break
+      }
+    }
+    // One reader (as a client would have) runs concurrently with the writers, interleaving at every await.
+    for (let round = 0; round < 12; round++) await Promise.all([readSomePages(), someWrites(round)])
+    for (;;) {
+      const page = json((await t.app.inject({ url: `/v1/changes?after=${after}&limit=1000` })).body)
+      for (const change of page.data) {
+        seen.push(change.seq)
+        mirror.set(change.id, change)
+      }
+      after = page.nextAfter
+      if (!page.hasMore) break
+    }
+    // Strictly increasing: nothing twice, nothing out of order; and nothing missed.
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] as number)
+    const total = t.db.$client.prepare('SELECT count(*) AS n FROM observation_revision').get() as { n: number }
+    expect(seen.length).toBe(total.n)
+
+    const truth: any[] = []
+    let cursor: string | null = null
+    do {
+      const page: { data: any[]; nextCursor: string | null } = json((await t.app.inject({ url: `/v1/observations?includeWithdrawn=true&limit=50${cursor ? `&cursor=${cursor}` : ''}` })).body)
+      truth.push(...page.data)
+      cursor = page.nextCursor
+    } while (cursor)
+    const strip = ({ seq: _s, reason: _r, actor: _a, ...rest }: any) => rest
+    expect([...mirror.values()].map(strip).sort((a, b) => a.id - b.id)).toEqual(truth)
+    expect(truth.some((o) => o.status === 'withdrawn')).toBe(true)
+    expect(truth.some((o) => o.revision > 1)).toBe(true)
+  })
+
+  it('validates its parameters', async () => {
+    expect((await t.app.inject({ url: '/v1/changes?after=-1' })).statusCode).toBe(400)
+    expect((await t.app.inject({ url: '/v1/changes?limit=1001' })).statusCode).toBe(400)
+    const end = json((await t.app.inject({ url: '/v1/changes?after=99999999' })).body)
+    expect(end).toEqual({ data: [], nextAfter: 99999999, hasMore: false })
+  })
+
+  it('serves clients that sync by time with updatedSince, withdrawals included', async () => {
+    const since = new Date().toISOString()
+    await new Promise((r) => setTimeout(r, 5))
+    expect(json((await t.app.inject({ url: `/v1/observations?updatedSince=${since}` })).body).data).toEqual([])
+    await someWrites(100)
+    const victim = json((await t.app.inject({ url: '/v1/observations?limit=1' })).body).data[0]
+    const { etag } = await current(victim.id)
+    await t.app.inject({ method: 'DELETE', url: `/v1/observations/${victim.id}?reason=sync-test`, headers: { ...auth(writer), 'if-match': etag } })
+    const changed = json((await t.app.inject({ url: `/v1/observations?updatedSince=${since}` })).body).data
+    expect(changed.length).toBeGreaterThanOrEqual(2)
+    expect(changed.every((o: any) => o.recordedAt >= since)).toBe(true)
+    expect(changed.find((o: any) => o.id === victim.id)?.status).toBe('withdrawn')
+  })
+})
+
+describe('audit log', () => {
+  it('verifies after the mixed workload, through the API and the CLI, and its head is the last entry', async () => {
+    revokeKey(t.db, 'admin')
+    const verify = json((await t.app.inject({ url: '/v1/audit/verify' })).body)
+    expect(verify.ok).toBe(true)
+    const head = json((await t.app.inject({ url: '/v1/audit/head' })).body)
+    expect(head.seq).toBe(verify.entries)
+    expect(head.hash).toBe(verify.headHash)
+    const actions = new Set<string>()
+    let after = 0
+    for (;;) {
+      const page = json((await t.app.inject({ url: `/v1/audit?after=${after}&limit=500` })).body)
+      for (const e of page.data) actions.add(e.action)
+      after = page.nextAfter
+      if (!page.hasMore) break
+    }
+    for (const a of ['source.create', 'area.create', 'indicator.create', 'reporting_period.create', 'observation.create', 'observation.revise', 'observation.withdraw', 'api_key.create', 'api_key.revoke']) expect(actions).toContain(a)
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', dbPath()], { cwd: projectRoot, encoding: 'utf8' })
+    expect(cli.status, cli.stderr).toBe(0)
+    expect(cli.stdout).toMatch(/audit chain OK/)
+  })
+
+  it('can be recomputed by a short independent script (Python, standard library) from the public API', async () => {
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' })
+    // Asynchronously: the server answering the script runs in this process.
+    const py = await promisify(execFile)('python3', ['scripts/verify_audit_chain.py', address], { cwd: projectRoot, encoding: 'utf8' })
+    expect(py.stdout).toMatch(/^OK: \d+ entries/)
+  })
+
+  it('refuses UPDATE and DELETE on revisions and audit entries at the database level', () => {
+    for (const sql of ['UPDATE observation_revision SET value = 1', 'DELETE FROM observation_revision', "UPDATE audit_entry SET actor = 'x'", 'DELETE FROM audit_entry', 'DELETE FROM observation', "UPDATE observation SET kind = 'target'"]) {
+      expect(() => t.db.$client.prepare(sql).run(), sql).toThrow(/append-only|never/)
+    }
+  })
+})
+
+function dbPath(): string {
+  return t.db.$client.name
+}
+
+describe('tampering with the database file', () => {
+  function tamper(sql: string[]) {
+    const raw = new Database(dbPath())
+    raw.exec('DROP TRIGGER IF EXISTS audit_entry_no_update; DROP TRIGGER IF EXISTS observation_revision_no_update; DROP TRIGGER IF EXISTS observation_revision_no_delete')
+    for (const s of sql) raw.exec(s)
+    raw.close()
+  }
+  const cli = () => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', dbPath()], { cwd: projectRoot, encoding: 'utf8' })
+
+  it('is caught when a revision value is edited directly, naming the entry', async () => {
+    const target = t.db.$client.prepare("SELECT a.seq, json_extract(a.after, '$.id') AS id, json_extract(a.after, '$.revision') AS rev FROM audit_entry a WHERE entity_type = 'observation' ORDER BY seq LIMIT 1 OFFSET 20").get() as { seq: number; id: number; rev: number }
+    tamper([`UPDATE observation_revision SET value = '9999999' WHERE observation_id = ${target.id} AND revision = ${target.rev}`])
+    const verify = json((await t.app.inject({ url: '/v1/audit/verify' })).body)
+    expect(verify).toMatchObject({ ok: false, brokenSeq: target.seq })
+    const res = cli()
+    expect(res.status).toBe(1)
+    expect(res.stdout).toContain(`BROKEN at seq ${target.seq}`)
+  })
+
+  it('is caught when an audit entry is rewritten: at the entry, or at the next link when its own hash is recomputed', async () => {
+    tamper([`UPDATE audit_entry SET actor = 'someone-else' WHERE seq = 5`])
+    expect(json((await t.app.inject({ url: '/v1/audit/verify' })).body)).toMatchObject({ ok: false, brokenSeq: 5 })
+    expect(cli().stdout).toContain('BROKEN at seq 5')
+    const row = t.db.$client.prepare('SELECT * FROM audit_entry WHERE seq = 5').get() as any
+    const rehashed = auditHash({ seq: 5, recordedAt: row.recorded_at, actor: row.actor, action: row.action, entityType: row.entity_type, entityId: row.entity_id, before: row.before && JSON.parse(row.before), after: row.after && JSON.parse(row.after), prevHash: row.prev_hash })
+    tamper([`UPDATE audit_entry SET hash = '${rehashed}' WHERE seq = 5`])
+    expect(json((await t.app.inject({ url: '/v1/audit/verify' })).body)).toMatchObject({ ok: false, brokenSeq: 6, reason: expect.stringMatching(/prevHash/) })
+  })
+})
