@@ -71,7 +71,6 @@ export const observations = sqliteTable(
     uniqueIndex('observation_natural_key').on(t.indicatorCode, t.areaCode, t.periodCode, t.kind),
     index('observation_area_idx').on(t.areaCode, t.id),
     index('observation_period_idx').on(t.periodCode, t.id),
-    index('observation_current_seq_idx').on(t.currentSeq),
     check('observation_kind_check', sql`${t.kind} in ('actual', 'target', 'forecast')`),
   ],
 )
@@ -104,7 +103,6 @@ export const observationRevisions = sqliteTable(
   (t) => [
     uniqueIndex('observation_revision_key').on(t.observationId, t.revision),
     index('observation_revision_asof_idx').on(t.observationId, t.recordedAt),
-    index('observation_revision_recorded_idx').on(t.recordedAt),
   ],
 )
 

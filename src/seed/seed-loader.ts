@@ -15,6 +15,7 @@ import { areaCodes, findArea, insertArea, type AreaRecord } from '../modules/are
 import { findIndicator, indicatorUnits, insertIndicator, type IndicatorRecord } from '../modules/indicators/indicators.repository.js'
 import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
 import { writeObservation } from '../modules/observations/observation-writes.js'
+import { openObservationStore } from '../modules/observations/observations.repository.js'
 import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/periods.repository.js'
 import { findSourceMetadata, insertSource, sourceTexts } from '../modules/sources/sources.repository.js'
 
@@ -221,8 +222,9 @@ export function loadSeeds(db: Db, options: SeedOptions = {}): SeedReport {
       // Citations are checked against the bytes now stored, not only the file.
       const stored = sourceTexts(tx).get(s.id)
       if (!stored?.equals(text)) throw new SeedError(`source ${s.id}`, 'stored bytes differ from the seed file')
+      const store = openObservationStore(tx)
       for (const o of checked) {
-        writeObservation(tx, audit, o, { status: 'active', reason: `initial load from seed ${s.id}`, actor: SEED_ACTOR })
+        writeObservation(store, audit, o, { status: 'active', reason: `initial load from seed ${s.id}`, actor: SEED_ACTOR })
       }
       return checked.length
     })

@@ -23,6 +23,20 @@ export function auditHash(entry: AuditEntryBody): string {
     .digest('hex')
 }
 
+/**
+ * The same hash as auditHash, from before/after already in canonical form:
+ * the other members are canonicalized and the two texts spliced in at their
+ * sorted places (keys: action, actor, after, before, entityId, entityType,
+ * prevHash, recordedAt, seq).
+ */
+export function auditHashOfCanonical(head: Omit<AuditEntryBody, 'before' | 'after'>, before: string | null, after: string | null): string {
+  const s = JSON.stringify
+  const text =
+    `{"action":${s(head.action)},"actor":${s(head.actor)},"after":${after ?? 'null'},"before":${before ?? 'null'},` +
+    `"entityId":${s(head.entityId)},"entityType":${s(head.entityType)},"prevHash":${s(head.prevHash)},"recordedAt":${s(head.recordedAt)},"seq":${head.seq}}`
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
+
 export interface StoredAuditRow {
   seq: number
   recordedAt: string

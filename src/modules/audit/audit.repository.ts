@@ -4,8 +4,8 @@ import type { Db, Queryable } from '../../db/client.js'
 import { auditEntries } from '../../db/schema.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 import { auditSnapshot, rowToChecked } from '../observations/observation-writes.js'
-import { findRevision } from '../observations/observations.repository.js'
-import { auditHash, createChainVerifier, GENESIS_HASH, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
+import { clientOf, openObservationStore } from '../observations/observations.repository.js'
+import { auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
 
 export interface AuditHead {
   seq: number
@@ -33,26 +33,18 @@ export function openAuditAppender(tx: Queryable) {
   let prevHash = last?.hash ?? GENESIS_HASH
   const nowIso = new Date().toISOString()
   const recordedAt = last && last.recordedAt > nowIso ? last.recordedAt : nowIso
+  const insert = clientOf(tx).prepare(
+    'INSERT INTO audit_entry (seq, recorded_at, actor, action, entity_type, entity_id, before, after, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
   return {
     recordedAt,
     append(change: AuditChange): { seq: number; hash: string } {
       seq += 1
-      const body = { seq, recordedAt, prevHash, ...change }
-      const hash = auditHash(body)
-      tx.insert(auditEntries)
-        .values({
-          seq,
-          recordedAt,
-          actor: change.actor,
-          action: change.action,
-          entityType: change.entityType,
-          entityId: change.entityId,
-          before: change.before === null ? null : canonicalJson(change.before),
-          after: change.after === null ? null : canonicalJson(change.after),
-          prevHash,
-          hash,
-        })
-        .run()
+      // Each side is canonicalized once, for both the stored text and the hash.
+      const before = change.before === null ? null : canonicalJson(change.before)
+      const after = change.after === null ? null : canonicalJson(change.after)
+      const hash = auditHashOfCanonical({ seq, recordedAt, actor: change.actor, action: change.action, entityType: change.entityType, entityId: change.entityId, prevHash }, before, after)
+      insert.run(seq, recordedAt, change.actor, change.action, change.entityType, change.entityId, before, after, prevHash, hash)
       prevHash = hash
       return { seq, hash }
     },
@@ -102,6 +94,7 @@ const BATCH = 2000
  */
 function* verificationSteps(db: Db): Generator<void, ChainCheck> {
   const verifier = createChainVerifier()
+  const store = openObservationStore(db)
   let observationEntries = 0
   let after = 0
   for (;;) {
@@ -111,7 +104,7 @@ function* verificationSteps(db: Db): Generator<void, ChainCheck> {
       if (row.entityType !== 'observation') continue
       observationEntries++
       const recorded = JSON.parse(row.after as string) as { id: number; revision: number }
-      const stored = findRevision(db, recorded.id, recorded.revision)
+      const stored = store.findRevision(recorded.id, recorded.revision)
       if (!stored) return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} is missing` }
       const snapshot = auditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
       if (canonicalJson(snapshot) !== row.after) {

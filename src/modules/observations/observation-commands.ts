@@ -8,7 +8,7 @@ import { Errors } from '../../errors.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
 import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier } from './observation-rules.js'
 import { rowToChecked, writeObservation, type WriteOutcome } from './observation-writes.js'
-import { findCurrentById, type ObservationRow } from './observations.repository.js'
+import { openObservationStore, type ObservationRow } from './observations.repository.js'
 import { createRuleContext } from './rule-context.js'
 
 /** Most rows one import may carry; larger batches are refused with 413. */
@@ -95,24 +95,26 @@ export function createObservationCommands(db: Db) {
     /** PUT: a new revision with the given content, if the caller saw the current one. */
     correct(id: number, ifMatch: string | undefined, body: CorrectionBody, actor: string): { row: ObservationRow; outcome: WriteOutcome } {
       return writeTransaction(db, (tx) => {
-        const current = findCurrentById(tx, id)
+        const store = openObservationStore(tx)
+        const current = store.findCurrentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
         const result = checkObservation(toDraft({ ...body, indicator: current.indicator, area: current.area, period: current.period, kind: current.kind }), createRuleContext(tx))
         if (!result.ok) throw Errors.unprocessable(result.problems.join('; '), { problems: result.problems })
-        const written = writeObservation(tx, openAuditAppender(tx), result.observation, { status: 'active', reason: body.reason, actor, current })
-        return { row: findCurrentById(tx, id) as ObservationRow, outcome: written.outcome }
+        const written = writeObservation(store, openAuditAppender(tx), result.observation, { status: 'active', reason: body.reason, actor, current })
+        return { row: store.findCurrentById(id) as ObservationRow, outcome: written.outcome }
       })
     },
 
     /** DELETE: a revision that marks the observation withdrawn; history stays. */
     withdraw(id: number, ifMatch: string | undefined, reason: string, actor: string): { row: ObservationRow; outcome: WriteOutcome } {
       return writeTransaction(db, (tx) => {
-        const current = findCurrentById(tx, id)
+        const store = openObservationStore(tx)
+        const current = store.findCurrentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
-        const written = writeObservation(tx, openAuditAppender(tx), rowToChecked(current), { status: 'withdrawn', reason, actor, current })
-        return { row: findCurrentById(tx, id) as ObservationRow, outcome: written.outcome }
+        const written = writeObservation(store, openAuditAppender(tx), rowToChecked(current), { status: 'withdrawn', reason, actor, current })
+        return { row: store.findCurrentById(id) as ObservationRow, outcome: written.outcome }
       })
     },
 
@@ -148,8 +150,9 @@ export function createObservationCommands(db: Db) {
           summary.rejected = summary.errors.length
           if (summary.rejected > 0) return
           const audit = openAuditAppender(tx)
+          const store = openObservationStore(tx)
           rows.forEach((row, index) => {
-            const written = writeObservation(tx, audit, checked[index] as CheckedObservation, {
+            const written = writeObservation(store, audit, checked[index] as CheckedObservation, {
               status: 'active',
               reason: row.reason ?? options.reason,
               actor: options.actor,

@@ -1,11 +1,10 @@
 // The one path by which observation values change: the seed, imports and
 // corrections all append a revision and its audit entry in the caller's
 // transaction. An identical write is "unchanged" and records nothing.
-import type { Db, Queryable } from '../../db/client.js'
 import type { JsonValue } from '../../domain/canonical-json.js'
 import type { AuditAppender } from '../audit/audit.repository.js'
 import type { CheckedObservation } from './observation-rules.js'
-import { appendRevision, findByNaturalKey, insertObservationIdentity, type ObservationRow } from './observations.repository.js'
+import type { ObservationRow, ObservationStore } from './observations.repository.js'
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged'
 export type ObservationStatus = 'active' | 'withdrawn'
@@ -76,12 +75,12 @@ export interface WriteOptions {
   current?: ObservationRow | null
 }
 
-export function writeObservation(tx: Queryable, audit: AuditAppender, o: CheckedObservation, options: WriteOptions): WriteResult {
-  const current = options.current !== undefined ? options.current : findByNaturalKey(tx, o)
+export function writeObservation(store: ObservationStore, audit: AuditAppender, o: CheckedObservation, options: WriteOptions): WriteResult {
+  const current = options.current !== undefined ? options.current : store.findByNaturalKey(o)
   const meta = { reason: options.reason, actor: options.actor, recordedAt: audit.recordedAt }
   if (!current) {
-    const id = insertObservationIdentity(tx, o)
-    appendRevision(tx, id, 1, { status: options.status, observation: o }, meta)
+    const id = store.insertIdentity(o)
+    store.appendRevision(id, 1, { status: options.status, observation: o }, meta)
     audit.append({
       actor: options.actor,
       action: 'observation.create',
@@ -94,7 +93,7 @@ export function writeObservation(tx: Queryable, audit: AuditAppender, o: Checked
   }
   if (sameContent(current, options.status, o)) return { outcome: 'unchanged', id: current.id, revision: current.revision }
   const revision = current.revision + 1
-  appendRevision(tx, current.id, revision, { status: options.status, observation: o }, meta)
+  store.appendRevision(current.id, revision, { status: options.status, observation: o }, meta)
   audit.append({
     actor: options.actor,
     action: options.status === 'withdrawn' ? 'observation.withdraw' : current.status === 'withdrawn' ? 'observation.restore' : 'observation.revise',

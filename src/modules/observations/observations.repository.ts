@@ -1,6 +1,7 @@
 // Observation queries and the write primitives used inside a transaction.
 // Plain objects out; callers never see SQL.
 import { and, asc, eq, gt, gte, inArray, lte, ne, sql, type SQL } from 'drizzle-orm'
+import type Database from 'better-sqlite3'
 import type { Db, Queryable } from '../../db/client.js'
 import { indicators, observationRevisions, observations, reportingPeriods } from '../../db/schema.js'
 import type { CheckedObservation, Kind, Qualifier } from './observation-rules.js'
@@ -157,56 +158,13 @@ export function createObservationRepository(db: Db) {
 
 export type ObservationRepository = ReturnType<typeof createObservationRepository>
 
-// --- write primitives: call only inside a write transaction -----------------
+// --- write primitives: prepared once per transaction, reused for every row ---
 
 export interface NaturalKey {
   indicator: string
   area: string
   period: string
   kind: Kind
-}
-
-export function findByNaturalKey(tx: Queryable, key: NaturalKey): ObservationRow | null {
-  const [row] = tx
-    .select(rowColumns)
-    .from(observations)
-    .innerJoin(observationRevisions, eq(observationRevisions.seq, observations.currentSeq))
-    .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
-    .where(
-      and(
-        eq(observations.indicatorCode, key.indicator),
-        eq(observations.areaCode, key.area),
-        eq(observations.periodCode, key.period),
-        eq(observations.kind, key.kind),
-      ),
-    )
-    .limit(1)
-    .all()
-  return (row as ObservationRow | undefined) ?? null
-}
-
-export function findRevision(tx: Queryable, observationId: number, revision: number): ObservationRow | null {
-  const [row] = tx
-    .select(rowColumns)
-    .from(observationRevisions)
-    .innerJoin(observations, eq(observations.id, observationRevisions.observationId))
-    .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
-    .where(and(eq(observationRevisions.observationId, observationId), eq(observationRevisions.revision, revision)))
-    .limit(1)
-    .all()
-  return (row as ObservationRow | undefined) ?? null
-}
-
-export function findCurrentById(tx: Queryable, id: number): ObservationRow | null {
-  const [row] = tx
-    .select(rowColumns)
-    .from(observations)
-    .innerJoin(observationRevisions, eq(observationRevisions.seq, observations.currentSeq))
-    .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
-    .where(eq(observations.id, id))
-    .limit(1)
-    .all()
-  return (row as ObservationRow | undefined) ?? null
 }
 
 export interface RevisionContent {
@@ -220,43 +178,82 @@ export interface RevisionMeta {
   recordedAt: string
 }
 
-/** Creates the observation identity; its first revision follows at once. */
-export function insertObservationIdentity(tx: Queryable, key: NaturalKey): number {
-  const [row] = tx
-    .insert(observations)
-    .values({ indicatorCode: key.indicator, areaCode: key.area, periodCode: key.period, kind: key.kind, currentSeq: 0 })
-    .returning({ id: observations.id })
-    .all()
-  return (row as { id: number }).id
+/** The columns of ObservationRow in raw SQL (o: observation, r: revision, i: indicator). */
+const ROW_SQL = `o.id AS id, o.indicator_code AS indicator, o.area_code AS area, o.period_code AS period, o.kind AS kind, i.unit AS unit,
+  r.seq AS seq, r.revision AS revision, r.status AS status, r.value AS value, r.qualifier AS qualifier,
+  r.reported_value AS reportedValue, r.reported_unit AS reportedUnit, r.reported_text AS reportedText,
+  r.source_id AS sourceId, r.quote AS quote, r.byte_start AS byteStart, r.byte_end AS byteEnd,
+  r.involved_areas AS involvedAreas, r.note AS note, r.reason AS reason, r.actor AS actor, r.recorded_at AS recordedAt`
+
+export function clientOf(tx: Queryable): Database.Database {
+  // A drizzle transaction runs on the same better-sqlite3 connection as its database.
+  return ((tx as { $client?: Database.Database }).$client ?? (tx as unknown as { session: { client: Database.Database } }).session.client) as Database.Database
 }
 
-/** Appends a revision and points the observation at it; returns its seq. */
-export function appendRevision(tx: Queryable, observationId: number, revision: number, content: RevisionContent, meta: RevisionMeta): number {
-  const o = content.observation
-  const [row] = tx
-    .insert(observationRevisions)
-    .values({
-      observationId,
-      revision,
-      status: content.status,
-      value: o.value,
-      qualifier: o.qualifier,
-      reportedValue: o.reported.value,
-      reportedUnit: o.reported.unit,
-      reportedText: o.reported.text,
-      sourceId: o.citation.sourceId,
-      quote: o.citation.quote,
-      byteStart: o.citation.byteStart,
-      byteEnd: o.citation.byteEnd,
-      involvedAreas: JSON.stringify(o.involvedAreas),
-      note: o.note,
-      reason: meta.reason,
-      actor: meta.actor,
-      recordedAt: meta.recordedAt,
-    })
-    .returning({ seq: observationRevisions.seq })
-    .all()
-  const seq = (row as { seq: number }).seq
-  tx.update(observations).set({ currentSeq: seq }).where(eq(observations.id, observationId)).run()
-  return seq
+/**
+ * The statements a write transaction runs per row, compiled once and executed
+ * directly on the connection: a 10 000-row import then costs a few statement
+ * executions per row, without per-call query building or result mapping
+ * (which measured three times the cost of SQLite's own work).
+ */
+export function openObservationStore(tx: Queryable) {
+  const client = clientOf(tx)
+  const current = (where: string) =>
+    client.prepare(`SELECT ${ROW_SQL} FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code WHERE ${where} LIMIT 1`)
+  const byKey = current('o.indicator_code = ? AND o.area_code = ? AND o.period_code = ? AND o.kind = ?')
+  const byId = current('o.id = ?')
+  const byRevision = client.prepare(
+    `SELECT ${ROW_SQL} FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code WHERE r.observation_id = ? AND r.revision = ? LIMIT 1`,
+  )
+  const insertIdentity = client.prepare('INSERT INTO observation (indicator_code, area_code, period_code, kind, current_seq) VALUES (?, ?, ?, ?, 0)')
+  const insertRevision = client.prepare(
+    `INSERT INTO observation_revision (observation_id, revision, status, value, qualifier, reported_value, reported_unit, reported_text,
+      source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+  const pointAt = client.prepare('UPDATE observation SET current_seq = ? WHERE id = ?')
+
+  return {
+    findByNaturalKey(key: NaturalKey): ObservationRow | null {
+      return (byKey.get(key.indicator, key.area, key.period, key.kind) as ObservationRow | undefined) ?? null
+    },
+    findCurrentById(id: number): ObservationRow | null {
+      return (byId.get(id) as ObservationRow | undefined) ?? null
+    },
+    findRevision(id: number, revision: number): ObservationRow | null {
+      return (byRevision.get(id, revision) as ObservationRow | undefined) ?? null
+    },
+    /** Creates the observation identity; its first revision follows at once. */
+    insertIdentity(key: NaturalKey): number {
+      return Number(insertIdentity.run(key.indicator, key.area, key.period, key.kind).lastInsertRowid)
+    },
+    /** Appends a revision and points the observation at it; returns its seq. */
+    appendRevision(observationId: number, revision: number, content: RevisionContent, meta: RevisionMeta): number {
+      const o = content.observation
+      const seq = Number(
+        insertRevision.run(
+          observationId,
+          revision,
+          content.status,
+          o.value,
+          o.qualifier,
+          o.reported.value,
+          o.reported.unit,
+          o.reported.text,
+          o.citation.sourceId,
+          o.citation.quote,
+          o.citation.byteStart,
+          o.citation.byteEnd,
+          JSON.stringify(o.involvedAreas),
+          o.note,
+          meta.reason,
+          meta.actor,
+          meta.recordedAt,
+        ).lastInsertRowid,
+      )
+      pointAt.run(seq, observationId)
+      return seq
+    },
+  }
 }
+
+export type ObservationStore = ReturnType<typeof openObservationStore>

@@ -1,0 +1,2 @@
+DROP INDEX `observation_revision_recorded_idx`;--> statement-breakpoint
+DROP INDEX `observation_current_seq_idx`;
