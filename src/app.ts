@@ -20,9 +20,8 @@ import sourceRoutes from './modules/sources/sources.routes.js'
 import { createAuditRepository } from './modules/audit/audit.repository.js'
 import auditRoutes from './modules/audit/audit.routes.js'
 import changeRoutes from './modules/changes/changes.routes.js'
-import { createIdempotencyStore } from './modules/imports/idempotency.js'
 import importRoutes from './modules/imports/imports.routes.js'
-import { createObservationCommands } from './modules/observations/observation-commands.js'
+import { createWriter } from './db/writer.js'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import problemDetails from './plugins/problem-details.js'
@@ -73,7 +72,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
+  const writer = createWriter(db, app.log)
   app.addHook('onClose', async () => {
+    // Writes under way finish first; the database closes last.
+    await writer.close()
     if (ownsDb) db.$client.close()
   })
 
@@ -84,15 +86,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
 
   const observationRepository = createObservationRepository(db)
   const observations = createObservationService(observationRepository)
-  const commands = createObservationCommands(db)
-  await app.register(healthRoutes, { db })
+  await app.register(healthRoutes, { db, writer })
   await app.register(problemRoutes, { prefix: '/problems' })
-  await app.register(sourceRoutes, { prefix: '/v1/sources', db, sources: createSourceRepository(db) })
-  await app.register(areaRoutes, { prefix: '/v1/areas', db, areas: createAreaRepository(db) })
-  await app.register(periodRoutes, { prefix: '/v1/periods', db, periods: createPeriodRepository(db) })
-  await app.register(indicatorRoutes, { prefix: '/v1/indicators', db, indicators: createIndicatorRepository(db), observations })
-  await app.register(observationRoutes, { prefix: '/v1/observations', observations, commands })
-  await app.register(importRoutes, { prefix: '/v1/imports', commands, idempotency: createIdempotencyStore(db) })
+  await app.register(sourceRoutes, { prefix: '/v1/sources', writer, sources: createSourceRepository(db) })
+  await app.register(areaRoutes, { prefix: '/v1/areas', writer, areas: createAreaRepository(db) })
+  await app.register(periodRoutes, { prefix: '/v1/periods', writer, periods: createPeriodRepository(db) })
+  await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, indicators: createIndicatorRepository(db), observations })
+  await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
+  await app.register(importRoutes, { prefix: '/v1/imports', writer })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: observationRepository })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: createAuditRepository(db) })
   return app

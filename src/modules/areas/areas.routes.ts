@@ -3,9 +3,8 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { AreaCode, listOf, problemResponses } from '../../http/schemas.js'
-import type { Db } from '../../db/client.js'
+import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
-import { putArea } from './areas.commands.js'
 import type { AreaRecord, createAreaRepository } from './areas.repository.js'
 
 export const AREA_LEVELS = ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] as const
@@ -31,7 +30,7 @@ export function toArea(a: AreaRecord): Static<typeof Area> {
 }
 
 export interface AreaRoutesOptions {
-  db: Db
+  writer: Writer
   areas: ReturnType<typeof createAreaRepository>
 }
 
@@ -46,7 +45,7 @@ const AreaBody = Type.Object(
   { additionalProperties: false, description: 'An area\'s definition.' },
 )
 
-const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { db, areas }) => {
+const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { writer, areas }) => {
   app.put(
     '/:code',
     {
@@ -64,7 +63,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { d
     async (req, reply) => {
       const b = req.body
       const record: AreaRecord = { code: req.params.code, nameZh: b.nameZh, nameEn: b.nameEn, level: b.level, parentCode: b.parent, divisionCode: b.divisionCode ?? null }
-      const { outcome } = putArea(db, record, actorOf(req))
+      const { outcome } = await writer.run('area.put', record, actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/areas/${record.code}`)
       return toArea(record)
     },

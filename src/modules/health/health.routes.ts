@@ -2,14 +2,16 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { migrationState, type Db } from '../../db/client.js'
+import type { Writer } from '../../db/writer.js'
 import { Errors } from '../../errors.js'
 import { problemResponses } from '../../http/schemas.js'
 
 export interface HealthRoutesOptions {
   db: Db
+  writer: Writer
 }
 
-const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { db }) => {
+const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { db, writer }) => {
   app.get(
     '/healthz',
     {
@@ -34,6 +36,9 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
           200: Type.Object(
             {
               status: Type.Literal('ready', { description: 'Always `ready` on 200.' }),
+              writer: Type.Union([Type.Literal('thread'), Type.Literal('inline')], {
+                description: '`thread`: writes run in a writer thread (database file); `inline`: in the serving thread (:memory:).',
+              }),
               migrations: Type.Object(
                 { applied: Type.Integer({ description: 'Migrations applied.' }), expected: Type.Integer({ description: 'Migrations shipped.' }) },
                 { description: 'Schema migration state.' },
@@ -56,7 +61,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       if (state.applied < state.expected) {
         throw Errors.unavailable(`The database has ${state.applied} of ${state.expected} migrations applied.`, {}, { 'retry-after': '5' })
       }
-      return { status: 'ready' as const, migrations: state }
+      return { status: 'ready' as const, writer: writer.mode, migrations: state }
     },
   )
 }

@@ -6,9 +6,10 @@ import { AreaCode, IndicatorCode, PeriodCodeInput, problemResponses } from '../.
 import { actorOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors } from '../../errors.js'
-import { MAX_IMPORT_ROWS, type ImportRow, type ImportSummary, type ObservationCommands } from '../observations/observation-commands.js'
+import type { Writer } from '../../db/writer.js'
+import { MAX_IMPORT_ROWS, type ImportRow } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported } from '../observations/observations.schemas.js'
-import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type IdempotencyStore } from './idempotency.js'
+import { IDEMPOTENCY_TTL_HOURS, requestFingerprint } from './idempotency.js'
 
 /** Bytes an import body may hold. */
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024
@@ -112,11 +113,10 @@ function rowsFromCsv(text: string): ImportRow[] {
 }
 
 export interface ImportRoutesOptions {
-  commands: ObservationCommands
-  idempotency: IdempotencyStore
+  writer: Writer
 }
 
-const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app, { commands, idempotency }) => {
+const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app, { writer }) => {
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: MAX_IMPORT_BYTES }, (_req, body, done) => done(null, body))
 
   app.post(
@@ -166,13 +166,12 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       }
       const dryRun = req.query.dryRun ?? false
       const key = req.headers['idempotency-key'] as string | undefined
-      const run = (onCommit?: (tx: Parameters<NonNullable<Parameters<ObservationCommands['import']>[1]['onCommit']>>[0], s: ImportSummary) => void) =>
-        commands.import(rows, { dryRun, reason: reason ?? '', actor, onCommit })
+      const run = (idempotencyKey?: string) => writer.run('observation.import', rows, { dryRun, reason: reason ?? '', actor, idempotencyKey })
 
       if (key === undefined || dryRun) return run()
 
       const fingerprint = requestFingerprint([req.method, req.url.split('?')[0], JSON.stringify(req.query), isCsv ? 'csv' : 'json', isCsv ? (body as string) : JSON.stringify(body)])
-      const claim = idempotency.claim(actor, key, fingerprint)
+      const claim = await writer.run('idempotency.claim', actor, key, fingerprint)
       if (claim.kind === 'mismatch') throw Errors.unprocessable(`Idempotency-Key "${key}" was used with a different request; use a new key for a new request.`)
       if (claim.kind === 'in-progress') throw Errors.conflict(`A request with Idempotency-Key "${key}" is still being processed; retry later.`, {}, { 'retry-after': '1' })
       if (claim.kind === 'replay') {
@@ -181,13 +180,13 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       // Let other requests (a concurrent duplicate among them) run before the batch takes the write lock.
       await new Promise((resolve) => setImmediate(resolve))
       try {
-        return run((tx, summary) => idempotency.complete(actor, key, 200, JSON.stringify(summary), tx))
+        return await run(key)
       } catch (err) {
         if (err instanceof AppError && err.statusCode === 422) {
           // A rejected batch is an answer too: replay it rather than re-run it.
-          idempotency.complete(actor, key, 422, JSON.stringify(problemBody(req, 422, err.code, err.title, err.message, err.extras)))
+          await writer.run('idempotency.complete', actor, key, 422, JSON.stringify(problemBody(req, 422, err.code, err.title, err.message, err.extras)))
         } else {
-          idempotency.release(actor, key)
+          await writer.run('idempotency.release', actor, key)
         }
         throw err
       }

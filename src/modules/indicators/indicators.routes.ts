@@ -6,9 +6,8 @@ import { Errors } from '../../errors.js'
 import { codeList, IndicatorCode, listOf, problemResponses, splitCodes } from '../../http/schemas.js'
 import { Observation, toObservation } from '../observations/observations.schemas.js'
 import type { ObservationService } from '../observations/observations.service.js'
-import type { Db } from '../../db/client.js'
+import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
-import { putIndicator } from './indicators.commands.js'
 import type { createIndicatorRepository, IndicatorRecord } from './indicators.repository.js'
 
 /** Observations embedded in an indicator; beyond this, page through /v1/observations. */
@@ -44,7 +43,7 @@ export function toIndicator(i: IndicatorRecord): Static<typeof Indicator> {
 }
 
 export interface IndicatorRoutesOptions {
-  db: Db
+  writer: Writer
   indicators: ReturnType<typeof createIndicatorRepository>
   observations: ObservationService
 }
@@ -61,7 +60,7 @@ const IndicatorBody = Type.Object(
   { additionalProperties: false, description: 'An indicator\'s definition.' },
 )
 
-const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { db, indicators, observations }) => {
+const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { writer, indicators, observations }) => {
   app.put(
     '/:code',
     {
@@ -77,7 +76,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       },
     },
     async (req, reply) => {
-      const { indicator, outcome } = putIndicator(db, { code: req.params.code, ...req.body }, actorOf(req))
+      const { indicator, outcome } = await writer.run('indicator.put', { code: req.params.code, ...req.body }, actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/indicators/${indicator.code}`)
       return toIndicator(indicator)
     },

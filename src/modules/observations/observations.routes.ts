@@ -6,7 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { negotiate } from '../../http/negotiate.js'
 import { codeList, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
 import { actorOf } from '../../plugins/auth.js'
-import { observationEtag, type ObservationCommands } from './observation-commands.js'
+import type { Writer } from '../../db/writer.js'
+import { observationEtag } from './observation-commands.js'
 import { Citation, Kind, Observation, ObservationRevision, Qualifier, Reported, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 
@@ -51,7 +52,7 @@ const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MA
 
 export interface ObservationRoutesOptions {
   observations: ObservationService
-  commands: ObservationCommands
+  writer: Writer
 }
 
 const Reason = Type.String({ minLength: 1, maxLength: 2000, description: 'Why the change is made; kept in the revision and the audit log.' })
@@ -74,7 +75,7 @@ function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')
 }
 
-const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, commands }) => {
+const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer }) => {
   app.get(
     '/',
     {
@@ -152,7 +153,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { row } = commands.correct(req.params.id, req.headers['if-match'], req.body, actorOf(req))
+      const { row } = await writer.run('observation.correct', req.params.id, req.headers['if-match'], req.body, actorOf(req))
       reply.header('etag', observationEtag(row))
       return toObservation(row)
     },
@@ -173,7 +174,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { row } = commands.withdraw(req.params.id, req.headers['if-match'], req.query.reason, actorOf(req))
+      const { row } = await writer.run('observation.withdraw', req.params.id, req.headers['if-match'], req.query.reason, actorOf(req))
       reply.header('etag', observationEtag(row))
       return toObservation(row)
     },

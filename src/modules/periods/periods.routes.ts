@@ -4,9 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { listOf, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
-import type { Db } from '../../db/client.js'
+import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
-import { putPeriod } from './periods.commands.js'
 import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
 
 const PeriodType = Type.Union([Type.Literal('year'), Type.Literal('half'), Type.Literal('quarter'), Type.Literal('month')], {
@@ -39,11 +38,11 @@ export function canonicalPeriod(text: string, parameter: string): string {
 }
 
 export interface PeriodRoutesOptions {
-  db: Db
+  writer: Writer
   periods: ReturnType<typeof createPeriodRepository>
 }
 
-const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { db, periods }) => {
+const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { writer, periods }) => {
   app.put(
     '/:code',
     {
@@ -58,7 +57,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
       },
     },
     async (req, reply) => {
-      const { period, outcome } = putPeriod(db, canonicalPeriod(req.params.code, 'code'), actorOf(req))
+      const { period, outcome } = await writer.run('period.put', canonicalPeriod(req.params.code, 'code'), actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/periods/${period.code}`)
       return toPeriod(period)
     },

@@ -4,9 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { listOf, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
-import type { Db } from '../../db/client.js'
+import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
-import { createSource } from './sources.commands.js'
 import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
 
 export const Source = Type.Object(
@@ -36,7 +35,7 @@ export function toSource(s: SourceMetadata): SourceT {
 }
 
 export interface SourceRoutesOptions {
-  db: Db
+  writer: Writer
   sources: ReturnType<typeof createSourceRepository>
 }
 
@@ -61,7 +60,7 @@ const NewSourceBody = Type.Object(
   { additionalProperties: false, description: 'A new report.' },
 )
 
-const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { db, sources }) => {
+const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { writer, sources }) => {
   app.post(
     '/',
     {
@@ -83,7 +82,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       }
       const content = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(contentBase64 as string, 'base64')
       if (content.length > MAX_SOURCE_BYTES) throw Errors.payloadTooLarge(`A report holds at most ${MAX_SOURCE_BYTES} bytes; this one has ${content.length}.`)
-      const stored = createSource(db, { ...meta, content }, actorOf(req))
+      const stored = await writer.run('source.create', { ...meta, content }, actorOf(req))
       reply.code(201).header('location', `/v1/sources/${stored.id}`)
       return toSource(stored)
     },

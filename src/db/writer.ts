@@ -1,0 +1,122 @@
+// The writer: every write runs here, one at a time. On a database file it is a
+// worker thread with its own connection, so a 10 000-row import or a wait for
+// the write lock never stalls the event loop that serves reads and /healthz.
+// On :memory: (tests, demos) there is only one connection, so it runs inline.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { AppError, Errors } from '../errors.js'
+import type { Db } from './client.js'
+import { createWriteCommands, type WriteCommandName, type WriteCommands } from './write-commands.js'
+
+type Result<K extends WriteCommandName> = ReturnType<WriteCommands[K]>
+
+export interface Writer {
+  run<K extends WriteCommandName>(name: K, ...args: Parameters<WriteCommands[K]>): Promise<Result<K>>
+  /** Finishes the writes under way, then stops. */
+  close(): Promise<void>
+  readonly mode: 'inline' | 'thread'
+}
+
+/** An error as it crosses the thread boundary. */
+export interface SerializedError {
+  app: boolean
+  code?: string
+  statusCode?: number
+  title?: string
+  message: string
+  extras?: Record<string, unknown>
+  headers?: Record<string, string>
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof AppError) return { app: true, code: err.code, statusCode: err.statusCode, title: err.title, message: err.message, extras: err.extras, headers: err.headers }
+  return { app: false, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }
+}
+
+function reviveError(e: SerializedError): Error {
+  if (e.app) return new AppError(e.code as string, e.statusCode as number, e.title as string, e.message, e.extras, e.headers)
+  return new Error(`writer: ${e.message}`)
+}
+
+export function createInlineWriter(db: Db): Writer {
+  const commands = createWriteCommands(db) as unknown as Record<string, (...args: unknown[]) => unknown>
+  return {
+    mode: 'inline',
+    async run(name, ...args) {
+      return commands[name]?.(...args) as never
+    },
+    async close() {},
+  }
+}
+
+function workerEntry(): { file: string; execArgv: string[] } {
+  const compiled = fileURLToPath(new URL('./writer-worker.js', import.meta.url))
+  if (existsSync(compiled)) return { file: compiled, execArgv: [] }
+  // Running from TypeScript sources (tests, tsx): load the worker through tsx.
+  return { file: fileURLToPath(new URL('./writer-worker-tsx.mjs', import.meta.url)), execArgv: [] }
+}
+
+export function createThreadWriter(databaseFile: string, log: { error(o: object, m: string): void }): Writer {
+  let worker: Worker | null = null
+  let nextId = 1
+  let closing = false
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
+
+  function failAll(reason: string) {
+    for (const p of pending.values()) p.reject(Errors.unavailable(`The writer stopped (${reason}); retry the request.`, {}, { 'retry-after': '1' }))
+    pending.clear()
+  }
+
+  function start(): Worker {
+    const { file, execArgv } = workerEntry()
+    const w = new Worker(file, { workerData: { databaseFile }, execArgv })
+    w.on('message', (msg: { id: number; result?: unknown; error?: SerializedError }) => {
+      const p = pending.get(msg.id)
+      if (!p) return
+      pending.delete(msg.id)
+      if (msg.error) p.reject(reviveError(msg.error))
+      else p.resolve(msg.result)
+    })
+    w.on('error', (err) => {
+      log.error({ err }, 'writer thread failed')
+      failAll('error')
+      worker = null
+    })
+    w.on('exit', (code) => {
+      if (!closing && code !== 0) log.error({ code }, 'writer thread exited')
+      failAll('exit')
+      worker = null
+    })
+    w.unref()
+    return w
+  }
+
+  return {
+    mode: 'thread',
+    run(name, ...args) {
+      if (closing) return Promise.reject(Errors.unavailable('The service is shutting down.', {}, { 'retry-after': '5' }))
+      worker ??= start()
+      const id = nextId++
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+        ;(worker as Worker).postMessage({ id, name, args })
+      })
+    },
+    async close() {
+      closing = true
+      const w = worker
+      if (!w) return
+      // Let queued writes finish; the worker then closes its connection and exits.
+      await new Promise<void>((resolve) => {
+        w.once('exit', () => resolve())
+        w.postMessage({ close: true })
+      })
+    },
+  }
+}
+
+/** The writer fitting the database: a thread for files, inline for :memory:. */
+export function createWriter(db: Db, log: { error(o: object, m: string): void }): Writer {
+  return db.$client.memory ? createInlineWriter(db) : createThreadWriter(db.$client.name, log)
+}
