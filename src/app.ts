@@ -23,7 +23,10 @@ import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
 import { createWriter } from './db/writer.js'
 import auth from './plugins/auth.js'
+import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
+import protection from './plugins/protection.js'
+import { parseJsonBody } from './http/json-body.js'
 import problemDetails from './plugins/problem-details.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { loadSeeds } from './seed/seed-loader.js'
@@ -65,6 +68,11 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     },
     requestIdHeader: false,
     bodyLimit: 1024 * 1024,
+    // A slow or stalled client cannot hold a connection or a request open for ever.
+    connectionTimeout: 60_000,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 5_000,
+    forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(createValidatorCompiler())
@@ -80,6 +88,16 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   })
 
   await app.register(problemDetails)
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as Buffer))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+  await app.register(protection, { rateLimitPerMinute: config.rateLimitPerMinute })
+  await app.register(metrics, { db })
   await app.register(openapi)
 
   await app.register(auth, { db })

@@ -42,6 +42,7 @@ export const Errors = {
   preconditionRequired: define('APP_ERR_PRECONDITION_REQUIRED', 428, 'Precondition required'),
   payloadTooLarge: define('APP_ERR_PAYLOAD_TOO_LARGE', 413, 'Payload too large'),
   rangeNotSatisfiable: define('APP_ERR_RANGE_NOT_SATISFIABLE', 416, 'Range not satisfiable'),
+  uriTooLong: define('APP_ERR_URI_TOO_LONG', 414, 'URI too long'),
   unsupportedMediaType: define('APP_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type'),
   unprocessable: define('APP_ERR_UNPROCESSABLE', 422, 'Unprocessable content'),
   rateLimited: define('APP_ERR_RATE_LIMITED', 429, 'Too many requests'),

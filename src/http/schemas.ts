@@ -46,6 +46,7 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
     409: 'Conflicts with the current state or a concurrent request.',
     412: 'If-Match does not match the current ETag.',
     413: 'The request body or batch is too large.',
+    414: 'The request URI is too long.',
     415: 'Unsupported request media type.',
     416: 'The byte range lies outside the text.',
     422: 'Well-formed but breaks a rule of the data.',

@@ -15,6 +15,8 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
   app.get(
     '/healthz',
     {
+      // Alive even when shedding load: an orchestrator must not restart a busy process.
+      config: { pressureHandler: () => undefined },
       schema: {
         tags: ['health'],
         summary: 'Liveness',
@@ -28,10 +30,11 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
   app.get(
     '/readyz',
     {
+      config: { pressureHandler: () => undefined },
       schema: {
         tags: ['health'],
         summary: 'Readiness',
-        description: 'Answers 200 when the database is open and every shipped migration is applied; 503 otherwise.',
+        description: 'Answers 200 when the database is open, every shipped migration is applied and the process is not overloaded; 503 (with Retry-After) otherwise.',
         response: {
           200: Type.Object(
             {
@@ -58,6 +61,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       } catch {
         throw Errors.unavailable('The database is not open.', {}, { 'retry-after': '5' })
       }
+      if (app.isUnderPressure()) throw Errors.unavailable('The process is overloaded (event loop delay); it sheds requests until it recovers.', {}, { 'retry-after': '5' })
       if (state.applied < state.expected) {
         throw Errors.unavailable(`The database has ${state.applied} of ${state.expected} migrations applied.`, {}, { 'retry-after': '5' })
       }

@@ -1,0 +1,42 @@
+// The JSON body parser: strict UTF-8, no prototype poisoning, no lone
+// surrogates (they cannot be hashed the same way in every language, and the
+// audit log must be recomputable anywhere).
+import { TextDecoder } from 'node:util'
+import sjson from 'secure-json-parse'
+import { Errors } from '../errors.js'
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+function checkStrings(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) throw Errors.validation(`The body holds a string with an unpaired surrogate at ${path || '(root)'}.`, { errors: [{ in: 'body', name: path || '(root)', message: 'is not well-formed Unicode' }] })
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkStrings(v, `${path}/${i}`))
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      checkStrings(k, path)
+      checkStrings(v, `${path}/${k}`)
+    }
+  }
+}
+
+export function parseJsonBody(body: Buffer): unknown {
+  let text: string
+  try {
+    text = utf8.decode(body)
+  } catch {
+    throw Errors.validation('The body is not valid UTF-8.', { errors: [{ in: 'body', name: '(root)', message: 'is not valid UTF-8' }] })
+  }
+  if (text.trim() === '') throw Errors.validation('The body is empty; send a JSON document.', { errors: [{ in: 'body', name: '(root)', message: 'is empty' }] })
+  let value: unknown
+  try {
+    value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
+  } catch (err) {
+    const poisoned = err instanceof SyntaxError && /prototype|constructor/i.test(err.message)
+    throw Errors.validation(poisoned ? 'The body sets __proto__ or constructor.prototype, which is refused.' : `The body is not valid JSON: ${(err as Error).message}.`, {
+      errors: [{ in: 'body', name: '(root)', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
+    })
+  }
+  checkStrings(value, '')
+  return value
+}

@@ -1,0 +1,71 @@
+// What keeps the service answering for everyone: security headers, CORS for
+// public reads only, a rate limit per API key and per client address,
+// overload shedding, and a bound on URI length.
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { Errors } from '../errors.js'
+
+export const MAX_URI_LENGTH = 4096
+/** Event-loop delay beyond which requests are shed with 503 (ms). */
+export const MAX_EVENT_LOOP_DELAY_MS = 1000
+
+export interface ProtectionOptions {
+  rateLimitPerMinute: number
+}
+
+/** The API key's public id when one is presented, so that limits follow the client, not its address. */
+function rateLimitKey(req: FastifyRequest): string {
+  const m = /^Bearer\s+bti_([a-z0-9]{12})_/i.exec(req.headers.authorization ?? '')
+  return m ? `key:${m[1]}` : `ip:${req.ip}`
+}
+
+export default fp(
+  async function protection(app: FastifyInstance, options: ProtectionOptions) {
+    app.addHook('onRequest', async (req) => {
+      if (req.url.length > MAX_URI_LENGTH) throw Errors.uriTooLong(`The request URI has ${req.url.length} characters; at most ${MAX_URI_LENGTH} are accepted.`)
+    })
+
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
+    })
+
+    // Anyone may read from a browser; writes are for servers holding a key, so no CORS for them.
+    await app.register(cors, {
+      origin: '*',
+      methods: ['GET', 'HEAD'],
+      exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Content-Location', 'Content-Range', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+      maxAge: 86400,
+    })
+
+    await app.register(rateLimit, {
+      max: options.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: rateLimitKey,
+      allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      errorResponseBuilder: (_req, context) =>
+        Errors.rateLimited(`More than ${context.max} requests in a minute from this client; retry in ${Math.ceil(context.ttl / 1000)} s.`, {}, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
+    })
+
+    await app.register(underPressure, {
+      maxEventLoopDelay: MAX_EVENT_LOOP_DELAY_MS,
+      retryAfter: 5,
+      pressureHandler: (_req, _reply, type) => Promise.reject(Errors.unavailable(`The service is overloaded (${type}); retry shortly.`, {}, { 'retry-after': '5' })),
+    })
+  },
+  { name: 'protection' },
+)
