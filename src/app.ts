@@ -27,7 +27,8 @@ import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import protection from './plugins/protection.js'
 import { parseJsonBody } from './http/json-body.js'
-import problemDetails from './plugins/problem-details.js'
+import problemDetails, { sendProblem } from './plugins/problem-details.js'
+import { Errors } from './errors.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { loadSeeds } from './seed/seed-loader.js'
 
@@ -38,8 +39,8 @@ export interface BuildOptions {
   db?: Db
   /** Load the seeds on start (default true when the app opens its own database). */
   seed?: boolean
-  /** Pino options or false; defaults to JSON logs at config.logLevel. */
-  logger?: FastifyServerOptions['logger']
+  /** false for no logs; otherwise JSON logs at config.logLevel (or `level`), to `stream` (default stdout). Redaction always applies. */
+  logger?: false | { level?: string; stream?: NodeJS.WritableStream }
 }
 
 export type App = FastifyInstance
@@ -56,10 +57,15 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   }
 
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
-    },
+    logger:
+      options.logger === false
+        ? false
+        : {
+            level: options.logger?.level ?? config.logLevel,
+            ...(options.logger?.stream ? { stream: options.logger.stream } : {}),
+            // API key secrets never reach the logs, whoever logs a request's headers.
+            redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization'], censor: '[redacted]' },
+          },
     trustProxy: config.trustProxy,
     // Echo a caller's request id when it is sane; otherwise make one.
     genReqId: (req) => {
@@ -67,6 +73,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     requestIdHeader: false,
+    // Errors the router raises before any hook runs (a malformed URL) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(request, reply, 400, Errors.validation.code, Errors.validation.title, error.message)
+    },
     bodyLimit: 1024 * 1024,
     // A slow or stalled client cannot hold a connection or a request open for ever.
     connectionTimeout: 60_000,

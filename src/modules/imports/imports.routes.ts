@@ -156,6 +156,9 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
     },
     async (req, reply) => {
       const actor = actorOf(req)
+      if (req.body === undefined || req.body === null) {
+        throw Errors.validation('Send the batch as a JSON body or as text/csv.', { errors: [{ in: 'body', name: '(root)', message: 'is required' }] })
+      }
       const isCsv = typeof req.body === 'string'
       const body = req.body as Static<typeof ImportBody> | string
       const rows = isCsv ? rowsFromCsv(body as string) : (body as Static<typeof ImportBody>).observations
