@@ -65,7 +65,7 @@ describe('concurrent clients', () => {
         const current = await getJson(`/v1/observations/${id}`)
         const res = await fetch(`${base}/v1/observations/${id}`, { method: 'PUT', headers: { ...auth(), 'if-match': current.etag as string }, body: correctionOf(current.body, `writer ${w} #${counter}`) })
         statuses.push(res.status)
-        const body = await res.json()
+        const body = (await res.json()) as { revision: number }
         if (res.status === 200) {
           expect(body.revision).toBe(current.body.revision + 1)
           acknowledgedRevisions++
@@ -136,7 +136,7 @@ describe('concurrent clients', () => {
     try {
       const imported = await fetch(`${base}/v1/imports?reason=load`, { method: 'POST', headers: auth(), body: JSON.stringify({ observations: rows }) })
       expect(imported.status).toBe(200)
-      const summary = await imported.json()
+      const summary = (await imported.json()) as { created: number; updated: number; unchanged: number }
       expect(summary.created + summary.updated + summary.unchanged).toBe(10_000)
       const exported = await fetch(`${base}/v1/observations?format=csv`)
       const csv = await exported.text()

@@ -1,49 +1,14 @@
 // The real process: started with the README's command, queried over HTTP, stopped by signal.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { projectRoot } from '../src/paths.js'
+import { exited, freePort, waitReady } from './support/process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'indicators-process-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
-
-export async function waitReady(base: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`)
-    try {
-      const res = await fetch(`${base}/readyz`)
-      if (res.status === 200) return
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('not ready in time')
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))))
-}
-
-beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build'], { cwd: projectRoot, encoding: 'utf8' })
-  expect(build.status, build.stderr).toBe(0)
-})
 
 describe('the server process', () => {
   it('starts with `npm start` on a fresh database (migrated and seeded), serves the report, and stops on SIGTERM', async () => {
