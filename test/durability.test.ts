@@ -140,15 +140,24 @@ describe('graceful shutdown', () => {
     const server = await startServer(path)
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const rows = forecastRows(path, 5000, 'shutdown')
+    // Slow clients: each reads the first chunk of an export, then stalls for a second and a half.
+    const slowExport = async () => {
+      const res = await fetch(`${server.base}/v1/observations?format=csv`)
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+      let bytes = (await reader.read()).value?.length ?? 0
+      await new Promise((r) => setTimeout(r, 1500))
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bytes += chunk.value.length
+      return { status: res.status, complete: bytes > 0 }
+    }
     const inflight = [
-      fetch(`${server.base}/v1/imports?reason=shutdown`, { method: 'POST', headers, body: JSON.stringify({ observations: rows }) }).then((r) => r.status),
-      ...Array.from({ length: 10 }, () => fetch(`${server.base}/v1/observations?format=csv`).then(async (r) => (await r.text()).length > 0 && r.status)),
-      ...Array.from({ length: 10 }, () => fetch(`${server.base}/v1/changes?limit=1000`).then((r) => r.status)),
+      fetch(`${server.base}/v1/imports?reason=shutdown`, { method: 'POST', headers, body: JSON.stringify({ observations: rows }) }).then((r) => ({ status: r.status, complete: true })),
+      ...Array.from({ length: 10 }, slowExport),
     ]
-    await new Promise((r) => setTimeout(r, 30))
+    // Let the server accept them all, then ask it to stop while they are under way.
+    await new Promise((r) => setTimeout(r, 500))
     server.child.kill('SIGTERM')
-    const statuses = await Promise.all(inflight)
-    expect(statuses.every((s) => s === 200)).toBe(true)
+    const results = await Promise.all(inflight)
+    expect(results).toEqual(Array.from({ length: 11 }, () => ({ status: 200, complete: true })))
     expect(await exited(server.child)).toBe(0)
     await expect(fetch(`${server.base}/healthz`)).rejects.toThrow()
     const db = new Database(path, { readonly: true })

@@ -1,9 +1,10 @@
 // Observation queries and the write primitives used inside a transaction.
-// Plain objects out; callers never see SQL.
-import { and, asc, eq, gt, gte, inArray, lte, ne, sql, type SQL } from 'drizzle-orm'
+// Plain objects out; callers never see SQL. These are the hot paths, so they
+// are raw SQL on prepared statements, compiled once and reused: per-call query
+// building measured several times SQLite's own work. A PostgreSQL adapter
+// implements the same functions.
 import type Database from 'better-sqlite3'
 import type { Db, Queryable } from '../../db/client.js'
-import { indicators, observationRevisions, observations, reportingPeriods } from '../../db/schema.js'
 import type { CheckedObservation, Kind, Qualifier } from './observation-rules.js'
 
 export interface ObservationRow {
@@ -48,110 +49,119 @@ export interface ObservationFilter {
   includeWithdrawn?: boolean | undefined
 }
 
-const rowColumns = {
-  id: observations.id,
-  indicator: observations.indicatorCode,
-  area: observations.areaCode,
-  period: observations.periodCode,
-  kind: observations.kind,
-  unit: indicators.unit,
-  seq: observationRevisions.seq,
-  revision: observationRevisions.revision,
-  status: observationRevisions.status,
-  value: observationRevisions.value,
-  qualifier: observationRevisions.qualifier,
-  reportedValue: observationRevisions.reportedValue,
-  reportedUnit: observationRevisions.reportedUnit,
-  reportedText: observationRevisions.reportedText,
-  sourceId: observationRevisions.sourceId,
-  quote: observationRevisions.quote,
-  byteStart: observationRevisions.byteStart,
-  byteEnd: observationRevisions.byteEnd,
-  involvedAreas: observationRevisions.involvedAreas,
-  note: observationRevisions.note,
-  reason: observationRevisions.reason,
-  actor: observationRevisions.actor,
-  recordedAt: observationRevisions.recordedAt,
+/** The columns of ObservationRow in raw SQL (o: observation, r: revision, i: indicator). */
+const ROW_SQL = `o.id AS id, o.indicator_code AS indicator, o.area_code AS area, o.period_code AS period, o.kind AS kind, i.unit AS unit,
+  r.seq AS seq, r.revision AS revision, r.status AS status, r.value AS value, r.qualifier AS qualifier,
+  r.reported_value AS reportedValue, r.reported_unit AS reportedUnit, r.reported_text AS reportedText,
+  r.source_id AS sourceId, r.quote AS quote, r.byte_start AS byteStart, r.byte_end AS byteEnd,
+  r.involved_areas AS involvedAreas, r.note AS note, r.reason AS reason, r.actor AS actor, r.recorded_at AS recordedAt`
+
+/** Which revision a read sees: the current one, or the last one recorded by asOf. */
+function revisionJoin(asOf: boolean): string {
+  return asOf
+    ? 'JOIN observation_revision r ON r.seq = (SELECT max(r2.seq) FROM observation_revision r2 WHERE r2.observation_id = o.id AND r2.recorded_at <= @asOf)'
+    : 'JOIN observation_revision r ON r.seq = o.current_seq'
 }
 
-/** Which revision a read sees: the current one, or the last recorded by asOf. */
-function revisionInForce(asOf: string | undefined): SQL {
-  if (asOf === undefined) return eq(observationRevisions.seq, observations.currentSeq)
-  return sql`${observationRevisions.seq} = (SELECT max(r2.seq) FROM observation_revision r2
-    WHERE r2.observation_id = ${observations.id} AND r2.recorded_at <= ${asOf})`
-}
+const placeholders = (name: string, n: number) => Array.from({ length: n }, (_, i) => `@${name}${i}`).join(', ')
 
-function conditions(filter: ObservationFilter): SQL[] {
-  const where: SQL[] = []
-  if (filter.indicators?.length) where.push(inArray(observations.indicatorCode, filter.indicators))
-  if (filter.areas?.length) where.push(inArray(observations.areaCode, filter.areas))
-  if (filter.periods?.length) where.push(inArray(observations.periodCode, filter.periods))
-  if (filter.kinds?.length) where.push(inArray(observations.kind, filter.kinds))
-  if (filter.categories?.length) where.push(inArray(indicators.category, filter.categories))
-  if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
-    const within: SQL[] = []
-    if (filter.periodFrom !== undefined) within.push(gte(reportingPeriods.startDate, filter.periodFrom))
-    if (filter.periodTo !== undefined) within.push(lte(reportingPeriods.endDate, filter.periodTo))
-    where.push(sql`${observations.periodCode} IN (SELECT ${reportingPeriods.code} FROM ${reportingPeriods} WHERE ${and(...within)})`)
+/**
+ * The SQL of a filtered page, and its parameters. The text depends only on the
+ * filter's shape (which filters, how many values each), so it is compiled once
+ * per shape and reused; the values are bound.
+ */
+function pageQuery(filter: ObservationFilter, afterId: number, limit: number): { text: string; params: Record<string, unknown> } {
+  const where = ['o.id > @afterId']
+  const params: Record<string, unknown> = { afterId, limit }
+  const list = (column: string, name: string, values: string[] | undefined) => {
+    if (!values?.length) return
+    where.push(`${column} IN (${placeholders(name, values.length)})`)
+    values.forEach((v, i) => (params[`${name}${i}`] = v))
   }
-  if (filter.updatedSince !== undefined) where.push(gte(observationRevisions.recordedAt, filter.updatedSince))
-  if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push(ne(observationRevisions.status, 'withdrawn'))
-  return where
+  list('o.indicator_code', 'indicator', filter.indicators)
+  list('o.area_code', 'area', filter.areas)
+  list('o.period_code', 'period', filter.periods)
+  list('o.kind', 'kind', filter.kinds)
+  if (filter.categories?.length) {
+    where.push(`o.indicator_code IN (SELECT code FROM indicator WHERE category IN (${placeholders('category', filter.categories.length)}))`)
+    filter.categories.forEach((v, i) => (params[`category${i}`] = v))
+  }
+  if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
+    const within = []
+    if (filter.periodFrom !== undefined) {
+      within.push('start_date >= @periodFrom')
+      params.periodFrom = filter.periodFrom
+    }
+    if (filter.periodTo !== undefined) {
+      within.push('end_date <= @periodTo')
+      params.periodTo = filter.periodTo
+    }
+    where.push(`o.period_code IN (SELECT code FROM reporting_period WHERE ${within.join(' AND ')})`)
+  }
+  if (filter.updatedSince !== undefined) {
+    where.push('r.recorded_at >= @updatedSince')
+    params.updatedSince = filter.updatedSince
+  }
+  if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status != 'withdrawn'")
+  if (filter.asOf !== undefined) params.asOf = filter.asOf
+  const text = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(filter.asOf !== undefined)} JOIN indicator i ON i.code = o.indicator_code
+    WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT @limit`
+  return { text, params }
+}
+
+/** Compiled statements by SQL text, bounded: filter shapes are few, but clients choose them. */
+function statementCache(client: Database.Database, capacity = 256) {
+  const cache = new Map<string, Database.Statement>()
+  return (text: string): Database.Statement => {
+    let stmt = cache.get(text)
+    if (stmt) {
+      cache.delete(text)
+    } else {
+      stmt = client.prepare(text)
+      if (cache.size >= capacity) cache.delete(cache.keys().next().value as string)
+    }
+    cache.set(text, stmt)
+    return stmt
+  }
 }
 
 export function createObservationRepository(db: Db) {
-  const selectRows = (filter: ObservationFilter) =>
-    db
-      .select(rowColumns)
-      .from(observations)
-      .innerJoin(observationRevisions, revisionInForce(filter.asOf))
-      .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
+  const client = db.$client
+  const prepared = statementCache(client)
+  const byIdCurrent = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(false)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
+  const byIdAsOf = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`)
+  const exists = client.prepare('SELECT 1 FROM observation WHERE id = ?')
+  const changes = client.prepare(
+    `SELECT ${ROW_SQL} FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
+  )
+  const revisions = client.prepare(
+    `SELECT ${ROW_SQL} FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code WHERE r.observation_id = ? ORDER BY r.revision`,
+  )
 
   return {
     /** One keyset page in id order: rows after `afterId`, at most `limit`. */
     async page(filter: ObservationFilter, afterId: number, limit: number): Promise<ObservationRow[]> {
-      return selectRows(filter)
-        .where(and(gt(observations.id, afterId), ...conditions(filter)))
-        .orderBy(asc(observations.id))
-        .limit(limit)
-        .all() as ObservationRow[]
+      const q = pageQuery(filter, afterId, limit)
+      return prepared(q.text).all(q.params) as ObservationRow[]
     },
 
     async byId(id: number, asOf?: string): Promise<ObservationRow | null> {
-      const [row] = selectRows({ asOf })
-        .where(eq(observations.id, id))
-        .limit(1)
-        .all()
+      const row = asOf === undefined ? byIdCurrent.get(id) : byIdAsOf.get({ id, asOf })
       return (row as ObservationRow | undefined) ?? null
     },
 
     async exists(id: number): Promise<boolean> {
-      return db.select({ id: observations.id }).from(observations).where(eq(observations.id, id)).limit(1).all().length > 0
+      return exists.get(id) !== undefined
     },
 
     /** Revisions in commit order after `afterSeq`: the change feed. */
     async changes(afterSeq: number, limit: number): Promise<ObservationRow[]> {
-      return db
-        .select(rowColumns)
-        .from(observationRevisions)
-        .innerJoin(observations, eq(observations.id, observationRevisions.observationId))
-        .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
-        .where(gt(observationRevisions.seq, afterSeq))
-        .orderBy(asc(observationRevisions.seq))
-        .limit(limit)
-        .all() as ObservationRow[]
+      return changes.all(afterSeq, limit) as ObservationRow[]
     },
 
     /** Every revision of one observation, oldest first. */
     async revisions(id: number): Promise<ObservationRow[]> {
-      return db
-        .select(rowColumns)
-        .from(observationRevisions)
-        .innerJoin(observations, eq(observations.id, observationRevisions.observationId))
-        .innerJoin(indicators, eq(indicators.code, observations.indicatorCode))
-        .where(eq(observationRevisions.observationId, id))
-        .orderBy(asc(observationRevisions.revision))
-        .all() as ObservationRow[]
+      return revisions.all(id) as ObservationRow[]
     },
   }
 }
@@ -177,13 +187,6 @@ export interface RevisionMeta {
   actor: string
   recordedAt: string
 }
-
-/** The columns of ObservationRow in raw SQL (o: observation, r: revision, i: indicator). */
-const ROW_SQL = `o.id AS id, o.indicator_code AS indicator, o.area_code AS area, o.period_code AS period, o.kind AS kind, i.unit AS unit,
-  r.seq AS seq, r.revision AS revision, r.status AS status, r.value AS value, r.qualifier AS qualifier,
-  r.reported_value AS reportedValue, r.reported_unit AS reportedUnit, r.reported_text AS reportedText,
-  r.source_id AS sourceId, r.quote AS quote, r.byte_start AS byteStart, r.byte_end AS byteEnd,
-  r.involved_areas AS involvedAreas, r.note AS note, r.reason AS reason, r.actor AS actor, r.recorded_at AS recordedAt`
 
 export function clientOf(tx: Queryable): Database.Database {
   // A drizzle transaction runs on the same better-sqlite3 connection as its database.
