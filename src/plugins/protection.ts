@@ -2,7 +2,6 @@
 // public reads only, a rate limit per API key and per client address,
 // overload shedding, and a bound on URI length.
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -12,6 +11,26 @@ import { Errors } from '../errors.js'
 export const MAX_URI_LENGTH = 4096
 /** Event-loop delay beyond which requests are shed with 503 (ms). */
 export const MAX_EVENT_LOOP_DELAY_MS = 1000
+
+/**
+ * The security headers of every response, computed once. (helmet builds its
+ * CSP string on every request: a tenth of the cost of answering /healthz.)
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'cross-origin',
+  'origin-agent-cluster': '?1',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+})
 
 export interface ProtectionOptions {
   rateLimitPerMinute: number
@@ -25,23 +44,9 @@ function rateLimitKey(req: FastifyRequest): string {
 
 export default fp(
   async function protection(app: FastifyInstance, options: ProtectionOptions) {
-    app.addHook('onRequest', async (req) => {
+    app.addHook('onRequest', async (req, reply) => {
+      reply.headers(SECURITY_HEADERS)
       if (req.url.length > MAX_URI_LENGTH) throw Errors.uriTooLong(`The request URI has ${req.url.length} characters; at most ${MAX_URI_LENGTH} are accepted.`)
-    })
-
-    await app.register(helmet, {
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"],
-          frameAncestors: ["'none'"],
-        },
-      },
-      crossOriginResourcePolicy: { policy: 'cross-origin' },
-      strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
     })
 
     // Anyone may read from a browser; writes are for servers holding a key, so no CORS for them.

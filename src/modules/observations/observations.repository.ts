@@ -70,9 +70,21 @@ const placeholders = (name: string, n: number) => Array.from({ length: n }, (_, 
  * filter's shape (which filters, how many values each), so it is compiled once
  * per shape and reused; the values are bound.
  */
-function pageQuery(filter: ObservationFilter, afterId: number, limit: number): { text: string; params: Record<string, unknown> } {
+function pageQuery(filter: ObservationFilter, afterId: number, limit: number): { shape: string; text: () => string; params: Record<string, unknown> } {
   const where = ['o.id > @afterId']
   const params: Record<string, unknown> = { afterId, limit }
+  const shape = [
+    filter.indicators?.length ?? 0,
+    filter.areas?.length ?? 0,
+    filter.periods?.length ?? 0,
+    filter.kinds?.length ?? 0,
+    filter.categories?.length ?? 0,
+    filter.periodFrom === undefined ? '' : 'f',
+    filter.periodTo === undefined ? '' : 't',
+    filter.updatedSince === undefined ? '' : 'u',
+    filter.includeWithdrawn || filter.updatedSince !== undefined ? 'w' : '',
+    filter.asOf === undefined ? '' : 'a',
+  ].join(',')
   const list = (column: string, name: string, values: string[] | undefined) => {
     if (!values?.length) return
     where.push(`${column} IN (${placeholders(name, values.length)})`)
@@ -104,23 +116,23 @@ function pageQuery(filter: ObservationFilter, afterId: number, limit: number): {
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status != 'withdrawn'")
   if (filter.asOf !== undefined) params.asOf = filter.asOf
-  const text = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(filter.asOf !== undefined)} JOIN indicator i ON i.code = o.indicator_code
+  const text = () => `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(filter.asOf !== undefined)} JOIN indicator i ON i.code = o.indicator_code
     WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT @limit`
-  return { text, params }
+  return { shape, text, params }
 }
 
-/** Compiled statements by SQL text, bounded: filter shapes are few, but clients choose them. */
+/** Compiled statements by filter shape, bounded (least recently used out): shapes are few, but clients choose them. */
 function statementCache(client: Database.Database, capacity = 256) {
   const cache = new Map<string, Database.Statement>()
-  return (text: string): Database.Statement => {
-    let stmt = cache.get(text)
+  return (shape: string, text: () => string): Database.Statement => {
+    let stmt = cache.get(shape)
     if (stmt) {
-      cache.delete(text)
+      cache.delete(shape)
     } else {
-      stmt = client.prepare(text)
+      stmt = client.prepare(text())
       if (cache.size >= capacity) cache.delete(cache.keys().next().value as string)
     }
-    cache.set(text, stmt)
+    cache.set(shape, stmt)
     return stmt
   }
 }
@@ -142,7 +154,7 @@ export function createObservationRepository(db: Db) {
     /** One keyset page in id order: rows after `afterId`, at most `limit`. */
     async page(filter: ObservationFilter, afterId: number, limit: number): Promise<ObservationRow[]> {
       const q = pageQuery(filter, afterId, limit)
-      return prepared(q.text).all(q.params) as ObservationRow[]
+      return prepared(q.shape, q.text).all(q.params) as ObservationRow[]
     },
 
     async byId(id: number, asOf?: string): Promise<ObservationRow | null> {

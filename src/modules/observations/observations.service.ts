@@ -54,13 +54,13 @@ export function createObservationService(repo: ObservationRepository) {
   return {
     async page(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ rows: ObservationRow[]; nextCursor: string | null }> {
       const filter = toFilter(q)
-      const digest = digestOf(filter)
-      const after = decodeCursor(cursor, digest)
+      // The digest binds cursors to filters; hashing is only needed when a cursor comes in or goes out.
+      const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
       const rows = await repo.page(filter, after, limit + 1)
       const more = rows.length > limit
       if (more) rows.pop()
       const last = rows[rows.length - 1]
-      return { rows, nextCursor: more && last ? encodeCursor(last.id, digest) : null }
+      return { rows, nextCursor: more && last ? encodeCursor(last.id, digestOf(filter)) : null }
     },
 
     /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
