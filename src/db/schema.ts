@@ -69,6 +69,8 @@ export const observations = sqliteTable(
   },
   (t) => [
     uniqueIndex('observation_natural_key').on(t.indicatorCode, t.areaCode, t.periodCode, t.kind),
+    // Keyset pages in id order under a filter: one (filter column, id) index each, so a page reads only its rows.
+    index('observation_indicator_idx').on(t.indicatorCode, t.id),
     index('observation_area_idx').on(t.areaCode, t.id),
     index('observation_period_idx').on(t.periodCode, t.id),
     check('observation_kind_check', sql`${t.kind} in ('actual', 'target', 'forecast')`),

@@ -1,6 +1,21 @@
 // Schemas shared by several resources: problems, codes, pagination.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
+/**
+ * A string from a fixed set, as one `enum` schema. (A union of literals becomes
+ * `anyOf`, which the response serializer resolves by running a validator on
+ * every value: measured as the largest cost of serializing a page.)
+ */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description: string }) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+/** A schema that also admits null, as a type array rather than `anyOf` (see StringEnum). */
+export function Nullable<T extends TSchema>(schema: T, options: { description: string }) {
+  const { description: _d, ...rest } = schema as unknown as Record<string, unknown>
+  return Type.Unsafe<Static<T> | null>({ ...rest, type: [rest.type as string, 'null'], ...options })
+}
+
 export const Problem = Type.Object(
   {
     type: Type.String({ description: 'A URI reference naming the kind of problem; dereference it for a description.' }),

@@ -2,13 +2,13 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
-import { AreaCode, listOf, problemResponses } from '../../http/schemas.js'
+import { AreaCode, listOf, Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
 import type { AreaRecord, createAreaRepository } from './areas.repository.js'
 
 export const AREA_LEVELS = ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] as const
-const AreaLevel = Type.Union(AREA_LEVELS.map((l) => Type.Literal(l)), { description: 'Administrative level.' })
+const AreaLevel = StringEnum(AREA_LEVELS, { description: 'Administrative level.' })
 
 export const Area = Type.Object(
   {
@@ -16,8 +16,8 @@ export const Area = Type.Object(
     nameZh: Type.String({ description: 'Name in Chinese, as in the report.' }),
     nameEn: Type.String({ description: 'Name in English (pinyin for villages).' }),
     level: AreaLevel,
-    parent: Type.Union([AreaCode, Type.Null()], { description: 'Code of the containing area; null at the top.' }),
-    divisionCode: Type.Union([Type.String(), Type.Null()], { description: 'GB/T 2260 administrative division code, where one exists.' }),
+    parent: Nullable(AreaCode, { description: 'Code of the containing area; null at the top.' }),
+    divisionCode: Nullable(Type.String(), { description: 'GB/T 2260 administrative division code, where one exists.' }),
   },
   { description: 'An area: a place that observations are about.' },
 )
@@ -39,8 +39,8 @@ const AreaBody = Type.Object(
     nameZh: Type.String({ minLength: 1, maxLength: 200, description: 'Name in Chinese.' }),
     nameEn: Type.String({ minLength: 1, maxLength: 200, description: 'Name in English.' }),
     level: AreaLevel,
-    parent: Type.Union([AreaCode, Type.Null()], { description: 'Code of the containing area (must exist), or null.' }),
-    divisionCode: Type.Optional(Type.Union([Type.String({ pattern: '^[0-9]{6,12}$' }), Type.Null()], { description: 'GB/T 2260 division code.' })),
+    parent: Nullable(AreaCode, { description: 'Code of the containing area (must exist), or null.' }),
+    divisionCode: Type.Optional(Nullable(Type.String({ pattern: '^[0-9]{6,12}$' }), { description: 'GB/T 2260 division code.' })),
   },
   { additionalProperties: false, description: 'An area\'s definition.' },
 )

@@ -1,7 +1,7 @@
 // The audit log: paged reading, the head, and verification of the hash chain.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '../../http/schemas.js'
+import { Nullable, problemResponses } from '../../http/schemas.js'
 import type { createAuditRepository } from './audit.repository.js'
 
 export const MAX_AUDIT_PAGE = 1000
@@ -82,7 +82,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
             {
               seq: Type.Integer({ description: 'Seq of the newest entry (0 when empty).' }),
               hash: Hash,
-              recordedAt: Type.Union([Type.String(), Type.Null()], { description: 'When it was recorded.' }),
+              recordedAt: Nullable(Type.String(), { description: 'When it was recorded.' }),
             },
             { description: 'The head of the chain.' },
           ),

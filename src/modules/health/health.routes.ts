@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { migrationState, type Db } from '../../db/client.js'
 import type { Writer } from '../../db/writer.js'
 import { Errors } from '../../errors.js'
-import { problemResponses } from '../../http/schemas.js'
+import { problemResponses, StringEnum } from '../../http/schemas.js'
 
 export interface HealthRoutesOptions {
   db: Db
@@ -39,7 +39,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
           200: Type.Object(
             {
               status: Type.Literal('ready', { description: 'Always `ready` on 200.' }),
-              writer: Type.Union([Type.Literal('thread'), Type.Literal('inline')], {
+              writer: StringEnum(['thread', 'inline'], {
                 description: '`thread`: writes run in a writer thread (database file); `inline`: in the serving thread (:memory:).',
               }),
               migrations: Type.Object(

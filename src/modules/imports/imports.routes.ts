@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CsvError, parseCsv } from '../../http/csv.js'
-import { AreaCode, IndicatorCode, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
+import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import { actorOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors } from '../../errors.js'
@@ -25,7 +25,7 @@ const ImportRowSchema = Type.Object(
     reported: Reported,
     citation: Citation,
     involvedAreas: Type.Optional(Type.Array(AreaCode, { maxItems: 100, uniqueItems: true, description: 'Areas the source names as involved.' })),
-    note: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], { description: 'Reviewer\'s note.' })),
+    note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }), { description: 'Reviewer\'s note.' })),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Reason for this row; defaults to the batch reason.' })),
   },
   { additionalProperties: false, description: 'One observation, identified by indicator, area, period and kind.' },
@@ -53,7 +53,7 @@ const ImportSummarySchema = Type.Object(
           index: Type.Integer({ description: 'Row index in the request, from 0.' }),
           id: Type.Integer({ description: 'Observation id.' }),
           revision: Type.Integer({ description: 'Its revision in force after the import.' }),
-          outcome: Type.Union([Type.Literal('created'), Type.Literal('updated'), Type.Literal('unchanged')], { description: 'What happened to it.' }),
+          outcome: StringEnum(['created', 'updated', 'unchanged'], { description: 'What happened to it.' }),
         },
         { description: 'One row\'s result.' },
       ),

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { negotiate } from '../../http/negotiate.js'
-import { codeList, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
+import { codeList, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import { actorOf } from '../../plugins/auth.js'
 import type { Writer } from '../../db/writer.js'
 import { observationEtag } from './observation-commands.js'
@@ -35,7 +35,7 @@ export const ObservationListQuery = Type.Object(
     includeWithdrawn: Type.Optional(Type.Boolean({ description: 'Include withdrawn observations (default false).' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all).` })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor; keep the other parameters unchanged.' })),
-    format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { description: 'Overrides the Accept header.' })),
+    format: Type.Optional(StringEnum(['json', 'csv'], { description: 'Overrides the Accept header.' })),
   },
   { additionalProperties: false },
 )
@@ -43,7 +43,7 @@ export const ObservationListQuery = Type.Object(
 const ObservationPage = Type.Object(
   {
     data: Type.Array(Observation, { description: 'Observations on this page, in id order.' }),
-    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+    nextCursor: Nullable(Type.String(), { description: 'Pass as `cursor` for the next page; null on the last page.' }),
   },
   { description: 'One page of observations in id order.' },
 )
@@ -64,7 +64,7 @@ const CorrectionBody = Type.Object(
     reported: Reported,
     citation: Citation,
     involvedAreas: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }), { maxItems: 100, uniqueItems: true, description: 'Areas the source names as involved.' })),
-    note: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()], { description: 'Reviewer\'s note.' })),
+    note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }), { description: 'Reviewer\'s note.' })),
     reason: Reason,
   },
   { additionalProperties: false, description: 'The new content of the observation; its identity (indicator, area, period, kind) stays.' },

@@ -1,16 +1,16 @@
 // The observation as clients see it, in JSON and in CSV.
 import { Type, type Static } from '@sinclair/typebox'
-import { AreaCode, DecimalString, IndicatorCode, SourceId } from '../../http/schemas.js'
+import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
 import type { ObservationRow } from './observations.repository.js'
 
-export const Kind = Type.Union(KINDS.map((k) => Type.Literal(k)), {
+export const Kind = StringEnum(KINDS, {
   description: '`actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).',
 })
-export const Qualifier = Type.Union(QUALIFIERS.map((q) => Type.Literal(q)), {
+export const Qualifier = StringEnum(QUALIFIERS, {
   description: 'How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.',
 })
-export const Status = Type.Union([Type.Literal('active'), Type.Literal('withdrawn')], {
+export const Status = StringEnum(['active', 'withdrawn'], {
   description: '`withdrawn` when the latest revision retracts the observation.',
 })
 
@@ -45,7 +45,7 @@ export const Observation = Type.Object(
       {
         value: Type.String({ description: 'The number as the source writes it, e.g. `484.752`.' }),
         unit: Type.String({ description: 'The unit as the source writes it, e.g. `万元`.' }),
-        text: Type.Union([Type.String(), Type.Null()], { description: 'The number as written when not in digits (四, 十一); null otherwise.' }),
+        text: Nullable(Type.String(), { description: 'The number as written when not in digits (四, 十一); null otherwise.' }),
       },
       { description: 'The figure as reported, before conversion to the base unit.' },
     ),
@@ -61,7 +61,7 @@ export const Observation = Type.Object(
     ),
     involvedAreas: Type.Array(AreaCode, { description: 'Areas the source names as involved (villages), when it names them.' }),
     status: Status,
-    note: Type.Union([Type.String(), Type.Null()], { description: 'Reviewer\'s note on the extraction, if any.' }),
+    note: Nullable(Type.String(), { description: 'Reviewer\'s note on the extraction, if any.' }),
     revision: Type.Integer({ description: 'Revision number of this observation (1 for the first record).' }),
     recordedAt: Type.String({ format: 'date-time', description: 'When this revision was recorded by the service.' }),
   },

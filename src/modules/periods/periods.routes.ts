@@ -3,12 +3,12 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
-import { listOf, PeriodCodeInput, problemResponses } from '../../http/schemas.js'
+import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
 import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
 
-const PeriodType = Type.Union([Type.Literal('year'), Type.Literal('half'), Type.Literal('quarter'), Type.Literal('month')], {
+const PeriodType = StringEnum(['year', 'half', 'quarter', 'month'], {
   description: 'Granularity of the period.',
 })
 

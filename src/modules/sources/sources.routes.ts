@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
-import { listOf, problemResponses, SourceId } from '../../http/schemas.js'
+import { listOf, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
 import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
@@ -12,10 +12,10 @@ export const Source = Type.Object(
   {
     id: SourceId,
     title: Type.String({ description: 'Title as printed on the report.' }),
-    titleEn: Type.Union([Type.String(), Type.Null()], { description: 'English rendering of the title.' }),
-    documentNumber: Type.Union([Type.String(), Type.Null()], { description: 'Official document number, e.g. 巴政发〔2023〕38号.' }),
+    titleEn: Nullable(Type.String(), { description: 'English rendering of the title.' }),
+    documentNumber: Nullable(Type.String(), { description: 'Official document number, e.g. 巴政发〔2023〕38号.' }),
     issuer: Type.String({ description: 'The body that issued the report.' }),
-    recipient: Type.Union([Type.String(), Type.Null()], { description: 'The body the report is addressed to.' }),
+    recipient: Nullable(Type.String(), { description: 'The body the report is addressed to.' }),
     issuedOn: Type.String({ format: 'date', description: 'Date of issue (ISO 8601).' }),
     mediaType: Type.String({ description: 'Media type of the stored text.' }),
     byteLength: Type.Integer({ description: 'Length of the stored text in bytes.' }),

@@ -1,0 +1,1 @@
+CREATE INDEX `observation_indicator_idx` ON `observation` (`indicator_code`,`id`);
