@@ -26,6 +26,7 @@ import auth from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import protection from './plugins/protection.js'
+import responseCache from './plugins/response-cache.js'
 import { parseJsonBody } from './http/json-body.js'
 import problemDetails, { sendProblem } from './plugins/problem-details.js'
 import { Errors } from './errors.js'
@@ -108,6 +109,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   })
   await app.register(protection, { rateLimitPerMinute: config.rateLimitPerMinute })
   await app.register(metrics, { db })
+  await app.register(responseCache, { db, writer, maxBytes: config.responseCacheMb * 1024 * 1024 })
   await app.register(openapi)
 
   await app.register(auth, { db })

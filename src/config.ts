@@ -13,6 +13,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: LogLevel,
   TRUST_PROXY: Type.Boolean({ default: false }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
+  RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
 })
 
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   /** Trust X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
   rateLimitPerMinute: number
+  /** Memory for cached GET responses, in MiB; 0 turns the cache off. */
+  responseCacheMb: number
 }
 
 export class ConfigError extends Error {}
@@ -35,6 +38,7 @@ const defaults: Record<string, string> = {
   LOG_LEVEL: 'info',
   TRUST_PROXY: 'false',
   RATE_LIMIT_PER_MINUTE: '600',
+  RESPONSE_CACHE_MB: '64',
 }
 
 function parseInteger(name: string, raw: string): number {
@@ -61,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     LOG_LEVEL: read('LOG_LEVEL'),
     TRUST_PROXY: parseBoolean('TRUST_PROXY', read('TRUST_PROXY')),
     RATE_LIMIT_PER_MINUTE: parseInteger('RATE_LIMIT_PER_MINUTE', read('RATE_LIMIT_PER_MINUTE')),
+    RESPONSE_CACHE_MB: parseInteger('RESPONSE_CACHE_MB', read('RESPONSE_CACHE_MB')),
   }
   const first = Value.Errors(ConfigSchema, raw).First()
   if (first) {
@@ -74,5 +79,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: raw.LOG_LEVEL as Config['logLevel'],
     trustProxy: raw.TRUST_PROXY,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+    responseCacheMb: raw.RESPONSE_CACHE_MB,
   }
 }

@@ -16,6 +16,8 @@ export interface Writer {
   /** Finishes the writes under way, then stops. */
   close(): Promise<void>
   readonly mode: 'inline' | 'thread'
+  /** Writes finished so far (successful or not): a cheap version of the data for caches. */
+  readonly finished: number
 }
 
 /** An error as it crosses the thread boundary. */
@@ -41,10 +43,18 @@ function reviveError(e: SerializedError): Error {
 
 export function createInlineWriter(db: Db): Writer {
   const commands = createWriteCommands(db) as unknown as Record<string, (...args: unknown[]) => unknown>
+  let finished = 0
   return {
     mode: 'inline',
+    get finished() {
+      return finished
+    },
     async run(name, ...args) {
-      return commands[name]?.(...args) as never
+      try {
+        return commands[name]?.(...args) as never
+      } finally {
+        finished++
+      }
     },
     async close() {},
   }
@@ -61,6 +71,7 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
   let worker: Worker | null = null
   let nextId = 1
   let closing = false
+  let finished = 0
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>()
 
   function failAll(reason: string) {
@@ -72,6 +83,7 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
     const { file, execArgv } = workerEntry()
     const w = new Worker(file, { workerData: { databaseFile }, execArgv })
     w.on('message', (msg: { id: number; result?: unknown; error?: SerializedError }) => {
+      finished++
       const p = pending.get(msg.id)
       if (!p) return
       pending.delete(msg.id)
@@ -94,6 +106,9 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
 
   return {
     mode: 'thread',
+    get finished() {
+      return finished
+    },
     run(name, ...args) {
       if (closing) return Promise.reject(Errors.unavailable('The service is shutting down.', {}, { 'retry-after': '5' }))
       worker ??= start()

@@ -1,0 +1,111 @@
+// Cached GET responses, valid until the data changes. Dashboards and sync
+// jobs ask the same questions over and over; between two writes the answer is
+// the same bytes. A cached answer is checked against the data's version on
+// every request: SQLite's data_version (bumped by any other connection's
+// commit: the writer thread, another process) plus the writer's own count
+// (for :memory:, where writes share the connection). Every cached answer gets
+// a strong ETag, so If-None-Match is answered 304 without a query.
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Db } from '../db/client.js'
+import type { Writer } from '../db/writer.js'
+
+/** Answers larger than this are not cached (exports and big pages stream or recompute). */
+export const MAX_CACHED_BODY = 1024 * 1024
+const KEPT_HEADERS = ['content-type', 'content-location', 'cache-control', 'etag'] as const
+
+interface Entry {
+  version: string
+  body: string
+  etag: string
+  headers: Record<string, string>
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    cacheVersion: string | null
+  }
+}
+
+export interface ResponseCacheOptions {
+  db: Db
+  writer: Writer
+  maxBytes: number
+}
+
+function cacheable(req: FastifyRequest): boolean {
+  if (req.method !== 'GET' || !req.url.startsWith('/v1/')) return false
+  if (req.url.startsWith('/v1/audit/verify') || req.url.includes('/text')) return false
+  // CSV is streamed, never cached.
+  if (/[?&]format=csv/.test(req.url) || (req.headers.accept ?? '').includes('text/csv')) return false
+  return true
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')
+}
+
+export default fp(
+  async function responseCache(app: FastifyInstance, { db, writer, maxBytes }: ResponseCacheOptions) {
+    app.decorateRequest('cacheVersion', null)
+    if (maxBytes <= 0) return
+    const dataVersion = db.$client.prepare('PRAGMA data_version').pluck()
+    const entries = new Map<string, Entry>()
+    let bytes = 0
+    const version = () => `${dataVersion.get() as number}:${writer.finished}`
+
+    function store(key: string, entry: Entry) {
+      const old = entries.get(key)
+      if (old) {
+        bytes -= old.body.length
+        entries.delete(key)
+      }
+      entries.set(key, entry)
+      bytes += entry.body.length
+      // Least recently used first out.
+      for (const [k, e] of entries) {
+        if (bytes <= maxBytes) break
+        entries.delete(k)
+        bytes -= e.body.length
+      }
+    }
+
+    // preHandler, not onRequest: the rate limit and validation (route-level hooks) come first.
+    app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+      if (!cacheable(req)) return
+      // Captured before any read: an answer computed from older data is never stored as newer.
+      req.cacheVersion = version()
+      const hit = entries.get(req.url)
+      if (!hit || hit.version !== req.cacheVersion) return
+      entries.delete(req.url)
+      entries.set(req.url, hit)
+      reply.headers(hit.headers).header('x-cache', 'hit')
+      if (matches(req.headers['if-none-match'], hit.etag)) return reply.code(304).send()
+      return reply.send(hit.body)
+    })
+
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.cacheVersion === null || reply.statusCode !== 200 || typeof payload !== 'string' || reply.getHeader('x-cache') === 'hit') return payload
+      if (payload.length > MAX_CACHED_BODY) return payload
+      let etag = reply.getHeader('etag') as string | undefined
+      if (!etag) {
+        etag = `"${createHash('sha1').update(payload).digest('base64url')}"`
+        reply.header('etag', etag)
+      }
+      const headers: Record<string, string> = {}
+      for (const h of KEPT_HEADERS) {
+        const v = reply.getHeader(h)
+        if (v !== undefined) headers[h] = String(v)
+      }
+      store(req.url, { version: req.cacheVersion, body: payload, etag, headers })
+      reply.header('x-cache', 'miss')
+      if (matches(req.headers['if-none-match'], etag)) {
+        reply.code(304)
+        return ''
+      }
+      return payload
+    })
+  },
+  { name: 'response-cache' },
+)
