@@ -49,12 +49,21 @@ export interface ObservationFilter {
   includeWithdrawn?: boolean | undefined
 }
 
-/** The columns of ObservationRow in raw SQL (o: observation, r: revision, i: indicator). */
+/**
+ * The columns of ObservationRow in raw SQL (o: observation, r: revision, i: indicator),
+ * in this order; ROW_INDEX names the positions for array rows.
+ */
 const ROW_SQL = `o.id AS id, o.indicator_code AS indicator, o.area_code AS area, o.period_code AS period, o.kind AS kind, i.unit AS unit,
   r.seq AS seq, r.revision AS revision, r.status AS status, r.value AS value, r.qualifier AS qualifier,
   r.reported_value AS reportedValue, r.reported_unit AS reportedUnit, r.reported_text AS reportedText,
   r.source_id AS sourceId, r.quote AS quote, r.byte_start AS byteStart, r.byte_end AS byteEnd,
   r.involved_areas AS involvedAreas, r.note AS note, r.reason AS reason, r.actor AS actor, r.recorded_at AS recordedAt`
+
+export const ROW_INDEX = {
+  id: 0, indicator: 1, area: 2, period: 3, kind: 4, unit: 5, seq: 6, revision: 7, status: 8, value: 9, qualifier: 10,
+  reportedValue: 11, reportedUnit: 12, reportedText: 13, sourceId: 14, quote: 15, byteStart: 16, byteEnd: 17,
+  involvedAreas: 18, note: 19, reason: 20, actor: 21, recordedAt: 22,
+} as const
 
 /** Which revision a read sees: the current one, or the last one recorded by asOf. */
 function revisionJoin(asOf: boolean): string {
@@ -124,12 +133,13 @@ function pageQuery(filter: ObservationFilter, afterId: number, limit: number): {
 /** Compiled statements by filter shape, bounded (least recently used out): shapes are few, but clients choose them. */
 function statementCache(client: Database.Database, capacity = 256) {
   const cache = new Map<string, Database.Statement>()
-  return (shape: string, text: () => string): Database.Statement => {
+  return (shape: string, text: () => string, raw = false): Database.Statement => {
     let stmt = cache.get(shape)
     if (stmt) {
       cache.delete(shape)
     } else {
       stmt = client.prepare(text())
+      if (raw) stmt.raw(true)
       if (cache.size >= capacity) cache.delete(cache.keys().next().value as string)
     }
     cache.set(shape, stmt)
@@ -140,6 +150,8 @@ function statementCache(client: Database.Database, capacity = 256) {
 export function createObservationRepository(db: Db) {
   const client = db.$client
   const prepared = statementCache(client)
+  // Array rows for exports: building an object per row measured half the cost of reading it.
+  const preparedRaw = statementCache(client)
   const byIdCurrent = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(false)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
   const byIdAsOf = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`)
   const exists = client.prepare('SELECT 1 FROM observation WHERE id = ?')
@@ -155,6 +167,12 @@ export function createObservationRepository(db: Db) {
     async page(filter: ObservationFilter, afterId: number, limit: number): Promise<ObservationRow[]> {
       const q = pageQuery(filter, afterId, limit)
       return prepared(q.shape, q.text).all(q.params) as ObservationRow[]
+    },
+
+    /** The same page as arrays in ROW_INDEX order, for bulk exports. */
+    async pageArrays(filter: ObservationFilter, afterId: number, limit: number): Promise<unknown[][]> {
+      const q = pageQuery(filter, afterId, limit)
+      return preparedRaw(q.shape, q.text, true).all(q.params) as unknown[][]
     },
 
     async byId(id: number, asOf?: string): Promise<ObservationRow | null> {

@@ -7,7 +7,7 @@ import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod } from '../periods/periods.routes.js'
 import type { Kind } from './observation-rules.js'
 import type { ObservationFilter, ObservationRepository, ObservationRow } from './observations.repository.js'
-import { csvRow, CSV_COLUMNS } from './observations.schemas.js'
+import { csvLine, CSV_COLUMNS } from './observations.schemas.js'
 
 export interface ObservationQuery {
   indicator?: string[] | undefined
@@ -71,13 +71,13 @@ export function createObservationService(repo: ObservationRepository) {
         yield CSV_COLUMNS.join(',') + '\r\n'
         let remaining = limit ?? Number.POSITIVE_INFINITY
         while (remaining > 0) {
-          const rows = await repo.page(filter, after, Math.min(EXPORT_BATCH, remaining))
+          const rows = await repo.pageArrays(filter, after, Math.min(EXPORT_BATCH, remaining))
           if (rows.length === 0) return
           let chunk = ''
-          for (const row of rows) chunk += csvRow(row)
+          for (const row of rows) chunk += csvLine(row)
           yield chunk
           remaining -= rows.length
-          after = (rows[rows.length - 1] as ObservationRow).id
+          after = (rows[rows.length - 1] as unknown[])[0] as number
           if (rows.length < EXPORT_BATCH) return
         }
       })()
