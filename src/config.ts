@@ -13,7 +13,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: LogLevel,
   TRUST_PROXY: Type.Boolean({ default: false }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
-  RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 64 }),
+  RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 32 }),
 })
 
 export interface Config {
@@ -38,7 +38,7 @@ const defaults: Record<string, string> = {
   LOG_LEVEL: 'info',
   TRUST_PROXY: 'false',
   RATE_LIMIT_PER_MINUTE: '600',
-  RESPONSE_CACHE_MB: '64',
+  RESPONSE_CACHE_MB: '32',
 }
 
 function parseInteger(name: string, raw: string): number {

@@ -76,6 +76,9 @@ export function createObservationService(repo: ObservationRepository) {
           let chunk = ''
           for (const row of rows) chunk += csvLine(row)
           yield chunk
+          // A socket that always has room would keep this loop on microtasks alone and starve
+          // every other request for the whole export: give the event loop a turn per batch.
+          await new Promise((resolve) => setImmediate(resolve))
           remaining -= rows.length
           after = (rows[rows.length - 1] as unknown[])[0] as number
           if (rows.length < EXPORT_BATCH) return
