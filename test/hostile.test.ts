@@ -140,10 +140,18 @@ describe('headers, CORS, errors and logs', () => {
     for (const url of ['/v1/areas', '/v1/areas/nope', '/nope', '/v1/sources/bayantala-2023h1/text']) {
       const res = await t.app.inject({ url })
       expect(res.headers['x-content-type-options'], url).toBe('nosniff')
-      expect(res.headers['content-security-policy'], url).toMatch(/default-src 'self'/)
+      expect(res.headers['content-security-policy'], url).toBe("default-src 'none'; frame-ancestors 'none'")
       expect(res.headers['strict-transport-security'], url).toBeTruthy()
       expect(res.headers['x-frame-options'], url).toBeTruthy()
+      expect(res.headers['access-control-expose-headers'], url).toContain('RateLimit-Remaining')
     }
+    const limited = await t.app.inject({ url: '/v1/areas' })
+    expect(limited.headers['ratelimit-remaining']).toMatch(/^\d+$/)
+    expect(limited.headers['x-ratelimit-remaining']).toBeUndefined()
+    // The interactive docs are HTML with their own scripts: a policy that lets those, and only those, run.
+    const docs = await t.app.inject({ url: '/docs/' })
+    expect(docs.headers['content-security-policy']).toMatch(/default-src 'self'; script-src 'self'/)
+    expect(docs.headers['x-dns-prefetch-control']).toBe('off')
   })
 
   it('allows cross-origin reads but not writes', async () => {

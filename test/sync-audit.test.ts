@@ -6,6 +6,11 @@ import Database from 'better-sqlite3'
 import { auditHash } from '../src/modules/audit/audit-chain.js'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import { ChangePage } from '../src/modules/changes/changes.routes.js'
+import { createObservationRepository } from '../src/modules/observations/observations.repository.js'
+import { toObservationRevision } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 let t: TestContext
@@ -18,6 +23,17 @@ beforeAll(async () => {
   admin = createKey(t.db, 'admin', ['admin']).secret
 })
 afterAll(() => t.close())
+
+const withFormats = (ajv: Ajv): Ajv => (addFormats as unknown as (a: Ajv) => Ajv)(ajv)
+/** The schema with every object closed, so that a field the schema lacks fails the check. */
+function strictly(schema: unknown): object {
+  if (Array.isArray(schema)) return schema.map(strictly)
+  if (schema === null || typeof schema !== 'object') return schema as object
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strictly(s)])) : strictly(v)
+  if (out.type === 'object' && out.properties) out.additionalProperties = false
+  return out
+}
 
 const auth = (secret: string) => ({ authorization: `Bearer ${secret}` })
 
@@ -101,6 +117,47 @@ describe('change feed', () => {
     expect([...mirror.values()].map(strip).sort((a, b) => a.id - b.id)).toEqual(truth)
     expect(truth.some((o) => o.status === 'withdrawn')).toBe(true)
     expect(truth.some((o) => o.revision > 1)).toBe(true)
+  })
+
+  it('builds each page in SQL byte for byte as the schema serializer would, tricky text included', async () => {
+    const list = json((await t.app.inject({ url: '/v1/observations?limit=1' })).body).data
+    const { body, etag } = await current(list[0].id)
+    const note = 'He said "5万元" \\ then\nleft\ttabs, é, 😀, \u2028 and </script>'
+    const res = await t.app.inject({
+      method: 'PUT',
+      url: `/v1/observations/${body.id}`,
+      headers: { ...auth(writer), 'if-match': etag },
+      payload: { qualifier: body.qualifier, reported: body.reported.text ? body.reported : { value: body.reported.value, unit: body.reported.unit }, citation: { sourceId: body.source.id, quote: body.source.quote }, involvedAreas: body.involvedAreas, note, reason: 'serializer check' },
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    const repo = createObservationRepository(t.db)
+    const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ChangePage))
+    let after = 0
+    let checked = 0
+    for (;;) {
+      const res = await t.app.inject({ url: `/v1/changes?after=${after}&limit=1000` })
+      const rows = await repo.changes(after, 1000)
+      const page = json(res.body)
+      const expected = `{"data":[${rows.map((r) => JSON.stringify(toObservationRevision(r))).join(',')}],"nextAfter":${page.nextAfter},"hasMore":${page.hasMore}}`
+      expect(res.body).toBe(expected)
+      expect(checkPage(page), JSON.stringify(checkPage.errors)).toBe(true)
+      checked += rows.length
+      after = page.nextAfter
+      if (!page.hasMore) break
+    }
+    expect(checked).toBeGreaterThan(59)
+    const last = json((await t.app.inject({ url: `/v1/changes?after=${after - 1}` })).body).data[0]
+    expect(last.note).toBe(note)
+  })
+
+  it('names a page by the range of revisions it holds; a full page is immutable', async () => {
+    const full = await t.app.inject({ url: '/v1/changes?after=0&limit=2' })
+    expect(full.headers.etag).toBe('"changes.0.2.2.1"')
+    expect(full.headers['cache-control']).toContain('immutable')
+    const again = await t.app.inject({ url: '/v1/changes?after=0&limit=2', headers: { 'if-none-match': full.headers.etag as string } })
+    expect(again.statusCode).toBe(304)
+    const tail = await t.app.inject({ url: '/v1/changes?after=0&limit=1000' })
+    expect(tail.headers['cache-control'] ?? '').not.toContain('immutable')
   })
 
   it('validates its parameters', async () => {
