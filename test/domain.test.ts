@@ -1,9 +1,11 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../src/domain/canonical-json.js'
 import { parseChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { locateQuote } from '../src/domain/citation.js'
 import { compareDecimal, isDecimal, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { parsePeriod, periodsOfYear } from '../src/domain/periods.js'
+import { quoteStatesNumber } from '../src/modules/observations/observation-rules.js'
 import { parseByteRange } from '../src/http/byte-range.js'
 import { negotiate } from '../src/http/negotiate.js'
 
@@ -113,5 +115,29 @@ describe('canonical JSON', () => {
   it('sorts keys, drops whitespace and refuses non-integers', () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: '万', y: 2 } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":2,"z":"万"}}')
     expect(() => canonicalJson({ a: 1.5 })).toThrow()
+  })
+})
+
+describe('a quote states the reported number', () => {
+  // The rule as first written, kept as the reference the fast scan must agree with.
+  const reference = (quote: string, written: string) => {
+    const esc = written.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    return (/^[0-9.]+$/.test(written) ? new RegExp(`(?<![0-9.])${esc}(?![0-9]|\\.[0-9])`) : new RegExp(esc)).test(quote)
+  }
+
+  it('finds the number standing alone, not inside another', () => {
+    expect(quoteStatesNumber('发放补贴484.752万元', '484.752')).toBe(true)
+    expect(quoteStatesNumber('共5000人', '5')).toBe(false)
+    expect(quoteStatesNumber('共1.5万', '5')).toBe(false)
+    expect(quoteStatesNumber('共5.2万', '5')).toBe(false)
+    expect(quoteStatesNumber('共5000人，其中5人', '5')).toBe(true)
+    expect(quoteStatesNumber('达到5。', '5')).toBe(true)
+    expect(quoteStatesNumber('约5.万', '5')).toBe(true)
+    expect(quoteStatesNumber('新建四处', '四')).toBe(true)
+  })
+
+  it('agrees with the regular-expression rule on arbitrary text', () => {
+    const text = fc.string({ unit: fc.constantFrom('0', '1', '5', '.', '万', '人', ' ', '四'), maxLength: 12 })
+    fc.assert(fc.property(text, text, (quote, written) => quoteStatesNumber(quote, written) === (written !== '' && reference(quote, written))), { numRuns: 5000 })
   })
 })

@@ -11,10 +11,21 @@ export function canonicalJson(value: JsonValue): string {
     if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON holds integers only, got ${value}`)
     return String(value)
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  // Loops rather than map/filter/join: one audit entry per imported row goes through here.
+  let out: string
+  if (Array.isArray(value)) {
+    out = '['
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalJson(value[i] as JsonValue)
+    return `${out}]`
+  }
   const keys = Object.keys(value).sort()
-  return `{${keys
-    .filter((k) => value[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as JsonValue)}`)
-    .join(',')}}`
+  out = '{'
+  let first = true
+  for (const k of keys) {
+    const v = value[k]
+    if (v === undefined) continue
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(v)}`
+    first = false
+  }
+  return `${out}}`
 }

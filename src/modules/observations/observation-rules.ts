@@ -47,16 +47,26 @@ export interface RuleContext {
 
 export type RuleResult = { ok: true; observation: CheckedObservation } | { ok: false; problems: string[] }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-}
+const isDigit = (c: number) => c >= 48 && c <= 57
+const DOT = 46
 
-/** The written number stands alone in the quote: "5" is not found inside "5000". */
-function quoteStatesNumber(quote: string, written: string): boolean {
-  const pattern = /^[0-9.]+$/.test(written)
-    ? new RegExp(`(?<![0-9.])${escapeRegExp(written)}(?![0-9]|\\.[0-9])`)
-    : new RegExp(escapeRegExp(written))
-  return pattern.test(quote)
+/**
+ * The written number stands alone in the quote: "5" is not found inside "5000",
+ * "1.5" or "5.2". A plain scan: a RegExp compiled per row measured 7 % of an import.
+ */
+export function quoteStatesNumber(quote: string, written: string): boolean {
+  if (written === '') return false
+  const numeric = /^[0-9.]+$/.test(written)
+  for (let at = quote.indexOf(written); at !== -1; at = quote.indexOf(written, at + 1)) {
+    if (!numeric) return true
+    const before = at > 0 ? quote.charCodeAt(at - 1) : -1
+    if (isDigit(before) || before === DOT) continue
+    const end = at + written.length
+    const after = end < quote.length ? quote.charCodeAt(end) : -1
+    if (isDigit(after) || (after === DOT && end + 1 < quote.length && isDigit(quote.charCodeAt(end + 1)))) continue
+    return true
+  }
+  return false
 }
 
 export function checkObservation(draft: ObservationDraft, ctx: RuleContext): RuleResult {
