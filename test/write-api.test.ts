@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { MAX_IMPORT_ROWS } from '../src/modules/observations/observation-commands.js'
+import { createObservationRepository, type ObservationRow } from '../src/modules/observations/observations.repository.js'
+import { CSV_COLUMNS } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 let t: TestContext
@@ -278,6 +280,46 @@ describe('catalog writes (admin)', () => {
     })
     expect(imp.statusCode).toBe(200)
     expect(json(imp.body).created).toBe(1)
+  })
+
+  it('exports CSV built in SQL byte for byte as the RFC 4180 rule says, quotes, commas and line breaks included', async () => {
+    // A ledger whose sentences hold every character CSV must quote.
+    const text = '表1, "养老保险"参保8013人\r\n备注：低保户31户，含"重点"户,\n 巴彦塔拉嘎查'
+    expect((await t.app.inject({ method: 'POST', url: '/v1/sources', headers: bearer(admin), payload: { id: 'csv-ledger', title: 'x', issuer: 'x', issuedOn: '2023-10-09', text } })).statusCode).toBe(201)
+    const imp = await t.app.inject({
+      method: 'POST',
+      url: '/v1/imports',
+      headers: bearer(writer),
+      payload: {
+        reason: 'csv check',
+        observations: [
+          { indicator: 'pension_insurance_enrolled', area: 'bayantala', period: '2023-Q3', kind: 'forecast', reported: { value: '8013', unit: '人' }, citation: { sourceId: 'csv-ledger', quote: '表1, "养老保险"参保8013人\r\n备注' } },
+          { indicator: 'new_monitored_households', area: 'bayantala', period: '2023-Q3', kind: 'forecast', qualifier: 'gte', reported: { value: '31', unit: '户' }, citation: { sourceId: 'csv-ledger', quote: '低保户31户，含"重点"户,\n 巴' }, involvedAreas: ['xiba', 'beiba'] },
+        ],
+      },
+    })
+    expect(imp.statusCode, imp.body).toBe(200)
+
+    // The rule in JavaScript, as the export applied it before SQLite built the lines.
+    const field = (v: string | number | null) => (v === null ? '' : /[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))
+    const line = (r: ObservationRow) =>
+      [r.id, r.indicator, r.area, r.period, r.kind, r.value, r.unit, r.qualifier, r.reportedValue, r.reportedUnit, r.reportedText, r.sourceId, r.quote, r.byteStart, r.byteEnd, (JSON.parse(r.involvedAreas) as string[]).join(';'), r.status, r.revision, r.recordedAt]
+        .map(field)
+        .join(',') + '\r\n'
+    const rows = await createObservationRepository(t.db).page({}, 0, 100_000)
+    const expected = CSV_COLUMNS.join(',') + '\r\n' + rows.map(line).join('')
+    const res = await t.app.inject({ url: '/v1/observations?format=csv' })
+    expect(res.body).toBe(expected)
+    expect(res.body).toContain('"表1, ""养老保险""参保8013人\r\n备注"')
+    // Batches of EXPORT_BATCH rows join without a seam: the same bytes in pages of one row each.
+    let paged = ''
+    for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+      const page: { data: Array<{ id: number }>; nextCursor: string | null } = json((await t.app.inject({ url: `/v1/observations?limit=7${cursor ? `&cursor=${cursor}` : ''}` })).body)
+      const csv = (await t.app.inject({ url: `/v1/observations?format=csv&limit=7${cursor ? `&cursor=${cursor}` : ''}` })).body
+      paged += csv.slice(csv.indexOf('\r\n') + 2)
+      cursor = page.nextCursor
+    }
+    expect(CSV_COLUMNS.join(',') + '\r\n' + paged).toBe(expected)
   })
 
   it('creates and updates indicators, areas and periods, with 201 then 200', async () => {

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
-import { ROW_INDEX, type ObservationRow } from './observations.repository.js'
+import type { ObservationRow } from './observations.repository.js'
 
 export const Kind = StringEnum(KINDS, {
   description: '`actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).',
@@ -126,23 +126,3 @@ export const CSV_COLUMNS = [
   'revision',
   'recorded_at',
 ] as const
-
-/** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
-export function csvField(value: string | number | null): string {
-  if (value === null) return ''
-  const text = String(value)
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
-}
-
-const I = ROW_INDEX
-
-/** A CSV line from an array row (ROW_INDEX order): the export's hot loop. */
-export function csvLine(r: unknown[]): string {
-  const f = (i: number) => csvField(r[i] as string | number | null)
-  const involved = r[I.involvedAreas] === '[]' ? '' : csvField((JSON.parse(r[I.involvedAreas] as string) as string[]).join(';'))
-  return (
-    `${r[I.id]},${f(I.indicator)},${f(I.area)},${f(I.period)},${f(I.kind)},${f(I.value)},${f(I.unit)},${f(I.qualifier)},` +
-    `${f(I.reportedValue)},${f(I.reportedUnit)},${f(I.reportedText)},${f(I.sourceId)},${f(I.quote)},${r[I.byteStart]},${r[I.byteEnd]},` +
-    `${involved},${f(I.status)},${r[I.revision]},${f(I.recordedAt)}\r\n`
-  )
-}

@@ -7,7 +7,7 @@ import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod } from '../periods/periods.routes.js'
 import type { Kind } from './observation-rules.js'
 import type { ObservationFilter, ObservationRepository, ObservationRow } from './observations.repository.js'
-import { csvLine, CSV_COLUMNS } from './observations.schemas.js'
+import { CSV_COLUMNS } from './observations.schemas.js'
 
 export interface ObservationQuery {
   indicator?: string[] | undefined
@@ -71,17 +71,15 @@ export function createObservationService(repo: ObservationRepository) {
         yield CSV_COLUMNS.join(',') + '\r\n'
         let remaining = limit ?? Number.POSITIVE_INFINITY
         while (remaining > 0) {
-          const rows = await repo.pageArrays(filter, after, Math.min(EXPORT_BATCH, remaining))
-          if (rows.length === 0) return
-          let chunk = ''
-          for (const row of rows) chunk += csvLine(row)
-          yield chunk
+          const batch = await repo.pageCsv(filter, after, Math.min(EXPORT_BATCH, remaining))
+          if (batch.count === 0) return
+          yield batch.text
           // A socket that always has room would keep this loop on microtasks alone and starve
           // every other request for the whole export: give the event loop a turn per batch.
           await new Promise((resolve) => setImmediate(resolve))
-          remaining -= rows.length
-          after = (rows[rows.length - 1] as unknown[])[0] as number
-          if (rows.length < EXPORT_BATCH) return
+          remaining -= batch.count
+          after = batch.lastId
+          if (batch.count < EXPORT_BATCH) return
         }
       })()
     },
