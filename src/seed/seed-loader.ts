@@ -17,7 +17,8 @@ import { checkObservation, type CheckedObservation, type ObservationDraft } from
 import { writeObservation } from '../modules/observations/observation-writes.js'
 import { openObservationStore } from '../modules/observations/observations.repository.js'
 import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/periods.repository.js'
-import { findSourceMetadata, insertSource, sourceTexts } from '../modules/sources/sources.repository.js'
+import { storeSource } from '../modules/sources/sources.commands.js'
+import { findSourceMetadata, sourceTexts } from '../modules/sources/sources.repository.js'
 
 export const SEED_ACTOR = 'seed'
 
@@ -198,22 +199,7 @@ export function loadSeeds(db: Db, options: SeedOptions = {}): SeedReport {
       ensureAreas(tx, audit, areas)
       ensurePeriods(tx, audit, extraction.observations.map((o) => o.period))
       const checked = checkExtraction(extraction, text, { areas: areaCodes(tx), indicators: indicatorUnits(tx), periods: periodCodes(tx) })
-      insertSource(tx, {
-        id: s.id,
-        title: s.title,
-        titleEn: s.titleEn ?? null,
-        documentNumber: s.documentNumber ?? null,
-        issuer: s.issuer,
-        recipient: s.recipient ?? null,
-        issuedOn: s.issuedOn,
-        mediaType: s.mediaType,
-        byteLength: text.length,
-        sha256: s.sha256,
-        content: text,
-        recordedAt: audit.recordedAt,
-      })
-      const { content: _bytes, ...sourceAudit } = { ...s, byteLength: text.length, content: null }
-      auditedInsert(audit, 'source', s.id, sourceAudit)
+      storeSource(tx, audit, { ...s, content: text }, SEED_ACTOR)
       for (const ind of extraction.indicators) {
         if (findIndicator(tx, ind.code)) continue
         insertIndicator(tx, ind)

@@ -5,15 +5,20 @@ import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 
 export const GENESIS_HASH = '0'.repeat(64)
 
-export interface AuditEntryBody {
-  seq: number
-  recordedAt: string
+/** What happened: who did what to which entity, with its state before and after. */
+export interface AuditChange {
   actor: string
   action: string
   entityType: string
   entityId: string
   before: JsonValue
   after: JsonValue
+}
+
+/** A change as the chain records it: its place, its time and the hash it follows. */
+export interface AuditEntryBody extends AuditChange {
+  seq: number
+  recordedAt: string
   prevHash: string
 }
 
@@ -37,16 +42,10 @@ export function auditHashOfCanonical(head: Omit<AuditEntryBody, 'before' | 'afte
   return createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
-export interface StoredAuditRow {
-  seq: number
-  recordedAt: string
-  actor: string
-  action: string
-  entityType: string
-  entityId: string
+/** A row of audit_entry: before and after as their canonical JSON text, and the entry's own hash. */
+export interface StoredAuditRow extends Omit<AuditEntryBody, 'before' | 'after'> {
   before: string | null
   after: string | null
-  prevHash: string
   hash: string
 }
 

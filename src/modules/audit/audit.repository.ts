@@ -5,7 +5,7 @@ import { auditEntries } from '../../db/schema.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 import { auditSnapshot, rowToChecked } from '../observations/observation-writes.js'
 import { clientOf, openObservationStore } from '../observations/observations.repository.js'
-import { auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
+import { auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
 
 export interface AuditHead {
   seq: number
@@ -13,14 +13,7 @@ export interface AuditHead {
   recordedAt: string | null
 }
 
-export interface AuditChange {
-  actor: string
-  action: string
-  entityType: string
-  entityId: string
-  before: JsonValue
-  after: JsonValue
-}
+export type { AuditChange }
 
 /**
  * A write transaction's view of the chain: reads the head once, then appends

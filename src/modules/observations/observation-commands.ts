@@ -30,27 +30,26 @@ function ifMatchAllows(header: string | undefined, row: ObservationRow): void {
   })
 }
 
-export interface CorrectionBody {
+/** What a revision states: the figure as reported, its qualifier, its citation. */
+export interface RevisionStatement {
   value?: string | undefined
   qualifier?: Qualifier | undefined
   reported: { value: string; unit: string; text?: string | undefined }
   citation: { sourceId: string; quote: string }
   involvedAreas?: string[] | undefined
   note?: string | null | undefined
+}
+
+export interface CorrectionBody extends RevisionStatement {
   reason: string
 }
 
-export interface ImportRow {
+/** An import row: an observation's natural key and what its revision states. */
+export interface ImportRow extends RevisionStatement {
   indicator: string
   area: string
   period: string
   kind: Kind
-  value?: string | undefined
-  qualifier?: Qualifier | undefined
-  reported: { value: string; unit: string; text?: string | undefined }
-  citation: { sourceId: string; quote: string }
-  involvedAreas?: string[] | undefined
-  note?: string | null | undefined
   reason?: string | undefined
 }
 

@@ -11,13 +11,17 @@ export type Kind = (typeof KINDS)[number]
 export const QUALIFIERS = ['eq', 'gt', 'gte', 'lt', 'lte', 'approx'] as const
 export type Qualifier = (typeof QUALIFIERS)[number]
 
-export interface ObservationDraft {
+/** Which figure (indicator × area × period × kind) and its value in the base unit. */
+interface ObservationFigure {
   indicator: string
   area: string
   period: string
   kind: Kind
   value: string
   qualifier: Qualifier
+}
+
+export interface ObservationDraft extends ObservationFigure {
   reported: { value: string; unit: string; text?: string | undefined }
   citation: { sourceId: string; quote: string }
   involvedAreas?: string[] | undefined
@@ -25,13 +29,7 @@ export interface ObservationDraft {
 }
 
 /** A draft that passed every rule, with its period made canonical and its quote located. */
-export interface CheckedObservation {
-  indicator: string
-  area: string
-  period: string
-  kind: Kind
-  value: string
-  qualifier: Qualifier
+export interface CheckedObservation extends ObservationFigure {
   reported: { value: string; unit: string; text: string | null }
   citation: { sourceId: string; quote: string; byteStart: number; byteEnd: number }
   involvedAreas: string[]

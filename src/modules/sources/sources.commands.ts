@@ -2,9 +2,9 @@
 // A source never changes once stored; a corrected report is a new source.
 import { createHash } from 'node:crypto'
 import { TextDecoder } from 'node:util'
-import { writeTransaction, type Db } from '../../db/client.js'
+import { writeTransaction, type Db, type Tx } from '../../db/client.js'
 import { Errors } from '../../errors.js'
-import { openAuditAppender } from '../audit/audit.repository.js'
+import { openAuditAppender, type AuditAppender } from '../audit/audit.repository.js'
 import { findSourceMetadata, insertSource, type SourceMetadata } from './sources.repository.js'
 
 export interface NewSource {
@@ -35,22 +35,30 @@ export function createSource(db: Db, input: NewSource, actor: string): SourceMet
   }
   return writeTransaction(db, (tx) => {
     if (findSourceMetadata(tx, input.id)) throw Errors.conflict(`Source "${input.id}" exists; sources never change. Store a corrected report under a new id.`)
-    const audit = openAuditAppender(tx)
-    const record = {
-      id: input.id,
-      title: input.title,
-      titleEn: input.titleEn ?? null,
-      documentNumber: input.documentNumber ?? null,
-      issuer: input.issuer,
-      recipient: input.recipient ?? null,
-      issuedOn: input.issuedOn,
-      mediaType: 'text/plain; charset=utf-8',
-      byteLength: input.content.length,
-      sha256,
-      recordedAt: audit.recordedAt,
-    }
-    insertSource(tx, { ...record, content: input.content })
-    audit.append({ actor, action: 'source.create', entityType: 'source', entityId: input.id, before: null, after: record })
-    return record
+    return storeSource(tx, openAuditAppender(tx), { ...input, sha256 }, actor)
   })
+}
+
+/**
+ * Inside a write transaction: the source row with its bytes, and its audit
+ * entry (the metadata; the bytes are named by their SHA-256). The API and the
+ * seed loader store reports through this one path.
+ */
+export function storeSource(tx: Tx, audit: AuditAppender, input: NewSource & { sha256: string; mediaType?: string }, actor: string): SourceMetadata {
+  const record: SourceMetadata = {
+    id: input.id,
+    title: input.title,
+    titleEn: input.titleEn ?? null,
+    documentNumber: input.documentNumber ?? null,
+    issuer: input.issuer,
+    recipient: input.recipient ?? null,
+    issuedOn: input.issuedOn,
+    mediaType: input.mediaType ?? 'text/plain; charset=utf-8',
+    byteLength: input.content.length,
+    sha256: input.sha256,
+    recordedAt: audit.recordedAt,
+  }
+  insertSource(tx, { ...record, content: input.content })
+  audit.append({ actor, action: 'source.create', entityType: 'source', entityId: input.id, before: null, after: record })
+  return record
 }
