@@ -1022,6 +1022,7 @@ function evaluateTargets(): void {
       t.push({ target: 'stalled CSV client: server RSS growth', dataset: row.dataset, measured: `+${growth} MiB`, required: '< 50 MiB (no buffering)', met: growth < 50 })
     }
     if (row.scenario === 'import') {
+      t.push({ target: '100k-row import rate', dataset: row.dataset, measured: `${row.value} rows/s`, required: '≥ 20000 rows/s', met: row.value >= 20_000 })
       const h = row.details.healthz as ProbeStats
       t.push({ target: '/healthz p99 during 100k import', dataset: row.dataset, measured: `${h.p99Ms} ms${h.failed ? ` (${h.failed} failed)` : ''}`, required: '< 200 ms', met: h.p99Ms < 200 && h.failed === 0 })
     }

@@ -10,7 +10,9 @@ const commands = createWriteCommands(db) as unknown as Record<string, (...args: 
 parentPort?.on('message', (msg: { id: number; name: string; args: unknown[] } | { close: true }) => {
   if ('close' in msg) {
     db.$client.close()
-    process.exit(0)
+    // Closing the port lets the thread end on its own (process.exit would cut it short: no CPU profile).
+    parentPort?.close()
+    return
   }
   try {
     const command = commands[msg.name]

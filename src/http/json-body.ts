@@ -1,11 +1,9 @@
 // The JSON body parser: strict UTF-8, no prototype poisoning, no lone
 // surrogates (they cannot be hashed the same way in every language, and the
 // audit log must be recomputable anywhere).
-import { TextDecoder } from 'node:util'
+import { isUtf8 } from 'node:buffer'
 import sjson from 'secure-json-parse'
 import { Errors } from '../errors.js'
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
 
 function checkStrings(value: unknown, path: string): void {
   if (typeof value === 'string') {
@@ -20,13 +18,19 @@ function checkStrings(value: unknown, path: string): void {
   }
 }
 
+/**
+ * A lone surrogate can only come in as a \uD800–\uDFFF escape (valid UTF-8
+ * cannot encode one), so a body without such an escape needs no walk. The
+ * test may match more than that (an escaped backslash before "ud8..."): then
+ * the walk decides.
+ */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
 export function parseJsonBody(body: Buffer): unknown {
-  let text: string
-  try {
-    text = utf8.decode(body)
-  } catch {
-    throw Errors.validation('The body is not valid UTF-8.', { errors: [{ in: 'body', name: '(root)', message: 'is not valid UTF-8' }] })
-  }
+  // isUtf8 validates natively; the fatal TextDecoder did the same at several times the cost on 3 MB imports.
+  if (!isUtf8(body)) throw Errors.validation('The body is not valid UTF-8.', { errors: [{ in: 'body', name: '(root)', message: 'is not valid UTF-8' }] })
+  let text = body.toString('utf8')
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   if (text.trim() === '') throw Errors.validation('The body is empty; send a JSON document.', { errors: [{ in: 'body', name: '(root)', message: 'is empty' }] })
   let value: unknown
   try {
@@ -37,6 +41,6 @@ export function parseJsonBody(body: Buffer): unknown {
       errors: [{ in: 'body', name: '(root)', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
     })
   }
-  checkStrings(value, '')
+  if (SURROGATE_ESCAPE.test(text)) checkStrings(value, '')
   return value
 }
