@@ -9,8 +9,9 @@ import { projectRoot } from '../src/paths.js'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { ChangePage } from '../src/modules/changes/changes.routes.js'
-import { createObservationRepository } from '../src/modules/observations/observations.repository.js'
-import { toObservationRevision } from '../src/modules/observations/observations.schemas.js'
+import { createObservationRepository, type ObservationFilter } from '../src/modules/observations/observations.repository.js'
+import { ObservationPage } from '../src/modules/observations/observations.routes.js'
+import { toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 let t: TestContext
@@ -148,6 +149,35 @@ describe('change feed', () => {
     expect(checked).toBeGreaterThan(59)
     const last = json((await t.app.inject({ url: `/v1/changes?after=${after - 1}` })).body).data[0]
     expect(last.note).toBe(note)
+  })
+
+  it('builds observation pages in SQL byte for byte as the schema serializer would, now and as of any time', async () => {
+    const repo = createObservationRepository(t.db)
+    const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ObservationPage))
+    const firstRevision = t.db.$client.prepare('SELECT recorded_at FROM observation_revision WHERE revision = 2 ORDER BY seq LIMIT 1').pluck().get() as string
+    const queries: Array<[string, ObservationFilter]> = [
+      ['includeWithdrawn=true', { includeWithdrawn: true }],
+      ['', {}],
+      [`asOf=${firstRevision}`, { asOf: firstRevision }],
+      ['category=social_security&category=agriculture&kind=actual', { categories: ['social_security', 'agriculture'], kinds: ['actual'] }],
+    ]
+    for (const [query, filter] of queries) {
+      let cursor: string | null = null
+      let after = 0
+      let pages = 0
+      do {
+        const res: { statusCode: number; body: string } = await t.app.inject({ url: `/v1/observations?limit=9&${query}${cursor ? `&cursor=${cursor}` : ''}` })
+        expect(res.statusCode, res.body).toBe(200)
+        const page: { nextCursor: string | null } = json(res.body)
+        expect(checkPage(page), JSON.stringify(checkPage.errors)).toBe(true)
+        const rows = await repo.page(filter, after, 9)
+        expect(res.body).toBe(`{"data":[${rows.map((r) => JSON.stringify(toObservation(r))).join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`)
+        after = rows[rows.length - 1]?.id ?? after
+        cursor = page.nextCursor
+        pages++
+      } while (cursor)
+      expect(pages, query).toBeGreaterThan(1)
+    }
   })
 
   it('names a page by the range of revisions it holds; a full page is immutable', async () => {

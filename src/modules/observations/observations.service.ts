@@ -63,6 +63,17 @@ export function createObservationService(repo: ObservationRepository) {
       return { rows, nextCursor: more && last ? encodeCursor(last.id, digestOf(filter)) : null }
     },
 
+    /** The same page with each observation already JSON (the Observation schema), joined by commas. */
+    async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
+      const filter = toFilter(q)
+      const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
+      const rows = await repo.pageJson(filter, after, limit + 1)
+      const more = rows.length > limit
+      if (more) rows.pop()
+      const last = rows[rows.length - 1]
+      return { data: rows.map((r) => r[1]).join(','), nextCursor: more && last ? encodeCursor(last[0], digestOf(filter)) : null }
+    },
+
     /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
     async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined): Promise<AsyncGenerator<string>> {
       const filter = toFilter(q)
