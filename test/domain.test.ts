@@ -5,7 +5,8 @@ import { parseChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { locateQuote } from '../src/domain/citation.js'
 import { compareDecimal, isDecimal, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { parsePeriod, periodsOfYear } from '../src/domain/periods.js'
-import { quoteStatesNumber } from '../src/modules/observations/observation-rules.js'
+import { quoteStatesNumber, type CheckedObservation } from '../src/modules/observations/observation-rules.js'
+import { auditSnapshot, canonicalAuditSnapshot } from '../src/modules/observations/observation-writes.js'
 import { parseByteRange } from '../src/http/byte-range.js'
 import { negotiate } from '../src/http/negotiate.js'
 
@@ -139,5 +140,30 @@ describe('a quote states the reported number', () => {
   it('agrees with the regular-expression rule on arbitrary text', () => {
     const text = fc.string({ unit: fc.constantFrom('0', '1', '5', '.', '万', '人', ' ', '四'), maxLength: 12 })
     fc.assert(fc.property(text, text, (quote, written) => quoteStatesNumber(quote, written) === (written !== '' && reference(quote, written))), { numRuns: 5000 })
+  })
+})
+
+describe('the canonical audit snapshot of an observation', () => {
+  it('is the generic canonical JSON of the snapshot, for any content', () => {
+    const text = fc.string({ unit: 'grapheme', maxLength: 20 })
+    const observation = fc.record({
+      indicator: text,
+      area: text,
+      period: text,
+      kind: fc.constantFrom('actual', 'target', 'forecast'),
+      value: text,
+      qualifier: fc.constantFrom('eq', 'gt', 'gte', 'lt', 'lte', 'approx'),
+      reported: fc.record({ value: text, unit: text, text: fc.option(text, { nil: null }) }),
+      citation: fc.record({ sourceId: text, quote: text, byteStart: fc.nat(), byteEnd: fc.nat() }),
+      involvedAreas: fc.array(text, { maxLength: 4 }),
+      note: fc.option(text, { nil: null }),
+    })
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 1, max: 1000 }), fc.constantFrom('active', 'withdrawn'), observation, text, (id, revision, status, o, reason) => {
+        const generic = canonicalJson(auditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason))
+        return canonicalAuditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason).text === generic
+      }),
+      { numRuns: 2000 },
+    )
   })
 })

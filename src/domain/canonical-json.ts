@@ -3,7 +3,12 @@
 // object keys sorted by UTF-16 code units, no insignificant whitespace,
 // strings escaped as JSON.stringify does, only integers as numbers.
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+/** Text already in canonical form, from a builder specialized for one shape; passed through as it is. */
+export class CanonicalText {
+  constructor(readonly text: string) {}
+}
+
+export type JsonValue = null | boolean | number | string | CanonicalText | JsonValue[] | { [key: string]: JsonValue }
 
 export function canonicalJson(value: JsonValue): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value)
@@ -11,6 +16,7 @@ export function canonicalJson(value: JsonValue): string {
     if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON holds integers only, got ${value}`)
     return String(value)
   }
+  if (value instanceof CanonicalText) return value.text
   // Loops rather than map/filter/join: one audit entry per imported row goes through here.
   let out: string
   if (Array.isArray(value)) {

@@ -1,0 +1,1 @@
+DROP INDEX `observation_revision_asof_idx`;
