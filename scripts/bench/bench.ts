@@ -409,7 +409,27 @@ interface Target {
   met: boolean
 }
 
+/**
+ * Time the hypervisor gave to other guests (the "steal" column of /proc/stat), as a share of the
+ * machine's CPU time since `since`. It slows the service and the bare route alike, so ratios hold,
+ * but absolute rates (import rows/s) move with it: a run with steal above a few % is a noisy one.
+ */
+function cpuTimes(): { steal: number; total: number } {
+  try {
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number)
+    return { steal: f[7] ?? 0, total: f.slice(0, 8).reduce((a, b) => a + b, 0) }
+  } catch {
+    return { steal: 0, total: 0 }
+  }
+}
+function stealPercent(since: { steal: number; total: number }): number {
+  const now = cpuTimes()
+  return now.total > since.total ? r1(((now.steal - since.steal) / (now.total - since.total)) * 100) : 0
+}
+const runCpuTimes = cpuTimes()
+
 const results = {
+  stealPercent: 0,
   startedAt: new Date().toISOString(),
   finishedAt: '',
   seconds: 0,
@@ -895,6 +915,7 @@ async function scenarioImport(ds: Dataset): Promise<ThroughputRow> {
   await sleep(200)
   const batchMs: number[] = []
   const started = performance.now()
+  const importCpuTimes = cpuTimes()
   for (const body of bodies) {
     const t = performance.now()
     const r = await request(ds.service.base, 'POST', '/v1/imports', { headers: { ...auth, 'content-type': 'application/json' }, body, timeoutMs: 300_000 })
@@ -904,6 +925,7 @@ async function scenarioImport(ds: Dataset): Promise<ThroughputRow> {
     if (summary.created !== IMPORT_BATCH) throw new Error(`import: created ${summary.created}, expected ${IMPORT_BATCH}`)
   }
   const seconds = (performance.now() - started) / 1000
+  const importSteal = stealPercent(importCpuTimes)
   await sleep(200)
   const health = await prober.stop()
   const row: ThroughputRow = {
@@ -919,6 +941,7 @@ async function scenarioImport(ds: Dataset): Promise<ThroughputRow> {
       healthz: health,
       sourcesStored: sources.length,
       sourceSeconds: r1(sourceSeconds),
+      stealPercent: importSteal,
     },
   }
   log(`  import: ${rows.length} rows in ${r2(seconds)} s → ${row.value} rows/s; healthz p50 ${health.p50Ms} ms p99 ${health.p99Ms} ms max ${health.maxMs} ms (${health.probes} probes, ${health.failed} failed)`)
@@ -1045,6 +1068,7 @@ function report(): string {
   const out: string[] = []
   out.push(
     `Machine: ${results.machine.cpus} CPUs (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}. ${results.pinning}`,
+    `Hypervisor steal over the run: ${results.stealPercent} % of the machine's CPU time (it slows the service and the bare route alike: ratios hold, absolute rates drop).`,
     `Code: src/ digest ${results.code.srcDigest}, dist/src/server.js built ${results.code.distBuiltAt}. Service env: ${Object.entries(results.serviceEnv).map(([k, v]) => `${k}=${v}`).join(' ')}.`,
     `autocannon: ${CONNECTIONS} connections, ${WARMUP} s warm-up + ${DURATION} s measured per target; "bare" = a bare Fastify route answering a precomputed body of the same size, measured just before the service.`,
     'hdr B = response header bytes, service/bare (the bare route matches the body size only). CPU = cores the service process used during its run (1 = CPU 0 saturated); noise = cores used meanwhile by other processes on the machine (pairs above 0.1 are re-measured, at most twice).',
@@ -1080,7 +1104,7 @@ function report(): string {
               ? `${d.rows} rows, ${d.mib} MiB in ${d.seconds} s; server RSS ${d.serverRssBeforeMiB} → peak ${d.serverPeakRssMiB} MiB; ` +
                 `/healthz meanwhile p99 ${(d.healthzDuringExport as ProbeStats).p99Ms} ms, max ${(d.healthzDuringExport as ProbeStats).maxMs} ms; ` +
                 `next request: HTTP ${(d.afterExport as { firstStatus: number }).firstStatus}${(d.afterExport as { firstStatus: number }).firstStatus === 200 ? '' : `, 200 after ${(d.afterExport as { okAfterMs: number }).okAfterMs} ms`}; ${stallText(d.stalledClient as Stall)}`
-              : `${d.rows} rows in ${d.batches} batches, ${d.seconds} s; /healthz p50 ${(d.healthz as { p50Ms: number }).p50Ms} ms, p99 ${(d.healthz as { p99Ms: number }).p99Ms} ms, max ${(d.healthz as { maxMs: number }).maxMs} ms`
+              : `${d.rows} rows in ${d.batches} batches, ${d.seconds} s, hypervisor steal ${d.stealPercent} %; /healthz p50 ${(d.healthz as { p50Ms: number }).p50Ms} ms, p99 ${(d.healthz as { p99Ms: number }).p99Ms} ms, max ${(d.healthz as { maxMs: number }).maxMs} ms`
         return [r.scenario, r.dataset, `${r.value} ${r.metric}`, detail]
       }),
     ),
@@ -1265,6 +1289,7 @@ async function main(): Promise<void> {
   }
 
   evaluateTargets()
+  results.stealPercent = stealPercent(runCpuTimes)
   results.finishedAt = new Date().toISOString()
   results.seconds = Math.round((performance.now() - t0) / 1000)
   const text = report()
