@@ -10,6 +10,7 @@ import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { ChangePage } from '../src/modules/changes/changes.routes.js'
 import { createObservationRepository, type ObservationFilter } from '../src/modules/observations/observations.repository.js'
+import { IndicatorDetail } from '../src/modules/indicators/indicators.routes.js'
 import { ObservationPage } from '../src/modules/observations/observations.routes.js'
 import { toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
@@ -177,6 +178,23 @@ describe('change feed', () => {
         pages++
       } while (cursor)
       expect(pages, query).toBeGreaterThan(1)
+    }
+  })
+
+  it('builds an indicator with its observations byte for byte as the schema serializer would', async () => {
+    const repo = createObservationRepository(t.db)
+    const checkDetail = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(IndicatorDetail))
+    const revised = t.db.$client.prepare('SELECT o.indicator_code AS code, r.recorded_at AS at FROM observation_revision r JOIN observation o ON o.id = r.observation_id WHERE r.revision = 2 ORDER BY r.seq LIMIT 1').get() as { code: string; at: string }
+    for (const asOf of [undefined, revised.at]) {
+      const res = await t.app.inject({ url: `/v1/indicators/${revised.code}${asOf ? `?asOf=${asOf}` : ''}` })
+      expect(res.statusCode, res.body).toBe(200)
+      const detail = json(res.body)
+      expect(checkDetail(detail), JSON.stringify(checkDetail.errors)).toBe(true)
+      const { observations: _o, observationsTruncated: _t, observationsUrl: _u, ...indicator } = detail
+      const rows = await repo.page({ indicators: [revised.code], asOf }, 0, 1000)
+      expect(rows.length).toBeGreaterThan(0)
+      const expected = { ...indicator, observations: rows.map(toObservation), observationsTruncated: false, observationsUrl: `/v1/observations?indicator=${revised.code}` }
+      expect(res.body).toBe(JSON.stringify(expected))
     }
   })
 
