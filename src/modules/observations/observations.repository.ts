@@ -206,7 +206,10 @@ export function createObservationRepository(db: Db) {
   )
 
   return {
-    /** One keyset page in id order: rows after `afterId`, at most `limit`. */
+    /**
+     * One keyset page in id order as row objects: rows after `afterId`, at most `limit`. The
+     * routes send pageJson; this is the field-by-field form the JSON builders are tested against.
+     */
     async page(filter: ObservationFilter, afterId: number, limit: number): Promise<ObservationRow[]> {
       const q = pageQuery(filter, afterId, limit)
       return prepared(q.shape, q.text).all(q.params) as ObservationRow[]
@@ -237,7 +240,7 @@ export function createObservationRepository(db: Db) {
       return exists.get(id) !== undefined
     },
 
-    /** Revisions in commit order after `afterSeq`: the change feed. */
+    /** Revisions in commit order after `afterSeq` as row objects (the reference for changesJson). */
     async changes(afterSeq: number, limit: number): Promise<ObservationRow[]> {
       return changes.all(afterSeq, limit) as ObservationRow[]
     },

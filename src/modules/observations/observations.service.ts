@@ -52,20 +52,10 @@ export function createObservationService(repo: ObservationRepository) {
   }
 
   return {
-    async page(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ rows: ObservationRow[]; nextCursor: string | null }> {
-      const filter = toFilter(q)
-      // The digest binds cursors to filters; hashing is only needed when a cursor comes in or goes out.
-      const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
-      const rows = await repo.page(filter, after, limit + 1)
-      const more = rows.length > limit
-      if (more) rows.pop()
-      const last = rows[rows.length - 1]
-      return { rows, nextCursor: more && last ? encodeCursor(last.id, digestOf(filter)) : null }
-    },
-
-    /** The same page with each observation already JSON (the Observation schema), joined by commas. */
+    /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
     async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
       const filter = toFilter(q)
+      // The digest binds cursors to filters; hashing is only needed when a cursor comes in or goes out.
       const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
       const rows = await repo.pageJson(filter, after, limit + 1)
       const more = rows.length > limit
