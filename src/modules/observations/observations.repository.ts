@@ -123,6 +123,22 @@ const placeholders = (name: string, n: number) => Array.from({ length: n }, (_, 
  * fills a page at once. Either way no page scans the whole table, which a recent T (no match in
  * a million rows) did: 0.2 s warm, 2.7 s cold, on the event loop.
  */
+/** Which set filters hold few enough codes (under SPARSE_DENSITY of their kind) to read through their index. */
+export interface SparseSets {
+  indicators?: boolean
+  areas?: boolean
+  periods?: boolean
+  categories?: boolean
+  periodRange?: boolean
+}
+
+/**
+ * Below this share of its codes a set is read through its index and sorted; above it, walked in
+ * id order. The walk costs a page size / density rows, the sorted read density × table rows:
+ * they cross near sqrt(page / rows), 1–3 % at a million observations.
+ */
+const SPARSE_DENSITY = 0.02
+
 export interface SinceStart {
   seq: number
   fromLog: boolean
@@ -134,6 +150,7 @@ function pageQuery(
   limit: number,
   columns = ROW_SQL,
   since?: SinceStart,
+  sparse: SparseSets = {},
 ): { shape: string; text: () => string; params: Record<string, unknown> } {
   const where = ['o.id > @afterId']
   const params: Record<string, unknown> = { afterId, limit }
@@ -148,18 +165,47 @@ function pageQuery(
     filter.updatedSince === undefined ? '' : since === undefined ? 'u' : since.fromLog ? 'ul' : 'us',
     filter.includeWithdrawn || filter.updatedSince !== undefined ? 'w' : '',
     filter.asOf === undefined ? '' : 'a',
+    Object.entries(sparse)
+      .filter(([, v]) => v)
+      .map(([k]) => k)
+      .join('+'),
   ].join(',')
-  const list = (column: string, name: string, values: string[] | undefined) => {
-    if (!values?.length) return
-    where.push(`${column} IN (${placeholders(name, values.length)})`)
-    values.forEach((v, i) => (params[`${name}${i}`] = v))
+  // With both an indicator and an area, the natural key reaches exactly their rows; without
+  // statistics (the store is never ANALYZEd: sampled statistics misled the planner, full ones cost
+  // a second per million rows) SQLite would walk every row of the indicator in id order instead,
+  // 11x slower at a million observations.
+  const naturalKey = Boolean(filter.indicators?.length && filter.areas?.length)
+  // One indicator, area or period: its (column, id) index yields the page in id order.
+  const single = [filter.indicators, filter.areas, filter.periods].some((values) => values?.length === 1)
+  // A set of codes (several values, a category, a period range) on an indexed column. Left to
+  // itself SQLite reads every row of every code and sorts them for each page: 50–120 ms a page
+  // for a category or a year at a million rows, whatever the page size. Instead the page walks
+  // the table in id order from the first id any of the codes has after the cursor (one index
+  // seek per code), checking membership: sub-millisecond, and nothing at all when no code has
+  // rows left.
+  const sets: Array<{ column: string; codes: string }> = []
+  // A sparse set (a few codes out of many) is still best read through its index and sorted:
+  // that reads only its own few rows, where the walk would cross long runs of others.
+  const setFilter = (key: keyof SparseSets, column: string, codes: string) => {
+    if (naturalKey || sparse[key]) where.push(`o.${column} IN (${codes})`)
+    else sets.push({ column, codes })
   }
-  list('o.indicator_code', 'indicator', filter.indicators)
-  list('o.area_code', 'area', filter.areas)
-  list('o.period_code', 'period', filter.periods)
-  list('o.kind', 'kind', filter.kinds)
+  const anySparse = Object.values(sparse).some(Boolean)
+  const list = (key: keyof SparseSets, column: string, name: string, values: string[] | undefined) => {
+    if (!values?.length) return
+    values.forEach((v, i) => (params[`${name}${i}`] = v))
+    if (values.length === 1) where.push(`o.${column} = @${name}0`)
+    else setFilter(key, column, `SELECT column1 AS code FROM (VALUES ${values.map((_, i) => `(@${name}${i})`).join(', ')})`)
+  }
+  list('indicators', 'indicator_code', 'indicator', filter.indicators)
+  list('areas', 'area_code', 'area', filter.areas)
+  list('periods', 'period_code', 'period', filter.periods)
+  if (filter.kinds?.length) {
+    where.push(`o.kind IN (${placeholders('kind', filter.kinds.length)})`)
+    filter.kinds.forEach((v, i) => (params[`kind${i}`] = v))
+  }
   if (filter.categories?.length) {
-    where.push(`o.indicator_code IN (SELECT code FROM indicator WHERE category IN (${placeholders('category', filter.categories.length)}))`)
+    setFilter('categories', 'indicator_code', `SELECT code FROM indicator WHERE category IN (${placeholders('category', filter.categories.length)})`)
     filter.categories.forEach((v, i) => (params[`category${i}`] = v))
   }
   if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
@@ -172,7 +218,17 @@ function pageQuery(
       within.push('end_date <= @periodTo')
       params.periodTo = filter.periodTo
     }
-    where.push(`o.period_code IN (SELECT code FROM reporting_period WHERE ${within.join(' AND ')})`)
+    setFilter('periodRange', 'period_code', `SELECT code FROM reporting_period WHERE ${within.join(' AND ')}`)
+  }
+  // Unary + keeps a set's column index out of the plan: the walk (or the single code's index) leads.
+  for (const set of sets) where.push(`+o.${set.column} IN (${set.codes})`)
+  if (sets.length && !single && !anySparse) {
+    const starts = sets.map(
+      (set) =>
+        `coalesce((SELECT min((SELECT o2.id FROM observation o2 WHERE o2.${set.column} = c.code AND o2.id > @afterId ORDER BY o2.id LIMIT 1)) FROM (${set.codes}) c) - 1, ${Number.MAX_SAFE_INTEGER})`,
+    )
+    // Every start is past the cursor, so this replaces o.id > @afterId.
+    where[0] = `o.id > ${starts.length === 1 ? starts[0] : `max(${starts.join(', ')})`}`
   }
   if (filter.updatedSince !== undefined && since !== undefined) {
     // An observation changed since T exactly when its revision in force is at or after the start.
@@ -184,11 +240,7 @@ function pageQuery(
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status != 'withdrawn'")
   if (filter.asOf !== undefined) params.asOf = filter.asOf
-  // With both an indicator and an area, the natural key reaches exactly their rows; without
-  // statistics (the store is never ANALYZEd: sampled statistics misled the planner, full ones cost
-  // a second per million rows) SQLite would walk every row of the indicator in id order instead,
-  // 11x slower at a million observations. Every other filter has its own (column, id) index.
-  const access = filter.indicators?.length && filter.areas?.length ? ' INDEXED BY observation_natural_key' : ''
+  const access = naturalKey ? ' INDEXED BY observation_natural_key' : ''
   const text = () => `SELECT ${columns} FROM observation o${access} ${revisionJoin(filter.asOf !== undefined)} JOIN indicator i ON i.code = o.indicator_code
     WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT ${BOUND_LIMIT('@limit')}`
   return { shape, text, params }
@@ -247,8 +299,34 @@ export function createObservationRepository(db: Db) {
     // Up to one revision in SPARSE_SHARE of the log since then: reach them from the log.
     return { seq: lo, fromLog: (last + 1 - lo) * SPARSE_SHARE <= last }
   }
+  const catalogSizes = client.prepare('SELECT (SELECT count(*) FROM indicator), (SELECT count(*) FROM area), (SELECT count(*) FROM reporting_period)').raw(true)
+  const indicatorsIn = client.prepare('SELECT count(*) FROM indicator WHERE category IN (SELECT value FROM json_each(?))').pluck()
+  const periodsWithin = client.prepare('SELECT count(*) FROM reporting_period WHERE (@from IS NULL OR start_date >= @from) AND (@to IS NULL OR end_date <= @to)').pluck()
+
+  /** The share of its kind each set filter's codes make up (a handful of small-table counts). */
+  function sparseSets(filter: ObservationFilter): SparseSets {
+    const [indicators, areas, periods] = catalogSizes.get() as [number, number, number]
+    const few = (n: number, of: number) => n >= 1 && n < of * SPARSE_DENSITY
+    const sparse: SparseSets = {}
+    if ((filter.indicators?.length ?? 0) > 1) sparse.indicators = few(filter.indicators?.length ?? 0, indicators)
+    if ((filter.areas?.length ?? 0) > 1) sparse.areas = few(filter.areas?.length ?? 0, areas)
+    if ((filter.periods?.length ?? 0) > 1) sparse.periods = few(filter.periods?.length ?? 0, periods)
+    if (filter.categories?.length) sparse.categories = few(indicatorsIn.get(JSON.stringify(filter.categories)) as number, indicators)
+    if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
+      sparse.periodRange = few(periodsWithin.get({ from: filter.periodFrom ?? null, to: filter.periodTo ?? null }) as number, periods)
+    }
+    return sparse
+  }
+
   const query = (filter: ObservationFilter, afterId: number, limit: number, columns?: string) =>
-    pageQuery(filter, afterId, limit, columns, filter.updatedSince !== undefined && filter.asOf === undefined ? sinceStart(filter.updatedSince) : undefined)
+    pageQuery(
+      filter,
+      afterId,
+      limit,
+      columns,
+      filter.updatedSince !== undefined && filter.asOf === undefined ? sinceStart(filter.updatedSince) : undefined,
+      sparseSets(filter),
+    )
 
   return {
     /**
