@@ -6,7 +6,7 @@ import { locateQuote } from '../src/domain/citation.js'
 import { compareDecimal, isDecimal, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { parsePeriod, periodsOfYear } from '../src/domain/periods.js'
 import { quoteStatesNumber, type CheckedObservation } from '../src/modules/observations/observation-rules.js'
-import { auditSnapshot, canonicalAuditSnapshot } from '../src/modules/observations/observation-writes.js'
+import { canonicalAuditSnapshot } from '../src/modules/observations/observation-writes.js'
 import { parseByteRange } from '../src/http/byte-range.js'
 import { negotiate } from '../src/http/negotiate.js'
 
@@ -144,6 +144,24 @@ describe('a quote states the reported number', () => {
 })
 
 describe('the canonical audit snapshot of an observation', () => {
+  // The snapshot as an object, canonicalized by the generic rule: what the specialized builder must equal.
+  const auditSnapshot = (id: number, revision: number, status: string, o: CheckedObservation, reason: string) => ({
+    id,
+    revision,
+    status,
+    indicator: o.indicator,
+    area: o.area,
+    period: o.period,
+    kind: o.kind,
+    value: o.value,
+    qualifier: o.qualifier,
+    reported: { value: o.reported.value, unit: o.reported.unit, text: o.reported.text },
+    citation: { sourceId: o.citation.sourceId, quote: o.citation.quote, byteStart: o.citation.byteStart, byteEnd: o.citation.byteEnd },
+    involvedAreas: o.involvedAreas,
+    note: o.note,
+    reason,
+  })
+
   it('is the generic canonical JSON of the snapshot, for any content', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 20 })
     const observation = fc.record({

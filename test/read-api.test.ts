@@ -12,7 +12,8 @@ const SOURCE = 'bayantala-2023h1'
 let t: TestContext
 
 beforeAll(async () => {
-  t = await buildTestApp()
+  // Hundreds of generated filter walks below: more requests than the default per-client limit allows.
+  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
 })
 afterAll(() => t.close())
 

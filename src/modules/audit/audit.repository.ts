@@ -2,8 +2,8 @@
 import { asc, desc, gt } from 'drizzle-orm'
 import type { Db, Queryable } from '../../db/client.js'
 import { auditEntries } from '../../db/schema.js'
-import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
-import { auditSnapshot, rowToChecked } from '../observations/observation-writes.js'
+import { canonicalJson } from '../../domain/canonical-json.js'
+import { canonicalAuditSnapshot, rowToChecked } from '../observations/observation-writes.js'
 import { clientOf, openObservationStore } from '../observations/observations.repository.js'
 import { auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
 
@@ -99,8 +99,8 @@ function* verificationSteps(db: Db): Generator<void, ChainCheck> {
       const recorded = JSON.parse(row.after as string) as { id: number; revision: number }
       const stored = store.findRevision(recorded.id, recorded.revision)
       if (!stored) return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} is missing` }
-      const snapshot = auditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
-      if (canonicalJson(snapshot) !== row.after) {
+      const snapshot = canonicalAuditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
+      if (snapshot.text !== row.after) {
         return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} differs from what this entry recorded` }
       }
     }

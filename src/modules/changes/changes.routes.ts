@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problemResponses } from '../../http/schemas.js'
 import type { ObservationRepository } from '../observations/observations.repository.js'
 import { ObservationRevision } from '../observations/observations.schemas.js'
+import { sendSerializedJson } from '../../http/serialized-json.js'
 
 export const MAX_CHANGES_PAGE = 1000
 
@@ -53,10 +54,7 @@ const changeRoutes: FastifyPluginAsyncTypebox<ChangeRoutesOptions> = async (app,
       // Naming it by that range spares hashing ~1 MB per page for its ETag.
       reply.header('etag', `"changes.${after}.${nextAfter}.${limit}.${hasMore ? 1 : 0}"`)
       if (hasMore) reply.header('cache-control', 'public, max-age=31536000, immutable')
-      // The page is already JSON (built by SQLite to the ChangePage schema; a test holds them equal).
-      // Fastify sends a string with a JSON content type as it is (no serializer), hence the cast.
-      const page = `{"data":[${rows.map((r) => r[1]).join(',')}],"nextAfter":${nextAfter},"hasMore":${hasMore}}`
-      return reply.type('application/json; charset=utf-8').send(page as never)
+      return sendSerializedJson(reply, `{"data":[${rows.map((r) => r[1]).join(',')}],"nextAfter":${nextAfter},"hasMore":${hasMore}}`)
     },
   )
 }

@@ -9,6 +9,7 @@ import type { ObservationService } from '../observations/observations.service.js
 import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
 import type { createIndicatorRepository, IndicatorRecord } from './indicators.repository.js'
+import { sendSerializedJson } from '../../http/serialized-json.js'
 
 /** Observations embedded in an indicator; beyond this, page through /v1/observations. */
 export const EMBEDDED_OBSERVATIONS = 1000
@@ -123,11 +124,11 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       const page = await observations.pageJson({ indicator: [indicator.code], asOf: req.query.asOf }, undefined, EMBEDDED_OBSERVATIONS)
       // The observations come as JSON built by SQLite (up to a thousand: serializing objects was
       // most of this answer's cost); the IndicatorDetail fields around them, in schema order.
-      // Fastify sends a string with a JSON content type as it is, hence the cast. A test holds
-      // the bytes equal to the schema serializer's.
       const head = JSON.stringify(toIndicator(indicator)).slice(0, -1)
-      const body = `${head},"observations":[${page.data}],"observationsTruncated":${page.nextCursor !== null},"observationsUrl":${JSON.stringify(`/v1/observations?indicator=${indicator.code}`)}}`
-      return reply.type('application/json; charset=utf-8').send(body as never)
+      return sendSerializedJson(
+        reply,
+        `${head},"observations":[${page.data}],"observationsTruncated":${page.nextCursor !== null},"observationsUrl":${JSON.stringify(`/v1/observations?indicator=${indicator.code}`)}}`,
+      )
     },
   )
 }

@@ -1,7 +1,7 @@
 // The one path by which observation values change: the seed, imports and
 // corrections all append a revision and its audit entry in the caller's
 // transaction. An identical write is "unchanged" and records nothing.
-import { CanonicalText, canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
+import { CanonicalText, canonicalJson } from '../../domain/canonical-json.js'
 import type { AuditAppender } from '../audit/audit.repository.js'
 import type { CheckedObservation } from './observation-rules.js'
 import type { ObservationRow, ObservationStore } from './observations.repository.js'
@@ -15,32 +15,15 @@ export interface WriteResult {
   revision: number
 }
 
-/** The state of an observation as the audit log records it. */
-export function auditSnapshot(id: number, revision: number, status: ObservationStatus, o: CheckedObservation, reason: string): JsonValue {
-  return {
-    id,
-    revision,
-    status,
-    indicator: o.indicator,
-    area: o.area,
-    period: o.period,
-    kind: o.kind,
-    value: o.value,
-    qualifier: o.qualifier,
-    reported: { value: o.reported.value, unit: o.reported.unit, text: o.reported.text },
-    citation: { sourceId: o.citation.sourceId, quote: o.citation.quote, byteStart: o.citation.byteStart, byteEnd: o.citation.byteEnd },
-    involvedAreas: o.involvedAreas,
-    note: o.note,
-    reason,
-  }
-}
-
 const q = JSON.stringify
 
 /**
- * canonicalJson(auditSnapshot(...)) written out for this one shape, keys in
- * their sorted order: every imported row has its snapshot canonicalized, and
- * the generic walk measured 6 % of an import. A property test holds the two equal.
+ * The state of an observation as the audit log records it, in canonical JSON:
+ * { id, revision, status, indicator, area, period, kind, value, qualifier,
+ * reported { value, unit, text }, citation { sourceId, quote, byteStart, byteEnd },
+ * involvedAreas, note, reason }, written out with its keys in sorted order.
+ * Every imported row has one; building the object and canonicalizing it
+ * generically measured 6 % of an import. A property test holds the two equal.
  */
 export function canonicalAuditSnapshot(id: number, revision: number, status: ObservationStatus, o: CheckedObservation, reason: string): CanonicalText {
   const c = o.citation

@@ -110,19 +110,6 @@ const SPARSE_SHARE = 8
 
 const placeholders = (name: string, n: number) => Array.from({ length: n }, (_, i) => `@${name}${i}`).join(', ')
 
-/**
- * The SQL of a filtered page, and its parameters. The text depends only on the
- * filter's shape (which filters, how many values each), so it is compiled once
- * per shape and reused; the values are bound.
- */
-/**
- * Where updatedSince starts in the revision log, and how to reach what follows. Revision times
- * never go backwards in seq order (the audit appender's clock), so "recorded at or after T" is
- * "seq at or after the first seq recorded at or after T". A few revisions since T (the usual
- * sync) are reached from the log; many are dense enough that walking observations in id order
- * fills a page at once. Either way no page scans the whole table, which a recent T (no match in
- * a million rows) did: 0.2 s warm, 2.7 s cold, on the event loop.
- */
 /** Which set filters hold few enough codes (under SPARSE_DENSITY of their kind) to read through their index. */
 export interface SparseSets {
   indicators?: boolean
@@ -139,21 +126,55 @@ export interface SparseSets {
  */
 const SPARSE_DENSITY = 0.02
 
+/**
+ * Where updatedSince starts in the revision log, and how to reach what follows. Revision times
+ * never go backwards in seq order (the audit appender's clock), so "recorded at or after T" is
+ * "seq at or after the first seq recorded at or after T". A few revisions since T (the usual
+ * sync) are reached from the log; many are dense enough that walking observations in id order
+ * fills a page at once. Either way no page scans the whole table, which a recent T (no match in
+ * a million rows) did: 0.2 s warm, 2.7 s cold, on the event loop.
+ */
 export interface SinceStart {
   seq: number
   fromLog: boolean
 }
 
+/** What the plan of a page depends on beyond the filter's shape, read from the store only when it matters. */
+interface PlanInputs {
+  /** For updatedSince (without asOf). */
+  since?: SinceStart | undefined
+  /** Asked only when set filters lead the page (no natural key, no single code). */
+  sparseSets: () => SparseSets
+}
+
+/**
+ * The SQL of a filtered page, and its parameters. The text depends only on the
+ * filter's shape (which filters, how many values each) and the plan choices, so
+ * it is compiled once per shape and reused; the values are bound.
+ */
 function pageQuery(
   filter: ObservationFilter,
   afterId: number,
   limit: number,
-  columns = ROW_SQL,
-  since?: SinceStart,
-  sparse: SparseSets = {},
+  columns: string,
+  plan: PlanInputs,
 ): { shape: string; text: () => string; params: Record<string, unknown> } {
-  const where = ['o.id > @afterId']
+  const where: string[] = []
   const params: Record<string, unknown> = { afterId, limit }
+  // With both an indicator and an area, the natural key reaches exactly their rows; without
+  // statistics (the store is never ANALYZEd: sampled statistics misled the planner, full ones cost
+  // a second per million rows) SQLite would walk every row of the indicator in id order instead,
+  // 11x slower at a million observations.
+  const naturalKey = Boolean(filter.indicators?.length && filter.areas?.length)
+  // One indicator, area or period: its (column, id) index yields the page in id order.
+  const single = [filter.indicators, filter.areas, filter.periods].some((values) => values?.length === 1)
+  const hasSets =
+    [filter.indicators, filter.areas, filter.periods].some((values) => (values?.length ?? 0) > 1) ||
+    Boolean(filter.categories?.length) ||
+    filter.periodFrom !== undefined ||
+    filter.periodTo !== undefined
+  const sparse = hasSets && !naturalKey && !single ? plan.sparseSets() : {}
+  const since = plan.since
   const shape = [
     filter.indicators?.length ?? 0,
     filter.areas?.length ?? 0,
@@ -170,13 +191,6 @@ function pageQuery(
       .map(([k]) => k)
       .join('+'),
   ].join(',')
-  // With both an indicator and an area, the natural key reaches exactly their rows; without
-  // statistics (the store is never ANALYZEd: sampled statistics misled the planner, full ones cost
-  // a second per million rows) SQLite would walk every row of the indicator in id order instead,
-  // 11x slower at a million observations.
-  const naturalKey = Boolean(filter.indicators?.length && filter.areas?.length)
-  // One indicator, area or period: its (column, id) index yields the page in id order.
-  const single = [filter.indicators, filter.areas, filter.periods].some((values) => values?.length === 1)
   // A set of codes (several values, a category, a period range) on an indexed column. Left to
   // itself SQLite reads every row of every code and sorts them for each page: 50–120 ms a page
   // for a category or a year at a million rows, whatever the page size. Instead the page walks
@@ -222,14 +236,17 @@ function pageQuery(
   }
   // Unary + keeps a set's column index out of the plan: the walk (or the single code's index) leads.
   for (const set of sets) where.push(`+o.${set.column} IN (${set.codes})`)
+  // Where the page starts: after the cursor, or, when sets lead, just before the first id any of
+  // their codes has after the cursor (every such start is past the cursor).
+  let seek = 'o.id > @afterId'
   if (sets.length && !single && !anySparse) {
     const starts = sets.map(
       (set) =>
         `coalesce((SELECT min((SELECT o2.id FROM observation o2 WHERE o2.${set.column} = c.code AND o2.id > @afterId ORDER BY o2.id LIMIT 1)) FROM (${set.codes}) c) - 1, ${Number.MAX_SAFE_INTEGER})`,
     )
-    // Every start is past the cursor, so this replaces o.id > @afterId.
-    where[0] = `o.id > ${starts.length === 1 ? starts[0] : `max(${starts.join(', ')})`}`
+    seek = `o.id > ${starts.length === 1 ? starts[0] : `max(${starts.join(', ')})`}`
   }
+  where.unshift(seek)
   if (filter.updatedSince !== undefined && since !== undefined) {
     // An observation changed since T exactly when its revision in force is at or after the start.
     where.push(since.fromLog ? 'o.id IN (SELECT observation_id FROM observation_revision WHERE seq >= @sinceSeq)' : 'o.current_seq >= @sinceSeq')
@@ -266,8 +283,6 @@ function statementCache(client: Database.Database, capacity = 256) {
 export function createObservationRepository(db: Db) {
   const client = db.$client
   const prepared = statementCache(client)
-  const preparedCsv = statementCache(client)
-  const preparedJson = statementCache(client)
   const byIdCurrent = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(false)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
   const byIdAsOf = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`)
   const exists = client.prepare('SELECT 1 FROM observation WHERE id = ?')
@@ -318,15 +333,15 @@ export function createObservationRepository(db: Db) {
     return sparse
   }
 
-  const query = (filter: ObservationFilter, afterId: number, limit: number, columns?: string) =>
-    pageQuery(
-      filter,
-      afterId,
-      limit,
-      columns,
-      filter.updatedSince !== undefined && filter.asOf === undefined ? sinceStart(filter.updatedSince) : undefined,
-      sparseSets(filter),
-    )
+  /** One page's rows in the given form; array rows (raw) unless they are row objects. */
+  function pageOf<T>(form: 'rows' | 'json' | 'csv', filter: ObservationFilter, afterId: number, limit: number): T[] {
+    const columns = form === 'rows' ? ROW_SQL : `o.id, ${form === 'json' ? OBSERVATION_JSON_SQL : CSV_LINE_SQL}`
+    const q = pageQuery(filter, afterId, limit, columns, {
+      since: filter.updatedSince !== undefined && filter.asOf === undefined ? sinceStart(filter.updatedSince) : undefined,
+      sparseSets: () => sparseSets(filter),
+    })
+    return prepared(`${form}|${q.shape}`, q.text, form !== 'rows').all(q.params) as T[]
+  }
 
   return {
     /**
@@ -334,21 +349,18 @@ export function createObservationRepository(db: Db) {
      * routes send pageJson; this is the field-by-field form the JSON builders are tested against.
      */
     async page(filter: ObservationFilter, afterId: number, limit: number): Promise<ObservationRow[]> {
-      const q = query(filter, afterId, limit)
-      return prepared(q.shape, q.text).all(q.params) as ObservationRow[]
+      return pageOf<ObservationRow>('rows', filter, afterId, limit)
     },
 
     /** The same page as [id, observation JSON] pairs, for pages sent as they are. */
     async pageJson(filter: ObservationFilter, afterId: number, limit: number): Promise<Array<[number, string]>> {
-      const q = query(filter, afterId, limit, `o.id, ${OBSERVATION_JSON_SQL}`)
-      return preparedJson(q.shape, q.text, true).all(q.params) as Array<[number, string]>
+      return pageOf<[number, string]>('json', filter, afterId, limit)
     },
 
     /** The same page as CSV text (no header): its lines, how many, and the last id for the next batch. */
     async pageCsv(filter: ObservationFilter, afterId: number, limit: number): Promise<{ text: string; count: number; lastId: number }> {
-      const q = query(filter, afterId, limit, `o.id, ${CSV_LINE_SQL}`)
       // Lines joined here rather than by group_concat(... ORDER BY id): that sorts again, 20 % slower.
-      const rows = preparedCsv(q.shape, q.text, true).all(q.params) as Array<[number, string]>
+      const rows = pageOf<[number, string]>('csv', filter, afterId, limit)
       let text = ''
       for (const row of rows) text += row[1]
       return { text, count: rows.length, lastId: rows.length ? (rows[rows.length - 1] as [number, string])[0] : afterId }

@@ -10,6 +10,7 @@ import type { Writer } from '../../db/writer.js'
 import { observationEtag } from './observation-commands.js'
 import { Citation, Kind, Observation, ObservationRevision, Qualifier, Reported, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
+import { sendSerializedJson } from '../../http/serialized-json.js'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
@@ -110,10 +111,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         return reply.send(Readable.from(lines))
       }
       const page = await observations.pageJson(filters, cursor, limit ?? DEFAULT_PAGE)
-      // Already JSON (built by SQLite to the ObservationPage schema; a test holds them equal), so
-      // sent as it is: Fastify does not serialize a string with a JSON content type. Hence the cast.
-      const body = `{"data":[${page.data}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`
-      return reply.type('application/json; charset=utf-8').send(body as never)
+      return sendSerializedJson(reply, `{"data":[${page.data}],"nextCursor":${JSON.stringify(page.nextCursor)}}`)
     },
   )
 
