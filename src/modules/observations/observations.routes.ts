@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { negotiate } from '../../http/negotiate.js'
 import { codeList, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import { actorOf } from '../../plugins/auth.js'
@@ -71,10 +72,6 @@ const CorrectionBody = Type.Object(
   { additionalProperties: false, description: 'The new content of the observation; its identity (indicator, area, period, kind) stays.' },
 )
 
-/** Strong ETag of the revision served; If-None-Match with it gets 304. */
-function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
-  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')
-}
 
 const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer }) => {
   app.get(
@@ -131,7 +128,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       const row = await observations.byId(req.params.id, req.query.asOf)
       const etag = observationEtag(row)
       reply.header('etag', etag).header('cache-control', 'no-cache')
-      if (notModified(req.headers['if-none-match'], etag)) return reply.code(304).send()
+      if (ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send()
       return toObservation(row)
     },
   )
@@ -144,8 +141,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         tags: ['observations'],
         summary: 'Correct an observation (write)',
         description:
-          'Appends a revision with the new content and the reason. Requires If-Match with the current ETag: a stale one is 412 and changes nothing (no lost updates); ' +
-          'a missing one is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and state the reported number). ' +
+          'Appends a revision with the new content and the reason. Requires If-Match with the current ETag (strong comparison): a stale or weak one is 412 and changes nothing (no lost updates); ' +
+          'a missing one, or `If-Match: *`, is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and state the reported number). ' +
           'Content identical to the current revision records nothing.',
         security: [{ bearer: [] }],
         params: IdParams,
@@ -167,7 +164,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       schema: {
         tags: ['observations'],
         summary: 'Withdraw an observation (write)',
-        description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match and a reason.',
+        description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match with the current ETag (not `*`) and a reason.',
         security: [{ bearer: [] }],
         params: IdParams,
         querystring: Type.Object({ reason: Reason }, { additionalProperties: false }),
