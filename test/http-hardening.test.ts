@@ -1,6 +1,8 @@
 // Issue 9, items 1, 8 and 9: request parsing that cannot overflow the stack,
 // conditional requests and parameters, and problem+json for errors raised
 // before routing (over a real socket: inject() bypasses Node's HTTP parser).
+import type { AddressInfo } from 'node:net'
+import net from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ifMatchVerdict, ifNoneMatchMatches, ifRangeAllows, parseTagList } from '../src/http/conditional.js'
@@ -293,5 +295,106 @@ describe('item 8: dates and ids in parameters', () => {
     )
     expect((await t.app.inject({ url: `/v1/observations/${ids[0]}` })).statusCode).toBe(200)
     expect((await t.app.inject({ url: '/v1/changes?after=0&limit=10' })).statusCode).toBe(200)
+  })
+})
+
+/** Sends raw bytes to the listening app and reads until the server closes or `ms` pass. */
+function rawExchange(port: number, bytes: Buffer, ms = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes))
+    const timer = setTimeout(() => {
+      socket.destroy()
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    }, ms)
+    socket.on('data', (d) => chunks.push(d))
+    socket.on('close', () => {
+      clearTimeout(timer)
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    })
+    socket.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(e)))
+  })
+}
+
+/** Splits a raw answer into status, lower-cased headers and body; the first answer on the connection. */
+function parseRaw(raw: string) {
+  const end = raw.indexOf('\r\n\r\n')
+  const [statusLine, ...lines] = raw.slice(0, end).split('\r\n')
+  const headers: Record<string, string> = {}
+  for (const l of lines) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim()
+  const length = Number(headers['content-length'])
+  const body = Buffer.from(raw.slice(end + 4), 'utf8').subarray(0, Number.isNaN(length) ? undefined : length).toString('utf8')
+  return { status: Number(statusLine!.split(' ')[1]), headers, body }
+}
+
+function expectRawProblem(raw: string, status: number) {
+  const res = parseRaw(raw)
+  expect(res.status, raw.slice(0, 400)).toBe(status)
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
+  expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.body))
+  expect(res.headers['x-content-type-options']).toBe('nosniff')
+  expect(res.headers['content-security-policy']).toContain("default-src 'none'")
+  const problem = json(res.body)
+  expect(problem).toMatchObject({ status, type: expect.stringMatching(/^\/problems\//), code: expect.stringMatching(/^APP_ERR_/) })
+  expect(res.body).not.toMatch(/\bat .+\.(ts|js):\d+|node_modules/)
+  return { ...res, problem }
+}
+
+describe('item 9: errors before routing are problems, over a real socket', () => {
+  let port: number
+  beforeAll(async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' })
+    port = (t.app.server.address() as AddressInfo).port
+  })
+
+  const request = (head: string, rest: Buffer | string = '') => Buffer.concat([Buffer.from(head, 'latin1'), Buffer.isBuffer(rest) ? rest : Buffer.from(rest, 'latin1')])
+
+  it('raw non-ASCII bytes in the URL: a 400 problem that says to percent-encode', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }).filter((s) => /[^\x00-\x7f]/.test(s)), fc.constantFrom('/v1/indicators?q=', '/v1/areas/', '/v1/observations?area=', '/nope/'), async (text, path) => {
+        const raw = await rawExchange(port, Buffer.concat([Buffer.from(`GET ${path}`), Buffer.from(text, 'utf8'), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]))
+        const { problem, headers } = expectRawProblem(raw, 400)
+        expect(problem.detail).toMatch(/percent-encode/i)
+        expect(headers.connection).toBe('close')
+      }),
+      { numRuns: 25, seed: 9007 },
+    )
+    // The percent-encoded form is answered normally (after a pause if a loaded machine made the app shed load).
+    const get = async () => parseRaw(await rawExchange(port, request(`GET /v1/indicators?q=${encodeURIComponent('低保')} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)))
+    let encoded = await get()
+    if (encoded.status === 503) encoded = await new Promise<void>((r) => setTimeout(r, 2_000)).then(get)
+    expect(encoded.status).toBe(200)
+  })
+
+  it('invalid bytes in headers, 431, bad chunks, Content-Length with Transfer-Encoding: each a problem', async () => {
+    const cases: Array<[Buffer, number]> = [
+      [request('GET /v1/indicators HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n'), 400],
+      [request('GET /v1/indicators HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n'), 400],
+      [request('GET /v1/indicators HTTP/1.1\r\nHost: x\r\nX\x00A: ab\r\n\r\n'), 400],
+      [request('GET /v1/indicators HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n'), 400],
+      [request(`GET /v1/indicators HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), 431],
+      [request(`GET /v1/indicators HTTP/1.1\r\nHost: x\r\nX-A: ${'a'.repeat(9_000)}\r\nX-B: ${'b'.repeat(9_000)}\r\n\r\n`), 431],
+      [request(`POST /v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${writer}\r\nContent-Type: application/json\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`), 400],
+      [request(`POST /v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${writer}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`), 400],
+      [request(`POST /v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${writer}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n`), 400],
+      [request(`POST /v1/imports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${writer}\r\nContent-Type: application/json\r\nContent-Length: 1, 2\r\n\r\n{}`), 400],
+      [request('G\x01T /v1/indicators HTTP/1.1\r\nHost: x\r\n\r\n'), 400],
+      [request('GET /v1/indicators HTTP/9.9\r\nHost: x\r\n\r\n'), 400],
+    ]
+    for (const [i, [bytes, status]] of cases.entries()) {
+      const raw = await rawExchange(port, bytes)
+      expect(raw, `case ${i}`).not.toBe('')
+      expectRawProblem(raw, status)
+    }
+  })
+
+  it('a refused CORS preflight is a problem too', async () => {
+    for (const headers of [{ origin: 'https://example.org' }, { 'access-control-request-method': 'GET' }, {}]) {
+      const res = await t.app.inject({ method: 'OPTIONS', url: '/v1/indicators', headers })
+      expectProblem(res, 400)
+      expect(json(res.body).detail).toMatch(/preflight/i)
+    }
+    const ok = await t.app.inject({ method: 'OPTIONS', url: '/v1/indicators', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } })
+    expect(ok.statusCode).toBe(204)
   })
 })
