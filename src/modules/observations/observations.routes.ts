@@ -18,7 +18,7 @@ export const DEFAULT_PAGE = 100
 
 const AsOf = Type.String({
   maxLength: 40,
-  description: 'RFC 3339 time: answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.',
+  description: 'RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.',
 })
 
 export const ObservationListQuery = Type.Object(
@@ -50,7 +50,7 @@ export const ObservationPage = Type.Object(
   { description: 'One page of observations in id order.' },
 )
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id.' }) }, { additionalProperties: false })
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).' }) }, { additionalProperties: false })
 
 export interface ObservationRoutesOptions {
   observations: ObservationService
@@ -121,7 +121,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
         querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
-        response: { 200: Observation, 304: { description: 'Not modified: If-None-Match matched the ETag.', type: 'null' }, ...problemResponses(400, 404) },
+        response: { 200: Observation, 304: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works).', type: 'null' }, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {

@@ -138,7 +138,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
         response: {
           200: { description: 'The whole text.', content: { 'text/plain': { schema: { type: 'string' } } } },
           206: { description: 'The requested byte range.', content: { 'text/plain': { schema: { type: 'string' } } } },
-          304: { description: 'Not modified: If-None-Match matched the ETag.', type: 'null' },
+          304: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works).', type: 'null' },
           ...problemResponses(400, 404, 416),
         },
       },
