@@ -28,7 +28,7 @@ export function describeClientError(err: ParserError): Kind {
       return { status: 431, code: Errors.headersTooLarge.code, title: Errors.headersTooLarge.title, detail: 'The request headers are larger than the server accepts (16 KiB in all); send fewer or shorter headers.' }
     case 'HPE_INVALID_URL':
       return bad(
-        "The request target holds a character that is not allowed raw in a URL (such as a space, a control character or a non-ASCII letter). Percent-encode it as UTF-8: q=%E4%BD%8E%E4%BF%9D for q=低保, or let curl do it with -G --data-urlencode 'q=低保'.",
+        "The request target holds a character that is not allowed raw in a URL (such as a control character or a non-ASCII letter). Percent-encode it as UTF-8: q=%E4%BD%8E%E4%BF%9D for q=低保, or let curl do it with -G --data-urlencode 'q=低保'.",
       )
     case 'HPE_INVALID_HEADER_TOKEN':
     case 'HPE_INVALID_CONSTANT':
