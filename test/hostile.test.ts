@@ -226,7 +226,7 @@ describe('generated requests (property-based)', () => {
         return { raw: `${open}"${leaf}"${close}` }
       })
     const wide = fc
-      .record({ n: fc.integer({ min: 1000, max: 60_000 }), kind: fc.constantFrom('array', 'object', 'string', 'observations'), leaf: escaped })
+      .record({ n: fc.integer({ min: 1000, max: 20_000 }), kind: fc.constantFrom('array', 'object', 'string', 'observations'), leaf: escaped })
       .map(({ n, kind, leaf }) => ({
         raw:
           kind === 'array'
@@ -235,7 +235,7 @@ describe('generated requests (property-based)', () => {
               ? `{${Array.from({ length: n }, (_, i) => `"${leaf}${i}":"${leaf}"`).join(',')}}`
               : kind === 'string'
                 ? `{"reason":"${leaf.repeat(n)}","observations":[]}`
-                : `{"reason":"r","observations":[${Array.from({ length: Math.min(n, 20_000) }, () => `{"note":"${leaf}"}`).join(',')}]}`,
+                : `{"reason":"r","observations":[${Array.from({ length: Math.min(n, 12_000) }, () => `{"note":"${leaf}"}`).join(',')}]}`,
       }))
     const body = fc.oneof(
       fc.constant(undefined),
