@@ -27,6 +27,7 @@ import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import protection from './plugins/protection.js'
 import responseCache from './plugins/response-cache.js'
+import { handleClientError } from './http/client-error.js'
 import { parseJsonBody } from './http/json-body.js'
 import problemDetails, { sendProblem } from './plugins/problem-details.js'
 import { Errors } from './errors.js'
@@ -77,6 +78,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     // Errors the router raises before any hook runs (a malformed URL) are problems too.
     frameworkErrors: (error, request, reply) => {
       sendProblem(request, reply, 400, Errors.validation.code, Errors.validation.title, error.message)
+    },
+    // Errors of Node's HTTP parser (before any request exists) are problems too, written to the socket.
+    clientErrorHandler(this: FastifyInstance, err, socket) {
+      handleClientError(this.log, err, socket)
     },
     bodyLimit: 1024 * 1024,
     // A slow or stalled client cannot hold a connection or a request open for ever.

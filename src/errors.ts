@@ -43,6 +43,8 @@ export const Errors = {
   payloadTooLarge: define('APP_ERR_PAYLOAD_TOO_LARGE', 413, 'Payload too large'),
   rangeNotSatisfiable: define('APP_ERR_RANGE_NOT_SATISFIABLE', 416, 'Range not satisfiable'),
   uriTooLong: define('APP_ERR_URI_TOO_LONG', 414, 'URI too long'),
+  requestTimeout: define('APP_ERR_REQUEST_TIMEOUT', 408, 'Request timeout'),
+  headersTooLarge: define('APP_ERR_HEADERS_TOO_LARGE', 431, 'Request header fields too large'),
   unsupportedMediaType: define('APP_ERR_UNSUPPORTED_MEDIA_TYPE', 415, 'Unsupported media type'),
   unprocessable: define('APP_ERR_UNPROCESSABLE', 422, 'Unprocessable content'),
   rateLimited: define('APP_ERR_RATE_LIMITED', 429, 'Too many requests'),

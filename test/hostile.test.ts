@@ -210,8 +210,37 @@ describe('generated requests (property-based)', () => {
       fc.stringMatching(/^[a-z0-9_-]{1,20}$/),
       fc.integer({ min: -5, max: 2_000_000 }).map(String),
     )
+    // Deep and wide JSON as raw text, with escapes (quotes, backslashes, brackets, surrogates) anywhere:
+    // no nesting or width within the body limit may cost a 5xx.
+    const escaped = fc.constantFrom('\\"', '\\\\', '[', ']', '{', '}', '\\u0041', '\\ud83d\\ude00', '\\ud800', '\\udfff', '\\n', '低保', '')
+    const deep = fc
+      .record({ depth: fc.integer({ min: 1, max: 5000 }), shape: fc.array(fc.constantFrom('[', '{"k":', '{"', '[1,'), { minLength: 1, maxLength: 5 }), leaf: escaped })
+      .map(({ depth, shape, leaf }) => {
+        let open = ''
+        let close = ''
+        for (let i = 0; i < depth; i++) {
+          const s = shape[i % shape.length]!
+          open += s === '{"' ? `{"${leaf}":` : s
+          close = (s === '[' || s === '[1,' ? ']' : '}') + close
+        }
+        return { raw: `${open}"${leaf}"${close}` }
+      })
+    const wide = fc
+      .record({ n: fc.integer({ min: 1000, max: 20_000 }), kind: fc.constantFrom('array', 'object', 'string', 'observations'), leaf: escaped })
+      .map(({ n, kind, leaf }) => ({
+        raw:
+          kind === 'array'
+            ? `[${Array.from({ length: n }, () => `"${leaf}"`).join(',')}]`
+            : kind === 'object'
+              ? `{${Array.from({ length: n }, (_, i) => `"${leaf}${i}":"${leaf}"`).join(',')}}`
+              : kind === 'string'
+                ? `{"reason":"${leaf.repeat(n)}","observations":[]}`
+                : `{"reason":"r","observations":[${Array.from({ length: Math.min(n, 12_000) }, () => `{"note":"${leaf}"}`).join(',')}]}`,
+      }))
     const body = fc.oneof(
       fc.constant(undefined),
+      deep,
+      wide,
       fc.jsonValue({ maxDepth: 3 }),
       fc.record({ reason: sample, observations: fc.array(fc.record({ indicator: sample, area: sample, period: sample, kind: sample, reported: fc.record({ value: sample, unit: sample }), citation: fc.record({ sourceId: sample, quote: sample }) }), { maxLength: 3 }) }, { requiredKeys: [] }),
       fc.record({ reported: fc.record({ value: sample, unit: sample }), citation: fc.record({ sourceId: sample, quote: sample }), reason: sample, qualifier: sample }, { requiredKeys: [] }),
@@ -236,7 +265,11 @@ describe('generated requests (property-based)', () => {
           method: r.op.method,
           url: qs ? `${url}?${qs}` : url,
           headers: { ...(r.key ? auth(r.key) : {}), ...(r.ifMatch ? { 'if-match': r.ifMatch } : {}) },
-          ...(r.body === undefined || r.op.method === 'GET' ? {} : { payload: r.body as object }),
+          ...(r.body === undefined || r.op.method === 'GET'
+            ? {}
+            : typeof r.body === 'object' && r.body !== null && 'raw' in r.body && Object.keys(r.body).length === 1
+              ? { payload: (r.body as { raw: string }).raw, headers: { ...(r.key ? auth(r.key) : {}), ...(r.ifMatch ? { 'if-match': r.ifMatch } : {}), 'content-type': 'application/json' } }
+              : { payload: r.body as object }),
         })
         expect(res.statusCode, `${r.op.method} ${url}?${qs} → ${res.body.slice(0, 300)}`).toBeLessThan(500)
         if (res.statusCode >= 400) {

@@ -2,19 +2,59 @@
 // milliseconds, so that comparing the text compares the times.
 import { Errors } from '../errors.js'
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/
 
-/** Parses an RFC 3339 instant into the store's form, or throws a 400 naming the parameter. */
-export function parseInstant(text: string, parameter: string): string {
-  const m = RFC3339.exec(text)
-  const ms = m ? Date.parse(text.replace(/(\.\d{3})\d+/, '$1')) : Number.NaN
-  const year = m ? Number(m[1]) : 0
-  if (!m || Number.isNaN(ms) || year < 1900 || year > 9999 || Number(m[2]) > 12 || Number(m[3]) > 31 || Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 60) {
-    throw Errors.validation(`${parameter} must be an RFC 3339 time such as 2023-06-25T00:00:00Z, got "${text}".`, {
-      errors: [{ in: 'query', name: parameter, message: 'is not an RFC 3339 time' }],
-    })
-  }
-  // Sub-millisecond digits are dropped: the store records milliseconds.
-  return new Date(ms).toISOString()
+export const MIN_YEAR = 1900
+export const MAX_YEAR = 9999
+
+export function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
 }
 
+export function daysInMonth(year: number, month: number): number {
+  return month === 2 ? (isLeapYear(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+}
+
+/**
+ * Parses an RFC 3339 instant into the store's form, or throws a 400 naming
+ * the parameter. Every field is checked against the calendar (Date.parse
+ * rolls 30 February over into March): months 1-12, the month's days (leap
+ * years), hours 0-23, minutes and seconds 0-59 (no leap second), offsets up to
+ * ±23:59.
+ */
+export function parseInstant(text: string, parameter: string): string {
+  const m = RFC3339.exec(text)
+  const [year, month, day, hour, minute, second] = m ? m.slice(1, 7).map(Number) : []
+  const offsetHours = m?.[10] === undefined ? 0 : Number(m[10])
+  const offsetMinutes = m?.[11] === undefined ? 0 : Number(m[11])
+  if (
+    !m ||
+    year! < MIN_YEAR ||
+    year! > MAX_YEAR ||
+    month! < 1 ||
+    month! > 12 ||
+    day! < 1 ||
+    day! > daysInMonth(year!, month!) ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 59 ||
+    offsetHours > 23 ||
+    offsetMinutes > 59
+  )
+    throw invalid(text, parameter)
+  // Sub-millisecond digits are dropped: the store records milliseconds.
+  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3))
+  const sign = m[9] === '-' ? -1 : 1
+  const local = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis)
+  // Date.UTC maps years 0-99 to 1900-1999; MIN_YEAR keeps those out.
+  const instant = new Date(local - sign * (offsetHours * 60 + offsetMinutes) * 60_000)
+  // An offset can carry 9999-12-31 past the year range, where the text would no longer sort as the time.
+  if (instant.getUTCFullYear() < MIN_YEAR || instant.getUTCFullYear() > MAX_YEAR) throw invalid(text, parameter)
+  return instant.toISOString()
+}
+
+function invalid(text: string, parameter: string) {
+  return Errors.validation(`${parameter} must be an RFC 3339 time such as 2023-06-25T00:00:00Z (a real calendar date, hours 00-23, offset within ±23:59, years ${MIN_YEAR}-${MAX_YEAR}), got "${text}".`, {
+    errors: [{ in: 'query', name: parameter, message: 'is not an RFC 3339 time' }],
+  })
+}

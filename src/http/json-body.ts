@@ -1,19 +1,57 @@
 // The JSON body parser: strict UTF-8, no prototype poisoning, no lone
 // surrogates (they cannot be hashed the same way in every language, and the
-// audit log must be recomputable anywhere).
+// audit log must be recomputable anywhere), and a bounded nesting depth.
+// Nothing here recurses over request data: a body cannot exhaust the stack.
 import { isUtf8 } from 'node:buffer'
 import sjson from 'secure-json-parse'
 import { Errors } from '../errors.js'
 
-function checkStrings(value: unknown, path: string): void {
-  if (typeof value === 'string') {
-    if (!value.isWellFormed()) throw Errors.validation(`The body holds a string with an unpaired surrogate at ${path || '(root)'}.`, { errors: [{ in: 'body', name: path || '(root)', message: 'is not well-formed Unicode' }] })
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkStrings(v, `${path}/${i}`))
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      checkStrings(k, path)
-      checkStrings(v, `${path}/${k}`)
+/** Deepest nesting of arrays and objects a body may have; no route's schema needs more than a few levels. */
+export const MAX_JSON_DEPTH = 64
+
+const OPEN_BRACE = 0x7b
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACE = 0x7d
+const CLOSE_BRACKET = 0x5d
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/**
+ * The deepest nesting of the text, counting brackets outside strings, stopping
+ * as soon as it exceeds `limit`: one pass, no recursion, before JSON.parse
+ * (whose own recursion a deep enough text would exhaust). Invalid JSON is left
+ * for the parser to refuse.
+ */
+export function exceedsDepth(text: string, limit: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === BACKSLASH) i++
+      else if (c === QUOTE) inString = false
+    } else if (c === QUOTE) inString = true
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > limit) return true
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--
+  }
+  return false
+}
+
+/** Finds an unpaired surrogate in any key or string of the value, with an explicit stack. */
+function checkStrings(root: unknown): void {
+  const stack: Array<{ value: unknown; path: string }> = [{ value: root, path: '' }]
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!
+    if (typeof value === 'string') {
+      if (!value.isWellFormed()) throw Errors.validation(`The body holds a string with an unpaired surrogate at ${path || '(root)'}.`, { errors: [{ in: 'body', name: path || '(root)', message: 'is not well-formed Unicode' }] })
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: `${path}/${i}` })
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        stack.push({ value: v, path: `${path}/${k}` })
+        stack.push({ value: k, path })
+      }
     }
   }
 }
@@ -32,6 +70,9 @@ export function parseJsonBody(body: Buffer): unknown {
   let text = body.toString('utf8')
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   if (text.trim() === '') throw Errors.validation('The body is empty; send a JSON document.', { errors: [{ in: 'body', name: '(root)', message: 'is empty' }] })
+  if (exceedsDepth(text, MAX_JSON_DEPTH)) {
+    throw Errors.validation(`The body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`, { errors: [{ in: 'body', name: '(root)', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] })
+  }
   let value: unknown
   try {
     value = sjson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' })
@@ -41,6 +82,6 @@ export function parseJsonBody(body: Buffer): unknown {
       errors: [{ in: 'body', name: '(root)', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
     })
   }
-  if (SURROGATE_ESCAPE.test(text)) checkStrings(value, '')
+  if (SURROGATE_ESCAPE.test(text)) checkStrings(value)
   return value
 }

@@ -52,20 +52,20 @@ export const ProblemRef = Type.Unsafe<ProblemT>(Type.Ref('Problem'))
 /** Response declarations for error statuses, all as application/problem+json. */
 export function problemResponses(...statuses: number[]): Record<number, unknown> {
   const descriptions: Record<number, string> = {
-    304: 'Not modified: the representation matches If-None-Match.',
+    304: 'Not modified: the representation matches If-None-Match (weak comparison).',
     400: 'Malformed or unknown parameters.',
     401: 'Missing or unknown API key.',
     403: 'The API key lacks the required scope.',
     404: 'No such resource.',
     406: 'None of the accepted media types can be produced.',
     409: 'Conflicts with the current state or a concurrent request.',
-    412: 'If-Match does not match the current ETag.',
+    412: 'If-Match does not match the current ETag strongly.',
     413: 'The request body or batch is too large.',
     414: 'The request URI is too long.',
     415: 'Unsupported request media type.',
     416: 'The byte range lies outside the text.',
     422: 'Well-formed but breaks a rule of the data.',
-    428: 'If-Match is required.',
+    428: 'If-Match with the current ETag is required; `*` is not accepted.',
     429: 'Rate limit exceeded; see Retry-After.',
     503: 'Overloaded or not ready; see Retry-After.',
   }

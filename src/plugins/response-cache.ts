@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Db } from '../db/client.js'
 import type { Writer } from '../db/writer.js'
+import { ifNoneMatchMatches } from '../http/conditional.js'
 
 /** Answers larger than this are not cached (exports and big pages stream or recompute). */
 export const MAX_CACHED_BODY = 1024 * 1024
@@ -41,10 +42,6 @@ function cacheable(req: FastifyRequest): boolean {
   // CSV is streamed, never cached.
   if (/[?&]format=csv/.test(req.url) || (req.headers.accept ?? '').includes('text/csv')) return false
   return true
-}
-
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')
 }
 
 export default fp(
@@ -84,7 +81,7 @@ export default fp(
       entries.delete(req.url)
       entries.set(req.url, hit)
       reply.headers(hit.headers).header('x-cache', 'hit')
-      if (matches(req.headers['if-none-match'], hit.etag)) return reply.code(304).send()
+      if (ifNoneMatchMatches(req.headers['if-none-match'], hit.etag)) return reply.code(304).send()
       return reply.send(hit.body)
     })
 
@@ -105,7 +102,7 @@ export default fp(
       }
       store(req.url, { version: req.cacheVersion, body, etag, headers })
       reply.header('x-cache', 'miss')
-      if (matches(req.headers['if-none-match'], etag)) {
+      if (ifNoneMatchMatches(req.headers['if-none-match'], etag)) {
         reply.code(304)
         return ''
       }

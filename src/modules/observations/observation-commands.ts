@@ -5,6 +5,7 @@ import { writeTransaction, type Db, type Tx } from '../../db/client.js'
 import { multiplyDecimal, isDecimal } from '../../domain/decimal.js'
 import { reportedUnit } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
+import { ifMatchVerdict } from '../../http/conditional.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
 import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier } from './observation-rules.js'
 import { rowToChecked, writeObservation, type WriteOutcome } from './observation-writes.js'
@@ -18,14 +19,21 @@ export function observationEtag(row: { id: number; revision: number }): string {
   return `"obs-${row.id}-r${row.revision}"`
 }
 
-/** Strong comparison (RFC 9110 §13.1.1): weak tags never match If-Match. */
+/**
+ * Strong comparison (RFC 9110 §13.1.1): weak tags never match If-Match. `*`
+ * is refused too: it would overwrite whatever revision is in force, and a
+ * correction must name the revision it corrects.
+ */
 function ifMatchAllows(header: string | undefined, row: ObservationRow): void {
-  if (header === undefined || header.trim() === '') {
-    throw Errors.preconditionRequired(`Send If-Match with the observation's current ETag (${observationEtag(row)} now) so that no update is lost.`)
+  const etag = observationEtag(row)
+  const verdict = ifMatchVerdict(header, etag)
+  if (verdict === 'match') return
+  if (verdict === 'absent') throw Errors.preconditionRequired(`Send If-Match with the observation's current ETag (${etag} now) so that no update is lost.`)
+  if (verdict === 'any') {
+    throw Errors.preconditionRequired(`If-Match: * is not accepted here: send the observation's current ETag (${etag} now), so that the change applies to the revision you read.`)
   }
-  const tags = header.split(',').map((t) => t.trim())
-  if (tags.includes('*') || tags.includes(observationEtag(row))) return
-  throw Errors.preconditionFailed(`The observation has changed: its current ETag is ${observationEtag(row)} (revision ${row.revision}). Re-read it, then retry.`, {
+  const why = verdict === 'malformed' ? `If-Match is not a list of quoted entity tags such as ${etag}` : 'The observation has changed'
+  throw Errors.preconditionFailed(`${why}: its current ETag is ${etag} (revision ${row.revision}). Re-read it, then retry.`, {
     currentRevision: row.revision,
   })
 }

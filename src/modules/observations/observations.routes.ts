@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { negotiate } from '../../http/negotiate.js'
 import { codeList, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import { actorOf } from '../../plugins/auth.js'
@@ -17,7 +18,7 @@ export const DEFAULT_PAGE = 100
 
 const AsOf = Type.String({
   maxLength: 40,
-  description: 'RFC 3339 time: answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.',
+  description: 'RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.',
 })
 
 export const ObservationListQuery = Type.Object(
@@ -49,7 +50,7 @@ export const ObservationPage = Type.Object(
   { description: 'One page of observations in id order.' },
 )
 
-const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id.' }) }, { additionalProperties: false })
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).' }) }, { additionalProperties: false })
 
 export interface ObservationRoutesOptions {
   observations: ObservationService
@@ -71,10 +72,6 @@ const CorrectionBody = Type.Object(
   { additionalProperties: false, description: 'The new content of the observation; its identity (indicator, area, period, kind) stays.' },
 )
 
-/** Strong ETag of the revision served; If-None-Match with it gets 304. */
-function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
-  return ifNoneMatch !== undefined && ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === '*')
-}
 
 const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer }) => {
   app.get(
@@ -124,14 +121,14 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
         querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
-        response: { 200: Observation, 304: { description: 'Not modified: If-None-Match matched the ETag.', type: 'null' }, ...problemResponses(400, 404) },
+        response: { 200: Observation, 304: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works).', type: 'null' }, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
       const row = await observations.byId(req.params.id, req.query.asOf)
       const etag = observationEtag(row)
       reply.header('etag', etag).header('cache-control', 'no-cache')
-      if (notModified(req.headers['if-none-match'], etag)) return reply.code(304).send()
+      if (ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send()
       return toObservation(row)
     },
   )
@@ -144,8 +141,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         tags: ['observations'],
         summary: 'Correct an observation (write)',
         description:
-          'Appends a revision with the new content and the reason. Requires If-Match with the current ETag: a stale one is 412 and changes nothing (no lost updates); ' +
-          'a missing one is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and state the reported number). ' +
+          'Appends a revision with the new content and the reason. Requires If-Match with the current ETag (strong comparison): a stale or weak one is 412 and changes nothing (no lost updates); ' +
+          'a missing one, or `If-Match: *`, is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and state the reported number). ' +
           'Content identical to the current revision records nothing.',
         security: [{ bearer: [] }],
         params: IdParams,
@@ -167,7 +164,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       schema: {
         tags: ['observations'],
         summary: 'Withdraw an observation (write)',
-        description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match and a reason.',
+        description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match with the current ETag (not `*`) and a reason.',
         security: [{ bearer: [] }],
         params: IdParams,
         querystring: Type.Object({ reason: Reason }, { additionalProperties: false }),

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { listOf, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
+import { ifNoneMatchMatches, ifRangeAllows } from '../../http/conditional.js'
 import type { Writer } from '../../db/writer.js'
 import { actorOf } from '../../plugins/auth.js'
 import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
@@ -130,13 +131,14 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
         description:
           'The exact stored bytes (`text/plain; charset=utf-8`), so `curl -s …/text | sha256sum` matches the metadata. ' +
           'Supports a single byte range: `curl -r START-END` (END = byteEnd − 1) returns exactly the quote an observation cites. ' +
-          'Strong ETag (the SHA-256); the text of a source id never changes.',
+          'Strong ETag (the SHA-256); the text of a source id never changes. With If-Range, the range is served only when If-Range is that ETag exactly ' +
+          '(strong comparison); a weak or other tag, or a date (the text has no Last-Modified), gets the whole text with 200.',
         params: Params,
         querystring: NoQuery,
         response: {
           200: { description: 'The whole text.', content: { 'text/plain': { schema: { type: 'string' } } } },
           206: { description: 'The requested byte range.', content: { 'text/plain': { schema: { type: 'string' } } } },
-          304: { description: 'Not modified: If-None-Match matched the ETag.', type: 'null' },
+          304: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works).', type: 'null' },
           ...problemResponses(400, 404, 416),
         },
       },
@@ -146,9 +148,10 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       if (!s) throw Errors.notFound(`No source "${req.params.id}".`)
       const etag = `"${s.sha256}"`
       reply.header('etag', etag).header('cache-control', 'public, max-age=31536000, immutable').header('accept-ranges', 'bytes')
-      if (req.headers['if-none-match']?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send()
+      if (ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send()
       reply.type('text/plain; charset=utf-8')
-      const range = parseByteRange(req.headers.range, s.content.length)
+      // A Range made against another version of the text (If-Range not matching strongly) gets the whole text.
+      const range = ifRangeAllows(req.headers['if-range'] as string | undefined, etag) ? parseByteRange(req.headers.range, s.content.length) : { kind: 'none' as const }
       if (range.kind === 'unsatisfiable') {
         reply.header('content-range', `bytes */${s.content.length}`)
         throw Errors.rangeNotSatisfiable(`Range ${req.headers.range} lies outside the ${s.content.length} bytes of the text.`)
