@@ -1,5 +1,5 @@
 // API key administration: `npm run keys -- create --name NAME --scope write`,
-// `list`, `revoke --name NAME`. The secret is printed once, at creation.
+// `list`, `revoke --id ID` or `revoke --name NAME`. The secret is printed once, at creation.
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
 import { migrateDatabase, openDatabase } from '../src/db/client.js'
@@ -8,13 +8,13 @@ import { createKey, KeyError, listKeys, revokeKey, SCOPES, type Scope } from '..
 const usage = `usage:
   npm run keys -- create --name NAME --scope write [--scope admin]
   npm run keys -- list
-  npm run keys -- revoke --name NAME
+  npm run keys -- revoke --id ID | --name NAME
 scopes: ${SCOPES.join(', ')} (write: observations and imports; admin: sources, indicators, areas, periods)`
 
 function main(): number {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { name: { type: 'string' }, scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    options: { name: { type: 'string' }, id: { type: 'string' }, scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
   })
   const [command] = positionals
   const db = openDatabase(loadConfig().databaseUrl)
@@ -35,9 +35,11 @@ function main(): number {
       return 0
     }
     if (command === 'revoke') {
-      if (!values.name) throw new KeyError('--name is required')
-      const key = revokeKey(db, values.name)
-      process.stdout.write(`revoked key "${key.name}" at ${key.revokedAt}\n`)
+      // Exactly one of --id and --name: a key may be named like another key's id.
+      if ((values.id === undefined) === (values.name === undefined)) throw new KeyError('revoke takes exactly one of --id ID or --name NAME')
+      if (positionals.length > 1) throw new KeyError(`unexpected argument "${positionals[1]}": say --id or --name`)
+      const key = revokeKey(db, values.id !== undefined ? { id: values.id } : { name: values.name as string })
+      process.stdout.write(`revoked key "${key.name}" (id ${key.id}) at ${key.revokedAt}\n`)
       return 0
     }
     process.stderr.write(`${usage}\n`)
