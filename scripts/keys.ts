@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
 import { migrateDatabase, openDatabase } from '../src/db/client.js'
+import { isReservedActorName } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey, SCOPES, type Scope } from '../src/modules/keys/keys.js'
 
 const usage = `usage:
@@ -31,7 +32,9 @@ function main(): number {
     if (command === 'list') {
       const keys = listKeys(db)
       if (values.json) process.stdout.write(`${JSON.stringify(keys)}\n`)
-      else for (const k of keys) process.stdout.write(`${k.name}\t${k.id}\t${k.scopes.join(',')}\tcreated ${k.createdAt}${k.revokedAt ? `\trevoked ${k.revokedAt}` : ''}\n`)
+      else {
+        for (const k of keys) process.stdout.write(`${k.name}\t${k.id}\t${k.scopes.join(',')}\tcreated ${k.createdAt}${k.revokedAt ? `\trevoked ${k.revokedAt}` : ''}${isReservedActorName(k.name) ? '\tRESERVED NAME: its writes read like an internal actor\'s; revoke it' : ''}\n`)
+      }
       return 0
     }
     if (command === 'revoke') {
