@@ -101,6 +101,26 @@ describe('rate limit: buckets by verified key only, failed authentications locke
     await close()
   })
 
+  it('looks the key up once per request: the rate limit and the route share one check', async () => {
+    const { app, db, close } = await appWith({})
+    const good = createKey(db, 'writer', ['write']).secret
+    const lookups = { n: 0 }
+    const select = db.select.bind(db)
+    db.select = ((...args: Parameters<typeof select>) => (lookups.n++, select(...args))) as typeof db.select
+    const count = async (options: Parameters<App['inject']>[0]) => {
+      const before = lookups.n
+      await app.inject(options)
+      return lookups.n - before
+    }
+    const write = { method: 'POST' as const, url: '/v1/imports', payload: { reason: 'r', observations: [] } }
+    // Warm up first: some reads are prepared or cached on first use.
+    for (let i = 0; i < 2; i++) await count(write)
+    const anonymousWrite = await count(write)
+    expect(await count({ ...write, headers: bearer(good) })).toBe(anonymousWrite + 1)
+    expect(await count({ ...write, headers: bearer(`bti_${'q'.repeat(12)}_${'C'.repeat(43)}`) })).toBe(anonymousWrite + 1)
+    await close()
+  })
+
   describe('property: no Authorization header that fails to authenticate gets a bucket of its own', () => {
     let app: App
     let db: Db

@@ -114,7 +114,7 @@ export default fp(
       const locked = failures.lockedFor(clientAddress(req.ip))
       if (locked > 0) {
         const retry = String(Math.ceil(locked / 1000))
-        throw Errors.rateLimited(`More than ${options.authFailuresPerWindow} failed authentications from this address in ${windowText}; requests carrying credentials are refused for ${retry} s.`, {}, { 'retry-after': retry })
+        throw Errors.rateLimited(`${options.authFailuresPerWindow} failed authentications from this address within ${windowText}; requests carrying credentials are refused for ${retry} s.`, {}, { 'retry-after': retry })
       }
       // Any route counts, reads included: a read with a bad key is still a guess.
       if (options.authenticate(req)?.ok !== true) failures.record(clientAddress(req.ip))
