@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
 import { openDatabase, type Db } from '../src/db/client.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey } from '../src/modules/keys/keys.js'
@@ -27,6 +28,14 @@ async function appWith(config: { rateLimitPerMinute?: number; authFailuresPerWin
 }
 
 describe('rate limit: buckets by verified key only, failed authentications locked out per address (item 2)', () => {
+  it('the lockout is configured by AUTH_FAILURES_PER_WINDOW and AUTH_FAILURE_WINDOW_SECONDS, 20 per 600 s by default', () => {
+    expect(loadConfig({})).toMatchObject({ authFailuresPerWindow: 20, authFailureWindowSeconds: 600 })
+    expect(loadConfig({ AUTH_FAILURES_PER_WINDOW: '5', AUTH_FAILURE_WINDOW_SECONDS: '60' })).toMatchObject({ authFailuresPerWindow: 5, authFailureWindowSeconds: 60 })
+    for (const [name, value] of [['AUTH_FAILURES_PER_WINDOW', '0'], ['AUTH_FAILURES_PER_WINDOW', 'many'], ['AUTH_FAILURE_WINDOW_SECONDS', '-1'], ['AUTH_FAILURE_WINDOW_SECONDS', '0']] as const) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(name))
+    }
+  })
+
   it('requests with invented key ids all share their address bucket', async () => {
     const { app, close } = await appWith({ rateLimitPerMinute: 3 })
     const statuses: number[] = []
