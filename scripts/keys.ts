@@ -1,20 +1,21 @@
 // API key administration: `npm run keys -- create --name NAME --scope write`,
-// `list`, `revoke --name NAME`. The secret is printed once, at creation.
+// `list`, `revoke --id ID` or `revoke --name NAME`. The secret is printed once, at creation.
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
 import { migrateDatabase, openDatabase } from '../src/db/client.js'
+import { isReservedActorName } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey, SCOPES, type Scope } from '../src/modules/keys/keys.js'
 
 const usage = `usage:
   npm run keys -- create --name NAME --scope write [--scope admin]
   npm run keys -- list
-  npm run keys -- revoke --name NAME
+  npm run keys -- revoke --id ID | --name NAME
 scopes: ${SCOPES.join(', ')} (write: observations and imports; admin: sources, indicators, areas, periods)`
 
 function main(): number {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { name: { type: 'string' }, scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    options: { name: { type: 'string' }, id: { type: 'string' }, scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
   })
   const [command] = positionals
   const db = openDatabase(loadConfig().databaseUrl)
@@ -31,13 +32,17 @@ function main(): number {
     if (command === 'list') {
       const keys = listKeys(db)
       if (values.json) process.stdout.write(`${JSON.stringify(keys)}\n`)
-      else for (const k of keys) process.stdout.write(`${k.name}\t${k.id}\t${k.scopes.join(',')}\tcreated ${k.createdAt}${k.revokedAt ? `\trevoked ${k.revokedAt}` : ''}\n`)
+      else {
+        for (const k of keys) process.stdout.write(`${k.name}\t${k.id}\t${k.scopes.join(',')}\tcreated ${k.createdAt}${k.revokedAt ? `\trevoked ${k.revokedAt}` : ''}${isReservedActorName(k.name) ? '\tRESERVED NAME: its writes read like an internal actor\'s; revoke it' : ''}\n`)
+      }
       return 0
     }
     if (command === 'revoke') {
-      if (!values.name) throw new KeyError('--name is required')
-      const key = revokeKey(db, values.name)
-      process.stdout.write(`revoked key "${key.name}" at ${key.revokedAt}\n`)
+      // Exactly one of --id and --name: a key may be named like another key's id.
+      if ((values.id === undefined) === (values.name === undefined)) throw new KeyError('revoke takes exactly one of --id ID or --name NAME')
+      if (positionals.length > 1) throw new KeyError(`unexpected argument "${positionals[1]}": say --id or --name`)
+      const key = revokeKey(db, values.id !== undefined ? { id: values.id } : { name: values.name as string })
+      process.stdout.write(`revoked key "${key.name}" (id ${key.id}) at ${key.revokedAt}\n`)
       return 0
     }
     process.stderr.write(`${usage}\n`)

@@ -22,7 +22,7 @@ import auditRoutes from './modules/audit/audit.routes.js'
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
 import { createWriter } from './db/writer.js'
-import auth from './plugins/auth.js'
+import auth, { authenticationOf } from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import protection from './plugins/protection.js'
@@ -112,7 +112,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
       done(err as Error, undefined)
     }
   })
-  await app.register(protection, { rateLimitPerMinute: config.rateLimitPerMinute })
+  await app.register(protection, {
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    authFailuresPerWindow: config.authFailuresPerWindow,
+    authFailureWindowMs: config.authFailureWindowSeconds * 1000,
+    authenticate: (req) => authenticationOf(db, req),
+  })
   await app.register(metrics, { db })
   await app.register(responseCache, { db, writer, maxBytes: config.responseCacheMb * 1024 * 1024 })
   await app.register(openapi)

@@ -14,6 +14,8 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Boolean({ default: false }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
   RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 32 }),
+  AUTH_FAILURES_PER_WINDOW: Type.Integer({ minimum: 1, default: 20 }),
+  AUTH_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 600 }),
 })
 
 export interface Config {
@@ -27,6 +29,9 @@ export interface Config {
   rateLimitPerMinute: number
   /** Memory for cached GET responses, in MiB; 0 turns the cache off. */
   responseCacheMb: number
+  /** Failed authentications an address may make in a window before it is locked out for the rest of it. */
+  authFailuresPerWindow: number
+  authFailureWindowSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +44,8 @@ const defaults: Record<string, string> = {
   TRUST_PROXY: 'false',
   RATE_LIMIT_PER_MINUTE: '600',
   RESPONSE_CACHE_MB: '32',
+  AUTH_FAILURES_PER_WINDOW: '20',
+  AUTH_FAILURE_WINDOW_SECONDS: '600',
 }
 
 function parseInteger(name: string, raw: string): number {
@@ -66,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TRUST_PROXY: parseBoolean('TRUST_PROXY', read('TRUST_PROXY')),
     RATE_LIMIT_PER_MINUTE: parseInteger('RATE_LIMIT_PER_MINUTE', read('RATE_LIMIT_PER_MINUTE')),
     RESPONSE_CACHE_MB: parseInteger('RESPONSE_CACHE_MB', read('RESPONSE_CACHE_MB')),
+    AUTH_FAILURES_PER_WINDOW: parseInteger('AUTH_FAILURES_PER_WINDOW', read('AUTH_FAILURES_PER_WINDOW')),
+    AUTH_FAILURE_WINDOW_SECONDS: parseInteger('AUTH_FAILURE_WINDOW_SECONDS', read('AUTH_FAILURE_WINDOW_SECONDS')),
   }
   const first = Value.Errors(ConfigSchema, raw).First()
   if (first) {
@@ -80,5 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: raw.TRUST_PROXY,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
     responseCacheMb: raw.RESPONSE_CACHE_MB,
+    authFailuresPerWindow: raw.AUTH_FAILURES_PER_WINDOW,
+    authFailureWindowSeconds: raw.AUTH_FAILURE_WINDOW_SECONDS,
   }
 }

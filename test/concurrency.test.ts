@@ -10,7 +10,7 @@ let writer: string
 const auth = () => ({ authorization: `Bearer ${writer}`, 'content-type': 'application/json' })
 
 beforeAll(async () => {
-  t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
+  t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
   writer = createKey(t.db, 'writer', ['write']).secret
   base = await t.app.listen({ port: 0, host: '127.0.0.1' })
 })

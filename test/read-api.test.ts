@@ -13,7 +13,7 @@ let t: TestContext
 
 beforeAll(async () => {
   // Hundreds of generated filter walks below: more requests than the default per-client limit allows.
-  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
+  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
 })
 afterAll(() => t.close())
 

@@ -21,7 +21,7 @@ let admin: string
 
 beforeAll(async () => {
   // The walks below grow with the data (every instant, every page): past the default per-client limit.
-  t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
+  t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
   writer = createKey(t.db, 'writer', ['write']).secret
   admin = createKey(t.db, 'admin', ['admin']).secret
 })

@@ -14,7 +14,7 @@ const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` })
 
 beforeAll(async () => {
   // Page-by-page CSV comparisons make more requests than the default per-client limit allows.
-  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
+  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
   writer = createKey(t.db, 'writer', ['write']).secret
   admin = createKey(t.db, 'admin', ['admin']).secret
   revoked = createKey(t.db, 'gone', ['write', 'admin']).secret

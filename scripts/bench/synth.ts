@@ -23,6 +23,7 @@ import { putPeriod } from '../../src/modules/periods/periods.commands.js'
 import { createSource } from '../../src/modules/sources/sources.commands.js'
 import { periodsOfYear } from '../../src/domain/periods.js'
 import { loadSeeds } from '../../src/seed/seed-loader.js'
+import { INTERNAL_ACTORS } from '../../src/modules/audit/actors.js'
 import { KIND_WORDS, periodWords, reportedPeriods, synthIndicators, synthVillages, type SynthIndicator } from './catalog.js'
 
 export interface SynthOptions {
@@ -53,7 +54,7 @@ export interface SynthResult {
   fileBytes: number
 }
 
-const ACTOR = 'synth'
+const ACTOR = INTERNAL_ACTORS.synth
 const LAST_YEAR = 2025
 
 /** mulberry32: small, fast, reproducible. */

@@ -68,5 +68,30 @@ export type Queryable = Db | Tx
  * interleave with it.
  */
 export function writeTransaction<T>(db: Db, body: (tx: Tx) => T): T {
-  return db.transaction(body, { behavior: 'immediate' })
+  const check = guard
+  if (!check) return db.transaction(body, { behavior: 'immediate' })
+  // The write lock is held from BEGIN IMMEDIATE to COMMIT, so what the check reads here still holds at commit.
+  return db.transaction((tx) => {
+    check(tx)
+    return body(tx)
+  }, { behavior: 'immediate' })
+}
+
+/** A check run first inside every write transaction of a guarded unit of work. */
+export type TransactionGuard = (tx: Tx) => void
+let guard: TransactionGuard | null = null
+
+/**
+ * Runs the synchronous `body` so that every write transaction it opens first
+ * runs `check` (and rolls back when it throws): how a write is re-authorized
+ * where it commits, whatever command it is.
+ */
+export function guardWriteTransactions<T>(check: TransactionGuard, body: () => T): T {
+  const outer = guard
+  guard = check
+  try {
+    return body()
+  } finally {
+    guard = outer
+  }
 }

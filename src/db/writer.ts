@@ -6,13 +6,15 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AppError, Errors } from '../errors.js'
-import type { Db } from './client.js'
+import { assertAuthority, type WriteAuthority } from '../modules/keys/keys.js'
+import { guardWriteTransactions, type Db } from './client.js'
 import { createWriteCommands, type WriteCommandName, type WriteCommands } from './write-commands.js'
 
 type Result<K extends WriteCommandName> = ReturnType<WriteCommands[K]>
 
 export interface Writer {
-  run<K extends WriteCommandName>(name: K, ...args: Parameters<WriteCommands[K]>): Promise<Result<K>>
+  /** Runs a command for `authority`: each of its transactions re-checks the key before it commits. */
+  run<K extends WriteCommandName>(authority: WriteAuthority, name: K, ...args: Parameters<WriteCommands[K]>): Promise<Result<K>>
   /** Finishes the writes under way, then stops. */
   close(): Promise<void>
   readonly mode: 'inline' | 'thread'
@@ -41,17 +43,27 @@ function reviveError(e: SerializedError): Error {
   return new Error(`writer: ${e.message}`)
 }
 
+type CommandTable = Record<string, (...args: unknown[]) => unknown>
+
+/** Runs one command so that every write transaction it opens re-authorizes its key first: one check for all commands. */
+export function runAuthorized(commands: CommandTable, authority: WriteAuthority, name: string, args: unknown[]): unknown {
+  const command = commands[name]
+  if (!command) throw new Error(`unknown write command ${name}`)
+  if (typeof authority?.keyId !== 'string' || typeof authority.scope !== 'string') throw new Error(`write command ${name} without an authority`)
+  return guardWriteTransactions((tx) => assertAuthority(tx, authority), () => command(...args))
+}
+
 export function createInlineWriter(db: Db): Writer {
-  const commands = createWriteCommands(db) as unknown as Record<string, (...args: unknown[]) => unknown>
+  const commands = createWriteCommands(db) as unknown as CommandTable
   let finished = 0
   return {
     mode: 'inline',
     get finished() {
       return finished
     },
-    async run(name, ...args) {
+    async run(authority, name, ...args) {
       try {
-        return commands[name]?.(...args) as never
+        return runAuthorized(commands, authority, name, args) as never
       } finally {
         finished++
       }
@@ -109,13 +121,13 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
     get finished() {
       return finished
     },
-    run(name, ...args) {
+    run(authority, name, ...args) {
       if (closing) return Promise.reject(Errors.unavailable('The service is shutting down.', {}, { 'retry-after': '5' }))
       worker ??= start()
       const id = nextId++
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-        ;(worker as Worker).postMessage({ id, name, args })
+        ;(worker as Worker).postMessage({ id, authority, name, args })
       })
     },
     async close() {

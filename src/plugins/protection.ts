@@ -1,5 +1,6 @@
 // What keeps the service answering for everyone: security headers, CORS for
-// public reads only, a rate limit per API key and per client address,
+// public reads only, a rate limit per verified API key or else per client
+// address, a lockout of addresses that fail to authenticate too often,
 // overload shedding, and a bound on URI length.
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
@@ -7,6 +8,7 @@ import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Errors } from '../errors.js'
+import type { Authentication } from '../modules/keys/keys.js'
 
 export const MAX_URI_LENGTH = 4096
 /** Event-loop delay beyond which requests are shed with 503 (ms). */
@@ -43,19 +45,79 @@ export const DOCUMENT_SECURITY_HEADERS: Readonly<Record<string, string>> = Objec
 
 export interface ProtectionOptions {
   rateLimitPerMinute: number
+  /** Failed authentications an address may make per window; the next request carrying credentials is 429 until the window ends. */
+  authFailuresPerWindow: number
+  authFailureWindowMs: number
+  /** Checks the request's Authorization header (memoized on the request, so the key is hashed once); null without one. */
+  authenticate(req: FastifyRequest): Authentication | null
 }
 
-/** The API key's public id when one is presented, so that limits follow the client, not its address. */
-function rateLimitKey(req: FastifyRequest): string {
-  const m = /^Bearer\s+bti_([a-z0-9]{12})_/i.exec(req.headers.authorization ?? '')
-  return m ? `key:${m[1]}` : `ip:${req.ip}`
+/** Addresses tracked at most at once: an attacker with many addresses costs bounded memory. */
+const MAX_TRACKED_ADDRESSES = 100_000
+
+/** Counts failed authentications per address in fixed windows that start at an address's first failure. */
+export function createFailureCounter(max: number, windowMs: number, now: () => number = Date.now) {
+  const windows = new Map<string, { failures: number; resetAt: number }>()
+  const current = (address: string) => {
+    const w = windows.get(address)
+    if (w && w.resetAt <= now()) {
+      windows.delete(address)
+      return undefined
+    }
+    return w
+  }
+  return {
+    /** Milliseconds left of the address's lockout, or 0 when it may try. */
+    lockedFor(address: string): number {
+      const w = current(address)
+      return w && w.failures >= max ? w.resetAt - now() : 0
+    },
+    record(address: string): void {
+      const w = current(address)
+      if (w) {
+        w.failures++
+        return
+      }
+      if (windows.size >= MAX_TRACKED_ADDRESSES) {
+        for (const [k, v] of windows) if (v.resetAt <= now()) windows.delete(k)
+        // Still full: forget the oldest window (Map keeps insertion order).
+        if (windows.size >= MAX_TRACKED_ADDRESSES) windows.delete(windows.keys().next().value as string)
+      }
+      windows.set(address, { failures: 1, resetAt: now() + windowMs })
+    },
+  }
 }
+
+/** The client an address stands for: an IPv6 address by its /64 (what one subscriber gets), so rotating within it gains nothing. */
+export function clientAddress(ip: string): string {
+  if (!ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) return ip.replace(/^::ffff:/i, '')
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::')
+  const left = head ? head.split(':') : []
+  const right = ip.includes('::') && tail ? tail.split(':') : []
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
+const isAllowListed = (req: FastifyRequest) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics'
 
 export default fp(
   async function protection(app: FastifyInstance, options: ProtectionOptions) {
+    if (!app.hasRequestDecorator('authentication')) app.decorateRequest('authentication', null)
+    const failures = createFailureCounter(options.authFailuresPerWindow, options.authFailureWindowMs)
+    const windowText = `${Math.round(options.authFailureWindowMs / 1000)} s`
+
     app.addHook('onRequest', async (req, reply) => {
       reply.headers(req.url.startsWith('/docs') ? DOCUMENT_SECURITY_HEADERS : SECURITY_HEADERS)
       if (req.url.length > MAX_URI_LENGTH) throw Errors.uriTooLong(`The request URI has ${req.url.length} characters; at most ${MAX_URI_LENGTH} are accepted.`)
+      if (req.headers.authorization === undefined || isAllowListed(req)) return
+      // A locked-out address is refused before its key is even looked at: no answer tells a right guess from a wrong one.
+      const locked = failures.lockedFor(clientAddress(req.ip))
+      if (locked > 0) {
+        const retry = String(Math.ceil(locked / 1000))
+        throw Errors.rateLimited(`${options.authFailuresPerWindow} failed authentications from this address within ${windowText}; requests carrying credentials are refused for ${retry} s.`, {}, { 'retry-after': retry })
+      }
+      // Any route counts, reads included: a read with a bad key is still a guess.
+      if (options.authenticate(req)?.ok !== true) failures.record(clientAddress(req.ip))
     })
 
     // Anyone may read from a browser; writes are for servers holding a key, so no CORS for them.
@@ -69,10 +131,11 @@ export default fp(
     await app.register(rateLimit, {
       max: options.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: rateLimitKey,
+      // Only a verified key has a bucket of its own; anything else, invented key ids included, shares its address's.
+      keyGenerator: (req) => (req.authentication?.ok ? `key:${req.authentication.key.id}` : `ip:${clientAddress(req.ip)}`),
       // The IETF RateLimit-* names (what CORS exposes), not the older X-RateLimit-*.
       enableDraftSpec: true,
-      allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      allowList: isAllowListed,
       errorResponseBuilder: (_req, context) =>
         Errors.rateLimited(`More than ${context.max} requests in a minute from this client; retry in ${Math.ceil(context.ttl / 1000)} s.`, {}, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
     })

@@ -11,6 +11,7 @@ import { isBaseUnit } from '../domain/units.js'
 import { SeedError } from '../errors.js'
 import { seedsFolder } from '../paths.js'
 import { openAuditAppender, type AuditAppender } from '../modules/audit/audit.repository.js'
+import { INTERNAL_ACTORS } from '../modules/audit/actors.js'
 import { areaCodes, findArea, insertArea, type AreaRecord } from '../modules/areas/areas.repository.js'
 import { findIndicator, indicatorUnits, insertIndicator, type IndicatorRecord } from '../modules/indicators/indicators.repository.js'
 import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
@@ -20,7 +21,7 @@ import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/period
 import { storeSource } from '../modules/sources/sources.commands.js'
 import { findSourceMetadata, sourceTexts } from '../modules/sources/sources.repository.js'
 
-export const SEED_ACTOR = 'seed'
+export const SEED_ACTOR = INTERNAL_ACTORS.seed
 
 interface SeedSourceFile {
   id: string

@@ -38,7 +38,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
   const port = await freePort()
   const child = spawn(process.execPath, ['dist/src/server.js'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000', ...env },
+    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000', AUTH_FAILURES_PER_WINDOW: '1000000', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''

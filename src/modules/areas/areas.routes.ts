@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { AreaCode, listOf, Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../db/writer.js'
-import { actorOf } from '../../plugins/auth.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { AreaRecord, createAreaRepository } from './areas.repository.js'
 
 export const AREA_LEVELS = ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] as const
@@ -63,7 +63,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
     async (req, reply) => {
       const b = req.body
       const record: AreaRecord = { code: req.params.code, nameZh: b.nameZh, nameEn: b.nameEn, level: b.level, parentCode: b.parent, divisionCode: b.divisionCode ?? null }
-      const { outcome } = await writer.run('area.put', record, actorOf(req))
+      const { outcome } = await writer.run(authorityOf(req), 'area.put', record, actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/areas/${record.code}`)
       return toArea(record)
     },

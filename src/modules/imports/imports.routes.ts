@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CsvError, parseCsv } from '../../http/csv.js'
 import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
-import { actorOf } from '../../plugins/auth.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors } from '../../errors.js'
 import type { Writer } from '../../db/writer.js'
@@ -169,12 +169,12 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       }
       const dryRun = req.query.dryRun ?? false
       const key = req.headers['idempotency-key'] as string | undefined
-      const run = (idempotencyKey?: string) => writer.run('observation.import', rows, { dryRun, reason: reason ?? '', actor, idempotencyKey })
+      const run = (idempotencyKey?: string) => writer.run(authorityOf(req), 'observation.import', rows, { dryRun, reason: reason ?? '', actor, idempotencyKey })
 
       if (key === undefined || dryRun) return run()
 
       const fingerprint = requestFingerprint([req.method, req.url.split('?')[0], JSON.stringify(req.query), isCsv ? 'csv' : 'json', isCsv ? (body as string) : JSON.stringify(body)])
-      const claim = await writer.run('idempotency.claim', actor, key, fingerprint)
+      const claim = await writer.run(authorityOf(req), 'idempotency.claim', actor, key, fingerprint)
       if (claim.kind === 'mismatch') throw Errors.unprocessable(`Idempotency-Key "${key}" was used with a different request; use a new key for a new request.`)
       if (claim.kind === 'in-progress') throw Errors.conflict(`A request with Idempotency-Key "${key}" is still being processed; retry later.`, {}, { 'retry-after': '1' })
       if (claim.kind === 'replay') {
@@ -187,9 +187,9 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       } catch (err) {
         if (err instanceof AppError && err.statusCode === 422) {
           // A rejected batch is an answer too: replay it rather than re-run it.
-          await writer.run('idempotency.complete', actor, key, 422, JSON.stringify(problemBody(req, 422, err.code, err.title, err.message, err.extras)))
+          await writer.run(authorityOf(req), 'idempotency.complete', actor, key, 422, JSON.stringify(problemBody(req, 422, err.code, err.title, err.message, err.extras)))
         } else {
-          await writer.run('idempotency.release', actor, key)
+          await writer.run(authorityOf(req), 'idempotency.release', actor, key)
         }
         throw err
       }

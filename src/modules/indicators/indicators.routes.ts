@@ -7,7 +7,7 @@ import { codeList, IndicatorCode, listOf, problemResponses, splitCodes } from '.
 import { Observation } from '../observations/observations.schemas.js'
 import type { ObservationService } from '../observations/observations.service.js'
 import type { Writer } from '../../db/writer.js'
-import { actorOf } from '../../plugins/auth.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { createIndicatorRepository, IndicatorRecord } from './indicators.repository.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 
@@ -77,7 +77,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       },
     },
     async (req, reply) => {
-      const { indicator, outcome } = await writer.run('indicator.put', { code: req.params.code, ...req.body }, actorOf(req))
+      const { indicator, outcome } = await writer.run(authorityOf(req), 'indicator.put', { code: req.params.code, ...req.body }, actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/indicators/${indicator.code}`)
       return toIndicator(indicator)
     },

@@ -2,8 +2,10 @@
 // checked on every write. Creation and revocation are audited.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { asc, eq } from 'drizzle-orm'
-import { writeTransaction, type Db } from '../../db/client.js'
+import { writeTransaction, type Db, type Queryable } from '../../db/client.js'
 import { apiKeys } from '../../db/schema.js'
+import { Errors } from '../../errors.js'
+import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../audit/actors.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
 
 export const SCOPES = ['write', 'admin'] as const
@@ -18,6 +20,7 @@ export interface ApiKeyInfo {
 }
 
 const SECRET = /^bti_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/
+const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex')
@@ -29,8 +32,10 @@ function toInfo(row: typeof apiKeys.$inferSelect): ApiKeyInfo {
 
 export class KeyError extends Error {}
 
-export function createKey(db: Db, name: string, scopes: Scope[], actor = 'cli'): { key: ApiKeyInfo; secret: string } {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new KeyError('a key name is 1-64 letters, digits, ".", "_" or "-"')
+export function createKey(db: Db, name: string, scopes: Scope[], actor: string = INTERNAL_ACTORS.cli): { key: ApiKeyInfo; secret: string } {
+  if (!KEY_NAME.test(name)) throw new KeyError('a key name is 1-64 letters, digits, ".", "_" or "-"')
+  // A key's name is the actor of its writes in the audit log: it must not read as the seed's or the CLI's.
+  if (isReservedActorName(name)) throw new KeyError(`"${name}" reads like an internal actor of the audit log; reserved (ignoring case, ".", "_", "-"): ${RESERVED_ACTOR_NAMES.join(', ')}`)
   if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new KeyError(`scopes must be among: ${SCOPES.join(', ')}`)
   const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12)
   const secret = `bti_${id}_${randomBytes(32).toString('base64url')}`
@@ -45,10 +50,34 @@ export function createKey(db: Db, name: string, scopes: Scope[], actor = 'cli'):
   })
 }
 
-export function revokeKey(db: Db, nameOrId: string, actor = 'cli'): ApiKeyInfo {
+/** Which key to revoke: by its id or by its name, never "whichever matches". */
+export type KeySelector = { id: string } | { name: string }
+
+function describe(row: typeof apiKeys.$inferSelect): string {
+  return `"${row.name}" (id ${row.id})`
+}
+
+function selectKey(tx: Queryable, selector: KeySelector | string): typeof apiKeys.$inferSelect {
+  if (typeof selector !== 'string') {
+    const [row] = 'id' in selector ? tx.select().from(apiKeys).where(eq(apiKeys.id, selector.id)).all() : tx.select().from(apiKeys).where(eq(apiKeys.name, selector.name)).all()
+    if (!row) throw new KeyError('id' in selector ? `no key with id "${selector.id}"` : `no key named "${selector.name}"`)
+    return row
+  }
+  // A bare string may be a name or an id; a key may be named like another key's id, so refuse to guess.
+  const [byName] = tx.select().from(apiKeys).where(eq(apiKeys.name, selector)).all()
+  const [byId] = tx.select().from(apiKeys).where(eq(apiKeys.id, selector)).all()
+  if (byName && byId && byName.id !== byId.id) {
+    throw new KeyError(`"${selector}" is ambiguous: the name of key ${describe(byName)} and the id of key ${describe(byId)}; use --id or --name`)
+  }
+  const row = byName ?? byId
+  if (!row) throw new KeyError(`no key named or with id "${selector}"`)
+  return row
+}
+
+/** Revokes one key; `selector` a `{ id }` or `{ name }`, or a bare string that must not match two different keys. */
+export function revokeKey(db: Db, selector: KeySelector | string, actor: string = INTERNAL_ACTORS.cli): ApiKeyInfo {
   return writeTransaction(db, (tx) => {
-    const [row] = tx.select().from(apiKeys).where(eq(apiKeys.name, nameOrId)).all().concat(tx.select().from(apiKeys).where(eq(apiKeys.id, nameOrId)).all())
-    if (!row) throw new KeyError(`no key named "${nameOrId}"`)
+    const row = selectKey(tx, selector)
     if (row.revokedAt) return toInfo(row)
     const audit = openAuditAppender(tx)
     tx.update(apiKeys).set({ revokedAt: audit.recordedAt }).where(eq(apiKeys.id, row.id)).run()
@@ -65,7 +94,7 @@ export function listKeys(db: Db): ApiKeyInfo[] {
 export type Authentication = { ok: true; key: ApiKeyInfo } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' }
 
 /** Checks a presented secret in constant time against the stored hash. */
-export function authenticate(db: Db, secret: string): Authentication {
+export function authenticate(db: Queryable, secret: string): Authentication {
   const m = SECRET.exec(secret)
   if (!m) return { ok: false, reason: 'malformed' }
   const [row] = db.select().from(apiKeys).where(eq(apiKeys.id, m[1] as string)).limit(1).all()
@@ -74,4 +103,29 @@ export function authenticate(db: Db, secret: string): Authentication {
   if (!row || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' }
   if (row.revokedAt) return { ok: false, reason: 'revoked' }
   return { ok: true, key: toInfo(row) }
+}
+
+/** Checks a whole Authorization header: only `Bearer <key>` can succeed. */
+export function authenticateHeader(db: Queryable, header: string): Authentication {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return m ? authenticate(db, m[1] as string) : { ok: false, reason: 'malformed' }
+}
+
+/** Who a write runs for: the key that authenticated its request and the scope its route requires. */
+export interface WriteAuthority {
+  keyId: string
+  scope: Scope
+}
+
+export const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="bayantala-indicators", error="invalid_token"' }
+
+/**
+ * Re-reads the key inside the write's own transaction: a key revoked (or
+ * narrowed) after its request started must not commit anything.
+ */
+export function assertAuthority(tx: Queryable, authority: WriteAuthority): void {
+  const [row] = tx.select({ revokedAt: apiKeys.revokedAt, scopes: apiKeys.scopes }).from(apiKeys).where(eq(apiKeys.id, authority.keyId)).limit(1).all()
+  if (!row) throw Errors.unauthorized('Unknown API key.', {}, INVALID_TOKEN_CHALLENGE)
+  if (row.revokedAt) throw Errors.unauthorized('This API key has been revoked.', {}, INVALID_TOKEN_CHALLENGE)
+  if (!row.scopes.split(',').includes(authority.scope)) throw Errors.forbidden(`This API key lacks the "${authority.scope}" scope.`)
 }

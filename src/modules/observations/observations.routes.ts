@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { negotiate } from '../../http/negotiate.js'
 import { codeList, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
-import { actorOf } from '../../plugins/auth.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { Writer } from '../../db/writer.js'
 import { observationEtag } from './observation-commands.js'
 import { Citation, Kind, Observation, ObservationRevision, Qualifier, Reported, toObservation, toObservationRevision } from './observations.schemas.js'
@@ -151,7 +151,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { row } = await writer.run('observation.correct', req.params.id, req.headers['if-match'], req.body, actorOf(req))
+      const { row } = await writer.run(authorityOf(req), 'observation.correct', req.params.id, req.headers['if-match'], req.body, actorOf(req))
       reply.header('etag', observationEtag(row))
       return toObservation(row)
     },
@@ -172,7 +172,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { row } = await writer.run('observation.withdraw', req.params.id, req.headers['if-match'], req.query.reason, actorOf(req))
+      const { row } = await writer.run(authorityOf(req), 'observation.withdraw', req.params.id, req.headers['if-match'], req.query.reason, actorOf(req))
       reply.header('etag', observationEtag(row))
       return toObservation(row)
     },

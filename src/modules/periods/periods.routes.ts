@@ -5,7 +5,7 @@ import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../db/writer.js'
-import { actorOf } from '../../plugins/auth.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
 
 const PeriodType = StringEnum(['year', 'half', 'quarter', 'month'], {
@@ -57,7 +57,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
       },
     },
     async (req, reply) => {
-      const { period, outcome } = await writer.run('period.put', canonicalPeriod(req.params.code, 'code'), actorOf(req))
+      const { period, outcome } = await writer.run(authorityOf(req), 'period.put', canonicalPeriod(req.params.code, 'code'), actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/periods/${period.code}`)
       return toPeriod(period)
     },

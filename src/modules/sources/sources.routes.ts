@@ -6,7 +6,7 @@ import { listOf, Nullable, problemResponses, SourceId } from '../../http/schemas
 import { parseByteRange } from '../../http/byte-range.js'
 import { ifNoneMatchMatches, ifRangeAllows } from '../../http/conditional.js'
 import type { Writer } from '../../db/writer.js'
-import { actorOf } from '../../plugins/auth.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
 
 export const Source = Type.Object(
@@ -83,7 +83,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       }
       const content = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(contentBase64 as string, 'base64')
       if (content.length > MAX_SOURCE_BYTES) throw Errors.payloadTooLarge(`A report holds at most ${MAX_SOURCE_BYTES} bytes; this one has ${content.length}.`)
-      const stored = await writer.run('source.create', { ...meta, content }, actorOf(req))
+      const stored = await writer.run(authorityOf(req), 'source.create', { ...meta, content }, actorOf(req))
       reply.code(201).header('location', `/v1/sources/${stored.id}`)
       return toSource(stored)
     },
