@@ -6,8 +6,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NEUTRALIZED_LEADS, csvCell, csvCellSql, isNeutralizedLead, unneutralize } from '../src/http/csv-export.js'
 import { createKey } from '../src/modules/keys/keys.js'
-import { CSV_COLUMNS, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository } from '../src/modules/observations/observations.repository.js'
+import { CSV_COLUMNS, CSV_LINE_SQL, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
+import { createObservationRepository, type ObservationRow } from '../src/modules/observations/observations.repository.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 /**
@@ -191,6 +191,68 @@ describe('the rule in SQL', () => {
         expect(sql.number.get({ v }), `number ${JSON.stringify(v)}`).toBe(csvCell('number', v))
       }
     }
+  })
+})
+
+describe('the line in SQL', () => {
+  // The tables the line reads, without constraints, so that every column can hold any text.
+  const db = new Database(':memory:')
+  db.exec(`CREATE TABLE observation (id INTEGER PRIMARY KEY, indicator_code TEXT, area_code TEXT, period_code TEXT, kind TEXT, current_seq INTEGER);
+    CREATE TABLE indicator (code TEXT PRIMARY KEY, unit TEXT);
+    CREATE TABLE observation_revision (seq INTEGER PRIMARY KEY, revision INTEGER, status TEXT, value TEXT, qualifier TEXT, reported_value TEXT,
+      reported_unit TEXT, reported_text TEXT, source_id TEXT, quote TEXT, byte_start INTEGER, byte_end INTEGER, involved_areas TEXT, recorded_at TEXT)`)
+  afterAll(() => db.close())
+  const line = db
+    .prepare(`SELECT ${CSV_LINE_SQL} FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
+    .pluck()
+  let id = 0
+  const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt'] as const
+
+  it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', () => {
+    const maybe = (a: fc.Arbitrary<string>) => fc.option(a, { nil: null })
+    fc.assert(
+      fc.property(
+        fc.record({
+          indicator: csvText, area: csvText, period: csvText, kind: csvText, unit: csvText, qualifier: csvText, status: csvText,
+          value: decimal, reportedValue: decimal, reportedUnit: csvText, reportedText: maybe(csvText), sourceId: csvText, quote: csvText,
+          involved: fc.array(csvText, { maxLength: 3 }), recordedAt: csvText,
+          byteStart: fc.nat(), byteEnd: fc.nat(), revision: fc.integer({ min: 1, max: 1000 }),
+        }),
+        // Most rows in a real export have nothing to quote: generate rows with every column plain,
+        // with one column as generated (the others plain), and with every column as generated.
+        fc.constantFrom('none', 'all', ...DIRTY),
+        (g, dirty) => {
+          const col = (name: (typeof DIRTY)[number], v: string) => (dirty === 'all' || dirty === name ? v : v.replace(/[^a-z0-9.]/gi, 'x'))
+          id++
+          const row = {
+            id, indicator: `${col('indicator', g.indicator)}#${id}`, area: col('area', g.area), period: col('period', g.period), kind: col('kind', g.kind),
+            unit: col('unit', g.unit), seq: id, revision: g.revision, status: col('status', g.status), value: g.value, qualifier: col('qualifier', g.qualifier),
+            reportedValue: g.reportedValue, reportedUnit: col('reportedUnit', g.reportedUnit), reportedText: g.reportedText === null ? null : col('reportedText', g.reportedText),
+            sourceId: col('sourceId', g.sourceId), quote: col('quote', g.quote), byteStart: g.byteStart, byteEnd: g.byteEnd,
+            involvedAreas: JSON.stringify(g.involved.map((a) => col('involved', a))), note: null, reason: 'r', actor: 'a', recordedAt: col('recordedAt', g.recordedAt),
+          } as unknown as ObservationRow
+          db.prepare('INSERT INTO indicator VALUES (?, ?)').run(row.indicator, row.unit)
+          db.prepare('INSERT INTO observation VALUES (?, ?, ?, ?, ?, ?)').run(id, row.indicator, row.area, row.period, row.kind, id)
+          db.prepare('INSERT INTO observation_revision VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+            id, row.revision, row.status, row.value, row.qualifier, row.reportedValue, row.reportedUnit, row.reportedText, row.sourceId, row.quote,
+            row.byteStart, row.byteEnd, row.involvedAreas, row.recordedAt,
+          )
+          const sqlLine = line.get(id) as string
+          expect(sqlLine).toBe(csvLine(row))
+          // A strict reader gets the row back: numbers as stored, text neutralized and reversible.
+          const [record] = parseStrict(sqlLine)
+          expect(record).toHaveLength(CSV_COLUMNS.length)
+          const cell = (name: string) => (record as string[])[CSV_COLUMNS.indexOf(name)] as string
+          expect(cell('value')).toBe(row.value)
+          expect(cell('reported_value')).toBe(row.reportedValue)
+          expect(unneutralize(cell('quote'))).toBe(row.quote)
+          expect(unneutralize(cell('indicator'))).toBe(row.indicator)
+          expect(unneutralize(cell('involved_areas'))).toBe((JSON.parse(row.involvedAreas) as string[]).join(';'))
+          expect(unneutralize(cell('reported_text'))).toBe(row.reportedText ?? '')
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })
 

@@ -96,8 +96,7 @@ export function unneutralize(cell: string): string {
 }
 
 // The same rule in SQL. A first character is tested by comparing the cell with one-character
-// strings (UTF-8 sorts as code points): far cheaper than a GLOB class. GLOB reads its operand
-// only up to a NUL, so NUL is found with instr, which reads every byte.
+// strings (UTF-8 sorts as code points): far cheaper than a GLOB class.
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`
 const sqlChar = (c: number) => sqlString(String.fromCodePoint(c))
 
@@ -120,19 +119,26 @@ const safeLeadSql = (x: string) =>
     .map(([from, to]) => (to === null ? `${x} >= ${sqlChar(from)}` : `(${x} >= ${sqlChar(from)} AND ${x} < ${sqlChar(to + 1)})`))
     .join(' OR ') +
   ` OR ${x} = '')`
-const QUOTED_GLOB = sqlString(`*[",\\\u0001-\u001f\u007f-\u009f\u2028\u2029]*`)
-// json_quote escapes exactly ", \ and C0 (NUL included) in one pass, far cheaper than a GLOB class
-// per character; the GLOB is kept for the non-ASCII controls, and only for non-ASCII text.
-const needsQuotesSql = (x: string) =>
+/**
+ * SQL that is true when the text x holds a QUOTED_CHARS character. json_quote escapes exactly
+ * ", \ and C0 (NUL included) in one pass; instr finds the rest (C1 by its UTF-8 lead byte C2
+ * first). Both read every byte, where GLOB stops at a NUL and costs far more per character.
+ */
+export const holdsQuotedSql = (x: string) =>
   `(octet_length(json_quote(${x})) <> octet_length(${x}) + 2 OR instr(${x}, ',') > 0 OR instr(${x}, char(127)) > 0 OR ` +
-  `(length(${x}) <> octet_length(${x}) AND ${x} GLOB ${sqlString('*[\u0080-\u009f\u2028\u2029]*')}))`
+  `instr(${x}, char(8232)) > 0 OR instr(${x}, char(8233)) > 0 OR (instr(${x}, CAST(x'C2' AS TEXT)) > 0 AND ${x} GLOB ${sqlString('*[\u0080-\u009f]*')}))`
 
-/** csvCell as an SQLite expression over the SQL expression x (which it evaluates several times: pass a column). */
-export function csvCellSql(kind: CsvCellKind, x: string): string {
+/**
+ * csvCell as an SQLite expression over the SQL expression x (which it evaluates several times: pass
+ * a column). With `clean`, the caller has already checked that x holds no QUOTED_CHARS character.
+ */
+export function csvCellSql(kind: CsvCellKind, x: string, clean = false): string {
   const quoted = `'"' || replace(${x}, '"', '""') || '"'`
   if (kind === 'number') {
-    // Stored integers hold nothing to quote; other numbers are short, so a GLOB costs little there.
-    return `CASE WHEN ${x} IS NULL THEN '' WHEN typeof(${x}) = 'integer' THEN ${x} WHEN ${x} GLOB ${QUOTED_GLOB} OR instr(${x}, char(0)) > 0 THEN ${quoted} ELSE ${x} END`
+    // Stored integers and reals hold nothing to quote (json_quote would write them unquoted).
+    if (clean) return `CASE WHEN ${x} IS NULL THEN '' ELSE ${x} END`
+    return `CASE WHEN ${x} IS NULL THEN '' WHEN typeof(${x}) IN ('integer', 'real') THEN ${x} WHEN ${holdsQuotedSql(x)} THEN ${quoted} ELSE ${x} END`
   }
-  return `CASE WHEN ${x} IS NULL THEN '' WHEN ${safeLeadSql(x)} THEN (CASE WHEN ${needsQuotesSql(x)} THEN ${quoted} ELSE ${x} END) ELSE '"''' || replace(${x}, '"', '""') || '"' END`
+  const asIs = clean ? x : `CASE WHEN ${holdsQuotedSql(x)} THEN ${quoted} ELSE ${x} END`
+  return `CASE WHEN ${x} IS NULL THEN '' WHEN ${safeLeadSql(x)} THEN ${asIs} ELSE '"''' || replace(${x}, '"', '""') || '"' END`
 }
