@@ -66,8 +66,9 @@ export const NEUTRALIZED_LEADS: ReadonlyArray<readonly [number, number]> = [
 
 /**
  * Characters that make any field quoted (RFC 4180 TEXTDATA excludes them): comma, double quote,
- * every control character (C0 with NUL, CR and LF; DEL; C1), and the Unicode line and paragraph
- * separators some readers break lines at. Other non-ASCII UTF-8 is written as it is.
+ * every control character (C0 with NUL, CR and LF; DEL; C1), the Unicode line and paragraph
+ * separators some readers break lines at, and backslash, which some CSV dialects read as an
+ * escape. Other non-ASCII UTF-8 is written as it is.
  */
 const QUOTED_CHARS = /[",\\\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
