@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { MAX_IMPORT_ROWS } from '../src/modules/observations/observation-commands.js'
-import { createObservationRepository, type ObservationRow } from '../src/modules/observations/observations.repository.js'
+import { csvLine } from '../src/modules/observations/observations.csv.js'
+import { createObservationRepository } from '../src/modules/observations/observations.repository.js'
 import { CSV_COLUMNS } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
@@ -301,14 +302,9 @@ describe('catalog writes (admin)', () => {
     })
     expect(imp.statusCode, imp.body).toBe(200)
 
-    // The rule in JavaScript, as the export applied it before SQLite built the lines.
-    const field = (v: string | number | null) => (v === null ? '' : /[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v))
-    const line = (r: ObservationRow) =>
-      [r.id, r.indicator, r.area, r.period, r.kind, r.value, r.unit, r.qualifier, r.reportedValue, r.reportedUnit, r.reportedText, r.sourceId, r.quote, r.byteStart, r.byteEnd, (JSON.parse(r.involvedAreas) as string[]).join(';'), r.status, r.revision, r.recordedAt]
-        .map(field)
-        .join(',') + '\r\n'
+    // The rule in JavaScript (src/http/csv-export.ts), over the same column table as the SQL.
     const rows = await createObservationRepository(t.db).page({}, 0, 100_000)
-    const expected = CSV_COLUMNS.join(',') + '\r\n' + rows.map(line).join('')
+    const expected = CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join('')
     const res = await t.app.inject({ url: '/v1/observations?format=csv' })
     expect(res.body).toBe(expected)
     expect(res.body).toContain('"表1, ""养老保险""参保8013人\r\n备注"')

@@ -6,6 +6,8 @@
 import type Database from 'better-sqlite3'
 import type { Db, Queryable } from '../../db/client.js'
 import type { CheckedObservation, Kind, Qualifier } from './observation-rules.js'
+// CSV pages are built by SQLite: one string per row instead of a JavaScript value per cell.
+import { CSV_LINE_SQL } from './observations.csv.js'
 
 export interface ObservationRow {
   id: number
@@ -74,22 +76,6 @@ const OBSERVATION_JSON_FIELDS = `'id', o.id, 'indicator', o.indicator_code, 'are
 const OBSERVATION_JSON_SQL = `json_object(${OBSERVATION_JSON_FIELDS})`
 /** The same with the ObservationRevision fields: the change feed's items. */
 const REVISION_JSON_SQL = `json_object(${OBSERVATION_JSON_FIELDS}, 'seq', r.seq, 'reason', r.reason, 'actor', r.actor)`
-
-/** A text column as an RFC 4180 field: quoted (quotes doubled) when it holds a comma, quote, CR or LF; NULL as empty. */
-const csvField = (x: string) => `CASE WHEN ${x} IS NULL THEN '' WHEN ${x} GLOB '*[",\r\n]*' THEN '"' || replace(${x}, '"', '""') || '"' ELSE ${x} END`
-
-/**
- * One observation as a CSV line (the CSV_COLUMNS, CRLF-terminated), built by
- * SQLite: the export then hands the client one string per batch instead of
- * twenty-three JavaScript values per row, which was most of its time and heap.
- * A test holds it equal, byte for byte, to the JavaScript rule it replaced.
- */
-const CSV_LINE_SQL = `o.id || ',' || o.indicator_code || ',' || o.area_code || ',' || o.period_code || ',' || o.kind || ',' || ${csvField('r.value')} || ',' ||
-  ${csvField('i.unit')} || ',' || r.qualifier || ',' || ${csvField('r.reported_value')} || ',' || ${csvField('r.reported_unit')} || ',' ||
-  ${csvField('r.reported_text')} || ',' || ${csvField('r.source_id')} || ',' || ${csvField('r.quote')} || ',' || r.byte_start || ',' || r.byte_end || ',' ||
-  CASE WHEN r.involved_areas = '[]' THEN '' ELSE (SELECT group_concat(value, ';' ORDER BY key) FROM json_each(r.involved_areas)) END || ',' ||
-  r.status || ',' || r.revision || ',' || ${csvField('r.recorded_at')} || char(13, 10)`
-
 
 /** Which revision a read sees: the current one, or the last one recorded by asOf. */
 function revisionJoin(asOf: boolean): string {

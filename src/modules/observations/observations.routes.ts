@@ -12,6 +12,13 @@ import { observationEtag } from './observation-commands.js'
 import { Citation, Kind, Observation, ObservationRevision, Qualifier, Reported, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
+import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
+
+const CSV_DESCRIPTION =
+  `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
+  "Every other column is text: a text cell that begins with = + - @ ' (or a full-width or other compatibility form of them), or with any control, space or invisible " +
+  "format character, is written with a leading ' and quoted, so that no spreadsheet runs it as a formula: drop one leading ' from a text cell to get the stored value back. " +
+  'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte.'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
@@ -90,7 +97,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
             description: 'A page of observations, or the CSV export.',
             content: {
               'application/json': { schema: ObservationPage },
-              'text/csv': { schema: { type: 'string', description: 'Columns: id, indicator, area, period, kind, value, unit, qualifier, reported_value, reported_unit, reported_text, source_id, quote, byte_start, byte_end, involved_areas (semicolon-separated), status, revision, recorded_at.' } },
+              'text/csv': { schema: { type: 'string', description: CSV_DESCRIPTION } },
             },
           },
           ...problemResponses(400, 406),

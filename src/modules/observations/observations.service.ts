@@ -7,7 +7,7 @@ import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod } from '../periods/periods.routes.js'
 import type { Kind } from './observation-rules.js'
 import type { ObservationFilter, ObservationRepository, ObservationRow } from './observations.repository.js'
-import { CSV_COLUMNS } from './observations.schemas.js'
+import { CSV_HEADER } from './observations.csv.js'
 
 export interface ObservationQuery {
   indicator?: string[] | undefined
@@ -69,7 +69,7 @@ export function createObservationService(repo: ObservationRepository) {
       const filter = toFilter(q)
       let after = decodeCursor(cursor, digestOf(filter))
       return (async function* () {
-        yield CSV_COLUMNS.join(',') + '\r\n'
+        yield CSV_HEADER
         let remaining = limit ?? Number.POSITIVE_INFINITY
         while (remaining > 0) {
           const batch = await repo.pageCsv(filter, after, Math.min(EXPORT_BATCH, remaining))
