@@ -5,7 +5,7 @@ import { parseChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { locateQuote } from '../src/domain/citation.js'
 import { compareDecimal, isDecimal, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { parsePeriod, periodsOfYear } from '../src/domain/periods.js'
-import { quoteStatesNumber, type CheckedObservation } from '../src/modules/observations/observation-rules.js'
+import type { CheckedObservation } from '../src/modules/observations/observation-rules.js'
 import { canonicalAuditSnapshot } from '../src/modules/observations/observation-writes.js'
 import { parseByteRange } from '../src/http/byte-range.js'
 import { negotiate } from '../src/http/negotiate.js'
@@ -119,29 +119,7 @@ describe('canonical JSON', () => {
   })
 })
 
-describe('a quote states the reported number', () => {
-  // The rule as first written, kept as the reference the fast scan must agree with.
-  const reference = (quote: string, written: string) => {
-    const esc = written.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    return (/^[0-9.]+$/.test(written) ? new RegExp(`(?<![0-9.])${esc}(?![0-9]|\\.[0-9])`) : new RegExp(esc)).test(quote)
-  }
-
-  it('finds the number standing alone, not inside another', () => {
-    expect(quoteStatesNumber('发放补贴484.752万元', '484.752')).toBe(true)
-    expect(quoteStatesNumber('共5000人', '5')).toBe(false)
-    expect(quoteStatesNumber('共1.5万', '5')).toBe(false)
-    expect(quoteStatesNumber('共5.2万', '5')).toBe(false)
-    expect(quoteStatesNumber('共5000人，其中5人', '5')).toBe(true)
-    expect(quoteStatesNumber('达到5。', '5')).toBe(true)
-    expect(quoteStatesNumber('约5.万', '5')).toBe(true)
-    expect(quoteStatesNumber('新建四处', '四')).toBe(true)
-  })
-
-  it('agrees with the regular-expression rule on arbitrary text', () => {
-    const text = fc.string({ unit: fc.constantFrom('0', '1', '5', '.', '万', '人', ' ', '四'), maxLength: 12 })
-    fc.assert(fc.property(text, text, (quote, written) => quoteStatesNumber(quote, written) === (written !== '' && reference(quote, written))), { numRuns: 5000 })
-  })
-})
+// Whether a quote states the reported number, and in which unit: test/citation-rules.test.ts.
 
 describe('the canonical audit snapshot of an observation', () => {
   // The snapshot as an object, canonicalized by the generic rule: what the specialized builder must equal.
