@@ -3,10 +3,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { chineseNumeralValue, parseChineseNumeral, writeChineseNumeral } from '../src/domain/chinese-numerals.js'
+import { buildQuoteIndex, locateQuote, QUOTE_KEY_BYTES } from '../src/domain/citation.js'
 import { normalizeDecimal } from '../src/domain/decimal.js'
 import { arabicValue, findStatedNumber, numberTokens, unitAfter } from '../src/domain/quote-numbers.js'
 import { REPORTED_UNITS } from '../src/domain/units.js'
 import { checkObservation, type ObservationDraft, type RuleContext } from '../src/modules/observations/observation-rules.js'
+import { QuoteIndexCache } from '../src/modules/observations/rule-context.js'
 
 const UNITS = Object.keys(REPORTED_UNITS)
 const FULL_WIDTH = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)))
@@ -309,11 +311,12 @@ describe('a quote states a figure iff a whole token equals it and carries its un
 // ---------------------------------------------------------------- the rules around the quote
 
 const SOURCE = Buffer.from('发放城乡低保金484.752万元，受益2277人；受益170人。十一个片区检查评比', 'utf8')
+const SOURCE_INDEX = buildQuoteIndex(SOURCE)
 const ctx: RuleContext = {
   indicatorUnit: (code) => ({ dibao_paid: 'CNY', dibao_beneficiaries: 'person', districts: 'count' })[code],
   areaExists: (code) => ['bayantala', 'xiba', 'beiba'].includes(code),
   periodExists: (code) => ['2023-H1', '2023'].includes(code),
-  sourceText: (id) => (id === 'src' ? SOURCE : undefined),
+  source: (id) => (id === 'src' ? SOURCE_INDEX : undefined),
 }
 const draft = (over: Partial<ObservationDraft> = {}): ObservationDraft => ({
   indicator: 'dibao_paid',
@@ -391,5 +394,77 @@ describe('the observation rules', () => {
       'reported text "十1" is not a Chinese numeral',
       'quote does not state the number "十1" as a whole number',
     ])
+  })
+})
+
+// ---------------------------------------------------------------- the quote index (item 14)
+
+describe('the quote index of a source', () => {
+  // Few distinct characters, so that quotes repeat, overlap and share their first bytes.
+  const alphabet = fc.constantFrom('受', '益', '人', '元', '1', '2', '0', '.', '，', 'a', '\n', '😀', '\u00e9')
+  const texts = fc.string({ unit: alphabet, maxLength: 300 })
+
+  it('finds exactly what the plain scan finds: found, absent and ambiguous, at the same byte offsets', () => {
+    fc.assert(
+      fc.property(texts, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 24 }), fc.string({ unit: alphabet, maxLength: 12 })), { minLength: 1, maxLength: 20 }), (t, asks) => {
+        const text = Buffer.from(t, 'utf8')
+        const index = buildQuoteIndex(text)
+        const chars = [...t]
+        for (const [from, length, random] of asks) {
+          // A piece of the text (found or ambiguous), that piece altered at its end (often absent), or a random string.
+          const start = chars.length === 0 ? 0 : from % chars.length
+          const piece = chars.slice(start, start + length).join('')
+          for (const quote of [piece, `${piece}${random}`, random, piece.slice(0, -1) + '益']) {
+            expect(index.locate(quote), JSON.stringify(quote)).toEqual(locateQuote(text, quote))
+          }
+        }
+      }),
+      { numRuns: 1500 },
+    )
+  })
+
+  it('agrees with the scan on a real source, for every quote of the seed and their neighbours', () => {
+    const text = Buffer.from('开展宣传教育培训10余次。受益2277人；受益170人；受益1280人。'.repeat(3) + '全镇养老保险参保7960人', 'utf8')
+    const index = buildQuoteIndex(text)
+    for (const quote of ['受益2277人', '受益', '全镇养老保险参保7960人', '参保7960人。', '受益1280人。受益', '', '人', '不存在的引文内容', text.toString('utf8')]) {
+      expect(index.locate(quote), quote).toEqual(locateQuote(text, quote))
+    }
+    expect(locateQuote(text, '全镇养老保险参保7960人').kind).toBe('found')
+    expect(Buffer.byteLength('受益', 'utf8')).toBeLessThan(QUOTE_KEY_BYTES)
+    expect(index.bytes).toBeGreaterThan(text.length)
+  })
+
+  it('is built once per source and hash, and keeps the memory it may hold', () => {
+    let reads = 0
+    const text = (n: number) => () => {
+      reads++
+      return Buffer.from('受益2277人'.repeat(n), 'utf8')
+    }
+    const small = buildQuoteIndex(text(20)()).bytes
+    const large = buildQuoteIndex(text(60)()).bytes
+    expect(large).toBeGreaterThan(small)
+    const cache = new QuoteIndexCache(2 * small + large - 1)
+    reads = 0
+    const a = cache.get('a', 'h1', text(20))
+    expect(cache.get('a', 'h1', text(20))).toBe(a)
+    expect(reads).toBe(1)
+    expect(cache.get('a', 'h2', text(20))).not.toBe(a)
+    expect(reads).toBe(2)
+    expect([cache.size, cache.bytes]).toEqual([2, 2 * small])
+    // a/h1 is used again, so the large one pushes out a/h2, the least recently used.
+    expect(cache.get('a', 'h1', text(20))).toBe(a)
+    expect(cache.get('b', 'h1', text(60)).locate('受益2277人').kind).toBe('ambiguous')
+    expect([cache.size, cache.bytes]).toEqual([2, small + large])
+    expect(cache.get('a', 'h1', text(20))).toBe(a)
+    expect(reads).toBe(3)
+    cache.get('a', 'h2', text(20))
+    expect(reads).toBe(4)
+    expect(cache.bytes).toBeLessThanOrEqual(cache.maxBytes)
+    // One index larger than the bound is still served, alone.
+    expect(new QuoteIndexCache(10).get('c', 'h', text(5)).locate('受益2277人受益').kind).toBe('ambiguous')
+    const tiny = new QuoteIndexCache(10)
+    tiny.get('c', 'h', text(5))
+    tiny.get('d', 'h', text(5))
+    expect(tiny.size).toBe(1)
   })
 })

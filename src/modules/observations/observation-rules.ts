@@ -1,7 +1,7 @@
 // The rules every observation obeys, whether it comes from the seed or an
 // import: the number is where the citation says, in the unit it says.
 import { chineseNumeralValue } from '../../domain/chinese-numerals.js'
-import { locateQuote } from '../../domain/citation.js'
+import type { QuoteIndex } from '../../domain/citation.js'
 import { isDecimal, multiplyDecimal, normalizeDecimal } from '../../domain/decimal.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { findStatedNumber } from '../../domain/quote-numbers.js'
@@ -41,7 +41,8 @@ export interface RuleContext {
   indicatorUnit(code: string): string | undefined
   areaExists(code: string): boolean
   periodExists(code: string): boolean
-  sourceText(id: string): Buffer | undefined
+  /** The quote index of a source's text (built once per source and reused), or undefined for an unknown source. */
+  source(id: string): QuoteIndex | undefined
 }
 
 export type RuleResult = { ok: true; observation: CheckedObservation } | { ok: false; problems: string[] }
@@ -85,10 +86,10 @@ export function checkObservation(draft: ObservationDraft, ctx: RuleContext): Rul
   }
 
   let span: { byteStart: number; byteEnd: number } | null = null
-  const text = ctx.sourceText(draft.citation.sourceId)
-  if (!text) problems.push(`unknown source "${draft.citation.sourceId}"`)
+  const source = ctx.source(draft.citation.sourceId)
+  if (!source) problems.push(`unknown source "${draft.citation.sourceId}"`)
   else {
-    const found = locateQuote(text, draft.citation.quote)
+    const found = source.locate(draft.citation.quote)
     if (found.kind === 'absent') problems.push(`quote not found in source "${draft.citation.sourceId}": ${JSON.stringify(draft.citation.quote)}`)
     else if (found.kind === 'ambiguous') {
       problems.push(`quote occurs ${found.byteStarts.length} times in source "${draft.citation.sourceId}" (at bytes ${found.byteStarts.join(', ')}); extend it until it is unique`)
