@@ -52,7 +52,11 @@ export function buildQuoteIndex(text: Buffer): QuoteIndex {
   while (1 << bits < count / 2) bits++
   const shift = 32 - bits
   const bucketStart = new Int32Array((1 << bits) + 1)
-  for (let p = 0; p <= last; p++) if (!isContinuationByte(text[p] as number)) (bucketStart[keyHash(text, p, shift) + 1] as number)++
+  for (let p = 0; p <= last; p++) {
+    if (isContinuationByte(text[p] as number)) continue
+    const b = keyHash(text, p, shift) + 1
+    bucketStart[b] = (bucketStart[b] as number) + 1
+  }
   for (let b = 1; b < bucketStart.length; b++) bucketStart[b] = (bucketStart[b] as number) + (bucketStart[b - 1] as number)
   const fill = bucketStart.slice(0, -1)
   const positions = new Int32Array(count)
@@ -60,7 +64,9 @@ export function buildQuoteIndex(text: Buffer): QuoteIndex {
   for (let p = 0; p <= last; p++) {
     if (isContinuationByte(text[p] as number)) continue
     const b = keyHash(text, p, shift)
-    positions[(fill[b] as number)++] = p
+    const at = fill[b] as number
+    fill[b] = at + 1
+    positions[at] = p
   }
   return {
     bytes: text.length + bucketStart.byteLength + positions.byteLength,
