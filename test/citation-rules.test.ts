@@ -468,3 +468,57 @@ describe('the quote index of a source', () => {
     expect(tiny.size).toBe(1)
   })
 })
+
+describe('every separator, sign and unit word the tokenizer knows', () => {
+  it('glues each separator and sign into the token', () => {
+    for (const [quote, value] of [['共10:30个', '30'], ['共1_000个', '1000'], ['共1．2．3个', '3'], ['共1/2个', '2'], ['共5-3个', '3'], ['共5+3个', '3'], ['共5−3个', '3'], ['共5－3个', '3'], ['共5＋3个', '3'], ['共5，3个', '3'], ['共5,3个', '3'], ['共5.3个', '3']]) {
+      expect(states(quote as string, value as string, '个'), quote).toBe(false)
+    }
+    expect(states('共－5个', '-5', '个')).toBe(true)
+    expect(states('共＋5个', '5', '个')).toBe(true)
+    expect(states('共５个', '5', '个')).toBe(true)
+    expect(states('共９个', '9', '个')).toBe(true)
+    expect(states('共5a个', '5', '个')).toBe(false)
+    expect(states('共Z5个', '5', '个')).toBe(false)
+  })
+  it('drops the punctuation that ends or begins a token', () => {
+    for (const p of ['.', ',', '．', '，', ':', '/', '_']) expect(numberTokens(`共5${p}`)[0]?.written, p).toBe('5')
+    for (const p of [',', '，', ':', '/', '_']) expect(numberTokens(`共${p}5`)[0]?.written, p).toBe('5')
+    expect(numberTokens('共.5')[0]?.written).toBe('.5')
+    expect(numberTokens('共.5')[0]?.value).toBeNull()
+    expect(numberTokens('，，')).toEqual([])
+    expect(numberTokens('5,,')[0]?.written).toBe('5')
+  })
+  it('knows 多 and the ideographic space between number and unit, and the unit words that are not reported units', () => {
+    expect(states('十多个', '10', '个')).toBe(true)
+    expect(states('共5\u3000个', '5', '个')).toBe(true)
+    expect(states('共5余多个', '5', '个')).toBe(false)
+    for (const [quote, value, unit] of [['服务30户次', '30', '户'], ['服务3万人次', '3', '万元'], ['增长5个百分点', '5', '个'], ['服务30人次', '30', '人']]) {
+      expect(states(quote as string, value as string, unit as string), quote).toBe(false)
+    }
+    expect(unitAfter('3万人次', 1)).toBe('万人次')
+    expect(unitAfter('5个百分点', 1)).toBe('个百分点')
+    expect(unitAfter('30户次', 2)).toBe('户次')
+  })
+  it('tells each way a Chinese run is no quantity', () => {
+    const why = (quote: string) => numberTokens(quote).map((t) => t.notAQuantity ?? t.value)
+    expect(why('第三个')).toEqual(['ordinal'])
+    expect(why('几十个')).toEqual(['indefinite'])
+    expect(why('十几个')).toEqual(['indefinite'])
+    expect(why('数十个')).toEqual(['indefinite'])
+    expect(why('数三个')).toEqual(['3'])
+    expect(why('进一步')).toEqual(['word'])
+    expect(why('十万一千')).toEqual(['101000'])
+    expect(why('一万一')).toEqual([null])
+    expect(why('三点五')).toEqual(['3', 'fraction'])
+    expect(why('地点五个')).toEqual(['5'])
+    expect(why('三分之一')).toEqual(['3', 'word'])
+    expect(why('五分之三')).toEqual(['5', 'fraction'])
+    expect(why('一5')).toEqual(['mixed', 'mixed'])
+    expect(why('5一')).toEqual(['mixed', 'mixed'])
+    expect(why('5万')).toEqual(['5', null])
+    expect(why('5亿')).toEqual(['5', null])
+    expect(why('5 一')).toEqual(['5', '1'])
+    expect(why('第5')).toEqual(['ordinal'])
+  })
+})
