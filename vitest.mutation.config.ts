@@ -7,5 +7,6 @@ export default defineConfig({
     include: ['test/domain.test.ts', 'test/citation-rules.test.ts', 'test/audit-chain*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
+    env: { PROPERTY_RUNS_SCALE: '0.1' },
   },
 })

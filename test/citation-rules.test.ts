@@ -2,6 +2,7 @@
 // reported value and written with the reported unit (issue 9, items 11 and 12).
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { runs } from './support/property-runs.js'
 import { chineseNumeralValue, parseChineseNumeral, writeChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { buildQuoteIndex, locateQuote, QUOTE_KEY_BYTES } from '../src/domain/citation.js'
 import { normalizeDecimal } from '../src/domain/decimal.js'
@@ -153,7 +154,7 @@ describe('Chinese numerals', () => {
           if (value !== null) expect(writeChineseNumeral(BigInt(value))).toBe(dropped.replace(/两/g, '二'))
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     )
   })
 })
@@ -277,7 +278,7 @@ describe('a quote states a figure iff a whole token equals it and carries its un
           expect(states(quote, normalizeDecimal(value), unit), `${quote} ⊢ ${value} ${unit}`).toBe(expected)
         },
       ),
-      { numRuns: 4000 },
+      { numRuns: runs(4000) },
     )
   })
 
@@ -303,7 +304,7 @@ describe('a quote states a figure iff a whole token equals it and carries its un
           expect(quote.slice(t.start, t.end)).toBe(t.written)
         }
       }),
-      { numRuns: 5000 },
+      { numRuns: runs(5000) },
     )
   })
 })
@@ -419,7 +420,7 @@ describe('the quote index of a source', () => {
           }
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     )
   })
 

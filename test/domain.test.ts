@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { runs } from './support/property-runs.js'
 import { CanonicalText, canonicalJson } from '../src/domain/canonical-json.js'
 import { parseChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { locateQuote } from '../src/domain/citation.js'
@@ -162,7 +163,7 @@ describe('the canonical audit snapshot of an observation', () => {
         const generic = canonicalJson(auditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason))
         return canonicalAuditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason).text === generic
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     )
   })
 })
@@ -212,7 +213,7 @@ describe('reporting periods at their edges', () => {
       fc.property(fc.integer({ min: 1900, max: 2199 }), (y) => {
         for (const p of periodsOfYear(y)) expect(parsePeriod(p.code)).toEqual(p)
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     )
   })
 })
@@ -284,7 +285,7 @@ describe('exact decimals at their edges', () => {
         expect(compareDecimal(text(a), text(b))).toBe(x < y ? -1 : x > y ? 1 : 0)
         expect(compareDecimal(normalizeDecimal(text(a)), text(a))).toBe(0)
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     )
     expect(normalizeDecimal('-000.000')).toBe('0')
     expect(normalizeDecimal('-0.010')).toBe('-0.01')
