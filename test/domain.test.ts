@@ -1,11 +1,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { canonicalJson } from '../src/domain/canonical-json.js'
+import { runs } from './support/property-runs.js'
+import { CanonicalText, canonicalJson } from '../src/domain/canonical-json.js'
 import { parseChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { locateQuote } from '../src/domain/citation.js'
 import { compareDecimal, isDecimal, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { parsePeriod, periodsOfYear } from '../src/domain/periods.js'
-import { quoteStatesNumber, type CheckedObservation } from '../src/modules/observations/observation-rules.js'
+import { parseInstant } from '../src/domain/time.js'
+import { isBaseUnit, REPORTED_UNITS, reportedUnit } from '../src/domain/units.js'
+import { AppError } from '../src/errors.js'
+import type { CheckedObservation } from '../src/modules/observations/observation-rules.js'
 import { canonicalAuditSnapshot } from '../src/modules/observations/observation-writes.js'
 import { parseByteRange } from '../src/http/byte-range.js'
 import { negotiate } from '../src/http/negotiate.js'
@@ -119,29 +123,7 @@ describe('canonical JSON', () => {
   })
 })
 
-describe('a quote states the reported number', () => {
-  // The rule as first written, kept as the reference the fast scan must agree with.
-  const reference = (quote: string, written: string) => {
-    const esc = written.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    return (/^[0-9.]+$/.test(written) ? new RegExp(`(?<![0-9.])${esc}(?![0-9]|\\.[0-9])`) : new RegExp(esc)).test(quote)
-  }
-
-  it('finds the number standing alone, not inside another', () => {
-    expect(quoteStatesNumber('发放补贴484.752万元', '484.752')).toBe(true)
-    expect(quoteStatesNumber('共5000人', '5')).toBe(false)
-    expect(quoteStatesNumber('共1.5万', '5')).toBe(false)
-    expect(quoteStatesNumber('共5.2万', '5')).toBe(false)
-    expect(quoteStatesNumber('共5000人，其中5人', '5')).toBe(true)
-    expect(quoteStatesNumber('达到5。', '5')).toBe(true)
-    expect(quoteStatesNumber('约5.万', '5')).toBe(true)
-    expect(quoteStatesNumber('新建四处', '四')).toBe(true)
-  })
-
-  it('agrees with the regular-expression rule on arbitrary text', () => {
-    const text = fc.string({ unit: fc.constantFrom('0', '1', '5', '.', '万', '人', ' ', '四'), maxLength: 12 })
-    fc.assert(fc.property(text, text, (quote, written) => quoteStatesNumber(quote, written) === (written !== '' && reference(quote, written))), { numRuns: 5000 })
-  })
-})
+// Whether a quote states the reported number, and in which unit: test/citation-rules.test.ts.
 
 describe('the canonical audit snapshot of an observation', () => {
   // The snapshot as an object, canonicalized by the generic rule: what the specialized builder must equal.
@@ -181,7 +163,164 @@ describe('the canonical audit snapshot of an observation', () => {
         const generic = canonicalJson(auditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason))
         return canonicalAuditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason).text === generic
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     )
+  })
+})
+
+// ---------------------------------------------------------------- edges the mutation run found untested
+
+describe('reporting periods at their edges', () => {
+  it('anchors every spelling at both ends and trims only surrounding space', () => {
+    for (const bad of ['x2023', '2023x', '12023', '2023-H12', '2023-Q34', '2023-071', '2023-M7', '2023-M13', '2023-A2', '2023A1', '2023--H1', '2023-HQ1', '2023 H1', '2023H', '2023-'])
+      expect(parsePeriod(bad), bad).toBeNull()
+    expect(parsePeriod(' 2023-h1 ')?.code).toBe('2023-H1')
+    expect(parsePeriod('2023-a1')?.code).toBe('2023')
+    expect(parsePeriod('2023-q4')?.code).toBe('2023-Q4')
+    expect(parsePeriod('2023-m12')?.code).toBe('2023-12')
+  })
+  it('reads the DHIS2 months 202310 to 202312 and refuses 202300 and 202313', () => {
+    expect(parsePeriod('202310')).toEqual({ code: '2023-10', type: 'month', startDate: '2023-10-01', endDate: '2023-10-31' })
+    expect(parsePeriod('202311')).toEqual({ code: '2023-11', type: 'month', startDate: '2023-11-01', endDate: '2023-11-30' })
+    expect(parsePeriod('202312')).toEqual({ code: '2023-12', type: 'month', startDate: '2023-12-01', endDate: '2023-12-31' })
+    expect(parsePeriod('202301')?.code).toBe('2023-01')
+    expect(parsePeriod('202309')?.code).toBe('2023-09')
+    for (const bad of ['202300', '202313', '202320', '2023010']) expect(parsePeriod(bad), bad).toBeNull()
+  })
+  it('keeps years from 1900 to 2199', () => {
+    expect(parsePeriod('1899')).toBeNull()
+    expect(parsePeriod('1900-Q1')).toEqual({ code: '1900-Q1', type: 'quarter', startDate: '1900-01-01', endDate: '1900-03-31' })
+    expect(parsePeriod('2199-12')).toEqual({ code: '2199-12', type: 'month', startDate: '2199-12-01', endDate: '2199-12-31' })
+    expect(parsePeriod('2200')).toBeNull()
+    expect(parsePeriod('1899-H1')).toBeNull()
+    expect(parsePeriod('220001')).toBeNull()
+  })
+  it('lists the nineteen periods of a year with their exact spans', () => {
+    const year = periodsOfYear(2024)
+    expect(year.map((p) => p.code)).toEqual([
+      '2024', '2024-H1', '2024-H2', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4',
+      ...Array.from({ length: 12 }, (_, i) => `2024-${String(i + 1).padStart(2, '0')}`),
+    ])
+    expect(year[0]).toEqual({ code: '2024', type: 'year', startDate: '2024-01-01', endDate: '2024-12-31' })
+    expect(year[2]).toEqual({ code: '2024-H2', type: 'half', startDate: '2024-07-01', endDate: '2024-12-31' })
+    expect(year[4]).toEqual({ code: '2024-Q2', type: 'quarter', startDate: '2024-04-01', endDate: '2024-06-30' })
+    expect(year.slice(7).map((p) => p.endDate.slice(8))).toEqual(['31', '29', '31', '30', '31', '30', '31', '31', '30', '31', '30', '31'])
+    expect(parsePeriod('2100-02')?.endDate).toBe('2100-02-28')
+    expect(parsePeriod('2000-02')?.endDate).toBe('2000-02-29')
+  })
+  it('round-trips every canonical code of every year', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1900, max: 2199 }), (y) => {
+        for (const p of periodsOfYear(y)) expect(parsePeriod(p.code)).toEqual(p)
+      }),
+      { numRuns: runs(300) },
+    )
+  })
+})
+
+describe('RFC 3339 instants', () => {
+  const bad = (text: string) => {
+    try {
+      parseInstant(text, 'asOf')
+    } catch (err) {
+      return err
+    }
+    return null
+  }
+  it('stores UTC with milliseconds, whatever the offset', () => {
+    expect(parseInstant('2023-06-25T08:00:00+08:00', 'asOf')).toBe('2023-06-25T00:00:00.000Z')
+    expect(parseInstant('2023-06-25T00:30:00-05:30', 'asOf')).toBe('2023-06-25T06:00:00.000Z')
+    expect(parseInstant('2023-06-25t00:00:00z', 'asOf')).toBe('2023-06-25T00:00:00.000Z')
+    expect(parseInstant('2023-06-25 23:59:59Z', 'asOf')).toBe('2023-06-25T23:59:59.000Z')
+    expect(parseInstant('2023-06-25T00:00:00.123456789Z', 'asOf')).toBe('2023-06-25T00:00:00.123Z')
+    expect(parseInstant('2023-06-25T00:00:00.5+08:00', 'asOf')).toBe('2023-06-24T16:00:00.500Z')
+    expect(parseInstant('1900-01-01T00:00:00Z', 'asOf')).toBe('1900-01-01T00:00:00.000Z')
+    expect(parseInstant('9999-12-31T23:59:59Z', 'asOf')).toBe('9999-12-31T23:59:59.000Z')
+  })
+  it('refuses what is no RFC 3339 time, naming the parameter', () => {
+    const err = bad('2023-06-25') as AppError
+    expect(err).toBeInstanceOf(AppError)
+    expect(err.statusCode).toBe(400)
+    expect(err.code).toBe('APP_ERR_VALIDATION')
+    expect(err.message).toBe('asOf must be an RFC 3339 time such as 2023-06-25T00:00:00Z, got "2023-06-25".')
+    expect(err.extras).toEqual({ errors: [{ in: 'query', name: 'asOf', message: 'is not an RFC 3339 time' }] })
+    for (const text of [
+      '2023-06-25T00:00:00', '2023-06-25T00:00:00+0800', '2023-06-25T00:00Z', 'x2023-06-25T00:00:00Z', '2023-06-25T00:00:00Zx', '2023-06-25T00:00:00.Z',
+      '2023-13-01T00:00:00Z', '2023-00-01T00:00:00Z', '2023-06-32T00:00:00Z', '2023-06-25T24:00:00Z', '2023-06-25T00:60:00Z', '2023-06-25T00:00:61Z',
+      '1899-12-31T23:59:59Z', '+12023-06-25T00:00:00Z', '2023-06-25T00:00:00.1234567890Z', '2023-06-25X00:00:00Z',
+    ]) {
+      expect(bad(text), text).toBeInstanceOf(AppError)
+    }
+  })
+})
+
+describe('exact decimals at their edges', () => {
+  it('holds forty significant digits and no more, sign and point not counted', () => {
+    expect(isDecimal('9'.repeat(40))).toBe(true)
+    expect(isDecimal(`-${'9'.repeat(39)}.9`)).toBe(true)
+    expect(isDecimal(`-${'9'.repeat(40)}.9`)).toBe(false)
+    expect(isDecimal('1.')).toBe(false)
+    expect(isDecimal('-')).toBe(false)
+    expect(isDecimal('--1')).toBe(false)
+    expect(isDecimal('1\n')).toBe(false)
+    expect(() => normalizeDecimal('1e5')).toThrow(RangeError)
+    expect(() => multiplyDecimal('1', 'x')).toThrow('not a decimal: "x"')
+    expect(() => compareDecimal('x', '1')).toThrow(RangeError)
+  })
+  it('multiplies and compares as exact integers scaled by powers of ten', () => {
+    const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.nat({ max: 8 })).map(([units, scale]) => ({ units, scale }))
+    const text = ({ units, scale }: { units: bigint; scale: number }) => {
+      const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0')
+      const body = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`
+      return units < 0n ? `-${body}` : body
+    }
+    fc.assert(
+      fc.property(decimal, decimal, (a, b) => {
+        const product = { units: a.units * b.units, scale: a.scale + b.scale }
+        expect(compareDecimal(multiplyDecimal(text(a), text(b)), text(product))).toBe(0)
+        expect(normalizeDecimal(multiplyDecimal(text(a), text(b)))).toBe(multiplyDecimal(text(a), text(b)))
+        const scale = Math.max(a.scale, b.scale)
+        const x = a.units * 10n ** BigInt(scale - a.scale)
+        const y = b.units * 10n ** BigInt(scale - b.scale)
+        expect(compareDecimal(text(a), text(b))).toBe(x < y ? -1 : x > y ? 1 : 0)
+        expect(compareDecimal(normalizeDecimal(text(a)), text(a))).toBe(0)
+      }),
+      { numRuns: runs(2000) },
+    )
+    expect(normalizeDecimal('-000.000')).toBe('0')
+    expect(normalizeDecimal('-0.010')).toBe('-0.01')
+    expect(normalizeDecimal('100')).toBe('100')
+    expect(normalizeDecimal('100.0')).toBe('100')
+    expect(multiplyDecimal('-0.5', '0')).toBe('0')
+  })
+})
+
+describe('units', () => {
+  it('knows the reported units and their base, and nothing inherited', () => {
+    expect(reportedUnit('万元')).toEqual({ base: 'CNY', multiplier: '10000' })
+    expect(reportedUnit('个月')).toEqual({ base: 'month', multiplier: '1' })
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty', '']) {
+      expect(reportedUnit(name), name).toBeUndefined()
+      expect(isBaseUnit(name), name).toBe(false)
+    }
+    expect(isBaseUnit('CNY')).toBe(true)
+    for (const u of Object.values(REPORTED_UNITS)) expect(isBaseUnit(u.base)).toBe(true)
+  })
+})
+
+describe('canonical JSON at its edges', () => {
+  it('writes every kind of value the way the README tells verifiers to', () => {
+    expect(canonicalJson(null)).toBe('null')
+    expect(canonicalJson(false)).toBe('false')
+    expect(canonicalJson(-0)).toBe('0')
+    expect(canonicalJson([])).toBe('[]')
+    expect(canonicalJson({})).toBe('{}')
+    expect(canonicalJson([1, [2, []], { b: null, a: 'x"\n' }])).toBe('[1,[2,[]],{"a":"x\\"\\n","b":null}]')
+    expect(canonicalJson({ b: 1, a: undefined as never, c: 2 })).toBe('{"b":1,"c":2}')
+    expect(canonicalJson({ a: undefined as never, b: 1 })).toBe('{"b":1}')
+    expect(canonicalJson({ é: 1, z: 2, A: 3 })).toBe('{"A":3,"z":2,"é":1}')
+    expect(canonicalJson({ t: new CanonicalText('{"x":1}') })).toBe('{"t":{"x":1}}')
+    expect(() => canonicalJson(2 ** 53)).toThrow('canonical JSON holds integers only, got 9007199254740992')
+    expect(() => canonicalJson(Number.NaN)).toThrow(TypeError)
   })
 })

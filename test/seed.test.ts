@@ -142,7 +142,7 @@ describe('seed loader', () => {
         e.observations[i].value = '480000'
       }),
     )
-    expect(err.message).toContain('quote does not contain the reported number "48"')
+    expect(err.message).toContain('quote does not state the number "48"')
   })
 
   it('refuses a Chinese numeral that says another number', () => {

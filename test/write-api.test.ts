@@ -200,7 +200,7 @@ describe('imports', () => {
     const p = json(res.body)
     expect(p.summary).toMatchObject({ rejected: 3, created: 0, updated: 0, results: [] })
     expect(p.summary.errors.map((e: any) => e.index)).toEqual([1, 2, 3])
-    expect(p.summary.errors[0].problems.join()).toMatch(/quote does not contain the reported number "43"/)
+    expect(p.summary.errors[0].problems.join()).toMatch(/quote does not state the number "43"/)
     expect(p.summary.errors[2].problems.join()).toMatch(/same indicator, area, period and kind as row 0/)
     expect(snapshot()).toEqual(before)
   })

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeTransaction, type Db, type Queryable } from '../db/client.js'
 import { parsePeriod, periodsOfYear } from '../domain/periods.js'
+import { buildQuoteIndex } from '../domain/citation.js'
 import { isBaseUnit } from '../domain/units.js'
 import { SeedError } from '../errors.js'
 import { seedsFolder } from '../paths.js'
@@ -106,11 +107,12 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
     units.set(ind.code, ind.unit)
   })
 
+  const index = buildQuoteIndex(text)
   const ctx = {
     indicatorUnit: (code: string) => units.get(code),
     areaExists: (code: string) => known.areas.has(code),
     periodExists: (code: string) => known.periods.has(code),
-    sourceText: (id: string) => (id === s.id ? text : undefined),
+    source: (id: string) => (id === s.id ? index : undefined),
   }
   const keys = new Map<string, number>()
   const checked: CheckedObservation[] = []

@@ -149,7 +149,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         summary: 'Correct an observation (write)',
         description:
           'Appends a revision with the new content and the reason. Requires If-Match with the current ETag (strong comparison): a stale or weak one is 412 and changes nothing (no lost updates); ' +
-          'a missing one, or `If-Match: *`, is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and state the reported number). ' +
+          'a missing one, or `If-Match: *`, is 428. The citation is checked like the seed\'s (the quote must occur once in the stored source and write the reported number as a whole number, followed by the reported unit: docs/citation-rules.md). ' +
           'Content identical to the current revision records nothing.',
         security: [{ bearer: [] }],
         params: IdParams,

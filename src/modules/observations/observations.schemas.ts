@@ -26,7 +26,7 @@ export const Reported = Type.Object(
 export const Citation = Type.Object(
   {
     sourceId: SourceId,
-    quote: Type.String({ minLength: 1, maxLength: 2000, description: 'Verbatim words of the stored source that state the figure; must occur exactly once in it.' }),
+    quote: Type.String({ minLength: 1, maxLength: 2000, description: 'Verbatim words of the stored source that state the figure; must occur exactly once in it and write the reported value as a whole number followed by the reported unit (484.752万元 is 484.752 in 万元, not in 元).' }),
   },
   { additionalProperties: false, description: 'Where the figure is stated.' },
 )

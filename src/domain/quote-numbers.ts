@@ -1,0 +1,154 @@
+// The numbers a quote states, as whole tokens in the form they are written, and
+// the unit written with each. A citation holds a figure only if one of these
+// tokens equals it exactly and carries its unit (see docs/citation-rules.md).
+import { CHINESE_NUMERAL_CHARS, chineseNumeralValue } from './chinese-numerals.js'
+import { REPORTED_UNITS } from './units.js'
+
+export interface NumberToken {
+  /** The token exactly as the quote writes it. */
+  written: string
+  /** Its value as canonical decimal text; null when the token is not a well-formed number (a date, a code, 1e3, 1,23). */
+  value: string | null
+  script: 'arabic' | 'chinese'
+  /** UTF-16 offsets in the quote. */
+  start: number
+  end: number
+  /** Why a token that looks numeric states no quantity, if it does not. */
+  notAQuantity?: 'ordinal' | 'indefinite' | 'word' | 'fraction' | 'mixed'
+}
+
+const FULL_WIDTH_ZERO = 0xff10
+const isAsciiDigit = (c: number) => c >= 48 && c <= 57
+const isDigit = (c: number) => isAsciiDigit(c) || (c >= FULL_WIDTH_ZERO && c <= FULL_WIDTH_ZERO + 9)
+const isLatinLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+
+// Characters that glue to digits into one written token: separators, signs, and what makes a code or date of it.
+const GLUE = new Set(['.', ',', '+', '-', '/', ':', '_', '．', '，', '−', '－', '＋'])
+const isArabicPart = (c: number) => isDigit(c) || isLatinLetter(c) || GLUE.has(String.fromCharCode(c))
+// Punctuation that may end (or, for commas, begin) a token without being part of it: "达到5。" "共5,".
+const TRAILING = new Set(['.', ',', '．', '，', ':', '/', '_'])
+const LEADING = new Set([',', '，', ':', '/', '_'])
+
+const NORMALIZE: Record<string, string> = { '．': '.', '−': '-', '－': '-', '＋': '+' }
+// Sign, then either plain digits or groups of three after a first group of 1-3, then a fraction; no leading zeros.
+const ARABIC_NUMBER = /^([+-]?)(0|[1-9]\d*|[1-9]\d{0,2}(?:,\d{3})+)(?:\.(\d+))?$/
+
+/** Canonical decimal text of an Arabic token, or null if it is not a well-formed number. */
+export function arabicValue(written: string): string | null {
+  let plain = ''
+  for (const ch of written) {
+    const c = ch.charCodeAt(0)
+    plain += c >= FULL_WIDTH_ZERO && c <= FULL_WIDTH_ZERO + 9 ? String.fromCharCode(c - FULL_WIDTH_ZERO + 48) : (NORMALIZE[ch] ?? ch)
+  }
+  const m = ARABIC_NUMBER.exec(plain)
+  if (!m) return null
+  const intPart = (m[2] as string).replace(/,/g, '')
+  const fracPart = (m[3] ?? '').replace(/0+$/, '')
+  const magnitude = fracPart === '' ? intPart : `${intPart}.${fracPart}`
+  return m[1] === '-' && magnitude !== '0' ? `-${magnitude}` : magnitude
+}
+
+/**
+ * Words in which a numeral character is part of a word, not a count (进一步 "further", 一般 "usually",
+ * 统一 "unified", 二十大 "the 20th Congress"). A Chinese numeral run that overlaps one states nothing.
+ */
+export const NON_NUMERIC_WORDS = [
+  '进一步', '一些', '一般', '一起', '一直', '一定', '一切', '一律', '一旦', '一致', '一样', '一体', '一同', '一道', '一再', '一向', '一贯',
+  '一度', '一边', '一面', '一时', '一下', '一番', '一次性', '一站式', '一把手', '一线', '一流', '一带一路', '统一', '唯一', '同一', '逐一',
+  '之一', '万一', '单一', '专一', '不一', '一一', '两委', '三农', '三资', '二十大', '十四五', '百姓', '千方百计', '千家万户',
+] as const
+
+const isChineseNumeralChar = (ch: string) => ch.length === 1 && CHINESE_NUMERAL_CHARS.includes(ch)
+
+function chineseToken(quote: string, start: number, end: number, words: Array<[number, number]>): NumberToken {
+  const written = quote.slice(start, end)
+  const token: NumberToken = { written, value: chineseNumeralValue(written), script: 'chinese', start, end }
+  const before = quote[start - 1]
+  const after = quote[end]
+  if (before === '第') token.notAQuantity = 'ordinal'
+  // 几十, 数百, 十几: "some tens", "several hundred", "ten-odd" are no figure.
+  else if (before === '几' || after === '几' || (before === '数' && /^[十百千万亿]/.test(written))) token.notAQuantity = 'indefinite'
+  // A word reaching outside the run (进一步) uses the numeral; one inside it (万一 in 十万一千) is the numeral's own text.
+  else if (words.some(([ws, we]) => ws < end && we > start && (ws < start || we > end))) token.notAQuantity = 'word'
+  // 三点五, 三分之一: the digits after 点 or 分之 are part of a fraction.
+  else if ((before === '点' && isChineseNumeralChar(quote[start - 2] ?? '')) || quote.endsWith('分之', start)) token.notAQuantity = 'fraction'
+  return token
+}
+
+function arabicToken(quote: string, start: number, end: number): NumberToken | null {
+  while (start < end && LEADING.has(quote[start] as string)) start++
+  while (end > start && TRAILING.has(quote[end - 1] as string)) end--
+  if (start === end) return null
+  const written = quote.slice(start, end)
+  const token: NumberToken = { written, value: arabicValue(written), script: 'arabic', start, end }
+  if (quote[start - 1] === '第') token.notAQuantity = 'ordinal'
+  return token
+}
+
+/** Every numeric token of the quote, left to right: maximal runs of Arabic digits with their glue, and maximal Chinese numeral runs. */
+export function numberTokens(quote: string): NumberToken[] {
+  const words: Array<[number, number]> = []
+  for (const word of NON_NUMERIC_WORDS) {
+    for (let at = quote.indexOf(word); at !== -1; at = quote.indexOf(word, at + 1)) words.push([at, at + word.length])
+  }
+  const tokens: NumberToken[] = []
+  let i = 0
+  while (i < quote.length) {
+    const c = quote.charCodeAt(i)
+    if (isArabicPart(c)) {
+      let j = i
+      let digits = false
+      while (j < quote.length && isArabicPart(quote.charCodeAt(j))) digits = isDigit(quote.charCodeAt(j++)) || digits
+      const token = digits ? arabicToken(quote, i, j) : null
+      if (token) tokens.push(token)
+      i = j
+    } else if (isChineseNumeralChar(quote[i] as string)) {
+      let j = i
+      while (j < quote.length && isChineseNumeralChar(quote[j] as string)) j++
+      tokens.push(chineseToken(quote, i, j, words))
+      i = j
+    } else i++
+  }
+  // Digits written against numeral characters (一5, 5十, 3二) make one mixed token that is no number;
+  // only 万 and 亿 may follow Arabic digits, as the multiplier of a unit (5万元).
+  for (let k = 1; k < tokens.length; k++) {
+    const a = tokens[k - 1] as NumberToken
+    const b = tokens[k] as NumberToken
+    if (a.end !== b.start || a.script === b.script) continue
+    if (a.script === 'arabic' && /^[万亿]/.test(b.written)) continue
+    a.notAQuantity ??= 'mixed'
+    b.notAQuantity ??= 'mixed'
+  }
+  return tokens
+}
+
+/** Unit words a quote may write that are not the reported units they begin with (人次 is not 人). */
+const OTHER_UNIT_WORDS = ['人次', '户次', '万人次', '个百分点']
+const UNIT_WORDS = [...Object.keys(REPORTED_UNITS), ...OTHER_UNIT_WORDS].sort((a, b) => b.length - a.length)
+// Between a number and its unit the report writes nothing, 余 or 多 ("more than": 1210余人), or a space.
+const APPROXIMATE = new Set(['余', '多'])
+const SPACE = new Set([' ', '\u3000'])
+
+/** The unit word written right after quote[end], longest first (6个月 is 个月, 484.752万元 is 万元); null if none. */
+export function unitAfter(quote: string, end: number): string | null {
+  let at = end
+  if (APPROXIMATE.has(quote[at] as string)) at++
+  if (SPACE.has(quote[at] as string)) at++
+  return UNIT_WORDS.find((word) => quote.startsWith(word, at)) ?? null
+}
+
+export type StatedNumber = { ok: true; token: NumberToken } | { ok: false; problem: string }
+
+/**
+ * Whether the quote states `value` (canonical decimal text) in `unit`: a whole token that is a quantity,
+ * equal to the value (and written exactly as `text` when a Chinese spelling is given), followed by the unit.
+ */
+export function findStatedNumber(quote: string, value: string, unit: string, text?: string): StatedNumber {
+  const equal = numberTokens(quote).filter((t) => t.notAQuantity === undefined && t.value === value && (text === undefined || t.written === text))
+  const shown = text ?? value
+  if (equal.length === 0) return { ok: false, problem: `quote does not state the number "${shown}" as a whole number` }
+  const withUnit = equal.find((t) => unitAfter(quote, t.end) === unit)
+  if (withUnit) return { ok: true, token: withUnit }
+  const written = equal.map((t) => `"${t.written}${unitAfter(quote, t.end) ?? ''}"`).join(', ')
+  return { ok: false, problem: `quote writes ${written}: the number "${shown}" is not followed by the reported unit "${unit}"` }
+}
