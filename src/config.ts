@@ -14,6 +14,7 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Boolean({ default: false }),
   RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
   RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 32 }),
+  AUDIT_SIGNING_KEY_FILE: Type.String({ default: '' }),
 })
 
 export interface Config {
@@ -27,6 +28,8 @@ export interface Config {
   rateLimitPerMinute: number
   /** Memory for cached GET responses, in MiB; 0 turns the cache off. */
   responseCacheMb: number
+  /** The Ed25519 key that signs audit heads; '' for `<database file>.audit-key.pem` (none for :memory:). */
+  auditSigningKeyFile: string
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +42,7 @@ const defaults: Record<string, string> = {
   TRUST_PROXY: 'false',
   RATE_LIMIT_PER_MINUTE: '600',
   RESPONSE_CACHE_MB: '32',
+  AUDIT_SIGNING_KEY_FILE: '',
 }
 
 function parseInteger(name: string, raw: string): number {
@@ -66,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TRUST_PROXY: parseBoolean('TRUST_PROXY', read('TRUST_PROXY')),
     RATE_LIMIT_PER_MINUTE: parseInteger('RATE_LIMIT_PER_MINUTE', read('RATE_LIMIT_PER_MINUTE')),
     RESPONSE_CACHE_MB: parseInteger('RESPONSE_CACHE_MB', read('RESPONSE_CACHE_MB')),
+    AUDIT_SIGNING_KEY_FILE: read('AUDIT_SIGNING_KEY_FILE'),
   }
   const first = Value.Errors(ConfigSchema, raw).First()
   if (first) {
@@ -80,5 +85,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: raw.TRUST_PROXY,
     rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
     responseCacheMb: raw.RESPONSE_CACHE_MB,
+    auditSigningKeyFile: raw.AUDIT_SIGNING_KEY_FILE,
   }
 }
