@@ -11,7 +11,10 @@ import { openObservationStore } from '../observations/observations.repository.js
 import { createChainVerifier, GENESIS_HASH, type ChainPoint, type StoredAuditRow } from './audit-chain.js'
 
 /** Entries read per slice: small enough that one slice costs a few milliseconds. */
-export const SLICE_ENTRIES = 256
+export const SLICE_ENTRIES = 32
+/** Revision seqs counted per slice, and observation ids whose pointer is checked per slice. */
+const RANGE = 20_000
+const POINTER_RANGE = 500
 
 /**
  * What the audit log records of an API key's secret: a digest of its stored
@@ -204,25 +207,40 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Genera
     const chain = verifier.result()
     if (!chain.ok) return fail(chain.brokenSeq, chain.reason)
     const head = { seq: chain.headSeq, hash: chain.headHash }
-    const revisions = (full
-      ? client.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS high FROM observation_revision').get()
-      : client.prepare('SELECT count(*) AS n, coalesce(max(seq), 0) AS high FROM observation_revision WHERE seq > ?').get(from.revisionSeqHigh)) as { n: number; high: number }
-    const expected = full ? cp.observationEntries : cp.observationEntries - from.observationEntries
-    if (revisions.n !== expected) return fail(head.seq, `${revisions.n} revisions are stored${full ? '' : ` after seq ${from.revisionSeqHigh}`} but the log records ${expected}`)
-    if (full) {
-      const stray = client.prepare('SELECT o.id FROM observation o WHERE o.current_seq IS NOT (SELECT max(seq) FROM observation_revision r WHERE r.observation_id = o.id) LIMIT 1').get() as { id: number } | undefined
-      if (stray) return fail(head.seq, `observation ${stray.id} does not point at its latest revision`)
+    // Revisions are numbered in commit order with their entries: none may lie beyond the last one the log accounts for.
+    const unrecorded = client.prepare('SELECT count(*) FROM observation_revision WHERE seq > ?').pluck().get(cp.revisionSeqHigh) as number
+    if (unrecorded > 0) return fail(head.seq, `${unrecorded} revisions are stored after seq ${cp.revisionSeqHigh} but no audit entry records them`)
+    if (!full) {
+      const added = client.prepare('SELECT count(*) FROM observation_revision WHERE seq > ? AND seq <= ?').pluck().get(from.revisionSeqHigh, cp.revisionSeqHigh) as number
+      const expected = cp.observationEntries - from.observationEntries
+      if (added !== expected) return fail(head.seq, `${added} revisions are stored after seq ${from.revisionSeqHigh} but the log records ${expected}`)
     }
     const catalog = compareCatalog(db, cp.catalog, head.seq)
     if (catalog) return fail(head.seq, catalog)
     cp.seq = head.seq
     cp.hash = head.hash
-    cp.revisionSeqHigh = Math.max(cp.revisionSeqHigh, revisions.high)
     return null
   })()
   if (outcome) return outcome
   cp.entries += verifier.result().entries
   if (full) {
+    // Every stored revision up to the last one recorded, counted in ranges (a slice each).
+    let counted = 0
+    for (let low = 0; low < cp.revisionSeqHigh; low += RANGE) {
+      counted += client.prepare('SELECT count(*) FROM observation_revision WHERE seq > ? AND seq <= ?').pluck().get(low, Math.min(low + RANGE, cp.revisionSeqHigh)) as number
+      yield
+    }
+    if (counted !== cp.observationEntries) return fail(cp.seq, `${counted} revisions are stored but the log records ${cp.observationEntries}`)
+    // Every observation points at its latest revision (each range in one statement: one snapshot).
+    const lastId = (client.prepare('SELECT coalesce(max(id), 0) FROM observation').pluck().get() as number) ?? 0
+    const stray = client.prepare(
+      'SELECT o.id FROM observation o WHERE o.id > ? AND o.id <= ? AND o.current_seq IS NOT (SELECT max(seq) FROM observation_revision r WHERE r.observation_id = o.id) LIMIT 1',
+    )
+    for (let low = 0; low < lastId; low += POINTER_RANGE) {
+      const bad = stray.get(low, low + POINTER_RANGE) as { id: number } | undefined
+      if (bad) return fail(cp.seq, `observation ${bad.id} does not point at its latest revision`)
+      yield
+    }
     const bytes = checkSourceBytes(db)
     for (;;) {
       const step = bytes.next()
