@@ -262,12 +262,18 @@ export function runToEnd<T>(steps: Generator<void, T>): T {
   }
 }
 
-/** Runs the steps, giving the event loop a turn between slices; stops early when `stopped()` says so. */
-export async function runSliced<T>(steps: Generator<void, T>, stopped: () => boolean = () => false): Promise<T | null> {
+/**
+ * Runs the steps in the background: after each slice it pauses three times as
+ * long as the slice took, so verification takes at most a quarter of the
+ * thread and requests keep their latency; stops early when `stopped()` says so.
+ */
+export async function runSliced<T>(steps: Generator<void, T>, stopped: () => boolean = () => false, share = 0.25): Promise<T | null> {
   for (;;) {
     if (stopped()) return null
+    const t0 = performance.now()
     const step = steps.next()
     if (step.done) return step.value
-    await new Promise((resolve) => setImmediate(resolve))
+    const pause = ((performance.now() - t0) * (1 - share)) / share
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, pause)))
   }
 }
