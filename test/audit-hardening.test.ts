@@ -341,6 +341,10 @@ describe('the running service', () => {
       expect(JSON.parse(readFileSync(`${file}.audit-head.json`, 'utf8'))).toMatchObject({ seq: head.seq, hash: head.hash })
       if (sql[0] === 'REWRITE') rewriteChain(file)
       else withTriggersOff(file, sql)
+      // The offline command checks the same mark (the key file sits next to the database).
+      const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', file], { cwd: projectRoot, encoding: 'utf8' })
+      expect(cli.status, cli.stdout).toBe(1)
+      expect(cli.stdout).toMatch(/BROKEN/)
       const restarted = await appOn(file)
       const ready = await restarted.inject({ url: '/readyz' })
       await restarted.close()
