@@ -13,6 +13,7 @@ import { migrateDatabase, openDatabase } from '../src/db/client.js'
 import { auditHash, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
 import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
 import { signedHeadText } from '../src/modules/audit/signing.js'
+import { createIdempotencyStore } from '../src/modules/imports/idempotency.js'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
@@ -240,6 +241,32 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
       ),
       { numRuns: 60 },
     )
+  })
+
+  it('idempotency records are checked: an edited answer, a deleted or a forged record is caught; the log holds neither the key nor the answer', () => {
+    const base = join(dir, 'idem.db')
+    copyFileSync(pristine, base)
+    const db = openDatabase(base)
+    const store = createIdempotencyStore(db)
+    expect(store.claim('reader-writer', 'client-key-1', 'ab'.repeat(32))).toEqual({ kind: 'claimed' })
+    store.complete('reader-writer', 'client-key-1', 200, '{"created":1,"secretish":"answer-text"}')
+    const entry = db.$client.prepare("SELECT after FROM audit_entry WHERE entity_type = 'idempotency_key'").pluck().get() as string
+    db.$client.pragma('wal_checkpoint(TRUNCATE)')
+    db.$client.close()
+    expect(entry).not.toMatch(/client-key-1|answer-text/)
+    expect(verifyFile(base)).toMatchObject({ ok: true })
+    const attacks: Record<string, string[]> = {
+      'edited answer': ["UPDATE idempotency_key SET response_body = '{\"created\":0}'"],
+      'edited status': ['UPDATE idempotency_key SET status_code = 422'],
+      'deleted before expiry': ['DELETE FROM idempotency_key'],
+      'forged record': [`INSERT INTO idempotency_key (actor, key, request_hash, state, status_code, response_body, created_at, expires_at) VALUES ('reader-writer', 'k2', '${'cd'.repeat(32)}', 'done', 200, '{}', '2026-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')`],
+    }
+    for (const [name, sql] of Object.entries(attacks)) {
+      const file = join(dir, `idem-${name.replace(/\W+/g, '-')}.db`)
+      copyFileSync(base, file)
+      withTriggersOff(file, sql)
+      expect(verifyFile(file), name).toMatchObject({ ok: false, reason: expect.stringMatching(/idempotency record/) })
+    }
   })
 
   it('npm run audit:verify exits 1 on a tampered key and names it', () => {

@@ -5,7 +5,7 @@ import { auditEntries } from '../../db/schema.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
 import { clientOf } from '../observations/observations.repository.js'
 import { auditHashOfCanonical, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
-import { genesisCheckpoint, integritySteps, runToEnd } from './integrity.js'
+import { genesisCheckpoint, idempotencyEntityId, idempotencySnapshot, integritySteps, runToEnd, type IdempotencyRecord } from './integrity.js'
 
 export interface AuditHead {
   seq: number
@@ -45,6 +45,19 @@ export function openAuditAppender(tx: Queryable) {
 }
 
 export type AuditAppender = ReturnType<typeof openAuditAppender>
+
+/**
+ * Inside the transaction that completes an idempotency record: an entry with
+ * its expiry and a digest of the whole record (never the client's key or the
+ * answer itself), so a forged, edited or deleted record is caught.
+ */
+export function auditIdempotencyCompletion(tx: Queryable, actor: string, key: string): void {
+  const row = clientOf(tx)
+    .prepare('SELECT actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt FROM idempotency_key WHERE actor = ? AND key = ?')
+    .get(actor, key) as IdempotencyRecord | undefined
+  if (!row) return
+  openAuditAppender(tx).append({ actor, action: 'idempotency_key.complete', entityType: 'idempotency_key', entityId: idempotencyEntityId(actor, key), before: null, after: idempotencySnapshot(row) })
+}
 
 export function createAuditRepository(db: Db) {
   return {

@@ -25,6 +25,54 @@ export function secretDigest(secretHash: string): string {
   return createHash('sha256').update(`bayantala-indicators api_key secret_hash\n${secretHash}`, 'utf8').digest('hex')
 }
 
+/** The key under which the log names an idempotency record: a digest, so the log does not publish clients' keys. */
+export function idempotencyEntityId(actor: string, key: string): string {
+  return createHash('sha256').update(`${actor}\u0000${key}`, 'utf8').digest('hex')
+}
+
+export interface IdempotencyRecord {
+  actor: string
+  key: string
+  requestHash: string
+  statusCode: number | null
+  responseBody: string | null
+  createdAt: string
+  expiresAt: string
+}
+
+/** What the log records of a completed idempotency record: its expiry and a digest of all of it (the replayed answer included). */
+export function idempotencySnapshot(r: IdempotencyRecord): { expiresAt: string; digest: string } {
+  const digest = createHash('sha256')
+    .update(canonicalJson({ actor: r.actor, key: r.key, requestHash: r.requestHash, statusCode: r.statusCode, responseBody: r.responseBody, createdAt: r.createdAt, expiresAt: r.expiresAt }), 'utf8')
+    .digest('hex')
+  return { expiresAt: r.expiresAt, digest }
+}
+
+/**
+ * Completed idempotency records replay an answer without running the
+ * request: each must be the one the log recorded, and a record the log says
+ * is still valid must not have vanished (a retry would run the import again).
+ */
+function compareIdempotency(db: Db, catalog: Map<string, Record<string, JsonValue>>): string | null {
+  const rows = db.$client
+    .prepare("SELECT actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt FROM idempotency_key WHERE state = 'done'")
+    .all() as IdempotencyRecord[]
+  const seen = new Set<string>()
+  for (const r of rows) {
+    const id = idempotencyEntityId(r.actor, r.key)
+    seen.add(id)
+    const recorded = catalog.get(`idempotency_key\u0000${id}`)
+    if (!recorded) return `an idempotency record of "${r.actor}" has no audit entry`
+    if (recorded.digest !== idempotencySnapshot(r).digest) return `an idempotency record of "${r.actor}" differs from what the log recorded`
+  }
+  const now = new Date().toISOString()
+  for (const [k, recorded] of catalog) {
+    if (!k.startsWith('idempotency_key\u0000') || (recorded.expiresAt as string) <= now) continue
+    if (!seen.has(k.slice('idempotency_key\u0000'.length))) return `an idempotency record the log holds valid until ${recorded.expiresAt as string} is missing`
+  }
+  return null
+}
+
 /** The state a verification has reached: resumable from here. */
 export interface Checkpoint extends ChainPoint {
   /** Entries verified so far. */
@@ -111,6 +159,7 @@ export function compareCatalog(db: Db, catalog: Map<string, Record<string, JsonV
     }
     for (const key of catalog.keys()) {
       const [t, id] = key.split('\u0000') as [string, string]
+      if (t !== type) continue
       if (t === type && !seen.has(id)) return `${type} "${id}" is recorded in the log (up to seq ${headSeq}) but its row is missing`
     }
   }
@@ -168,7 +217,7 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Genera
         }
         if (stored.seq > cp.revisionSeqHigh) cp.revisionSeqHigh = stored.seq
         touched.push(stored.id)
-      } else if ((CATALOG_TYPES as readonly string[]).includes(row.entityType)) {
+      } else if ((CATALOG_TYPES as readonly string[]).includes(row.entityType) || row.entityType === 'idempotency_key') {
         const key = `${row.entityType}\u0000${row.entityId}`
         if (row.after === null) cp.catalog.delete(key)
         else cp.catalog.set(key, JSON.parse(row.after) as Record<string, JsonValue>)
@@ -215,7 +264,7 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Genera
       const expected = cp.observationEntries - from.observationEntries
       if (added !== expected) return fail(head.seq, `${added} revisions are stored after seq ${from.revisionSeqHigh} but the log records ${expected}`)
     }
-    const catalog = compareCatalog(db, cp.catalog, head.seq)
+    const catalog = compareCatalog(db, cp.catalog, head.seq) ?? compareIdempotency(db, cp.catalog)
     if (catalog) return fail(head.seq, catalog)
     cp.seq = head.seq
     cp.hash = head.hash
