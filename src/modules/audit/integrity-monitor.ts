@@ -54,6 +54,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
   function tampered(result: Extract<IntegrityResult, { ok: false }>): void {
     if (status.state !== 'tampered') log.error({ brokenSeq: result.brokenSeq, reason: result.reason }, 'the database does not agree with its audit log')
     status = { ...status, state: 'tampered', brokenSeq: result.brokenSeq, reason: result.reason }
+    lastAnswer = { result, at: Date.now() }
   }
 
   /** The signed high-water mark must name an entry the chain still holds, unchanged. */
@@ -104,7 +105,6 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
       const mark = checkHighWaterMark()
       if (mark) {
         tampered(mark)
-        lastAnswer = { result: mark, at: Date.now() }
         return mark
       }
       const steps = integritySteps(db, genesisCheckpoint(), true)
