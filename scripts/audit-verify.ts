@@ -1,19 +1,41 @@
 // Recomputes the audit chain of the database at DATABASE_URL (or the file
-// given as argument). Exit 0 when every entry verifies, 1 naming the first
-// broken entry otherwise.
+// given as argument) and compares every table that changes an answer or an
+// authority with it; then checks the signed high-water mark kept next to the
+// database, when there is one, so a cut tail or a rewritten chain is caught.
+// Exit 0 when everything verifies, 1 naming the first broken entry otherwise.
+import { existsSync } from 'node:fs'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
+import { auditFilesFor, loadSigner, readHighWaterMark } from '../src/modules/audit/signing.js'
 
-const file = process.argv[2] ?? loadConfig().databaseUrl
+const config = loadConfig()
+const file = process.argv[2] ?? config.databaseUrl
 const db = openDatabase(file)
 try {
   const result = verifyAuditChain(db)
-  if (result.ok) {
-    process.stdout.write(`audit chain OK: ${result.entries} entries, head seq ${result.headSeq}, hash ${result.headHash}\n`)
-  } else {
+  if (!result.ok) {
     process.stdout.write(`audit chain BROKEN at seq ${result.brokenSeq}: ${result.reason} (${result.entries} entries read)\n`)
     process.exitCode = 1
+  } else {
+    process.stdout.write(`audit chain OK: ${result.entries} entries, head seq ${result.headSeq}, hash ${result.headHash}; every table agrees with it\n`)
+    const { keyFile, highWaterMarkFile } = auditFilesFor(file, process.argv[2] ? '' : config.auditSigningKeyFile)
+    const mark = highWaterMarkFile ? readHighWaterMark(highWaterMarkFile) : null
+    if (mark === 'unreadable') {
+      process.stdout.write(`signed high-water mark ${highWaterMarkFile} is unreadable\n`)
+      process.exitCode = 1
+    } else if (mark && keyFile && existsSync(keyFile)) {
+      const kept = db.$client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(mark.seq) as string | undefined
+      if (!loadSigner(keyFile).verifyHead(mark, mark.signature)) {
+        process.stdout.write(`signed high-water mark ${highWaterMarkFile} does not verify with ${keyFile}\n`)
+        process.exitCode = 1
+      } else if (kept !== mark.hash) {
+        process.stdout.write(`audit chain BROKEN at seq ${mark.seq}: the service signed hash ${mark.hash} for it (recorded ${mark.recordedAt}); the chain ${kept === undefined ? 'was truncated before it' : 'was rewritten'}\n`)
+        process.exitCode = 1
+      } else {
+        process.stdout.write(`signed high-water mark seq ${mark.seq} matches\n`)
+      }
+    }
   }
 } finally {
   db.$client.close()

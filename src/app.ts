@@ -19,6 +19,8 @@ import { createSourceRepository } from './modules/sources/sources.repository.js'
 import sourceRoutes from './modules/sources/sources.routes.js'
 import { createAuditRepository } from './modules/audit/audit.repository.js'
 import auditRoutes from './modules/audit/audit.routes.js'
+import { createIntegrityMonitor } from './modules/audit/integrity-monitor.js'
+import { auditFilesFor, keyFileTooOpen, loadSigner } from './modules/audit/signing.js'
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
 import { createWriter } from './db/writer.js'
@@ -97,7 +99,13 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     reply.header('x-request-id', req.id)
   })
   const writer = createWriter(db, app.log)
+  const auditFiles = auditFilesFor(db.$client.memory ? ':memory:' : db.$client.name, config.auditSigningKeyFile)
+  const signer = loadSigner(auditFiles.keyFile)
+  if (auditFiles.keyFile && keyFileTooOpen(auditFiles.keyFile)) app.log.warn({ file: auditFiles.keyFile }, 'the audit signing key is readable by others than its owner; chmod 600 it')
+  const integrity = createIntegrityMonitor(db, { signer, highWaterMarkFile: auditFiles.highWaterMarkFile, log: app.log })
+  integrity.start()
   app.addHook('onClose', async () => {
+    await integrity.close()
     // Writes under way finish first; the database closes last.
     await writer.close()
     if (ownsDb) db.$client.close()
@@ -126,7 +134,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
 
   const observationRepository = createObservationRepository(db)
   const observations = createObservationService(observationRepository)
-  await app.register(healthRoutes, { db, writer })
+  await app.register(healthRoutes, { db, writer, integrity })
   await app.register(problemRoutes, { prefix: '/problems' })
   await app.register(sourceRoutes, { prefix: '/v1/sources', writer, sources: createSourceRepository(db) })
   await app.register(areaRoutes, { prefix: '/v1/areas', writer, areas: createAreaRepository(db) })
@@ -135,6 +143,6 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
   await app.register(importRoutes, { prefix: '/v1/imports', writer })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: observationRepository })
-  await app.register(auditRoutes, { prefix: '/v1/audit', audit: createAuditRepository(db) })
+  await app.register(auditRoutes, { prefix: '/v1/audit', audit: createAuditRepository(db), integrity, signer })
   return app
 }

@@ -16,6 +16,7 @@ export const ConfigSchema = Type.Object({
   RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 32 }),
   AUTH_FAILURES_PER_WINDOW: Type.Integer({ minimum: 1, default: 20 }),
   AUTH_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 600 }),
+  AUDIT_SIGNING_KEY_FILE: Type.String({ default: '' }),
 })
 
 export interface Config {
@@ -32,6 +33,8 @@ export interface Config {
   /** Failed authentications an address may make in a window before it is locked out for the rest of it. */
   authFailuresPerWindow: number
   authFailureWindowSeconds: number
+  /** The Ed25519 key that signs audit heads; '' for `<database file>.audit-key.pem` (none for :memory:). */
+  auditSigningKeyFile: string
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +49,7 @@ const defaults: Record<string, string> = {
   RESPONSE_CACHE_MB: '32',
   AUTH_FAILURES_PER_WINDOW: '20',
   AUTH_FAILURE_WINDOW_SECONDS: '600',
+  AUDIT_SIGNING_KEY_FILE: '',
 }
 
 function parseInteger(name: string, raw: string): number {
@@ -75,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     RESPONSE_CACHE_MB: parseInteger('RESPONSE_CACHE_MB', read('RESPONSE_CACHE_MB')),
     AUTH_FAILURES_PER_WINDOW: parseInteger('AUTH_FAILURES_PER_WINDOW', read('AUTH_FAILURES_PER_WINDOW')),
     AUTH_FAILURE_WINDOW_SECONDS: parseInteger('AUTH_FAILURE_WINDOW_SECONDS', read('AUTH_FAILURE_WINDOW_SECONDS')),
+    AUDIT_SIGNING_KEY_FILE: read('AUDIT_SIGNING_KEY_FILE'),
   }
   const first = Value.Errors(ConfigSchema, raw).First()
   if (first) {
@@ -91,5 +96,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     responseCacheMb: raw.RESPONSE_CACHE_MB,
     authFailuresPerWindow: raw.AUTH_FAILURES_PER_WINDOW,
     authFailureWindowSeconds: raw.AUTH_FAILURE_WINDOW_SECONDS,
+    auditSigningKeyFile: raw.AUDIT_SIGNING_KEY_FILE,
   }
 }

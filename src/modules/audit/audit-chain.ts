@@ -53,10 +53,16 @@ export type ChainCheck =
   | { ok: true; entries: number; headSeq: number; headHash: string }
   | { ok: false; entries: number; brokenSeq: number; reason: string }
 
-/** Walks rows in seq order; feed it every row from the first. */
-export function createChainVerifier() {
-  let expectedPrev = GENESIS_HASH
-  let expectedSeq = 1
+/** Where a verification resumes: the last entry already verified (seq 0 and GENESIS_HASH for none). */
+export interface ChainPoint {
+  seq: number
+  hash: string
+}
+
+/** Walks rows in seq order; feed it every row after `from` (by default from the first). */
+export function createChainVerifier(from: ChainPoint = { seq: 0, hash: GENESIS_HASH }) {
+  let expectedPrev = from.hash
+  let expectedSeq = from.seq + 1
   let entries = 0
   let failure: { brokenSeq: number; reason: string } | null = null
   return {

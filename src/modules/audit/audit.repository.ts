@@ -3,9 +3,9 @@ import { asc, desc, gt } from 'drizzle-orm'
 import type { Db, Queryable } from '../../db/client.js'
 import { auditEntries } from '../../db/schema.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
-import { canonicalAuditSnapshot, rowToChecked } from '../observations/observation-writes.js'
-import { clientOf, openObservationStore } from '../observations/observations.repository.js'
-import { auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
+import { clientOf } from '../observations/observations.repository.js'
+import { auditHashOfCanonical, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
+import { genesisCheckpoint, idempotencyEntityId, idempotencySnapshot, integritySteps, runToEnd, type IdempotencyRecord } from './integrity.js'
 
 export interface AuditHead {
   seq: number
@@ -46,6 +46,19 @@ export function openAuditAppender(tx: Queryable) {
 
 export type AuditAppender = ReturnType<typeof openAuditAppender>
 
+/**
+ * Inside the transaction that completes an idempotency record: an entry with
+ * its expiry and a digest of the whole record (never the client's key or the
+ * answer itself), so a forged, edited or deleted record is caught.
+ */
+export function auditIdempotencyCompletion(tx: Queryable, actor: string, key: string): void {
+  const row = clientOf(tx)
+    .prepare('SELECT actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt FROM idempotency_key WHERE actor = ? AND key = ?')
+    .get(actor, key) as IdempotencyRecord | undefined
+  if (!row) return
+  openAuditAppender(tx).append({ actor, action: 'idempotency_key.complete', entityType: 'idempotency_key', entityId: idempotencyEntityId(actor, key), before: null, after: idempotencySnapshot(row) })
+}
+
 export function createAuditRepository(db: Db) {
   return {
     async head(): Promise<AuditHead> {
@@ -55,66 +68,16 @@ export function createAuditRepository(db: Db) {
     async page(after: number, limit: number): Promise<StoredAuditRow[]> {
       return db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(limit).all()
     },
-    /** The full verification, yielding to the event loop between batches so requests keep flowing. */
-    async verify(): Promise<ChainCheck> {
-      const steps = verificationSteps(db)
-      for (;;) {
-        const step = steps.next()
-        if (step.done) return step.value
-        await new Promise((resolve) => setImmediate(resolve))
-      }
-    },
   }
 }
-
-/** The full verification in one go (CLI, backups). */
-export function verifyAuditChain(db: Db): ChainCheck {
-  const steps = verificationSteps(db)
-  for (;;) {
-    const step = steps.next()
-    if (step.done) return step.value
-  }
-}
-
-const BATCH = 2000
 
 /**
- * Recomputes the hash chain and checks that the observation tables agree with
- * it: each revision is exactly what its audit entry recorded, no revision
- * lacks an entry, and each observation points at its latest revision. So a
- * direct edit of either table is caught, not only an edit of the log.
- * Reads in bounded batches (short read snapshots); yields after each.
+ * The full verification in one go (CLI, backups): the hash chain from the
+ * first entry, and every table that changes an answer or an authority against
+ * the log (see integrity.ts).
  */
-function* verificationSteps(db: Db): Generator<void, ChainCheck> {
-  const verifier = createChainVerifier()
-  const store = openObservationStore(db)
-  let observationEntries = 0
-  let after = 0
-  for (;;) {
-    const rows = db.select().from(auditEntries).where(gt(auditEntries.seq, after)).orderBy(asc(auditEntries.seq)).limit(BATCH).all()
-    for (const row of rows) {
-      if (!verifier.push(row)) return verifier.result()
-      if (row.entityType !== 'observation') continue
-      observationEntries++
-      const recorded = JSON.parse(row.after as string) as { id: number; revision: number }
-      const stored = store.findRevision(recorded.id, recorded.revision)
-      if (!stored) return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} is missing` }
-      const snapshot = canonicalAuditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
-      if (snapshot.text !== row.after) {
-        return { ok: false, entries: verifier.result().entries, brokenSeq: row.seq, reason: `revision ${recorded.revision} of observation ${recorded.id} differs from what this entry recorded` }
-      }
-    }
-    if (rows.length < BATCH) break
-    after = (rows[rows.length - 1] as StoredAuditRow).seq
-    yield
-  }
-  const result = verifier.result()
-  if (!result.ok) return result
-  const { n } = db.$client.prepare('SELECT count(*) AS n FROM observation_revision').get() as { n: number }
-  if (n !== observationEntries) return { ok: false, entries: result.entries, brokenSeq: result.headSeq, reason: `${n} revisions are stored but the log records ${observationEntries}` }
-  const stray = db.$client
-    .prepare('SELECT o.id FROM observation o WHERE o.current_seq IS NOT (SELECT max(seq) FROM observation_revision r WHERE r.observation_id = o.id) LIMIT 1')
-    .get() as { id: number } | undefined
-  if (stray) return { ok: false, entries: result.entries, brokenSeq: result.headSeq, reason: `observation ${stray.id} does not point at its latest revision` }
-  return result
+export function verifyAuditChain(db: Db): ChainCheck {
+  const { result } = runToEnd(integritySteps(db, genesisCheckpoint(), true))
+  if (result.ok) return { ok: true, entries: result.entries, headSeq: result.headSeq, headHash: result.headHash }
+  return { ok: false, entries: result.entries, brokenSeq: result.brokenSeq, reason: result.reason }
 }

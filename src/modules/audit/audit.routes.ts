@@ -2,7 +2,10 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Nullable, problemResponses } from '../../http/schemas.js'
+import { Errors } from '../../errors.js'
 import type { createAuditRepository } from './audit.repository.js'
+import type { IntegrityMonitor } from './integrity-monitor.js'
+import type { AuditSigner } from './signing.js'
 
 export const MAX_AUDIT_PAGE = 1000
 
@@ -26,9 +29,11 @@ const AuditEntry = Type.Object(
 
 export interface AuditRoutesOptions {
   audit: ReturnType<typeof createAuditRepository>
+  integrity: IntegrityMonitor
+  signer: AuditSigner
 }
 
-const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, { audit }) => {
+const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, { audit, integrity, signer }) => {
   app.get(
     '/',
     {
@@ -75,21 +80,58 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
-        summary: 'Latest audit entry',
-        description: 'The seq and hash of the newest entry: publish or note it, and any later rewrite of history before it becomes detectable.',
+        summary: 'Latest audit entry, signed',
+        description:
+          'The seq and hash of the newest entry, signed with the service\'s Ed25519 key (public key at `/v1/audit/public-key`). ' +
+          'The signature covers the UTF-8 bytes of `signedText`: four lines "bayantala-indicators audit head v1", "seq=<seq>", "hash=<hash>", "recordedAt=<recordedAt or empty>", each ending in a line feed. ' +
+          'Keep signed heads: a later chain that lacks the entry, or gives it another hash, was truncated or rewritten. 503 when the service found the database does not agree with its log.',
         response: {
           200: Type.Object(
             {
               seq: Type.Integer({ description: 'Seq of the newest entry (0 when empty).' }),
               hash: Hash,
               recordedAt: Nullable(Type.String(), { description: 'When it was recorded.' }),
+              signedText: Type.String({ description: 'The exact text signed (UTF-8).' }),
+              signature: Type.String({ description: 'Ed25519 signature of signedText, base64.' }),
+              verified: Type.Boolean({ description: 'True when this process has verified the chain and the tables up to this head; false while a newer entry awaits its (incremental) check.' }),
             },
-            { description: 'The head of the chain.' },
+            { description: 'The head of the chain, signed.' },
           ),
+          ...problemResponses(503),
         },
       },
     },
-    async () => audit.head(),
+    async () => {
+      refuseWhenTampered(integrity)
+      return integrity.signedHead()
+    },
+  )
+
+  app.get(
+    '/public-key',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'The key that signs audit heads',
+        description: 'The Ed25519 public key (SubjectPublicKeyInfo, PEM) that verifies `/v1/audit/head` signatures, e.g. with `openssl pkeyutl -verify -pubin -inkey key.pem -rawin`.',
+        response: { 200: { description: 'The public key, PEM.', content: { 'application/x-pem-file': { schema: { type: 'string' } } } } },
+      },
+    },
+    async (_req, reply) => reply.type('application/x-pem-file').send(signer.publicKeyPem),
+  )
+
+  const VerifyResult = Type.Object(
+    {
+      ok: Type.Boolean({ description: 'True when every entry checked verifies and the tables agree with the log.' }),
+      entries: Type.Integer({ description: 'Entries checked by this process so far (a full pass: all of them).' }),
+      checkedFrom: Type.Integer({ description: 'First seq this pass recomputed; earlier entries were verified by an earlier pass of this process (see lastFullAt).' }),
+      lastFullAt: Nullable(Type.String(), { description: 'When this process last recomputed the whole chain and compared every table (ISO 8601), or null.' }),
+      headSeq: Type.Optional(Type.Integer({ description: 'Seq of the last entry (when ok).' })),
+      headHash: Type.Optional(Type.String({ description: 'Hash of the last entry (when ok).' })),
+      brokenSeq: Type.Optional(Type.Integer({ description: 'Seq of the first entry that does not verify.' })),
+      reason: Type.Optional(Type.String({ description: 'Why it does not verify.' })),
+    },
+    { description: 'The verification result.' },
   )
 
   app.get(
@@ -97,25 +139,49 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
-        summary: 'Verify the audit chain',
-        description: 'Recomputes every hash from the first entry. On failure, names the first broken entry and why.',
-        response: {
-          200: Type.Object(
-            {
-              ok: Type.Boolean({ description: 'True when every entry verifies.' }),
-              entries: Type.Integer({ description: 'Entries checked.' }),
-              headSeq: Type.Optional(Type.Integer({ description: 'Seq of the last entry (when ok).' })),
-              headHash: Type.Optional(Type.String({ description: 'Hash of the last entry (when ok).' })),
-              brokenSeq: Type.Optional(Type.Integer({ description: 'Seq of the first entry that does not verify.' })),
-              reason: Type.Optional(Type.String({ description: 'Why it does not verify.' })),
-            },
-            { description: 'The verification result.' },
-          ),
-        },
+        summary: 'Verify the audit chain (incremental)',
+        description:
+          'Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. ' +
+          'Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. ' +
+          'Answers are reused for a second while the head does not move. 503 while the verification at start runs.',
+        response: { 200: VerifyResult, ...problemResponses(503) },
       },
     },
-    async () => audit.verify(),
+    async () => {
+      const result = await integrity.verify()
+      if (result === null) throw Errors.unavailable(verifyingDetail(integrity), {}, { 'retry-after': '5' })
+      return { ...result, lastFullAt: integrity.status().lastFullAt }
+    },
   )
+
+  app.get(
+    '/verify/full',
+    {
+      onRequest: app.requireScope('admin'),
+      schema: {
+        tags: ['audit'],
+        summary: 'Verify everything again (admin)',
+        description: 'Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source\'s bytes. Costs time in proportion to the log; runs in slices so other requests go on.',
+        security: [{ bearer: [] }],
+        response: { 200: VerifyResult, ...problemResponses(401, 403, 503) },
+      },
+    },
+    async () => {
+      const result = await integrity.verifyFully()
+      if (result === null) throw Errors.unavailable('The service is shutting down.', {}, { 'retry-after': '5' })
+      return { ...result, lastFullAt: integrity.status().lastFullAt }
+    },
+  )
+}
+
+function verifyingDetail(integrity: IntegrityMonitor): string {
+  return `The verification at start is still running (verified up to seq ${integrity.status().verifiedSeq}); retry shortly.`
+}
+
+/** A head is not signed, nor served as good, once the database is known not to agree with its log. */
+function refuseWhenTampered(integrity: IntegrityMonitor): void {
+  const status = integrity.status()
+  if (status.state === 'tampered') throw Errors.unavailable(`The database does not agree with its audit log at seq ${status.brokenSeq}: ${status.reason}`, {}, { 'retry-after': '60' })
 }
 
 export default auditRoutes

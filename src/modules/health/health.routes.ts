@@ -4,14 +4,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { migrationState, type Db } from '../../db/client.js'
 import type { Writer } from '../../db/writer.js'
 import { Errors } from '../../errors.js'
-import { problemResponses, StringEnum } from '../../http/schemas.js'
+import { Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
+import type { IntegrityMonitor } from '../audit/integrity-monitor.js'
 
 export interface HealthRoutesOptions {
   db: Db
   writer: Writer
+  integrity: IntegrityMonitor
 }
 
-const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { db, writer }) => {
+const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { db, writer, integrity }) => {
   app.get(
     '/healthz',
     {
@@ -34,7 +36,9 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       schema: {
         tags: ['health'],
         summary: 'Readiness',
-        description: 'Answers 200 when the database is open, every shipped migration is applied and the process is not overloaded; 503 (with Retry-After) otherwise.',
+        description:
+          'Answers 200 when the database is open, every shipped migration is applied, the database agrees with its audit log as far as this process has verified it, and the process is not overloaded; 503 (with Retry-After, and the reason) otherwise. ' +
+          'Reads the verdict the start verification and the incremental checks left: it recomputes nothing itself.',
         response: {
           200: Type.Object(
             {
@@ -45,6 +49,14 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
               migrations: Type.Object(
                 { applied: Type.Integer({ description: 'Migrations applied.' }), expected: Type.Integer({ description: 'Migrations shipped.' }) },
                 { description: 'Schema migration state.' },
+              ),
+              integrity: Type.Object(
+                {
+                  state: StringEnum(['verified', 'verifying'], { description: '`verifying`: the start verification of a large database is still running in the background.' }),
+                  verifiedSeq: Type.Integer({ description: 'Seq up to which this process verified the chain and the tables.' }),
+                  lastFullAt: Nullable(Type.String(), { description: 'When the last full verification ended, or null.' }),
+                },
+                { description: 'The database against its audit log.' },
               ),
             },
             { description: 'Ready to serve.' },
@@ -65,7 +77,16 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       if (state.applied < state.expected) {
         throw Errors.unavailable(`The database has ${state.applied} of ${state.expected} migrations applied.`, {}, { 'retry-after': '5' })
       }
-      return { status: 'ready' as const, writer: writer.mode, migrations: state }
+      const verdict = integrity.status()
+      if (verdict.state === 'tampered') {
+        throw Errors.unavailable(`The database does not agree with its audit log at seq ${verdict.brokenSeq}: ${verdict.reason}. Compare with a backup and a signed head; see docs/threat-model.md.`, {}, { 'retry-after': '60' })
+      }
+      return {
+        status: 'ready' as const,
+        writer: writer.mode,
+        migrations: state,
+        integrity: { state: verdict.state, verifiedSeq: verdict.verifiedSeq, lastFullAt: verdict.lastFullAt },
+      }
     },
   )
 }

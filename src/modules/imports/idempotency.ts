@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import { and, eq, lt } from 'drizzle-orm'
 import { writeTransaction, type Db, type Tx } from '../../db/client.js'
 import { idempotencyKeys } from '../../db/schema.js'
+import { auditIdempotencyCompletion } from '../audit/audit.repository.js'
 
 export const IDEMPOTENCY_TTL_HOURS = 24
 
@@ -52,11 +53,16 @@ export function createIdempotencyStore(db: Db) {
     },
 
     /** Records the answer; pass the import's transaction so both commit together. */
-    complete(actor: string, key: string, statusCode: number, body: string, tx: Tx | Db = db): void {
-      tx.update(idempotencyKeys)
-        .set({ state: 'done', statusCode, responseBody: body })
-        .where(and(eq(idempotencyKeys.actor, actor), eq(idempotencyKeys.key, key)))
-        .run()
+    complete(actor: string, key: string, statusCode: number, body: string, tx?: Tx): void {
+      const record = (t: Tx) => {
+        t.update(idempotencyKeys)
+          .set({ state: 'done', statusCode, responseBody: body })
+          .where(and(eq(idempotencyKeys.actor, actor), eq(idempotencyKeys.key, key)))
+          .run()
+        auditIdempotencyCompletion(t, actor, key)
+      }
+      if (tx) record(tx)
+      else writeTransaction(db, record)
     },
 
     /** Forgets a claim whose request failed unexpectedly, so a retry can run. */

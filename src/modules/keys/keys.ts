@@ -7,6 +7,7 @@ import { apiKeys } from '../../db/schema.js'
 import { Errors } from '../../errors.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../audit/actors.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
+import { secretDigest } from '../audit/integrity.js'
 
 export const SCOPES = ['write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -44,8 +45,8 @@ export function createKey(db: Db, name: string, scopes: Scope[], actor: string =
     const audit = openAuditAppender(tx)
     const row = { id, name, scopes: [...new Set(scopes)].sort().join(','), secretHash: hashSecret(secret), createdAt: audit.recordedAt, revokedAt: null }
     tx.insert(apiKeys).values(row).run()
-    // The audit entry records the key, never its secret or hash.
-    audit.append({ actor, action: 'api_key.create', entityType: 'api_key', entityId: id, before: null, after: { id, name, scopes: row.scopes.split(','), createdAt: row.createdAt } })
+    // The audit entry records the key and a digest of its stored hash (so an edit of the hash is caught), never the secret.
+    audit.append({ actor, action: 'api_key.create', entityType: 'api_key', entityId: id, before: null, after: { id, name, scopes: row.scopes.split(','), createdAt: row.createdAt, revokedAt: null, secretDigest: secretDigest(row.secretHash) } })
     return { key: toInfo(row), secret }
   })
 }
@@ -81,7 +82,7 @@ export function revokeKey(db: Db, selector: KeySelector | string, actor: string 
     if (row.revokedAt) return toInfo(row)
     const audit = openAuditAppender(tx)
     tx.update(apiKeys).set({ revokedAt: audit.recordedAt }).where(eq(apiKeys.id, row.id)).run()
-    const before = { id: row.id, name: row.name, scopes: row.scopes.split(','), createdAt: row.createdAt, revokedAt: null }
+    const before = { id: row.id, name: row.name, scopes: row.scopes.split(','), createdAt: row.createdAt, revokedAt: null, secretDigest: secretDigest(row.secretHash) }
     audit.append({ actor, action: 'api_key.revoke', entityType: 'api_key', entityId: row.id, before, after: { ...before, revokedAt: audit.recordedAt } })
     return toInfo({ ...row, revokedAt: audit.recordedAt })
   })

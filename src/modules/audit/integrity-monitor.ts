@@ -1,0 +1,178 @@
+// The process's running verdict on the store: a full verification at start
+// (at once on a small database, in slices in the background on a large one),
+// then incremental passes from the last verified checkpoint, a full pass again
+// every hour, and a signed high-water mark kept next to the database.
+// A checkpoint is this process's own claim ("I verified up to here"): it is
+// held in memory only, and the hourly and admin full passes re-read all of it.
+import type { Db } from '../../db/client.js'
+import { genesisCheckpoint, integritySteps, runSliced, runToEnd, type Checkpoint, type IntegrityResult } from './integrity.js'
+import { readHighWaterMark, signedHeadText, writeHighWaterMark, type AuditSigner, type Head } from './signing.js'
+
+/** Up to this many entries, the start verification runs before the server listens (a fraction of a second). */
+export const SYNC_START_ENTRIES = 20_000
+const FULL_PASS_INTERVAL_MS = 3600_000
+const TICK_MS = 5_000
+/** A public verification answer is reused this long while the head has not moved. */
+const ANSWER_TTL_MS = 1_000
+
+export type IntegrityState = 'verifying' | 'verified' | 'tampered'
+
+export interface IntegrityStatus {
+  state: IntegrityState
+  /** Seq up to which this process has verified the chain and the tables (0 before the first pass). */
+  verifiedSeq: number
+  /** When the last full pass ended (ISO 8601), or null before the first. */
+  lastFullAt: string | null
+  brokenSeq?: number
+  reason?: string
+}
+
+export interface IntegrityMonitorOptions {
+  signer: AuditSigner
+  /** The signed high-water mark's file, or null (an in-memory database). */
+  highWaterMarkFile: string | null
+  log: { warn(o: object, m: string): void; error(o: object, m: string): void }
+  syncStartEntries?: number
+}
+
+export function readHead(db: Db): Head {
+  const row = db.$client.prepare('SELECT seq, hash, recorded_at AS recordedAt FROM audit_entry ORDER BY seq DESC LIMIT 1').get() as Head | undefined
+  return row ?? { seq: 0, hash: '0'.repeat(64), recordedAt: null }
+}
+
+export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions) {
+  const { signer, highWaterMarkFile, log } = options
+  let checkpoint: Checkpoint | null = null
+  let status: IntegrityStatus = { state: 'verifying', verifiedSeq: 0, lastFullAt: null }
+  let lastAnswer: { result: IntegrityResult; at: number } | null = null
+  let closed = false
+  let queue: Promise<unknown> = Promise.resolve()
+  let pendingIncremental: Promise<IntegrityResult | null> | null = null
+  let startPass: Promise<unknown> | null = null
+  const timers: NodeJS.Timeout[] = []
+
+  function tampered(result: Extract<IntegrityResult, { ok: false }>): void {
+    if (status.state !== 'tampered') log.error({ brokenSeq: result.brokenSeq, reason: result.reason }, 'the database does not agree with its audit log')
+    status = { ...status, state: 'tampered', brokenSeq: result.brokenSeq, reason: result.reason }
+    lastAnswer = { result, at: Date.now() }
+  }
+
+  /** The signed high-water mark must name an entry the chain still holds, unchanged. */
+  function checkHighWaterMark(): Extract<IntegrityResult, { ok: false }> | null {
+    if (!highWaterMarkFile) return null
+    const mark = readHighWaterMark(highWaterMarkFile)
+    if (mark === null) return null
+    const broken = (seq: number, reason: string) => ({ ok: false as const, entries: 0, brokenSeq: seq, reason, checkedFrom: 0 })
+    if (mark === 'unreadable') return broken(0, `the signed high-water mark ${highWaterMarkFile} is unreadable`)
+    if (!signer.verifyHead(mark, mark.signature)) return broken(mark.seq, `the signed high-water mark ${highWaterMarkFile} does not verify with the signing key`)
+    const kept = db.$client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(mark.seq) as string | undefined
+    if (kept === undefined) return broken(mark.seq, `this service verified the chain up to seq ${mark.seq} (recorded ${mark.recordedAt}), but that entry is gone: the chain was truncated`)
+    if (kept !== mark.hash) return broken(mark.seq, `entry ${mark.seq} no longer has the hash this service signed: the chain was rewritten`)
+    return null
+  }
+
+  function advanceHighWaterMark(cp: Checkpoint): void {
+    if (!highWaterMarkFile || cp.seq === 0) return
+    const current = readHighWaterMark(highWaterMarkFile)
+    if (current !== null && current !== 'unreadable' && current.seq >= cp.seq) return
+    const recordedAt = (db.$client.prepare('SELECT recorded_at FROM audit_entry WHERE seq = ?').pluck().get(cp.seq) as string | undefined) ?? null
+    const head = { seq: cp.seq, hash: cp.hash, recordedAt }
+    try {
+      writeHighWaterMark(highWaterMarkFile, { ...head, signature: signer.signHead(head) })
+    } catch (err) {
+      log.warn({ err, file: highWaterMarkFile }, 'cannot write the signed high-water mark')
+    }
+  }
+
+  function settle(outcome: { result: IntegrityResult; checkpoint: Checkpoint | null } | null, full: boolean): IntegrityResult | null {
+    if (outcome === null) return null
+    const { result } = outcome
+    if (!result.ok) {
+      tampered(result)
+    } else if (outcome.checkpoint) {
+      checkpoint = outcome.checkpoint
+      status = { state: status.state === 'tampered' && !full ? 'tampered' : 'verified', verifiedSeq: checkpoint.seq, lastFullAt: full ? new Date().toISOString() : status.lastFullAt, ...(status.state === 'tampered' && !full ? { brokenSeq: status.brokenSeq as number, reason: status.reason as string } : {}) }
+      if (status.state === 'verified') advanceHighWaterMark(checkpoint)
+    }
+    lastAnswer = { result, at: Date.now() }
+    return result
+  }
+
+  /** A full pass from the first entry, with the high-water mark; `sliced` lets requests run between slices. */
+  function fullPass(sliced: boolean): Promise<IntegrityResult | null> {
+    const job = queue.then(async () => {
+      if (closed) return null
+      const mark = checkHighWaterMark()
+      if (mark) {
+        tampered(mark)
+        return mark
+      }
+      const steps = integritySteps(db, genesisCheckpoint(), true)
+      return settle(sliced ? await runSliced(steps, () => closed) : runToEnd(steps), true)
+    })
+    queue = job.catch(() => undefined)
+    return job
+  }
+
+  function incrementalPass(): Promise<IntegrityResult | null> {
+    pendingIncremental ??= queue.then(async () => {
+      pendingIncremental = null
+      if (closed || !checkpoint) return null
+      return settle(await runSliced(integritySteps(db, checkpoint, false), () => closed), false)
+    })
+    const job = pendingIncremental
+    queue = job.catch(() => undefined)
+    return job
+  }
+
+  return {
+    /** The start verification: before listening on a small database, in the background on a large one. */
+    start(): void {
+      if (readHead(db).seq <= (options.syncStartEntries ?? SYNC_START_ENTRIES)) {
+        const mark = checkHighWaterMark()
+        if (mark) tampered(mark)
+        else settle(runToEnd(integritySteps(db, genesisCheckpoint(), true)), true)
+      } else {
+        // A cut or rewritten tail is caught before listening even on a large database.
+        const mark = checkHighWaterMark()
+        if (mark) tampered(mark)
+        else startPass = fullPass(true).catch((err: unknown) => log.error({ err }, 'audit verification failed to run'))
+      }
+      const tick = setInterval(() => void incrementalPass().catch((err: unknown) => log.error({ err }, 'audit verification failed to run')), TICK_MS)
+      const full = setInterval(() => void fullPass(true).catch((err: unknown) => log.error({ err }, 'audit verification failed to run')), FULL_PASS_INTERVAL_MS)
+      tick.unref()
+      full.unref()
+      timers.push(tick, full)
+    },
+    status(): IntegrityStatus {
+      return status
+    },
+    /**
+     * The public answer: checks only what was appended since the checkpoint,
+     * reused for a second while the head stays put. Null while the start
+     * verification is still running.
+     */
+    async verify(): Promise<IntegrityResult | null> {
+      if (!checkpoint && status.state !== 'tampered') return null
+      if (lastAnswer && Date.now() - lastAnswer.at < ANSWER_TTL_MS && (!lastAnswer.result.ok || readHead(db).seq === lastAnswer.result.headSeq)) return lastAnswer.result
+      if (status.state === 'tampered' && lastAnswer && !lastAnswer.result.ok) return lastAnswer.result
+      return incrementalPass()
+    },
+    /** Everything again from the first entry (admin, in slices). */
+    verifyFully(): Promise<IntegrityResult | null> {
+      return fullPass(true)
+    },
+    /** The current head, signed, and whether this process has verified the chain up to it. */
+    signedHead(): Head & { signature: string; signedText: string; verified: boolean } {
+      const head = readHead(db)
+      return { ...head, signature: signer.signHead(head), signedText: signedHeadText(head), verified: status.state === 'verified' && checkpoint?.seq === head.seq }
+    },
+    async close(): Promise<void> {
+      closed = true
+      for (const t of timers) clearInterval(t)
+      await Promise.allSettled([queue, startPass])
+    },
+  }
+}
+
+export type IntegrityMonitor = ReturnType<typeof createIntegrityMonitor>

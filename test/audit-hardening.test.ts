@@ -1,0 +1,403 @@
+// Issue 9, items 3 and 5: verification that costs only what was appended, and
+// tamper evidence for every table that changes an answer or an authority,
+// with signed heads a third party can check.
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../src/app.js'
+import { migrateDatabase, openDatabase } from '../src/db/client.js'
+import { auditHash, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
+import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
+import { signedHeadText } from '../src/modules/audit/signing.js'
+import { createIdempotencyStore } from '../src/modules/imports/idempotency.js'
+import { createKey, revokeKey } from '../src/modules/keys/keys.js'
+import { projectRoot } from '../src/paths.js'
+import { loadSeeds } from '../src/seed/seed-loader.js'
+import { json } from './helpers.js'
+
+// ---------------------------------------------------------------------------
+// The chain verifier, row by row (fast: the mutation run uses these).
+
+function chain(n: number, start = { seq: 0, hash: GENESIS_HASH }): StoredAuditRow[] {
+  const rows: StoredAuditRow[] = []
+  let prevHash = start.hash
+  for (let i = 1; i <= n; i++) {
+    const seq = start.seq + i
+    const body = { seq, recordedAt: `2026-01-01T00:00:${String(i % 60).padStart(2, '0')}.000Z`, actor: 'cli', action: 'area.create', entityType: 'area', entityId: `a${seq}`, before: i % 2 ? null : { n: i - 1 }, after: { n: i }, prevHash }
+    const hash = auditHash(body)
+    rows.push({ ...body, before: body.before === null ? null : JSON.stringify(body.before), after: JSON.stringify(body.after), hash })
+    prevHash = hash
+  }
+  return rows
+}
+
+function run(rows: StoredAuditRow[], from?: { seq: number; hash: string }) {
+  const v = createChainVerifier(from)
+  const pushed = rows.map((r) => v.push(r))
+  return { pushed, result: v.result() }
+}
+
+describe('chain verifier', () => {
+  it('accepts a well-formed chain and reports its head and count', () => {
+    const rows = chain(5)
+    const { pushed, result } = run(rows)
+    expect(pushed).toEqual([true, true, true, true, true])
+    expect(result).toEqual({ ok: true, entries: 5, headSeq: 5, headHash: rows[4]?.hash })
+  })
+
+  it('an empty chain is the genesis head', () => {
+    expect(run([]).result).toEqual({ ok: true, entries: 0, headSeq: 0, headHash: GENESIS_HASH })
+  })
+
+  it('resumes from a verified point: the next seq and the point\'s hash are expected', () => {
+    const rows = chain(6)
+    const point = { seq: 3, hash: rows[2]?.hash as string }
+    expect(run(rows.slice(3), point).result).toEqual({ ok: true, entries: 3, headSeq: 6, headHash: rows[5]?.hash })
+    // From the wrong point: seq 4 is not what follows seq 2.
+    expect(run(rows.slice(3), { seq: 2, hash: rows[1]?.hash as string }).result).toEqual({ ok: false, entries: 1, brokenSeq: 4, reason: 'sequence gap: expected seq 3' })
+    // The right seq after a hash that is not the point's.
+    expect(run(rows.slice(3), { seq: 3, hash: GENESIS_HASH }).result).toMatchObject({ ok: false, brokenSeq: 4, reason: expect.stringMatching(/prevHash/) })
+  })
+
+  it('names a gap (a missing entry) at the first seq after it, and stops there', () => {
+    const rows = chain(5)
+    const { pushed, result } = run([rows[0], rows[1], rows[3], rows[4]] as StoredAuditRow[])
+    expect(pushed).toEqual([true, true, false, false])
+    expect(result).toEqual({ ok: false, entries: 3, brokenSeq: 4, reason: 'sequence gap: expected seq 3' })
+  })
+
+  it('names a repeated or reordered seq as a gap', () => {
+    const rows = chain(3)
+    expect(run([rows[0], rows[0]] as StoredAuditRow[]).result).toEqual({ ok: false, entries: 2, brokenSeq: 1, reason: 'sequence gap: expected seq 2' })
+    expect(run([rows[1], rows[0]] as StoredAuditRow[]).result).toEqual({ ok: false, entries: 1, brokenSeq: 2, reason: 'sequence gap: expected seq 1' })
+  })
+
+  it('names an entry whose before or after is not JSON', () => {
+    for (const member of ['before', 'after'] as const) {
+      const rows = chain(4)
+      rows[3] = { ...(rows[3] as StoredAuditRow), [member]: '{"n":' }
+      const { pushed, result } = run(rows)
+      expect(pushed).toEqual([true, true, true, false])
+      expect(result).toEqual({ ok: false, entries: 4, brokenSeq: 4, reason: 'before/after is not valid JSON' })
+    }
+  })
+
+  it('names an entry whose content no longer matches its hash, and a broken link', () => {
+    const rows = chain(4)
+    rows[1] = { ...(rows[1] as StoredAuditRow), actor: 'someone-else' }
+    expect(run(rows).result).toEqual({ ok: false, entries: 2, brokenSeq: 2, reason: "hash does not match the entry's content" })
+    const relinked = chain(4)
+    relinked[2] = { ...(relinked[2] as StoredAuditRow), prevHash: 'f'.repeat(64) }
+    expect(run(relinked).result).toEqual({ ok: false, entries: 3, brokenSeq: 3, reason: "prevHash does not match the previous entry's hash" })
+  })
+
+  it('any change to any member of any entry is caught at that entry (property)', () => {
+    const members = ['seq', 'recordedAt', 'actor', 'action', 'entityType', 'entityId', 'before', 'after', 'prevHash', 'hash'] as const
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.nat(), fc.constantFrom(...members), fc.string({ minLength: 1, maxLength: 6 }), (n, at, member, junk) => {
+        const rows = chain(n)
+        const i = at % n
+        const row = rows[i] as StoredAuditRow
+        const original = row[member]
+        const changed = member === 'seq' ? (row.seq as number) + 1 + (junk.length % 3) : member === 'before' || member === 'after' ? JSON.stringify({ n: junk }) : `${String(original)}${junk}`
+        fc.pre(changed !== original)
+        rows[i] = { ...row, [member]: changed } as StoredAuditRow
+        const { result } = run(rows)
+        expect(result.ok).toBe(false)
+        if (!result.ok) expect(result.brokenSeq === i + 1 || result.brokenSeq === changed).toBe(true)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+// ---------------------------------------------------------------------------
+// Direct edits of the database file, table by table.
+
+let dir: string
+let pristine: string
+
+function withTriggersOff(file: string, sql: string[]): void {
+  const raw = new Database(file)
+  const triggers = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]
+  for (const t of triggers) raw.exec(`DROP TRIGGER IF EXISTS "${t}"`)
+  for (const s of sql) raw.exec(s)
+  raw.close()
+}
+
+/** A copy of the pristine database, tampered with by `sql`. */
+function tampered(name: string, sql: string[]): string {
+  const file = join(dir, `${name}.db`)
+  copyFileSync(pristine, file)
+  withTriggersOff(file, sql)
+  return file
+}
+
+function verifyFile(file: string) {
+  const db = openDatabase(file)
+  try {
+    return verifyAuditChain(db)
+  } finally {
+    db.$client.close()
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'audit-hardening-'))
+  pristine = join(dir, 'pristine.db')
+  const db = openDatabase(pristine)
+  migrateDatabase(db)
+  loadSeeds(db)
+  createKey(db, 'reader-writer', ['write'])
+  createKey(db, 'old-admin', ['admin'])
+  revokeKey(db, 'old-admin')
+  db.$client.pragma('wal_checkpoint(TRUNCATE)')
+  db.$client.pragma('journal_mode = DELETE')
+  db.$client.close()
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** The columns of every table that changes an answer or an authority, with a row key to pick a row by. */
+const TABLES: Record<string, { key: string; columns: string[] }> = {
+  api_key: { key: 'id', columns: ['id', 'name', 'scopes', 'secret_hash', 'created_at', 'revoked_at'] },
+  source: { key: 'id', columns: ['id', 'title', 'title_en', 'document_number', 'issuer', 'recipient', 'issued_on', 'media_type', 'byte_length', 'sha256', 'recorded_at'] },
+  area: { key: 'code', columns: ['code', 'name_zh', 'name_en', 'level', 'parent_code', 'division_code'] },
+  reporting_period: { key: 'code', columns: ['code', 'type', 'start_date', 'end_date'] },
+  indicator: { key: 'code', columns: ['code', 'name_zh', 'name_en', 'description', 'category', 'unit', 'additive'] },
+}
+
+describe('tamper evidence beyond the chain (full verification: npm run audit:verify, /v1/audit/verify/full, start)', () => {
+  it('the untouched database verifies', () => {
+    expect(verifyFile(pristine)).toMatchObject({ ok: true })
+  })
+
+  it('the named attacks are caught: un-revoking, widening scopes, replacing the secret hash, source bytes with their hash, a unit, a parent, a period', () => {
+    const attacks: Record<string, string[]> = {
+      'un-revoke': ["UPDATE api_key SET revoked_at = NULL WHERE name = 'old-admin'"],
+      'widen scopes': ["UPDATE api_key SET scopes = 'admin,write' WHERE name = 'reader-writer'"],
+      'replace the secret hash': [`UPDATE api_key SET secret_hash = '${'ab'.repeat(32)}' WHERE name = 'reader-writer'`],
+      'insert a key': [`INSERT INTO api_key (id, name, scopes, secret_hash, created_at) VALUES ('zzzzzzzzzzzz', 'intruder', 'admin', '${'cd'.repeat(32)}', '2026-01-01T00:00:00.000Z')`],
+      'source bytes and their hash': [
+        "UPDATE source SET content = CAST('forged text' AS BLOB), byte_length = 11, sha256 = '7c7a3cb8c8b5f3d1a7b5a6a1c4b3a9f2e8d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2' WHERE rowid = (SELECT min(rowid) FROM source)",
+      ],
+      'source bytes only': ["UPDATE source SET content = CAST(replace(CAST(content AS TEXT), '1', '7') AS BLOB) WHERE rowid = (SELECT min(rowid) FROM source)"],
+      'indicator unit': ["UPDATE indicator SET unit = 'mu' WHERE rowid = (SELECT min(rowid) FROM indicator)"],
+      'area parent': ["UPDATE area SET parent_code = (SELECT code FROM area WHERE parent_code IS NULL LIMIT 1) WHERE rowid = (SELECT max(rowid) FROM area)"],
+      'period dates': ["UPDATE reporting_period SET end_date = '2099-12-31' WHERE rowid = (SELECT min(rowid) FROM reporting_period)"],
+      'delete an area': ['PRAGMA foreign_keys = OFF', 'DELETE FROM area WHERE code NOT IN (SELECT area_code FROM observation) AND code NOT IN (SELECT parent_code FROM area WHERE parent_code IS NOT NULL)'],
+      'delete a revision': ['DELETE FROM observation_revision WHERE seq = (SELECT max(seq) FROM observation_revision)'],
+      'truncate the tail': ['DELETE FROM audit_entry WHERE seq > (SELECT max(seq) - 3 FROM audit_entry)'],
+    }
+    for (const [name, sql] of Object.entries(attacks)) {
+      const file = tampered(name.replace(/\W+/g, '-'), sql)
+      const result = verifyFile(file)
+      expect(result.ok, name).toBe(false)
+    }
+  })
+
+  it('any change of any column of any row of a catalog table is caught (property)', () => {
+    const probe = new Database(pristine, { readonly: true })
+    const keys = Object.fromEntries(Object.entries(TABLES).map(([t, { key }]) => [t, probe.prepare(`SELECT ${key} FROM ${t} ORDER BY rowid`).pluck().all() as string[]]))
+    probe.close()
+    let n = 0
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...Object.keys(TABLES)),
+        fc.nat(),
+        fc.nat(),
+        fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constant(null), fc.integer({ min: 0, max: 9 })),
+        (table, rowPick, columnPick, value) => {
+          const { key, columns } = TABLES[table] as { key: string; columns: string[] }
+          const ids = keys[table] as string[]
+          const id = ids[rowPick % ids.length] as string
+          const column = columns[columnPick % columns.length] as string
+          const raw = new Database(pristine, { readonly: true })
+          const before = raw.prepare(`SELECT ${column} FROM ${table} WHERE ${key} = ?`).pluck().get(id)
+          raw.close()
+          // A NOT NULL column cannot hold null; a value equal to the stored one is no change.
+          fc.pre(value !== null || column === 'revoked_at' || ['title_en', 'document_number', 'recipient', 'parent_code', 'division_code'].includes(column))
+          fc.pre(String(value) !== String(before))
+          const file = join(dir, `prop-${n++}.db`)
+          copyFileSync(pristine, file)
+          const db = new Database(file)
+          db.pragma('foreign_keys = OFF')
+          for (const t of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${t}"`)
+          try {
+            db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`).run(value, id)
+          } catch {
+            db.close()
+            rmSync(file)
+            fc.pre(false)
+          }
+          db.close()
+          const result = verifyFile(file)
+          rmSync(file)
+          expect(result.ok, `${table}.${column} of ${id} := ${String(value)}`).toBe(false)
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('idempotency records are checked: an edited answer, a deleted or a forged record is caught; the log holds neither the key nor the answer', () => {
+    const base = join(dir, 'idem.db')
+    copyFileSync(pristine, base)
+    const db = openDatabase(base)
+    const store = createIdempotencyStore(db)
+    expect(store.claim('reader-writer', 'client-key-1', 'ab'.repeat(32))).toEqual({ kind: 'claimed' })
+    store.complete('reader-writer', 'client-key-1', 200, '{"created":1,"secretish":"answer-text"}')
+    const entry = db.$client.prepare("SELECT after FROM audit_entry WHERE entity_type = 'idempotency_key'").pluck().get() as string
+    db.$client.pragma('wal_checkpoint(TRUNCATE)')
+    db.$client.close()
+    expect(entry).not.toMatch(/client-key-1|answer-text/)
+    expect(verifyFile(base)).toMatchObject({ ok: true })
+    const attacks: Record<string, string[]> = {
+      'edited answer': ["UPDATE idempotency_key SET response_body = '{\"created\":0}'"],
+      'edited status': ['UPDATE idempotency_key SET status_code = 422'],
+      'deleted before expiry': ['DELETE FROM idempotency_key'],
+      'forged record': [`INSERT INTO idempotency_key (actor, key, request_hash, state, status_code, response_body, created_at, expires_at) VALUES ('reader-writer', 'k2', '${'cd'.repeat(32)}', 'done', 200, '{}', '2026-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')`],
+    }
+    for (const [name, sql] of Object.entries(attacks)) {
+      const file = join(dir, `idem-${name.replace(/\W+/g, '-')}.db`)
+      copyFileSync(base, file)
+      withTriggersOff(file, sql)
+      expect(verifyFile(file), name).toMatchObject({ ok: false, reason: expect.stringMatching(/idempotency record/) })
+    }
+  })
+
+  it('npm run audit:verify exits 1 on a tampered key and names it', () => {
+    const file = tampered('cli-key', ["UPDATE api_key SET scopes = 'admin,write' WHERE name = 'reader-writer'"])
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', file], { cwd: projectRoot, encoding: 'utf8' })
+    expect(cli.status).toBe(1)
+    expect(cli.stdout).toMatch(/api_key ".*": scopes differs/)
+  })
+})
+
+// ---------------------------------------------------------------------------
+// The running service: incremental checks, /readyz, signed heads.
+
+async function appOn(file: string, env: Record<string, string> = {}) {
+  const app = await buildApp({ logger: false, seed: false, config: { databaseUrl: file, rateLimitPerMinute: 1_000_000, auditSigningKeyFile: env.key ?? '' } })
+  await app.ready()
+  return app
+}
+
+describe('the running service', () => {
+  it('creates its signing key next to the database, mode 0600, and keeps it across restarts', async () => {
+    const file = join(dir, 'key-file.db')
+    copyFileSync(pristine, file)
+    const app = await appOn(file)
+    const pem1 = (await app.inject({ url: '/v1/audit/public-key' })).body
+    await app.close()
+    expect(existsSync(`${file}.audit-key.pem`)).toBe(true)
+    expect(statSync(`${file}.audit-key.pem`).mode & 0o777).toBe(0o600)
+    expect(readFileSync(`${file}.audit-key.pem`, 'utf8')).toMatch(/BEGIN PRIVATE KEY/)
+    const again = await appOn(file)
+    expect((await again.inject({ url: '/v1/audit/public-key' })).body).toBe(pem1)
+    await again.close()
+    expect(pem1).toMatch(/^-----BEGIN PUBLIC KEY-----/)
+  })
+
+  it('signs its head; the signature verifies with openssl pkeyutl and fails for another head', async () => {
+    const file = join(dir, 'signed.db')
+    copyFileSync(pristine, file)
+    const app = await appOn(file)
+    const head = json((await app.inject({ url: '/v1/audit/head' })).body)
+    const pem = (await app.inject({ url: '/v1/audit/public-key' })).body
+    await app.close()
+    expect(head.signedText).toBe(signedHeadText(head))
+    expect(head.verified).toBe(true)
+    writeFileSync(join(dir, 'pub.pem'), pem)
+    writeFileSync(join(dir, 'head.txt'), head.signedText)
+    writeFileSync(join(dir, 'head.sig'), Buffer.from(head.signature, 'base64'))
+    const verify = (msg: string) =>
+      spawnSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'pub.pem'), '-rawin', '-in', msg, '-sigfile', join(dir, 'head.sig')], { encoding: 'utf8' })
+    if (spawnSync('openssl', ['version']).status !== 0) return
+    const good = verify(join(dir, 'head.txt'))
+    expect(good.status, good.stderr).toBe(0)
+    expect(good.stdout).toMatch(/Signature Verified Successfully/)
+    writeFileSync(join(dir, 'other.txt'), signedHeadText({ ...head, seq: head.seq - 1 }))
+    expect(verify(join(dir, 'other.txt')).status).not.toBe(0)
+  })
+
+  it('notices a catalog edit made while it runs on its next incremental check, and /readyz says so', async () => {
+    const file = join(dir, 'live.db')
+    copyFileSync(pristine, file)
+    const app = await appOn(file)
+    expect(json((await app.inject({ url: '/v1/audit/verify' })).body)).toMatchObject({ ok: true })
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200)
+    withTriggersOff(file, ["UPDATE api_key SET revoked_at = NULL WHERE name = 'old-admin'"])
+    await new Promise((r) => setTimeout(r, 1100))
+    const verify = json((await app.inject({ url: '/v1/audit/verify' })).body)
+    expect(verify).toMatchObject({ ok: false, reason: expect.stringMatching(/api_key .*revokedAt/) })
+    const ready = await app.inject({ url: '/readyz' })
+    expect(ready.statusCode).toBe(503)
+    expect(json(ready.body).detail).toMatch(/does not agree with its audit log/)
+    expect((await app.inject({ url: '/v1/audit/head' })).statusCode).toBe(503)
+    await app.close()
+  })
+
+  it('the public check reads only what was appended since its checkpoint', async () => {
+    const file = join(dir, 'incremental.db')
+    copyFileSync(pristine, file)
+    const app = await appOn(file)
+    const first = json((await app.inject({ url: '/v1/audit/verify' })).body)
+    const other = openDatabase(file)
+    createKey(other, 'later', ['write'])
+    other.$client.close()
+    await new Promise((r) => setTimeout(r, 1100))
+    const second = json((await app.inject({ url: '/v1/audit/verify' })).body)
+    expect(second).toMatchObject({ ok: true, checkedFrom: first.headSeq + 1, headSeq: first.headSeq + 1 })
+    await app.close()
+  })
+
+  for (const [name, sql] of Object.entries({
+    'a cut tail': ['DELETE FROM audit_entry WHERE seq > (SELECT max(seq) - 2 FROM audit_entry)'],
+    'a chain rewritten with recomputed hashes': ['REWRITE'],
+  })) {
+    it(`catches ${name} at the next start through the signed high-water mark, and /readyz is 503`, async () => {
+      const file = join(dir, `hwm-${name.replace(/\W+/g, '-')}.db`)
+      copyFileSync(pristine, file)
+      const app = await appOn(file)
+      const head = json((await app.inject({ url: '/v1/audit/head' })).body)
+      await app.close()
+      expect(JSON.parse(readFileSync(`${file}.audit-head.json`, 'utf8'))).toMatchObject({ seq: head.seq, hash: head.hash })
+      if (sql[0] === 'REWRITE') rewriteChain(file)
+      else withTriggersOff(file, sql)
+      // The offline command checks the same mark (the key file sits next to the database).
+      const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', file], { cwd: projectRoot, encoding: 'utf8' })
+      expect(cli.status, cli.stdout).toBe(1)
+      expect(cli.stdout).toMatch(/BROKEN/)
+      const restarted = await appOn(file)
+      const ready = await restarted.inject({ url: '/readyz' })
+      await restarted.close()
+      expect(ready.statusCode).toBe(503)
+      expect(json(ready.body).detail).toMatch(/truncated|rewritten/)
+    })
+  }
+})
+
+/** What an attacker with the file and the code can do: change an entry and recompute every hash after it. */
+function rewriteChain(file: string): void {
+  withTriggersOff(file, [])
+  const raw = new Database(file)
+  const rows = raw.prepare('SELECT * FROM audit_entry ORDER BY seq').all() as Array<Record<string, any>>
+  let prev = GENESIS_HASH
+  const update = raw.prepare('UPDATE audit_entry SET actor = ?, prev_hash = ?, hash = ? WHERE seq = ?')
+  raw.transaction(() => {
+    for (const r of rows) {
+      const actor = r.seq === 2 ? 'someone-else' : r.actor
+      const hash = auditHash({ seq: r.seq, recordedAt: r.recorded_at, actor, action: r.action, entityType: r.entity_type, entityId: r.entity_id, before: r.before && JSON.parse(r.before), after: r.after && JSON.parse(r.after), prevHash: prev })
+      update.run(actor, prev, hash, r.seq)
+      prev = hash
+    }
+  })()
+  raw.close()
+  // The rewritten chain verifies on its own: only the signed mark tells.
+  expect(verifyFile(file).ok).toBe(true)
+}
+
