@@ -19,3 +19,11 @@ export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> 
   const body = withFormats(new Ajv({ ...common, coerceTypes: false }))
   return ({ schema, httpPart }) => (httpPart === 'body' ? body : textual).compile(schema as object) as ReturnType<FastifySchemaCompiler<FastifySchema>>
 }
+
+let bodyAjv: Ajv | undefined
+
+/** A validator for data that is not a JSON body but must meet a body schema exactly as one would (CSV rows). */
+export function compileBodyValidator(schema: object) {
+  bodyAjv ??= withFormats(new Ajv({ ...common, coerceTypes: false }))
+  return bodyAjv.compile(schema)
+}
