@@ -1,4 +1,5 @@
 // Batch imports of observations by natural key, in JSON or CSV, all or nothing.
+import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CsvError, parseCsv } from '../../http/csv.js'
@@ -23,7 +24,7 @@ const ImportRowSchema = Type.Object(
     area: AreaCode,
     period: PeriodCodeInput,
     kind: Kind,
-    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'Value in the base unit; when omitted, reported value × unit multiplier.' })),
+    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: MAX_DECIMAL_CHARS, description: 'Value in the base unit; when omitted, reported value × unit multiplier.' })),
     qualifier: Type.Optional(Qualifier),
     reported: Reported,
     citation: Citation,

@@ -2,7 +2,7 @@
 // imports that are all or nothing. Each runs in one IMMEDIATE transaction with
 // its revisions and audit entries.
 import { writeTransaction, type Db, type Tx } from '../../db/client.js'
-import { multiplyDecimal, isDecimal } from '../../domain/decimal.js'
+import { multiplyDecimal, isDecimal, MAX_DECIMAL_DIGITS } from '../../domain/decimal.js'
 import { reportedUnit } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
@@ -90,12 +90,11 @@ function toDraft(row: ImportRow | (CorrectionBody & Pick<ImportRow, 'indicator' 
   }
 }
 
-/** The longest value the API's own response schema (DecimalString) serves back. */
-export const MAX_VALUE_CHARS = 41
-
-/** A derived value (reported × the unit's multiplier) can outgrow what a response may carry. */
+/** A value with more digits than are stored and served (a derived one: reported × the unit's multiplier, can outgrow its source). */
 function unservableValue(draft: ObservationDraft): string | null {
-  return draft.value.length > MAX_VALUE_CHARS ? `value ${draft.value.slice(0, 12)}… has ${draft.value.length} characters; at most ${MAX_VALUE_CHARS} can be stored and served` : null
+  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(draft.value) || isDecimal(draft.value)) return null
+  const digits = draft.value.replace(/[-.]/g, '').length
+  return `value ${draft.value.slice(0, 12)}… has ${digits} digits; at most ${MAX_DECIMAL_DIGITS} are stored and served`
 }
 
 function tooMany(rows: ImportRow[]): void {
