@@ -45,7 +45,7 @@ describe('Idempotency-Key across a crash', () => {
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const outcomes: string[] = []
     let server = await startServer(path)
-    for (let round = 0; round < 8; round++) {
+    for (let round = 0; round < 6; round++) {
       const rows = forecastRows(path, 1000, `idem-crash-${round}`)
       const request = { method: 'POST', headers: { ...headers, 'idempotency-key': `crash-key-${round}` }, body: JSON.stringify({ observations: rows }) }
       const url = `/v1/imports?reason=idem-crash-${round}`
@@ -76,6 +76,6 @@ describe('Idempotency-Key across a crash', () => {
     const check = checkDatabaseFile(openDatabase(path))
     expect(check.integrity).toBe('ok')
     expect(check.summary).toMatch(/audit chain OK/)
-    console.log(`kill -9 during keyed imports, 8 rounds: ${outcomes.join('; ')}`)
+    console.log(`kill -9 during keyed imports, 6 rounds: ${outcomes.join('; ')}`)
   }, 300_000)
 })
