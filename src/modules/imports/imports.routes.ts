@@ -186,6 +186,11 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
     }
   })
 
+  // Start the checker's thread with the server, not on the first import (whose answer would wait for it).
+  app.addHook('onReady', async () => {
+    checker.run('idempotency.lookup', '', '', '').catch(() => undefined)
+  })
+
   /** Idempotency keys whose import this process is running now: a claim lives no longer than the request. */
   const running = new Map<string, string>()
 
