@@ -104,10 +104,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   if (auditFiles.keyFile && keyFileTooOpen(auditFiles.keyFile)) app.log.warn({ file: auditFiles.keyFile }, 'the audit signing key is readable by others than its owner; chmod 600 it')
   const integrity = createIntegrityMonitor(db, { signer, highWaterMarkFile: auditFiles.highWaterMarkFile, log: app.log })
   integrity.start()
+  // A second thread and connection that validates imports on a read snapshot, so that a large batch never holds the writer.
+  const checker = createWriter(db, app.log)
   app.addHook('onClose', async () => {
     await integrity.close()
     // Writes under way finish first; the database closes last.
-    await writer.close()
+    await Promise.all([writer.close(), checker.close()])
     if (ownsDb) db.$client.close()
   })
 
@@ -141,7 +143,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(periodRoutes, { prefix: '/v1/periods', writer, periods: createPeriodRepository(db) })
   await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, indicators: createIndicatorRepository(db), observations })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
-  await app.register(importRoutes, { prefix: '/v1/imports', writer })
+  await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: observationRepository })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: createAuditRepository(db), integrity, signer })
   return app

@@ -1,11 +1,11 @@
 // Every write the API makes, by name: the unit of work the writer runs, in
 // this thread or in the writer thread. Each is synchronous and runs its own
 // IMMEDIATE transaction; arguments and results are plain data.
-import type { Db } from './client.js'
+import { writeTransaction, type Db } from './client.js'
 import { putArea } from '../modules/areas/areas.commands.js'
-import { createIdempotencyStore } from '../modules/imports/idempotency.js'
+import { recordAnswer, recordedAnswer, type Answer } from '../modules/imports/idempotency.js'
 import { putIndicator } from '../modules/indicators/indicators.commands.js'
-import { createObservationCommands, type CorrectionBody, type ImportRow } from '../modules/observations/observation-commands.js'
+import { createObservationCommands, type CorrectionBody, type ImportPlan, type ImportRow, type ImportSummary } from '../modules/observations/observation-commands.js'
 import { putPeriod } from '../modules/periods/periods.commands.js'
 import { createSource, type NewSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord } from '../modules/areas/areas.repository.js'
@@ -15,26 +15,51 @@ export interface ImportOptions {
   dryRun: boolean
   reason: string
   actor: string
-  /** Record the answer under this Idempotency-Key, in the batch's transaction. */
-  idempotencyKey?: string | undefined
+  /** Record the answer under this Idempotency-Key (and request fingerprint), in the batch's transaction. */
+  idempotency?: { key: string; requestHash: string } | undefined
+  /** The checks made on a read snapshot, so that the write lock is held only to confirm them and write. */
+  plan?: ImportPlan | undefined
+}
+
+/** Another request recorded an answer under the same key first: roll back and replay it. */
+class AlreadyAnswered extends Error {
+  constructor(readonly answer: Answer) {
+    super('already answered')
+  }
 }
 
 export function createWriteCommands(db: Db) {
   const observations = createObservationCommands(db)
-  const idempotency = createIdempotencyStore(db)
   return {
     'observation.correct': (id: number, ifMatch: string | undefined, body: CorrectionBody, actor: string) => observations.correct(id, ifMatch, body, actor),
     'observation.withdraw': (id: number, ifMatch: string | undefined, reason: string, actor: string) => observations.withdraw(id, ifMatch, reason, actor),
-    'observation.import': (rows: ImportRow[], o: ImportOptions) =>
-      observations.import(rows, {
-        dryRun: o.dryRun,
-        reason: o.reason,
-        actor: o.actor,
-        onCommit: o.idempotencyKey === undefined ? undefined : (tx, summary) => idempotency.complete(o.actor, o.idempotencyKey as string, 200, JSON.stringify(summary), tx),
-      }),
-    'idempotency.claim': (actor: string, key: string, requestHash: string) => idempotency.claim(actor, key, requestHash),
-    'idempotency.complete': (actor: string, key: string, statusCode: number, body: string) => idempotency.complete(actor, key, statusCode, body),
-    'idempotency.release': (actor: string, key: string) => idempotency.release(actor, key),
+    'observation.import': (rows: ImportRow[], o: ImportOptions): { summary: ImportSummary } | { answer: Answer } => {
+      const idem = o.idempotency
+      try {
+        const summary = observations.import(rows, {
+          dryRun: o.dryRun,
+          reason: o.reason,
+          actor: o.actor,
+          plan: o.plan,
+          onCommit:
+            idem === undefined
+              ? undefined
+              : (tx, s) => {
+                  const earlier = recordAnswer(tx, o.actor, idem.key, idem.requestHash, 200, JSON.stringify(s))
+                  if (earlier) throw new AlreadyAnswered(earlier)
+                },
+        })
+        return { summary }
+      } catch (err) {
+        if (err instanceof AlreadyAnswered) return { answer: err.answer }
+        throw err
+      }
+    },
+    /** Validation on a read snapshot: run by the checker thread, never holds the write lock. */
+    'observation.plan': (rows: ImportRow[], dryRun: boolean) => observations.plan(rows, { dryRun }),
+    'idempotency.lookup': (actor: string, key: string, requestHash: string) => recordedAnswer(db, actor, key, requestHash),
+    'idempotency.record': (actor: string, key: string, requestHash: string, statusCode: number, body: string) =>
+      writeTransaction(db, (tx) => recordAnswer(tx, actor, key, requestHash, statusCode, body)),
     // Buffers arrive from another thread as plain Uint8Arrays.
     'source.create': (input: NewSource, actor: string) => createSource(db, { ...input, content: Buffer.from(input.content) }, actor),
     'indicator.put': (record: IndicatorRecord, actor: string) => putIndicator(db, record, actor),

@@ -15,6 +15,8 @@ type Result<K extends WriteCommandName> = ReturnType<WriteCommands[K]>
 export interface Writer {
   /** Runs a command for `authority`: each of its transactions re-checks the key before it commits. */
   run<K extends WriteCommandName>(authority: WriteAuthority, name: K, ...args: Parameters<WriteCommands[K]>): Promise<Result<K>>
+  /** Starts the thread now rather than on the first command (whose answer would wait for it). */
+  warm(): void
   /** Finishes the writes under way, then stops. */
   close(): Promise<void>
   readonly mode: 'inline' | 'thread'
@@ -68,6 +70,7 @@ export function createInlineWriter(db: Db): Writer {
         finished++
       }
     },
+    warm() {},
     async close() {},
   }
 }
@@ -129,6 +132,9 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
         ;(worker as Worker).postMessage({ id, authority, name, args })
       })
+    },
+    warm() {
+      if (!closing) worker ??= start()
     },
     async close() {
       closing = true

@@ -5,6 +5,8 @@ const DECIMAL = /^-?\d+(\.\d+)?$/
 
 /** Largest number of significant digits accepted: well beyond any public-finance figure. */
 export const MAX_DECIMAL_DIGITS = 40
+/** The longest decimal text accepted (sign, digits, point): every schema that carries a value, in or out, allows exactly this. */
+export const MAX_DECIMAL_CHARS = MAX_DECIMAL_DIGITS + 2
 
 export function isDecimal(text: string): boolean {
   return DECIMAL.test(text) && text.replace(/[-.]/g, '').length <= MAX_DECIMAL_DIGITS

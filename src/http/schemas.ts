@@ -1,5 +1,6 @@
 // Schemas shared by several resources: problems, codes, pagination.
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { MAX_DECIMAL_CHARS, MAX_DECIMAL_DIGITS } from '../domain/decimal.js'
 
 /**
  * A string from a fixed set, as one `enum` schema. (A union of literals becomes
@@ -87,7 +88,7 @@ export const PeriodCodeInput = Type.String({
   description: 'Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`.',
 })
 export const SourceId = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Source id (lowercase slug), e.g. `bayantala-2023h1`.' })
-export const DecimalString = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'An exact decimal number as a string.' })
+export const DecimalString = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: MAX_DECIMAL_CHARS, description: `An exact decimal number as a string (at most ${MAX_DECIMAL_DIGITS} digits).` })
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC.' })
 

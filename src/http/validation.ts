@@ -77,3 +77,11 @@ export function createValidatorCompiler(): FastifySchemaCompiler<FastifySchema> 
     return (integers.length > 0 ? canonicalIntegers(compiled, integers) : compiled) as ReturnType<FastifySchemaCompiler<FastifySchema>>
   }
 }
+
+let bodyAjv: Ajv | undefined
+
+/** A validator for data that is not a JSON body but must meet a body schema exactly as one would (CSV rows). */
+export function compileBodyValidator(schema: object) {
+  bodyAjv ??= withFormats(new Ajv({ ...common, coerceTypes: false }))
+  return bodyAjv.compile(schema)
+}

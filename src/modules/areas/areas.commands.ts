@@ -3,7 +3,25 @@ import { writeTransaction, type Db } from '../../db/client.js'
 import { Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
+import { and, eq, ne } from 'drizzle-orm'
+import { areas } from '../../db/schema.js'
 import { findArea, insertArea, updateArea, type AreaRecord } from './areas.repository.js'
+
+/** Levels from the top down; a village and a reserve are peers, both inside a town. */
+export const AREA_RANK: Record<AreaRecord['level'], number> = { province: 0, prefecture: 1, banner: 2, town: 3, village: 4, reserve: 4 }
+
+/** What is wrong with where an area sits: levels nest strictly downward, and a division code names one area. */
+export function hierarchyProblems(record: AreaRecord, parent: AreaRecord | null, children: AreaRecord[], sameDivisionCode: AreaRecord[]): string[] {
+  const problems: string[] = []
+  if (parent && AREA_RANK[parent.level] >= AREA_RANK[record.level]) {
+    problems.push(`a ${record.level} cannot be inside ${parent.level} "${parent.code}": levels nest downward (province > prefecture > banner > town > village or reserve)`)
+  }
+  for (const child of children) {
+    if (AREA_RANK[record.level] >= AREA_RANK[child.level]) problems.push(`${child.level} "${child.code}" is inside it and would no longer be below a ${record.level}`)
+  }
+  for (const other of sameDivisionCode) problems.push(`division code ${record.divisionCode} already belongs to area "${other.code}"`)
+  return problems
+}
 
 export function putArea(db: Db, record: AreaRecord, actor: string): { area: AreaRecord; outcome: PutOutcome } {
   return writeTransaction(db, (tx) => {
@@ -14,6 +32,12 @@ export function putArea(db: Db, record: AreaRecord, actor: string): { area: Area
       if (!parent) throw Errors.unprocessable(`Parent area "${code}" does not exist.`, { problems: [`unknown parent "${code}"`] })
       code = parent.parentCode
     }
+    const parent = record.parentCode === null ? null : findArea(tx, record.parentCode)
+    const children = tx.select().from(areas).where(eq(areas.parentCode, record.code)).all()
+    const sameDivisionCode =
+      record.divisionCode === null ? [] : tx.select().from(areas).where(and(eq(areas.divisionCode, record.divisionCode), ne(areas.code, record.code))).all()
+    const problems = hierarchyProblems(record, parent, children, sameDivisionCode)
+    if (problems.length) throw Errors.unprocessable(`Area "${record.code}": ${problems.join('; ')}.`, { problems })
     const outcome = auditedPut(openAuditAppender(tx), {
       entityType: 'area',
       entityId: record.code,

@@ -53,7 +53,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
       schema: {
         tags: ['areas'],
         summary: 'Create or change an area (admin)',
-        description: 'Creates the area (201) or replaces its definition (200). The parent must exist and the hierarchy stays acyclic (422). Audited.',
+        description: 'Creates the area (201) or replaces its definition (200). The parent must exist, levels nest strictly downward (province > prefecture > banner > town > village or reserve) and a division code belongs to one area only (422). Audited.',
         security: [{ bearer: [] }],
         params: Type.Object({ code: AreaCode }, { additionalProperties: false }),
         body: AreaBody,

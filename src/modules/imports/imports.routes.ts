@@ -1,7 +1,11 @@
 // Batch imports of observations by natural key, in JSON or CSV, all or nothing.
+import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CsvError, parseCsv } from '../../http/csv.js'
+import { strictUtf8 } from '../../http/json-body.js'
+import { compileBodyValidator } from '../../http/validation.js'
+import type { JsonValue } from '../../domain/canonical-json.js'
 import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
@@ -9,7 +13,7 @@ import { AppError, Errors } from '../../errors.js'
 import type { Writer } from '../../db/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported } from '../observations/observations.schemas.js'
-import { IDEMPOTENCY_TTL_HOURS, requestFingerprint } from './idempotency.js'
+import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'
 
 /** Bytes an import body may hold. */
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024
@@ -20,13 +24,14 @@ const ImportRowSchema = Type.Object(
     area: AreaCode,
     period: PeriodCodeInput,
     kind: Kind,
-    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'Value in the base unit; when omitted, reported value × unit multiplier.' })),
+    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: MAX_DECIMAL_CHARS, description: 'Value in the base unit; when omitted, reported value × unit multiplier.' })),
     qualifier: Type.Optional(Qualifier),
     reported: Reported,
     citation: Citation,
     involvedAreas: Type.Optional(Type.Array(AreaCode, { maxItems: 100, uniqueItems: true, description: 'Areas the source names as involved.' })),
-    note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }), { description: 'Reviewer\'s note.' })),
+    note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }), { description: 'Reviewer\'s note; an empty note is no note (null).' })),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Reason for this row; defaults to the batch reason.' })),
+    restore: Type.Optional(Type.Boolean({ description: 'Required (true) to bring back a withdrawn observation; without it such a row is rejected.' })),
   },
   { additionalProperties: false, description: 'One observation, identified by indicator, area, period and kind.' },
 )
@@ -71,53 +76,121 @@ const ImportSummarySchema = Type.Object(
 )
 
 const CSV_REQUIRED = ['indicator', 'area', 'period', 'kind', 'reported_value', 'reported_unit', 'source_id', 'quote'] as const
-const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', 'note', 'reason'] as const
+const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', 'note', 'reason', 'restore'] as const
 
-function rowsFromCsv(text: string): ImportRow[] {
+// CSV rows are turned into the objects a JSON import carries and checked by the same schema: one set of limits for both.
+const validateCsvBatch = compileBodyValidator(ImportBody)
+
+const csvError = (name: string, message: string) => ({ in: 'body', name, message })
+
+/**
+ * The CSV's rows as JSON import rows: an empty cell is an absent field,
+ * involved_areas is split on ";", restore true/false is a boolean (anything
+ * else stays text and fails the schema as it would in JSON).
+ */
+function rowsFromCsv(text: string): unknown[] {
   let records: string[][]
   try {
     records = parseCsv(text)
   } catch (err) {
-    throw Errors.validation(`The CSV is malformed: ${(err as CsvError).message}.`, { errors: [{ in: 'body', name: `line ${(err as CsvError).line}`, message: (err as CsvError).message }] })
+    throw Errors.validation(`The CSV is malformed: ${(err as CsvError).message}.`, { errors: [csvError(`line ${(err as CsvError).line}`, (err as CsvError).message)] })
   }
   const header = records.shift()
-  if (!header) throw Errors.validation('The CSV is empty: a header row is required.')
+  if (!header) throw Errors.validation('The CSV is empty: a header row is required.', { errors: [csvError('header', 'is required')] })
   const known = new Set<string>([...CSV_REQUIRED, ...CSV_OPTIONAL])
+  const duplicated = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))]
   const unknown = header.filter((h) => !known.has(h))
   const missing = CSV_REQUIRED.filter((h) => !header.includes(h))
-  if (unknown.length || missing.length) {
-    throw Errors.validation(`CSV columns: ${[...unknown.map((u) => `unknown "${u}"`), ...missing.map((m) => `missing "${m}"`)].join(', ')}.`, {
-      errors: [...unknown.map((u) => ({ in: 'body', name: u, message: 'is not a known column' })), ...missing.map((m) => ({ in: 'body', name: m, message: 'is required' }))],
-    })
+  if (duplicated.length || unknown.length || missing.length) {
+    const errors = [
+      ...duplicated.map((d) => csvError(d, 'appears more than once in the header')),
+      ...unknown.map((u) => csvError(u, 'is not a known column')),
+      ...missing.map((m) => csvError(m, 'is required')),
+    ]
+    throw Errors.validation(`CSV columns: ${errors.map((e) => `"${e.name}" ${e.message}`).join('; ')}.`, { errors })
   }
-  const col = Object.fromEntries(header.map((h, i) => [h, i]))
-  return records
-    .filter((r) => !(r.length === 1 && r[0] === ''))
-    .map((r, index) => {
-      if (r.length !== header.length) throw Errors.validation(`CSV row ${index} has ${r.length} fields, the header ${header.length}.`, { errors: [{ in: 'body', name: `row ${index}`, message: 'wrong number of fields' }] })
-      const get = (name: string): string | undefined => (col[name] === undefined || r[col[name]] === '' ? undefined : r[col[name]])
-      return {
-        indicator: get('indicator') ?? '',
-        area: get('area') ?? '',
-        period: get('period') ?? '',
-        kind: (get('kind') ?? '') as ImportRow['kind'],
-        value: get('value'),
-        qualifier: get('qualifier') as ImportRow['qualifier'],
-        reported: { value: get('reported_value') ?? '', unit: get('reported_unit') ?? '', text: get('reported_text') },
-        citation: { sourceId: get('source_id') ?? '', quote: get('quote') ?? '' },
-        involvedAreas: get('involved_areas')?.split(';').filter(Boolean) ?? [],
-        note: get('note') ?? null,
-        reason: get('reason'),
-      }
-    })
+  const col = new Map(header.map((h, i) => [h, i]))
+  const rows = records.filter((r) => !(r.length === 1 && r[0] === ''))
+  if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
+  return rows.map((r, index) => {
+    if (r.length !== header.length) throw Errors.validation(`CSV row ${index} has ${r.length} fields, the header ${header.length}.`, { errors: [csvError(`row ${index}`, 'wrong number of fields')] })
+    const get = (name: string): string | undefined => {
+      const i = col.get(name)
+      return i === undefined || r[i] === '' ? undefined : r[i]
+    }
+    const row: Record<string, unknown> = {}
+    const put = (target: Record<string, unknown>, key: string, value: unknown) => {
+      if (value !== undefined) target[key] = value
+    }
+    put(row, 'indicator', get('indicator'))
+    put(row, 'area', get('area'))
+    put(row, 'period', get('period'))
+    put(row, 'kind', get('kind'))
+    put(row, 'value', get('value'))
+    put(row, 'qualifier', get('qualifier'))
+    const reported: Record<string, unknown> = {}
+    put(reported, 'value', get('reported_value'))
+    put(reported, 'unit', get('reported_unit'))
+    put(reported, 'text', get('reported_text'))
+    row.reported = reported
+    const citation: Record<string, unknown> = {}
+    put(citation, 'sourceId', get('source_id'))
+    put(citation, 'quote', get('quote'))
+    row.citation = citation
+    put(row, 'involvedAreas', get('involved_areas')?.split(';'))
+    put(row, 'note', get('note'))
+    put(row, 'reason', get('reason'))
+    const restore = get('restore')
+    put(row, 'restore', restore === 'true' ? true : restore === 'false' ? false : restore)
+    return row
+  })
+}
+
+/** Checks CSV rows with the JSON body's schema; a failure is answered exactly as the JSON body's would be. */
+function validateCsvRows(rows: unknown[]): ImportRow[] {
+  if (!validateCsvBatch({ observations: rows })) {
+    throw Object.assign(new Error('body does not match the import schema'), { validation: validateCsvBatch.errors ?? [], validationContext: 'body', statusCode: 400 })
+  }
+  return rows as ImportRow[]
+}
+
+function mediaTypeParameters(contentType: string | undefined): Map<string, string> {
+  const params = new Map<string, string>()
+  for (const part of (contentType ?? '').split(';').slice(1)) {
+    const eq = part.indexOf('=')
+    if (eq === -1) continue
+    params.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase())
+  }
+  return params
 }
 
 export interface ImportRoutesOptions {
   writer: Writer
+  /** Runs the validation of a batch on its own connection and thread, on a read snapshot: it never holds the write lock. */
+  checker: Writer
 }
 
-const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app, { writer }) => {
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: MAX_IMPORT_BYTES }, (_req, body, done) => done(null, body))
+const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app, { writer, checker }) => {
+  // Only JSON and CSV: a text/plain body is not read as CSV here (415).
+  app.removeContentTypeParser('text/plain')
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: MAX_IMPORT_BYTES }, (req, body, done) => {
+    const charset = mediaTypeParameters(req.headers['content-type']).get('charset')
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(Errors.unsupportedMediaType(`CSV must be UTF-8 (charset=utf-8 or no charset); got charset=${charset}.`), undefined)
+      return
+    }
+    try {
+      done(null, strictUtf8(body as Buffer))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
+
+  // Start the checker's thread with the server, not on the first import (whose answer would wait for it).
+  app.addHook('onReady', async () => checker.warm())
+
+  /** Idempotency keys whose import this process is running now: a claim lives no longer than the request. */
+  const running = new Map<string, string>()
 
   app.post(
     '/',
@@ -132,7 +205,9 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           `columns ${[...CSV_REQUIRED, ...CSV_OPTIONAL].join(', ')}; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) ` +
           'and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. ' +
           '`dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer ' +
-          `(header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept ${IDEMPOTENCY_TTL_HOURS} hours, per API key.`,
+          `(header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept ${IDEMPOTENCY_TTL_HOURS} hours, per API key. ` +
+          'A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. ' +
+          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).',
         security: [{ bearer: [] }],
         querystring: Type.Object(
           {
@@ -161,37 +236,59 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       }
       const isCsv = typeof req.body === 'string'
       const body = req.body as Static<typeof ImportBody> | string
-      const rows = isCsv ? rowsFromCsv(body as string) : (body as Static<typeof ImportBody>).observations
+      const rows = isCsv ? validateCsvRows(rowsFromCsv(body as string)) : (body as Static<typeof ImportBody>).observations
       if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
       const reason = req.query.reason ?? (isCsv ? undefined : (body as Static<typeof ImportBody>).reason)
       if (reason === undefined && rows.some((r) => r.reason === undefined)) {
         throw Errors.validation('Give a reason for the batch (`reason` in the query or the body) or for every row.', { errors: [{ in: 'query', name: 'reason', message: 'is required' }] })
       }
-      const dryRun = req.query.dryRun ?? false
-      const key = req.headers['idempotency-key'] as string | undefined
-      const run = (idempotencyKey?: string) => writer.run(authorityOf(req), 'observation.import', rows, { dryRun, reason: reason ?? '', actor, idempotencyKey })
+      // A dry run is checked on a read snapshot by the checker: it never queues behind writes nor makes them wait.
+      if (req.query.dryRun === true) return (await checker.run(authorityOf(req), 'observation.plan', rows, true)).summary
 
-      if (key === undefined || dryRun) return run()
-
-      const fingerprint = requestFingerprint([req.method, req.url.split('?')[0], JSON.stringify(req.query), isCsv ? 'csv' : 'json', isCsv ? (body as string) : JSON.stringify(body)])
-      const claim = await writer.run(authorityOf(req), 'idempotency.claim', actor, key, fingerprint)
-      if (claim.kind === 'mismatch') throw Errors.unprocessable(`Idempotency-Key "${key}" was used with a different request; use a new key for a new request.`)
-      if (claim.kind === 'in-progress') throw Errors.conflict(`A request with Idempotency-Key "${key}" is still being processed; retry later.`, {}, { 'retry-after': '1' })
-      if (claim.kind === 'replay') {
-        return reply.code(claim.statusCode as 200).header('idempotent-replayed', 'true').type(claim.statusCode >= 400 ? 'application/problem+json' : 'application/json; charset=utf-8').send(JSON.parse(claim.body))
+      const importOnce = async (idempotency?: { key: string; requestHash: string }) => {
+        // Validation first, outside the write lock; the writer then holds it only to confirm the catalog and write.
+        const { plan } = await checker.run(authorityOf(req), 'observation.plan', rows, false)
+        return writer.run(authorityOf(req), 'observation.import', rows, { dryRun: false, reason: reason ?? '', actor, idempotency, plan })
       }
-      // Let other requests (a concurrent duplicate among them) run before the batch takes the write lock.
-      await new Promise((resolve) => setImmediate(resolve))
+      const replay = (answer: Answer) => {
+        if (answer.kind === 'mismatch') throw Errors.unprocessable(`Idempotency-Key "${key}" was used with a different request; use a new key for a new request.`)
+        return reply
+          .code(answer.statusCode as 200)
+          .header('idempotent-replayed', 'true')
+          .type(answer.statusCode >= 400 ? 'application/problem+json' : 'application/json; charset=utf-8')
+          .send(JSON.parse(answer.body))
+      }
+
+      const key = req.headers['idempotency-key'] as string | undefined
+      if (key === undefined) {
+        const result = await importOnce()
+        if ('answer' in result) throw new Error('an import without Idempotency-Key met a recorded answer')
+        return result.summary
+      }
+      // The request as parsed, not as sent: key order and CSV quoting do not make it another request.
+      const requestHash = requestFingerprint({ method: 'POST', path: '/v1/imports', reason: reason ?? null, observations: rows as unknown as JsonValue })
+      const claim = `${actor}\u0000${key}`
+      const runningHash = running.get(claim)
+      if (runningHash !== undefined) {
+        if (runningHash !== requestHash) throw Errors.unprocessable(`Idempotency-Key "${key}" was used with a different request; use a new key for a new request.`)
+        throw Errors.conflict(`A request with Idempotency-Key "${key}" is still being processed; retry later.`, {}, { 'retry-after': '1' })
+      }
+      running.set(claim, requestHash)
       try {
-        return await run(key)
-      } catch (err) {
-        if (err instanceof AppError && err.statusCode === 422) {
+        const earlier = await checker.run(authorityOf(req), 'idempotency.lookup', actor, key, requestHash)
+        if (earlier) return replay(earlier)
+        try {
+          const result = await importOnce({ key, requestHash })
+          return 'answer' in result ? replay(result.answer) : result.summary
+        } catch (err) {
+          if (!(err instanceof AppError && err.statusCode === 422)) throw err
           // A rejected batch is an answer too: replay it rather than re-run it.
-          await writer.run(authorityOf(req), 'idempotency.complete', actor, key, 422, JSON.stringify(problemBody(req, 422, err.code, err.title, err.message, err.extras)))
-        } else {
-          await writer.run(authorityOf(req), 'idempotency.release', actor, key)
+          const first = await writer.run(authorityOf(req), 'idempotency.record', actor, key, requestHash, 422, JSON.stringify(problemBody(req, 422, err.code, err.title, err.message, err.extras)))
+          if (first) return replay(first)
+          throw err
         }
-        throw err
+      } finally {
+        running.delete(claim)
       }
     },
   )

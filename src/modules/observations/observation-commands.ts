@@ -2,14 +2,14 @@
 // imports that are all or nothing. Each runs in one IMMEDIATE transaction with
 // its revisions and audit entries.
 import { writeTransaction, type Db, type Tx } from '../../db/client.js'
-import { multiplyDecimal, isDecimal } from '../../domain/decimal.js'
+import { multiplyDecimal, isDecimal, MAX_DECIMAL_DIGITS } from '../../domain/decimal.js'
 import { reportedUnit } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { ifMatchVerdict } from '../../http/conditional.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
-import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier } from './observation-rules.js'
-import { rowToChecked, writeObservation, type WriteOutcome } from './observation-writes.js'
-import { openObservationStore, type ObservationRow } from './observations.repository.js'
+import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier, type RuleContext } from './observation-rules.js'
+import { rowToChecked, sameContent, writeObservation, type WriteOutcome } from './observation-writes.js'
+import { openObservationStore, type ObservationRow, type ObservationStore } from './observations.repository.js'
 import { createRuleContext } from './rule-context.js'
 
 /** Most rows one import may carry; larger batches are refused with 413. */
@@ -59,6 +59,8 @@ export interface ImportRow extends RevisionStatement {
   period: string
   kind: Kind
   reason?: string | undefined
+  /** Must be true for a row that would bring back a withdrawn observation. */
+  restore?: boolean | undefined
 }
 
 export interface ImportSummary {
@@ -91,11 +93,146 @@ function toDraft(row: ImportRow | (CorrectionBody & Pick<ImportRow, 'indicator' 
     reported: row.reported,
     citation: row.citation,
     involvedAreas: row.involvedAreas ?? [],
-    note: row.note ?? null,
+    // An empty note is no note: otherwise "" and an omitted note would alternate as revisions.
+    note: row.note === '' || row.note === undefined ? null : row.note,
   }
 }
 
-class DryRunRollback extends Error {}
+/** A value with more digits than are stored and served (a derived one: reported × the unit's multiplier, can outgrow its source). */
+function unservableValue(draft: ObservationDraft): string | null {
+  if (!/^-?[0-9]+(\.[0-9]+)?$/.test(draft.value) || isDecimal(draft.value)) return null
+  const digits = draft.value.replace(/[-.]/g, '').length
+  return `value ${draft.value.slice(0, 12)}… has ${digits} digits; at most ${MAX_DECIMAL_DIGITS} are stored and served`
+}
+
+function tooMany(rows: ImportRow[]): void {
+  if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
+}
+
+function emptySummary(received: number, dryRun: boolean): ImportSummary {
+  return { dryRun, received, created: 0, updated: 0, unchanged: 0, rejected: 0, results: [], errors: [] }
+}
+
+function rejectIfInvalid(summary: ImportSummary): ImportSummary {
+  summary.rejected = summary.errors.length
+  if (summary.rejected === 0) return summary
+  summary.results = []
+  throw Errors.unprocessable(`${summary.rejected} of ${summary.received} rows are invalid; nothing was written.`, { summary })
+}
+
+/** Checks every row against the rules and the rest of the batch; fills `errors`, returns the checked rows by index. */
+function checkRows(rows: ImportRow[], ctx: RuleContext, errors: ImportSummary['errors']): CheckedObservation[] {
+  const checked: CheckedObservation[] = []
+  const seen = new Map<string, number>()
+  rows.forEach((row, index) => {
+    const draft = toDraft(row)
+    const tooLong = unservableValue(draft)
+    if (tooLong) {
+      errors.push({ index, problems: [tooLong] })
+      return
+    }
+    const result = checkObservation(draft, ctx)
+    if (!result.ok) {
+      errors.push({ index, problems: result.problems })
+      return
+    }
+    const o = result.observation
+    const key = `${o.indicator}\u0000${o.area}\u0000${o.period}\u0000${o.kind}`
+    const earlier = seen.get(key)
+    if (earlier !== undefined) {
+      errors.push({ index, problems: [`same indicator, area, period and kind as row ${earlier}`] })
+      return
+    }
+    seen.set(key, index)
+    checked[index] = o
+  })
+  return checked
+}
+
+/** An import never brings a withdrawn observation back silently: the row must say `restore`. Returns the current rows by index. */
+function checkRestores(store: ObservationStore, rows: ImportRow[], checked: CheckedObservation[], errors: ImportSummary['errors']): Array<ObservationRow | null> {
+  return rows.map((row, index) => {
+    const current = store.findByNaturalKey(checked[index] as CheckedObservation)
+    if (current?.status === 'withdrawn' && row.restore !== true) {
+      errors.push({ index, problems: [`observation ${current.id} is withdrawn; to restore it, send "restore": true in the row (CSV column restore=true)`] })
+    }
+    return current
+  })
+}
+
+/** Catalog answers a plan relied on: [question, its arguments as JSON, the answer]. */
+export type CatalogFacts = Array<[string, string, string | number | boolean | null]>
+
+/** What a real import takes over from a plan made on a snapshot. */
+export interface ImportPlan {
+  checked: CheckedObservation[]
+  facts: CatalogFacts
+}
+
+// Objects (a source's text) are compared by presence: sources are immutable once stored.
+const project = (v: unknown): string | number | boolean | null => (v === undefined || v === null ? null : typeof v === 'object' ? 'present' : (v as string | number | boolean))
+
+/** Wraps every question of a rule context so that its answers can be confirmed later under the write lock. */
+function recordingContext(ctx: RuleContext): { ctx: RuleContext; facts: () => CatalogFacts } {
+  const answers = new Map<string, [string, string, string | number | boolean | null]>()
+  const wrapped: Record<string, unknown> = {}
+  for (const [name, fn] of Object.entries(ctx)) {
+    if (typeof fn !== 'function') {
+      wrapped[name] = fn
+      continue
+    }
+    wrapped[name] = (...args: unknown[]) => {
+      const answer = (fn as (...a: unknown[]) => unknown)(...args)
+      const argsJson = JSON.stringify(args)
+      const id = `${name}\u0000${argsJson}`
+      if (!answers.has(id)) answers.set(id, [name, argsJson, project(answer)])
+      return answer
+    }
+  }
+  return { ctx: wrapped as unknown as RuleContext, facts: () => [...answers.values()] }
+}
+
+function factsHold(ctx: RuleContext, facts: CatalogFacts): boolean {
+  const questions = ctx as unknown as Record<string, (...a: unknown[]) => unknown>
+  return facts.every(([name, argsJson, answer]) => typeof questions[name] === 'function' && project(questions[name](...(JSON.parse(argsJson) as unknown[]))) === answer)
+}
+
+/**
+ * Validates a batch on a read snapshot (a deferred transaction takes no write
+ * lock) and says what it would do. Ids of rows it would create are the ones
+ * the next insert would get now; a concurrent import may take them first.
+ */
+function planOnSnapshot(db: Db, rows: ImportRow[], dryRun: boolean): { summary: ImportSummary; plan: ImportPlan } {
+  tooMany(rows)
+  return db.transaction(
+    (tx) => {
+      const summary = emptySummary(rows.length, dryRun)
+      const recording = recordingContext(createRuleContext(tx))
+      const checked = checkRows(rows, recording.ctx, summary.errors)
+      const store = openObservationStore(tx)
+      const currents = summary.errors.length === 0 ? checkRestores(store, rows, checked, summary.errors) : []
+      rejectIfInvalid(summary)
+      const seq = db.$client.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'observation'").get() as { seq: number } | undefined
+      let nextId = (seq?.seq ?? 0) + 1
+      rows.forEach((_row, index) => {
+        const o = checked[index] as CheckedObservation
+        const current = currents[index]
+        if (!current) {
+          summary.created++
+          summary.results.push({ index, id: nextId++, revision: 1, outcome: 'created' })
+        } else if (sameContent(current, 'active', o)) {
+          summary.unchanged++
+          summary.results.push({ index, id: current.id, revision: current.revision, outcome: 'unchanged' })
+        } else {
+          summary.updated++
+          summary.results.push({ index, id: current.id, revision: current.revision + 1, outcome: 'updated' })
+        }
+      })
+      return { summary, plan: { checked, facts: recording.facts() } }
+    },
+    { behavior: 'deferred' },
+  )
+}
 
 export function createObservationCommands(db: Db) {
   return {
@@ -106,7 +243,10 @@ export function createObservationCommands(db: Db) {
         const current = store.findCurrentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
-        const result = checkObservation(toDraft({ ...body, indicator: current.indicator, area: current.area, period: current.period, kind: current.kind }), createRuleContext(tx))
+        const draft = toDraft({ ...body, indicator: current.indicator, area: current.area, period: current.period, kind: current.kind })
+        const tooLong = unservableValue(draft)
+        if (tooLong) throw Errors.unprocessable(tooLong, { problems: [tooLong] })
+        const result = checkObservation(draft, createRuleContext(tx))
         if (!result.ok) throw Errors.unprocessable(result.problems.join('; '), { problems: result.problems })
         const written = writeObservation(store, openAuditAppender(tx), result.observation, { status: 'active', reason: body.reason, actor, current })
         return { row: store.findCurrentById(id) as ObservationRow, outcome: written.outcome }
@@ -126,58 +266,45 @@ export function createObservationCommands(db: Db) {
     },
 
     /**
-     * A batch by natural key, all or nothing. `onCommit` runs inside the same
-     * transaction when the batch is written (the idempotency record goes there,
-     * so a crash can never separate the two).
+     * Validates and plans a batch on a read snapshot, without the write lock: a
+     * dry run ends here, and a real import hands the plan to `import`.
      */
-    import(rows: ImportRow[], options: { dryRun: boolean; reason: string; actor: string; onCommit?: (tx: Tx, summary: ImportSummary) => void }): ImportSummary {
-      if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
-      const summary: ImportSummary = { dryRun: options.dryRun, received: rows.length, created: 0, updated: 0, unchanged: 0, rejected: 0, results: [], errors: [] }
-      try {
-        writeTransaction(db, (tx) => {
-          const ctx = createRuleContext(tx)
-          const checked: CheckedObservation[] = []
-          const seen = new Map<string, number>()
-          rows.forEach((row, index) => {
-            const result = checkObservation(toDraft(row), ctx)
-            if (!result.ok) {
-              summary.errors.push({ index, problems: result.problems })
-              return
-            }
-            const o = result.observation
-            const key = `${o.indicator}\u0000${o.area}\u0000${o.period}\u0000${o.kind}`
-            const earlier = seen.get(key)
-            if (earlier !== undefined) {
-              summary.errors.push({ index, problems: [`same indicator, area, period and kind as row ${earlier}`] })
-              return
-            }
-            seen.set(key, index)
-            checked[index] = o
+    plan(rows: ImportRow[], options: { dryRun: boolean }): { summary: ImportSummary; plan: ImportPlan } {
+      return planOnSnapshot(db, rows, options.dryRun)
+    },
+
+    /**
+     * A batch by natural key, all or nothing. With a plan made on a snapshot,
+     * the write lock is held only to confirm the catalog answers it relied on
+     * and to write; when they changed, the rows are checked again under the
+     * lock. `onCommit` runs inside the same transaction (the idempotency record
+     * goes there, so a crash can never separate the two).
+     */
+    import(rows: ImportRow[], options: { dryRun: boolean; reason: string; actor: string; plan?: ImportPlan | undefined; onCommit?: (tx: Tx, summary: ImportSummary) => void }): ImportSummary {
+      if (options.dryRun) return planOnSnapshot(db, rows, true).summary
+      tooMany(rows)
+      const summary = emptySummary(rows.length, false)
+      writeTransaction(db, (tx) => {
+        const ctx = createRuleContext(tx)
+        const planned = options.plan && factsHold(ctx, options.plan.facts) ? options.plan.checked : checkRows(rows, ctx, summary.errors)
+        const store = openObservationStore(tx)
+        const currents = summary.errors.length === 0 ? checkRestores(store, rows, planned, summary.errors) : []
+        summary.rejected = summary.errors.length
+        if (summary.rejected > 0) return
+        const audit = openAuditAppender(tx)
+        rows.forEach((row, index) => {
+          const written = writeObservation(store, audit, planned[index] as CheckedObservation, {
+            status: 'active',
+            reason: row.reason ?? options.reason,
+            actor: options.actor,
+            current: currents[index] ?? null,
           })
-          summary.rejected = summary.errors.length
-          if (summary.rejected > 0) return
-          const audit = openAuditAppender(tx)
-          const store = openObservationStore(tx)
-          rows.forEach((row, index) => {
-            const written = writeObservation(store, audit, checked[index] as CheckedObservation, {
-              status: 'active',
-              reason: row.reason ?? options.reason,
-              actor: options.actor,
-            })
-            summary[written.outcome]++
-            summary.results.push({ index, id: written.id, revision: written.revision, outcome: written.outcome })
-          })
-          if (options.dryRun) throw new DryRunRollback()
-          options.onCommit?.(tx, summary)
+          summary[written.outcome]++
+          summary.results.push({ index, id: written.id, revision: written.revision, outcome: written.outcome })
         })
-      } catch (err) {
-        if (!(err instanceof DryRunRollback)) throw err
-      }
-      if (summary.rejected > 0) {
-        summary.results = []
-        throw Errors.unprocessable(`${summary.rejected} of ${rows.length} rows are invalid; nothing was written.`, { summary })
-      }
-      return summary
+        options.onCommit?.(tx, summary)
+      })
+      return rejectIfInvalid(summary)
     },
   }
 }

@@ -52,7 +52,7 @@ export function rowToChecked(row: ObservationRow): CheckedObservation {
   }
 }
 
-function sameContent(row: ObservationRow, status: ObservationStatus, o: CheckedObservation): boolean {
+export function sameContent(row: ObservationRow, status: ObservationStatus, o: CheckedObservation): boolean {
   return (
     row.status === status &&
     row.value === o.value &&

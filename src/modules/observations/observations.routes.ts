@@ -1,5 +1,6 @@
 // Observations: filtered keyset pages in JSON, the same list streamed as CSV,
 // single observations and their revision history.
+import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -68,7 +69,7 @@ const Reason = Type.String({ minLength: 1, maxLength: 2000, description: 'Why th
 
 const CorrectionBody = Type.Object(
   {
-    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'Value in the indicator\'s base unit; when omitted, reported value × unit multiplier. When given, must equal it.' })),
+    value: Type.Optional(Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: MAX_DECIMAL_CHARS, description: 'Value in the indicator\'s base unit; when omitted, reported value × unit multiplier. When given, must equal it.' })),
     qualifier: Type.Optional(Qualifier),
     reported: Reported,
     citation: Citation,

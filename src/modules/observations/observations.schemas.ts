@@ -1,4 +1,5 @@
 // The observation as clients see it, in JSON and in CSV.
+import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
@@ -16,7 +17,7 @@ export const Status = StringEnum(['active', 'withdrawn'], {
 
 export const Reported = Type.Object(
   {
-    value: Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 41, description: 'The number as the source writes it, in digits, e.g. `484.752`.' }),
+    value: Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: MAX_DECIMAL_CHARS, description: 'The number as the source writes it, in digits, e.g. `484.752`.' }),
     unit: Type.String({ minLength: 1, maxLength: 10, description: 'The unit as the source writes it, e.g. `万元`, `亩`, `人`.' }),
     text: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The number as written when not in digits (四, 十一).' })),
   },
