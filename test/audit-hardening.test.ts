@@ -9,11 +9,11 @@ import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
+import { migrateDatabase, openDatabase, writeTransaction } from '../src/db/client.js'
 import { auditHash, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
 import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
 import { signedHeadText } from '../src/modules/audit/signing.js'
-import { createIdempotencyStore } from '../src/modules/imports/idempotency.js'
+import { recordAnswer } from '../src/modules/imports/idempotency.js'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
@@ -247,9 +247,7 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
     const base = join(dir, 'idem.db')
     copyFileSync(pristine, base)
     const db = openDatabase(base)
-    const store = createIdempotencyStore(db)
-    expect(store.claim('reader-writer', 'client-key-1', 'ab'.repeat(32))).toEqual({ kind: 'claimed' })
-    store.complete('reader-writer', 'client-key-1', 200, '{"created":1,"secretish":"answer-text"}')
+    expect(writeTransaction(db, (tx) => recordAnswer(tx, 'reader-writer', 'client-key-1', 'ab'.repeat(32), 200, '{"created":1,"secretish":"answer-text"}'))).toBeNull()
     const entry = db.$client.prepare("SELECT after FROM audit_entry WHERE entity_type = 'idempotency_key'").pluck().get() as string
     db.$client.pragma('wal_checkpoint(TRUNCATE)')
     db.$client.close()
