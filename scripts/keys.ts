@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
 import { migrateDatabase, openDatabase } from '../src/db/client.js'
 import { createKey, KeyError, listKeys, revokeKey, SCOPES, type Scope } from '../src/modules/keys/keys.js'
+import { runCli, withWriteLock } from './cli.js'
 
 const usage = `usage:
   npm run keys -- create --name NAME --scope write [--scope admin]
@@ -18,12 +19,13 @@ function main(): number {
   })
   const [command] = positionals
   const db = openDatabase(loadConfig().databaseUrl)
-  migrateDatabase(db)
   try {
+    // Writes wait their turn behind the server's (a long import): bounded, and said on stderr.
+    withWriteLock(db.$client, () => migrateDatabase(db))
     if (command === 'create') {
       if (!values.name) throw new KeyError('--name is required')
       const scopes = (values.scope ?? ['write']).flatMap((s) => s.split(',')) as Scope[]
-      const { key, secret } = createKey(db, values.name, scopes)
+      const { key, secret } = withWriteLock(db.$client, () => createKey(db, values.name as string, scopes))
       if (values.json) process.stdout.write(`${JSON.stringify({ ...key, secret })}\n`)
       else process.stdout.write(`created key "${key.name}" (id ${key.id}, scopes ${key.scopes.join(',')})\nsecret (shown once, store it now):\n${secret}\n`)
       return 0
@@ -36,7 +38,7 @@ function main(): number {
     }
     if (command === 'revoke') {
       if (!values.name) throw new KeyError('--name is required')
-      const key = revokeKey(db, values.name)
+      const key = withWriteLock(db.$client, () => revokeKey(db, values.name as string))
       process.stdout.write(`revoked key "${key.name}" at ${key.revokedAt}\n`)
       return 0
     }
@@ -53,4 +55,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main()
+runCli('keys', main)
