@@ -30,7 +30,11 @@ export function runCli(tool: string, main: () => number | Promise<number>): void
 }
 
 function isBusy(err: unknown): boolean {
-  return err instanceof Database.SqliteError && (err.code === 'SQLITE_BUSY' || err.code.startsWith('SQLITE_BUSY_') || err.code === 'SQLITE_LOCKED')
+  // drizzle wraps the driver's error as the `cause` of its own.
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof Database.SqliteError && (e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_LOCKED'))) return true
+  }
+  return false
 }
 
 const NOTICE_AFTER_MS = 1000

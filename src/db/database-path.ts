@@ -1,6 +1,6 @@
 // Checks where the database file will live before SQLite touches it, so a bad DATABASE_URL fails at
 // once with one line naming the path and the reason (Node's recursive mkdir loops for ever under /proc).
-import { accessSync, constants, mkdirSync, statSync, statfsSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, statSync, statfsSync, type Stats } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 export class DatabasePathError extends Error {
@@ -35,18 +35,28 @@ function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : String(err)
 }
 
+/** The entry at `path`, or undefined when there is none (or a file stands where a folder would be). */
+function entry(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false })
+  } catch (err) {
+    if (errorCode(err) === 'ENOTDIR') return undefined
+    throw new DatabasePathError(path, `cannot be inspected (${errorCode(err)})`)
+  }
+}
+
 /** The folder chain is made one level at a time; throws DatabasePathError naming the path and the reason. */
 export function prepareDatabasePath(url: string): void {
   const file = resolve(url)
   const missing: string[] = []
   let dir = dirname(file)
-  let stat = statSync(dir, { throwIfNoEntry: false })
+  let stat = entry(dir)
   while (!stat) {
     missing.unshift(dir)
     const parent = dirname(dir)
     if (parent === dir) break
     dir = parent
-    stat = statSync(dir, { throwIfNoEntry: false })
+    stat = entry(dir)
   }
   if (!stat?.isDirectory()) throw new DatabasePathError(url, `${dir} is not a folder`)
   let fsType: number | undefined
@@ -70,7 +80,7 @@ export function prepareDatabasePath(url: string): void {
   } catch (err) {
     throw new DatabasePathError(url, `folder ${parent} is not writable (${errorCode(err)})`)
   }
-  const existing = statSync(file, { throwIfNoEntry: false })
+  const existing = entry(file)
   if (!existing) return
   if (!existing.isFile()) throw new DatabasePathError(url, 'exists but is not a regular file')
   try {
