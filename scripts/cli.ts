@@ -1,6 +1,7 @@
 // What every command-line tool shares: one-line errors with exit codes, and waiting for the write lock.
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { LockWaitError, withWriteLock as waitForWriteLock } from '../src/db/lock-wait.js'
 
 /** A failure the tool explains itself; `exitCode` 1 unless said. */
 export class CliError extends Error {
@@ -24,45 +25,13 @@ export function runCli(tool: string, main: () => number | Promise<number>): void
         const message = err instanceof Error ? err.message : String(err)
         // One line, whatever the error carried (SQLite and the file system put paths and newlines in messages).
         process.stderr.write(`${tool}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
-        process.exitCode = err instanceof ConfigError ? 2 : err instanceof CliError ? err.exitCode : 1
+        // 75 (EX_TEMPFAIL): the write lock stayed taken; trying again later can succeed.
+        process.exitCode = err instanceof ConfigError ? 2 : err instanceof LockWaitError ? 75 : err instanceof CliError ? err.exitCode : 1
       },
     )
 }
 
-function isBusy(err: unknown): boolean {
-  // drizzle wraps the driver's error as the `cause` of its own.
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof Database.SqliteError && (e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_LOCKED'))) return true
-  }
-  return false
-}
-
-const NOTICE_AFTER_MS = 1000
-
-/**
- * Runs `body` (which must take the lock before changing anything, e.g. one IMMEDIATE transaction)
- * with SQLite's busy timeout: after a second of waiting it says so on stderr, and it gives up after
- * LOCK_WAIT_SECONDS with one line instead of an unhandled "database is locked".
- */
-export function withWriteLock<T>(client: Database.Database, body: () => T, boundSeconds = loadConfig().lockWaitSeconds): T {
-  const boundMs = boundSeconds * 1000
-  const previous = client.pragma('busy_timeout', { simple: true }) as number
-  try {
-    client.pragma(`busy_timeout = ${Math.min(NOTICE_AFTER_MS, boundMs)}`)
-    try {
-      return body()
-    } catch (err) {
-      if (!isBusy(err) || boundMs <= NOTICE_AFTER_MS) throw err
-    }
-    process.stderr.write(`waiting for the write lock on ${client.name} (another process is writing; giving up after ${boundSeconds} s)…\n`)
-    client.pragma(`busy_timeout = ${boundMs - NOTICE_AFTER_MS}`)
-    return body()
-  } catch (err) {
-    if (isBusy(err)) {
-      throw new CliError(`gave up waiting for the write lock on ${client.name} after ${boundSeconds} s: another process held it throughout; retry later, or raise LOCK_WAIT_SECONDS`, 75)
-    }
-    throw err
-  } finally {
-    client.pragma(`busy_timeout = ${previous}`)
-  }
+/** Waits for the write lock up to LOCK_WAIT_SECONDS, saying so on stderr after a second. */
+export function withWriteLock<T>(client: Database.Database, body: () => T): T {
+  return waitForWriteLock(client, body, loadConfig().lockWaitSeconds, (message) => process.stderr.write(`${message}\n`))
 }

@@ -22,6 +22,7 @@ import auditRoutes from './modules/audit/audit.routes.js'
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
 import { createWriter } from './db/writer.js'
+import { withWriteLock } from './db/lock-wait.js'
 import auth from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
@@ -69,8 +70,12 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   const db = options.db ?? openDatabase(config.databaseUrl)
   const startReport: StartReport = { database: config.databaseUrl, migrated: null, seeded: null }
   if (ownsDb) {
-    startReport.migrated = migrateDatabase(db)
-    if (options.seed !== false) startReport.seeded = loadSeeds(db).sources.filter((s) => s.loaded).map((s) => s.id)
+    // Another process may be writing (a long import by a running server): wait, bounded, and say so (no logger yet).
+    const notice = (message: string) => process.stderr.write(`${message}\n`)
+    startReport.migrated = withWriteLock(db.$client, () => migrateDatabase(db), config.lockWaitSeconds, notice)
+    if (options.seed !== false) {
+      startReport.seeded = withWriteLock(db.$client, () => loadSeeds(db), config.lockWaitSeconds, notice).sources.filter((s) => s.loaded).map((s) => s.id)
+    }
   }
 
   const app = Fastify({

@@ -381,6 +381,26 @@ describe('command-line writers and the write lock', () => {
     expect(list.stdout).not.toContain('impatient')
   }, 300_000)
 
+  it('a server starting while another process writes waits for the lock to seed, says so, then serves', async () => {
+    const live = seeded('lock-start.db')
+    const lock = await lockHolder(live, 120_000)
+    const port = await freePort()
+    const child = spawn(process.execPath, ['dist/src/server.js'], { cwd: projectRoot, env: { ...process.env, PORT: String(port), DATABASE_URL: live, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr?.on('data', (d) => {
+      stderr += d
+      if (stderr.includes('waiting for the write lock')) lock.kill('SIGUSR2')
+    })
+    try {
+      await waitReady(`http://127.0.0.1:${port}`, child, 150_000)
+      expect(stderr).toContain('waiting for the write lock')
+    } finally {
+      lock.kill()
+      child.kill('SIGTERM')
+      await exited(child)
+    }
+  }, 200_000)
+
   it('keys revoke succeeds while a real server runs a long import', async () => {
     const live = seeded('lock-import.db')
     const made = await cli('keys', ['create', '--name', 'importer', '--json'], { DATABASE_URL: live })
