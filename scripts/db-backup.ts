@@ -8,7 +8,7 @@ import Database from 'better-sqlite3'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { checkDatabaseFile } from '../src/db/verify-file.js'
-import { CliError, runCli, withWriteLock } from './cli.js'
+import { CliError, runCli } from './cli.js'
 
 async function main(): Promise<number> {
   const target = process.argv[2]
@@ -21,8 +21,7 @@ async function main(): Promise<number> {
   const live = new Database(source, { readonly: true, fileMustExist: true })
   const started = Date.now()
   try {
-    // A reader needs no write lock in WAL mode; this only waits out a moment SQLite reports busy (recovery after a crash).
-    withWriteLock(live, () => live.prepare('SELECT count(*) FROM sqlite_schema').get())
+    // A reader needs no write lock in WAL mode; the backup steps retry by themselves when SQLite reports busy.
     await live.backup(target)
   } catch (err) {
     rmSync(target, { force: true })
