@@ -1,27 +1,37 @@
 // Online backup: `npm run db:backup -- FILE` copies the live database at
 // DATABASE_URL page by page while the service keeps writing (SQLite's backup
 // API gives a consistent snapshot), then checks the copy: integrity_check and
-// the audit chain. Exit 1 when the copy does not verify.
-import { existsSync } from 'node:fs'
+// the audit chain. Exit 1 when the copy does not verify; every error is one line.
+import { existsSync, rmSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { CliError, runCli } from './cli.js'
 
-const target = process.argv[2]
-if (!target) {
-  process.stderr.write('usage: npm run db:backup -- FILE\n')
-  process.exit(2)
+async function main(): Promise<number> {
+  const target = process.argv[2]
+  if (!target) throw new CliError('usage: npm run db:backup -- FILE', 2)
+  if (existsSync(target)) throw new CliError(`${target} exists; choose a new file`, 2)
+  const folder = dirname(target)
+  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`folder ${folder} does not exist; create it first`, 2)
+  const source = loadConfig().databaseUrl
+  if (!existsSync(source)) throw new CliError(`no database at ${source} (DATABASE_URL)`, 2)
+  const live = new Database(source, { readonly: true, fileMustExist: true })
+  const started = Date.now()
+  try {
+    // A reader needs no write lock in WAL mode; the backup steps retry by themselves when SQLite reports busy.
+    await live.backup(target)
+  } catch (err) {
+    rmSync(target, { force: true })
+    throw err
+  } finally {
+    live.close()
+  }
+  const check = checkDatabaseFile(openDatabase(target))
+  process.stdout.write(`backup of ${source} to ${target} in ${Date.now() - started} ms: ${check.summary}\n`)
+  return check.ok ? 0 : 1
 }
-if (existsSync(target)) {
-  process.stderr.write(`db:backup: ${target} exists; choose a new file\n`)
-  process.exit(2)
-}
-const source = loadConfig().databaseUrl
-const live = new Database(source, { readonly: true, fileMustExist: true })
-const started = Date.now()
-await live.backup(target)
-live.close()
-const check = checkDatabaseFile(openDatabase(target))
-process.stdout.write(`backup of ${source} to ${target} in ${Date.now() - started} ms: ${check.summary}\n`)
-process.exitCode = check.ok ? 0 : 1
+
+runCli('db:backup', main)

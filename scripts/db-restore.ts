@@ -1,27 +1,45 @@
 // Restore: `npm run db:restore -- FILE` checks the backup (integrity_check and
 // the audit chain), then replaces the database at DATABASE_URL with it
-// atomically (copy beside it, then rename). Stop the service first.
+// atomically (copy beside it, then rename). Refuses while any process has the
+// database open (a running server would go on writing to the replaced file).
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
+import { heldByAnotherConnection, processesHolding, type Holder } from '../src/db/open-by.js'
 import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { CliError, runCli } from './cli.js'
 
-const backup = process.argv[2]
-if (!backup || !existsSync(backup)) {
-  process.stderr.write('usage: npm run db:restore -- FILE (an existing backup made with db:backup)\n')
-  process.exit(2)
+const describe = (holders: Holder[]): string => holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')
+
+/** Refuses when another process has `target` open: seen in /proc, or holding a SQLite lock /proc cannot show. */
+function ensureNobodyHolds(target: string): void {
+  const holders = processesHolding(target)
+  if (holders?.length) throw new CliError(`${target} is open in ${describe(holders)}; stop it first, nothing restored`)
+  if (heldByAnotherConnection(target)) throw new CliError(`${target} is held open by a SQLite connection of another process (not visible here: another container or host?); stop it first, nothing restored`)
 }
-const before = checkDatabaseFile(openDatabase(backup))
-if (!before.ok) {
-  process.stderr.write(`db:restore: the backup does not verify, nothing restored: ${before.summary}\n`)
-  process.exit(1)
+
+function main(): number {
+  const backup = process.argv[2]
+  if (!backup || !existsSync(backup)) throw new CliError('usage: npm run db:restore -- FILE (an existing backup made with db:backup)', 2)
+  const before = checkDatabaseFile(openDatabase(backup))
+  if (!before.ok) throw new CliError(`the backup does not verify, nothing restored: ${before.summary}`)
+  const target = loadConfig().databaseUrl
+  const staging = `${target}.restoring`
+  copyFileSync(backup, staging)
+  try {
+    ensureNobodyHolds(target)
+    // The old WAL belongs to the old file: it must not be replayed onto the restored one.
+    for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true })
+    renameSync(staging, target)
+  } finally {
+    rmSync(staging, { force: true })
+  }
+  // A process that opened the old file in the moment between the check and the rename still has it.
+  const late = processesHolding(target, { deleted: true })
+  if (late?.length) throw new CliError(`restored ${backup} to ${target}, but ${describe(late)} opened the database meanwhile: restart it`)
+  const after = checkDatabaseFile(openDatabase(target))
+  process.stdout.write(`restored ${backup} to ${target}: ${after.summary}\n`)
+  return after.ok ? 0 : 1
 }
-const target = loadConfig().databaseUrl
-const staging = `${target}.restoring`
-copyFileSync(backup, staging)
-// The old WAL belongs to the old file: it must not be replayed onto the restored one.
-for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true })
-renameSync(staging, target)
-const after = checkDatabaseFile(openDatabase(target))
-process.stdout.write(`restored ${backup} to ${target}: ${after.summary}\n`)
-process.exitCode = after.ok ? 0 : 1
+
+runCli('db:restore', main)

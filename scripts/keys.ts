@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config.js'
 import { migrateDatabase, openDatabase } from '../src/db/client.js'
 import { isReservedActorName } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey, SCOPES, type Scope } from '../src/modules/keys/keys.js'
+import { runCli, withWriteLock } from './cli.js'
 
 const usage = `usage:
   npm run keys -- create --name NAME --scope write [--scope admin]
@@ -19,12 +20,13 @@ function main(): number {
   })
   const [command] = positionals
   const db = openDatabase(loadConfig().databaseUrl)
-  migrateDatabase(db)
   try {
+    // Writes wait their turn behind the server's (a long import): bounded, and said on stderr.
+    withWriteLock(db.$client, () => migrateDatabase(db))
     if (command === 'create') {
       if (!values.name) throw new KeyError('--name is required')
       const scopes = (values.scope ?? ['write']).flatMap((s) => s.split(',')) as Scope[]
-      const { key, secret } = createKey(db, values.name, scopes)
+      const { key, secret } = withWriteLock(db.$client, () => createKey(db, values.name as string, scopes))
       if (values.json) process.stdout.write(`${JSON.stringify({ ...key, secret })}\n`)
       else process.stdout.write(`created key "${key.name}" (id ${key.id}, scopes ${key.scopes.join(',')})\nsecret (shown once, store it now):\n${secret}\n`)
       return 0
@@ -41,8 +43,9 @@ function main(): number {
       // Exactly one of --id and --name: a key may be named like another key's id.
       if ((values.id === undefined) === (values.name === undefined)) throw new KeyError('revoke takes exactly one of --id ID or --name NAME')
       if (positionals.length > 1) throw new KeyError(`unexpected argument "${positionals[1]}": say --id or --name`)
-      const key = revokeKey(db, values.id !== undefined ? { id: values.id } : { name: values.name as string })
-      process.stdout.write(`revoked key "${key.name}" (id ${key.id}) at ${key.revokedAt}\n`)
+      const key = withWriteLock(db.$client, () => revokeKey(db, values.id !== undefined ? { id: values.id } : { name: values.name as string }))
+      process.stdout.write(`revoked key "${key.name}" (id ${key.id}) at ${key.revokedAt}
+`)
       return 0
     }
     process.stderr.write(`${usage}\n`)
@@ -58,4 +61,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main()
+runCli('keys', main)

@@ -24,6 +24,7 @@ import { auditFilesFor, keyFileTooOpen, loadSigner } from './modules/audit/signi
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
 import { createWriter } from './db/writer.js'
+import { withWriteLock } from './db/lock-wait.js'
 import auth, { authenticationOf } from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
@@ -49,15 +50,35 @@ export interface BuildOptions {
 
 export type App = FastifyInstance
 
+/** What start-up did to the database, for the one start-up log line. */
+export interface StartReport {
+  database: string
+  /** Migrations applied by this start (empty: the schema was current); null when the caller brought the database. */
+  migrated: string[] | null
+  /** Seed sources loaded by this start (empty: all were there already); null when seeding was off. */
+  seeded: string[] | null
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    startReport: StartReport
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 export async function buildApp(options: BuildOptions = {}): Promise<App> {
   const config: Config = { ...loadConfig(options.config ? {} : process.env), ...options.config }
   const ownsDb = options.db === undefined
   const db = options.db ?? openDatabase(config.databaseUrl)
+  const startReport: StartReport = { database: config.databaseUrl, migrated: null, seeded: null }
   if (ownsDb) {
-    migrateDatabase(db)
-    if (options.seed !== false) loadSeeds(db)
+    // Another process may be writing (a long import by a running server): wait, bounded, and say so (no logger yet).
+    const notice = (message: string) => process.stderr.write(`${message}\n`)
+    startReport.migrated = withWriteLock(db.$client, () => migrateDatabase(db), config.lockWaitSeconds, notice)
+    if (options.seed !== false) {
+      startReport.seeded = withWriteLock(db.$client, () => loadSeeds(db), config.lockWaitSeconds, notice).sources.filter((s) => s.loaded).map((s) => s.id)
+    }
   }
 
   const app = Fastify({
@@ -94,6 +115,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(createValidatorCompiler())
+  app.decorate('startReport', startReport)
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)

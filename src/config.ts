@@ -1,35 +1,20 @@
 // The only reader of process.env: parses and validates the environment once.
-import { Type, type Static } from '@sinclair/typebox'
-import { Value } from '@sinclair/typebox/value'
 
-export const LogLevel = Type.Union(
-  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-)
-
-export const ConfigSchema = Type.Object({
-  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
-  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
-  DATABASE_URL: Type.String({ minLength: 1, default: './data/indicators.db' }),
-  LOG_LEVEL: LogLevel,
-  TRUST_PROXY: Type.Boolean({ default: false }),
-  RATE_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
-  RESPONSE_CACHE_MB: Type.Integer({ minimum: 0, maximum: 4096, default: 32 }),
-  AUTH_FAILURES_PER_WINDOW: Type.Integer({ minimum: 1, default: 20 }),
-  AUTH_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86400, default: 600 }),
-  AUDIT_SIGNING_KEY_FILE: Type.String({ default: '' }),
-})
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 export interface Config {
   port: number
   host: string
   /** A SQLite file path, or `:memory:`. */
   databaseUrl: string
-  logLevel: Static<typeof LogLevel>
+  logLevel: (typeof LOG_LEVELS)[number]
   /** Trust X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
   rateLimitPerMinute: number
   /** Memory for cached GET responses, in MiB; 0 turns the cache off. */
   responseCacheMb: number
+  /** How long a command-line tool waits for the database's write lock before giving up, in seconds. */
+  lockWaitSeconds: number
   /** Failed authentications an address may make in a window before it is locked out for the rest of it. */
   authFailuresPerWindow: number
   authFailureWindowSeconds: number
@@ -39,63 +24,69 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-const defaults: Record<string, string> = {
-  PORT: '3000',
-  HOST: '127.0.0.1',
-  DATABASE_URL: './data/indicators.db',
-  LOG_LEVEL: 'info',
-  TRUST_PROXY: 'false',
-  RATE_LIMIT_PER_MINUTE: '600',
-  RESPONSE_CACHE_MB: '32',
-  AUTH_FAILURES_PER_WINDOW: '20',
-  AUTH_FAILURE_WINDOW_SECONDS: '600',
-  AUDIT_SIGNING_KEY_FILE: '',
+interface Setting<T> {
+  default: string
+  /** What the variable accepts, as the error message says it. */
+  allowed: string
+  parse(raw: string): T | undefined
 }
 
-function parseInteger(name: string, raw: string): number {
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`)
-  return Number(raw)
+function integer(min: number, max: number): (raw: string) => number | undefined {
+  return (raw) => {
+    if (!/^\d{1,9}$/.test(raw)) return undefined
+    const n = Number(raw)
+    return n >= min && n <= max ? n : undefined
+  }
 }
 
-function parseBoolean(name: string, raw: string): boolean {
-  if (raw === 'true' || raw === '1') return true
-  if (raw === 'false' || raw === '0') return false
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`)
-}
+const settings = {
+  PORT: { default: '3000', allowed: 'an integer from 0 to 65535', parse: integer(0, 65535) },
+  HOST: { default: '127.0.0.1', allowed: 'a host name or IP address', parse: (raw: string) => (/^\S+$/.test(raw) ? raw : undefined) },
+  DATABASE_URL: { default: './data/indicators.db', allowed: 'a SQLite file path or :memory:', parse: (raw: string) => (raw.includes('\0') ? undefined : raw) },
+  LOG_LEVEL: {
+    default: 'info',
+    allowed: `one of ${LOG_LEVELS.join(', ')}`,
+    parse: (raw: string) => LOG_LEVELS.find((l) => l === raw),
+  },
+  TRUST_PROXY: {
+    default: 'false',
+    allowed: 'true, false, 1 or 0',
+    parse: (raw: string) => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined),
+  },
+  RATE_LIMIT_PER_MINUTE: { default: '600', allowed: 'an integer from 1 to 100000000', parse: integer(1, 100_000_000) },
+  RESPONSE_CACHE_MB: { default: '32', allowed: 'an integer from 0 to 4096', parse: integer(0, 4096) },
+  LOCK_WAIT_SECONDS: { default: '60', allowed: 'an integer from 1 to 3600', parse: integer(1, 3600) },
+  AUTH_FAILURES_PER_WINDOW: { default: '20', allowed: 'an integer from 1 to 100000000', parse: integer(1, 100_000_000) },
+  AUTH_FAILURE_WINDOW_SECONDS: { default: '600', allowed: 'an integer from 1 to 86400', parse: integer(1, 86400) },
+  // Unset means next to the database file; '' is only ever the default, never a value someone typed.
+  AUDIT_SIGNING_KEY_FILE: { default: '', allowed: 'a file path', parse: (raw: string) => (raw.includes('\0') ? undefined : raw) },
+} satisfies Record<string, Setting<unknown>>
 
-/** Reads the environment; throws ConfigError with a one-line message naming the variable. */
+type Name = keyof typeof settings
+type Parsed<N extends Name> = Exclude<ReturnType<(typeof settings)[N]['parse']>, undefined>
+
+/** Reads the environment; throws ConfigError with a one-line message naming the variable and what it accepts. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const read = (name: string): string => {
-    const v = env[name]
-    return v === undefined || v === '' ? (defaults[name] as string) : v
-  }
-  const raw = {
-    PORT: parseInteger('PORT', read('PORT')),
-    HOST: read('HOST'),
-    DATABASE_URL: read('DATABASE_URL'),
-    LOG_LEVEL: read('LOG_LEVEL'),
-    TRUST_PROXY: parseBoolean('TRUST_PROXY', read('TRUST_PROXY')),
-    RATE_LIMIT_PER_MINUTE: parseInteger('RATE_LIMIT_PER_MINUTE', read('RATE_LIMIT_PER_MINUTE')),
-    RESPONSE_CACHE_MB: parseInteger('RESPONSE_CACHE_MB', read('RESPONSE_CACHE_MB')),
-    AUTH_FAILURES_PER_WINDOW: parseInteger('AUTH_FAILURES_PER_WINDOW', read('AUTH_FAILURES_PER_WINDOW')),
-    AUTH_FAILURE_WINDOW_SECONDS: parseInteger('AUTH_FAILURE_WINDOW_SECONDS', read('AUTH_FAILURE_WINDOW_SECONDS')),
-    AUDIT_SIGNING_KEY_FILE: read('AUDIT_SIGNING_KEY_FILE'),
-  }
-  const first = Value.Errors(ConfigSchema, raw).First()
-  if (first) {
-    const name = first.path.replace(/^\//, '')
-    throw new ConfigError(`${name} is invalid: ${first.message} (got "${String((raw as Record<string, unknown>)[name])}")`)
+  const read = <N extends Name>(name: N): Parsed<N> => {
+    const setting: Setting<unknown> = settings[name]
+    const raw = env[name]
+    // Set but empty is a mistake (a typo in a unit file, `PORT= npm start`), not a request for the default.
+    if (raw === '') throw new ConfigError(`${name} is set but empty: unset it for the default (${setting.default}) or give ${setting.allowed}`)
+    const value = setting.parse(raw ?? setting.default)
+    if (value === undefined) throw new ConfigError(`${name} must be ${setting.allowed}, got ${JSON.stringify(raw)}`)
+    return value as Parsed<N>
   }
   return {
-    port: raw.PORT,
-    host: raw.HOST,
-    databaseUrl: raw.DATABASE_URL,
-    logLevel: raw.LOG_LEVEL as Config['logLevel'],
-    trustProxy: raw.TRUST_PROXY,
-    rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
-    responseCacheMb: raw.RESPONSE_CACHE_MB,
-    authFailuresPerWindow: raw.AUTH_FAILURES_PER_WINDOW,
-    authFailureWindowSeconds: raw.AUTH_FAILURE_WINDOW_SECONDS,
-    auditSigningKeyFile: raw.AUDIT_SIGNING_KEY_FILE,
+    port: read('PORT'),
+    host: read('HOST'),
+    databaseUrl: read('DATABASE_URL'),
+    logLevel: read('LOG_LEVEL'),
+    trustProxy: read('TRUST_PROXY'),
+    rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE'),
+    responseCacheMb: read('RESPONSE_CACHE_MB'),
+    lockWaitSeconds: read('LOCK_WAIT_SECONDS'),
+    authFailuresPerWindow: read('AUTH_FAILURES_PER_WINDOW'),
+    authFailureWindowSeconds: read('AUTH_FAILURE_WINDOW_SECONDS'),
+    auditSigningKeyFile: read('AUDIT_SIGNING_KEY_FILE'),
   }
 }

@@ -242,7 +242,7 @@ describe('RFC 3339 instants', () => {
     expect(err).toBeInstanceOf(AppError)
     expect(err.statusCode).toBe(400)
     expect(err.code).toBe('APP_ERR_VALIDATION')
-    expect(err.message).toBe('asOf must be an RFC 3339 time such as 2023-06-25T00:00:00Z, got "2023-06-25".')
+    expect(err.message).toBe('asOf must be an RFC 3339 time such as 2023-06-25T00:00:00Z (a real calendar date, hours 00-23, offset within ±23:59, years 1900-9999), got "2023-06-25".')
     expect(err.extras).toEqual({ errors: [{ in: 'query', name: 'asOf', message: 'is not an RFC 3339 time' }] })
     for (const text of [
       '2023-06-25T00:00:00', '2023-06-25T00:00:00+0800', '2023-06-25T00:00Z', 'x2023-06-25T00:00:00Z', '2023-06-25T00:00:00Zx', '2023-06-25T00:00:00.Z',

@@ -15,7 +15,7 @@ let writer: string
 let admin: string
 
 beforeAll(async () => {
-  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
+  t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
   writer = createKey(t.db, 'writer', ['write']).secret
   admin = createKey(t.db, 'admin', ['admin']).secret
 })

@@ -1,10 +1,11 @@
 // Opens the embedded SQLite store with the settings the service's promises rely on.
-import { mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { migrationsFolder } from '../paths.js'
+import { DatabasePathError, prepareDatabasePath } from './database-path.js'
 import * as schema from './schema.js'
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
@@ -16,13 +17,19 @@ export interface OpenOptions {
 
 export function openDatabase(url: string, options: OpenOptions = {}): Db {
   const inMemory = url === ':memory:' || url.startsWith('file::memory:')
-  if (!inMemory) mkdirSync(dirname(url), { recursive: true })
-  const client = new Database(url)
-  // WAL lets readers go on while one writer commits; FULL fsyncs the WAL on
+  if (!inMemory) prepareDatabasePath(url)
+  let client: Database.Database
+  try {
+    client = new Database(url)
+    client.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
+    // The first statement reads the file: a file that is not a database fails here, with its path.
+    if (!inMemory) client.pragma('journal_mode = WAL')
+  } catch (err) {
+    throw new DatabasePathError(url, err instanceof Error ? err.message : String(err))
+  }
+  // WAL (above) lets readers go on while one writer commits; FULL fsyncs the WAL on
   // every commit, so an acknowledged write survives a crash or power loss.
-  if (!inMemory) client.pragma('journal_mode = WAL')
   client.pragma('synchronous = FULL')
-  client.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
   client.pragma('foreign_keys = ON')
   // Bounds the WAL file left behind after a checkpoint (64 MiB).
   client.pragma('journal_size_limit = 67108864')
@@ -33,13 +40,17 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
   return drizzle({ client, schema }) as Db
 }
 
-export function migrateDatabase(db: Db): void {
+/** Applies the shipped migrations not applied yet; returns their names (empty when none were due). */
+export function migrateDatabase(db: Db): string[] {
+  const before = migrationState(db).applied
   migrate(db, { migrationsFolder })
+  const after = migrationState(db).applied
+  return journal().slice(before, after).map((e) => e.tag)
 }
 
 /** The migrations applied so far, and whether all the shipped ones are. */
 export function migrationState(db: Db): { applied: number; expected: number } {
-  const expected = journalEntries()
+  const expected = journal().length
   try {
     const row = db.$client.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number }
     return { applied: row.n, expected }
@@ -48,11 +59,10 @@ export function migrationState(db: Db): { applied: number; expected: number } {
   }
 }
 
-let shippedMigrations: number | undefined
-function journalEntries(): number {
+let shippedMigrations: Array<{ tag: string }> | undefined
+function journal(): Array<{ tag: string }> {
   // Read once: the journal ships with the code and does not change at run time.
-  shippedMigrations ??= (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] })
-    .entries.length
+  shippedMigrations ??= (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> }).entries
   return shippedMigrations
 }
 

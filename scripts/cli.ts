@@ -1,0 +1,37 @@
+// What every command-line tool shares: one-line errors with exit codes, and waiting for the write lock.
+import type Database from 'better-sqlite3'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { LockWaitError, withWriteLock as waitForWriteLock } from '../src/db/lock-wait.js'
+
+/** A failure the tool explains itself; `exitCode` 1 unless said. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message)
+  }
+}
+
+/** Runs a tool's main: any error becomes one line on stderr (no stack trace) and an exit code ≠ 0. */
+export function runCli(tool: string, main: () => number | Promise<number>): void {
+  Promise.resolve()
+    .then(main)
+    .then(
+      (code) => {
+        process.exitCode = code
+      },
+      (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err)
+        // One line, whatever the error carried (SQLite and the file system put paths and newlines in messages).
+        process.stderr.write(`${tool}: ${message.replace(/\s*\n\s*/g, ' ')}\n`)
+        // 75 (EX_TEMPFAIL): the write lock stayed taken; trying again later can succeed.
+        process.exitCode = err instanceof ConfigError ? 2 : err instanceof LockWaitError ? 75 : err instanceof CliError ? err.exitCode : 1
+      },
+    )
+}
+
+/** Waits for the write lock up to LOCK_WAIT_SECONDS, saying so on stderr after a second. */
+export function withWriteLock<T>(client: Database.Database, body: () => T): T {
+  return waitForWriteLock(client, body, loadConfig().lockWaitSeconds, (message) => process.stderr.write(`${message}\n`))
+}
