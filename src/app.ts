@@ -128,6 +128,10 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   integrity.start()
   // A second thread and connection that validates imports on a read snapshot, so that a large batch never holds the writer.
   const checker = createWriter(db, app.log)
+  // Both threads load before the server listens, so no first request waits for one to start.
+  app.addHook('onReady', async () => {
+    await Promise.all([writer.warm(), checker.warm()])
+  })
   app.addHook('onClose', async () => {
     await integrity.close()
     // Writes under way finish first; the database closes last.

@@ -7,6 +7,7 @@ import type { WriteAuthority } from '../modules/keys/keys.js'
 
 const db = openDatabase((workerData as { databaseFile: string }).databaseFile)
 const commands = createWriteCommands(db) as unknown as Record<string, (...args: unknown[]) => unknown>
+parentPort?.postMessage({ ready: true })
 
 parentPort?.on('message', (msg: { id: number; authority: WriteAuthority; name: string; args: unknown[] } | { close: true }) => {
   if ('close' in msg) {

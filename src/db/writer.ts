@@ -15,8 +15,8 @@ type Result<K extends WriteCommandName> = ReturnType<WriteCommands[K]>
 export interface Writer {
   /** Runs a command for `authority`: each of its transactions re-checks the key before it commits. */
   run<K extends WriteCommandName>(authority: WriteAuthority, name: K, ...args: Parameters<WriteCommands[K]>): Promise<Result<K>>
-  /** Starts the thread now rather than on the first command (whose answer would wait for it). */
-  warm(): void
+  /** Starts the thread now rather than on the first command (whose answer would wait for it); resolves once it can take commands. */
+  warm(): Promise<void>
   /** Finishes the writes under way, then stops. */
   close(): Promise<void>
   readonly mode: 'inline' | 'thread'
@@ -70,7 +70,7 @@ export function createInlineWriter(db: Db): Writer {
         finished++
       }
     },
-    warm() {},
+    async warm() {},
     async close() {},
   }
 }
@@ -94,10 +94,19 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
     pending.clear()
   }
 
+  let ready: Promise<void> | null = null
+
   function start(): Worker {
     const { file, execArgv } = workerEntry()
     const w = new Worker(file, { workerData: { databaseFile }, execArgv })
-    w.on('message', (msg: { id: number; result?: unknown; error?: SerializedError }) => {
+    let markReady: () => void = () => {}
+    ready = new Promise<void>((resolve) => {
+      markReady = resolve
+      // A thread that dies before it is ready fails its commands instead; warming only waits.
+      w.once('exit', () => resolve())
+    })
+    w.on('message', (msg: { id: number; result?: unknown; error?: SerializedError } | { ready: true }) => {
+      if ('ready' in msg) return markReady()
       finished++
       const p = pending.get(msg.id)
       if (!p) return
@@ -134,7 +143,9 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
       })
     },
     warm() {
-      if (!closing) worker ??= start()
+      if (closing) return Promise.resolve()
+      worker ??= start()
+      return ready as Promise<void>
     },
     async close() {
       closing = true

@@ -186,9 +186,6 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
     }
   })
 
-  // Start the checker's thread with the server, not on the first import (whose answer would wait for it).
-  app.addHook('onReady', async () => checker.warm())
-
   /** Idempotency keys whose import this process is running now: a claim lives no longer than the request. */
   const running = new Map<string, string>()
 
