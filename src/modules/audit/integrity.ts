@@ -132,9 +132,10 @@ function catalogRows(db: Db, type: CatalogType, full: boolean): CatalogRow[] {
     case 'reporting_period':
       return (c.prepare('SELECT code, type, start_date AS startDate, end_date AS endDate FROM reporting_period').all() as Array<Record<string, JsonValue>>).map((r) => ({ id: r.code as string, snapshot: r }))
     case 'indicator':
+      // 0 and 1 are the booleans the log records; any other stored value cannot match one, so it stays as stored.
       return (
         c.prepare('SELECT code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive FROM indicator').all() as Array<Record<string, JsonValue>>
-      ).map((r) => ({ id: r.code as string, snapshot: { ...r, additive: r.additive === 1 } }))
+      ).map((r) => ({ id: r.code as string, snapshot: { ...r, additive: r.additive === 1 ? true : r.additive === 0 ? false : (r.additive ?? null) } }))
   }
 }
 
