@@ -13,6 +13,18 @@ vi.mock('../src/modules/audit/integrity.js', async (importOriginal) => {
   const mod = await importOriginal<typeof import('../src/modules/audit/integrity.js')>()
   return { ...mod, integritySteps: vi.fn(mod.integritySteps) }
 })
+// A switch to make the thread fail to run, as a missing worker file would.
+const threadFails = vi.hoisted(() => ({ now: false }))
+vi.mock('../src/modules/audit/integrity-thread.js', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../src/modules/audit/integrity-thread.js')>()
+  return {
+    ...mod,
+    createFullPassThread(file: string) {
+      const thread = mod.createFullPassThread(file)
+      return { run: () => (threadFails.now ? Promise.reject(new Error('cannot start the worker')) : thread.run()), close: () => thread.close() }
+    },
+  }
+})
 const inProcessFullPasses = () => vi.mocked(integrity.integritySteps).mock.calls.filter(([, , full]) => full).length
 
 const log = { warn: vi.fn(), error: vi.fn() }
@@ -20,6 +32,7 @@ const cleanups: Array<() => void> = []
 afterEach(() => {
   for (const c of cleanups.splice(0)) c()
   vi.mocked(integrity.integritySteps).mockClear()
+  threadFails.now = false
   log.warn.mockClear()
   log.error.mockClear()
 })
@@ -59,6 +72,17 @@ describe('where full verification passes run', () => {
     expect(full).toMatchObject({ ok: false, reason: expect.stringMatching(/indicator .*unit differs/) })
     expect(monitor.status()).toMatchObject({ state: 'tampered' })
     expect(inProcessFullPasses()).toBe(0)
+    await monitor.close()
+  })
+
+  it('on a database file whose thread cannot run: the pass falls back to the serving thread, in slices, with a warning', async () => {
+    const { db, monitor } = monitorOn(true)
+    threadFails.now = true
+    monitor.start()
+    expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: readHead(db).seq })
+    expect(monitor.status().state).toBe('verified')
+    expect(inProcessFullPasses()).toBeGreaterThan(0)
+    expect(log.warn).toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/verification thread failed/))
     await monitor.close()
   })
 

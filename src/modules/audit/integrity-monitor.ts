@@ -128,8 +128,16 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
         return mark
       }
       const failuresAtStart = failures
-      if (thread) return settle(await thread.run(), true, failuresAtStart)
-      return settle(await runSliced(integritySteps(db, genesisCheckpoint(), true), () => closed), true)
+      if (thread) {
+        try {
+          return settle(await thread.run(), true, failuresAtStart)
+        } catch (err) {
+          // The thread could not run (no worker file, out of memory …): a pass here in slices is slower, but no verdict is lost.
+          if (closed) return null
+          log.warn({ err }, 'the audit verification thread failed; verifying on the serving thread in slices')
+        }
+      }
+      return settle(await runSliced(integritySteps(db, genesisCheckpoint(), true), () => closed), true, failuresAtStart)
     }
     if (thread) {
       const job = fullQueue.then(run)
