@@ -40,6 +40,19 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
   return drizzle({ client, schema }) as Db
 }
 
+/**
+ * A second, read-only connection to a database file (a background check's):
+ * under WAL it reads a consistent snapshot while the writer commits, and
+ * cannot change the file whatever it runs.
+ */
+export function openReadOnlyDatabase(file: string): Db {
+  const client = new Database(file, { readonly: true, fileMustExist: true })
+  client.pragma('busy_timeout = 5000')
+  client.pragma('cache_size = -16384')
+  client.pragma('temp_store = MEMORY')
+  return drizzle({ client, schema }) as Db
+}
+
 /** Applies the shipped migrations not applied yet; returns their names (empty when none were due). */
 export function migrateDatabase(db: Db): string[] {
   const before = migrationState(db).applied

@@ -65,6 +65,7 @@ export function createChainVerifier(from: ChainPoint = { seq: 0, hash: GENESIS_H
   let expectedSeq = from.seq + 1
   let entries = 0
   let failure: { brokenSeq: number; reason: string } | null = null
+  let lastAfter: JsonValue = null
   return {
     push(row: StoredAuditRow): boolean {
       if (failure) return false
@@ -100,7 +101,12 @@ export function createChainVerifier(from: ChainPoint = { seq: 0, hash: GENESIS_H
       }
       expectedPrev = row.hash
       expectedSeq = row.seq + 1
+      lastAfter = body.after
       return true
+    },
+    /** The `after` of the last row accepted, as parsed for its hash (saves a caller parsing it again). */
+    lastAfter(): JsonValue {
+      return lastAfter
     },
     result(): ChainCheck {
       if (failure) return { ok: false, entries, ...failure }

@@ -161,7 +161,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
       schema: {
         tags: ['audit'],
         summary: 'Verify everything again (admin)',
-        description: 'Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source\'s bytes. Costs time in proportion to the log; runs in slices so other requests go on.',
+        description: 'Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source\'s bytes. Costs time in proportion to the log; on a database file it runs in a background thread with its own read-only connection, so other requests go on.',
         security: [{ bearer: [] }],
         response: { 200: VerifyResult, ...problemResponses(401, 403, 503) },
       },

@@ -1,11 +1,15 @@
 // The process's running verdict on the store: a full verification at start
-// (at once on a small database, in slices in the background on a large one),
-// then incremental passes from the last verified checkpoint, a full pass again
+// (at once on a small database, in the background on a large one), then
+// incremental passes from the last verified checkpoint, a full pass again
 // every hour, and a signed high-water mark kept next to the database.
+// Background full passes on a database file run in a worker thread with its
+// own read-only connection (integrity-thread.ts), so they cost the serving
+// thread nothing; on an in-memory database they run here in slices.
 // A checkpoint is this process's own claim ("I verified up to here"): it is
 // held in memory only, and the hourly and admin full passes re-read all of it.
 import type { Db } from '../../db/client.js'
 import { genesisCheckpoint, integritySteps, runSliced, runToEnd, type Checkpoint, type IntegrityResult } from './integrity.js'
+import { createFullPassThread } from './integrity-thread.js'
 import { readHighWaterMark, signedHeadText, writeHighWaterMark, type AuditSigner, type Head } from './signing.js'
 
 /** Up to this many entries, the start verification runs before the server listens (a fraction of a second). */
@@ -49,9 +53,15 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
   let queue: Promise<unknown> = Promise.resolve()
   let pendingIncremental: Promise<IntegrityResult | null> | null = null
   let startPass: Promise<unknown> | null = null
+  // Off-thread full passes queue among themselves only: incremental passes go on meanwhile.
+  const thread = db.$client.memory ? null : createFullPassThread(db.$client.name)
+  let fullQueue: Promise<unknown> = Promise.resolve()
+  /** Failures recorded so far: a full pass clears the tampered state only if none was recorded while it ran. */
+  let failures = 0
   const timers: NodeJS.Timeout[] = []
 
   function tampered(result: Extract<IntegrityResult, { ok: false }>): void {
+    failures++
     if (status.state !== 'tampered') log.error({ brokenSeq: result.brokenSeq, reason: result.reason }, 'the database does not agree with its audit log')
     status = { ...status, state: 'tampered', brokenSeq: result.brokenSeq, reason: result.reason }
     lastAnswer = { result, at: Date.now() }
@@ -84,32 +94,57 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
     }
   }
 
-  function settle(outcome: { result: IntegrityResult; checkpoint: Checkpoint | null } | null, full: boolean): IntegrityResult | null {
+  /**
+   * Takes in a pass's outcome. A full pass clears an earlier failure unless
+   * another was recorded after it started (`failuresAtStart`); of two good
+   * checkpoints the later one is kept (an incremental pass may have gone past
+   * an off-thread full pass while it ran).
+   */
+  function settle(outcome: { result: IntegrityResult; checkpoint: Checkpoint | null } | null, full: boolean, failuresAtStart = failures): IntegrityResult | null {
     if (outcome === null) return null
     const { result } = outcome
     if (!result.ok) {
       tampered(result)
     } else if (outcome.checkpoint) {
-      checkpoint = outcome.checkpoint
-      status = { state: status.state === 'tampered' && !full ? 'tampered' : 'verified', verifiedSeq: checkpoint.seq, lastFullAt: full ? new Date().toISOString() : status.lastFullAt, ...(status.state === 'tampered' && !full ? { brokenSeq: status.brokenSeq as number, reason: status.reason as string } : {}) }
+      if (!checkpoint || outcome.checkpoint.seq >= checkpoint.seq) checkpoint = outcome.checkpoint
+      const clears = full && failures === failuresAtStart
+      status = { state: status.state === 'tampered' && !clears ? 'tampered' : 'verified', verifiedSeq: checkpoint.seq, lastFullAt: full ? new Date().toISOString() : status.lastFullAt, ...(status.state === 'tampered' && !clears ? { brokenSeq: status.brokenSeq as number, reason: status.reason as string } : {}) }
       if (status.state === 'verified') advanceHighWaterMark(checkpoint)
     }
     lastAnswer = { result, at: Date.now() }
     return result
   }
 
-  /** A full pass from the first entry, with the high-water mark; `sliced` lets requests run between slices. */
-  function fullPass(sliced: boolean): Promise<IntegrityResult | null> {
-    const job = queue.then(async () => {
+  /**
+   * A full pass from the first entry, with the high-water mark: in a worker
+   * thread on a database file, else here in slices that let requests run.
+   */
+  function fullPass(): Promise<IntegrityResult | null> {
+    const run = async () => {
       if (closed) return null
       const mark = checkHighWaterMark()
       if (mark) {
         tampered(mark)
         return mark
       }
-      const steps = integritySteps(db, genesisCheckpoint(), true)
-      return settle(sliced ? await runSliced(steps, () => closed) : runToEnd(steps), true)
-    })
+      const failuresAtStart = failures
+      if (thread) {
+        try {
+          return settle(await thread.run(), true, failuresAtStart)
+        } catch (err) {
+          // The thread could not run (no worker file, out of memory …): a pass here in slices is slower, but no verdict is lost.
+          if (closed) return null
+          log.warn({ err }, 'the audit verification thread failed; verifying on the serving thread in slices')
+        }
+      }
+      return settle(await runSliced(integritySteps(db, genesisCheckpoint(), true), () => closed), true, failuresAtStart)
+    }
+    if (thread) {
+      const job = fullQueue.then(run)
+      fullQueue = job.catch(() => undefined)
+      return job
+    }
+    const job = queue.then(run)
     queue = job.catch(() => undefined)
     return job
   }
@@ -136,10 +171,10 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
         // A cut or rewritten tail is caught before listening even on a large database.
         const mark = checkHighWaterMark()
         if (mark) tampered(mark)
-        else startPass = fullPass(true).catch((err: unknown) => log.error({ err }, 'audit verification failed to run'))
+        else startPass = fullPass().catch((err: unknown) => log.error({ err }, 'audit verification failed to run'))
       }
       const tick = setInterval(() => void incrementalPass().catch((err: unknown) => log.error({ err }, 'audit verification failed to run')), TICK_MS)
-      const full = setInterval(() => void fullPass(true).catch((err: unknown) => log.error({ err }, 'audit verification failed to run')), FULL_PASS_INTERVAL_MS)
+      const full = setInterval(() => void fullPass().catch((err: unknown) => log.error({ err }, 'audit verification failed to run')), FULL_PASS_INTERVAL_MS)
       tick.unref()
       full.unref()
       timers.push(tick, full)
@@ -158,9 +193,9 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
       if (status.state === 'tampered' && lastAnswer && !lastAnswer.result.ok) return lastAnswer.result
       return incrementalPass()
     },
-    /** Everything again from the first entry (admin, in slices). */
+    /** Everything again from the first entry (admin): off-thread on a database file, in slices in memory. */
     verifyFully(): Promise<IntegrityResult | null> {
-      return fullPass(true)
+      return fullPass()
     },
     /** The current head, signed, and whether this process has verified the chain up to it. */
     signedHead(): Head & { signature: string; signedText: string; verified: boolean } {
@@ -170,7 +205,9 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
     async close(): Promise<void> {
       closed = true
       for (const t of timers) clearInterval(t)
-      await Promise.allSettled([queue, startPass])
+      // Stops a pass under way in its thread (between slices) and waits for the thread to end.
+      await thread?.close()
+      await Promise.allSettled([queue, fullQueue, startPass])
     },
   }
 }

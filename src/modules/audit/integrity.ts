@@ -132,9 +132,10 @@ function catalogRows(db: Db, type: CatalogType, full: boolean): CatalogRow[] {
     case 'reporting_period':
       return (c.prepare('SELECT code, type, start_date AS startDate, end_date AS endDate FROM reporting_period').all() as Array<Record<string, JsonValue>>).map((r) => ({ id: r.code as string, snapshot: r }))
     case 'indicator':
+      // 0 and 1 are the booleans the log records; any other stored value cannot match one, so it stays as stored.
       return (
         c.prepare('SELECT code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive FROM indicator').all() as Array<Record<string, JsonValue>>
-      ).map((r) => ({ id: r.code as string, snapshot: { ...r, additive: r.additive === 1 } }))
+      ).map((r) => ({ id: r.code as string, snapshot: { ...r, additive: r.additive === 1 ? true : r.additive === 0 ? false : (r.additive ?? null) } }))
   }
 }
 
@@ -196,9 +197,10 @@ function* checkSourceBytes(db: Db): Generator<void, string | null> {
  * (yield = a good moment to let other work run). `full` also re-reads what
  * only a full pass can: every stored revision counted, every observation's
  * pointer, every source's bytes. On success, `checkpoint` is where the next
- * incremental pass resumes.
+ * incremental pass resumes. `sliceEntries` is how many entries a slice reads:
+ * small on the serving thread, larger in a thread of its own.
  */
-export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Generator<void, { result: IntegrityResult; checkpoint: Checkpoint | null }> {
+export function* integritySteps(db: Db, from: Checkpoint, full: boolean, sliceEntries = SLICE_ENTRIES): Generator<void, { result: IntegrityResult; checkpoint: Checkpoint | null }> {
   const cp = cloneCheckpoint(from)
   const checkedFrom = from.seq + 1
   const verifier = createChainVerifier({ seq: from.seq, hash: from.hash })
@@ -234,7 +236,7 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Genera
       } else if ((CATALOG_TYPES as readonly string[]).includes(row.entityType) || row.entityType === 'idempotency_key') {
         const key = `${row.entityType}\u0000${row.entityId}`
         if (row.after === null) cp.catalog.delete(key)
-        else cp.catalog.set(key, JSON.parse(row.after) as Record<string, JsonValue>)
+        else cp.catalog.set(key, verifier.lastAfter() as Record<string, JsonValue>)
       }
     }
     if (touched.length > 0) {
@@ -247,8 +249,8 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Genera
   let after = from.seq
   // Whole slices outside a transaction; the tail and the table comparisons in one read snapshot.
   for (;;) {
-    const rows = readBatch.all(after, SLICE_ENTRIES) as StoredAuditRow[]
-    if (rows.length < SLICE_ENTRIES) break
+    const rows = readBatch.all(after, sliceEntries) as StoredAuditRow[]
+    if (rows.length < sliceEntries) break
     const failed = pushBatch(rows)
     if (failed) return failed
     after = (rows[rows.length - 1] as StoredAuditRow).seq
@@ -261,10 +263,10 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean): Genera
       if (kept !== from.hash) return fail(from.seq, kept === undefined ? `entry ${from.seq}, verified earlier, is gone: the chain was truncated` : `entry ${from.seq} no longer has the hash verified earlier: the chain was rewritten`)
     }
     for (;;) {
-      const rows = readBatch.all(after, SLICE_ENTRIES) as StoredAuditRow[]
+      const rows = readBatch.all(after, sliceEntries) as StoredAuditRow[]
       const failed = pushBatch(rows)
       if (failed) return failed
-      if (rows.length < SLICE_ENTRIES) break
+      if (rows.length < sliceEntries) break
       after = (rows[rows.length - 1] as StoredAuditRow).seq
     }
     const chain = verifier.result()
