@@ -3,6 +3,7 @@
 // atomically (copy beside it, then rename). Refuses while any process has the
 // database open (a running server would go on writing to the replaced file).
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
+import { auditFilesFor } from '../src/modules/audit/signing.js'
 import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { heldByAnotherConnection, processesHolding, type Holder } from '../src/db/open-by.js'
@@ -23,7 +24,8 @@ function main(): number {
   if (!backup || !existsSync(backup)) throw new CliError('usage: npm run db:restore -- FILE (an existing backup made with db:backup)', 2)
   const before = checkDatabaseFile(openDatabase(backup))
   if (!before.ok) throw new CliError(`the backup does not verify, nothing restored: ${before.summary}`)
-  const target = loadConfig().databaseUrl
+  const config = loadConfig()
+  const target = config.databaseUrl
   const staging = `${target}.restoring`
   copyFileSync(backup, staging)
   try {
@@ -39,6 +41,14 @@ function main(): number {
   if (late?.length) throw new CliError(`restored ${backup} to ${target}, but ${describe(late)} opened the database meanwhile: restart it`)
   const after = checkDatabaseFile(openDatabase(target))
   process.stdout.write(`restored ${backup} to ${target}: ${after.summary}\n`)
+  // The signed high-water mark names the replaced chain's head: kept aside as the record of what the
+  // restore rolled back, or the next start would rightly report the restored chain as truncated.
+  const { highWaterMarkFile } = auditFilesFor(target, config.auditSigningKeyFile)
+  if (highWaterMarkFile && existsSync(highWaterMarkFile)) {
+    const kept = `${highWaterMarkFile}.before-restore-${new Date().toISOString().replace(/[:.]/g, '-')}`
+    renameSync(highWaterMarkFile, kept)
+    process.stdout.write(`the signed head of the replaced database is kept in ${kept}\n`)
+  }
   return after.ok ? 0 : 1
 }
 

@@ -1,7 +1,7 @@
 // Losing nothing: online backup and restore, kill -9 during imports, graceful
 // shutdown under load, and a WAL that long reads do not pin.
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -12,7 +12,8 @@ import { checkDatabaseFile } from '../src/db/verify-file.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
-import { buildTestApp } from './helpers.js'
+import { buildApp } from '../src/app.js'
+import { buildTestApp, json } from './helpers.js'
 import { exited, startServer } from './support/process.js'
 
 const run = promisify(execFile)
@@ -78,6 +79,39 @@ describe('online backup and restore', () => {
     expect(check.ok).toBe(true)
     expect(check.observations).toBeGreaterThan(59)
     await t.close()
+  }, 60_000)
+
+  it('a restore keeps the replaced chain\'s signed head aside, so the restored (shorter) chain starts verified', async () => {
+    const { path } = seededFile('rollback.db')
+    const mark = `${path}.audit-head.json`
+    const open = async () => {
+      const app = await buildApp({ logger: false, config: { databaseUrl: path, rateLimitPerMinute: 1_000_000 } })
+      await app.ready()
+      return app
+    }
+    let app = await open()
+    await app.close()
+    const older = join(dir, 'rollback-older.db')
+    await run(process.execPath, ['--import', 'tsx', 'scripts/db-backup.ts', older], { cwd: projectRoot, env: { ...process.env, DATABASE_URL: path } })
+    // Entries the backup does not hold, and a signed head that names them.
+    const db = openDatabase(path)
+    createKey(db, 'later', ['write'])
+    db.$client.close()
+    app = await open()
+    expect(json((await app.inject({ url: '/v1/audit/verify' })).body)).toMatchObject({ ok: true })
+    await app.close()
+    const signedBefore = JSON.parse(readFileSync(mark, 'utf8')) as { seq: number }
+
+    const out = await run(process.execPath, ['--import', 'tsx', 'scripts/db-restore.ts', older], { cwd: projectRoot, env: { ...process.env, DATABASE_URL: path } })
+    expect(out.stdout).toMatch(/signed head of the replaced database is kept in .*before-restore/)
+    const kept = readdirSync(dir).filter((f) => f.startsWith('rollback.db.audit-head.json.before-restore'))
+    expect(kept).toHaveLength(1)
+    expect(JSON.parse(readFileSync(join(dir, kept[0] as string), 'utf8'))).toMatchObject({ seq: signedBefore.seq })
+
+    app = await open()
+    const ready = await app.inject({ url: '/readyz' })
+    expect(ready.statusCode, ready.body).toBe(200)
+    await app.close()
   }, 60_000)
 
   it('refuses to restore a backup that does not verify', async () => {
