@@ -2,7 +2,7 @@
 // (no database): the mutation run (npm run mutation) uses these.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { auditHash, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
+import { auditHash, auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
 // ---------------------------------------------------------------------------
 // The chain verifier, row by row (fast: the mutation run uses these).
 
@@ -96,5 +96,38 @@ describe('chain verifier', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('chain verifier: the edges mutation testing found', () => {
+  it('starts from 64 zeros, as the README specifies for the first prevHash', () => {
+    expect(GENESIS_HASH).toMatch(/^0{64}$/)
+  })
+  it('hashes a stored row from its canonical text exactly as from its parsed body', () => {
+    for (const row of chain(4)) {
+      const { before, after, hash, ...head } = row
+      expect(auditHashOfCanonical(head, before, after)).toBe(hash)
+    }
+  })
+  it('accepts null before and null after, and reports the last accepted after', () => {
+    const body = { seq: 1, recordedAt: '2026-01-01T00:00:00.000Z', actor: 'cli', action: 'x.delete', entityType: 'x', entityId: 'x1', before: null, after: null, prevHash: GENESIS_HASH }
+    const v = createChainVerifier()
+    expect(v.push({ ...body, before: null, after: null, hash: auditHash(body) })).toBe(true)
+    expect(v.lastAfter()).toBeNull()
+    const rows = chain(2)
+    const w = createChainVerifier()
+    rows.forEach((r) => w.push(r))
+    expect(w.lastAfter()).toEqual(JSON.parse(rows[1]?.after as string))
+  })
+  it('refuses every row after the first broken one, whatever it holds', () => {
+    const rows = chain(4)
+    const v = createChainVerifier()
+    expect(v.push(rows[0] as StoredAuditRow)).toBe(true)
+    expect(v.push({ ...(rows[1] as StoredAuditRow), after: '{' })).toBe(false)
+    expect(v.push(rows[1] as StoredAuditRow)).toBe(false)
+    expect(v.result()).toMatchObject({ ok: false, brokenSeq: 2, reason: 'before/after is not valid JSON' })
+    const w = createChainVerifier()
+    expect(w.push({ ...(rows[0] as StoredAuditRow), hash: 'f'.repeat(64) })).toBe(false)
+    expect(w.result()).toMatchObject({ ok: false, brokenSeq: 1, reason: "hash does not match the entry's content" })
   })
 })

@@ -2,11 +2,11 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { runs } from './support/property-runs.js'
 import { CanonicalText, canonicalJson } from '../src/domain/canonical-json.js'
-import { parseChineseNumeral } from '../src/domain/chinese-numerals.js'
+import { chineseNumeralValue, parseChineseNumeral, writeChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { locateQuote } from '../src/domain/citation.js'
-import { compareDecimal, isDecimal, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
+import { compareDecimal, isDecimal, MAX_DECIMAL_CHARS, MAX_DECIMAL_DIGITS, multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { parsePeriod, periodsOfYear } from '../src/domain/periods.js'
-import { parseInstant } from '../src/domain/time.js'
+import { daysInMonth, isLeapYear, parseInstant } from '../src/domain/time.js'
 import { isBaseUnit, REPORTED_UNITS, reportedUnit } from '../src/domain/units.js'
 import { AppError } from '../src/errors.js'
 import type { CheckedObservation } from '../src/modules/observations/observation-rules.js'
@@ -322,5 +322,64 @@ describe('canonical JSON at its edges', () => {
     expect(canonicalJson({ t: new CanonicalText('{"x":1}') })).toBe('{"t":{"x":1}}')
     expect(() => canonicalJson(2 ** 53)).toThrow('canonical JSON holds integers only, got 9007199254740992')
     expect(() => canonicalJson(Number.NaN)).toThrow(TypeError)
+  })
+})
+
+describe('edges the mutation run found untested', () => {
+  it('knows the Gregorian leap years and the length of every month', () => {
+    for (const [year, leap] of [[2024, true], [2023, false], [2000, true], [1900, false], [2100, false], [2400, true]] as const) {
+      expect(isLeapYear(year), String(year)).toBe(leap)
+      expect(daysInMonth(year, 2)).toBe(leap ? 29 : 28)
+    }
+    expect([1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((m) => daysInMonth(2023, m))).toEqual([31, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+  })
+  it('holds instants to the calendar, the year range and the offset range, after the offset too', () => {
+    const ok = (t: string) => parseInstant(t, 'asOf')
+    expect(ok('2024-02-29T00:00:00Z')).toBe('2024-02-29T00:00:00.000Z')
+    expect(ok('2023-04-30T23:59:59Z')).toBe('2023-04-30T23:59:59.000Z')
+    expect(ok('2023-06-25T08:00:00+08:00')).toBe('2023-06-25T00:00:00.000Z')
+    expect(ok('2023-06-25T00:00:00-23:59')).toBe('2023-06-25T23:59:00.000Z')
+    expect(ok('1900-01-01T00:00:00Z')).toBe('1900-01-01T00:00:00.000Z')
+    expect(ok('9999-12-31T23:59:59Z')).toBe('9999-12-31T23:59:59.000Z')
+    for (const t of ['2023-02-29T00:00:00Z', '2023-04-31T00:00:00Z', '2023-06-00T00:00:00Z', '1899-12-31T23:59:59Z', '2023-06-25T00:00:00+24:00', '2023-06-25T00:00:00+23:60',
+      '1900-01-01T00:00:00+00:01', '9999-12-31T23:59:59-00:01']) {
+      expect(() => parseInstant(t, 'asOf'), t).toThrow(AppError)
+    }
+  })
+  it('normalizes negative decimals and keeps the longest accepted decimal within MAX_DECIMAL_CHARS', () => {
+    expect(normalizeDecimal('-5')).toBe('-5')
+    expect(normalizeDecimal('-0.50')).toBe('-0.5')
+    expect(normalizeDecimal('-0.000')).toBe('0')
+    expect(normalizeDecimal('007.5')).toBe('7.5')
+    expect(normalizeDecimal('0.005')).toBe('0.005')
+    const longest = `-${'9'.repeat(MAX_DECIMAL_DIGITS - 1)}.9`
+    expect(isDecimal(longest)).toBe(true)
+    expect(longest.length).toBe(MAX_DECIMAL_CHARS)
+    expect(isDecimal(`-${'9'.repeat(MAX_DECIMAL_DIGITS)}.9`)).toBe(false)
+  })
+  it('reads a period code only as a whole: nothing before it', () => {
+    for (const t of ['x2023-H1', '12023S1', 'x2023-Q3', 'x2023-07', 'x202307', 'x2023-M07']) expect(parsePeriod(t), t).toBeNull()
+  })
+  it('converts every reported unit exactly into its base unit', () => {
+    const expected: Record<string, [string, string]> = {
+      元: ['CNY', '2.5'], 万元: ['CNY', '25000'], 亩: ['mu', '2.5'], 万亩: ['mu', '25000'], 公里: ['km', '2.5'], 公斤: ['kg', '2.5'],
+      人: ['person', '2.5'], 名: ['person', '2.5'], 户: ['household', '2.5'], 头: ['head', '2.5'], 万头: ['head', '25000'], 株: ['plant', '2.5'],
+      万株: ['plant', '25000'], 个: ['count', '2.5'], 份: ['count', '2.5'], 项: ['count', '2.5'], 次: ['count', '2.5'], 个月: ['month', '2.5'],
+    }
+    expect(Object.keys(REPORTED_UNITS).sort()).toEqual(Object.keys(expected).sort())
+    for (const [unit, [base, value]] of Object.entries(expected)) {
+      const ru = reportedUnit(unit)
+      expect(ru?.base, unit).toBe(base)
+      expect(multiplyDecimal('2.5', ru?.multiplier as string), unit).toBe(value)
+    }
+  })
+  it('reads and writes Chinese numerals with 零, 万 and 亿', () => {
+    expect(chineseNumeralValue('一百零五')).toBe('105')
+    expect(chineseNumeralValue('一亿')).toBe('100000000')
+    expect(chineseNumeralValue('一亿一千万')).toBe('110000000')
+    expect(chineseNumeralValue('一亿零一千万')).toBeNull()
+    expect(writeChineseNumeral(110_000_000n)).toBe('一亿一千万')
+    expect(writeChineseNumeral(100_050_000n)).toBe('一亿零五万')
+    expect(chineseNumeralValue('一x')).toBeNull()
   })
 })

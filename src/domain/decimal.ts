@@ -28,12 +28,13 @@ function fromScaled({ units, scale }: Scaled): string {
   let digits = (negative ? -units : units).toString()
   if (scale > 0) {
     digits = digits.padStart(scale + 1, '0')
-    let intPart = digits.slice(0, digits.length - scale)
-    let fracPart = digits.slice(digits.length - scale).replace(/0+$/, '')
-    intPart = intPart.replace(/^0+(?=\d)/, '')
+    // The padding leaves exactly one integer digit when |units| < 10^scale, so no leading zeros to strip.
+    const intPart = digits.slice(0, digits.length - scale)
+    const fracPart = digits.slice(digits.length - scale).replace(/0+$/, '')
     digits = fracPart ? `${intPart}.${fracPart}` : intPart
   }
-  return negative && digits !== '0' ? `-${digits}` : digits
+  // units < 0 has a non-zero digit, so no "-0" can come out.
+  return negative ? `-${digits}` : digits
 }
 
 /** Canonical form: no leading zeros, no trailing fractional zeros, no "-0". */
