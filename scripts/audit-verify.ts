@@ -8,35 +8,43 @@ import { loadConfig } from '../src/config.js'
 import { openDatabase } from '../src/db/client.js'
 import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
 import { auditFilesFor, loadSigner, readHighWaterMark } from '../src/modules/audit/signing.js'
+import { CliError, runCli } from './cli.js'
 
-const config = loadConfig()
-const file = process.argv[2] ?? config.databaseUrl
-const db = openDatabase(file)
-try {
-  const result = verifyAuditChain(db)
-  if (!result.ok) {
-    process.stdout.write(`audit chain BROKEN at seq ${result.brokenSeq}: ${result.reason} (${result.entries} entries read)\n`)
-    process.exitCode = 1
-  } else {
-    process.stdout.write(`audit chain OK: ${result.entries} entries, head seq ${result.headSeq}, hash ${result.headHash}; every table agrees with it\n`)
-    const { keyFile, highWaterMarkFile } = auditFilesFor(file, process.argv[2] ? '' : config.auditSigningKeyFile)
-    const mark = highWaterMarkFile ? readHighWaterMark(highWaterMarkFile) : null
-    if (mark === 'unreadable') {
-      process.stdout.write(`signed high-water mark ${highWaterMarkFile} is unreadable\n`)
+function main(): number {
+  const config = loadConfig()
+  const file = process.argv[2] ?? config.databaseUrl
+  // Opening a missing path would create an empty database and report it "OK".
+  if (file !== ':memory:' && !existsSync(file)) throw new CliError(`no database at ${file}`)
+  const db = openDatabase(file)
+  try {
+    const result = verifyAuditChain(db)
+    if (!result.ok) {
+      process.stdout.write(`audit chain BROKEN at seq ${result.brokenSeq}: ${result.reason} (${result.entries} entries read)\n`)
       process.exitCode = 1
-    } else if (mark && keyFile && existsSync(keyFile)) {
-      const kept = db.$client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(mark.seq) as string | undefined
-      if (!loadSigner(keyFile).verifyHead(mark, mark.signature)) {
-        process.stdout.write(`signed high-water mark ${highWaterMarkFile} does not verify with ${keyFile}\n`)
+    } else {
+      process.stdout.write(`audit chain OK: ${result.entries} entries, head seq ${result.headSeq}, hash ${result.headHash}; every table agrees with it\n`)
+      const { keyFile, highWaterMarkFile } = auditFilesFor(file, process.argv[2] ? '' : config.auditSigningKeyFile)
+      const mark = highWaterMarkFile ? readHighWaterMark(highWaterMarkFile) : null
+      if (mark === 'unreadable') {
+        process.stdout.write(`signed high-water mark ${highWaterMarkFile} is unreadable\n`)
         process.exitCode = 1
-      } else if (kept !== mark.hash) {
-        process.stdout.write(`audit chain BROKEN at seq ${mark.seq}: the service signed hash ${mark.hash} for it (recorded ${mark.recordedAt}); the chain ${kept === undefined ? 'was truncated before it' : 'was rewritten'}\n`)
-        process.exitCode = 1
-      } else {
-        process.stdout.write(`signed high-water mark seq ${mark.seq} matches\n`)
+      } else if (mark && keyFile && existsSync(keyFile)) {
+        const kept = db.$client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(mark.seq) as string | undefined
+        if (!loadSigner(keyFile).verifyHead(mark, mark.signature)) {
+          process.stdout.write(`signed high-water mark ${highWaterMarkFile} does not verify with ${keyFile}\n`)
+          process.exitCode = 1
+        } else if (kept !== mark.hash) {
+          process.stdout.write(`audit chain BROKEN at seq ${mark.seq}: the service signed hash ${mark.hash} for it (recorded ${mark.recordedAt}); the chain ${kept === undefined ? 'was truncated before it' : 'was rewritten'}\n`)
+          process.exitCode = 1
+        } else {
+          process.stdout.write(`signed high-water mark seq ${mark.seq} matches\n`)
+        }
       }
     }
+  } finally {
+    db.$client.close()
   }
-} finally {
-  db.$client.close()
+  return process.exitCode === 1 ? 1 : 0
 }
+
+runCli('audit:verify', main)

@@ -286,9 +286,11 @@ describe('command-line tools', () => {
       cli('keys', ['create', '--bogus'], { DATABASE_URL: live }).then((o) => [o, '--bogus']),
       cli('keys', ['list'], { DATABASE_URL: '/proc/none/keys.db' }).then((o) => [o, '/proc/none/keys.db']),
       cli('keys', ['list'], { DATABASE_URL: live, LOG_LEVEL: 'loud' }).then((o) => [o, 'LOG_LEVEL']),
+      cli('audit-verify', [join(dir, 'never-made.db')], { DATABASE_URL: live }).then((o) => [o, 'never-made.db']),
     ] as Array<Promise<[Outcome, string]>>)
     for (const [o, mention] of runs) expectOneLineFailure(o, mention)
     expect(existsSync(join(dir, 'restore-target.db'))).toBe(false)
+    expect(existsSync(join(dir, 'never-made.db'))).toBe(false)
   }, 180_000)
 })
 
