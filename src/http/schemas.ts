@@ -80,6 +80,9 @@ export function problemResponses(...statuses: number[]): Record<number, unknown>
   return out
 }
 
+/** The 304 answer of every route that honours If-None-Match (compared weakly, src/http/conditional.ts). */
+export const NotModified = { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works).', type: 'null' } as const
+
 export const AreaCode = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Area code (lowercase slug), e.g. `bayantala`.' })
 export const IndicatorCode = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Indicator code (lowercase snake_case), e.g. `dibao_paid`.' })
 export const PeriodCodeInput = Type.String({

@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
-import { listOf, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
+import { listOf, NotModified, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
 import { ifNoneMatchMatches, ifRangeAllows } from '../../http/conditional.js'
 import type { Writer } from '../../db/writer.js'
@@ -138,7 +138,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
         response: {
           200: { description: 'The whole text.', content: { 'text/plain': { schema: { type: 'string' } } } },
           206: { description: 'The requested byte range.', content: { 'text/plain': { schema: { type: 'string' } } } },
-          304: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works).', type: 'null' },
+          304: NotModified,
           ...problemResponses(400, 404, 416),
         },
       },
