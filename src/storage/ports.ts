@@ -216,7 +216,7 @@ export interface IntegrityReads {
   /** Revisions with lowSeq < seq <= highSeq (highSeq undefined: no upper bound). */
   revisionCount(lowSeq: number, highSeq?: number): Promise<number>
   maxObservationId(): Promise<number>
-  /** The first observation with lowId < id <= highId whose current_seq names no revision of its own, or null. */
+  /** The first observation with lowId < id <= highId whose current_seq is not the highest seq of its revisions, or null. */
   strayPointer(lowId: number, highId: number): Promise<number | null>
   /** Of these observation ids, the first whose current revision is not its highest one, or null. */
   strayPointerAmong(ids: number[]): Promise<number | null>
@@ -234,6 +234,12 @@ export interface HealthReads {
 
 /** What a write transaction can read and append. Only the writer runs these, one transaction at a time. */
 export interface WriteTx {
+  /** Reads inside the transaction's snapshot (the integrity checks run their tail and comparisons here). */
+  readonly audit: AuditReads
+  readonly integrity: IntegrityReads
+  /** One revision of an observation, or null. */
+  revision(observationId: number, revision: number): Promise<ObservationRow | null>
+
   // observations
   currentByKeys(keys: NaturalKey[]): Promise<Array<ObservationRow | null>>
   currentById(id: number): Promise<ObservationRow | null>
@@ -298,7 +304,7 @@ export interface Storage {
    * Runs `body` in one transaction. 'write': serialized with every other write
    * (across processes), so seq order is commit order; commits when body resolves,
    * rolls back when it throws. 'snapshot': a consistent read-only view, never
-   * blocks writers.
+   * blocks writers (its write methods fail).
    */
   transaction<T>(mode: 'write' | 'snapshot', body: (tx: WriteTx) => Promise<T>): Promise<T>
 
