@@ -5,8 +5,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export interface Config {
   port: number
   host: string
-  /** A SQLite file path, or `:memory:`. */
+  /** A SQLite file path, `:memory:`, or a `postgres://` / `postgresql://` URL (see databaseKind). */
   databaseUrl: string
+  /** Redis for limits shared by every instance (`redis://…`, `rediss://…`); '' keeps them per instance. */
+  redisUrl: string
   logLevel: (typeof LOG_LEVELS)[number]
   /** Trust X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
@@ -23,6 +25,28 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** The forms DATABASE_URL takes, as errors name them. */
+export const DATABASE_FORMS = 'a SQLite file path (e.g. ./data/indicators.db), :memory:, or a PostgreSQL URL (postgres://user@host:5432/database or postgresql://…)'
+
+/**
+ * Which adapter a DATABASE_URL names: anything with a URL scheme must be PostgreSQL's (a
+ * `mysql://` or a mistyped `postgress://` is refused, not taken for a file name); the rest is a
+ * SQLite file path. undefined when it is neither.
+ */
+export function databaseKind(url: string): 'sqlite' | 'postgres' | undefined {
+  if (url.includes('\0') || url.trim() === '') return undefined
+  if (/^postgres(ql)?:\/\/[^\s]*$/i.test(url)) return 'postgres'
+  // A scheme is letters then ':' (RFC 3986); `:memory:` and `file::memory:` are SQLite's own names.
+  if (url === ':memory:' || url.startsWith('file::memory:')) return 'sqlite'
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) return undefined
+  return 'sqlite'
+}
+
+/** A URL fit for logs: the password, if any, replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/, '$1:***@')
+}
 
 interface Setting<T> {
   default: string
@@ -42,7 +66,9 @@ function integer(min: number, max: number): (raw: string) => number | undefined 
 const settings = {
   PORT: { default: '3000', allowed: 'an integer from 0 to 65535', parse: integer(0, 65535) },
   HOST: { default: '127.0.0.1', allowed: 'a host name or IP address', parse: (raw: string) => (/^\S+$/.test(raw) ? raw : undefined) },
-  DATABASE_URL: { default: './data/indicators.db', allowed: 'a SQLite file path or :memory:', parse: (raw: string) => (raw.includes('\0') ? undefined : raw) },
+  DATABASE_URL: { default: './data/indicators.db', allowed: DATABASE_FORMS, parse: (raw: string) => (databaseKind(raw) === undefined ? undefined : raw) },
+  // Unset means no Redis: rate limits and lockouts are counted per instance.
+  REDIS_URL: { default: '', allowed: 'a redis:// or rediss:// URL', parse: (raw: string) => (raw === '' || /^rediss?:\/\/[^\s]+$/.test(raw) ? raw : undefined) },
   LOG_LEVEL: {
     default: 'info',
     allowed: `one of ${LOG_LEVELS.join(', ')}`,
@@ -80,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: read('PORT'),
     host: read('HOST'),
     databaseUrl: read('DATABASE_URL'),
+    redisUrl: read('REDIS_URL'),
     logLevel: read('LOG_LEVEL'),
     trustProxy: read('TRUST_PROXY'),
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE'),

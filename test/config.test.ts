@@ -1,0 +1,50 @@
+// DATABASE_URL and REDIS_URL: what each names, and every other form refused at start with the forms named.
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, databaseKind, loadConfig, redactUrl } from '../src/config.js'
+
+describe('DATABASE_URL', () => {
+  it('names SQLite for paths and :memory:, PostgreSQL for postgres:// and postgresql://', () => {
+    for (const path of ['./data/indicators.db', '/var/lib/indicators/db.sqlite', 'data.db', ':memory:', 'dir with space/x.db']) expect(databaseKind(path), path).toBe('sqlite')
+    for (const url of ['postgres://postgres@127.0.0.1:5432/test', 'postgresql://u:p@db.example/indicators?sslmode=require', 'POSTGRES://h/db']) expect(databaseKind(url), url).toBe('postgres')
+    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1/test' }).databaseUrl).toBe('postgres://postgres@127.0.0.1/test')
+  })
+
+  it('refuses any other scheme, naming the supported forms, instead of taking it for a file name', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z][A-Za-z0-9+.-]{0,12}$/).filter((s) => !/^postgres(ql)?$/i.test(s)),
+        fc.string({ maxLength: 30 }),
+        (scheme, rest) => {
+          const url = `${scheme}://${rest}`
+          expect(databaseKind(url)).toBeUndefined()
+          expect(() => loadConfig({ DATABASE_URL: url })).toThrow(ConfigError)
+          expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/SQLite file path.*:memory:.*postgres:\/\//)
+        },
+      ),
+    )
+    for (const url of ['mysql://root@localhost/db', 'postgress://h/db', 'sqlite:data.db', 'file:data.db', 'redis://h']) expect(databaseKind(url), url).toBeUndefined()
+  })
+
+  it('refuses empty and NUL-holding values', () => {
+    expect(() => loadConfig({ DATABASE_URL: '' })).toThrow(/set but empty/)
+    expect(() => loadConfig({ DATABASE_URL: 'a\0b' })).toThrow(ConfigError)
+  })
+
+  it('keeps passwords out of what is logged', () => {
+    expect(redactUrl('postgres://user:s3cret@db:5432/x')).toBe('postgres://user:***@db:5432/x')
+    expect(redactUrl('postgres://user@db/x')).toBe('postgres://user@db/x')
+    expect(redactUrl('./data/indicators.db')).toBe('./data/indicators.db')
+    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9%._~!$&'()*+,;=-]{1,40}$/), (password) => !redactUrl(`postgres://u:${password}@h/db`).includes(`:${password}@`)))
+  })
+})
+
+describe('REDIS_URL', () => {
+  it('is optional: unset keeps limits per instance', () => {
+    expect(loadConfig({}).redisUrl).toBe('')
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe('redis://127.0.0.1:6379')
+  })
+  it('refuses anything but redis:// and rediss://', () => {
+    for (const bad of ['127.0.0.1:6379', 'http://h', 'redis:/x', '']) expect(() => loadConfig({ REDIS_URL: bad }), bad).toThrow(/REDIS_URL/)
+  })
+})
