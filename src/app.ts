@@ -1,6 +1,7 @@
 // buildApp: the one factory behind the server, the tests and the benchmarks.
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { Redis } from 'ioredis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig, type Config } from './config.js'
 import { migrateDatabase, openDatabase, type Db } from './db/client.js'
@@ -148,7 +149,17 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
       done(err as Error, undefined)
     }
   })
+  // Shared counters: fail fast while Redis is away (the limits are then skipped), never queue commands.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, lazyConnect: true }) : undefined
+  if (redis) {
+    redis.on('error', () => undefined)
+    await redis.connect().catch((err: unknown) => app.log.warn({ err }, 'Redis is not reachable at start: shared limits and lockouts are skipped until it answers'))
+    app.addHook('onClose', async () => {
+      redis.disconnect()
+    })
+  }
   await app.register(protection, {
+    redis,
     rateLimitPerMinute: config.rateLimitPerMinute,
     authFailuresPerWindow: config.authFailuresPerWindow,
     authFailureWindowMs: config.authFailureWindowSeconds * 1000,

@@ -91,22 +91,22 @@ describe('rate limit: buckets by verified key only, failed authentications locke
     await close()
   })
 
-  it('the lockout ends with its window, which starts at the first failure and does not extend itself', () => {
+  it('the lockout ends with its window, which starts at the first failure and does not extend itself', async () => {
     let now = 1_000_000
     const counter = createFailureCounter(2, 10_000, () => now)
-    counter.record('a')
+    await counter.record('a')
     now += 4_000
-    expect(counter.lockedFor('a')).toBe(0)
-    counter.record('a')
-    expect(counter.lockedFor('a')).toBe(6_000)
+    expect(await counter.lockedFor('a')).toBe(0)
+    await counter.record('a')
+    expect(await counter.lockedFor('a')).toBe(6_000)
     now += 5_999
-    counter.record('a')
-    expect(counter.lockedFor('a')).toBe(1)
-    expect(counter.lockedFor('b')).toBe(0)
+    await counter.record('a')
+    expect(await counter.lockedFor('a')).toBe(1)
+    expect(await counter.lockedFor('b')).toBe(0)
     now += 1
-    expect(counter.lockedFor('a')).toBe(0)
-    counter.record('a')
-    expect(counter.lockedFor('a')).toBe(0)
+    expect(await counter.lockedFor('a')).toBe(0)
+    await counter.record('a')
+    expect(await counter.lockedFor('a')).toBe(0)
   })
 
   it('groups IPv6 clients by /64, so that rotating addresses within it gains nothing', async () => {

@@ -7,6 +7,7 @@ import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import type { Redis } from 'ioredis'
 import { Errors } from '../errors.js'
 import type { Authentication } from '../modules/keys/keys.js'
 
@@ -49,14 +50,23 @@ export interface ProtectionOptions {
   authFailuresPerWindow: number
   authFailureWindowMs: number
   /** Checks the request's Authorization header (memoized on the request, so the key is hashed once); null without one. */
-  authenticate(req: FastifyRequest): Authentication | null
+  authenticate(req: FastifyRequest): Authentication | null | Promise<Authentication | null>
+  /** Counts shared by every instance (rate limits, lockouts); without it each instance counts its own. */
+  redis?: Redis | undefined
+}
+
+/** Failed authentications per address: in this process, or in Redis for every instance at once. */
+export interface FailureCounter {
+  /** Milliseconds left of the address's lockout, or 0 when it may try. */
+  lockedFor(address: string): Promise<number>
+  record(address: string): Promise<void>
 }
 
 /** Addresses tracked at most at once: an attacker with many addresses costs bounded memory. */
 const MAX_TRACKED_ADDRESSES = 100_000
 
 /** Counts failed authentications per address in fixed windows that start at an address's first failure. */
-export function createFailureCounter(max: number, windowMs: number, now: () => number = Date.now) {
+export function createFailureCounter(max: number, windowMs: number, now: () => number = Date.now): FailureCounter {
   const windows = new Map<string, { failures: number; resetAt: number }>()
   const current = (address: string) => {
     const w = windows.get(address)
@@ -66,24 +76,54 @@ export function createFailureCounter(max: number, windowMs: number, now: () => n
     }
     return w
   }
+  const record = (address: string): void => {
+    const w = current(address)
+    if (w) {
+      w.failures++
+      return
+    }
+    if (windows.size >= MAX_TRACKED_ADDRESSES) {
+      for (const [k, v] of windows) if (v.resetAt <= now()) windows.delete(k)
+      // Still full: forget the oldest window (Map keeps insertion order).
+      if (windows.size >= MAX_TRACKED_ADDRESSES) windows.delete(windows.keys().next().value as string)
+    }
+    windows.set(address, { failures: 1, resetAt: now() + windowMs })
+  }
   return {
-    /** Milliseconds left of the address's lockout, or 0 when it may try. */
-    lockedFor(address: string): number {
+    async lockedFor(address) {
       const w = current(address)
       return w && w.failures >= max ? w.resetAt - now() : 0
     },
-    record(address: string): void {
-      const w = current(address)
-      if (w) {
-        w.failures++
-        return
+    async record(address) {
+      record(address)
+    },
+  }
+}
+
+/**
+ * The same fixed windows in Redis, so an address locked out by one instance is locked out by all.
+ * When Redis cannot answer, the lockout is skipped (as the shared rate limit is): keys are 256-bit
+ * random, so the lockout slows guessing rather than making it possible; the outage is logged.
+ */
+export function createRedisFailureCounter(redis: Redis, max: number, windowMs: number, onError: (err: unknown) => void): FailureCounter {
+  const key = (address: string) => `bti-authfail:${address}`
+  return {
+    async lockedFor(address) {
+      try {
+        const [[, count], [, ttl]] = (await redis.multi().get(key(address)).pttl(key(address)).exec()) as [[unknown, string | null], [unknown, number]]
+        return Number(count ?? 0) >= max && ttl > 0 ? ttl : 0
+      } catch (err) {
+        onError(err)
+        return 0
       }
-      if (windows.size >= MAX_TRACKED_ADDRESSES) {
-        for (const [k, v] of windows) if (v.resetAt <= now()) windows.delete(k)
-        // Still full: forget the oldest window (Map keeps insertion order).
-        if (windows.size >= MAX_TRACKED_ADDRESSES) windows.delete(windows.keys().next().value as string)
+    },
+    async record(address) {
+      try {
+        // The window starts at the first failure: the expiry is set only when the counter is created.
+        await redis.multi().set(key(address), 0, 'PX', windowMs, 'NX').incr(key(address)).exec()
+      } catch (err) {
+        onError(err)
       }
-      windows.set(address, { failures: 1, resetAt: now() + windowMs })
     },
   }
 }
@@ -103,7 +143,16 @@ const isAllowListed = (req: FastifyRequest) => req.url === '/healthz' || req.url
 export default fp(
   async function protection(app: FastifyInstance, options: ProtectionOptions) {
     if (!app.hasRequestDecorator('authentication')) app.decorateRequest('authentication', null)
-    const failures = createFailureCounter(options.authFailuresPerWindow, options.authFailureWindowMs)
+    let lastOutageLog = 0
+    const onRedisError = (err: unknown) => {
+      // One line a minute while Redis is away, not one per request.
+      if (Date.now() - lastOutageLog < 60_000) return
+      lastOutageLog = Date.now()
+      app.log.warn({ err }, 'Redis did not answer: shared limits and lockouts are skipped until it does')
+    }
+    const failures: FailureCounter = options.redis
+      ? createRedisFailureCounter(options.redis, options.authFailuresPerWindow, options.authFailureWindowMs, onRedisError)
+      : createFailureCounter(options.authFailuresPerWindow, options.authFailureWindowMs)
     const windowText = `${Math.round(options.authFailureWindowMs / 1000)} s`
 
     app.addHook('onRequest', async (req, reply) => {
@@ -111,13 +160,13 @@ export default fp(
       if (req.url.length > MAX_URI_LENGTH) throw Errors.uriTooLong(`The request URI has ${req.url.length} characters; at most ${MAX_URI_LENGTH} are accepted.`)
       if (req.headers.authorization === undefined || isAllowListed(req)) return
       // A locked-out address is refused before its key is even looked at: no answer tells a right guess from a wrong one.
-      const locked = failures.lockedFor(clientAddress(req.ip))
+      const locked = await failures.lockedFor(clientAddress(req.ip))
       if (locked > 0) {
         const retry = String(Math.ceil(locked / 1000))
         throw Errors.rateLimited(`${options.authFailuresPerWindow} failed authentications from this address within ${windowText}; requests carrying credentials are refused for ${retry} s.`, {}, { 'retry-after': retry })
       }
       // Any route counts, reads included: a read with a bad key is still a guess.
-      if (options.authenticate(req)?.ok !== true) failures.record(clientAddress(req.ip))
+      if ((await options.authenticate(req))?.ok !== true) await failures.record(clientAddress(req.ip))
     })
 
     // Anyone may read from a browser; writes are for servers holding a key, so no CORS for them.
@@ -132,6 +181,7 @@ export default fp(
       max: options.rateLimitPerMinute,
       timeWindow: 60_000,
       // Only a verified key has a bucket of its own; anything else, invented key ids included, shares its address's.
+      ...(options.redis ? { redis: options.redis, nameSpace: 'bti-rl:', skipOnError: true } : {}),
       keyGenerator: (req) => (req.authentication?.ok ? `key:${req.authentication.key.id}` : `ip:${clientAddress(req.ip)}`),
       // The IETF RateLimit-* names (what CORS exposes), not the older X-RateLimit-*.
       enableDraftSpec: true,
