@@ -65,3 +65,22 @@ for (const file of [false, true]) {
     })
   })
 }
+
+describe('a request that asks for a fresh answer', () => {
+  it('Cache-Control: no-cache (or Pragma: no-cache) is answered from the database, and the answer is kept for the next', async () => {
+    const t = await buildTestApp()
+    contexts.push(t)
+    const url = '/v1/indicators'
+    expect((await t.app.inject({ url })).headers['x-cache']).toBe('miss')
+    expect((await t.app.inject({ url })).headers['x-cache']).toBe('hit')
+    for (const headers of [{ 'cache-control': 'no-cache' }, { 'cache-control': 'max-age=0, No-Cache' }, { pragma: 'no-cache' }]) {
+      const fresh = await t.app.inject({ url, headers })
+      expect(fresh.statusCode, JSON.stringify(headers)).toBe(200)
+      expect(fresh.headers['x-cache'], JSON.stringify(headers)).toBe('miss')
+    }
+    // Other directives, and a no-cache that is part of another token, still read the cache.
+    for (const headers of [{ 'cache-control': 'max-age=60' }, { 'cache-control': 'no-cache-please' }, { 'cache-control': 'max-age=0', pragma: 'no-cache' }]) {
+      expect((await t.app.inject({ url, headers })).headers['x-cache'], JSON.stringify(headers)).toBe('hit')
+    }
+  })
+})

@@ -44,6 +44,12 @@ function cacheable(req: FastifyRequest): boolean {
   return true
 }
 
+const NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i
+function wantsFresh(req: FastifyRequest): boolean {
+  const control = req.headers['cache-control']
+  return (typeof control === 'string' && NO_CACHE.test(control)) || (control === undefined && req.headers.pragma === 'no-cache')
+}
+
 export default fp(
   async function responseCache(app: FastifyInstance, { db, writer, maxBytes }: ResponseCacheOptions) {
     app.decorateRequest('cacheVersion', null)
@@ -76,6 +82,8 @@ export default fp(
       if (!cacheable(req)) return
       // Captured before any read: an answer computed from older data is never stored as newer.
       req.cacheVersion = version()
+      // Cache-Control: no-cache (or the older Pragma) asks for an answer from the database: computed anew, then stored.
+      if (wantsFresh(req)) return
       const hit = entries.get(req.url)
       if (!hit || hit.version !== req.cacheVersion) return
       entries.delete(req.url)
