@@ -5,7 +5,7 @@
 // Exit 0 when everything verifies, 1 naming the first broken entry otherwise.
 import { existsSync } from 'node:fs'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
+import { openDatabase } from '../src/storage/sqlite/client.js'
 import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
 import { auditFilesFor, loadSigner, readHighWaterMark } from '../src/modules/audit/signing.js'
 import { CliError, runCli } from './cli.js'

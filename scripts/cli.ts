@@ -1,7 +1,7 @@
 // What every command-line tool shares: one-line errors with exit codes, and waiting for the write lock.
 import type Database from 'better-sqlite3'
 import { ConfigError, loadConfig } from '../src/config.js'
-import { LockWaitError, withWriteLock as waitForWriteLock } from '../src/db/lock-wait.js'
+import { LockWaitError, withWriteLock as waitForWriteLock } from '../src/storage/sqlite/lock-wait.js'
 
 /** A failure the tool explains itself; `exitCode` 1 unless said. */
 export class CliError extends Error {

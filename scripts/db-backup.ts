@@ -6,8 +6,8 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { openDatabase } from '../src/storage/sqlite/client.js'
+import { checkDatabaseFile } from '../src/storage/sqlite/verify-file.js'
 import { CliError, runCli } from './cli.js'
 
 async function main(): Promise<number> {

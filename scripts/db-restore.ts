@@ -5,9 +5,9 @@
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
 import { auditFilesFor } from '../src/modules/audit/signing.js'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { heldByAnotherConnection, processesHolding, type Holder } from '../src/db/open-by.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { openDatabase } from '../src/storage/sqlite/client.js'
+import { heldByAnotherConnection, processesHolding, type Holder } from '../src/storage/sqlite/open-by.js'
+import { checkDatabaseFile } from '../src/storage/sqlite/verify-file.js'
 import { CliError, runCli } from './cli.js'
 
 const describe = (holders: Holder[]): string => holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')

@@ -2,7 +2,7 @@
 // `list`, `revoke --id ID` or `revoke --name NAME`. The secret is printed once, at creation.
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../src/config.js'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
+import { migrateDatabase, openDatabase } from '../src/storage/sqlite/client.js'
 import { isReservedActorName } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey, SCOPES, type Scope } from '../src/modules/keys/keys.js'
 import { runCli, withWriteLock } from './cli.js'

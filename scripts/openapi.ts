@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
-import { openDatabase, migrateDatabase } from '../src/db/client.js'
+import { openDatabase, migrateDatabase } from '../src/storage/sqlite/client.js'
 import { projectRoot } from '../src/paths.js'
 
 const file = join(projectRoot, 'openapi.yaml')

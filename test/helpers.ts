@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp, type App, type BuildOptions } from '../src/app.js'
-import { migrateDatabase, openDatabase, type Db } from '../src/db/client.js'
+import { migrateDatabase, openDatabase, type Db } from '../src/storage/sqlite/client.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
 
 export interface TestContext {

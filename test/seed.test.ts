@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
+import { migrateDatabase, openDatabase } from '../src/storage/sqlite/client.js'
 import { locateQuote } from '../src/domain/citation.js'
 import { SeedError } from '../src/errors.js'
 import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'

@@ -2,7 +2,7 @@
 // or revoked key is 401; a key without the route's scope is 403.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Db } from '../db/client.js'
+import type { Db } from '../storage/sqlite/client.js'
 import { Errors } from '../errors.js'
 import { authenticateHeader, INVALID_TOKEN_CHALLENGE, type ApiKeyInfo, type Authentication, type Scope, type WriteAuthority } from '../modules/keys/keys.js'
 

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Db } from '../db/client.js'
+import type { Db } from '../storage/sqlite/client.js'
 
 function fileSize(path: string): number {
   try {

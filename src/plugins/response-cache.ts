@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Db } from '../db/client.js'
-import type { Writer } from '../db/writer.js'
+import type { Db } from '../storage/sqlite/client.js'
+import type { Writer } from '../writes/writer.js'
 import { ifNoneMatchMatches } from '../http/conditional.js'
 
 /** Answers larger than this are not cached (exports and big pages stream or recompute). */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeTransaction, type Db, type Queryable } from '../db/client.js'
+import { writeTransaction, type Db, type Queryable } from '../storage/sqlite/client.js'
 import { parsePeriod, periodsOfYear } from '../domain/periods.js'
 import { buildQuoteIndex } from '../domain/citation.js'
 import { isBaseUnit } from '../domain/units.js'

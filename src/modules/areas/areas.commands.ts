@@ -1,10 +1,10 @@
 // Creating and changing areas (admin).
-import { writeTransaction, type Db } from '../../db/client.js'
+import { writeTransaction, type Db } from '../../storage/sqlite/client.js'
 import { Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
 import { and, eq, ne } from 'drizzle-orm'
-import { areas } from '../../db/schema.js'
+import { areas } from '../../storage/sqlite/schema.js'
 import { findArea, insertArea, updateArea, type AreaRecord } from './areas.repository.js'
 
 /** Levels from the top down; a village and a reserve are peers, both inside a town. */

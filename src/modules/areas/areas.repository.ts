@@ -1,7 +1,7 @@
 // Areas: the town, its villages and the places above it.
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm'
-import type { Db, Queryable } from '../../db/client.js'
-import { areas } from '../../db/schema.js'
+import type { Db, Queryable } from '../../storage/sqlite/client.js'
+import { areas } from '../../storage/sqlite/schema.js'
 
 export type AreaRecord = typeof areas.$inferSelect
 

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { AreaCode, listOf, Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { AreaRecord, createAreaRepository } from './areas.repository.js'
 

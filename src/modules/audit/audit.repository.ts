@@ -1,7 +1,7 @@
 // Audit entries: appended inside the caller's write transaction, read in pages.
 import { asc, desc, gt } from 'drizzle-orm'
-import type { Db, Queryable } from '../../db/client.js'
-import { auditEntries } from '../../db/schema.js'
+import type { Db, Queryable } from '../../storage/sqlite/client.js'
+import { auditEntries } from '../../storage/sqlite/schema.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
 import { clientOf } from '../observations/observations.repository.js'
 import { auditHashOfCanonical, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'

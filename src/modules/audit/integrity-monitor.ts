@@ -7,7 +7,7 @@
 // thread nothing; on an in-memory database they run here in slices.
 // A checkpoint is this process's own claim ("I verified up to here"): it is
 // held in memory only, and the hourly and admin full passes re-read all of it.
-import type { Db } from '../../db/client.js'
+import type { Db } from '../../storage/sqlite/client.js'
 import { genesisCheckpoint, integritySteps, runSliced, runToEnd, type Checkpoint, type IntegrityResult } from './integrity.js'
 import { createFullPassThread } from './integrity-thread.js'
 import { readHighWaterMark, signedHeadText, writeHighWaterMark, type AuditSigner, type Head } from './signing.js'

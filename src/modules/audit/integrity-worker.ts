@@ -5,7 +5,7 @@
 // parent raises the shared stop flag.
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import { openReadOnlyDatabase } from '../../db/client.js'
+import { openReadOnlyDatabase } from '../../storage/sqlite/client.js'
 import { genesisCheckpoint, integritySteps } from './integrity.js'
 
 const { databaseFile, stop } = workerData as { databaseFile: string; stop: SharedArrayBuffer }

@@ -4,7 +4,7 @@
 // loop, and resumes from a checkpoint so a routine check reads only what was
 // appended since.
 import { createHash } from 'node:crypto'
-import type { Db } from '../../db/client.js'
+import type { Db } from '../../storage/sqlite/client.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 import { canonicalAuditSnapshot, rowToChecked } from '../observations/observation-writes.js'
 import { openObservationStore } from '../observations/observations.repository.js'

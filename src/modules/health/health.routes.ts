@@ -1,8 +1,8 @@
 // Liveness and readiness for orchestrators and load balancers.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { migrationState, type Db } from '../../db/client.js'
-import type { Writer } from '../../db/writer.js'
+import { migrationState, type Db } from '../../storage/sqlite/client.js'
+import type { Writer } from '../../writes/writer.js'
 import { Errors } from '../../errors.js'
 import { Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { IntegrityMonitor } from '../audit/integrity-monitor.js'

@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto'
 import { and, eq, lt } from 'drizzle-orm'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
-import type { Queryable, Tx } from '../../db/client.js'
-import { idempotencyKeys } from '../../db/schema.js'
+import type { Queryable, Tx } from '../../storage/sqlite/client.js'
+import { idempotencyKeys } from '../../storage/sqlite/schema.js'
 import { auditIdempotencyCompletion } from '../audit/audit.repository.js'
 
 export const IDEMPOTENCY_TTL_HOURS = 24

@@ -1,7 +1,7 @@
 // Creating and changing indicators (admin).
 import { eq } from 'drizzle-orm'
-import { writeTransaction, type Db } from '../../db/client.js'
-import { observations } from '../../db/schema.js'
+import { writeTransaction, type Db } from '../../storage/sqlite/client.js'
+import { observations } from '../../storage/sqlite/schema.js'
 import { isBaseUnit, BASE_UNITS } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'

@@ -1,7 +1,7 @@
 // Indicators: what is measured, in which base unit.
 import { and, asc, eq, inArray, or, sql, type SQL } from 'drizzle-orm'
-import type { Db, Queryable } from '../../db/client.js'
-import { indicators } from '../../db/schema.js'
+import type { Db, Queryable } from '../../storage/sqlite/client.js'
+import { indicators } from '../../storage/sqlite/schema.js'
 
 export type IndicatorRecord = typeof indicators.$inferSelect
 

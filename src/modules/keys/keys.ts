@@ -2,8 +2,8 @@
 // checked on every write. Creation and revocation are audited.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { asc, eq } from 'drizzle-orm'
-import { writeTransaction, type Db, type Queryable } from '../../db/client.js'
-import { apiKeys } from '../../db/schema.js'
+import { writeTransaction, type Db, type Queryable } from '../../storage/sqlite/client.js'
+import { apiKeys } from '../../storage/sqlite/schema.js'
 import { Errors } from '../../errors.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../audit/actors.js'
 import { openAuditAppender } from '../audit/audit.repository.js'

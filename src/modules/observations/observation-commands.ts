@@ -1,7 +1,7 @@
 // Writing observations: corrections with If-Match, withdrawals, and batch
 // imports that are all or nothing. Each runs in one IMMEDIATE transaction with
 // its revisions and audit entries.
-import { writeTransaction, type Db, type Tx } from '../../db/client.js'
+import { writeTransaction, type Db, type Tx } from '../../storage/sqlite/client.js'
 import { multiplyDecimal, isDecimal, MAX_DECIMAL_DIGITS } from '../../domain/decimal.js'
 import { reportedUnit } from '../../domain/units.js'
 import { Errors } from '../../errors.js'

@@ -4,7 +4,7 @@
 // building measured several times SQLite's own work. A PostgreSQL adapter
 // implements the same functions.
 import type Database from 'better-sqlite3'
-import type { Db, Queryable } from '../../db/client.js'
+import type { Db, Queryable } from '../../storage/sqlite/client.js'
 import type { CheckedObservation, Kind, Qualifier } from './observation-rules.js'
 // CSV pages are built by SQLite: one string per row instead of a JavaScript value per cell.
 import { CSV_LINE_SQL } from './observations.csv.js'

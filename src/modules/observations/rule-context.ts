@@ -2,9 +2,9 @@
 // transaction and cached for its duration (a batch asks the same questions often).
 // A source's quote index outlives the transaction: see quoteIndexCache.
 import { eq } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import type { Queryable } from '../../storage/sqlite/client.js'
 import { buildQuoteIndex, type QuoteIndex } from '../../domain/citation.js'
-import { areas, indicators, reportingPeriods, sources } from '../../db/schema.js'
+import { areas, indicators, reportingPeriods, sources } from '../../storage/sqlite/schema.js'
 import type { RuleContext } from './observation-rules.js'
 
 function cached<K, V>(load: (key: K) => V): (key: K) => V {

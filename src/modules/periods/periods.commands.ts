@@ -1,6 +1,6 @@
 // Adding reporting periods (admin). A period's dates follow from its code, so
 // a PUT can only create it; there is nothing to change.
-import { writeTransaction, type Db } from '../../db/client.js'
+import { writeTransaction, type Db } from '../../storage/sqlite/client.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'

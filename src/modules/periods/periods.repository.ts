@@ -1,7 +1,7 @@
 // Reporting periods in use.
 import { asc, eq, inArray } from 'drizzle-orm'
-import type { Db, Queryable } from '../../db/client.js'
-import { reportingPeriods } from '../../db/schema.js'
+import type { Db, Queryable } from '../../storage/sqlite/client.js'
+import { reportingPeriods } from '../../storage/sqlite/schema.js'
 
 export type PeriodRecord = typeof reportingPeriods.$inferSelect
 

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
 

@@ -2,7 +2,7 @@
 // A source never changes once stored; a corrected report is a new source.
 import { createHash } from 'node:crypto'
 import { TextDecoder } from 'node:util'
-import { writeTransaction, type Db, type Tx } from '../../db/client.js'
+import { writeTransaction, type Db, type Tx } from '../../storage/sqlite/client.js'
 import { Errors } from '../../errors.js'
 import { openAuditAppender, type AuditAppender } from '../audit/audit.repository.js'
 import { findSourceMetadata, insertSource, type SourceMetadata } from './sources.repository.js'

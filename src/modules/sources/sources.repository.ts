@@ -1,7 +1,7 @@
 // Stored reports: metadata and their verbatim bytes.
 import { asc, eq } from 'drizzle-orm'
-import type { Db, Queryable } from '../../db/client.js'
-import { sources } from '../../db/schema.js'
+import type { Db, Queryable } from '../../storage/sqlite/client.js'
+import { sources } from '../../storage/sqlite/schema.js'
 
 export type SourceRecord = typeof sources.$inferSelect
 export type SourceMetadata = Omit<SourceRecord, 'content'>

@@ -5,7 +5,7 @@ import { Errors } from '../../errors.js'
 import { listOf, NotModified, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
 import { ifNoneMatchMatches, ifRangeAllows } from '../../http/conditional.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
 

@@ -1,7 +1,7 @@
 // Every write the API makes, by name: the unit of work the writer runs, in
 // this thread or in the writer thread. Each is synchronous and runs its own
 // IMMEDIATE transaction; arguments and results are plain data.
-import { writeTransaction, type Db } from './client.js'
+import { writeTransaction, type Db } from '../storage/sqlite/client.js'
 import { putArea } from '../modules/areas/areas.commands.js'
 import { recordAnswer, recordedAnswer, type Answer } from '../modules/imports/idempotency.js'
 import { putIndicator } from '../modules/indicators/indicators.commands.js'

@@ -1,6 +1,6 @@
 // Checks a database file end to end: SQLite's integrity_check, then the audit
 // chain with the revisions it records. Used by backup, restore and the crash tests.
-import { verifyAuditChain } from '../modules/audit/audit.repository.js'
+import { verifyAuditChain } from '../../modules/audit/audit.repository.js'
 import type { Db } from './client.js'
 
 export interface FileCheck {

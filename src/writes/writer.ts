@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AppError, Errors } from '../errors.js'
 import { assertAuthority, type WriteAuthority } from '../modules/keys/keys.js'
-import { guardWriteTransactions, type Db } from './client.js'
-import { createWriteCommands, type WriteCommandName, type WriteCommands } from './write-commands.js'
+import { guardWriteTransactions, type Db } from '../storage/sqlite/client.js'
+import { createWriteCommands, type WriteCommandName, type WriteCommands } from './commands.js'
 
 type Result<K extends WriteCommandName> = ReturnType<WriteCommands[K]>
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { migrationsFolder } from '../paths.js'
+import { migrationsFolder } from '../../paths.js'
 import { DatabasePathError, prepareDatabasePath } from './database-path.js'
 import * as schema from './schema.js'
 

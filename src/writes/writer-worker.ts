@@ -1,7 +1,7 @@
 // The writer thread: its own connection, one write at a time, in arrival order.
 import { parentPort, workerData } from 'node:worker_threads'
-import { openDatabase } from './client.js'
-import { createWriteCommands } from './write-commands.js'
+import { openDatabase } from '../storage/sqlite/client.js'
+import { createWriteCommands } from './commands.js'
 import { runAuthorized, serializeError } from './writer.js'
 import type { WriteAuthority } from '../modules/keys/keys.js'
 
