@@ -4,10 +4,11 @@
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NEUTRALIZED_LEADS, csvCell, csvCellSql, isNeutralizedLead, unneutralize } from '../src/http/csv-export.js'
+import { NEUTRALIZED_LEADS, csvCell, isNeutralizedLead, unneutralize } from '../src/http/csv-export.js'
+import { CSV_LINE_SQL, csvCellSql } from '../src/storage/sqlite/csv-sql.js'
 import { createKey } from '../src/modules/keys/keys.js'
-import { CSV_COLUMNS, CSV_LINE_SQL, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository, type ObservationRow } from '../src/modules/observations/observations.repository.js'
+import { CSV_COLUMNS, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
+import { createObservationRepository, type ObservationRow } from '../src/storage/sqlite/observations.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { MAX_IMPORT_ROWS } from '../src/modules/observations/observation-commands.js'
 import { csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository } from '../src/modules/observations/observations.repository.js'
+import { createObservationRepository } from '../src/storage/sqlite/observations.js'
 import { CSV_COLUMNS } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 

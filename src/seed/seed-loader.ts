@@ -17,7 +17,7 @@ import { areaCodes, findArea, insertArea, type AreaRecord } from '../modules/are
 import { findIndicator, indicatorUnits, insertIndicator, type IndicatorRecord } from '../modules/indicators/indicators.repository.js'
 import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
 import { writeObservation } from '../modules/observations/observation-writes.js'
-import { openObservationStore } from '../modules/observations/observations.repository.js'
+import { openObservationStore } from '../storage/sqlite/observations.js'
 import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/periods.repository.js'
 import { storeSource } from '../modules/sources/sources.commands.js'
 import { findSourceMetadata, sourceTexts } from '../modules/sources/sources.repository.js'

@@ -3,7 +3,7 @@ import { asc, desc, gt } from 'drizzle-orm'
 import type { Db, Queryable } from '../../storage/sqlite/client.js'
 import { auditEntries } from '../../storage/sqlite/schema.js'
 import { canonicalJson } from '../../domain/canonical-json.js'
-import { clientOf } from '../observations/observations.repository.js'
+import { clientOf } from '../../storage/sqlite/observations.js'
 import { auditHashOfCanonical, GENESIS_HASH, type AuditChange, type ChainCheck, type StoredAuditRow } from './audit-chain.js'
 import { genesisCheckpoint, idempotencyEntityId, idempotencySnapshot, integritySteps, runToEnd, type IdempotencyRecord } from './integrity.js'
 

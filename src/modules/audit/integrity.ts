@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import type { Db } from '../../storage/sqlite/client.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 import { canonicalAuditSnapshot, rowToChecked } from '../observations/observation-writes.js'
-import { openObservationStore } from '../observations/observations.repository.js'
+import { openObservationStore } from '../../storage/sqlite/observations.js'
 import { createChainVerifier, GENESIS_HASH, type ChainPoint, type StoredAuditRow } from './audit-chain.js'
 
 /** Entries read per slice: small enough that one slice costs a few milliseconds. */

@@ -9,7 +9,7 @@ import { ifMatchVerdict } from '../../http/conditional.js'
 import { openAuditAppender } from '../audit/audit.repository.js'
 import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier, type RuleContext } from './observation-rules.js'
 import { rowToChecked, sameContent, writeObservation, type WriteOutcome } from './observation-writes.js'
-import { openObservationStore, type ObservationRow, type ObservationStore } from './observations.repository.js'
+import { openObservationStore, type ObservationRow, type ObservationStore } from '../../storage/sqlite/observations.js'
 import { createRuleContext } from './rule-context.js'
 
 /** Most rows one import may carry; larger batches are refused with 413. */

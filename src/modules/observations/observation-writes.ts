@@ -4,7 +4,7 @@
 import { CanonicalText, canonicalJson } from '../../domain/canonical-json.js'
 import type { AuditAppender } from '../audit/audit.repository.js'
 import type { CheckedObservation } from './observation-rules.js'
-import type { ObservationRow, ObservationStore } from './observations.repository.js'
+import type { ObservationRow, ObservationStore } from '../../storage/sqlite/observations.js'
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged'
 export type ObservationStatus = 'active' | 'withdrawn'

@@ -6,7 +6,7 @@ import { Errors } from '../../errors.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod } from '../periods/periods.routes.js'
 import type { Kind } from './observation-rules.js'
-import type { ObservationFilter, ObservationRepository, ObservationRow } from './observations.repository.js'
+import type { ObservationFilter, ObservationRepository, ObservationRow } from '../../storage/sqlite/observations.js'
 import { CSV_HEADER } from './observations.csv.js'
 
 export interface ObservationQuery {
