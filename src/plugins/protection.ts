@@ -49,7 +49,7 @@ export interface ProtectionOptions {
   authFailuresPerWindow: number
   authFailureWindowMs: number
   /** Checks the request's Authorization header (memoized on the request, so the key is hashed once); null without one. */
-  authenticate(req: FastifyRequest): Authentication | null
+  authenticate(req: FastifyRequest): Promise<Authentication | null>
 }
 
 /** Addresses tracked at most at once: an attacker with many addresses costs bounded memory. */
@@ -117,7 +117,7 @@ export default fp(
         throw Errors.rateLimited(`${options.authFailuresPerWindow} failed authentications from this address within ${windowText}; requests carrying credentials are refused for ${retry} s.`, {}, { 'retry-after': retry })
       }
       // Any route counts, reads included: a read with a bad key is still a guess.
-      if (options.authenticate(req)?.ok !== true) failures.record(clientAddress(req.ip))
+      if ((await options.authenticate(req))?.ok !== true) failures.record(clientAddress(req.ip))
     })
 
     // Anyone may read from a browser; writes are for servers holding a key, so no CORS for them.

@@ -6,7 +6,7 @@ import { Errors } from '../../errors.js'
 import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
-import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
+import type { CatalogReads, PeriodRecord } from '../../storage/ports.js'
 
 const PeriodType = StringEnum(['year', 'half', 'quarter', 'month'], {
   description: 'Granularity of the period.',
@@ -39,10 +39,10 @@ export function canonicalPeriod(text: string, parameter: string): string {
 
 export interface PeriodRoutesOptions {
   writer: Writer
-  periods: ReturnType<typeof createPeriodRepository>
+  catalog: CatalogReads
 }
 
-const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { writer, periods }) => {
+const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { writer, catalog }) => {
   app.put(
     '/:code',
     {
@@ -77,7 +77,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
         response: { 200: listOf(Period, 'Reporting periods in time order.'), ...problemResponses(400) },
       },
     },
-    async (req) => ({ data: (await periods.list({ type: req.query.type })).map(toPeriod) }),
+    async (req) => ({ data: (await catalog.periods({ type: req.query.type })).map(toPeriod) }),
   )
 
   app.get(
@@ -94,7 +94,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
     },
     async (req, reply) => {
       const code = canonicalPeriod(req.params.code, 'code')
-      const period = await periods.byCode(code)
+      const period = await catalog.period(code)
       if (!period) throw Errors.notFound(`No observations use reporting period "${code}".`)
       reply.header('content-location', `/v1/periods/${code}`)
       return toPeriod(period)

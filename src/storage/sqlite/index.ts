@@ -43,12 +43,16 @@ export function sqliteStorageOn(db: Db, options: Pick<SqliteStorageOptions, 'loc
   const dataVersion = client.prepare('PRAGMA data_version').pluck()
   // data_version does not change for this connection's own commits: count them.
   let commits = 0
+  const notice = options.notice ?? ((message: string) => process.stderr.write(`${message}\n`))
   // One transaction at a time on this connection (a body awaits between statements).
   let queue: Promise<unknown> = Promise.resolve()
 
   async function run<T>(mode: 'write' | 'snapshot', body: (tx: WriteTx) => Promise<T>): Promise<T> {
     // IMMEDIATE takes the write lock up front, so a read-then-write never fails half-way with SQLITE_BUSY.
-    client.exec(mode === 'write' ? 'BEGIN IMMEDIATE' : 'BEGIN DEFERRED')
+    if (mode === 'snapshot') client.exec('BEGIN DEFERRED')
+    // A store opened with a lock-wait bound (start-up, command-line tools) waits for another process's writer, bounded, and says so.
+    else if (options.lockWaitSeconds !== undefined) withWriteLock(client, () => client.exec('BEGIN IMMEDIATE'), options.lockWaitSeconds, notice)
+    else client.exec('BEGIN IMMEDIATE')
     try {
       // A deferred transaction's snapshot starts at its first read: take it now.
       if (mode === 'snapshot') client.prepare('SELECT count(*) FROM sqlite_master').get()
@@ -97,11 +101,15 @@ export function sqliteStorageOn(db: Db, options: Pick<SqliteStorageOptions, 'loc
       },
       async sizeBytes() {
         if (!file) return null
-        try {
-          return statSync(file).size
-        } catch {
-          return null
+        // The file and its write-ahead log: both are the database on disk.
+        const size = (path: string) => {
+          try {
+            return statSync(path).size
+          } catch {
+            return 0
+          }
         }
+        return size(file) + size(`${file}-wal`)
       },
     },
     transaction(mode, body) {
@@ -115,7 +123,7 @@ export function sqliteStorageOn(db: Db, options: Pick<SqliteStorageOptions, 'loc
     async migrate() {
       const migrate = () => migrateDatabase(db)
       if (options.lockWaitSeconds === undefined) return migrate()
-      return withWriteLock(client, migrate, options.lockWaitSeconds, options.notice ?? ((m) => process.stderr.write(`${m}\n`)))
+      return withWriteLock(client, migrate, options.lockWaitSeconds, notice)
     },
     async close() {
       if (client.open) client.close()

@@ -88,6 +88,9 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
       const row = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator WHERE code = ?`).get(code) as (Omit<IndicatorRecord, 'additive'> & { additive: number }) | undefined
       return row ? toIndicator(row) : null
     },
+    async indicatorInUse(code) {
+      return s('SELECT 1 FROM observation WHERE indicator_code = ? LIMIT 1').get(code) !== undefined
+    },
     async period(code) {
       return (s(`SELECT ${PERIOD_COLUMNS} FROM reporting_period WHERE code = ?`).get(code) as PeriodRecord | undefined) ?? null
     },
