@@ -6,7 +6,7 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../src/config.js'
-import { checkDatabaseFile } from '../src/storage/sqlite/verify-file.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { CliError, runCli } from './cli.js'
 
 async function main(): Promise<number> {

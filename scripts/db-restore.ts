@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
 import { auditFilesFor } from '../src/modules/audit/signing.js'
 import { loadConfig } from '../src/config.js'
 import { heldByAnotherConnection, processesHolding, type Holder } from '../src/storage/sqlite/open-by.js'
-import { checkDatabaseFile } from '../src/storage/sqlite/verify-file.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { CliError, runCli } from './cli.js'
 
 const describe = (holders: Holder[]): string => holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSqliteStorage } from '../src/storage/sqlite/index.js'
-import { checkDatabaseFile } from '../src/storage/sqlite/verify-file.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 
-import { checkDatabaseFile } from '../src/storage/sqlite/verify-file.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { openStore } from './helpers.js'
 import { forecastRows } from './support/forecast-rows.js'

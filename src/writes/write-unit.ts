@@ -2,9 +2,28 @@
 // command runs for, and flushes its audit entries before commit, so that no
 // command can forget either.
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { Errors } from '../errors.js'
 import { openAuditAppender, type AuditAppender } from '../modules/audit/audit-appender.js'
-import { assertAuthority, type WriteAuthority } from '../modules/keys/keys.js'
 import type { Storage, WriteTx } from '../storage/ports.js'
+
+/** Who a write runs for: the key that authenticated its request and the scope its route requires. */
+export interface WriteAuthority {
+  keyId: string
+  scope: string
+}
+
+export const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="bayantala-indicators", error="invalid_token"' }
+
+/**
+ * Re-reads the key inside the write's own transaction: a key revoked (or
+ * narrowed) after its request started must not commit anything.
+ */
+export async function assertAuthority(tx: WriteTx, authority: WriteAuthority): Promise<void> {
+  const row = await tx.keyById(authority.keyId)
+  if (!row) throw Errors.unauthorized('Unknown API key.', {}, INVALID_TOKEN_CHALLENGE)
+  if (row.revokedAt) throw Errors.unauthorized('This API key has been revoked.', {}, INVALID_TOKEN_CHALLENGE)
+  if (!row.scopes.split(',').includes(authority.scope)) throw Errors.forbidden(`This API key lacks the "${authority.scope}" scope.`)
+}
 
 const authorities = new AsyncLocalStorage<WriteAuthority>()
 

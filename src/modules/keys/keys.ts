@@ -108,21 +108,4 @@ export async function authenticateHeader(keys: KeyReads, header: string): Promis
   return m ? authenticate(keys, m[1] as string) : { ok: false, reason: 'malformed' }
 }
 
-/** Who a write runs for: the key that authenticated its request and the scope its route requires. */
-export interface WriteAuthority {
-  keyId: string
-  scope: Scope
-}
-
-export const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="bayantala-indicators", error="invalid_token"' }
-
-/**
- * Re-reads the key inside the write's own transaction: a key revoked (or
- * narrowed) after its request started must not commit anything.
- */
-export async function assertAuthority(tx: WriteTx, authority: WriteAuthority): Promise<void> {
-  const row = await tx.keyById(authority.keyId)
-  if (!row) throw Errors.unauthorized('Unknown API key.', {}, INVALID_TOKEN_CHALLENGE)
-  if (row.revokedAt) throw Errors.unauthorized('This API key has been revoked.', {}, INVALID_TOKEN_CHALLENGE)
-  if (!row.scopes.split(',').includes(authority.scope)) throw Errors.forbidden(`This API key lacks the "${authority.scope}" scope.`)
-}
+export { INVALID_TOKEN_CHALLENGE, assertAuthority, type WriteAuthority } from '../../writes/write-unit.js'

@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
+import { canonicalPeriod } from '../../http/period-param.js'
 import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
@@ -24,17 +25,6 @@ export const Period = Type.Object(
 
 export function toPeriod(p: PeriodRecord): Static<typeof Period> {
   return { code: p.code, type: p.type, startDate: p.startDate, endDate: p.endDate }
-}
-
-/** Canonical code of a period parameter, or a 400 naming it. */
-export function canonicalPeriod(text: string, parameter: string): string {
-  const p = parsePeriod(text)
-  if (!p) {
-    throw Errors.badPeriod(`"${text}" is not a reporting period; use 2023, 2023-H1, 2023-Q3 or 2023-07 (SDMX and DHIS2 forms are accepted too).`, {
-      errors: [{ in: parameter === 'code' ? 'path' : 'query', name: parameter, message: 'is not a reporting period' }],
-    })
-  }
-  return p.code
 }
 
 export interface PeriodRoutesOptions {

@@ -30,6 +30,14 @@ export function sqliteConnection(storage: Storage): Db {
   return db
 }
 
+/** SQLite's own check of a file (integrity_check), and how many observations it holds: for backup and restore. */
+export function sqliteFileFacts(storage: Storage): { integrity: string; observations: number } {
+  const client = sqliteConnection(storage).$client
+  const integrity = (client.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('; ')
+  const { n } = client.prepare('SELECT count(*) AS n FROM observation').get() as { n: number }
+  return { integrity, observations: n }
+}
+
 export function createSqliteStorage(url: string, options: SqliteStorageOptions = {}): Storage {
   const db = options.readOnly ? openReadOnlyDatabase(url) : openDatabase(url, { busyTimeoutMs: options.busyTimeoutMs })
   return sqliteStorageOn(db, options)
