@@ -47,7 +47,7 @@ async function monitorOn(file: boolean) {
 
 describe('where full verification passes run', () => {
   it('on a database file: in a worker thread; the monitor takes in its checkpoint and the public check goes on from it', async () => {
-    const { storage, db, monitor } = await monitorOn(true)
+    const { storage, monitor } = await monitorOn(true)
     const head = (await readHead(storage.audit))
     expect(head.seq).toBeGreaterThan(0)
     await monitor.start()
@@ -65,7 +65,7 @@ describe('where full verification passes run', () => {
   })
 
   it('on a database file: a broken table found by the thread makes the monitor report tampering', async () => {
-    const { storage, db, monitor } = await monitorOn(true)
+    const { db, monitor } = await monitorOn(true)
     db.$client.exec("UPDATE indicator SET unit = 'mu' WHERE rowid = (SELECT min(rowid) FROM indicator)")
     await monitor.start()
     const full = await monitor.verifyFully()
@@ -76,7 +76,7 @@ describe('where full verification passes run', () => {
   })
 
   it('on a database file whose thread cannot run: the pass falls back to the serving thread, in slices, with a warning', async () => {
-    const { storage, db, monitor } = await monitorOn(true)
+    const { storage, monitor } = await monitorOn(true)
     threadFails.now = true
     await monitor.start()
     expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: (await readHead(storage.audit)).seq })
@@ -87,7 +87,7 @@ describe('where full verification passes run', () => {
   })
 
   it("on ':memory:': in-process, in slices (one connection only)", async () => {
-    const { storage, db, monitor } = await monitorOn(false)
+    const { storage, monitor } = await monitorOn(false)
     await monitor.start()
     expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: (await readHead(storage.audit)).seq })
     expect(inProcessFullPasses()).toBeGreaterThan(0)

@@ -51,7 +51,7 @@ describe('rate limit: buckets by verified key only, failed authentications locke
   })
 
   it('a verified key has its own bucket, apart from its address', async () => {
-    const { app, storage, db, close } = await appWith({ rateLimitPerMinute: 3 })
+    const { app, storage, close } = await appWith({ rateLimitPerMinute: 3 })
     const key = (await createKey(storage, 'reader', ['write'])).secret
     const hit = (headers: Record<string, string> = {}) => app.inject({ url: '/v1/areas', headers, remoteAddress: '10.1.0.2' })
     for (let i = 0; i < 3; i++) expect((await hit()).statusCode).toBe(200)
@@ -63,7 +63,7 @@ describe('rate limit: buckets by verified key only, failed authentications locke
   })
 
   it('N failed authentications, on any route, lock the address out for the window: 429 with Retry-After, even for a correct key', async () => {
-    const { app, storage, db, close } = await appWith({ authFailuresPerWindow: 5, authFailureWindowSeconds: 600 })
+    const { app, storage, close } = await appWith({ authFailuresPerWindow: 5, authFailureWindowSeconds: 600 })
     const good = (await createKey(storage, 'writer', ['write'])).secret
     const gone = (await createKey(storage, 'gone', ['write'])).secret
     await revokeKey(storage, { name: 'gone' })
@@ -120,7 +120,7 @@ describe('rate limit: buckets by verified key only, failed authentications locke
   })
 
   it('looks the key up once per request: the rate limit and the route share one check', async () => {
-    const { app, storage, db, close } = await appWith({})
+    const { app, storage, close } = await appWith({})
     const good = (await createKey(storage, 'writer', ['write'])).secret
     const lookups = { n: 0 }
     const byId = storage.keys.byId.bind(storage.keys)
@@ -309,7 +309,7 @@ describe('API key names and the audit log\'s internal actors (item 16)', () => {
   })
 
   it('property: a key cannot be named like an internal actor, whatever the case or separators', async () => {
-    const { storage, db, cleanup } = await freshDb({ seed: false })
+    const { storage, cleanup } = await freshDb({ seed: false })
     const lookalike = fc
       .tuple(fc.constantFrom(...RESERVED_ACTOR_NAMES), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }), fc.array(fc.constantFrom('', '', '.', '_', '-'), { minLength: 16, maxLength: 16 }))
       .map(([name, upper, seps]) =>
@@ -328,7 +328,7 @@ describe('API key names and the audit log\'s internal actors (item 16)', () => {
   })
 
   it('revoking by a bare string that is one key\'s name and another key\'s id is refused, naming both; --id and --name are exact', async () => {
-    const { storage, db, cleanup } = await freshDb({ seed: false })
+    const { storage, cleanup } = await freshDb({ seed: false })
     const a = (await createKey(storage, 'alpha', ['write']))
     const b = (await createKey(storage, a.key.id, ['write']))
     await expect(revokeKey(storage, a.key.id)).rejects.toThrow(KeyError)

@@ -112,7 +112,7 @@ describe('limits', () => {
 
   it('rate-limits per client address and per API key, with Retry-After, without trusting X-Forwarded-For unless told to', async () => {
     for (const trustProxy of [false, true]) {
-      const { storage, db, cleanup } = await freshDb()
+      const { storage, cleanup } = await freshDb()
       const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 3, trustProxy } })
       const key = (await createKey(storage, 'k', ['write'])).secret
       const hit = (headers: Record<string, string> = {}) => app.inject({ url: '/v1/areas', headers, remoteAddress: '10.0.0.1' })
@@ -181,7 +181,7 @@ describe('headers, CORS, errors and logs', () => {
         done()
       },
     })
-    const { storage, db, cleanup } = await freshDb()
+    const { storage, cleanup } = await freshDb()
     const app = await buildApp({ storage, logger: { level: 'trace', stream: sink }, config: { databaseUrl: ':memory:' } })
     const secret = (await createKey(storage, 'logged', ['write'])).secret
     await app.inject({ method: 'POST', url: '/v1/imports', headers: auth(secret), payload: { reason: 'x', observations: [] } })

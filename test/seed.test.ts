@@ -73,7 +73,7 @@ describe('seed loader', () => {
   })
 
   it('stores a byte span that is exactly the quote, for every observation', async () => {
-    const { storage, db, cleanup } = await freshDb()
+    const { db, cleanup } = await freshDb()
     const rows = db.$client.prepare('SELECT quote, byte_start AS s, byte_end AS e, reported_value AS v, reported_text AS t FROM observation_revision').all() as Array<{
       quote: string
       s: number

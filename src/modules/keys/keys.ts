@@ -2,7 +2,6 @@
 // checked on every write. Creation and revocation are audited.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { ApiKeyRecord, KeyReads, Storage, WriteTx } from '../../storage/ports.js'
-import { Errors } from '../../errors.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../audit/actors.js'
 import { secretDigest } from '../audit/integrity.js'
 import { writeUnit } from '../../writes/write-unit.js'

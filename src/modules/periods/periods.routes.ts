@@ -1,7 +1,6 @@
 // Reporting periods: canonical codes out, common aliases (SDMX, DHIS2) in.
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { canonicalPeriod } from '../../http/period-param.js'
 import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
