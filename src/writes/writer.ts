@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { AppError, Errors } from '../errors.js'
+import { AppError, Errors, storageProblem } from '../errors.js'
 import type { WriteAuthority } from '../modules/keys/keys.js'
 import type { Storage } from '../storage/ports.js'
 import { createWriteCommands, type WriteCommandName, type WriteCommands } from './commands.js'
@@ -37,7 +37,9 @@ export interface SerializedError {
   headers?: Record<string, string>
 }
 
-export function serializeError(err: unknown): SerializedError {
+export function serializeError(thrown: unknown): SerializedError {
+  // A storage failure crosses the thread as the problem it answers with.
+  const err = storageProblem(thrown) ?? thrown
   if (err instanceof AppError) return { app: true, code: err.code, statusCode: err.statusCode, title: err.title, message: err.message, extras: err.extras, headers: err.headers }
   return { app: false, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }
 }
