@@ -8,7 +8,7 @@ import { NEUTRALIZED_LEADS, csvCell, isNeutralizedLead, unneutralize } from '../
 import { CSV_LINE_SQL, csvCellSql } from '../src/storage/sqlite/csv-sql.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository, type ObservationRow } from '../src/storage/sqlite/observations.js'
+import type { ObservationRow } from '../src/storage/ports.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 /**
@@ -300,7 +300,7 @@ describe('the export, end to end', () => {
   async function exported(): Promise<Array<Record<string, string>>> {
     const res = await t.app.inject({ url: '/v1/observations?format=csv' })
     expect(res.statusCode).toBe(200)
-    const rows = await createObservationRepository(t.db).page({}, 0, 1_000_000)
+    const rows = await t.storage.observations.page({}, 0, 1_000_000)
     expect(res.body).toBe(CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join(''))
     const [header, ...records] = parseStrict(res.body)
     expect(header).toEqual(CSV_COLUMNS)

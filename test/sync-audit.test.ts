@@ -9,7 +9,7 @@ import { projectRoot } from '../src/paths.js'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { ChangePage } from '../src/modules/changes/changes.routes.js'
-import { createObservationRepository, type ObservationFilter } from '../src/storage/sqlite/observations.js'
+import type { ObservationFilter } from '../src/storage/ports.js'
 import { IndicatorDetail } from '../src/modules/indicators/indicators.routes.js'
 import { ObservationPage } from '../src/modules/observations/observations.routes.js'
 import { toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
@@ -133,7 +133,7 @@ describe('change feed', () => {
       payload: { qualifier: body.qualifier, reported: body.reported.text ? body.reported : { value: body.reported.value, unit: body.reported.unit }, citation: { sourceId: body.source.id, quote: body.source.quote }, involvedAreas: body.involvedAreas, note, reason: 'serializer check' },
     })
     expect(res.statusCode, res.body).toBe(200)
-    const repo = createObservationRepository(t.db)
+    const repo = t.storage.observations
     const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ChangePage))
     let after = 0
     let checked = 0
@@ -154,7 +154,7 @@ describe('change feed', () => {
   })
 
   it('builds observation pages in SQL byte for byte as the schema serializer would, now and as of any time', async () => {
-    const repo = createObservationRepository(t.db)
+    const repo = t.storage.observations
     const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ObservationPage))
     const firstRevision = t.db.$client.prepare('SELECT recorded_at FROM observation_revision WHERE revision = 2 ORDER BY seq LIMIT 1').pluck().get() as string
     const queries: Array<[string, ObservationFilter]> = [
@@ -183,7 +183,7 @@ describe('change feed', () => {
   })
 
   it('builds an indicator with its observations byte for byte as the schema serializer would', async () => {
-    const repo = createObservationRepository(t.db)
+    const repo = t.storage.observations
     const checkDetail = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(IndicatorDetail))
     const revised = t.db.$client.prepare('SELECT o.indicator_code AS code, r.recorded_at AS at FROM observation_revision r JOIN observation o ON o.id = r.observation_id WHERE r.revision = 2 ORDER BY r.seq LIMIT 1').get() as { code: string; at: string }
     for (const asOf of [undefined, revised.at]) {

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { MAX_IMPORT_ROWS } from '../src/modules/observations/observation-commands.js'
 import { csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository } from '../src/storage/sqlite/observations.js'
 import { CSV_COLUMNS } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
@@ -307,7 +306,7 @@ describe('catalog writes (admin)', () => {
     expect(imp.statusCode, imp.body).toBe(200)
 
     // The rule in JavaScript (src/http/csv-export.ts), over the same column table as the SQL.
-    const rows = await createObservationRepository(t.db).page({}, 0, 100_000)
+    const rows = await t.storage.observations.page({}, 0, 100_000)
     const expected = CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join('')
     const res = await t.app.inject({ url: '/v1/observations?format=csv' })
     expect(res.body).toBe(expected)
