@@ -16,7 +16,7 @@ export interface SqliteStorageOptions {
   readOnly?: boolean | undefined
   /** Milliseconds a writer waits for the lock before SQLITE_BUSY. */
   busyTimeoutMs?: number | undefined
-  /** How long migrate() waits for another process's write lock, and where it says it waits. */
+  /** How long migrate() and write transactions wait for another process's write lock, and where they say they wait. */
   lockWaitSeconds?: number | undefined
   notice?: ((message: string) => void) | undefined
 }
@@ -63,7 +63,7 @@ export function sqliteStorageOn(db: Db, options: Pick<SqliteStorageOptions, 'loc
     else client.exec('BEGIN IMMEDIATE')
     try {
       // A deferred transaction's snapshot starts at its first read: take it now.
-      if (mode === 'snapshot') client.prepare('SELECT count(*) FROM sqlite_master').get()
+      if (mode === 'snapshot') s('SELECT count(*) FROM sqlite_master').get()
       const result = await body(openWriteTx(db, s, mode === 'write'))
       client.exec('COMMIT')
       if (mode === 'write') commits++
