@@ -3,7 +3,7 @@
 // methods just loop (on SQLite a round trip costs nothing).
 import type { AreaRecord, IdempotencyRecord, IndicatorRecord, PeriodRecord, SourceMetadata, WriteTx } from '../ports.js'
 import type { Queryable } from './client.js'
-import { openObservationStore } from './observations.js'
+import { openObservationStore, type ObservationStore } from './observations.js'
 import { AREA_COLUMNS, auditReads, INDICATOR_COLUMNS, PERIOD_COLUMNS, SOURCE_METADATA_COLUMNS, toIndicator, keyReads, IDEMPOTENCY_COLUMNS } from './records.js'
 import { integrityReads } from './integrity-reads.js'
 import type { Statements } from './statements.js'
@@ -16,8 +16,16 @@ class ReadOnlyTransaction extends Error {
   }
 }
 
+// The observation statements of a connection, compiled on its first transaction that needs them and reused by every later one.
+const stores = new WeakMap<Statements, ObservationStore>()
+
 export function openWriteTx(db: Queryable, s: Statements, writable: boolean): WriteTx {
-  const store = openObservationStore(db)
+  let compiled: ObservationStore | undefined
+  const storeOf = (): ObservationStore => {
+    compiled ??= stores.get(s)
+    if (!compiled) stores.set(s, (compiled = openObservationStore(db)))
+    return compiled
+  }
   const keys = keyReads(s)
   const writing = (method: string) => {
     if (!writable) throw new ReadOnlyTransaction(method)
@@ -28,22 +36,22 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
     audit: auditReads(s),
     integrity: integrityReads(s),
     async revision(observationId, revision) {
-      return store.findRevision(observationId, revision)
+      return storeOf().findRevision(observationId, revision)
     },
 
     async currentByKeys(keys) {
-      return keys.map((k) => store.findByNaturalKey(k))
+      return keys.map((k) => storeOf().findByNaturalKey(k))
     },
     async currentById(id) {
-      return store.findCurrentById(id)
+      return storeOf().findCurrentById(id)
     },
     async insertIdentities(keys) {
       writing('insertIdentities')
-      return keys.map((k) => store.insertIdentity(k))
+      return keys.map((k) => storeOf().insertIdentity(k))
     },
     async appendRevisions(revisions) {
       writing('appendRevisions')
-      return revisions.map((r) => store.appendRevision(r.observationId, r.revision, { status: r.status, observation: r.observation }, { reason: r.reason, actor: r.actor, recordedAt: r.recordedAt }))
+      return revisions.map((r) => storeOf().appendRevision(r.observationId, r.revision, { status: r.status, observation: r.observation }, { reason: r.reason, actor: r.actor, recordedAt: r.recordedAt }))
     },
     async nextObservationId() {
       // AUTOINCREMENT never reuses an id: the next one follows the highest ever given, even if rolled back rows are gone.
