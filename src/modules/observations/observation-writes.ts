@@ -77,11 +77,20 @@ export interface WriteOptions {
   current: ObservationRow | null
 }
 
+/** Rows written per round of bulk calls: few round trips, and a batch's entries never all held in memory at once. */
+const WRITE_CHUNK = 1000
+
 /**
- * Writes a batch: identities for the new observations in one call, then every
- * changed revision in one call, with one audit entry each, in the batch's order.
+ * Writes a batch in order: per chunk, identities for the new observations in one
+ * call, every changed revision in one call, and their audit entries flushed.
  */
 export async function writeObservations(tx: WriteTx, audit: AuditAppender, items: Array<{ observation: CheckedObservation } & WriteOptions>): Promise<WriteResult[]> {
+  const results: WriteResult[] = []
+  for (let from = 0; from < items.length; from += WRITE_CHUNK) results.push(...(await writeChunk(tx, audit, items.slice(from, from + WRITE_CHUNK))))
+  return results
+}
+
+async function writeChunk(tx: WriteTx, audit: AuditAppender, items: Array<{ observation: CheckedObservation } & WriteOptions>): Promise<WriteResult[]> {
   const created = items.filter((item) => !item.current)
   const ids = created.length ? await tx.insertIdentities(created.map((item) => item.observation)) : []
   let nextCreated = 0
@@ -108,5 +117,6 @@ export async function writeObservations(tx: WriteTx, audit: AuditAppender, items
     return { outcome: 'updated', id: current.id, revision }
   })
   if (revisions.length) await tx.appendRevisions(revisions)
+  await audit.flush()
   return results
 }
