@@ -5,19 +5,19 @@
 // Exit 0 when everything verifies, 1 naming the first broken entry otherwise.
 import { existsSync } from 'node:fs'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
+import { verifyAuditChain } from '../src/modules/audit/integrity.js'
+import { openStorage, isPostgresUrl } from '../src/storage/open.js'
 import { auditFilesFor, loadSigner, readHighWaterMark } from '../src/modules/audit/signing.js'
 import { CliError, runCli } from './cli.js'
 
-function main(): number {
+async function main(): Promise<number> {
   const config = loadConfig()
   const file = process.argv[2] ?? config.databaseUrl
   // Opening a missing path would create an empty database and report it "OK".
-  if (file !== ':memory:' && !existsSync(file)) throw new CliError(`no database at ${file}`)
-  const db = openDatabase(file)
+  if (file !== ':memory:' && !isPostgresUrl(file) && !existsSync(file)) throw new CliError(`no database at ${file}`)
+  const storage = await openStorage(file)
   try {
-    const result = verifyAuditChain(db)
+    const result = await verifyAuditChain(storage)
     if (!result.ok) {
       process.stdout.write(`audit chain BROKEN at seq ${result.brokenSeq}: ${result.reason} (${result.entries} entries read)\n`)
       process.exitCode = 1
@@ -29,7 +29,7 @@ function main(): number {
         process.stdout.write(`signed high-water mark ${highWaterMarkFile} is unreadable\n`)
         process.exitCode = 1
       } else if (mark && keyFile && existsSync(keyFile)) {
-        const kept = db.$client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(mark.seq) as string | undefined
+        const kept = (await storage.audit.entry(mark.seq))?.hash
         if (!loadSigner(keyFile).verifyHead(mark, mark.signature)) {
           process.stdout.write(`signed high-water mark ${highWaterMarkFile} does not verify with ${keyFile}\n`)
           process.exitCode = 1
@@ -42,7 +42,7 @@ function main(): number {
       }
     }
   } finally {
-    db.$client.close()
+    await storage.close()
   }
   return process.exitCode === 1 ? 1 : 0
 }

@@ -1,7 +1,6 @@
 // What every command-line tool shares: one-line errors with exit codes, and waiting for the write lock.
-import type Database from 'better-sqlite3'
-import { ConfigError, loadConfig } from '../src/config.js'
-import { LockWaitError, withWriteLock as waitForWriteLock } from '../src/db/lock-wait.js'
+import { ConfigError } from '../src/config.js'
+import { LockWaitError } from '../src/storage/sqlite/lock-wait.js'
 
 /** A failure the tool explains itself; `exitCode` 1 unless said. */
 export class CliError extends Error {
@@ -29,9 +28,4 @@ export function runCli(tool: string, main: () => number | Promise<number>): void
         process.exitCode = err instanceof ConfigError ? 2 : err instanceof LockWaitError ? 75 : err instanceof CliError ? err.exitCode : 1
       },
     )
-}
-
-/** Waits for the write lock up to LOCK_WAIT_SECONDS, saying so on stderr after a second. */
-export function withWriteLock<T>(client: Database.Database, body: () => T): T {
-  return waitForWriteLock(client, body, loadConfig().lockWaitSeconds, (message) => process.stderr.write(`${message}\n`))
 }

@@ -6,8 +6,7 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { CliError, runCli } from './cli.js'
 
 async function main(): Promise<number> {
@@ -29,7 +28,7 @@ async function main(): Promise<number> {
   } finally {
     live.close()
   }
-  const check = checkDatabaseFile(openDatabase(target))
+  const check = (await checkDatabaseFile(target))
   process.stdout.write(`backup of ${source} to ${target} in ${Date.now() - started} ms: ${check.summary}\n`)
   return check.ok ? 0 : 1
 }

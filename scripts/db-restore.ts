@@ -5,9 +5,8 @@
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
 import { auditFilesFor } from '../src/modules/audit/signing.js'
 import { loadConfig } from '../src/config.js'
-import { openDatabase } from '../src/db/client.js'
-import { heldByAnotherConnection, processesHolding, type Holder } from '../src/db/open-by.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { heldByAnotherConnection, processesHolding, type Holder } from '../src/storage/sqlite/open-by.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { CliError, runCli } from './cli.js'
 
 const describe = (holders: Holder[]): string => holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')
@@ -19,10 +18,10 @@ function ensureNobodyHolds(target: string): void {
   if (heldByAnotherConnection(target)) throw new CliError(`${target} is held open by a SQLite connection of another process (not visible here: another container or host?); stop it first, nothing restored`)
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const backup = process.argv[2]
   if (!backup || !existsSync(backup)) throw new CliError('usage: npm run db:restore -- FILE (an existing backup made with db:backup)', 2)
-  const before = checkDatabaseFile(openDatabase(backup))
+  const before = (await checkDatabaseFile(backup))
   if (!before.ok) throw new CliError(`the backup does not verify, nothing restored: ${before.summary}`)
   const config = loadConfig()
   const target = config.databaseUrl
@@ -39,7 +38,7 @@ function main(): number {
   // A process that opened the old file in the moment between the check and the rename still has it.
   const late = processesHolding(target, { deleted: true })
   if (late?.length) throw new CliError(`restored ${backup} to ${target}, but ${describe(late)} opened the database meanwhile: restart it`)
-  const after = checkDatabaseFile(openDatabase(target))
+  const after = (await checkDatabaseFile(target))
   process.stdout.write(`restored ${backup} to ${target}: ${after.summary}\n`)
   // The signed high-water mark names the replaced chain's head: kept aside as the record of what the
   // restore rolled back, or the next start would rightly report the restored chain as truncated.

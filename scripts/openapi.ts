@@ -3,17 +3,17 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { buildApp } from '../src/app.js'
-import { openDatabase, migrateDatabase } from '../src/db/client.js'
+import { createSqliteStorage } from '../src/storage/sqlite/index.js'
 import { projectRoot } from '../src/paths.js'
 
 const file = join(projectRoot, 'openapi.yaml')
-const db = openDatabase(':memory:')
-migrateDatabase(db)
-const app = await buildApp({ db, logger: false, config: { databaseUrl: ':memory:' } })
+const storage = createSqliteStorage(':memory:')
+await storage.migrate()
+const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:' } })
 await app.ready()
 const served = app.swagger({ yaml: true })
 await app.close()
-db.$client.close()
+await storage.close()
 
 if (process.argv.includes('--check')) {
   let committed = ''

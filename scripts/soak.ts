@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { createSqliteStorage } from '../src/storage/sqlite/index.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
@@ -25,15 +25,11 @@ if (build.status !== 0) process.exit(1)
 
 const dir = mkdtempSync(join(tmpdir(), 'indicators-soak-'))
 const file = join(dir, 'soak.db')
-{
-  const db = openDatabase(file)
-  migrateDatabase(db)
-  loadSeeds(db)
-  db.$client.close()
-}
-const seedDb = openDatabase(file)
-const key = createKey(seedDb, 'soak', ['write']).secret
-seedDb.$client.close()
+const seeded = createSqliteStorage(file)
+await seeded.migrate()
+await loadSeeds(seeded)
+const key = (await createKey(seeded, 'soak', ['write'])).secret
+await seeded.close()
 const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
 
 async function freePort(): Promise<number> {
@@ -153,8 +149,8 @@ async function healthProbe(): Promise<void> {
   }
 }
 
-function verify(label: string): void {
-  const check = checkDatabaseFile(openDatabase(file))
+async function verify(label: string): Promise<void> {
+  const check = (await checkDatabaseFile(file))
   const db = new Database(file, { readonly: true })
   const lost = acknowledged.filter((a) => !db.prepare('SELECT 1 FROM observation_revision WHERE observation_id = ? AND revision = ?').get(a.id, a.revision))
   db.close()
@@ -182,7 +178,7 @@ while (Date.now() - started < durationMs) {
   server.child.kill('SIGKILL')
   await new Promise((r) => server.child.once('exit', r))
   crashes++
-  verify(`after kill -9 #${crashes}`)
+  await verify(`after kill -9 #${crashes}`)
   await start()
   paused = null
   resume()
@@ -191,7 +187,7 @@ stopping = true
 await Promise.all(load)
 server.child.kill('SIGTERM')
 const code = await new Promise((r) => server.child.once('exit', r))
-verify('at the end')
+await verify('at the end')
 const total = Object.values(statuses).reduce((a, b) => a + b, 0)
 process.stdout.write(`\nsoak: ${values.minutes} min, ${clients} clients, ${crashes} kill -9 restarts (start to ready: max ${Math.max(...restarts)} ms), clean exit code ${code}\n`)
 process.stdout.write(`requests ${total}; by status ${JSON.stringify(statuses)} (interrupted: in flight at a kill -9)\n`)

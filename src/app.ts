@@ -4,28 +4,22 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { Redis } from 'ioredis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { loadConfig, type Config } from './config.js'
-import { migrateDatabase, openDatabase, type Db } from './db/client.js'
-import { createAreaRepository } from './modules/areas/areas.repository.js'
 import areaRoutes from './modules/areas/areas.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
-import { createIndicatorRepository } from './modules/indicators/indicators.repository.js'
 import indicatorRoutes from './modules/indicators/indicators.routes.js'
-import { createObservationRepository } from './modules/observations/observations.repository.js'
 import observationRoutes from './modules/observations/observations.routes.js'
 import { createObservationService } from './modules/observations/observations.service.js'
-import { createPeriodRepository } from './modules/periods/periods.repository.js'
 import periodRoutes from './modules/periods/periods.routes.js'
 import problemRoutes from './modules/problems/problems.routes.js'
-import { createSourceRepository } from './modules/sources/sources.repository.js'
 import sourceRoutes from './modules/sources/sources.routes.js'
-import { createAuditRepository } from './modules/audit/audit.repository.js'
 import auditRoutes from './modules/audit/audit.routes.js'
 import { createIntegrityMonitor } from './modules/audit/integrity-monitor.js'
 import { auditFilesFor, keyFileTooOpen, loadSigner } from './modules/audit/signing.js'
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
-import { createWriter } from './db/writer.js'
-import { withWriteLock } from './db/lock-wait.js'
+import { createWriter } from './writes/writer.js'
+import { openStorage } from './storage/open.js'
+import type { Storage } from './storage/ports.js'
 import auth, { authenticationOf } from './plugins/auth.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
@@ -41,8 +35,8 @@ import { loadSeeds } from './seed/seed-loader.js'
 export interface BuildOptions {
   /** Overrides of the configuration; the rest comes from loadConfig(). */
   config?: Partial<Config>
-  /** An open, migrated database; otherwise one is opened from config.databaseUrl, migrated and seeded. */
-  db?: Db
+  /** An open, migrated store; otherwise one is opened from config.databaseUrl, migrated and seeded. */
+  storage?: Storage
   /** Load the seeds on start (default true when the app opens its own database). */
   seed?: boolean
   /** false for no logs; otherwise JSON logs at config.logLevel (or `level`), to `stream` (default stdout). Redaction always applies. */
@@ -70,16 +64,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 export async function buildApp(options: BuildOptions = {}): Promise<App> {
   const config: Config = { ...loadConfig(options.config ? {} : process.env), ...options.config }
-  const ownsDb = options.db === undefined
-  const db = options.db ?? openDatabase(config.databaseUrl)
+  const ownsStorage = options.storage === undefined
+  // Another process may be writing (a long import by a running server): migrations wait, bounded, and say so (no logger yet).
+  const notice = (message: string) => process.stderr.write(`${message}\n`)
+  const storage = options.storage ?? (await openStorage(config.databaseUrl, { lockWaitSeconds: config.lockWaitSeconds, notice }))
   const startReport: StartReport = { database: config.databaseUrl, migrated: null, seeded: null }
-  if (ownsDb) {
-    // Another process may be writing (a long import by a running server): wait, bounded, and say so (no logger yet).
-    const notice = (message: string) => process.stderr.write(`${message}\n`)
-    startReport.migrated = withWriteLock(db.$client, () => migrateDatabase(db), config.lockWaitSeconds, notice)
-    if (options.seed !== false) {
-      startReport.seeded = withWriteLock(db.$client, () => loadSeeds(db), config.lockWaitSeconds, notice).sources.filter((s) => s.loaded).map((s) => s.id)
-    }
+  if (ownsStorage) {
+    startReport.migrated = await storage.migrate()
+    if (options.seed !== false) startReport.seeded = (await loadSeeds(storage)).sources.filter((s) => s.loaded).map((s) => s.id)
   }
 
   const app = Fastify({
@@ -121,14 +113,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id)
   })
-  const writer = createWriter(db, app.log)
-  const auditFiles = auditFilesFor(db.$client.memory ? ':memory:' : db.$client.name, config.auditSigningKeyFile)
+  const writer = createWriter(storage, app.log)
+  const auditFiles = auditFilesFor(storage.dialect === 'sqlite' ? storage.description : ':memory:', config.auditSigningKeyFile)
   const signer = loadSigner(auditFiles.keyFile)
   if (auditFiles.keyFile && keyFileTooOpen(auditFiles.keyFile)) app.log.warn({ file: auditFiles.keyFile }, 'the audit signing key is readable by others than its owner; chmod 600 it')
-  const integrity = createIntegrityMonitor(db, { signer, highWaterMarkFile: auditFiles.highWaterMarkFile, log: app.log })
-  integrity.start()
+  const integrity = createIntegrityMonitor(storage, { signer, highWaterMarkFile: auditFiles.highWaterMarkFile, log: app.log })
+  await integrity.start()
   // A second thread and connection that validates imports on a read snapshot, so that a large batch never holds the writer.
-  const checker = createWriter(db, app.log)
+  const checker = createWriter(storage, app.log)
   // Both threads load before the server listens, so no first request waits for one to start.
   app.addHook('onReady', async () => {
     await Promise.all([writer.warm(), checker.warm()])
@@ -137,7 +129,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     await integrity.close()
     // Writes under way finish first; the database closes last.
     await Promise.all([writer.close(), checker.close()])
-    if (ownsDb) db.$client.close()
+    if (ownsStorage) await storage.close()
   })
 
   await app.register(problemDetails)
@@ -163,25 +155,25 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     rateLimitPerMinute: config.rateLimitPerMinute,
     authFailuresPerWindow: config.authFailuresPerWindow,
     authFailureWindowMs: config.authFailureWindowSeconds * 1000,
-    authenticate: (req) => authenticationOf(db, req),
+    authenticate: (req) => authenticationOf(storage.keys, req),
   })
-  await app.register(metrics, { db })
-  await app.register(responseCache, { db, writer, maxBytes: config.responseCacheMb * 1024 * 1024 })
+  await app.register(metrics, { storage })
+  await app.register(responseCache, { storage, writer, maxBytes: config.responseCacheMb * 1024 * 1024 })
   await app.register(openapi)
 
-  await app.register(auth, { db })
+  await app.register(auth, { keys: storage.keys })
 
-  const observationRepository = createObservationRepository(db)
-  const observations = createObservationService(observationRepository)
-  await app.register(healthRoutes, { db, writer, integrity })
+  const observations = createObservationService(storage.observations)
+  const catalog = storage.catalog
+  await app.register(healthRoutes, { storage, writer, integrity })
   await app.register(problemRoutes, { prefix: '/problems' })
-  await app.register(sourceRoutes, { prefix: '/v1/sources', writer, sources: createSourceRepository(db) })
-  await app.register(areaRoutes, { prefix: '/v1/areas', writer, areas: createAreaRepository(db) })
-  await app.register(periodRoutes, { prefix: '/v1/periods', writer, periods: createPeriodRepository(db) })
-  await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, indicators: createIndicatorRepository(db), observations })
+  await app.register(sourceRoutes, { prefix: '/v1/sources', writer, catalog })
+  await app.register(areaRoutes, { prefix: '/v1/areas', writer, catalog })
+  await app.register(periodRoutes, { prefix: '/v1/periods', writer, catalog })
+  await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
-  await app.register(changeRoutes, { prefix: '/v1/changes', observations: observationRepository })
-  await app.register(auditRoutes, { prefix: '/v1/audit', audit: createAuditRepository(db), integrity, signer })
+  await app.register(changeRoutes, { prefix: '/v1/changes', observations: storage.observations })
+  await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
   return app
 }

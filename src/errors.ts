@@ -1,5 +1,6 @@
 // Every error the service answers with: a stable code, an HTTP status and a
 // title. Thrown anywhere below the routes, turned into problem+json in one place.
+import { StorageConflictError, StorageUnavailableError } from './storage/ports.js'
 
 export interface ProblemExtras {
   /** Offending parameters, for validation failures. */
@@ -61,4 +62,11 @@ export class SeedError extends Error {
     super(`${entry}: ${message}`)
     this.name = 'SeedError'
   }
+}
+
+/** A storage port's failure as the problem it answers with, or null when it is no storage failure. */
+export function storageProblem(err: unknown): AppError | null {
+  if (err instanceof StorageUnavailableError) return Errors.unavailable('The database cannot be reached; retry shortly.', {}, { 'retry-after': '5' })
+  if (err instanceof StorageConflictError) return Errors.conflict(err.message)
+  return null
 }

@@ -26,18 +26,18 @@ function run(rows: StoredAuditRow[], from?: { seq: number; hash: string }) {
 }
 
 describe('chain verifier', () => {
-  it('accepts a well-formed chain and reports its head and count', () => {
+  it('accepts a well-formed chain and reports its head and count', async () => {
     const rows = chain(5)
     const { pushed, result } = run(rows)
     expect(pushed).toEqual([true, true, true, true, true])
     expect(result).toEqual({ ok: true, entries: 5, headSeq: 5, headHash: rows[4]?.hash })
   })
 
-  it('an empty chain is the genesis head', () => {
+  it('an empty chain is the genesis head', async () => {
     expect(run([]).result).toEqual({ ok: true, entries: 0, headSeq: 0, headHash: GENESIS_HASH })
   })
 
-  it('resumes from a verified point: the next seq and the point\'s hash are expected', () => {
+  it('resumes from a verified point: the next seq and the point\'s hash are expected', async () => {
     const rows = chain(6)
     const point = { seq: 3, hash: rows[2]?.hash as string }
     expect(run(rows.slice(3), point).result).toEqual({ ok: true, entries: 3, headSeq: 6, headHash: rows[5]?.hash })
@@ -47,20 +47,20 @@ describe('chain verifier', () => {
     expect(run(rows.slice(3), { seq: 3, hash: GENESIS_HASH }).result).toMatchObject({ ok: false, brokenSeq: 4, reason: expect.stringMatching(/prevHash/) })
   })
 
-  it('names a gap (a missing entry) at the first seq after it, and stops there', () => {
+  it('names a gap (a missing entry) at the first seq after it, and stops there', async () => {
     const rows = chain(5)
     const { pushed, result } = run([rows[0], rows[1], rows[3], rows[4]] as StoredAuditRow[])
     expect(pushed).toEqual([true, true, false, false])
     expect(result).toEqual({ ok: false, entries: 3, brokenSeq: 4, reason: 'sequence gap: expected seq 3' })
   })
 
-  it('names a repeated or reordered seq as a gap', () => {
+  it('names a repeated or reordered seq as a gap', async () => {
     const rows = chain(3)
     expect(run([rows[0], rows[0]] as StoredAuditRow[]).result).toEqual({ ok: false, entries: 2, brokenSeq: 1, reason: 'sequence gap: expected seq 2' })
     expect(run([rows[1], rows[0]] as StoredAuditRow[]).result).toEqual({ ok: false, entries: 1, brokenSeq: 2, reason: 'sequence gap: expected seq 1' })
   })
 
-  it('names an entry whose before or after is not JSON', () => {
+  it('names an entry whose before or after is not JSON', async () => {
     for (const member of ['before', 'after'] as const) {
       const rows = chain(4)
       rows[3] = { ...(rows[3] as StoredAuditRow), [member]: '{"n":' }
@@ -70,7 +70,7 @@ describe('chain verifier', () => {
     }
   })
 
-  it('names an entry whose content no longer matches its hash, and a broken link', () => {
+  it('names an entry whose content no longer matches its hash, and a broken link', async () => {
     const rows = chain(4)
     rows[1] = { ...(rows[1] as StoredAuditRow), actor: 'someone-else' }
     expect(run(rows).result).toEqual({ ok: false, entries: 2, brokenSeq: 2, reason: "hash does not match the entry's content" })
@@ -79,7 +79,7 @@ describe('chain verifier', () => {
     expect(run(relinked).result).toEqual({ ok: false, entries: 3, brokenSeq: 3, reason: "prevHash does not match the previous entry's hash" })
   })
 
-  it('any change to any member of any entry is caught at that entry (property)', () => {
+  it('any change to any member of any entry is caught at that entry (property)', async () => {
     const members = ['seq', 'recordedAt', 'actor', 'action', 'entityType', 'entityId', 'before', 'after', 'prevHash', 'hash'] as const
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.nat(), fc.constantFrom(...members), fc.string({ minLength: 1, maxLength: 6 }), (n, at, member, junk) => {
@@ -100,16 +100,16 @@ describe('chain verifier', () => {
 })
 
 describe('chain verifier: the edges mutation testing found', () => {
-  it('starts from 64 zeros, as the README specifies for the first prevHash', () => {
+  it('starts from 64 zeros, as the README specifies for the first prevHash', async () => {
     expect(GENESIS_HASH).toMatch(/^0{64}$/)
   })
-  it('hashes a stored row from its canonical text exactly as from its parsed body', () => {
+  it('hashes a stored row from its canonical text exactly as from its parsed body', async () => {
     for (const row of chain(4)) {
       const { before, after, hash, ...head } = row
       expect(auditHashOfCanonical(head, before, after)).toBe(hash)
     }
   })
-  it('accepts null before and null after, and reports the last accepted after', () => {
+  it('accepts null before and null after, and reports the last accepted after', async () => {
     const body = { seq: 1, recordedAt: '2026-01-01T00:00:00.000Z', actor: 'cli', action: 'x.delete', entityType: 'x', entityId: 'x1', before: null, after: null, prevHash: GENESIS_HASH }
     const v = createChainVerifier()
     expect(v.push({ ...body, before: null, after: null, hash: auditHash(body) })).toBe(true)
@@ -119,7 +119,7 @@ describe('chain verifier: the edges mutation testing found', () => {
     rows.forEach((r) => w.push(r))
     expect(w.lastAfter()).toEqual(JSON.parse(rows[1]?.after as string))
   })
-  it('refuses every row after the first broken one, whatever it holds', () => {
+  it('refuses every row after the first broken one, whatever it holds', async () => {
     const rows = chain(4)
     const v = createChainVerifier()
     expect(v.push(rows[0] as StoredAuditRow)).toBe(true)

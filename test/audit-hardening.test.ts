@@ -9,15 +9,15 @@ import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
-import { migrateDatabase, openDatabase, writeTransaction } from '../src/db/client.js'
+import { createSqliteStorage, sqliteConnection } from '../src/storage/sqlite/index.js'
+import { writeUnit } from '../src/writes/write-unit.js'
 import { auditHash, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
-import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
+import { verifyAuditChain } from '../src/modules/audit/integrity.js'
 import { signedHeadText } from '../src/modules/audit/signing.js'
 import { recordAnswer } from '../src/modules/imports/idempotency.js'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
-import { loadSeeds } from '../src/seed/seed-loader.js'
-import { json } from './helpers.js'
+import { json, openStore } from './helpers.js'
 
 
 // ---------------------------------------------------------------------------
@@ -42,24 +42,22 @@ function tampered(name: string, sql: string[]): string {
   return file
 }
 
-function verifyFile(file: string) {
-  const db = openDatabase(file)
+async function verifyFile(file: string) {
+  const storage = createSqliteStorage(file)
   try {
-    return verifyAuditChain(db)
+    return await verifyAuditChain(storage)
   } finally {
-    db.$client.close()
+    await storage.close()
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'audit-hardening-'))
   pristine = join(dir, 'pristine.db')
-  const db = openDatabase(pristine)
-  migrateDatabase(db)
-  loadSeeds(db)
-  createKey(db, 'reader-writer', ['write'])
-  createKey(db, 'old-admin', ['admin'])
-  revokeKey(db, 'old-admin')
+  const { storage, db } = await openStore(pristine)
+  await createKey(storage, 'reader-writer', ['write'])
+  await createKey(storage, 'old-admin', ['admin'])
+  await revokeKey(storage, 'old-admin')
   db.$client.pragma('wal_checkpoint(TRUNCATE)')
   db.$client.pragma('journal_mode = DELETE')
   db.$client.close()
@@ -76,11 +74,11 @@ const TABLES: Record<string, { key: string; columns: string[] }> = {
 }
 
 describe('tamper evidence beyond the chain (full verification: npm run audit:verify, /v1/audit/verify/full, start)', () => {
-  it('the untouched database verifies', () => {
-    expect(verifyFile(pristine)).toMatchObject({ ok: true })
+  it('the untouched database verifies', async () => {
+    expect(await verifyFile(pristine)).toMatchObject({ ok: true })
   })
 
-  it('the named attacks are caught: un-revoking, widening scopes, replacing the secret hash, source bytes with their hash, a unit, a parent, a period', () => {
+  it('the named attacks are caught: un-revoking, widening scopes, replacing the secret hash, source bytes with their hash, a unit, a parent, a period', async () => {
     const attacks: Record<string, string[]> = {
       'un-revoke': ["UPDATE api_key SET revoked_at = NULL WHERE name = 'old-admin'"],
       'widen scopes': ["UPDATE api_key SET scopes = 'admin,write' WHERE name = 'reader-writer'"],
@@ -99,23 +97,23 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
     }
     for (const [name, sql] of Object.entries(attacks)) {
       const file = tampered(name.replace(/\W+/g, '-'), sql)
-      const result = verifyFile(file)
+      const result = await verifyFile(file)
       expect(result.ok, name).toBe(false)
     }
   })
 
-  it('any change of any column of any row of a catalog table is caught (property)', () => {
+  it('any change of any column of any row of a catalog table is caught (property)', async () => {
     const probe = new Database(pristine, { readonly: true })
     const keys = Object.fromEntries(Object.entries(TABLES).map(([t, { key }]) => [t, probe.prepare(`SELECT ${key} FROM ${t} ORDER BY rowid`).pluck().all() as string[]]))
     probe.close()
     let n = 0
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.constantFrom(...Object.keys(TABLES)),
         fc.nat(),
         fc.nat(),
         fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constant(null), fc.integer({ min: 0, max: 9 })),
-        (table, rowPick, columnPick, value) => {
+        async (table, rowPick, columnPick, value) => {
           const { key, columns } = TABLES[table] as { key: string; columns: string[] }
           const ids = keys[table] as string[]
           const id = ids[rowPick % ids.length] as string
@@ -139,7 +137,7 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
             fc.pre(false)
           }
           db.close()
-          const result = verifyFile(file)
+          const result = await verifyFile(file)
           rmSync(file)
           expect(result.ok, `${table}.${column} of ${id} := ${String(value)}`).toBe(false)
         },
@@ -148,16 +146,17 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
     )
   })
 
-  it('idempotency records are checked: an edited answer, a deleted or a forged record is caught; the log holds neither the key nor the answer', () => {
+  it('idempotency records are checked: an edited answer, a deleted or a forged record is caught; the log holds neither the key nor the answer', async () => {
     const base = join(dir, 'idem.db')
     copyFileSync(pristine, base)
-    const db = openDatabase(base)
-    expect(writeTransaction(db, (tx) => recordAnswer(tx, 'reader-writer', 'client-key-1', 'ab'.repeat(32), 200, '{"created":1,"secretish":"answer-text"}'))).toBeNull()
+    const storage = createSqliteStorage(base)
+    const db = sqliteConnection(storage)
+    expect(await writeUnit(storage, (tx, audit) => recordAnswer(tx, audit, 'reader-writer', 'client-key-1', 'ab'.repeat(32), 200, '{"created":1,"secretish":"answer-text"}'))).toBeNull()
     const entry = db.$client.prepare("SELECT after FROM audit_entry WHERE entity_type = 'idempotency_key'").pluck().get() as string
     db.$client.pragma('wal_checkpoint(TRUNCATE)')
     db.$client.close()
     expect(entry).not.toMatch(/client-key-1|answer-text/)
-    expect(verifyFile(base)).toMatchObject({ ok: true })
+    expect(await verifyFile(base)).toMatchObject({ ok: true })
     const attacks: Record<string, string[]> = {
       'edited answer': ["UPDATE idempotency_key SET response_body = '{\"created\":0}'"],
       'edited status': ['UPDATE idempotency_key SET status_code = 422'],
@@ -168,11 +167,11 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
       const file = join(dir, `idem-${name.replace(/\W+/g, '-')}.db`)
       copyFileSync(base, file)
       withTriggersOff(file, sql)
-      expect(verifyFile(file), name).toMatchObject({ ok: false, reason: expect.stringMatching(/idempotency record/) })
+      expect(await verifyFile(file), name).toMatchObject({ ok: false, reason: expect.stringMatching(/idempotency record/) })
     }
   })
 
-  it('npm run audit:verify exits 1 on a tampered key and names it', () => {
+  it('npm run audit:verify exits 1 on a tampered key and names it', async () => {
     const file = tampered('cli-key', ["UPDATE api_key SET scopes = 'admin,write' WHERE name = 'reader-writer'"])
     const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', file], { cwd: projectRoot, encoding: 'utf8' })
     expect(cli.status).toBe(1)
@@ -249,9 +248,9 @@ describe('the running service', () => {
     copyFileSync(pristine, file)
     const app = await appOn(file)
     const first = json((await app.inject({ url: '/v1/audit/verify' })).body)
-    const other = openDatabase(file)
-    createKey(other, 'later', ['write'])
-    other.$client.close()
+    const other = createSqliteStorage(file)
+    await createKey(other, 'later', ['write'])
+    await other.close()
     await new Promise((r) => setTimeout(r, 1100))
     const second = json((await app.inject({ url: '/v1/audit/verify' })).body)
     expect(second).toMatchObject({ ok: true, checkedFrom: first.headSeq + 1, headSeq: first.headSeq + 1 })
@@ -269,7 +268,7 @@ describe('the running service', () => {
       const head = json((await app.inject({ url: '/v1/audit/head' })).body)
       await app.close()
       expect(JSON.parse(readFileSync(`${file}.audit-head.json`, 'utf8'))).toMatchObject({ seq: head.seq, hash: head.hash })
-      if (sql[0] === 'REWRITE') rewriteChain(file)
+      if (sql[0] === 'REWRITE') await rewriteChain(file)
       else withTriggersOff(file, sql)
       // The offline command checks the same mark (the key file sits next to the database).
       const cli = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/audit-verify.ts', file], { cwd: projectRoot, encoding: 'utf8' })
@@ -285,7 +284,7 @@ describe('the running service', () => {
 })
 
 /** What an attacker with the file and the code can do: change an entry and recompute every hash after it. */
-function rewriteChain(file: string): void {
+async function rewriteChain(file: string): Promise<void> {
   withTriggersOff(file, [])
   const raw = new Database(file)
   const rows = raw.prepare('SELECT * FROM audit_entry ORDER BY seq').all() as Array<Record<string, any>>
@@ -301,6 +300,6 @@ function rewriteChain(file: string): void {
   })()
   raw.close()
   // The rewritten chain verifies on its own: only the signed mark tells.
-  expect(verifyFile(file).ok).toBe(true)
+  expect((await verifyFile(file)).ok).toBe(true)
 }
 

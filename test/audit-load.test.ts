@@ -9,9 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase, writeTransaction } from '../src/db/client.js'
-import { openAuditAppender } from '../src/modules/audit/audit.repository.js'
-import { loadSeeds } from '../src/seed/seed-loader.js'
+import { openStore } from './helpers.js'
+import { writeUnit } from '../src/writes/write-unit.js'
 import { exited, startServer } from './support/process.js'
 
 const ENTRIES = 200_000
@@ -26,17 +25,14 @@ let setupMs = 0
  * insert), as renames of the seeded areas; each area's row ends as its last
  * entry says, so the database verifies.
  */
-function buildLargeLog(path: string): void {
-  const db = openDatabase(path)
-  migrateDatabase(db)
-  loadSeeds(db)
+async function buildLargeLog(path: string): Promise<void> {
+  const { storage, db } = await openStore(path)
   const areas = db.$client.prepare('SELECT code, name_zh AS nameZh, name_en AS nameEn, level, parent_code AS parentCode, division_code AS divisionCode FROM area ORDER BY code').all() as Array<Record<string, string | null>>
   const last = new Map<string, Record<string, string | null>>(areas.map((a) => [a.code as string, a]))
   const existing = db.$client.prepare('SELECT max(seq) FROM audit_entry').pluck().get() as number
   const update = db.$client.prepare('UPDATE area SET name_en = ? WHERE code = ?')
   for (let done = existing; done < ENTRIES; ) {
-    writeTransaction(db, (tx) => {
-      const audit = openAuditAppender(tx)
+    await writeUnit(storage, async (_tx, audit) => {
       for (let i = 0; i < 20_000 && done < ENTRIES; i++, done++) {
         const area = areas[done % areas.length] as Record<string, string | null>
         const before = last.get(area.code as string) as Record<string, string | null>
@@ -51,11 +47,11 @@ function buildLargeLog(path: string): void {
   db.$client.close()
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'audit-load-'))
   file = join(dir, 'large.db')
   const t0 = Date.now()
-  buildLargeLog(file)
+  await buildLargeLog(file)
   setupMs = Date.now() - t0
 }, 120_000)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -29,7 +29,7 @@ const inProcessFullPasses = () => vi.mocked(integrity.integritySteps).mock.calls
 
 const log = { warn: vi.fn(), error: vi.fn() }
 const cleanups: Array<() => void> = []
-afterEach(() => {
+afterEach(async () => {
   for (const c of cleanups.splice(0)) c()
   vi.mocked(integrity.integritySteps).mockClear()
   threadFails.now = false
@@ -37,20 +37,20 @@ afterEach(() => {
   log.error.mockClear()
 })
 
-function monitorOn(file: boolean) {
-  const store = freshDb({ file })
+async function monitorOn(file: boolean) {
+  const store = await freshDb({ file })
   cleanups.push(store.cleanup)
   // syncStartEntries 0: the start pass goes to the background, as on a large database.
-  const monitor = createIntegrityMonitor(store.db, { signer: loadSigner(null), highWaterMarkFile: null, log, syncStartEntries: 0 })
-  return { db: store.db, path: store.path, monitor }
+  const monitor = createIntegrityMonitor(store.storage, { signer: loadSigner(null), highWaterMarkFile: null, log, syncStartEntries: 0 })
+  return { storage: store.storage, db: store.db, path: store.path, monitor }
 }
 
 describe('where full verification passes run', () => {
   it('on a database file: in a worker thread; the monitor takes in its checkpoint and the public check goes on from it', async () => {
-    const { db, monitor } = monitorOn(true)
-    const head = readHead(db)
+    const { storage, monitor } = await monitorOn(true)
+    const head = (await readHead(storage.audit))
     expect(head.seq).toBeGreaterThan(0)
-    monitor.start()
+    await monitor.start()
     expect(monitor.status().state).toBe('verifying')
     expect(await monitor.verify()).toBeNull()
     const full = await monitor.verifyFully()
@@ -65,9 +65,9 @@ describe('where full verification passes run', () => {
   })
 
   it('on a database file: a broken table found by the thread makes the monitor report tampering', async () => {
-    const { db, monitor } = monitorOn(true)
+    const { db, monitor } = await monitorOn(true)
     db.$client.exec("UPDATE indicator SET unit = 'mu' WHERE rowid = (SELECT min(rowid) FROM indicator)")
-    monitor.start()
+    await monitor.start()
     const full = await monitor.verifyFully()
     expect(full).toMatchObject({ ok: false, reason: expect.stringMatching(/indicator .*unit differs/) })
     expect(monitor.status()).toMatchObject({ state: 'tampered' })
@@ -76,10 +76,10 @@ describe('where full verification passes run', () => {
   })
 
   it('on a database file whose thread cannot run: the pass falls back to the serving thread, in slices, with a warning', async () => {
-    const { db, monitor } = monitorOn(true)
+    const { storage, monitor } = await monitorOn(true)
     threadFails.now = true
-    monitor.start()
-    expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: readHead(db).seq })
+    await monitor.start()
+    expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: (await readHead(storage.audit)).seq })
     expect(monitor.status().state).toBe('verified')
     expect(inProcessFullPasses()).toBeGreaterThan(0)
     expect(log.warn).toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/verification thread failed/))
@@ -87,9 +87,9 @@ describe('where full verification passes run', () => {
   })
 
   it("on ':memory:': in-process, in slices (one connection only)", async () => {
-    const { db, monitor } = monitorOn(false)
-    monitor.start()
-    expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: readHead(db).seq })
+    const { storage, monitor } = await monitorOn(false)
+    await monitor.start()
+    expect(await monitor.verifyFully()).toMatchObject({ ok: true, headSeq: (await readHead(storage.audit)).seq })
     expect(inProcessFullPasses()).toBeGreaterThan(0)
     await monitor.close()
   })
@@ -97,7 +97,7 @@ describe('where full verification passes run', () => {
 
 describe('closing', () => {
   it('stops a pass under way: its thread ends, the pass answers null, later passes do not start', async () => {
-    const { path } = monitorOn(true)
+    const { path } = await monitorOn(true)
     const thread = createFullPassThread(path)
     const pass = thread.run()
     await new Promise((r) => setImmediate(r))
@@ -109,8 +109,8 @@ describe('closing', () => {
   })
 
   it('the monitor waits for its thread when closed during the start pass, and takes no result from it', async () => {
-    const { monitor } = monitorOn(true)
-    monitor.start()
+    const { monitor } = await monitorOn(true)
+    await monitor.start()
     await new Promise((r) => setImmediate(r))
     await monitor.close()
     expect(monitor.status().state).toBe('verifying')

@@ -7,7 +7,9 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { openDatabase, type Db } from '../src/db/client.js'
+import type { Db } from '../src/storage/sqlite/client.js'
+import type { Storage } from '../src/storage/ports.js'
+import { createSqliteStorage } from '../src/storage/sqlite/index.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey } from '../src/modules/keys/keys.js'
 import { createFailureCounter } from '../src/plugins/protection.js'
@@ -22,14 +24,14 @@ function expectProblem(res: { statusCode: number; headers: Record<string, unknow
 }
 
 async function appWith(config: { rateLimitPerMinute?: number; authFailuresPerWindow?: number; authFailureWindowSeconds?: number }) {
-  const { db, cleanup } = freshDb()
-  const app = await buildApp({ db, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000, ...config } })
+  const { storage, db, cleanup } = await freshDb()
+  const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000, ...config } })
   await app.ready()
-  return { app, db, close: async () => (await app.close(), cleanup()) }
+  return { app, storage, db, close: async () => (await app.close(), cleanup()) }
 }
 
 describe('rate limit: buckets by verified key only, failed authentications locked out per address (item 2)', () => {
-  it('the lockout is configured by AUTH_FAILURES_PER_WINDOW and AUTH_FAILURE_WINDOW_SECONDS, 20 per 600 s by default', () => {
+  it('the lockout is configured by AUTH_FAILURES_PER_WINDOW and AUTH_FAILURE_WINDOW_SECONDS, 20 per 600 s by default', async () => {
     expect(loadConfig({})).toMatchObject({ authFailuresPerWindow: 20, authFailureWindowSeconds: 600 })
     expect(loadConfig({ AUTH_FAILURES_PER_WINDOW: '5', AUTH_FAILURE_WINDOW_SECONDS: '60' })).toMatchObject({ authFailuresPerWindow: 5, authFailureWindowSeconds: 60 })
     for (const [name, value] of [['AUTH_FAILURES_PER_WINDOW', '0'], ['AUTH_FAILURES_PER_WINDOW', 'many'], ['AUTH_FAILURE_WINDOW_SECONDS', '-1'], ['AUTH_FAILURE_WINDOW_SECONDS', '0']] as const) {
@@ -49,8 +51,8 @@ describe('rate limit: buckets by verified key only, failed authentications locke
   })
 
   it('a verified key has its own bucket, apart from its address', async () => {
-    const { app, db, close } = await appWith({ rateLimitPerMinute: 3 })
-    const key = createKey(db, 'reader', ['write']).secret
+    const { app, storage, close } = await appWith({ rateLimitPerMinute: 3 })
+    const key = (await createKey(storage, 'reader', ['write'])).secret
     const hit = (headers: Record<string, string> = {}) => app.inject({ url: '/v1/areas', headers, remoteAddress: '10.1.0.2' })
     for (let i = 0; i < 3; i++) expect((await hit()).statusCode).toBe(200)
     expectProblem(await hit(), 429)
@@ -61,10 +63,10 @@ describe('rate limit: buckets by verified key only, failed authentications locke
   })
 
   it('N failed authentications, on any route, lock the address out for the window: 429 with Retry-After, even for a correct key', async () => {
-    const { app, db, close } = await appWith({ authFailuresPerWindow: 5, authFailureWindowSeconds: 600 })
-    const good = createKey(db, 'writer', ['write']).secret
-    const gone = createKey(db, 'gone', ['write']).secret
-    revokeKey(db, { name: 'gone' })
+    const { app, storage, close } = await appWith({ authFailuresPerWindow: 5, authFailureWindowSeconds: 600 })
+    const good = (await createKey(storage, 'writer', ['write'])).secret
+    const gone = (await createKey(storage, 'gone', ['write'])).secret
+    await revokeKey(storage, { name: 'gone' })
     const from = (remoteAddress: string, headers: Record<string, string>, url = '/v1/imports', method: 'GET' | 'POST' = 'POST') =>
       app.inject({ method, url, headers, remoteAddress, ...(method === 'POST' ? { payload: { reason: 'r', observations: [] } } : {}) })
     const attacker = '192.0.2.7'
@@ -118,11 +120,11 @@ describe('rate limit: buckets by verified key only, failed authentications locke
   })
 
   it('looks the key up once per request: the rate limit and the route share one check', async () => {
-    const { app, db, close } = await appWith({})
-    const good = createKey(db, 'writer', ['write']).secret
+    const { app, storage, close } = await appWith({})
+    const good = (await createKey(storage, 'writer', ['write'])).secret
     const lookups = { n: 0 }
-    const select = db.select.bind(db)
-    db.select = ((...args: Parameters<typeof select>) => (lookups.n++, select(...args))) as typeof db.select
+    const byId = storage.keys.byId.bind(storage.keys)
+    storage.keys.byId = (id) => (lookups.n++, byId(id))
     const count = async (options: { method: 'POST'; url: string; payload: object; headers?: Record<string, string> }) => {
       const before = lookups.n
       await app.inject(options)
@@ -139,15 +141,15 @@ describe('rate limit: buckets by verified key only, failed authentications locke
 
   describe('property: no Authorization header that fails to authenticate gets a bucket of its own', () => {
     let app: App
-    let db: Db
+    let storage: Storage
     let close: () => Promise<void>
     let good: string
     let revoked: string
     beforeAll(async () => {
-      ;({ app, db, close } = await appWith({ rateLimitPerMinute: 1 }))
-      good = createKey(db, 'writer', ['write']).secret
-      revoked = createKey(db, 'gone', ['write']).secret
-      revokeKey(db, { name: 'gone' })
+      ;({ app, storage, close } = await appWith({ rateLimitPerMinute: 1 }))
+      good = (await createKey(storage, 'writer', ['write'])).secret
+      revoked = (await createKey(storage, 'gone', ['write'])).secret
+      await revokeKey(storage, { name: 'gone' })
     })
     afterAll(() => close())
 
@@ -205,6 +207,7 @@ describe.each([
   { file: false, label: ':memory:, inline writer' },
 ])('a key revoked while its request uploads writes nothing (item 13; $label)', ({ file }) => {
   let app: App
+  let storage: Storage
   let db: Db
   let port: number
   let cleanup: () => void
@@ -212,8 +215,8 @@ describe.each([
   let authenticated: () => Promise<void>
 
   beforeAll(async () => {
-    ;({ db, cleanup } = freshDb({ file }))
-    app = await buildApp({ db, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } })
+    ;({ storage, db, cleanup } = await freshDb({ file }))
+    app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } })
     let signal: (() => void) | null = null
     authenticated = () => new Promise<void>((resolve) => (signal = resolve))
     // preParsing runs after every onRequest hook, the key checks included, and before the body is read.
@@ -246,12 +249,12 @@ describe.each([
   const indicator = (code: string) => ({ path: `/v1/indicators/${code}`, body: JSON.stringify({ nameZh: '新', nameEn: 'New', description: 'sent slowly', category: 'c', unit: 'person', additive: true }) })
 
   it('an import whose key is revoked mid-upload (as `npm run keys -- revoke` does): 401, nothing written, audit unchanged', async () => {
-    const key = createKey(db, `uploader-${file}`, ['write'])
+    const key = (await createKey(storage, `uploader-${file}`, ['write']))
     const body = JSON.stringify({ reason: 'slow upload', observations: [await newImportRow()] })
     const before = state()
     const res = await slowUpload(port, 'POST', '/v1/imports', bearer(key.secret), body, async () => {
       await authenticated()
-      revokeKey(db, { id: key.key.id })
+      await revokeKey(storage, { id: key.key.id })
     })
     expectProblem(res as never, 401)
     expect(res.headers['www-authenticate']).toMatch(/invalid_token/)
@@ -263,17 +266,17 @@ describe.each([
   })
 
   it('the same holds for an admin write, and for a scope withdrawn mid-upload (403): one check for every command', async () => {
-    const key = createKey(db, `admin-${file}`, ['admin'])
+    const key = (await createKey(storage, `admin-${file}`, ['admin']))
     const before = state()
     const first = indicator('slow_one')
     const res = await slowUpload(port, 'PUT', first.path, bearer(key.secret), first.body, async () => {
       await authenticated()
-      revokeKey(db, { name: key.key.name })
+      await revokeKey(storage, { name: key.key.name })
     })
     expectProblem(res as never, 401)
     expect(state().catalog).toEqual(before.catalog)
 
-    const narrowed = createKey(db, `narrowed-${file}`, ['admin', 'write'])
+    const narrowed = (await createKey(storage, `narrowed-${file}`, ['admin', 'write']))
     const second = indicator('slow_two')
     const res2 = await slowUpload(port, 'PUT', second.path, bearer(narrowed.secret), second.body, async () => {
       await authenticated()
@@ -284,7 +287,7 @@ describe.each([
   })
 
   it('a key left alone still writes over the same slow path (the control)', async () => {
-    const key = createKey(db, `steady-${file}`, ['admin'])
+    const key = (await createKey(storage, `steady-${file}`, ['admin']))
     const third = indicator('slow_three')
     const res = await slowUpload(port, 'PUT', third.path, bearer(key.secret), third.body, () => authenticated())
     expect(res.statusCode).toBe(201)
@@ -292,11 +295,11 @@ describe.each([
 })
 
 describe('API key names and the audit log\'s internal actors (item 16)', () => {
-  it('every actor the code itself writes into the audit log is reserved: seed, key commands', () => {
-    const { db, cleanup } = freshDb()
-    const a = createKey(db, 'somebody', ['write'])
-    revokeKey(db, { id: a.key.id })
-    const keyNames = new Set(listKeys(db).map((k) => k.name))
+  it('every actor the code itself writes into the audit log is reserved: seed, key commands', async () => {
+    const { storage, db, cleanup } = await freshDb()
+    const a = (await createKey(storage, 'somebody', ['write']))
+    await revokeKey(storage, { id: a.key.id })
+    const keyNames = new Set((await listKeys(storage.keys)).map((k) => k.name))
     const actors = (db.$client.prepare('SELECT DISTINCT actor FROM audit_entry').all() as { actor: string }[]).map((r) => r.actor)
     const internal = actors.filter((x) => !keyNames.has(x))
     expect(internal.sort()).toEqual([INTERNAL_ACTORS.cli, INTERNAL_ACTORS.seed].sort())
@@ -305,49 +308,49 @@ describe('API key names and the audit log\'s internal actors (item 16)', () => {
     cleanup()
   })
 
-  it('property: a key cannot be named like an internal actor, whatever the case or separators', () => {
-    const { db, cleanup } = freshDb({ seed: false })
+  it('property: a key cannot be named like an internal actor, whatever the case or separators', async () => {
+    const { storage, cleanup } = await freshDb({ seed: false })
     const lookalike = fc
       .tuple(fc.constantFrom(...RESERVED_ACTOR_NAMES), fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }), fc.array(fc.constantFrom('', '', '.', '_', '-'), { minLength: 16, maxLength: 16 }))
       .map(([name, upper, seps]) =>
         [...name.replace(/[._-]/g, '')].map((c, i) => (i > 0 ? seps[i] : '') + (upper[i] ? c.toUpperCase() : c)).join(''),
       )
-    fc.assert(
-      fc.property(lookalike, (name) => {
-        expect(() => createKey(db, name, ['write'])).toThrow(/internal actor/)
+    await fc.assert(
+      fc.asyncProperty(lookalike, async (name) => {
+        await expect(createKey(storage, name, ['write'])).rejects.toThrow(/internal actor/)
       }),
       { numRuns: 300 },
     )
-    expect(listKeys(db)).toEqual([])
+    expect((await listKeys(storage.keys))).toEqual([])
     // Names that merely contain one are distinct in the log and stay allowed.
-    for (const name of ['seedling', 'cli-tool-2', 'writer', 'admin']) expect(createKey(db, name, ['write']).key.name).toBe(name)
+    for (const name of ['seedling', 'cli-tool-2', 'writer', 'admin']) expect((await createKey(storage, name, ['write'])).key.name).toBe(name)
     cleanup()
   })
 
-  it('revoking by a bare string that is one key\'s name and another key\'s id is refused, naming both; --id and --name are exact', () => {
-    const { db, cleanup } = freshDb({ seed: false })
-    const a = createKey(db, 'alpha', ['write'])
-    const b = createKey(db, a.key.id, ['write'])
-    expect(() => revokeKey(db, a.key.id)).toThrow(KeyError)
+  it('revoking by a bare string that is one key\'s name and another key\'s id is refused, naming both; --id and --name are exact', async () => {
+    const { storage, cleanup } = await freshDb({ seed: false })
+    const a = (await createKey(storage, 'alpha', ['write']))
+    const b = (await createKey(storage, a.key.id, ['write']))
+    await expect(revokeKey(storage, a.key.id)).rejects.toThrow(KeyError)
     try {
-      revokeKey(db, a.key.id)
+      await revokeKey(storage, a.key.id)
     } catch (err) {
       expect((err as Error).message).toContain(`"${a.key.id}" (id ${b.key.id})`)
       expect((err as Error).message).toContain(`"alpha" (id ${a.key.id})`)
     }
-    expect(listKeys(db).every((k) => k.revokedAt === null)).toBe(true)
-    expect(revokeKey(db, { name: a.key.id }).id).toBe(b.key.id)
-    expect(listKeys(db).find((k) => k.id === a.key.id)?.revokedAt).toBeNull()
-    expect(revokeKey(db, { id: a.key.id }).id).toBe(a.key.id)
-    expect(() => revokeKey(db, { name: 'nobody' })).toThrow(/no key named "nobody"/)
-    expect(() => revokeKey(db, { id: 'alpha' })).toThrow(/no key with id "alpha"/)
+    expect((await listKeys(storage.keys)).every((k) => k.revokedAt === null)).toBe(true)
+    expect((await revokeKey(storage, { name: a.key.id })).id).toBe(b.key.id)
+    expect((await listKeys(storage.keys)).find((k) => k.id === a.key.id)?.revokedAt).toBeNull()
+    expect((await revokeKey(storage, { id: a.key.id })).id).toBe(a.key.id)
+    await expect(revokeKey(storage, { name: 'nobody' })).rejects.toThrow(/no key named "nobody"/)
+    await expect(revokeKey(storage, { id: 'alpha' })).rejects.toThrow(/no key with id "alpha"/)
     cleanup()
   })
 
-  it('the CLI says which: `revoke --id` or `revoke --name`, exactly one', () => {
-    const { db, path, cleanup } = freshDb({ file: true, seed: false })
-    const a = createKey(db, 'alpha', ['write'])
-    const b = createKey(db, a.key.id, ['write'])
+  it('the CLI says which: `revoke --id` or `revoke --name`, exactly one', async () => {
+    const { storage, db, path, cleanup } = await freshDb({ file: true, seed: false })
+    const a = (await createKey(storage, 'alpha', ['write']))
+    const b = (await createKey(storage, a.key.id, ['write']))
     db.$client.close()
     const keys = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/keys.ts', ...args], { env: { ...process.env, DATABASE_URL: path }, encoding: 'utf8' })
     const both = keys('revoke', '--id', a.key.id, '--name', 'alpha')
@@ -356,9 +359,9 @@ describe('API key names and the audit log\'s internal actors (item 16)', () => {
     const byName = keys('revoke', '--name', a.key.id)
     expect(byName.status, byName.stderr).toBe(0)
     expect(byName.stdout).toContain(`(id ${b.key.id})`)
-    const after = openDatabase(path)
-    const listed = listKeys(after)
-    after.$client.close()
+    const after = createSqliteStorage(path)
+    const listed = await listKeys(after.keys)
+    await after.close()
     expect(listed.find((k) => k.id === a.key.id)?.revokedAt).toBeNull()
     expect(listed.find((k) => k.id === b.key.id)?.revokedAt).not.toBeNull()
     cleanup()

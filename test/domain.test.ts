@@ -15,7 +15,7 @@ import { parseByteRange } from '../src/http/byte-range.js'
 import { negotiate } from '../src/http/negotiate.js'
 
 describe('exact decimals', () => {
-  it('converts reported figures without binary rounding', () => {
+  it('converts reported figures without binary rounding', async () => {
     expect(multiplyDecimal('484.752', '10000')).toBe('4847520')
     expect(multiplyDecimal('1.35', '10000')).toBe('13500')
     expect(multiplyDecimal('0.15', '10000')).toBe('1500')
@@ -24,7 +24,7 @@ describe('exact decimals', () => {
     expect(multiplyDecimal('0.1', '3')).toBe('0.3')
     expect(multiplyDecimal('-2.5', '0.2')).toBe('-0.5')
   })
-  it('normalizes and compares', () => {
+  it('normalizes and compares', async () => {
     expect(normalizeDecimal('007.500')).toBe('7.5')
     expect(normalizeDecimal('-0.0')).toBe('0')
     expect(normalizeDecimal('0.05')).toBe('0.05')
@@ -32,13 +32,13 @@ describe('exact decimals', () => {
     expect(compareDecimal('1.50', '1.5')).toBe(0)
     expect(compareDecimal('-1', '0')).toBe(-1)
   })
-  it('rejects what is not a plain decimal', () => {
+  it('rejects what is not a plain decimal', async () => {
     for (const bad of ['', '1e5', 'NaN', 'Infinity', '1,000', '.5', '5.', '+1', '0x10', ' 1', '1'.repeat(41)]) expect(isDecimal(bad)).toBe(false)
   })
 })
 
 describe('reporting periods', () => {
-  it('parses canonical, SDMX and DHIS2 spellings to one canonical code', () => {
+  it('parses canonical, SDMX and DHIS2 spellings to one canonical code', async () => {
     for (const [input, code] of [
       ['2023', '2023'],
       ['2023-A1', '2023'],
@@ -53,19 +53,19 @@ describe('reporting periods', () => {
       ['202307', '2023-07'],
     ]) expect(parsePeriod(input as string)?.code, input).toBe(code)
   })
-  it('knows start and end dates, leap years included', () => {
+  it('knows start and end dates, leap years included', async () => {
     expect(parsePeriod('2023-H1')).toEqual({ code: '2023-H1', type: 'half', startDate: '2023-01-01', endDate: '2023-06-30' })
     expect(parsePeriod('2024-02')?.endDate).toBe('2024-02-29')
     expect(parsePeriod('2023-Q4')).toMatchObject({ startDate: '2023-10-01', endDate: '2023-12-31' })
     expect(periodsOfYear(2023).map((p) => p.code)).toHaveLength(19)
   })
-  it('rejects non-periods', () => {
+  it('rejects non-periods', async () => {
     for (const bad of ['2023-H3', '2023-Q5', '2023-13', '2023-00', '23', '2023-W01', '20231', 'abcd', '0999', '2023-S0']) expect(parsePeriod(bad), bad).toBeNull()
   })
 })
 
 describe('Chinese numerals', () => {
-  it('reads the counts a report writes', () => {
+  it('reads the counts a report writes', async () => {
     expect(parseChineseNumeral('四')).toBe(4)
     expect(parseChineseNumeral('十')).toBe(10)
     expect(parseChineseNumeral('十一')).toBe(11)
@@ -79,12 +79,12 @@ describe('Chinese numerals', () => {
 
 describe('quotes and byte spans', () => {
   const text = Buffer.from('上半年发放城乡低保金484.752万元、受益2277人；受益170人', 'utf8')
-  it('finds a unique quote by UTF-8 byte offsets', () => {
+  it('finds a unique quote by UTF-8 byte offsets', async () => {
     const at = locateQuote(text, '受益2277人')
     expect(at.kind).toBe('found')
     if (at.kind === 'found') expect(text.subarray(at.byteStart, at.byteEnd).toString('utf8')).toBe('受益2277人')
   })
-  it('tells absent from ambiguous', () => {
+  it('tells absent from ambiguous', async () => {
     expect(locateQuote(text, '受益9人').kind).toBe('absent')
     expect(locateQuote(text, '受益').kind).toBe('ambiguous')
     expect(locateQuote(text, '').kind).toBe('absent')
@@ -92,7 +92,7 @@ describe('quotes and byte spans', () => {
 })
 
 describe('byte ranges', () => {
-  it('parses single ranges and refuses those outside the body', () => {
+  it('parses single ranges and refuses those outside the body', async () => {
     expect(parseByteRange('bytes=0-9', 100)).toEqual({ kind: 'range', start: 0, end: 9 })
     expect(parseByteRange('bytes=90-', 100)).toEqual({ kind: 'range', start: 90, end: 99 })
     expect(parseByteRange('bytes=-10', 100)).toEqual({ kind: 'range', start: 90, end: 99 })
@@ -105,7 +105,7 @@ describe('byte ranges', () => {
 
 describe('content negotiation', () => {
   const offers = { json: 'application/json', csv: 'text/csv' }
-  it('honours Accept with q-values and wildcards', () => {
+  it('honours Accept with q-values and wildcards', async () => {
     expect(negotiate(undefined, offers)).toBe('json')
     expect(negotiate('text/csv', offers)).toBe('csv')
     expect(negotiate('text/*', offers)).toBe('csv')
@@ -117,7 +117,7 @@ describe('content negotiation', () => {
 })
 
 describe('canonical JSON', () => {
-  it('sorts keys, drops whitespace and refuses non-integers', () => {
+  it('sorts keys, drops whitespace and refuses non-integers', async () => {
     expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: '万', y: 2 } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":2,"z":"万"}}')
     expect(() => canonicalJson({ a: 1.5 })).toThrow()
   })
@@ -144,7 +144,7 @@ describe('the canonical audit snapshot of an observation', () => {
     reason,
   })
 
-  it('is the generic canonical JSON of the snapshot, for any content', () => {
+  it('is the generic canonical JSON of the snapshot, for any content', async () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 20 })
     const observation = fc.record({
       indicator: text,
@@ -171,7 +171,7 @@ describe('the canonical audit snapshot of an observation', () => {
 // ---------------------------------------------------------------- edges the mutation run found untested
 
 describe('reporting periods at their edges', () => {
-  it('anchors every spelling at both ends and trims only surrounding space', () => {
+  it('anchors every spelling at both ends and trims only surrounding space', async () => {
     for (const bad of ['x2023', '2023x', '12023', '2023-H12', '2023-Q34', '2023-071', '2023-M7', '2023-M13', '2023-A2', '2023A1', '2023--H1', '2023-HQ1', '2023 H1', '2023H', '2023-'])
       expect(parsePeriod(bad), bad).toBeNull()
     expect(parsePeriod(' 2023-h1 ')?.code).toBe('2023-H1')
@@ -179,7 +179,7 @@ describe('reporting periods at their edges', () => {
     expect(parsePeriod('2023-q4')?.code).toBe('2023-Q4')
     expect(parsePeriod('2023-m12')?.code).toBe('2023-12')
   })
-  it('reads the DHIS2 months 202310 to 202312 and refuses 202300 and 202313', () => {
+  it('reads the DHIS2 months 202310 to 202312 and refuses 202300 and 202313', async () => {
     expect(parsePeriod('202310')).toEqual({ code: '2023-10', type: 'month', startDate: '2023-10-01', endDate: '2023-10-31' })
     expect(parsePeriod('202311')).toEqual({ code: '2023-11', type: 'month', startDate: '2023-11-01', endDate: '2023-11-30' })
     expect(parsePeriod('202312')).toEqual({ code: '2023-12', type: 'month', startDate: '2023-12-01', endDate: '2023-12-31' })
@@ -187,7 +187,7 @@ describe('reporting periods at their edges', () => {
     expect(parsePeriod('202309')?.code).toBe('2023-09')
     for (const bad of ['202300', '202313', '202320', '2023010']) expect(parsePeriod(bad), bad).toBeNull()
   })
-  it('keeps years from 1900 to 2199', () => {
+  it('keeps years from 1900 to 2199', async () => {
     expect(parsePeriod('1899')).toBeNull()
     expect(parsePeriod('1900-Q1')).toEqual({ code: '1900-Q1', type: 'quarter', startDate: '1900-01-01', endDate: '1900-03-31' })
     expect(parsePeriod('2199-12')).toEqual({ code: '2199-12', type: 'month', startDate: '2199-12-01', endDate: '2199-12-31' })
@@ -195,7 +195,7 @@ describe('reporting periods at their edges', () => {
     expect(parsePeriod('1899-H1')).toBeNull()
     expect(parsePeriod('220001')).toBeNull()
   })
-  it('lists the nineteen periods of a year with their exact spans', () => {
+  it('lists the nineteen periods of a year with their exact spans', async () => {
     const year = periodsOfYear(2024)
     expect(year.map((p) => p.code)).toEqual([
       '2024', '2024-H1', '2024-H2', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4',
@@ -208,7 +208,7 @@ describe('reporting periods at their edges', () => {
     expect(parsePeriod('2100-02')?.endDate).toBe('2100-02-28')
     expect(parsePeriod('2000-02')?.endDate).toBe('2000-02-29')
   })
-  it('round-trips every canonical code of every year', () => {
+  it('round-trips every canonical code of every year', async () => {
     fc.assert(
       fc.property(fc.integer({ min: 1900, max: 2199 }), (y) => {
         for (const p of periodsOfYear(y)) expect(parsePeriod(p.code)).toEqual(p)
@@ -227,7 +227,7 @@ describe('RFC 3339 instants', () => {
     }
     return null
   }
-  it('stores UTC with milliseconds, whatever the offset', () => {
+  it('stores UTC with milliseconds, whatever the offset', async () => {
     expect(parseInstant('2023-06-25T08:00:00+08:00', 'asOf')).toBe('2023-06-25T00:00:00.000Z')
     expect(parseInstant('2023-06-25T00:30:00-05:30', 'asOf')).toBe('2023-06-25T06:00:00.000Z')
     expect(parseInstant('2023-06-25t00:00:00z', 'asOf')).toBe('2023-06-25T00:00:00.000Z')
@@ -237,7 +237,7 @@ describe('RFC 3339 instants', () => {
     expect(parseInstant('1900-01-01T00:00:00Z', 'asOf')).toBe('1900-01-01T00:00:00.000Z')
     expect(parseInstant('9999-12-31T23:59:59Z', 'asOf')).toBe('9999-12-31T23:59:59.000Z')
   })
-  it('refuses what is no RFC 3339 time, naming the parameter', () => {
+  it('refuses what is no RFC 3339 time, naming the parameter', async () => {
     const err = bad('2023-06-25') as AppError
     expect(err).toBeInstanceOf(AppError)
     expect(err.statusCode).toBe(400)
@@ -255,7 +255,7 @@ describe('RFC 3339 instants', () => {
 })
 
 describe('exact decimals at their edges', () => {
-  it('holds forty significant digits and no more, sign and point not counted', () => {
+  it('holds forty significant digits and no more, sign and point not counted', async () => {
     expect(isDecimal('9'.repeat(40))).toBe(true)
     expect(isDecimal(`-${'9'.repeat(39)}.9`)).toBe(true)
     expect(isDecimal(`-${'9'.repeat(40)}.9`)).toBe(false)
@@ -267,7 +267,7 @@ describe('exact decimals at their edges', () => {
     expect(() => multiplyDecimal('1', 'x')).toThrow('not a decimal: "x"')
     expect(() => compareDecimal('x', '1')).toThrow(RangeError)
   })
-  it('multiplies and compares as exact integers scaled by powers of ten', () => {
+  it('multiplies and compares as exact integers scaled by powers of ten', async () => {
     const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), fc.nat({ max: 8 })).map(([units, scale]) => ({ units, scale }))
     const text = ({ units, scale }: { units: bigint; scale: number }) => {
       const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0')
@@ -296,7 +296,7 @@ describe('exact decimals at their edges', () => {
 })
 
 describe('units', () => {
-  it('knows the reported units and their base, and nothing inherited', () => {
+  it('knows the reported units and their base, and nothing inherited', async () => {
     expect(reportedUnit('万元')).toEqual({ base: 'CNY', multiplier: '10000' })
     expect(reportedUnit('个月')).toEqual({ base: 'month', multiplier: '1' })
     for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty', '']) {
@@ -309,7 +309,7 @@ describe('units', () => {
 })
 
 describe('canonical JSON at its edges', () => {
-  it('writes every kind of value the way the README tells verifiers to', () => {
+  it('writes every kind of value the way the README tells verifiers to', async () => {
     expect(canonicalJson(null)).toBe('null')
     expect(canonicalJson(false)).toBe('false')
     expect(canonicalJson(-0)).toBe('0')
@@ -326,14 +326,14 @@ describe('canonical JSON at its edges', () => {
 })
 
 describe('edges the mutation run found untested', () => {
-  it('knows the Gregorian leap years and the length of every month', () => {
+  it('knows the Gregorian leap years and the length of every month', async () => {
     for (const [year, leap] of [[2024, true], [2023, false], [2000, true], [1900, false], [2100, false], [2400, true]] as const) {
       expect(isLeapYear(year), String(year)).toBe(leap)
       expect(daysInMonth(year, 2)).toBe(leap ? 29 : 28)
     }
     expect([1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((m) => daysInMonth(2023, m))).toEqual([31, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
   })
-  it('holds instants to the calendar, the year range and the offset range, after the offset too', () => {
+  it('holds instants to the calendar, the year range and the offset range, after the offset too', async () => {
     const ok = (t: string) => parseInstant(t, 'asOf')
     expect(ok('2024-02-29T00:00:00Z')).toBe('2024-02-29T00:00:00.000Z')
     expect(ok('2023-04-30T23:59:59Z')).toBe('2023-04-30T23:59:59.000Z')
@@ -346,7 +346,7 @@ describe('edges the mutation run found untested', () => {
       expect(() => parseInstant(t, 'asOf'), t).toThrow(AppError)
     }
   })
-  it('normalizes negative decimals and keeps the longest accepted decimal within MAX_DECIMAL_CHARS', () => {
+  it('normalizes negative decimals and keeps the longest accepted decimal within MAX_DECIMAL_CHARS', async () => {
     expect(normalizeDecimal('-5')).toBe('-5')
     expect(normalizeDecimal('-0.50')).toBe('-0.5')
     expect(normalizeDecimal('-0.000')).toBe('0')
@@ -357,10 +357,10 @@ describe('edges the mutation run found untested', () => {
     expect(longest.length).toBe(MAX_DECIMAL_CHARS)
     expect(isDecimal(`-${'9'.repeat(MAX_DECIMAL_DIGITS)}.9`)).toBe(false)
   })
-  it('reads a period code only as a whole: nothing before it', () => {
+  it('reads a period code only as a whole: nothing before it', async () => {
     for (const t of ['x2023-H1', '12023S1', 'x2023-Q3', 'x2023-07', 'x202307', 'x2023-M07']) expect(parsePeriod(t), t).toBeNull()
   })
-  it('converts every reported unit exactly into its base unit', () => {
+  it('converts every reported unit exactly into its base unit', async () => {
     const expected: Record<string, [string, string]> = {
       元: ['CNY', '2.5'], 万元: ['CNY', '25000'], 亩: ['mu', '2.5'], 万亩: ['mu', '25000'], 公里: ['km', '2.5'], 公斤: ['kg', '2.5'],
       人: ['person', '2.5'], 名: ['person', '2.5'], 户: ['household', '2.5'], 头: ['head', '2.5'], 万头: ['head', '25000'], 株: ['plant', '2.5'],
@@ -373,7 +373,7 @@ describe('edges the mutation run found untested', () => {
       expect(multiplyDecimal('2.5', ru?.multiplier as string), unit).toBe(value)
     }
   })
-  it('reads and writes Chinese numerals with 零, 万 and 亿', () => {
+  it('reads and writes Chinese numerals with 零, 万 and 亿', async () => {
     expect(chineseNumeralValue('一百零五')).toBe('105')
     expect(chineseNumeralValue('一亿')).toBe('100000000')
     expect(chineseNumeralValue('一亿一千万')).toBe('110000000')

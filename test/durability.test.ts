@@ -7,13 +7,13 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+import { createSqliteStorage } from '../src/storage/sqlite/index.js'
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
-import { loadSeeds } from '../src/seed/seed-loader.js'
+
 import { buildApp } from '../src/app.js'
-import { buildTestApp, json } from './helpers.js'
+import { buildTestApp, json, openStore } from './helpers.js'
 import { forecastRows } from './support/forecast-rows.js'
 import { exited, startServer } from './support/process.js'
 
@@ -22,13 +22,11 @@ const dir = mkdtempSync(join(tmpdir(), 'indicators-durability-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** A seeded database file with a write key. */
-function seededFile(name: string): { path: string; key: string } {
+async function seededFile(name: string): Promise<{ path: string; key: string }> {
   const path = join(dir, name)
-  const db = openDatabase(path)
-  migrateDatabase(db)
-  loadSeeds(db)
-  const key = createKey(db, 'writer', ['write']).secret
-  db.$client.close()
+  const { storage } = await openStore(path)
+  const key = (await createKey(storage, 'writer', ['write'])).secret
+  await storage.close()
   return { path, key }
 }
 
@@ -36,7 +34,7 @@ function seededFile(name: string): { path: string; key: string } {
 describe('online backup and restore', () => {
   it('backs up a consistent copy while writes go on, and restores it; both verify', async () => {
     const t = await buildTestApp({ file: true })
-    const key = createKey(t.db, 'writer', ['write']).secret
+    const key = (await createKey(t.storage, 'writer', ['write'])).secret
     const live = t.db.$client.name
     let writing = true
     let batches = 0
@@ -60,14 +58,14 @@ describe('online backup and restore', () => {
     const restored = join(dir, 'restored.db')
     const out = await run(process.execPath, ['--import', 'tsx', 'scripts/db-restore.ts', backup], { cwd: projectRoot, env: { ...process.env, DATABASE_URL: restored } })
     expect(out.stdout).toMatch(/integrity_check ok; audit chain OK/)
-    const check = checkDatabaseFile(openDatabase(restored))
+    const check = (await checkDatabaseFile(restored))
     expect(check.ok).toBe(true)
     expect(check.observations).toBeGreaterThan(59)
     await t.close()
   }, 60_000)
 
   it('a restore keeps the replaced chain\'s signed head aside, so the restored (shorter) chain starts verified', async () => {
-    const { path } = seededFile('rollback.db')
+    const { path } = await seededFile('rollback.db')
     const mark = `${path}.audit-head.json`
     const open = async () => {
       const app = await buildApp({ logger: false, config: { databaseUrl: path, rateLimitPerMinute: 1_000_000 } })
@@ -79,9 +77,9 @@ describe('online backup and restore', () => {
     const older = join(dir, 'rollback-older.db')
     await run(process.execPath, ['--import', 'tsx', 'scripts/db-backup.ts', older], { cwd: projectRoot, env: { ...process.env, DATABASE_URL: path } })
     // Entries the backup does not hold, and a signed head that names them.
-    const db = openDatabase(path)
-    createKey(db, 'later', ['write'])
-    db.$client.close()
+    const storage = createSqliteStorage(path)
+    await createKey(storage, 'later', ['write'])
+    await storage.close()
     app = await open()
     expect(json((await app.inject({ url: '/v1/audit/verify' })).body)).toMatchObject({ ok: true })
     await app.close()
@@ -100,7 +98,7 @@ describe('online backup and restore', () => {
   }, 60_000)
 
   it('refuses to restore a backup that does not verify', async () => {
-    const { path } = seededFile('to-tamper.db')
+    const { path } = await seededFile('to-tamper.db')
     const raw = new Database(path)
     raw.exec("DROP TRIGGER audit_entry_no_update; UPDATE audit_entry SET actor = 'x' WHERE seq = 3")
     raw.close()
@@ -110,7 +108,7 @@ describe('online backup and restore', () => {
 
 describe('crash safety', () => {
   it('survives kill -9 at random moments during large imports, twenty times: all or nothing, no acknowledged write lost, chain intact', async () => {
-    const { path, key } = seededFile('crash.db')
+    const { path, key } = await seededFile('crash.db')
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const acknowledged: Array<{ id: number; revision: number }> = []
     const outcomes: string[] = []
@@ -138,7 +136,7 @@ describe('crash safety', () => {
       await exited(server.child)
       const status = await importing
 
-      const check = checkDatabaseFile(openDatabase(path))
+      const check = (await checkDatabaseFile(path))
       expect(check.integrity).toBe('ok')
       expect(check.summary).toMatch(/audit chain OK/)
       const db = new Database(path, { readonly: true })
@@ -155,7 +153,7 @@ describe('crash safety', () => {
 
 describe('graceful shutdown', () => {
   it('on SIGTERM finishes every in-flight request, refuses new ones, and exits 0', async () => {
-    const { path, key } = seededFile('shutdown.db')
+    const { path, key } = await seededFile('shutdown.db')
     const server = await startServer(path)
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const rows = forecastRows(path, 5000, 'shutdown')
@@ -188,7 +186,7 @@ describe('graceful shutdown', () => {
 describe('WAL growth', () => {
   it('a slow CSV export holds no read snapshot between batches, so checkpoints complete while writes go on', async () => {
     const t = await buildTestApp({ file: true })
-    const key = createKey(t.db, 'writer', ['write']).secret
+    const key = (await createKey(t.storage, 'writer', ['write'])).secret
     const live = t.db.$client.name
     await t.app.inject({ method: 'POST', url: '/v1/imports?reason=fill', headers: { authorization: `Bearer ${key}` }, payload: { observations: forecastRows(live, 5000, 'fill') } })
     const base = await t.app.listen({ port: 0, host: '127.0.0.1' })

@@ -13,8 +13,8 @@ let admin: string
 
 beforeAll(async () => {
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
 })
 afterAll(() => t.close())
 
@@ -112,9 +112,9 @@ describe('limits', () => {
 
   it('rate-limits per client address and per API key, with Retry-After, without trusting X-Forwarded-For unless told to', async () => {
     for (const trustProxy of [false, true]) {
-      const { db, cleanup } = freshDb()
-      const app = await buildApp({ db, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 3, trustProxy } })
-      const key = createKey(db, 'k', ['write']).secret
+      const { storage, cleanup } = await freshDb()
+      const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 3, trustProxy } })
+      const key = (await createKey(storage, 'k', ['write'])).secret
       const hit = (headers: Record<string, string> = {}) => app.inject({ url: '/v1/areas', headers, remoteAddress: '10.0.0.1' })
       const statuses = []
       for (let i = 0; i < 4; i++) statuses.push((await hit({ 'x-forwarded-for': `192.0.2.${i}` })).statusCode)
@@ -162,8 +162,8 @@ describe('headers, CORS, errors and logs', () => {
   })
 
   it('answers internal failures with a bare 500 problem: no stack, no internal message', async () => {
-    const { db, cleanup } = freshDb()
-    const app = await buildApp({ db, logger: false, config: { databaseUrl: ':memory:' } })
+    const { storage, db, cleanup } = await freshDb()
+    const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:' } })
     db.$client.close()
     const res = await app.inject({ url: '/v1/sources' })
     expectProblem(res, 500)
@@ -181,9 +181,9 @@ describe('headers, CORS, errors and logs', () => {
         done()
       },
     })
-    const { db, cleanup } = freshDb()
-    const app = await buildApp({ db, logger: { level: 'trace', stream: sink }, config: { databaseUrl: ':memory:' } })
-    const secret = createKey(db, 'logged', ['write']).secret
+    const { storage, cleanup } = await freshDb()
+    const app = await buildApp({ storage, logger: { level: 'trace', stream: sink }, config: { databaseUrl: ':memory:' } })
+    const secret = (await createKey(storage, 'logged', ['write'])).secret
     await app.inject({ method: 'POST', url: '/v1/imports', headers: auth(secret), payload: { reason: 'x', observations: [] } })
     await app.inject({ method: 'POST', url: '/v1/imports', headers: auth(`${secret}x`), payload: { reason: 'x', observations: [] } })
     // Should anything ever log request headers, the redaction still holds.

@@ -16,8 +16,8 @@ let admin: string
 
 beforeAll(async () => {
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
 })
 afterAll(() => t.close())
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
-import { checkDatabaseFile } from '../src/db/verify-file.js'
+
+import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { createKey } from '../src/modules/keys/keys.js'
-import { loadSeeds } from '../src/seed/seed-loader.js'
+import { openStore } from './helpers.js'
 import { forecastRows } from './support/forecast-rows.js'
 import { exited, startServer } from './support/process.js'
 
@@ -20,11 +20,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 describe('Idempotency-Key across a crash', () => {
   it('after kill -9 at a random moment of an import, the retry with the same key answers 2xx and the batch is applied once', async () => {
     const path = join(dir, 'crash.db')
-    const db = openDatabase(path)
-    migrateDatabase(db)
-    loadSeeds(db)
-    const key = createKey(db, 'writer', ['write']).secret
-    db.$client.close()
+    const { storage } = await openStore(path)
+    const key = (await createKey(storage, 'writer', ['write'])).secret
+    await storage.close()
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const outcomes: string[] = []
     let server = await startServer(path)
@@ -56,7 +54,7 @@ describe('Idempotency-Key across a crash', () => {
     }
     server.child.kill('SIGTERM')
     await exited(server.child)
-    const check = checkDatabaseFile(openDatabase(path))
+    const check = (await checkDatabaseFile(path))
     expect(check.integrity).toBe('ok')
     expect(check.summary).toMatch(/audit chain OK/)
     console.log(`kill -9 during keyed imports, 6 rounds: ${outcomes.join('; ')}`)

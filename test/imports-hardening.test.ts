@@ -30,8 +30,8 @@ async function inject(app: TestContext['app'], options: InjectOptions) {
 
 beforeAll(async () => {
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
 })
 afterAll(() => t.close())
 
@@ -347,7 +347,7 @@ describe('a large dry run or rejected import never holds the writer (item 14)', 
   it('lets a one-row correction finish first, and leaves the write lock free while it validates', async () => {
     const f = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
     try {
-      const key = createKey(f.db, 'writer', ['write']).secret
+      const key = (await createKey(f.storage, 'writer', ['write'])).secret
       const get = async (id: number) => json((await inject(f.app, { url: `/v1/observations/${id}` })).body)
       const o = await get(1)
       // 5 000 rows citing the seed; duplicates of one key, so the batch is also rejected after every row is checked.
@@ -407,7 +407,7 @@ describe('a large dry run or rejected import never holds the writer (item 14)', 
 
 // Last: a synchronous property run blocks the event loop, which the shared app's load shedding would notice.
 describe('value limits agree between request and response schemas (item 15)', () => {
-  it('accepts in request value fields exactly what the response schema serves, every valid decimal included (property)', () => {
+  it('accepts in request value fields exactly what the response schema serves, every valid decimal included (property)', async () => {
     const ajv = new Ajv({ strict: false })
     const served = ajv.compile(DecimalString)
     const given = ajv.compile(Reported.properties.value)

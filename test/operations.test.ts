@@ -7,17 +7,17 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ConfigError, LOG_LEVELS, loadConfig } from '../src/config.js'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
-import { DatabasePathError, prepareDatabasePath } from '../src/db/database-path.js'
-import { heldByAnotherConnection, processesHolding } from '../src/db/open-by.js'
+import Database from 'better-sqlite3'
+import { openStore } from './helpers.js'
+import { DatabasePathError, prepareDatabasePath } from '../src/storage/sqlite/database-path.js'
+import { heldByAnotherConnection, processesHolding } from '../src/storage/sqlite/open-by.js'
 import { projectRoot } from '../src/paths.js'
-import { loadSeeds } from '../src/seed/seed-loader.js'
 import { exited, freePort, startServer, waitReady } from './support/process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'indicators-operations-'))
 // Traversable by the unprivileged user of the unwritable-folder cases.
 chmodSync(dir, 0o755)
-afterAll(() => {
+afterAll(async () => {
   chmodSync(dir, 0o755)
   rmSync(dir, { recursive: true, force: true })
 })
@@ -78,12 +78,10 @@ function expectOneLineFailure(o: Outcome, ...mentions: string[]): void {
   for (const m of mentions) expect(lines[0]).toContain(m)
 }
 
-function seeded(name: string): string {
+async function seeded(name: string): Promise<string> {
   const path = join(dir, name)
-  const db = openDatabase(path)
-  migrateDatabase(db)
-  loadSeeds(db)
-  db.$client.close()
+  const { storage } = await openStore(path)
+  await storage.close()
   return path
 }
 
@@ -167,7 +165,7 @@ describe('start-up on a DATABASE_URL that cannot hold a database', () => {
     writeFileSync(notDb, 'plain text, not SQLite '.repeat(100))
     const readOnly = join(dir, 'read-only')
     mkdirSync(join(readOnly, 'existing'), { recursive: true })
-    copyFileSync(seeded('ro-source.db'), join(readOnly, 'existing', 'indicators.db'))
+    copyFileSync(await seeded('ro-source.db'), join(readOnly, 'existing', 'indicators.db'))
     chmodSync(join(readOnly, 'existing'), 0o555)
     chmodSync(readOnly, 0o555)
     const cases: Array<{ url: string; reason: RegExp; asNobody?: boolean }> = [
@@ -204,7 +202,7 @@ describe('start-up on a DATABASE_URL that cannot hold a database', () => {
     expect(existsSync(join(file, 'sub'))).toBe(false)
   }, 400_000)
 
-  it('refuses any path under a pseudo file system or a file, in-process, without creating anything (property)', () => {
+  it('refuses any path under a pseudo file system or a file, in-process, without creating anything (property)', async () => {
     const segment = fc.stringMatching(/^[a-z0-9_-]{1,12}$/)
     const file = join(dir, 'plain-file')
     writeFileSync(file, 'x')
@@ -222,7 +220,7 @@ describe('start-up on a DATABASE_URL that cannot hold a database', () => {
 describe('configuration errors', () => {
   const variables = ['PORT', 'HOST', 'DATABASE_URL', 'LOG_LEVEL', 'TRUST_PROXY', 'RATE_LIMIT_PER_MINUTE', 'RESPONSE_CACHE_MB', 'LOCK_WAIT_SECONDS']
 
-  it('an empty or invalid variable is one line naming it and what it accepts (property)', () => {
+  it('an empty or invalid variable is one line naming it and what it accepts (property)', async () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...variables),
@@ -274,7 +272,7 @@ describe('configuration errors', () => {
 
 describe('command-line tools', () => {
   it('fail in one line with an exit code, never a stack trace', async () => {
-    const live = seeded('cli-errors.db')
+    const live = await seeded('cli-errors.db')
     const text = join(dir, 'cli-text.db')
     writeFileSync(text, 'not a database at all '.repeat(200))
     const runs = await Promise.all([
@@ -296,7 +294,7 @@ describe('command-line tools', () => {
 
 describe('db:restore on a database in use', () => {
   it('refuses while the server runs, naming its pid and command, and leaves the live database untouched; restores once it has stopped', async () => {
-    const live = seeded('restore-live.db')
+    const live = await seeded('restore-live.db')
     const backup = join(dir, 'restore-backup.db')
     const server = await startServer(live)
     try {
@@ -327,7 +325,7 @@ describe('db:restore on a database in use', () => {
   }, 240_000)
 
   it('sees SQLite connections of other processes by their locks, idle or not, and every process holding the file in /proc', async () => {
-    const live = seeded('restore-lock.db')
+    const live = await seeded('restore-lock.db')
     expect(heldByAnotherConnection(live)).toBe(false)
     expect(processesHolding(live)).toEqual([])
     const reader = await holder(
@@ -356,7 +354,7 @@ describe('command-line writers and the write lock', () => {
     )
 
   it('waits its turn, saying so after a second, and fails in one line when the wait exceeds LOCK_WAIT_SECONDS', async () => {
-    const live = seeded('lock-wait.db')
+    const live = await seeded('lock-wait.db')
     const first = await lockHolder(live, 60_000)
     let released = false
     // The lock is let go only once the CLI has said it waits: before that, it has to be waiting.
@@ -391,7 +389,7 @@ describe('command-line writers and the write lock', () => {
   }, 300_000)
 
   it('a server starting while another process writes waits for the lock to seed, says so, then serves', async () => {
-    const live = seeded('lock-start.db')
+    const live = await seeded('lock-start.db')
     const lock = await lockHolder(live, 120_000)
     const port = await freePort()
     const child = spawn(process.execPath, ['dist/src/server.js'], { cwd: projectRoot, env: { ...process.env, PORT: String(port), DATABASE_URL: live, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] })
@@ -411,7 +409,7 @@ describe('command-line writers and the write lock', () => {
   }, 200_000)
 
   it('keys revoke succeeds while a real server runs a long import', async () => {
-    const live = seeded('lock-import.db')
+    const live = await seeded('lock-import.db')
     const made = await cli('keys', ['create', '--name', 'importer', '--json'], { DATABASE_URL: live })
     expect(made.code, made.stderr).toBe(0)
     const { secret } = JSON.parse(made.stdout) as { secret: string }
@@ -439,8 +437,7 @@ describe('command-line writers and the write lock', () => {
 
 /** n forecast rows by (indicator, area, period), citing the seed's own quotes. */
 function importRows(path: string, n: number): unknown[] {
-  const db = openDatabase(path)
-  const c = db.$client
+  const c = new Database(path)
   const obs = c
     .prepare("SELECT o.indicator_code AS indicator, r.reported_value AS v, r.reported_unit AS u, r.reported_text AS t, r.quote AS q FROM observation o JOIN observation_revision r ON r.seq = o.current_seq WHERE o.kind = 'actual' GROUP BY o.indicator_code")
     .all() as Array<{ indicator: string; v: string; u: string; t: string | null; q: string }>

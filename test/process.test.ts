@@ -53,7 +53,7 @@ describe('the server process', () => {
     expect(counts[1]).toBe(counts[0])
   })
 
-  it('refuses to start on a bad setting with a one-line message naming the variable', () => {
+  it('refuses to start on a bad setting with a one-line message naming the variable', async () => {
     for (const [name, value] of [
       ['PORT', 'eighty'],
       ['PORT', '70000'],

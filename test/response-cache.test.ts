@@ -14,7 +14,7 @@ for (const file of [false, true]) {
     it('serves repeats from the cache, with a strong ETag and 304, and drops them at the next write', async () => {
       const t = await buildTestApp({ file })
       contexts.push(t)
-      const key = createKey(t.db, 'w', ['write']).secret
+      const key = (await createKey(t.storage, 'w', ['write'])).secret
       const url = '/v1/observations?indicator=dibao_paid'
       const first = await t.app.inject({ url })
       expect(first.headers['x-cache']).toBe('miss')

@@ -3,13 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase } from '../src/db/client.js'
 import { locateQuote } from '../src/domain/citation.js'
 import { SeedError } from '../src/errors.js'
-import { verifyAuditChain } from '../src/modules/audit/audit.repository.js'
+import { verifyAuditChain } from '../src/modules/audit/integrity.js'
 import { seedsFolder } from '../src/paths.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
-import { freshDb } from './helpers.js'
+import { freshDb, openStore } from './helpers.js'
 
 const EXTRACTION = join(seedsFolder, 'bayantala-2023h1', 'extraction.json')
 const SOURCE = join(seedsFolder, 'bayantala-2023h1', 'source.txt')
@@ -30,11 +29,10 @@ function tamperedSeeds(edit: (e: any) => void): string {
   return dir
 }
 
-function refusal(folder: string): SeedError {
-  const db = openDatabase(':memory:')
-  migrateDatabase(db)
+async function refusal(folder: string): Promise<SeedError> {
+  const { storage, db } = await openStore(':memory:', { seed: false })
   try {
-    loadSeeds(db, { folder })
+    await loadSeeds(storage, { folder })
   } catch (err) {
     // Nothing of a refused seed is written.
     expect(db.$client.prepare('SELECT count(*) AS n FROM observation').get()).toEqual({ n: 0 })
@@ -50,14 +48,14 @@ function refusal(folder: string): SeedError {
 const dibao = () => extraction.observations.findIndex((o: any) => o.indicator === 'dibao_paid')
 
 describe('seed loader', () => {
-  it('keeps the source bytes exactly as published', () => {
+  it('keeps the source bytes exactly as published', async () => {
     expect(sourceText.length).toBe(14486)
     expect(extraction.source.sha256).toBe('697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9')
   })
 
-  it('loads every observation once, and starting twice changes nothing', () => {
-    const { db, cleanup } = freshDb({ seed: false })
-    const first = loadSeeds(db)
+  it('loads every observation once, and starting twice changes nothing', async () => {
+    const { storage, db, cleanup } = await freshDb({ seed: false })
+    const first = await loadSeeds(storage)
     expect(first.sources).toEqual([{ id: 'bayantala-2023h1', loaded: true, observations: extraction.observations.length }])
     const counts = () =>
       db.$client
@@ -67,15 +65,15 @@ describe('seed loader', () => {
         )
         .get()
     const before = counts()
-    expect(loadSeeds(db).sources[0]?.loaded).toBe(false)
+    expect((await loadSeeds(storage)).sources[0]?.loaded).toBe(false)
     expect(counts()).toEqual(before)
     expect(before).toMatchObject({ o: extraction.observations.length, r: extraction.observations.length, i: extraction.indicators.length })
-    expect(verifyAuditChain(db).ok).toBe(true)
+    expect((await verifyAuditChain(storage)).ok).toBe(true)
     cleanup()
   })
 
-  it('stores a byte span that is exactly the quote, for every observation', () => {
-    const { db, cleanup } = freshDb()
+  it('stores a byte span that is exactly the quote, for every observation', async () => {
+    const { db, cleanup } = await freshDb()
     const rows = db.$client.prepare('SELECT quote, byte_start AS s, byte_end AS e, reported_value AS v, reported_text AS t FROM observation_revision').all() as Array<{
       quote: string
       s: number
@@ -91,7 +89,7 @@ describe('seed loader', () => {
     cleanup()
   })
 
-  it('covers every number written in digits: each lies in a cited quote or a reviewed exclusion', () => {
+  it('covers every number written in digits: each lies in a cited quote or a reviewed exclusion', async () => {
     const spans: Array<[number, number]> = []
     for (const q of [...extraction.observations.map((o: any) => o.quote), ...extraction.exclusions.map((x: any) => x.quote)]) {
       const at = locateQuote(sourceText, q)
@@ -108,35 +106,35 @@ describe('seed loader', () => {
     expect(uncovered).toEqual([])
   })
 
-  it('refuses a tampered quote, naming the entry', () => {
+  it('refuses a tampered quote, naming the entry', async () => {
     const i = dibao()
-    const err = refusal(tamperedSeeds((e) => (e.observations[i].quote = '发放城乡低保金484.753万元')))
+    const err = await refusal(tamperedSeeds((e) => (e.observations[i].quote = '发放城乡低保金484.753万元')))
     expect(err.message).toContain(`observations[${i}] (dibao_paid bayantala 2023-H1 actual)`)
     expect(err.message).toContain('quote not found')
   })
 
-  it('refuses a wrong multiplier', () => {
+  it('refuses a wrong multiplier', async () => {
     const i = dibao()
-    const err = refusal(tamperedSeeds((e) => (e.observations[i].value = '484752')))
+    const err = await refusal(tamperedSeeds((e) => (e.observations[i].value = '484752')))
     expect(err.message).toContain(`observations[${i}]`)
     expect(err.message).toMatch(/is not reported value 484.752 × 10000/)
   })
 
-  it('refuses a unit that does not convert to the indicator\'s unit', () => {
+  it('refuses a unit that does not convert to the indicator\'s unit', async () => {
     const i = dibao()
-    const err = refusal(tamperedSeeds((e) => (e.observations[i].reported.unit = '万亩')))
+    const err = await refusal(tamperedSeeds((e) => (e.observations[i].reported.unit = '万亩')))
     expect(err.message).toContain('converts to mu, but indicator "dibao_paid" is in CNY')
   })
 
-  it('refuses an ambiguous quote', () => {
+  it('refuses an ambiguous quote', async () => {
     const i = extraction.observations.findIndex((o: any) => o.indicator === 'dibao_beneficiaries')
-    const err = refusal(tamperedSeeds((e) => (e.observations[i].quote = '受益')))
+    const err = await refusal(tamperedSeeds((e) => (e.observations[i].quote = '受益')))
     expect(err.message).toMatch(/quote occurs 3 times/)
   })
 
-  it('refuses a quote that does not state the reported number', () => {
+  it('refuses a quote that does not state the reported number', async () => {
     const i = dibao()
-    const err = refusal(
+    const err = await refusal(
       tamperedSeeds((e) => {
         e.observations[i].reported.value = '48'
         e.observations[i].value = '480000'
@@ -145,9 +143,9 @@ describe('seed loader', () => {
     expect(err.message).toContain('quote does not state the number "48"')
   })
 
-  it('refuses a Chinese numeral that says another number', () => {
+  it('refuses a Chinese numeral that says another number', async () => {
     const i = extraction.observations.findIndex((o: any) => o.reported.text === '四')
-    const err = refusal(
+    const err = await refusal(
       tamperedSeeds((e) => {
         e.observations[i].reported.value = '5'
         e.observations[i].value = '5'
@@ -156,8 +154,8 @@ describe('seed loader', () => {
     expect(err.message).toContain('reported text "四" is 4, not 5')
   })
 
-  it('refuses unknown areas, periods and indicators, and duplicate keys', () => {
-    const err = refusal(
+  it('refuses unknown areas, periods and indicators, and duplicate keys', async () => {
+    const err = await refusal(
       tamperedSeeds((e) => {
         e.observations[0].area = 'atlantis'
         e.observations[1].period = '2023-H3'
@@ -171,8 +169,8 @@ describe('seed loader', () => {
     expect(err.message).toContain(`same indicator, area, period and kind as observations[5]`)
   })
 
-  it('refuses a source whose bytes do not match its SHA-256', () => {
-    const err = refusal(tamperedSeeds((e) => (e.source.sha256 = '0'.repeat(64))))
+  it('refuses a source whose bytes do not match its SHA-256', async () => {
+    const err = await refusal(tamperedSeeds((e) => (e.source.sha256 = '0'.repeat(64))))
     expect(err.message).toContain('has SHA-256 697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9')
   })
 })

@@ -9,7 +9,7 @@ import { projectRoot } from '../src/paths.js'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import { ChangePage } from '../src/modules/changes/changes.routes.js'
-import { createObservationRepository, type ObservationFilter } from '../src/modules/observations/observations.repository.js'
+import type { ObservationFilter } from '../src/storage/ports.js'
 import { IndicatorDetail } from '../src/modules/indicators/indicators.routes.js'
 import { ObservationPage } from '../src/modules/observations/observations.routes.js'
 import { toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
@@ -22,8 +22,8 @@ let admin: string
 beforeAll(async () => {
   // The walks below grow with the data (every instant, every page): past the default per-client limit.
   t = await buildTestApp({ file: true, build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
 })
 afterAll(() => t.close())
 
@@ -133,7 +133,7 @@ describe('change feed', () => {
       payload: { qualifier: body.qualifier, reported: body.reported.text ? body.reported : { value: body.reported.value, unit: body.reported.unit }, citation: { sourceId: body.source.id, quote: body.source.quote }, involvedAreas: body.involvedAreas, note, reason: 'serializer check' },
     })
     expect(res.statusCode, res.body).toBe(200)
-    const repo = createObservationRepository(t.db)
+    const repo = t.storage.observations
     const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ChangePage))
     let after = 0
     let checked = 0
@@ -154,7 +154,7 @@ describe('change feed', () => {
   })
 
   it('builds observation pages in SQL byte for byte as the schema serializer would, now and as of any time', async () => {
-    const repo = createObservationRepository(t.db)
+    const repo = t.storage.observations
     const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ObservationPage))
     const firstRevision = t.db.$client.prepare('SELECT recorded_at FROM observation_revision WHERE revision = 2 ORDER BY seq LIMIT 1').pluck().get() as string
     const queries: Array<[string, ObservationFilter]> = [
@@ -183,7 +183,7 @@ describe('change feed', () => {
   })
 
   it('builds an indicator with its observations byte for byte as the schema serializer would', async () => {
-    const repo = createObservationRepository(t.db)
+    const repo = t.storage.observations
     const checkDetail = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(IndicatorDetail))
     const revised = t.db.$client.prepare('SELECT o.indicator_code AS code, r.recorded_at AS at FROM observation_revision r JOIN observation o ON o.id = r.observation_id WHERE r.revision = 2 ORDER BY r.seq LIMIT 1').get() as { code: string; at: string }
     for (const asOf of [undefined, revised.at]) {
@@ -257,7 +257,7 @@ describe('change feed', () => {
 
 describe('audit log', () => {
   it('verifies after the mixed workload, through the API and the CLI, and its head is the last entry', async () => {
-    revokeKey(t.db, 'admin')
+    await revokeKey(t.storage, 'admin')
     const verify = json((await t.app.inject({ url: '/v1/audit/verify' })).body)
     expect(verify.ok).toBe(true)
     const head = json((await t.app.inject({ url: '/v1/audit/head' })).body)
@@ -284,7 +284,7 @@ describe('audit log', () => {
     expect(py.stdout).toMatch(/^OK: \d+ entries/)
   })
 
-  it('refuses UPDATE and DELETE on revisions and audit entries at the database level', () => {
+  it('refuses UPDATE and DELETE on revisions and audit entries at the database level', async () => {
     for (const sql of ['UPDATE observation_revision SET value = 1', 'DELETE FROM observation_revision', "UPDATE audit_entry SET actor = 'x'", 'DELETE FROM audit_entry', 'DELETE FROM observation', "UPDATE observation SET kind = 'target'"]) {
       expect(() => t.db.$client.prepare(sql).run(), sql).toThrow(/append-only|never/)
     }
@@ -306,7 +306,7 @@ describe('tampering with the database file', () => {
   // An edit of an entry the process already verified is found by a full pass (admin), not by the incremental public check.
   let auditor = ''
   const full = async () => {
-    auditor ||= createKey(t.db, 'auditor', ['admin']).secret
+    auditor ||= (await createKey(t.storage, 'auditor', ['admin'])).secret
     return json((await t.app.inject({ url: '/v1/audit/verify/full', headers: { authorization: `Bearer ${auditor}` } })).body)
   }
 

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { MAX_IMPORT_ROWS } from '../src/modules/observations/observation-commands.js'
 import { csvLine } from '../src/modules/observations/observations.csv.js'
-import { createObservationRepository } from '../src/modules/observations/observations.repository.js'
 import { CSV_COLUMNS } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
@@ -16,10 +15,10 @@ const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` })
 beforeAll(async () => {
   // Page-by-page CSV comparisons make more requests than the default per-client limit allows.
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000 } } })
-  writer = createKey(t.db, 'writer', ['write']).secret
-  admin = createKey(t.db, 'admin', ['admin']).secret
-  revoked = createKey(t.db, 'gone', ['write', 'admin']).secret
-  revokeKey(t.db, 'gone')
+  writer = (await createKey(t.storage, 'writer', ['write'])).secret
+  admin = (await createKey(t.storage, 'admin', ['admin'])).secret
+  revoked = (await createKey(t.storage, 'gone', ['write', 'admin'])).secret
+  await revokeKey(t.storage, 'gone')
 })
 afterAll(() => t.close())
 
@@ -254,7 +253,7 @@ describe('imports', () => {
     const later = await post({ reason: 'concurrent', observations: [row2] }, { 'idempotency-key': 'import-43' })
     expect(later.headers['idempotent-replayed']).toBe('true')
     // Keys are per API key: the same key string from another client is a different request.
-    const otherWriter = createKey(t.db, 'writer-2', ['write']).secret
+    const otherWriter = (await createKey(t.storage, 'writer-2', ['write'])).secret
     const fromOther = await t.app.inject({ method: 'POST', url: '/v1/imports', headers: { ...bearer(otherWriter), 'idempotency-key': 'import-42' }, payload: body })
     expect(fromOther.statusCode).toBe(200)
     expect(fromOther.headers['idempotent-replayed']).toBeUndefined()
@@ -307,7 +306,7 @@ describe('catalog writes (admin)', () => {
     expect(imp.statusCode, imp.body).toBe(200)
 
     // The rule in JavaScript (src/http/csv-export.ts), over the same column table as the SQL.
-    const rows = await createObservationRepository(t.db).page({}, 0, 100_000)
+    const rows = await t.storage.observations.page({}, 0, 100_000)
     const expected = CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join('')
     const res = await t.app.inject({ url: '/v1/observations?format=csv' })
     expect(res.body).toBe(expected)

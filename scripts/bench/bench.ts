@@ -21,7 +21,7 @@ import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
-import { migrateDatabase, migrationState, openDatabase } from '../../src/db/client.js'
+import { createSqliteStorage, sqliteConnection } from '../../src/storage/sqlite/index.js'
 import { periodsOfYear } from '../../src/domain/periods.js'
 import { putIndicator } from '../../src/modules/indicators/indicators.commands.js'
 import { createKey } from '../../src/modules/keys/keys.js'
@@ -466,22 +466,22 @@ interface Dataset {
 }
 
 /** API key and the catalog the import scenario writes to, made on the file through the command functions. */
-function prepareDatabase(file: string): string {
-  const db = openDatabase(file)
+async function prepareDatabase(file: string): Promise<string> {
+  const storage = createSqliteStorage(file)
   try {
-    const { secret } = createKey(db, 'bench-admin', ['admin', 'write'], 'bench')
+    const { secret } = await createKey(storage, 'bench-admin', ['admin', 'write'], 'bench')
     for (let i = 0; i < 100; i++) {
       const n = String(i).padStart(3, '0')
-      putIndicator(
-        db,
+      await putIndicator(
+        storage,
         { code: `bench_import_${n}`, nameZh: `导入测试指标${n}`, nameEn: `Import benchmark indicator ${n}`, description: 'Written by the import scenario of npm run bench.', category: 'employment', unit: 'person', additive: true },
         'bench',
       )
     }
-    for (const p of periodsOfYear(2026)) putPeriod(db, p.code, 'bench')
+    for (const p of periodsOfYear(2026)) await putPeriod(storage, p.code, 'bench')
     return secret
   } finally {
-    db.$client.close()
+    await storage.close()
   }
 }
 
@@ -1181,7 +1181,7 @@ async function main(): Promise<void> {
       const s = service as ServerProc
       servers.push(s)
       recordColdStart('seed', 'fresh database, migrate + seed, to /readyz 200', 3000, samples)
-      const secret = prepareDatabase(file)
+      const secret = await prepareDatabase(file)
       const ds: Dataset = {
         name: 'seed',
         file,
@@ -1215,22 +1215,22 @@ async function main(): Promise<void> {
         log(`${BIG.name} dataset: reusing ${relative(projectRoot, BIG.file)} (${existing.n} observations)`)
         // A file made before a newer migration would make the first start run it (an index over 1M rows takes a second or more):
         // bring it up to date first, so that the cold start measures a start, not a one-time migration.
-        const db = openDatabase(BIG.file)
+        const storage = createSqliteStorage(BIG.file)
         try {
-          const state = migrationState(db)
+          const state = await storage.health.migrations()
           if (state.applied < state.expected) {
             const tm = performance.now()
-            migrateDatabase(db)
-            db.$client.pragma('wal_checkpoint(TRUNCATE)')
+            await storage.migrate()
+            sqliteConnection(storage).$client.pragma('wal_checkpoint(TRUNCATE)')
             log(`${BIG.name} dataset: had ${state.applied} of ${state.expected} migrations; migrated in ${r1((performance.now() - tm) / 1000)} s before measuring`)
             results.migratedBeforeRun = { from: state.applied, to: state.expected, seconds: r1((performance.now() - tm) / 1000) }
           }
         } finally {
-          db.$client.close()
+          await storage.close()
         }
       } else {
         log(`${BIG.name} dataset: ${relative(projectRoot, BIG.file)} ${existsSync(BIG.file) ? `has ${existing.n} observations` : 'does not exist'}; running the synth (${BIG.observations} observations)`)
-        const synth = synthesize({ observations: BIG.observations, db: BIG.file, revise: 0.05, seed: 1, perSource: 250, log: (l) => log(`  ${l.trim()}`) })
+        const synth = await synthesize({ observations: BIG.observations, db: BIG.file, revise: 0.05, seed: 1, perSource: 250, log: (l) => log(`  ${l.trim()}`) })
         results.synth = { ...synth, reused: false }
         log(`synth: ${synth.observations} observations in ${synth.seconds.total} s (${synth.observationsPerSecond} observations/s)`)
       }
@@ -1247,7 +1247,7 @@ async function main(): Promise<void> {
         closeSync(fd)
       }
       log(`copied to ${file} (${r1(statSync(file).size / 2 ** 20)} MiB) and flushed in ${r1((performance.now() - tc) / 1000)} s`)
-      const secret = prepareDatabase(file)
+      const secret = await prepareDatabase(file)
       let service: ServerProc | undefined
       const samples: ServerProc[] = []
       for (let i = 0; i < COLD_STARTS; i++) {

@@ -1,8 +1,7 @@
 // The synthetic catalog behind `npm run synth`: ~300 indicators in the seed's
 // twelve categories, 28 more villages under Bayantala, and the wording used to
 // state a figure in a synthetic report. Pure data; no database access here.
-import type { AreaRecord } from '../../src/modules/areas/areas.repository.js'
-import type { IndicatorRecord } from '../../src/modules/indicators/indicators.repository.js'
+import type { AreaRecord, IndicatorRecord } from '../../src/storage/ports.js'
 
 export type SynthUnit = 'CNY' | 'mu' | 'person' | 'household' | 'head' | 'km' | 'count'
 

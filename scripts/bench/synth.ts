@@ -3,7 +3,7 @@
 // Fills a fresh SQLite database with realistic synthetic data through the same
 // code path as the service's writes: migrate, load the seeds, then the command
 // functions (putArea, putPeriod, putIndicator, createSource) and batches of
-// 10 000 rows through createObservationCommands(db).import(), exactly what
+// 10 000 rows through createObservationCommands(storage).import(), exactly what
 // POST /v1/imports runs in the writer thread. Every row cites a verbatim,
 // unique sentence of a small synthetic report stored with createSource, so the
 // citation rules (quote found once, states the number, value = reported ×
@@ -14,7 +14,7 @@ import { existsSync, rmSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { migrateDatabase, openDatabase, type Db } from '../../src/db/client.js'
+import { createSqliteStorage, sqliteConnection } from '../../src/storage/sqlite/index.js'
 import { multiplyDecimal } from '../../src/domain/decimal.js'
 import { putArea } from '../../src/modules/areas/areas.commands.js'
 import { putIndicator } from '../../src/modules/indicators/indicators.commands.js'
@@ -184,22 +184,23 @@ function sourceText(s: PendingSource): Buffer {
   return Buffer.from(`${s.header}\n\n${s.sentences.map((x) => `${x}。`).join('\n')}\n`, 'utf8')
 }
 
-export function synthesize(options: SynthOptions): SynthResult {
+export async function synthesize(options: SynthOptions): Promise<SynthResult> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`))
   const t0 = performance.now()
   const file = resolve(options.db)
   for (const suffix of ['', '-wal', '-shm', '-journal']) if (existsSync(file + suffix)) rmSync(file + suffix)
-  const db: Db = openDatabase(file)
-  migrateDatabase(db)
-  loadSeeds(db)
+  const storage = createSqliteStorage(file)
+  await storage.migrate()
+  await loadSeeds(storage)
+  const db = sqliteConnection(storage)
 
   const random = rng(options.seed)
   const indicators = synthIndicators()
   const villages = synthVillages()
-  for (const v of villages) putArea(db, v, ACTOR)
+  for (const v of villages) await putArea(storage, v, ACTOR)
   for (const ind of indicators) {
     const { granularity: _g, scale: _s, ...record } = ind
-    putIndicator(db, record, ACTOR)
+    await putIndicator(storage, record, ACTOR)
   }
 
   const allVillages = db.$client.prepare("SELECT code, name_zh AS nameZh FROM area WHERE level = 'village' ORDER BY code").all() as Array<{ code: string; nameZh: string }>
@@ -223,7 +224,7 @@ export function synthesize(options: SynthOptions): SynthResult {
   let periods = 0
   for (let y = firstYear; y <= LAST_YEAR; y++) {
     for (const period of periodsOfYear(y)) {
-      putPeriod(db, period.code, ACTOR)
+      await putPeriod(storage, period.code, ACTOR)
       periods++
     }
   }
@@ -233,7 +234,7 @@ export function synthesize(options: SynthOptions): SynthResult {
       `${perYear} keys a year, ${wanted} to create besides the seed's ${seeded}; setup ${setupSeconds.toFixed(1)} s`,
   )
 
-  const commands = createObservationCommands(db)
+  const commands = createObservationCommands(storage)
   const tImport = performance.now()
   let created = 0
   let revised = 0
@@ -242,8 +243,8 @@ export function synthesize(options: SynthOptions): SynthResult {
   let batches = 0
   let lastReport = tImport
 
-  const importBatch = (rows: ImportRow[], reason: string) => {
-    const summary = commands.import(rows, { dryRun: false, reason, actor: ACTOR })
+  const importBatch = async (rows: ImportRow[], reason: string) => {
+    const summary = await commands.import(rows, { dryRun: false, reason, actor: ACTOR })
     created += summary.created
     revised += summary.updated
     rowsImported += rows.length
@@ -256,8 +257,8 @@ export function synthesize(options: SynthOptions): SynthResult {
       log(`  ${created} observations, ${revised} revised, ${sourcesCreated} sources, ${s.toFixed(1)} s, ${Math.round(rowsImported / s)} rows/s`)
     }
   }
-  const store = (s: PendingSource) => {
-    createSource(db, { id: s.id, title: s.title, issuer: s.issuer, issuedOn: s.issuedOn, documentNumber: s.documentNumber, recipient: '巴彦塔拉镇人民政府', content: sourceText(s) }, ACTOR)
+  const store = async (s: PendingSource) => {
+    await createSource(storage, { id: s.id, title: s.title, issuer: s.issuer, issuedOn: s.issuedOn, documentNumber: s.documentNumber, recipient: '巴彦塔拉镇人民政府', content: sourceText(s) }, ACTOR)
     sourcesCreated++
   }
 
@@ -266,7 +267,7 @@ export function synthesize(options: SynthOptions): SynthResult {
   const reviseEvery = options.revise > 0 ? Math.max(1, Math.round(1 / options.revise)) : 0
   let corrections = 0
 
-  const flushRevisions = (all: boolean) => {
+  const flushRevisions = async (all: boolean) => {
     while (pendingRevisions.length >= MAX_IMPORT_ROWS || (all && pendingRevisions.length > 0)) {
       const take = pendingRevisions.splice(0, MAX_IMPORT_ROWS)
       const rows: ImportRow[] = []
@@ -298,17 +299,17 @@ export function synthesize(options: SynthOptions): SynthResult {
           }
           s.rows.push(corrected)
         }
-        store(s)
+        await store(s)
         rows.push(...s.rows)
       }
-      importBatch(rows, 'synthetic correction notice')
+      await importBatch(rows, 'synthetic correction notice')
     }
   }
 
-  const flush = (all: boolean) => {
+  const flush = async (all: boolean) => {
     while (pending.length >= MAX_IMPORT_ROWS || (all && pending.length > 0)) {
-      importBatch(pending.splice(0, MAX_IMPORT_ROWS), 'synthetic load: village statistics ledgers')
-      flushRevisions(false)
+      await importBatch(pending.splice(0, MAX_IMPORT_ROWS), 'synthetic load: village statistics ledgers')
+      await flushRevisions(false)
     }
   }
 
@@ -318,22 +319,23 @@ export function synthesize(options: SynthOptions): SynthResult {
     for (const area of areas) {
       let volume = 0
       let current: PendingSource | null = null
-      const close = () => {
-        if (!current) return
-        store(current)
-        pending.push(...current.rows)
+      const close = async () => {
+        const done = current as PendingSource | null
+        if (!done) return
         current = null
-        flush(false)
+        await store(done)
+        pending.push(...done.rows)
+        await flush(false)
       }
       for (const ind of indicators) {
         for (const { period, kinds } of reportedPeriods(year, ind.granularity)) {
           for (const kind of kinds) {
             if (generated >= wanted) {
-              close()
+              await close()
               break outer
             }
             if (!current || current.sentences.length >= options.perSource) {
-              close()
+              await close()
               volume++
               current = {
                 id: `synth-${area.code}-${year}-${String(volume).padStart(2, '0')}`,
@@ -370,11 +372,11 @@ export function synthesize(options: SynthOptions): SynthResult {
           }
         }
       }
-      close()
+      await close()
     }
   }
-  flush(true)
-  flushRevisions(true)
+  await flush(true)
+  await flushRevisions(true)
   const importSeconds = (performance.now() - tImport) / 1000
 
   db.$client.pragma('wal_checkpoint(TRUNCATE)')
@@ -395,7 +397,7 @@ export function synthesize(options: SynthOptions): SynthResult {
     rowsPerSecond: Math.round(rowsImported / importSeconds),
     fileBytes: 0,
   }
-  db.$client.close()
+  await storage.close()
   result.fileBytes = ['', '-wal'].reduce((n, s) => n + (existsSync(file + s) ? statSync(file + s).size : 0), 0)
   return result
 }
@@ -404,7 +406,7 @@ function round(x: number): number {
   return Math.round(x * 10) / 10
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       observations: { type: 'string', default: '1000000' },
@@ -425,7 +427,7 @@ function main(): void {
     perSource: Number(values['per-source']),
     log: values.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
   }
-  const r = synthesize(options)
+  const r = await synthesize(options)
   if (values.json) {
     process.stdout.write(`${JSON.stringify(r)}\n`)
     return
@@ -446,7 +448,7 @@ function main(): void {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
-    main()
+    await main()
   } catch (err) {
     // A rejected batch carries every bad row; show the first few, not all of them.
     const summary = (err as { extras?: { summary?: { errors?: unknown[] } } }).extras?.summary

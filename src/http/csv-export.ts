@@ -1,7 +1,6 @@
 // RFC 4180 CSV writing for exports, with spreadsheet formula neutralization
-// (OWASP "CSV injection"). One rule, in two forms that tests hold equal byte for
-// byte: JavaScript (csvCell) and an SQLite expression (csvCellSql), since the
-// observation export builds its lines in SQL.
+// (OWASP "CSV injection"). This is the rule's JavaScript form; each storage adapter
+// builds the same cells in SQL, and tests hold the two equal byte for byte.
 
 /** A column's cells are numbers (emitted as they are) or text (neutralized when they could start a formula). */
 export type CsvCellKind = 'number' | 'text'
@@ -94,52 +93,4 @@ export function csvCell(kind: CsvCellKind, v: string | number | null): string {
 /** What a reader does to get a text cell's original value back: drop one leading `'`. */
 export function unneutralize(cell: string): string {
   return cell.startsWith("'") ? cell.slice(1) : cell
-}
-
-// The same rule in SQL. A first character is tested by comparing the cell with one-character
-// strings (UTF-8 sorts as code points): far cheaper than a GLOB class.
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`
-const sqlChar = (c: number) => sqlString(String.fromCodePoint(c))
-
-/** The code-point ranges between the NEUTRALIZED_LEADS: a text cell starting in one is written as it is. */
-function safeLeadRanges(): Array<[number, number | null]> {
-  const gaps: Array<[number, number | null]> = []
-  let next = 0
-  for (const [from, to] of NEUTRALIZED_LEADS) {
-    if (from > next) gaps.push([next, from - 1])
-    next = to + 1
-  }
-  gaps.push([next, null])
-  // Most cells start with an ASCII letter or digit or a CJK character: test those gaps first.
-  const weight = ([from]: [number, number | null]) => (from === 0x41 ? 0 : from === 0x3001 ? 1 : from === 0x2e ? 2 : 3)
-  return gaps.sort((a, b) => weight(a) - weight(b))
-}
-const safeLeadSql = (x: string) =>
-  '(' +
-  safeLeadRanges()
-    .map(([from, to]) => (to === null ? `${x} >= ${sqlChar(from)}` : `(${x} >= ${sqlChar(from)} AND ${x} < ${sqlChar(to + 1)})`))
-    .join(' OR ') +
-  ` OR ${x} = '')`
-/**
- * SQL that is true when the text x holds a QUOTED_CHARS character. json_quote escapes exactly
- * ", \ and C0 (NUL included) in one pass; instr finds the rest (C1 by its UTF-8 lead byte C2
- * first). Both read every byte, where GLOB stops at a NUL and costs far more per character.
- */
-export const holdsQuotedSql = (x: string) =>
-  `(octet_length(json_quote(${x})) <> octet_length(${x}) + 2 OR instr(${x}, ',') > 0 OR instr(${x}, char(127)) > 0 OR ` +
-  `instr(${x}, char(8232)) > 0 OR instr(${x}, char(8233)) > 0 OR (instr(${x}, CAST(x'C2' AS TEXT)) > 0 AND ${x} GLOB ${sqlString('*[\u0080-\u009f]*')}))`
-
-/**
- * csvCell as an SQLite expression over the SQL expression x (which it evaluates several times: pass
- * a column). With `clean`, the caller has already checked that x holds no QUOTED_CHARS character.
- */
-export function csvCellSql(kind: CsvCellKind, x: string, clean = false): string {
-  const quoted = `'"' || replace(${x}, '"', '""') || '"'`
-  if (kind === 'number') {
-    // Stored integers and reals hold nothing to quote (json_quote would write them unquoted).
-    if (clean) return `CASE WHEN ${x} IS NULL THEN '' ELSE ${x} END`
-    return `CASE WHEN ${x} IS NULL THEN '' WHEN typeof(${x}) IN ('integer', 'real') THEN ${x} WHEN ${holdsQuotedSql(x)} THEN ${quoted} ELSE ${x} END`
-  }
-  const asIs = clean ? x : `CASE WHEN ${holdsQuotedSql(x)} THEN ${quoted} ELSE ${x} END`
-  return `CASE WHEN ${x} IS NULL THEN '' WHEN ${safeLeadSql(x)} THEN ${asIs} ELSE '"''' || replace(${x}, '"', '""') || '"' END`
 }

@@ -2,7 +2,7 @@
 // or revoked key is 401; a key without the route's scope is 403.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Db } from '../db/client.js'
+import type { KeyReads } from '../storage/ports.js'
 import { Errors } from '../errors.js'
 import { authenticateHeader, INVALID_TOKEN_CHALLENGE, type ApiKeyInfo, type Authentication, type Scope, type WriteAuthority } from '../modules/keys/keys.js'
 
@@ -23,20 +23,20 @@ declare module 'fastify' {
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="bayantala-indicators"' }
 
 /** The request's Authorization header checked against the keys, at most once per request. */
-export function authenticationOf(db: Db, request: FastifyRequest): Authentication | null {
+export async function authenticationOf(keys: KeyReads, request: FastifyRequest): Promise<Authentication | null> {
   const header = request.headers.authorization
   if (header === undefined) return null
-  request.authentication ??= authenticateHeader(db, header)
+  request.authentication ??= await authenticateHeader(keys, header)
   return request.authentication
 }
 
 export default fp(
-  async function auth(app: FastifyInstance, { db }: { db: Db }) {
+  async function auth(app: FastifyInstance, { keys }: { keys: KeyReads }) {
     app.decorateRequest('apiKey', null)
     app.decorateRequest('authority', null)
     if (!app.hasRequestDecorator('authentication')) app.decorateRequest('authentication', null)
     app.decorate('requireScope', (scope: Scope) => async (request: FastifyRequest) => {
-      const result = authenticationOf(db, request)
+      const result = await authenticationOf(keys, request)
       if (!result) throw Errors.unauthorized('This route needs an API key: send "Authorization: Bearer <key>".', {}, CHALLENGE)
       if (!result.ok) {
         if (!/^Bearer\s+\S+\s*$/i.test(request.headers.authorization ?? '')) throw Errors.unauthorized('The Authorization header must be "Bearer <key>".', {}, CHALLENGE)

@@ -1,21 +1,12 @@
 // Prometheus metrics at /metrics: requests and latency by route, the size of
 // the database and its WAL, the last audit seq, and the event loop's delay.
-import { statSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Db } from '../db/client.js'
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size
-  } catch {
-    return 0
-  }
-}
+import type { Storage } from '../storage/ports.js'
 
 export default fp(
-  async function metrics(app: FastifyInstance, { db }: { db: Db }) {
+  async function metrics(app: FastifyInstance, { storage }: { storage: Storage }) {
     const registry = new Registry()
     const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by method, route and status.', labelNames: ['method', 'route', 'status'], registers: [registry] })
     const latency = new Histogram({
@@ -25,11 +16,8 @@ export default fp(
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     })
-    const file = db.$client.memory ? null : db.$client.name
-    const lastSeq = db.$client.prepare('SELECT coalesce(max(seq), 0) AS seq FROM audit_entry')
-    new Gauge({ name: 'db_size_bytes', help: 'Size of the SQLite database file.', registers: [registry], collect() { this.set(file ? fileSize(file) : 0) } })
-    new Gauge({ name: 'db_wal_size_bytes', help: 'Size of the SQLite write-ahead log.', registers: [registry], collect() { this.set(file ? fileSize(`${file}-wal`) : 0) } })
-    new Gauge({ name: 'audit_last_seq', help: 'Seq of the newest audit entry.', registers: [registry], collect() { this.set((lastSeq.get() as { seq: number }).seq) } })
+    new Gauge({ name: 'db_size_bytes', help: 'Bytes the database holds on disk (0 when the store cannot tell).', registers: [registry], async collect() { this.set((await storage.health.sizeBytes()) ?? 0) } })
+    new Gauge({ name: 'audit_last_seq', help: 'Seq of the newest audit entry.', registers: [registry], async collect() { this.set((await storage.audit.head())?.seq ?? 0) } })
     new Gauge({
       name: 'nodejs_eventloop_delay_ms',
       help: 'Event-loop delay as sampled by the overload guard.',

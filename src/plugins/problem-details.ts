@@ -2,7 +2,7 @@
 // 4xx answers say what was wrong; 5xx answers never leak internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, Errors, type ProblemExtras } from '../errors.js'
+import { AppError, Errors, storageProblem, type ProblemExtras } from '../errors.js'
 
 const CONTEXTS: Record<string, string> = { querystring: 'query', params: 'path', body: 'body', headers: 'header' }
 
@@ -71,7 +71,8 @@ function validationErrors(error: FastifyError): ProblemExtras['errors'] {
 
 export default fp(
   async function problemDetails(app: FastifyInstance) {
-    app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    app.setErrorHandler((thrown: FastifyError | AppError, request, reply) => {
+      const error = storageProblem(thrown) ?? thrown
       if (error instanceof AppError) {
         reply.headers(error.headers)
         if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed')

@@ -50,7 +50,7 @@ export interface ProtectionOptions {
   authFailuresPerWindow: number
   authFailureWindowMs: number
   /** Checks the request's Authorization header (memoized on the request, so the key is hashed once); null without one. */
-  authenticate(req: FastifyRequest): Authentication | null | Promise<Authentication | null>
+  authenticate(req: FastifyRequest): Promise<Authentication | null>
   /** Counts shared by every instance (rate limits, lockouts); without it each instance counts its own. */
   redis?: Redis | undefined
 }

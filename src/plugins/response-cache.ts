@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Db } from '../db/client.js'
-import type { Writer } from '../db/writer.js'
+import type { Storage } from '../storage/ports.js'
+import type { Writer } from '../writes/writer.js'
 import { ifNoneMatchMatches } from '../http/conditional.js'
 
 /** Answers larger than this are not cached (exports and big pages stream or recompute). */
@@ -31,7 +31,7 @@ declare module 'fastify' {
 }
 
 export interface ResponseCacheOptions {
-  db: Db
+  storage: Storage
   writer: Writer
   maxBytes: number
 }
@@ -51,13 +51,13 @@ function wantsFresh(req: FastifyRequest): boolean {
 }
 
 export default fp(
-  async function responseCache(app: FastifyInstance, { db, writer, maxBytes }: ResponseCacheOptions) {
+  async function responseCache(app: FastifyInstance, { storage, writer, maxBytes }: ResponseCacheOptions) {
     app.decorateRequest('cacheVersion', null)
     if (maxBytes <= 0) return
-    const dataVersion = db.$client.prepare('PRAGMA data_version').pluck()
     const entries = new Map<string, Entry>()
     let bytes = 0
-    const version = () => `${dataVersion.get() as number}:${writer.finished}`
+    // The store's version sees other processes' and this one's commits; the writer's count, its thread's.
+    const version = () => `${storage.dataVersion()}:${writer.finished}`
 
     function store(key: string, entry: Entry) {
       const old = entries.get(key)

@@ -5,22 +5,18 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { writeTransaction, type Db, type Queryable } from '../db/client.js'
 import { parsePeriod, periodsOfYear } from '../domain/periods.js'
 import { buildQuoteIndex } from '../domain/citation.js'
 import { isBaseUnit } from '../domain/units.js'
 import { SeedError } from '../errors.js'
 import { seedsFolder } from '../paths.js'
-import { openAuditAppender, type AuditAppender } from '../modules/audit/audit.repository.js'
+import type { AuditAppender } from '../modules/audit/audit-appender.js'
 import { INTERNAL_ACTORS } from '../modules/audit/actors.js'
-import { areaCodes, findArea, insertArea, type AreaRecord } from '../modules/areas/areas.repository.js'
-import { findIndicator, indicatorUnits, insertIndicator, type IndicatorRecord } from '../modules/indicators/indicators.repository.js'
 import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
-import { writeObservation } from '../modules/observations/observation-writes.js'
-import { openObservationStore } from '../modules/observations/observations.repository.js'
-import { findPeriod, insertPeriod, periodCodes } from '../modules/periods/periods.repository.js'
+import { writeObservations } from '../modules/observations/observation-writes.js'
 import { storeSource } from '../modules/sources/sources.commands.js'
-import { findSourceMetadata, sourceTexts } from '../modules/sources/sources.repository.js'
+import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
+import { writeUnit } from '../writes/write-unit.js'
 
 export const SEED_ACTOR = INTERNAL_ACTORS.seed
 
@@ -144,7 +140,7 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
   return checked
 }
 
-function auditedInsert(audit: AuditAppender, entityType: string, entityId: string, after: Record<string, unknown>): void {
+function auditedInsert(audit: AuditAppender, entityType: string, entityId: string, after: object): void {
   audit.append({
     actor: SEED_ACTOR,
     action: `${entityType}.create`,
@@ -155,66 +151,78 @@ function auditedInsert(audit: AuditAppender, entityType: string, entityId: strin
   })
 }
 
-function ensureAreas(tx: Queryable, audit: AuditAppender, areas: AreaRecord[]): void {
+async function ensureAreas(tx: WriteTx, audit: AuditAppender, areas: AreaRecord[]): Promise<void> {
   const pending = [...areas]
+  const existing = await tx.existingAreas([...new Set(areas.flatMap((a) => (a.parentCode === null ? [a.code] : [a.code, a.parentCode])))])
   // Parents first, whatever the file's order.
   while (pending.length > 0) {
-    const i = pending.findIndex((a) => a.parentCode === null || findArea(tx, a.parentCode) !== null)
+    const i = pending.findIndex((a) => a.parentCode === null || existing.has(a.parentCode))
     if (i < 0) throw new SeedError(`area ${pending[0]?.code}`, `parent "${pending[0]?.parentCode}" is not defined`)
     const [area] = pending.splice(i, 1) as [AreaRecord]
-    if (findArea(tx, area.code)) continue
-    insertArea(tx, area)
+    if (existing.has(area.code)) continue
+    await tx.insertArea(area)
+    existing.add(area.code)
     auditedInsert(audit, 'area', area.code, area)
   }
 }
 
-function ensurePeriods(tx: Queryable, audit: AuditAppender, codes: Iterable<string>): void {
+async function ensurePeriods(tx: WriteTx, audit: AuditAppender, codes: Iterable<string>): Promise<void> {
   const years = new Set<number>()
   for (const code of codes) {
     const p = parsePeriod(code)
     if (p) years.add(Number(p.startDate.slice(0, 4)))
   }
   for (const year of [...years].sort()) {
-    for (const period of periodsOfYear(year)) {
-      if (findPeriod(tx, period.code)) continue
-      insertPeriod(tx, period)
+    const periods = periodsOfYear(year)
+    const existing = await tx.existingPeriods(periods.map((p) => p.code))
+    for (const period of periods) {
+      if (existing.has(period.code)) continue
+      await tx.insertPeriod(period)
       auditedInsert(audit, 'reporting_period', period.code, { ...period })
     }
   }
 }
 
 /** Migrated database in, seeds loaded; idempotent. */
-export function loadSeeds(db: Db, options: SeedOptions = {}): SeedReport {
+export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Promise<SeedReport> {
   const { areas, extractions } = readSeeds(options.folder)
   const report: SeedReport = { sources: [] }
   for (const { extraction, text } of extractions) {
     const s = extraction.source
     // Checked inside the transaction, so two processes starting at once cannot both load it.
-    const count = writeTransaction(db, (tx) => {
-      const existing = findSourceMetadata(tx, s.id)
+    const count = await writeUnit(storage, async (tx, audit) => {
+      const existing = await tx.source(s.id)
       if (existing) {
         if (existing.sha256 !== s.sha256) {
           throw new SeedError(`source ${s.id}`, `stored with SHA-256 ${existing.sha256}, the seed has ${s.sha256}; a changed report needs a new source id`)
         }
         return null
       }
-      const audit = openAuditAppender(tx)
-      ensureAreas(tx, audit, areas)
-      ensurePeriods(tx, audit, extraction.observations.map((o) => o.period))
-      const checked = checkExtraction(extraction, text, { areas: areaCodes(tx), indicators: indicatorUnits(tx), periods: periodCodes(tx) })
-      storeSource(tx, audit, { ...s, content: text }, SEED_ACTOR)
+      await ensureAreas(tx, audit, areas)
+      await ensurePeriods(tx, audit, extraction.observations.map((o) => o.period))
+      const named = extraction.observations
+      const indicatorCodes = [...new Set([...named.map((o) => o.indicator), ...extraction.indicators.map((i) => i.code)])]
+      const known = {
+        areas: await tx.existingAreas([...new Set(named.flatMap((o) => [o.area, ...(o.involvedAreas ?? [])]))]),
+        indicators: await tx.indicatorUnits(indicatorCodes),
+        periods: await tx.existingPeriods([...new Set(named.map((o) => parsePeriod(o.period)?.code ?? o.period))]),
+      }
+      const checked = checkExtraction(extraction, text, known)
+      await storeSource(tx, audit, { ...s, content: text }, SEED_ACTOR)
       for (const ind of extraction.indicators) {
-        if (findIndicator(tx, ind.code)) continue
-        insertIndicator(tx, ind)
+        if (known.indicators.has(ind.code)) continue
+        await tx.insertIndicator(ind)
         auditedInsert(audit, 'indicator', ind.code, ind)
       }
       // Citations are checked against the bytes now stored, not only the file.
-      const stored = sourceTexts(tx).get(s.id)
+      const stored = await tx.sourceContent(s.id)
       if (!stored?.equals(text)) throw new SeedError(`source ${s.id}`, 'stored bytes differ from the seed file')
-      const store = openObservationStore(tx)
-      for (const o of checked) {
-        writeObservation(store, audit, o, { status: 'active', reason: `initial load from seed ${s.id}`, actor: SEED_ACTOR })
-      }
+      const currents = await tx.currentByKeys(checked)
+      await writeObservations(
+        tx,
+        audit,
+        checked.map((o, i) => ({ observation: o, status: 'active', reason: `initial load from seed ${s.id}`, actor: SEED_ACTOR, current: currents[i] ?? null })),
+      )
       return checked.length
     })
     report.sources.push({ id: s.id, loaded: count !== null, observations: count ?? 0 })

@@ -264,6 +264,8 @@ export interface WriteTx {
   areaChildren(code: string): Promise<AreaRecord[]>
   areasWithDivisionCode(divisionCode: string, exceptCode: string): Promise<AreaRecord[]>
   indicator(code: string): Promise<IndicatorRecord | null>
+  /** Whether any observation is of this indicator (its unit may then not change). */
+  indicatorInUse(code: string): Promise<boolean>
   period(code: string): Promise<PeriodRecord | null>
   source(id: string): Promise<SourceMetadata | null>
   insertArea(record: AreaRecord): Promise<void>

@@ -1,11 +1,8 @@
 // Creating and changing areas (admin).
-import { writeTransaction, type Db } from '../../db/client.js'
 import { Errors } from '../../errors.js'
+import type { AreaRecord, Storage } from '../../storage/ports.js'
+import { writeUnit } from '../../writes/write-unit.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'
-import { openAuditAppender } from '../audit/audit.repository.js'
-import { and, eq, ne } from 'drizzle-orm'
-import { areas } from '../../db/schema.js'
-import { findArea, insertArea, updateArea, type AreaRecord } from './areas.repository.js'
 
 /** Levels from the top down; a village and a reserve are peers, both inside a town. */
 export const AREA_RANK: Record<AreaRecord['level'], number> = { province: 0, prefecture: 1, banner: 2, town: 3, village: 4, reserve: 4 }
@@ -23,29 +20,28 @@ export function hierarchyProblems(record: AreaRecord, parent: AreaRecord | null,
   return problems
 }
 
-export function putArea(db: Db, record: AreaRecord, actor: string): { area: AreaRecord; outcome: PutOutcome } {
-  return writeTransaction(db, (tx) => {
+export function putArea(storage: Storage, record: AreaRecord, actor: string): Promise<{ area: AreaRecord; outcome: PutOutcome }> {
+  return writeUnit(storage, async (tx, audit) => {
     // The parent must exist, and the area must not end up inside itself.
     for (let code = record.parentCode, depth = 0; code !== null; depth++) {
       if (code === record.code || depth > 64) throw Errors.unprocessable(`Area "${record.code}" would contain itself.`, { problems: ['cycle in the area hierarchy'] })
-      const parent = findArea(tx, code)
+      const parent = await tx.area(code)
       if (!parent) throw Errors.unprocessable(`Parent area "${code}" does not exist.`, { problems: [`unknown parent "${code}"`] })
       code = parent.parentCode
     }
-    const parent = record.parentCode === null ? null : findArea(tx, record.parentCode)
-    const children = tx.select().from(areas).where(eq(areas.parentCode, record.code)).all()
-    const sameDivisionCode =
-      record.divisionCode === null ? [] : tx.select().from(areas).where(and(eq(areas.divisionCode, record.divisionCode), ne(areas.code, record.code))).all()
+    const parent = record.parentCode === null ? null : await tx.area(record.parentCode)
+    const children = await tx.areaChildren(record.code)
+    const sameDivisionCode = record.divisionCode === null ? [] : await tx.areasWithDivisionCode(record.divisionCode, record.code)
     const problems = hierarchyProblems(record, parent, children, sameDivisionCode)
     if (problems.length) throw Errors.unprocessable(`Area "${record.code}": ${problems.join('; ')}.`, { problems })
-    const outcome = auditedPut(openAuditAppender(tx), {
+    const outcome = await auditedPut(audit, {
       entityType: 'area',
       entityId: record.code,
       actor,
-      before: findArea(tx, record.code),
+      before: await tx.area(record.code),
       after: record,
-      insert: () => insertArea(tx, record),
-      update: () => updateArea(tx, record),
+      insert: () => tx.insertArea(record),
+      update: () => tx.updateArea(record),
     })
     return { area: record, outcome }
   })

@@ -3,9 +3,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { AreaCode, listOf, Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
-import type { AreaRecord, createAreaRepository } from './areas.repository.js'
+import type { AreaRecord, CatalogReads } from '../../storage/ports.js'
 
 export const AREA_LEVELS = ['province', 'prefecture', 'banner', 'town', 'village', 'reserve'] as const
 const AreaLevel = StringEnum(AREA_LEVELS, { description: 'Administrative level.' })
@@ -31,7 +31,7 @@ export function toArea(a: AreaRecord): Static<typeof Area> {
 
 export interface AreaRoutesOptions {
   writer: Writer
-  areas: ReturnType<typeof createAreaRepository>
+  catalog: CatalogReads
 }
 
 const AreaBody = Type.Object(
@@ -45,7 +45,7 @@ const AreaBody = Type.Object(
   { additionalProperties: false, description: 'An area\'s definition.' },
 )
 
-const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { writer, areas }) => {
+const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { writer, catalog }) => {
   app.put(
     '/:code',
     {
@@ -86,7 +86,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
         response: { 200: listOf(Area, 'Areas, by code.'), ...problemResponses(400) },
       },
     },
-    async (req) => ({ data: (await areas.list({ level: req.query.level, parent: req.query.parent })).map(toArea) }),
+    async (req) => ({ data: (await catalog.areas({ level: req.query.level, parent: req.query.parent })).map(toArea) }),
   )
 
   app.get(
@@ -102,9 +102,9 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
       },
     },
     async (req) => {
-      const area = await areas.byCode(req.params.code)
+      const area = await catalog.area(req.params.code)
       if (!area) throw Errors.notFound(`No area "${req.params.code}".`)
-      return { ...toArea(area), children: (await areas.children(area.code)).map((c) => c.code) }
+      return { ...toArea(area), children: (await catalog.areaChildren(area.code)).map((c) => c.code) }
     },
   )
 }

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Nullable, problemResponses } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
-import type { createAuditRepository } from './audit.repository.js'
+import type { AuditReads } from '../../storage/ports.js'
 import type { IntegrityMonitor } from './integrity-monitor.js'
 import type { AuditSigner } from './signing.js'
 
@@ -28,7 +28,7 @@ const AuditEntry = Type.Object(
 )
 
 export interface AuditRoutesOptions {
-  audit: ReturnType<typeof createAuditRepository>
+  audit: AuditReads
   integrity: IntegrityMonitor
   signer: AuditSigner
 }

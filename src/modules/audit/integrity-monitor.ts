@@ -7,7 +7,7 @@
 // thread nothing; on an in-memory database they run here in slices.
 // A checkpoint is this process's own claim ("I verified up to here"): it is
 // held in memory only, and the hourly and admin full passes re-read all of it.
-import type { Db } from '../../db/client.js'
+import type { AuditReads, Storage } from '../../storage/ports.js'
 import { genesisCheckpoint, integritySteps, runSliced, runToEnd, type Checkpoint, type IntegrityResult } from './integrity.js'
 import { createFullPassThread } from './integrity-thread.js'
 import { readHighWaterMark, signedHeadText, writeHighWaterMark, type AuditSigner, type Head } from './signing.js'
@@ -39,12 +39,11 @@ export interface IntegrityMonitorOptions {
   syncStartEntries?: number
 }
 
-export function readHead(db: Db): Head {
-  const row = db.$client.prepare('SELECT seq, hash, recorded_at AS recordedAt FROM audit_entry ORDER BY seq DESC LIMIT 1').get() as Head | undefined
-  return row ?? { seq: 0, hash: '0'.repeat(64), recordedAt: null }
+export async function readHead(audit: AuditReads): Promise<Head> {
+  return (await audit.head()) ?? { seq: 0, hash: '0'.repeat(64), recordedAt: null }
 }
 
-export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions) {
+export function createIntegrityMonitor(storage: Storage, options: IntegrityMonitorOptions) {
   const { signer, highWaterMarkFile, log } = options
   let checkpoint: Checkpoint | null = null
   let status: IntegrityStatus = { state: 'verifying', verifiedSeq: 0, lastFullAt: null }
@@ -54,7 +53,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
   let pendingIncremental: Promise<IntegrityResult | null> | null = null
   let startPass: Promise<unknown> | null = null
   // Off-thread full passes queue among themselves only: incremental passes go on meanwhile.
-  const thread = db.$client.memory ? null : createFullPassThread(db.$client.name)
+  const thread = storage.dialect === 'sqlite' && storage.description !== ':memory:' ? createFullPassThread(storage.description) : null
   let fullQueue: Promise<unknown> = Promise.resolve()
   /** Failures recorded so far: a full pass clears the tampered state only if none was recorded while it ran. */
   let failures = 0
@@ -68,24 +67,24 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
   }
 
   /** The signed high-water mark must name an entry the chain still holds, unchanged. */
-  function checkHighWaterMark(): Extract<IntegrityResult, { ok: false }> | null {
+  async function checkHighWaterMark(): Promise<Extract<IntegrityResult, { ok: false }> | null> {
     if (!highWaterMarkFile) return null
     const mark = readHighWaterMark(highWaterMarkFile)
     if (mark === null) return null
     const broken = (seq: number, reason: string) => ({ ok: false as const, entries: 0, brokenSeq: seq, reason, checkedFrom: 0 })
     if (mark === 'unreadable') return broken(0, `the signed high-water mark ${highWaterMarkFile} is unreadable`)
     if (!signer.verifyHead(mark, mark.signature)) return broken(mark.seq, `the signed high-water mark ${highWaterMarkFile} does not verify with the signing key`)
-    const kept = db.$client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(mark.seq) as string | undefined
+    const kept = (await storage.audit.entry(mark.seq))?.hash
     if (kept === undefined) return broken(mark.seq, `this service verified the chain up to seq ${mark.seq} (recorded ${mark.recordedAt}), but that entry is gone: the chain was truncated`)
     if (kept !== mark.hash) return broken(mark.seq, `entry ${mark.seq} no longer has the hash this service signed: the chain was rewritten`)
     return null
   }
 
-  function advanceHighWaterMark(cp: Checkpoint): void {
+  async function advanceHighWaterMark(cp: Checkpoint): Promise<void> {
     if (!highWaterMarkFile || cp.seq === 0) return
     const current = readHighWaterMark(highWaterMarkFile)
     if (current !== null && current !== 'unreadable' && current.seq >= cp.seq) return
-    const recordedAt = (db.$client.prepare('SELECT recorded_at FROM audit_entry WHERE seq = ?').pluck().get(cp.seq) as string | undefined) ?? null
+    const recordedAt = (await storage.audit.entry(cp.seq))?.recordedAt ?? null
     const head = { seq: cp.seq, hash: cp.hash, recordedAt }
     try {
       writeHighWaterMark(highWaterMarkFile, { ...head, signature: signer.signHead(head) })
@@ -100,7 +99,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
    * checkpoints the later one is kept (an incremental pass may have gone past
    * an off-thread full pass while it ran).
    */
-  function settle(outcome: { result: IntegrityResult; checkpoint: Checkpoint | null } | null, full: boolean, failuresAtStart = failures): IntegrityResult | null {
+  async function settle(outcome: { result: IntegrityResult; checkpoint: Checkpoint | null } | null, full: boolean, failuresAtStart = failures): Promise<IntegrityResult | null> {
     if (outcome === null) return null
     const { result } = outcome
     if (!result.ok) {
@@ -109,7 +108,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
       if (!checkpoint || outcome.checkpoint.seq >= checkpoint.seq) checkpoint = outcome.checkpoint
       const clears = full && failures === failuresAtStart
       status = { state: status.state === 'tampered' && !clears ? 'tampered' : 'verified', verifiedSeq: checkpoint.seq, lastFullAt: full ? new Date().toISOString() : status.lastFullAt, ...(status.state === 'tampered' && !clears ? { brokenSeq: status.brokenSeq as number, reason: status.reason as string } : {}) }
-      if (status.state === 'verified') advanceHighWaterMark(checkpoint)
+      if (status.state === 'verified') await advanceHighWaterMark(checkpoint)
     }
     lastAnswer = { result, at: Date.now() }
     return result
@@ -122,7 +121,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
   function fullPass(): Promise<IntegrityResult | null> {
     const run = async () => {
       if (closed) return null
-      const mark = checkHighWaterMark()
+      const mark = await checkHighWaterMark()
       if (mark) {
         tampered(mark)
         return mark
@@ -137,7 +136,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
           log.warn({ err }, 'the audit verification thread failed; verifying on the serving thread in slices')
         }
       }
-      return settle(await runSliced(integritySteps(db, genesisCheckpoint(), true), () => closed), true, failuresAtStart)
+      return settle(await runSliced(integritySteps(storage, genesisCheckpoint(), true), () => closed), true, failuresAtStart)
     }
     if (thread) {
       const job = fullQueue.then(run)
@@ -153,7 +152,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
     pendingIncremental ??= queue.then(async () => {
       pendingIncremental = null
       if (closed || !checkpoint) return null
-      return settle(await runSliced(integritySteps(db, checkpoint, false), () => closed), false)
+      return settle(await runSliced(integritySteps(storage, checkpoint, false), () => closed), false)
     })
     const job = pendingIncremental
     queue = job.catch(() => undefined)
@@ -162,14 +161,14 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
 
   return {
     /** The start verification: before listening on a small database, in the background on a large one. */
-    start(): void {
-      if (readHead(db).seq <= (options.syncStartEntries ?? SYNC_START_ENTRIES)) {
-        const mark = checkHighWaterMark()
+    async start(): Promise<void> {
+      if ((await readHead(storage.audit)).seq <= (options.syncStartEntries ?? SYNC_START_ENTRIES)) {
+        const mark = await checkHighWaterMark()
         if (mark) tampered(mark)
-        else settle(runToEnd(integritySteps(db, genesisCheckpoint(), true)), true)
+        else await settle(await runToEnd(integritySteps(storage, genesisCheckpoint(), true)), true)
       } else {
         // A cut or rewritten tail is caught before listening even on a large database.
-        const mark = checkHighWaterMark()
+        const mark = await checkHighWaterMark()
         if (mark) tampered(mark)
         else startPass = fullPass().catch((err: unknown) => log.error({ err }, 'audit verification failed to run'))
       }
@@ -189,7 +188,7 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
      */
     async verify(): Promise<IntegrityResult | null> {
       if (!checkpoint && status.state !== 'tampered') return null
-      if (lastAnswer && Date.now() - lastAnswer.at < ANSWER_TTL_MS && (!lastAnswer.result.ok || readHead(db).seq === lastAnswer.result.headSeq)) return lastAnswer.result
+      if (lastAnswer && Date.now() - lastAnswer.at < ANSWER_TTL_MS && (!lastAnswer.result.ok || (await readHead(storage.audit)).seq === lastAnswer.result.headSeq)) return lastAnswer.result
       if (status.state === 'tampered' && lastAnswer && !lastAnswer.result.ok) return lastAnswer.result
       return incrementalPass()
     },
@@ -198,8 +197,8 @@ export function createIntegrityMonitor(db: Db, options: IntegrityMonitorOptions)
       return fullPass()
     },
     /** The current head, signed, and whether this process has verified the chain up to it. */
-    signedHead(): Head & { signature: string; signedText: string; verified: boolean } {
-      const head = readHead(db)
+    async signedHead(): Promise<Head & { signature: string; signedText: string; verified: boolean }> {
+      const head = await readHead(storage.audit)
       return { ...head, signature: signer.signHead(head), signedText: signedHeadText(head), verified: status.state === 'verified' && checkpoint?.seq === head.seq }
     },
     async close(): Promise<void> {

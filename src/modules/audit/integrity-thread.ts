@@ -26,7 +26,7 @@ function workerEntry(): string {
   return fileURLToPath(new URL('./integrity-worker-tsx.mjs', import.meta.url))
 }
 
-export function createFullPassThread(databaseFile: string): FullPassThread {
+export function createFullPassThread(databaseUrl: string): FullPassThread {
   const running = new Map<Worker, Int32Array>()
   let closing = false
 
@@ -34,7 +34,7 @@ export function createFullPassThread(databaseFile: string): FullPassThread {
     run() {
       if (closing) return Promise.resolve(null)
       const stop = new SharedArrayBuffer(4)
-      const worker = new Worker(workerEntry(), { workerData: { databaseFile, stop } })
+      const worker = new Worker(workerEntry(), { workerData: { databaseUrl, stop } })
       running.set(worker, new Int32Array(stop))
       // A background check must not keep the process alive on its own.
       worker.unref()

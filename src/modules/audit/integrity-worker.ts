@@ -5,10 +5,10 @@
 // parent raises the shared stop flag.
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import { openReadOnlyDatabase } from '../../db/client.js'
+import { openStorage } from '../../storage/open.js'
 import { genesisCheckpoint, integritySteps } from './integrity.js'
 
-const { databaseFile, stop } = workerData as { databaseFile: string; stop: SharedArrayBuffer }
+const { databaseUrl, stop } = workerData as { databaseUrl: string; stop: SharedArrayBuffer }
 const stopped = new Int32Array(stop)
 /**
  * Nice 5: about a quarter of a core's share when it competes with the serving
@@ -27,23 +27,22 @@ try {
   // Not permitted or not supported: run at normal priority.
 }
 
-const db = openReadOnlyDatabase(databaseFile)
+// A read-only view of its own: it reads a consistent snapshot while the writer commits, and cannot change anything.
+const storage = await openStorage(databaseUrl, { readOnly: true })
 try {
-  // Larger slices than on the serving thread (fewer statements); the stop flag is still read every few milliseconds.
-  const steps = integritySteps(db, genesisCheckpoint(), true, WORKER_SLICE_ENTRIES)
+  const steps = integritySteps(storage, genesisCheckpoint(), true, WORKER_SLICE_ENTRIES)
   let outcome = null
   for (;;) {
     if (Atomics.load(stopped, 0) !== 0) break
-    const step = steps.next()
+    const step = await steps.next()
     if (step.done) {
       outcome = step.value
       break
     }
   }
-  // The checkpoint (a Map inside) crosses by structured clone.
   parentPort?.postMessage({ outcome })
 } catch (err) {
   parentPort?.postMessage({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) })
 } finally {
-  db.$client.close()
+  await storage.close()
 }

@@ -4,11 +4,12 @@
 // loop, and resumes from a checkpoint so a routine check reads only what was
 // appended since.
 import { createHash } from 'node:crypto'
-import type { Db } from '../../db/client.js'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
+import type { IdempotencyRecord, IntegrityReads, Storage, WriteTx } from '../../storage/ports.js'
 import { canonicalAuditSnapshot, rowToChecked } from '../observations/observation-writes.js'
-import { openObservationStore } from '../observations/observations.repository.js'
-import { createChainVerifier, GENESIS_HASH, type ChainPoint, type StoredAuditRow } from './audit-chain.js'
+import { createChainVerifier, GENESIS_HASH, type ChainCheck, type ChainPoint, type StoredAuditRow } from './audit-chain.js'
+
+export type { IdempotencyRecord }
 
 /** Entries read per slice: small enough that one slice costs a few milliseconds. */
 export const SLICE_ENTRIES = 32
@@ -30,16 +31,6 @@ export function idempotencyEntityId(actor: string, key: string): string {
   return createHash('sha256').update(`${actor}\u0000${key}`, 'utf8').digest('hex')
 }
 
-export interface IdempotencyRecord {
-  actor: string
-  key: string
-  requestHash: string
-  statusCode: number | null
-  responseBody: string | null
-  createdAt: string
-  expiresAt: string
-}
-
 /** What the log records of a completed idempotency record: its expiry and a digest of all of it (the replayed answer included). */
 export function idempotencySnapshot(r: IdempotencyRecord): { expiresAt: string; digest: string } {
   const digest = createHash('sha256')
@@ -53,10 +44,8 @@ export function idempotencySnapshot(r: IdempotencyRecord): { expiresAt: string; 
  * request: each must be the one the log recorded, and a record the log says
  * is still valid must not have vanished (a retry would run the import again).
  */
-function compareIdempotency(db: Db, catalog: Map<string, Record<string, JsonValue>>): string | null {
-  const rows = db.$client
-    .prepare("SELECT actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt FROM idempotency_key WHERE state = 'done'")
-    .all() as IdempotencyRecord[]
+async function compareIdempotency(reads: IntegrityReads, catalog: Map<string, Record<string, JsonValue>>): Promise<string | null> {
+  const rows = await reads.idempotencyRecords()
   const seen = new Set<string>()
   for (const r of rows) {
     const id = idempotencyEntityId(r.actor, r.key)
@@ -105,37 +94,23 @@ interface CatalogRow {
   snapshot: Record<string, JsonValue>
 }
 
-function catalogRows(db: Db, type: CatalogType, full: boolean): CatalogRow[] {
-  const c = db.$client
+async function catalogRows(reads: IntegrityReads, type: CatalogType, full: boolean): Promise<CatalogRow[]> {
   switch (type) {
     case 'api_key':
-      return (c.prepare('SELECT id, name, scopes, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt FROM api_key').all() as Array<Record<string, string | null>>).map(
-        (r) => ({
-          id: r.id as string,
-          snapshot: { id: r.id as string, name: r.name as string, scopes: (r.scopes as string).split(','), createdAt: r.createdAt as string, revokedAt: r.revokedAt ?? null, secretDigest: secretDigest(r.secretHash as string) },
-        }),
-      )
-    case 'source':
-      return (
-        c
-          .prepare(
-            // recorded_at is stored after the bytes: reading it walks every source's overflow pages, so only full passes do.
-            `SELECT id, title, title_en AS titleEn, document_number AS documentNumber, issuer, recipient, issued_on AS issuedOn, media_type AS mediaType, byte_length AS byteLength, sha256${full ? ', recorded_at AS recordedAt' : ''} FROM source`,
-          )
-          .all() as Array<Record<string, JsonValue>>
-      ).map((r) => ({ id: r.id as string, snapshot: r }))
-    case 'area':
-      return (c.prepare('SELECT code, name_zh AS nameZh, name_en AS nameEn, level, parent_code AS parentCode, division_code AS divisionCode FROM area').all() as Array<Record<string, JsonValue>>).map((r) => ({
-        id: r.code as string,
-        snapshot: r,
+      return (await reads.apiKeys()).map((r) => ({
+        id: r.id,
+        snapshot: { id: r.id, name: r.name, scopes: r.scopes.split(','), createdAt: r.createdAt, revokedAt: r.revokedAt ?? null, secretDigest: secretDigest(r.secretHash) },
       }))
+    case 'source':
+      // recorded_at is costly to read on some stores: only full passes do.
+      return (await reads.sourcesMetadata(full)).map((r) => ({ id: r.id, snapshot: r as unknown as Record<string, JsonValue> }))
+    case 'area':
+      return (await reads.areas()).map((r) => ({ id: r.code, snapshot: { ...r } }))
     case 'reporting_period':
-      return (c.prepare('SELECT code, type, start_date AS startDate, end_date AS endDate FROM reporting_period').all() as Array<Record<string, JsonValue>>).map((r) => ({ id: r.code as string, snapshot: r }))
+      return (await reads.periods()).map((r) => ({ id: r.code, snapshot: { ...r } }))
     case 'indicator':
-      // 0 and 1 are the booleans the log records; any other stored value cannot match one, so it stays as stored.
-      return (
-        c.prepare('SELECT code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive FROM indicator').all() as Array<Record<string, JsonValue>>
-      ).map((r) => ({ id: r.code as string, snapshot: { ...r, additive: r.additive === 1 ? true : r.additive === 0 ? false : (r.additive ?? null) } }))
+      // The booleans the log records; any other stored value cannot match one, so it stays as stored.
+      return (await reads.indicators()).map((r) => ({ id: r.code, snapshot: { ...r, additive: (r.additive ?? null) as JsonValue } }))
   }
 }
 
@@ -148,10 +123,10 @@ function catalogRows(db: Db, type: CatalogType, full: boolean): CatalogRow[] {
 // The log's side of each comparison, per entry; full and incremental passes compare different members of a source.
 const expectedText = { full: new WeakMap<object, string>(), incremental: new WeakMap<object, string>() }
 
-export function compareCatalog(db: Db, catalog: Map<string, Record<string, JsonValue>>, headSeq: number, full = true): string | null {
+export async function compareCatalog(reads: IntegrityReads, catalog: Map<string, Record<string, JsonValue>>, headSeq: number, full = true): Promise<string | null> {
   for (const type of CATALOG_TYPES) {
     const seen = new Set<string>()
-    for (const row of catalogRows(db, type, full)) {
+    for (const row of await catalogRows(reads, type, full)) {
       seen.add(row.id)
       const logged = catalog.get(`${type}\u0000${row.id}`)
       if (!logged) return `${type} "${row.id}" has no audit entry`
@@ -180,13 +155,9 @@ export function compareCatalog(db: Db, catalog: Map<string, Record<string, JsonV
 }
 
 /** Each source's bytes must still hash to the SHA-256 the log recorded (read one source at a time). */
-function* checkSourceBytes(db: Db): Generator<void, string | null> {
-  const ids = db.$client.prepare('SELECT id FROM source ORDER BY id').pluck().all() as string[]
-  const read = db.$client.prepare('SELECT content, sha256, byte_length AS byteLength FROM source WHERE id = ?')
-  for (const id of ids) {
-    const row = read.get(id) as { content: Buffer; sha256: string; byteLength: number } | undefined
-    if (!row) continue
-    if (row.content.length !== row.byteLength || createHash('sha256').update(row.content).digest('hex') !== row.sha256) return `source "${id}": its bytes do not hash to the recorded SHA-256`
+async function* checkSourceBytes(reads: IntegrityReads): AsyncGenerator<void, string | null> {
+  for await (const row of reads.sourceContents()) {
+    if (row.content.length !== row.byteLength || createHash('sha256').update(row.content).digest('hex') !== row.sha256) return `source "${row.id}": its bytes do not hash to the recorded SHA-256`
     yield
   }
   return null
@@ -200,21 +171,19 @@ function* checkSourceBytes(db: Db): Generator<void, string | null> {
  * incremental pass resumes. `sliceEntries` is how many entries a slice reads:
  * small on the serving thread, larger in a thread of its own.
  */
-export function* integritySteps(db: Db, from: Checkpoint, full: boolean, sliceEntries = SLICE_ENTRIES): Generator<void, { result: IntegrityResult; checkpoint: Checkpoint | null }> {
+export async function* integritySteps(
+  storage: Storage,
+  from: Checkpoint,
+  full: boolean,
+  sliceEntries = SLICE_ENTRIES,
+): AsyncGenerator<void, { result: IntegrityResult; checkpoint: Checkpoint | null }> {
   const cp = cloneCheckpoint(from)
   const checkedFrom = from.seq + 1
   const verifier = createChainVerifier({ seq: from.seq, hash: from.hash })
-  // Prepared on the first observation entry: an incremental pass with none skips its statements.
-  let store: ReturnType<typeof openObservationStore> | null = null
-  const client = db.$client
-  const readBatch = client.prepare('SELECT seq, recorded_at AS recordedAt, actor, action, entity_type AS entityType, entity_id AS entityId, before, after, prev_hash AS prevHash, hash FROM audit_entry WHERE seq > ? ORDER BY seq LIMIT ?')
-  const strayPointer = client.prepare(
-    'SELECT o.id FROM observation o WHERE o.id IN (SELECT value FROM json_each(?)) AND o.current_seq IS NOT (SELECT max(seq) FROM observation_revision r WHERE r.observation_id = o.id) LIMIT 1',
-  )
   const fail = (brokenSeq: number, reason: string) => ({ result: { ok: false as const, entries: cp.entries + verifier.result().entries, brokenSeq, reason, checkedFrom }, checkpoint: null })
 
-  /** Checks one batch; returns a failure or null. */
-  const pushBatch = (rows: StoredAuditRow[]): ReturnType<typeof fail> | null => {
+  /** Checks one batch in a transaction's snapshot; returns a failure or null. */
+  const pushBatch = async (tx: WriteTx, rows: StoredAuditRow[]): Promise<ReturnType<typeof fail> | null> => {
     const touched: number[] = []
     for (const row of rows) {
       if (!verifier.push(row)) {
@@ -224,8 +193,7 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean, sliceEn
       if (row.entityType === 'observation') {
         cp.observationEntries++
         const recorded = JSON.parse(row.after as string) as { id: number; revision: number }
-        store ??= openObservationStore(db)
-        const stored = store.findRevision(recorded.id, recorded.revision)
+        const stored = await tx.revision(recorded.id, recorded.revision)
         if (!stored) return fail(row.seq, `revision ${recorded.revision} of observation ${recorded.id} is missing`)
         const snapshot = canonicalAuditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
         if (snapshot.text !== row.after || stored.actor !== row.actor || stored.recordedAt !== row.recordedAt) {
@@ -240,31 +208,35 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean, sliceEn
       }
     }
     if (touched.length > 0) {
-      const stray = strayPointer.get(JSON.stringify(touched)) as { id: number } | undefined
-      if (stray) return fail(rows[rows.length - 1]?.seq ?? from.seq, `observation ${stray.id} does not point at its latest revision`)
+      const stray = await tx.integrity.strayPointerAmong(touched)
+      if (stray !== null) return fail(rows[rows.length - 1]?.seq ?? from.seq, `observation ${stray} does not point at its latest revision`)
     }
     return null
   }
 
   let after = from.seq
-  // Whole slices outside a transaction; the tail and the table comparisons in one read snapshot.
+  // Whole slices each in a short snapshot; the tail and the table comparisons in one snapshot.
   for (;;) {
-    const rows = readBatch.all(after, sliceEntries) as StoredAuditRow[]
-    if (rows.length < sliceEntries) break
-    const failed = pushBatch(rows)
+    const failed = await storage.transaction('snapshot', async (tx) => {
+      const rows = await tx.audit.page(after, sliceEntries)
+      if (rows.length < sliceEntries) return 'tail' as const
+      const failed = await pushBatch(tx, rows)
+      if (!failed) after = (rows[rows.length - 1] as StoredAuditRow).seq
+      return failed
+    })
+    if (failed === 'tail') break
     if (failed) return failed
-    after = (rows[rows.length - 1] as StoredAuditRow).seq
     yield
   }
-  const outcome = client.transaction(() => {
+  const outcome = await storage.transaction('snapshot', async (tx) => {
     // The checkpoint's own entry must still be there, unchanged: a cut tail or a chain rewritten with recomputed hashes fails here.
     if (from.seq > 0) {
-      const kept = client.prepare('SELECT hash FROM audit_entry WHERE seq = ?').pluck().get(from.seq) as string | undefined
+      const kept = (await tx.audit.entry(from.seq))?.hash
       if (kept !== from.hash) return fail(from.seq, kept === undefined ? `entry ${from.seq}, verified earlier, is gone: the chain was truncated` : `entry ${from.seq} no longer has the hash verified earlier: the chain was rewritten`)
     }
     for (;;) {
-      const rows = readBatch.all(after, sliceEntries) as StoredAuditRow[]
-      const failed = pushBatch(rows)
+      const rows = await tx.audit.page(after, sliceEntries)
+      const failed = await pushBatch(tx, rows)
       if (failed) return failed
       if (rows.length < sliceEntries) break
       after = (rows[rows.length - 1] as StoredAuditRow).seq
@@ -273,42 +245,39 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean, sliceEn
     if (!chain.ok) return fail(chain.brokenSeq, chain.reason)
     const head = { seq: chain.headSeq, hash: chain.headHash }
     // Revisions are numbered in commit order with their entries: none may lie beyond the last one the log accounts for.
-    const unrecorded = client.prepare('SELECT count(*) FROM observation_revision WHERE seq > ?').pluck().get(cp.revisionSeqHigh) as number
+    const unrecorded = await tx.integrity.revisionCount(cp.revisionSeqHigh)
     if (unrecorded > 0) return fail(head.seq, `${unrecorded} revisions are stored after seq ${cp.revisionSeqHigh} but no audit entry records them`)
     if (!full) {
-      const added = client.prepare('SELECT count(*) FROM observation_revision WHERE seq > ? AND seq <= ?').pluck().get(from.revisionSeqHigh, cp.revisionSeqHigh) as number
+      const added = await tx.integrity.revisionCount(from.revisionSeqHigh, cp.revisionSeqHigh)
       const expected = cp.observationEntries - from.observationEntries
       if (added !== expected) return fail(head.seq, `${added} revisions are stored after seq ${from.revisionSeqHigh} but the log records ${expected}`)
     }
-    const catalog = compareCatalog(db, cp.catalog, head.seq, full) ?? compareIdempotency(db, cp.catalog)
+    const catalog = (await compareCatalog(tx.integrity, cp.catalog, head.seq, full)) ?? (await compareIdempotency(tx.integrity, cp.catalog))
     if (catalog) return fail(head.seq, catalog)
     cp.seq = head.seq
     cp.hash = head.hash
     return null
-  })()
+  })
   if (outcome) return outcome
   cp.entries += verifier.result().entries
   if (full) {
     // Every stored revision up to the last one recorded, counted in ranges (a slice each).
     let counted = 0
     for (let low = 0; low < cp.revisionSeqHigh; low += RANGE) {
-      counted += client.prepare('SELECT count(*) FROM observation_revision WHERE seq > ? AND seq <= ?').pluck().get(low, Math.min(low + RANGE, cp.revisionSeqHigh)) as number
+      counted += await storage.integrity.revisionCount(low, Math.min(low + RANGE, cp.revisionSeqHigh))
       yield
     }
     if (counted !== cp.observationEntries) return fail(cp.seq, `${counted} revisions are stored but the log records ${cp.observationEntries}`)
     // Every observation points at its latest revision (each range in one statement: one snapshot).
-    const lastId = (client.prepare('SELECT coalesce(max(id), 0) FROM observation').pluck().get() as number) ?? 0
-    const stray = client.prepare(
-      'SELECT o.id FROM observation o WHERE o.id > ? AND o.id <= ? AND o.current_seq IS NOT (SELECT max(seq) FROM observation_revision r WHERE r.observation_id = o.id) LIMIT 1',
-    )
+    const lastId = await storage.integrity.maxObservationId()
     for (let low = 0; low < lastId; low += POINTER_RANGE) {
-      const bad = stray.get(low, low + POINTER_RANGE) as { id: number } | undefined
-      if (bad) return fail(cp.seq, `observation ${bad.id} does not point at its latest revision`)
+      const bad = await storage.integrity.strayPointer(low, low + POINTER_RANGE)
+      if (bad !== null) return fail(cp.seq, `observation ${bad} does not point at its latest revision`)
       yield
     }
-    const bytes = checkSourceBytes(db)
+    const bytes = checkSourceBytes(storage.integrity)
     for (;;) {
-      const step = bytes.next()
+      const step = await bytes.next()
       if (step.done) {
         if (step.value) return fail(cp.seq, step.value)
         break
@@ -320,9 +289,9 @@ export function* integritySteps(db: Db, from: Checkpoint, full: boolean, sliceEn
 }
 
 /** Runs the steps to the end at once (CLI, tests). */
-export function runToEnd<T>(steps: Generator<void, T>): T {
+export async function runToEnd<T>(steps: AsyncGenerator<void, T>): Promise<T> {
   for (;;) {
-    const step = steps.next()
+    const step = await steps.next()
     if (step.done) return step.value
   }
 }
@@ -332,13 +301,24 @@ export function runToEnd<T>(steps: Generator<void, T>): T {
  * long as the slice took, so verification takes at most a quarter of the
  * thread and requests keep their latency; stops early when `stopped()` says so.
  */
-export async function runSliced<T>(steps: Generator<void, T>, stopped: () => boolean = () => false, share = 0.25): Promise<T | null> {
+export async function runSliced<T>(steps: AsyncGenerator<void, T>, stopped: () => boolean = () => false, share = 0.25): Promise<T | null> {
   for (;;) {
     if (stopped()) return null
     const t0 = performance.now()
-    const step = steps.next()
+    const step = await steps.next()
     if (step.done) return step.value
     const pause = ((performance.now() - t0) * (1 - share)) / share
     await new Promise((resolve) => setTimeout(resolve, Math.max(1, pause)))
   }
+}
+
+/**
+ * The full verification in one go (CLI, backups): the hash chain from the
+ * first entry, and every table that changes an answer or an authority against
+ * the log.
+ */
+export async function verifyAuditChain(storage: Storage): Promise<ChainCheck> {
+  const { result } = await runToEnd(integritySteps(storage, genesisCheckpoint(), true))
+  if (result.ok) return { ok: true, entries: result.entries, headSeq: result.headSeq, headHash: result.headHash }
+  return { ok: false, entries: result.entries, brokenSeq: result.brokenSeq, reason: result.reason }
 }

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problemResponses } from '../../http/schemas.js'
-import type { ObservationRepository } from '../observations/observations.repository.js'
+import type { ObservationReads } from '../../storage/ports.js'
 import { ObservationRevision } from '../observations/observations.schemas.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 
@@ -18,7 +18,7 @@ export const ChangePage = Type.Object(
 )
 
 export interface ChangeRoutesOptions {
-  observations: ObservationRepository
+  observations: ObservationReads
 }
 
 const changeRoutes: FastifyPluginAsyncTypebox<ChangeRoutesOptions> = async (app, { observations }) => {

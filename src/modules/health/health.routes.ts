@@ -1,19 +1,19 @@
 // Liveness and readiness for orchestrators and load balancers.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { migrationState, type Db } from '../../db/client.js'
-import type { Writer } from '../../db/writer.js'
+import type { Storage } from '../../storage/ports.js'
+import type { Writer } from '../../writes/writer.js'
 import { Errors } from '../../errors.js'
 import { Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
 import type { IntegrityMonitor } from '../audit/integrity-monitor.js'
 
 export interface HealthRoutesOptions {
-  db: Db
+  storage: Storage
   writer: Writer
   integrity: IntegrityMonitor
 }
 
-const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { db, writer, integrity }) => {
+const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { storage, writer, integrity }) => {
   app.get(
     '/healthz',
     {
@@ -68,8 +68,8 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
     async () => {
       let state: { applied: number; expected: number }
       try {
-        db.$client.prepare('SELECT 1').get()
-        state = migrationState(db)
+        await storage.health.ping()
+        state = await storage.health.migrations()
       } catch {
         throw Errors.unavailable('The database is not open.', {}, { 'retry-after': '5' })
       }

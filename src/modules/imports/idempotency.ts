@@ -10,11 +10,10 @@
 // by another process sharing the database meets the first one's record when it
 // commits, rolls back and replays that answer: the batch is applied once.
 import { createHash } from 'node:crypto'
-import { and, eq, lt } from 'drizzle-orm'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
-import type { Queryable, Tx } from '../../db/client.js'
-import { idempotencyKeys } from '../../db/schema.js'
-import { auditIdempotencyCompletion } from '../audit/audit.repository.js'
+import type { IdempotencyReads, IdempotencyRecord, WriteTx } from '../../storage/ports.js'
+import type { AuditAppender } from '../audit/audit-appender.js'
+import { idempotencyEntityId, idempotencySnapshot } from '../audit/integrity.js'
 
 export const IDEMPOTENCY_TTL_HOURS = 24
 
@@ -28,51 +27,40 @@ export function requestFingerprint(request: { [key: string]: JsonValue }): strin
   return createHash('sha256').update(canonicalJson(request)).digest('hex')
 }
 
-function find(q: Queryable, actor: string, key: string, now: Date) {
-  const [row] = q
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.actor, actor), eq(idempotencyKeys.key, key)))
-    .all()
-  // Rows left `in_progress` by an earlier version (which stored claims before the batch) are abandoned claims.
-  if (!row || row.state !== 'done' || row.expiresAt < now.toISOString()) return null
-  return row
-}
-
-/** The answer already recorded under this key, if any. */
-export function recordedAnswer(q: Queryable, actor: string, key: string, requestHash: string, now = new Date()): Answer | null {
-  const row = find(q, actor, key, now)
-  if (!row) return null
+function answerOf(row: IdempotencyRecord | null, requestHash: string, now: Date): Answer | null {
+  if (!row || row.expiresAt < now.toISOString()) return null
   if (row.requestHash !== requestHash) return { kind: 'mismatch' }
   return { kind: 'replay', statusCode: row.statusCode as number, body: row.responseBody as string }
 }
 
+/** The answer already recorded under this key, if any. */
+export async function recordedAnswer(reads: IdempotencyReads, actor: string, key: string, requestHash: string, now = new Date()): Promise<Answer | null> {
+  return answerOf(await reads.find(actor, key), requestHash, now)
+}
+
 /**
- * Records an answer inside the caller's write transaction. When another
- * request got there first, records nothing and returns its answer: the caller
- * must then roll back.
+ * Records an answer inside the caller's write transaction, with an audit entry
+ * holding its expiry and a digest of the whole record (never the client's key
+ * or the answer itself), so a forged, edited or deleted record is caught. When
+ * another request got there first, records nothing and returns its answer: the
+ * caller must then roll back.
  */
-export function recordAnswer(tx: Tx, actor: string, key: string, requestHash: string, statusCode: number, body: string): Answer | null {
+export async function recordAnswer(tx: WriteTx, audit: AuditAppender, actor: string, key: string, requestHash: string, statusCode: number, body: string): Promise<Answer | null> {
   const now = new Date()
-  const earlier = recordedAnswer(tx, actor, key, requestHash, now)
+  const earlier = answerOf(await tx.idempotencyRecord(actor, key), requestHash, now)
   if (earlier) return earlier
-  tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now.toISOString())).run()
-  tx.delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.actor, actor), eq(idempotencyKeys.key, key)))
-    .run()
-  tx.insert(idempotencyKeys)
-    .values({
-      actor,
-      key,
-      requestHash,
-      state: 'done',
-      statusCode,
-      responseBody: body,
-      createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_HOURS * 3600_000).toISOString(),
-    })
-    .run()
-  // The log holds a digest of the record, so a direct edit of a stored answer is caught.
-  auditIdempotencyCompletion(tx, actor, key)
+  await tx.deleteExpiredIdempotency(now.toISOString())
+  await tx.deleteIdempotency(actor, key)
+  const record: IdempotencyRecord = {
+    actor,
+    key,
+    requestHash,
+    statusCode,
+    responseBody: body,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_HOURS * 3600_000).toISOString(),
+  }
+  await tx.insertIdempotency(record)
+  audit.append({ actor, action: 'idempotency_key.complete', entityType: 'idempotency_key', entityId: idempotencyEntityId(actor, key), before: null, after: idempotencySnapshot(record) })
   return null
 }

@@ -10,7 +10,7 @@ import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, S
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors } from '../../errors.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported } from '../observations/observations.schemas.js'
 import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'

@@ -1,33 +1,30 @@
 // Creating and changing indicators (admin).
-import { eq } from 'drizzle-orm'
-import { writeTransaction, type Db } from '../../db/client.js'
-import { observations } from '../../db/schema.js'
 import { isBaseUnit, BASE_UNITS } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'
-import { openAuditAppender } from '../audit/audit.repository.js'
-import { findIndicator, insertIndicator, updateIndicator, type IndicatorRecord } from './indicators.repository.js'
+import type { IndicatorRecord, Storage } from '../../storage/ports.js'
+import { writeUnit } from '../../writes/write-unit.js'
 
-export function putIndicator(db: Db, record: IndicatorRecord, actor: string): { indicator: IndicatorRecord; outcome: PutOutcome } {
+export async function putIndicator(storage: Storage, record: IndicatorRecord, actor: string): Promise<{ indicator: IndicatorRecord; outcome: PutOutcome }> {
   if (!isBaseUnit(record.unit)) {
     throw Errors.unprocessable(`unit "${record.unit}" is not a base unit; use one of ${Object.keys(BASE_UNITS).join(', ')}.`, {
       problems: [`unknown unit "${record.unit}"`],
     })
   }
-  return writeTransaction(db, (tx) => {
-    const before = findIndicator(tx, record.code)
-    if (before && before.unit !== record.unit && tx.select({ id: observations.id }).from(observations).where(eq(observations.indicatorCode, record.code)).limit(1).all().length > 0) {
+  return writeUnit(storage, async (tx, audit) => {
+    const before = await tx.indicator(record.code)
+    if (before && before.unit !== record.unit && (await tx.indicatorInUse(record.code))) {
       // Stored values are in the old unit: changing it would silently change every figure.
       throw Errors.conflict(`Indicator "${record.code}" has observations in ${before.unit}; its unit cannot change. Create a new indicator instead.`)
     }
-    const outcome = auditedPut(openAuditAppender(tx), {
+    const outcome = await auditedPut(audit, {
       entityType: 'indicator',
       entityId: record.code,
       actor,
       before,
       after: record,
-      insert: () => insertIndicator(tx, record),
-      update: () => updateIndicator(tx, record),
+      insert: () => tx.insertIndicator(record),
+      update: () => tx.updateIndicator(record),
     })
     return { indicator: record, outcome }
   })

@@ -6,9 +6,9 @@ import { Errors } from '../../errors.js'
 import { codeList, IndicatorCode, listOf, problemResponses, splitCodes } from '../../http/schemas.js'
 import { Observation } from '../observations/observations.schemas.js'
 import type { ObservationService } from '../observations/observations.service.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
-import type { createIndicatorRepository, IndicatorRecord } from './indicators.repository.js'
+import type { CatalogReads, IndicatorRecord } from '../../storage/ports.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 
 /** Observations embedded in an indicator; beyond this, page through /v1/observations. */
@@ -45,7 +45,7 @@ export function toIndicator(i: IndicatorRecord): Static<typeof Indicator> {
 
 export interface IndicatorRoutesOptions {
   writer: Writer
-  indicators: ReturnType<typeof createIndicatorRepository>
+  catalog: CatalogReads
   observations: ObservationService
 }
 
@@ -61,7 +61,7 @@ const IndicatorBody = Type.Object(
   { additionalProperties: false, description: 'An indicator\'s definition.' },
 )
 
-const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { writer, indicators, observations }) => {
+const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { writer, catalog, observations }) => {
   app.put(
     '/:code',
     {
@@ -100,7 +100,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
         response: { 200: listOf(Indicator, 'Matching indicators, by code.'), ...problemResponses(400) },
       },
     },
-    async (req) => ({ data: (await indicators.list({ categories: splitCodes(req.query.category), q: req.query.q })).map(toIndicator) }),
+    async (req) => ({ data: (await catalog.indicators({ categories: splitCodes(req.query.category), q: req.query.q })).map(toIndicator) }),
   )
 
   app.get(
@@ -119,7 +119,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       },
     },
     async (req, reply) => {
-      const indicator = await indicators.byCode(req.params.code)
+      const indicator = await catalog.indicator(req.params.code)
       if (!indicator) throw Errors.notFound(`No indicator "${req.params.code}".`)
       const page = await observations.pageJson({ indicator: [indicator.code], asOf: req.query.asOf }, undefined, EMBEDDED_OBSERVATIONS)
       // The observations come as JSON built by SQLite (up to a thousand: serializing objects was

@@ -1,13 +1,10 @@
 // API keys: created and revoked from the CLI, stored only as a hash, and
 // checked on every write. Creation and revocation are audited.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { asc, eq } from 'drizzle-orm'
-import { writeTransaction, type Db, type Queryable } from '../../db/client.js'
-import { apiKeys } from '../../db/schema.js'
-import { Errors } from '../../errors.js'
+import type { ApiKeyRecord, KeyReads, Storage, WriteTx } from '../../storage/ports.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../audit/actors.js'
-import { openAuditAppender } from '../audit/audit.repository.js'
 import { secretDigest } from '../audit/integrity.js'
+import { writeUnit } from '../../writes/write-unit.js'
 
 export const SCOPES = ['write', 'admin'] as const
 export type Scope = (typeof SCOPES)[number]
@@ -27,24 +24,23 @@ function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex')
 }
 
-function toInfo(row: typeof apiKeys.$inferSelect): ApiKeyInfo {
+function toInfo(row: ApiKeyRecord): ApiKeyInfo {
   return { id: row.id, name: row.name, scopes: row.scopes.split(',') as Scope[], createdAt: row.createdAt, revokedAt: row.revokedAt }
 }
 
 export class KeyError extends Error {}
 
-export function createKey(db: Db, name: string, scopes: Scope[], actor: string = INTERNAL_ACTORS.cli): { key: ApiKeyInfo; secret: string } {
+export async function createKey(storage: Storage, name: string, scopes: Scope[], actor: string = INTERNAL_ACTORS.cli): Promise<{ key: ApiKeyInfo; secret: string }> {
   if (!KEY_NAME.test(name)) throw new KeyError('a key name is 1-64 letters, digits, ".", "_" or "-"')
   // A key's name is the actor of its writes in the audit log: it must not read as the seed's or the CLI's.
   if (isReservedActorName(name)) throw new KeyError(`"${name}" reads like an internal actor of the audit log; reserved (ignoring case, ".", "_", "-"): ${RESERVED_ACTOR_NAMES.join(', ')}`)
   if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new KeyError(`scopes must be among: ${SCOPES.join(', ')}`)
   const id = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12)
   const secret = `bti_${id}_${randomBytes(32).toString('base64url')}`
-  return writeTransaction(db, (tx) => {
-    if (tx.select().from(apiKeys).where(eq(apiKeys.name, name)).all().length > 0) throw new KeyError(`a key named "${name}" exists`)
-    const audit = openAuditAppender(tx)
+  return writeUnit(storage, async (tx, audit) => {
+    if (await tx.keyByName(name)) throw new KeyError(`a key named "${name}" exists`)
     const row = { id, name, scopes: [...new Set(scopes)].sort().join(','), secretHash: hashSecret(secret), createdAt: audit.recordedAt, revokedAt: null }
-    tx.insert(apiKeys).values(row).run()
+    await tx.insertKey(row)
     // The audit entry records the key and a digest of its stored hash (so an edit of the hash is caught), never the secret.
     audit.append({ actor, action: 'api_key.create', entityType: 'api_key', entityId: id, before: null, after: { id, name, scopes: row.scopes.split(','), createdAt: row.createdAt, revokedAt: null, secretDigest: secretDigest(row.secretHash) } })
     return { key: toInfo(row), secret }
@@ -54,19 +50,19 @@ export function createKey(db: Db, name: string, scopes: Scope[], actor: string =
 /** Which key to revoke: by its id or by its name, never "whichever matches". */
 export type KeySelector = { id: string } | { name: string }
 
-function describe(row: typeof apiKeys.$inferSelect): string {
+function describe(row: ApiKeyRecord): string {
   return `"${row.name}" (id ${row.id})`
 }
 
-function selectKey(tx: Queryable, selector: KeySelector | string): typeof apiKeys.$inferSelect {
+async function selectKey(tx: WriteTx, selector: KeySelector | string): Promise<ApiKeyRecord> {
   if (typeof selector !== 'string') {
-    const [row] = 'id' in selector ? tx.select().from(apiKeys).where(eq(apiKeys.id, selector.id)).all() : tx.select().from(apiKeys).where(eq(apiKeys.name, selector.name)).all()
+    const row = 'id' in selector ? await tx.keyById(selector.id) : await tx.keyByName(selector.name)
     if (!row) throw new KeyError('id' in selector ? `no key with id "${selector.id}"` : `no key named "${selector.name}"`)
     return row
   }
   // A bare string may be a name or an id; a key may be named like another key's id, so refuse to guess.
-  const [byName] = tx.select().from(apiKeys).where(eq(apiKeys.name, selector)).all()
-  const [byId] = tx.select().from(apiKeys).where(eq(apiKeys.id, selector)).all()
+  const byName = await tx.keyByName(selector)
+  const byId = await tx.keyById(selector)
   if (byName && byId && byName.id !== byId.id) {
     throw new KeyError(`"${selector}" is ambiguous: the name of key ${describe(byName)} and the id of key ${describe(byId)}; use --id or --name`)
   }
@@ -76,29 +72,28 @@ function selectKey(tx: Queryable, selector: KeySelector | string): typeof apiKey
 }
 
 /** Revokes one key; `selector` a `{ id }` or `{ name }`, or a bare string that must not match two different keys. */
-export function revokeKey(db: Db, selector: KeySelector | string, actor: string = INTERNAL_ACTORS.cli): ApiKeyInfo {
-  return writeTransaction(db, (tx) => {
-    const row = selectKey(tx, selector)
+export async function revokeKey(storage: Storage, selector: KeySelector | string, actor: string = INTERNAL_ACTORS.cli): Promise<ApiKeyInfo> {
+  return writeUnit(storage, async (tx, audit) => {
+    const row = await selectKey(tx, selector)
     if (row.revokedAt) return toInfo(row)
-    const audit = openAuditAppender(tx)
-    tx.update(apiKeys).set({ revokedAt: audit.recordedAt }).where(eq(apiKeys.id, row.id)).run()
+    await tx.revokeKey(row.id, audit.recordedAt)
     const before = { id: row.id, name: row.name, scopes: row.scopes.split(','), createdAt: row.createdAt, revokedAt: null, secretDigest: secretDigest(row.secretHash) }
     audit.append({ actor, action: 'api_key.revoke', entityType: 'api_key', entityId: row.id, before, after: { ...before, revokedAt: audit.recordedAt } })
     return toInfo({ ...row, revokedAt: audit.recordedAt })
   })
 }
 
-export function listKeys(db: Db): ApiKeyInfo[] {
-  return db.select().from(apiKeys).orderBy(asc(apiKeys.name)).all().map(toInfo)
+export async function listKeys(keys: KeyReads): Promise<ApiKeyInfo[]> {
+  return (await keys.list()).map(toInfo)
 }
 
 export type Authentication = { ok: true; key: ApiKeyInfo } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' }
 
 /** Checks a presented secret in constant time against the stored hash. */
-export function authenticate(db: Queryable, secret: string): Authentication {
+export async function authenticate(keys: KeyReads, secret: string): Promise<Authentication> {
   const m = SECRET.exec(secret)
   if (!m) return { ok: false, reason: 'malformed' }
-  const [row] = db.select().from(apiKeys).where(eq(apiKeys.id, m[1] as string)).limit(1).all()
+  const row = await keys.byId(m[1] as string)
   const presented = Buffer.from(hashSecret(secret), 'hex')
   const stored = Buffer.from(row?.secretHash ?? '0'.repeat(64), 'hex')
   if (!row || !timingSafeEqual(presented, stored)) return { ok: false, reason: 'unknown' }
@@ -107,26 +102,9 @@ export function authenticate(db: Queryable, secret: string): Authentication {
 }
 
 /** Checks a whole Authorization header: only `Bearer <key>` can succeed. */
-export function authenticateHeader(db: Queryable, header: string): Authentication {
+export async function authenticateHeader(keys: KeyReads, header: string): Promise<Authentication> {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
-  return m ? authenticate(db, m[1] as string) : { ok: false, reason: 'malformed' }
+  return m ? authenticate(keys, m[1] as string) : { ok: false, reason: 'malformed' }
 }
 
-/** Who a write runs for: the key that authenticated its request and the scope its route requires. */
-export interface WriteAuthority {
-  keyId: string
-  scope: Scope
-}
-
-export const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer realm="bayantala-indicators", error="invalid_token"' }
-
-/**
- * Re-reads the key inside the write's own transaction: a key revoked (or
- * narrowed) after its request started must not commit anything.
- */
-export function assertAuthority(tx: Queryable, authority: WriteAuthority): void {
-  const [row] = tx.select({ revokedAt: apiKeys.revokedAt, scopes: apiKeys.scopes }).from(apiKeys).where(eq(apiKeys.id, authority.keyId)).limit(1).all()
-  if (!row) throw Errors.unauthorized('Unknown API key.', {}, INVALID_TOKEN_CHALLENGE)
-  if (row.revokedAt) throw Errors.unauthorized('This API key has been revoked.', {}, INVALID_TOKEN_CHALLENGE)
-  if (!row.scopes.split(',').includes(authority.scope)) throw Errors.forbidden(`This API key lacks the "${authority.scope}" scope.`)
-}
+export { INVALID_TOKEN_CHALLENGE, assertAuthority, type WriteAuthority } from '../../writes/write-unit.js'

@@ -1,16 +1,16 @@
 // Writing observations: corrections with If-Match, withdrawals, and batch
-// imports that are all or nothing. Each runs in one IMMEDIATE transaction with
-// its revisions and audit entries.
-import { writeTransaction, type Db, type Tx } from '../../db/client.js'
+// imports that are all or nothing. Each runs in one write unit with its
+// revisions and audit entries.
 import { multiplyDecimal, isDecimal, MAX_DECIMAL_DIGITS } from '../../domain/decimal.js'
 import { reportedUnit } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { ifMatchVerdict } from '../../http/conditional.js'
-import { openAuditAppender } from '../audit/audit.repository.js'
+import type { ObservationRow, Storage, WriteTx } from '../../storage/ports.js'
+import { writeUnit } from '../../writes/write-unit.js'
+import type { AuditAppender } from '../audit/audit-appender.js'
 import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier, type RuleContext } from './observation-rules.js'
-import { rowToChecked, sameContent, writeObservation, type WriteOutcome } from './observation-writes.js'
-import { openObservationStore, type ObservationRow, type ObservationStore } from './observations.repository.js'
-import { createRuleContext } from './rule-context.js'
+import { rowToChecked, sameContent, writeObservations, type WriteOutcome } from './observation-writes.js'
+import { prefetchRuleContext } from './rule-context.js'
 
 /** Most rows one import may carry; larger batches are refused with 413. */
 export const MAX_IMPORT_ROWS = 10_000
@@ -121,11 +121,11 @@ function rejectIfInvalid(summary: ImportSummary): ImportSummary {
 }
 
 /** Checks every row against the rules and the rest of the batch; fills `errors`, returns the checked rows by index. */
-function checkRows(rows: ImportRow[], ctx: RuleContext, errors: ImportSummary['errors']): CheckedObservation[] {
+function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: RuleContext, errors: ImportSummary['errors']): CheckedObservation[] {
   const checked: CheckedObservation[] = []
   const seen = new Map<string, number>()
-  rows.forEach((row, index) => {
-    const draft = toDraft(row)
+  rows.forEach((_row, index) => {
+    const draft = drafts[index] as ObservationDraft
     const tooLong = unservableValue(draft)
     if (tooLong) {
       errors.push({ index, problems: [tooLong] })
@@ -150,9 +150,10 @@ function checkRows(rows: ImportRow[], ctx: RuleContext, errors: ImportSummary['e
 }
 
 /** An import never brings a withdrawn observation back silently: the row must say `restore`. Returns the current rows by index. */
-function checkRestores(store: ObservationStore, rows: ImportRow[], checked: CheckedObservation[], errors: ImportSummary['errors']): Array<ObservationRow | null> {
+async function checkRestores(tx: WriteTx, rows: ImportRow[], checked: CheckedObservation[], errors: ImportSummary['errors']): Promise<Array<ObservationRow | null>> {
+  const currents = await tx.currentByKeys(checked)
   return rows.map((row, index) => {
-    const current = store.findByNaturalKey(checked[index] as CheckedObservation)
+    const current = currents[index] ?? null
     if (current?.status === 'withdrawn' && row.restore !== true) {
       errors.push({ index, problems: [`observation ${current.id} is withdrawn; to restore it, send "restore": true in the row (CSV column restore=true)`] })
     }
@@ -198,70 +199,64 @@ function factsHold(ctx: RuleContext, facts: CatalogFacts): boolean {
 }
 
 /**
- * Validates a batch on a read snapshot (a deferred transaction takes no write
- * lock) and says what it would do. Ids of rows it would create are the ones
- * the next insert would get now; a concurrent import may take them first.
+ * Validates a batch on a read snapshot (which takes no write lock) and says
+ * what it would do. Ids of rows it would create are the ones the next insert
+ * would get now; a concurrent import may take them first.
  */
-function planOnSnapshot(db: Db, rows: ImportRow[], dryRun: boolean): { summary: ImportSummary; plan: ImportPlan } {
+async function planOnSnapshot(storage: Storage, rows: ImportRow[], dryRun: boolean): Promise<{ summary: ImportSummary; plan: ImportPlan }> {
   tooMany(rows)
-  return db.transaction(
-    (tx) => {
-      const summary = emptySummary(rows.length, dryRun)
-      const recording = recordingContext(createRuleContext(tx))
-      const checked = checkRows(rows, recording.ctx, summary.errors)
-      const store = openObservationStore(tx)
-      const currents = summary.errors.length === 0 ? checkRestores(store, rows, checked, summary.errors) : []
-      rejectIfInvalid(summary)
-      const seq = db.$client.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'observation'").get() as { seq: number } | undefined
-      let nextId = (seq?.seq ?? 0) + 1
-      rows.forEach((_row, index) => {
-        const o = checked[index] as CheckedObservation
-        const current = currents[index]
-        if (!current) {
-          summary.created++
-          summary.results.push({ index, id: nextId++, revision: 1, outcome: 'created' })
-        } else if (sameContent(current, 'active', o)) {
-          summary.unchanged++
-          summary.results.push({ index, id: current.id, revision: current.revision, outcome: 'unchanged' })
-        } else {
-          summary.updated++
-          summary.results.push({ index, id: current.id, revision: current.revision + 1, outcome: 'updated' })
-        }
-      })
-      return { summary, plan: { checked, facts: recording.facts() } }
-    },
-    { behavior: 'deferred' },
-  )
+  const drafts = rows.map(toDraft)
+  return storage.transaction('snapshot', async (tx) => {
+    const summary = emptySummary(rows.length, dryRun)
+    const recording = recordingContext(await prefetchRuleContext(tx, drafts))
+    const checked = checkRows(rows, drafts, recording.ctx, summary.errors)
+    const currents = summary.errors.length === 0 ? await checkRestores(tx, rows, checked, summary.errors) : []
+    rejectIfInvalid(summary)
+    let nextId = await tx.nextObservationId()
+    rows.forEach((_row, index) => {
+      const o = checked[index] as CheckedObservation
+      const current = currents[index]
+      if (!current) {
+        summary.created++
+        summary.results.push({ index, id: nextId++, revision: 1, outcome: 'created' })
+      } else if (sameContent(current, 'active', o)) {
+        summary.unchanged++
+        summary.results.push({ index, id: current.id, revision: current.revision, outcome: 'unchanged' })
+      } else {
+        summary.updated++
+        summary.results.push({ index, id: current.id, revision: current.revision + 1, outcome: 'updated' })
+      }
+    })
+    return { summary, plan: { checked, facts: recording.facts() } }
+  })
 }
 
-export function createObservationCommands(db: Db) {
+export function createObservationCommands(storage: Storage) {
   return {
     /** PUT: a new revision with the given content, if the caller saw the current one. */
-    correct(id: number, ifMatch: string | undefined, body: CorrectionBody, actor: string): { row: ObservationRow; outcome: WriteOutcome } {
-      return writeTransaction(db, (tx) => {
-        const store = openObservationStore(tx)
-        const current = store.findCurrentById(id)
+    correct(id: number, ifMatch: string | undefined, body: CorrectionBody, actor: string): Promise<{ row: ObservationRow; outcome: WriteOutcome }> {
+      return writeUnit(storage, async (tx, audit) => {
+        const current = await tx.currentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
         const draft = toDraft({ ...body, indicator: current.indicator, area: current.area, period: current.period, kind: current.kind })
         const tooLong = unservableValue(draft)
         if (tooLong) throw Errors.unprocessable(tooLong, { problems: [tooLong] })
-        const result = checkObservation(draft, createRuleContext(tx))
+        const result = checkObservation(draft, await prefetchRuleContext(tx, [draft]))
         if (!result.ok) throw Errors.unprocessable(result.problems.join('; '), { problems: result.problems })
-        const written = writeObservation(store, openAuditAppender(tx), result.observation, { status: 'active', reason: body.reason, actor, current })
-        return { row: store.findCurrentById(id) as ObservationRow, outcome: written.outcome }
+        const [written] = await writeObservations(tx, audit, [{ observation: result.observation, status: 'active', reason: body.reason, actor, current }])
+        return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }
       })
     },
 
     /** DELETE: a revision that marks the observation withdrawn; history stays. */
-    withdraw(id: number, ifMatch: string | undefined, reason: string, actor: string): { row: ObservationRow; outcome: WriteOutcome } {
-      return writeTransaction(db, (tx) => {
-        const store = openObservationStore(tx)
-        const current = store.findCurrentById(id)
+    withdraw(id: number, ifMatch: string | undefined, reason: string, actor: string): Promise<{ row: ObservationRow; outcome: WriteOutcome }> {
+      return writeUnit(storage, async (tx, audit) => {
+        const current = await tx.currentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
-        const written = writeObservation(store, openAuditAppender(tx), rowToChecked(current), { status: 'withdrawn', reason, actor, current })
-        return { row: store.findCurrentById(id) as ObservationRow, outcome: written.outcome }
+        const [written] = await writeObservations(tx, audit, [{ observation: rowToChecked(current), status: 'withdrawn', reason, actor, current }])
+        return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }
       })
     },
 
@@ -269,40 +264,41 @@ export function createObservationCommands(db: Db) {
      * Validates and plans a batch on a read snapshot, without the write lock: a
      * dry run ends here, and a real import hands the plan to `import`.
      */
-    plan(rows: ImportRow[], options: { dryRun: boolean }): { summary: ImportSummary; plan: ImportPlan } {
-      return planOnSnapshot(db, rows, options.dryRun)
+    plan(rows: ImportRow[], options: { dryRun: boolean }): Promise<{ summary: ImportSummary; plan: ImportPlan }> {
+      return planOnSnapshot(storage, rows, options.dryRun)
     },
 
     /**
      * A batch by natural key, all or nothing. With a plan made on a snapshot,
      * the write lock is held only to confirm the catalog answers it relied on
      * and to write; when they changed, the rows are checked again under the
-     * lock. `onCommit` runs inside the same transaction (the idempotency record
+     * lock. `onCommit` runs inside the same unit (the idempotency record
      * goes there, so a crash can never separate the two).
      */
-    import(rows: ImportRow[], options: { dryRun: boolean; reason: string; actor: string; plan?: ImportPlan | undefined; onCommit?: (tx: Tx, summary: ImportSummary) => void }): ImportSummary {
-      if (options.dryRun) return planOnSnapshot(db, rows, true).summary
+    async import(
+      rows: ImportRow[],
+      options: { dryRun: boolean; reason: string; actor: string; plan?: ImportPlan | undefined; onCommit?: (tx: WriteTx, audit: AuditAppender, summary: ImportSummary) => Promise<void> },
+    ): Promise<ImportSummary> {
+      if (options.dryRun) return (await planOnSnapshot(storage, rows, true)).summary
       tooMany(rows)
       const summary = emptySummary(rows.length, false)
-      writeTransaction(db, (tx) => {
-        const ctx = createRuleContext(tx)
-        const planned = options.plan && factsHold(ctx, options.plan.facts) ? options.plan.checked : checkRows(rows, ctx, summary.errors)
-        const store = openObservationStore(tx)
-        const currents = summary.errors.length === 0 ? checkRestores(store, rows, planned, summary.errors) : []
+      const drafts = rows.map(toDraft)
+      await writeUnit(storage, async (tx, audit) => {
+        const ctx = await prefetchRuleContext(tx, drafts)
+        const planned = options.plan && factsHold(ctx, options.plan.facts) ? options.plan.checked : checkRows(rows, drafts, ctx, summary.errors)
+        const currents = summary.errors.length === 0 ? await checkRestores(tx, rows, planned, summary.errors) : []
         summary.rejected = summary.errors.length
         if (summary.rejected > 0) return
-        const audit = openAuditAppender(tx)
-        rows.forEach((row, index) => {
-          const written = writeObservation(store, audit, planned[index] as CheckedObservation, {
-            status: 'active',
-            reason: row.reason ?? options.reason,
-            actor: options.actor,
-            current: currents[index] ?? null,
-          })
-          summary[written.outcome]++
-          summary.results.push({ index, id: written.id, revision: written.revision, outcome: written.outcome })
+        const written = await writeObservations(
+          tx,
+          audit,
+          rows.map((row, index) => ({ observation: planned[index] as CheckedObservation, status: 'active', reason: row.reason ?? options.reason, actor: options.actor, current: currents[index] ?? null })),
+        )
+        written.forEach((w, index) => {
+          summary[w.outcome]++
+          summary.results.push({ index, id: w.id, revision: w.revision, outcome: w.outcome })
         })
-        options.onCommit?.(tx, summary)
+        await options.onCommit?.(tx, audit, summary)
       })
       return rejectIfInvalid(summary)
     },

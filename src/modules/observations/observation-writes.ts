@@ -2,9 +2,9 @@
 // corrections all append a revision and its audit entry in the caller's
 // transaction. An identical write is "unchanged" and records nothing.
 import { CanonicalText, canonicalJson } from '../../domain/canonical-json.js'
-import type { AuditAppender } from '../audit/audit.repository.js'
-import type { CheckedObservation } from './observation-rules.js'
-import type { ObservationRow, ObservationStore } from './observations.repository.js'
+import type { CheckedObservation } from '../../domain/observation.js'
+import type { NewRevision, ObservationRow, WriteTx } from '../../storage/ports.js'
+import type { AuditAppender } from '../audit/audit-appender.js'
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged'
 export type ObservationStatus = 'active' | 'withdrawn'
@@ -73,36 +73,50 @@ export interface WriteOptions {
   status: ObservationStatus
   reason: string
   actor: string
-  /** The current row when the caller already read it (PUT, DELETE); looked up by natural key otherwise. */
-  current?: ObservationRow | null
+  /** The current row (null: none, the observation is created). */
+  current: ObservationRow | null
 }
 
-export function writeObservation(store: ObservationStore, audit: AuditAppender, o: CheckedObservation, options: WriteOptions): WriteResult {
-  const current = options.current !== undefined ? options.current : store.findByNaturalKey(o)
-  const meta = { reason: options.reason, actor: options.actor, recordedAt: audit.recordedAt }
-  if (!current) {
-    const id = store.insertIdentity(o)
-    store.appendRevision(id, 1, { status: options.status, observation: o }, meta)
+/** Rows written per round of bulk calls: few round trips, and a batch's entries never all held in memory at once. */
+const WRITE_CHUNK = 1000
+
+/**
+ * Writes a batch in order: per chunk, identities for the new observations in one
+ * call, every changed revision in one call, and their audit entries flushed.
+ */
+export async function writeObservations(tx: WriteTx, audit: AuditAppender, items: Array<{ observation: CheckedObservation } & WriteOptions>): Promise<WriteResult[]> {
+  const results: WriteResult[] = []
+  for (let from = 0; from < items.length; from += WRITE_CHUNK) results.push(...(await writeChunk(tx, audit, items.slice(from, from + WRITE_CHUNK))))
+  return results
+}
+
+async function writeChunk(tx: WriteTx, audit: AuditAppender, items: Array<{ observation: CheckedObservation } & WriteOptions>): Promise<WriteResult[]> {
+  const created = items.filter((item) => !item.current)
+  const ids = created.length ? await tx.insertIdentities(created.map((item) => item.observation)) : []
+  let nextCreated = 0
+  const revisions: NewRevision[] = []
+  const results = items.map(({ observation: o, status, reason, actor, current }): WriteResult => {
+    const recordedAt = audit.recordedAt
+    if (!current) {
+      const id = ids[nextCreated++] as number
+      revisions.push({ observationId: id, revision: 1, status, observation: o, reason, actor, recordedAt })
+      audit.append({ actor, action: 'observation.create', entityType: 'observation', entityId: String(id), before: null, after: canonicalAuditSnapshot(id, 1, status, o, reason) })
+      return { outcome: 'created', id, revision: 1 }
+    }
+    if (sameContent(current, status, o)) return { outcome: 'unchanged', id: current.id, revision: current.revision }
+    const revision = current.revision + 1
+    revisions.push({ observationId: current.id, revision, status, observation: o, reason, actor, recordedAt })
     audit.append({
-      actor: options.actor,
-      action: 'observation.create',
+      actor,
+      action: status === 'withdrawn' ? 'observation.withdraw' : current.status === 'withdrawn' ? 'observation.restore' : 'observation.revise',
       entityType: 'observation',
-      entityId: String(id),
-      before: null,
-      after: canonicalAuditSnapshot(id, 1, options.status, o, options.reason),
+      entityId: String(current.id),
+      before: canonicalAuditSnapshot(current.id, current.revision, current.status, rowToChecked(current), current.reason),
+      after: canonicalAuditSnapshot(current.id, revision, status, o, reason),
     })
-    return { outcome: 'created', id, revision: 1 }
-  }
-  if (sameContent(current, options.status, o)) return { outcome: 'unchanged', id: current.id, revision: current.revision }
-  const revision = current.revision + 1
-  store.appendRevision(current.id, revision, { status: options.status, observation: o }, meta)
-  audit.append({
-    actor: options.actor,
-    action: options.status === 'withdrawn' ? 'observation.withdraw' : current.status === 'withdrawn' ? 'observation.restore' : 'observation.revise',
-    entityType: 'observation',
-    entityId: String(current.id),
-    before: canonicalAuditSnapshot(current.id, current.revision, current.status, rowToChecked(current), current.reason),
-    after: canonicalAuditSnapshot(current.id, revision, options.status, o, options.reason),
+    return { outcome: 'updated', id: current.id, revision }
   })
-  return { outcome: 'updated', id: current.id, revision }
+  if (revisions.length) await tx.appendRevisions(revisions)
+  await audit.flush()
+  return results
 }

@@ -3,7 +3,7 @@ import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
-import type { ObservationRow } from './observations.repository.js'
+import type { ObservationRow } from '../../storage/ports.js'
 
 export const Kind = StringEnum(KINDS, {
   description: '`actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).',

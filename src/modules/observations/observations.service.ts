@@ -4,9 +4,9 @@ import { decodeCursor, encodeCursor, filterDigest } from '../../http/cursor.js'
 import { splitCodes } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
 import { parsePeriod } from '../../domain/periods.js'
-import { canonicalPeriod } from '../periods/periods.routes.js'
+import { canonicalPeriod } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
-import type { ObservationFilter, ObservationRepository, ObservationRow } from './observations.repository.js'
+import type { ObservationFilter, ObservationReads, ObservationRow } from '../../storage/ports.js'
 import { CSV_HEADER } from './observations.csv.js'
 
 export interface ObservationQuery {
@@ -25,7 +25,7 @@ export interface ObservationQuery {
 /** Export batches: short read snapshots, so a long export never pins the WAL. */
 export const EXPORT_BATCH = 1000
 
-export function createObservationService(repo: ObservationRepository) {
+export function createObservationService(repo: ObservationReads) {
   function toFilter(q: ObservationQuery): ObservationFilter {
     const periods = splitCodes(q.period)?.map((p) => canonicalPeriod(p, 'period'))
     const from = q.periodFrom === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodFrom, 'periodFrom'))

@@ -1,19 +1,11 @@
-// The catalog lookups the observation rules need, read inside the write
-// transaction and cached for its duration (a batch asks the same questions often).
-// A source's quote index outlives the transaction: see quoteIndexCache.
-import { eq } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+// The catalog answers the observation rules need, fetched inside the transaction
+// for every code a batch names (a few bulk reads), then answered from maps: the
+// rules stay synchronous. A source's quote index outlives the transaction: see quoteIndexCache.
 import { buildQuoteIndex, type QuoteIndex } from '../../domain/citation.js'
-import { areas, indicators, reportingPeriods, sources } from '../../db/schema.js'
+import type { ObservationDraft } from '../../domain/observation.js'
+import { parsePeriod } from '../../domain/periods.js'
+import type { WriteTx } from '../../storage/ports.js'
 import type { RuleContext } from './observation-rules.js'
-
-function cached<K, V>(load: (key: K) => V): (key: K) => V {
-  const memo = new Map<K, V>()
-  return (key) => {
-    if (!memo.has(key)) memo.set(key, load(key))
-    return memo.get(key) as V
-  }
-}
 
 /** Memory the quote indexes of all sources may hold together (texts included); the least recently used go first. */
 export const QUOTE_INDEX_CACHE_BYTES = 128 * 1024 * 1024
@@ -34,6 +26,10 @@ export class QuoteIndexCache {
 
   get bytes(): number {
     return this.held
+  }
+
+  has(id: string, sha256: string): boolean {
+    return this.entries.has(`${id}\u0000${sha256}`)
   }
 
   get(id: string, sha256: string, text: () => Buffer): QuoteIndex {
@@ -57,17 +53,43 @@ export class QuoteIndexCache {
 
 export const quoteIndexCache = new QuoteIndexCache(QUOTE_INDEX_CACHE_BYTES)
 
-export function createRuleContext(tx: Queryable, indexes: QuoteIndexCache = quoteIndexCache): RuleContext {
+/** Every catalog code the rules may ask about for these drafts. */
+function codesNamed(drafts: ObservationDraft[]) {
+  const indicators = new Set<string>()
+  const areas = new Set<string>()
+  const periods = new Set<string>()
+  const sources = new Set<string>()
+  for (const d of drafts) {
+    indicators.add(d.indicator)
+    areas.add(d.area)
+    for (const code of d.involvedAreas ?? []) areas.add(code)
+    const period = typeof d.period === 'string' ? parsePeriod(d.period) : null
+    if (period) periods.add(period.code)
+    sources.add(d.citation.sourceId)
+  }
+  return { indicators: [...indicators], areas: [...areas], periods: [...periods], sources: [...sources] }
+}
+
+/** A question about a code the prefetch did not cover: a bug, never a silent "unknown". */
+function unasked(what: string, code: string): never {
+  throw new Error(`rule context: ${what} "${code}" was not prefetched`)
+}
+
+/** Fetches what the rules will ask about `drafts`, and answers from it. */
+export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[], indexes: QuoteIndexCache = quoteIndexCache): Promise<RuleContext> {
+  const codes = codesNamed(drafts)
+  const [units, areas, periods, hashes] = await Promise.all([tx.indicatorUnits(codes.indicators), tx.existingAreas(codes.areas), tx.existingPeriods(codes.periods), tx.sourceHashes(codes.sources)])
+  const asked = { indicators: new Set(codes.indicators), areas: new Set(codes.areas), periods: new Set(codes.periods) }
+  const quoteIndexes = new Map<string, QuoteIndex>()
+  for (const [id, sha256] of hashes) {
+    // Only a source not indexed yet (or evicted) has its bytes read.
+    const content = indexes.has(id, sha256) ? null : await tx.sourceContent(id)
+    quoteIndexes.set(id, indexes.get(id, sha256, () => content as Buffer))
+  }
   return {
-    indicatorUnit: cached((code: string) => tx.select({ unit: indicators.unit }).from(indicators).where(eq(indicators.code, code)).limit(1).all()[0]?.unit),
-    areaExists: cached((code: string) => tx.select({ code: areas.code }).from(areas).where(eq(areas.code, code)).limit(1).all().length > 0),
-    periodExists: cached(
-      (code: string) => tx.select({ code: reportingPeriods.code }).from(reportingPeriods).where(eq(reportingPeriods.code, code)).limit(1).all().length > 0,
-    ),
-    source: cached((id: string) => {
-      const row = tx.select({ sha256: sources.sha256 }).from(sources).where(eq(sources.id, id)).limit(1).all()[0]
-      if (!row) return undefined
-      return indexes.get(id, row.sha256, () => tx.select({ content: sources.content }).from(sources).where(eq(sources.id, id)).limit(1).all()[0]?.content as Buffer)
-    }),
+    indicatorUnit: (code) => (asked.indicators.has(code) ? units.get(code) : unasked('indicator', code)),
+    areaExists: (code) => (asked.areas.has(code) ? areas.has(code) : unasked('area', code)),
+    periodExists: (code) => (asked.periods.has(code) ? periods.has(code) : unasked('period', code)),
+    source: (id) => quoteIndexes.get(id),
   }
 }

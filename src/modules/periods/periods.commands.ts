@@ -1,25 +1,25 @@
 // Adding reporting periods (admin). A period's dates follow from its code, so
 // a PUT can only create it; there is nothing to change.
-import { writeTransaction, type Db } from '../../db/client.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'
-import { openAuditAppender } from '../audit/audit.repository.js'
-import { findPeriod, insertPeriod, type PeriodRecord } from './periods.repository.js'
+import type { PeriodRecord, Storage } from '../../storage/ports.js'
+import { writeUnit } from '../../writes/write-unit.js'
 
-export function putPeriod(db: Db, code: string, actor: string): { period: PeriodRecord; outcome: PutOutcome } {
+export async function putPeriod(storage: Storage, code: string, actor: string): Promise<{ period: PeriodRecord; outcome: PutOutcome }> {
   const period = parsePeriod(code)
   if (!period) throw Errors.badPeriod(`"${code}" is not a reporting period.`)
-  return writeTransaction(db, (tx) => {
-    const outcome = auditedPut(openAuditAppender(tx), {
+  const record: PeriodRecord = period
+  return writeUnit(storage, async (tx, audit) => {
+    const outcome = await auditedPut(audit, {
       entityType: 'reporting_period',
       entityId: period.code,
       actor,
-      before: findPeriod(tx, period.code),
-      after: { ...period },
-      insert: () => insertPeriod(tx, period),
-      update: () => undefined,
+      before: await tx.period(period.code),
+      after: { ...record },
+      insert: () => tx.insertPeriod(record),
+      update: async () => undefined,
     })
-    return { period, outcome }
+    return { period: record, outcome }
   })
 }

@@ -1,12 +1,12 @@
 // Reporting periods: canonical codes out, common aliases (SDMX, DHIS2) in.
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
+import { canonicalPeriod } from '../../http/period-param.js'
 import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
-import type { createPeriodRepository, PeriodRecord } from './periods.repository.js'
+import type { CatalogReads, PeriodRecord } from '../../storage/ports.js'
 
 const PeriodType = StringEnum(['year', 'half', 'quarter', 'month'], {
   description: 'Granularity of the period.',
@@ -26,23 +26,12 @@ export function toPeriod(p: PeriodRecord): Static<typeof Period> {
   return { code: p.code, type: p.type, startDate: p.startDate, endDate: p.endDate }
 }
 
-/** Canonical code of a period parameter, or a 400 naming it. */
-export function canonicalPeriod(text: string, parameter: string): string {
-  const p = parsePeriod(text)
-  if (!p) {
-    throw Errors.badPeriod(`"${text}" is not a reporting period; use 2023, 2023-H1, 2023-Q3 or 2023-07 (SDMX and DHIS2 forms are accepted too).`, {
-      errors: [{ in: parameter === 'code' ? 'path' : 'query', name: parameter, message: 'is not a reporting period' }],
-    })
-  }
-  return p.code
-}
-
 export interface PeriodRoutesOptions {
   writer: Writer
-  periods: ReturnType<typeof createPeriodRepository>
+  catalog: CatalogReads
 }
 
-const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { writer, periods }) => {
+const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app, { writer, catalog }) => {
   app.put(
     '/:code',
     {
@@ -77,7 +66,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
         response: { 200: listOf(Period, 'Reporting periods in time order.'), ...problemResponses(400) },
       },
     },
-    async (req) => ({ data: (await periods.list({ type: req.query.type })).map(toPeriod) }),
+    async (req) => ({ data: (await catalog.periods({ type: req.query.type })).map(toPeriod) }),
   )
 
   app.get(
@@ -94,7 +83,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
     },
     async (req, reply) => {
       const code = canonicalPeriod(req.params.code, 'code')
-      const period = await periods.byCode(code)
+      const period = await catalog.period(code)
       if (!period) throw Errors.notFound(`No observations use reporting period "${code}".`)
       reply.header('content-location', `/v1/periods/${code}`)
       return toPeriod(period)

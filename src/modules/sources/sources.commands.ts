@@ -2,10 +2,10 @@
 // A source never changes once stored; a corrected report is a new source.
 import { createHash } from 'node:crypto'
 import { TextDecoder } from 'node:util'
-import { writeTransaction, type Db, type Tx } from '../../db/client.js'
 import { Errors } from '../../errors.js'
-import { openAuditAppender, type AuditAppender } from '../audit/audit.repository.js'
-import { findSourceMetadata, insertSource, type SourceMetadata } from './sources.repository.js'
+import type { SourceMetadata, Storage, WriteTx } from '../../storage/ports.js'
+import { writeUnit } from '../../writes/write-unit.js'
+import type { AuditAppender } from '../audit/audit-appender.js'
 
 export interface NewSource {
   id: string
@@ -22,7 +22,7 @@ export interface NewSource {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
-export function createSource(db: Db, input: NewSource, actor: string): SourceMetadata {
+export async function createSource(storage: Storage, input: NewSource, actor: string): Promise<SourceMetadata> {
   try {
     strictUtf8.decode(input.content)
   } catch {
@@ -33,9 +33,9 @@ export function createSource(db: Db, input: NewSource, actor: string): SourceMet
   if (input.sha256 !== undefined && input.sha256 !== sha256) {
     throw Errors.unprocessable(`The text's SHA-256 is ${sha256}, not ${input.sha256}.`, { problems: ['sha256 mismatch'] })
   }
-  return writeTransaction(db, (tx) => {
-    if (findSourceMetadata(tx, input.id)) throw Errors.conflict(`Source "${input.id}" exists; sources never change. Store a corrected report under a new id.`)
-    return storeSource(tx, openAuditAppender(tx), { ...input, sha256 }, actor)
+  return writeUnit(storage, async (tx, audit) => {
+    if (await tx.source(input.id)) throw Errors.conflict(`Source "${input.id}" exists; sources never change. Store a corrected report under a new id.`)
+    return storeSource(tx, audit, { ...input, sha256 }, actor)
   })
 }
 
@@ -44,7 +44,7 @@ export function createSource(db: Db, input: NewSource, actor: string): SourceMet
  * entry (the metadata; the bytes are named by their SHA-256). The API and the
  * seed loader store reports through this one path.
  */
-export function storeSource(tx: Tx, audit: AuditAppender, input: NewSource & { sha256: string; mediaType?: string }, actor: string): SourceMetadata {
+export async function storeSource(tx: WriteTx, audit: AuditAppender, input: NewSource & { sha256: string; mediaType?: string }, actor: string): Promise<SourceMetadata> {
   const record: SourceMetadata = {
     id: input.id,
     title: input.title,
@@ -58,7 +58,7 @@ export function storeSource(tx: Tx, audit: AuditAppender, input: NewSource & { s
     sha256: input.sha256,
     recordedAt: audit.recordedAt,
   }
-  insertSource(tx, { ...record, content: input.content })
-  audit.append({ actor, action: 'source.create', entityType: 'source', entityId: input.id, before: null, after: record })
+  await tx.insertSource({ ...record, content: input.content })
+  audit.append({ actor, action: 'source.create', entityType: 'source', entityId: input.id, before: null, after: { ...record } })
   return record
 }

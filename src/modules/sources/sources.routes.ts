@@ -5,9 +5,9 @@ import { Errors } from '../../errors.js'
 import { listOf, NotModified, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
 import { ifNoneMatchMatches, ifRangeAllows } from '../../http/conditional.js'
-import type { Writer } from '../../db/writer.js'
+import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
-import type { createSourceRepository, SourceMetadata } from './sources.repository.js'
+import type { CatalogReads, SourceMetadata } from '../../storage/ports.js'
 
 export const Source = Type.Object(
   {
@@ -37,7 +37,7 @@ export function toSource(s: SourceMetadata): SourceT {
 
 export interface SourceRoutesOptions {
   writer: Writer
-  sources: ReturnType<typeof createSourceRepository>
+  catalog: CatalogReads
 }
 
 /** Largest report accepted, in bytes of text. */
@@ -61,7 +61,7 @@ const NewSourceBody = Type.Object(
   { additionalProperties: false, description: 'A new report.' },
 )
 
-const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { writer, sources }) => {
+const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app, { writer, catalog }) => {
   app.post(
     '/',
     {
@@ -100,7 +100,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
         response: { 200: listOf(Source, 'The stored reports, by id.'), ...problemResponses(400) },
       },
     },
-    async () => ({ data: (await sources.list()).map(toSource) }),
+    async () => ({ data: (await catalog.sources()).map(toSource) }),
   )
 
   app.get(
@@ -116,7 +116,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       },
     },
     async (req) => {
-      const s = await sources.byId(req.params.id)
+      const s = await catalog.source(req.params.id)
       if (!s) throw Errors.notFound(`No source "${req.params.id}".`)
       return toSource(s)
     },
@@ -144,7 +144,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       },
     },
     async (req, reply) => {
-      const s = await sources.content(req.params.id)
+      const s = await catalog.sourceContent(req.params.id)
       if (!s) throw Errors.notFound(`No source "${req.params.id}".`)
       const etag = `"${s.sha256}"`
       reply.header('etag', etag).header('cache-control', 'public, max-age=31536000, immutable').header('accept-ranges', 'bytes')

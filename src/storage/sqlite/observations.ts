@@ -1,65 +1,34 @@
-// Observation queries and the write primitives used inside a transaction.
-// Plain objects out; callers never see SQL. These are the hot paths, so they
-// are raw SQL on prepared statements, compiled once and reused: per-call query
-// building measured several times SQLite's own work. A PostgreSQL adapter
-// implements the same functions.
+// Observation reads (the page planner, JSON and CSV built by SQLite) and the write
+// primitives a write transaction runs. These are the hot paths, so they are raw SQL
+// on prepared statements, compiled once and reused: per-call query building
+// measured several times SQLite's own work.
 import type Database from 'better-sqlite3'
-import type { Db, Queryable } from '../../db/client.js'
-import type { CheckedObservation, Kind, Qualifier } from './observation-rules.js'
+import type { Db, Queryable } from './client.js'
+import type { NaturalKey, ObservationFilter, ObservationRow } from '../ports.js'
+import type { CheckedObservation } from '../../domain/observation.js'
+import { ROW_COLUMNS, jsonTree, sourceTextUrl, type JsonNode } from '../fields.js'
 // CSV pages are built by SQLite: one string per row instead of a JavaScript value per cell.
-import { CSV_LINE_SQL } from './observations.csv.js'
+import { CSV_LINE_SQL } from './csv-sql.js'
 
-export interface ObservationRow {
-  id: number
-  indicator: string
-  area: string
-  period: string
-  kind: Kind
-  unit: string
-  seq: number
-  revision: number
-  status: 'active' | 'withdrawn'
-  value: string
-  qualifier: Qualifier
-  reportedValue: string
-  reportedUnit: string
-  reportedText: string | null
-  sourceId: string
-  quote: string
-  byteStart: number
-  byteEnd: number
-  involvedAreas: string
-  note: string | null
-  reason: string
-  actor: string
-  recordedAt: string
+export type { NaturalKey, ObservationFilter, ObservationRow }
+
+/** The columns of ObservationRow (o: observation, r: revision, i: indicator), from the field table. */
+const ROW_SQL = ROW_COLUMNS.map((c) => `${c.column} AS ${c.row}`).join(', ')
+
+const [TEXT_URL_BEFORE, TEXT_URL_AFTER] = sourceTextUrl('\u0000').split('\u0000') as [string, string]
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`
+
+/** The JSON tree of the field table as nested json_object calls. */
+function jsonObjectSql(nodes: JsonNode[]): string {
+  const members = nodes.map((n) => {
+    if ('members' in n) return `${sqlString(n.key)}, ${jsonObjectSql(n.members)}`
+    const column = n.field.column
+    const value =
+      n.field.type === 'jsonArray' ? `json(${column})` : n.field.type === 'sourceTextUrl' ? `${sqlString(TEXT_URL_BEFORE)} || ${column} || ${sqlString(TEXT_URL_AFTER)}` : column
+    return `${sqlString(n.key)}, ${value}`
+  })
+  return `json_object(${members.join(', ')})`
 }
-
-export interface ObservationFilter {
-  indicators?: string[] | undefined
-  areas?: string[] | undefined
-  periods?: string[] | undefined
-  /** Periods that lie within [periodFrom.start, periodTo.end]. */
-  periodFrom?: string | undefined
-  periodTo?: string | undefined
-  kinds?: Kind[] | undefined
-  categories?: string[] | undefined
-  /** Revision in force at this instant instead of the current one (RFC 3339, UTC). */
-  asOf?: string | undefined
-  /** Only observations whose revision in force was recorded at or after this instant. */
-  updatedSince?: string | undefined
-  includeWithdrawn?: boolean | undefined
-}
-
-/**
- * The columns of ObservationRow in raw SQL (o: observation, r: revision, i: indicator),
- * in this order.
- */
-const ROW_SQL = `o.id AS id, o.indicator_code AS indicator, o.area_code AS area, o.period_code AS period, o.kind AS kind, i.unit AS unit,
-  r.seq AS seq, r.revision AS revision, r.status AS status, r.value AS value, r.qualifier AS qualifier,
-  r.reported_value AS reportedValue, r.reported_unit AS reportedUnit, r.reported_text AS reportedText,
-  r.source_id AS sourceId, r.quote AS quote, r.byte_start AS byteStart, r.byte_end AS byteEnd,
-  r.involved_areas AS involvedAreas, r.note AS note, r.reason AS reason, r.actor AS actor, r.recorded_at AS recordedAt`
 
 /**
  * An observation as the JSON of the Observation schema (same fields, same
@@ -68,14 +37,9 @@ const ROW_SQL = `o.id AS id, o.indicator_code AS indicator, o.area_code AS area,
  * cost of a large page. Tests hold these equal, byte for byte, to the schema
  * serializer's output.
  */
-const OBSERVATION_JSON_FIELDS = `'id', o.id, 'indicator', o.indicator_code, 'area', o.area_code, 'period', o.period_code, 'kind', o.kind,
-  'value', r.value, 'unit', i.unit, 'qualifier', r.qualifier,
-  'reported', json_object('value', r.reported_value, 'unit', r.reported_unit, 'text', r.reported_text),
-  'source', json_object('id', r.source_id, 'quote', r.quote, 'byteStart', r.byte_start, 'byteEnd', r.byte_end, 'textUrl', '/v1/sources/' || r.source_id || '/text'),
-  'involvedAreas', json(r.involved_areas), 'status', r.status, 'note', r.note, 'revision', r.revision, 'recordedAt', r.recorded_at`
-const OBSERVATION_JSON_SQL = `json_object(${OBSERVATION_JSON_FIELDS})`
+export const OBSERVATION_JSON_SQL = jsonObjectSql(jsonTree(false))
 /** The same with the ObservationRevision fields: the change feed's items. */
-const REVISION_JSON_SQL = `json_object(${OBSERVATION_JSON_FIELDS}, 'seq', r.seq, 'reason', r.reason, 'actor', r.actor)`
+export const REVISION_JSON_SQL = jsonObjectSql(jsonTree(true))
 
 /** Which revision a read sees: the current one, or the last one recorded by asOf. */
 function revisionJoin(asOf: boolean): string {
@@ -382,12 +346,6 @@ export type ObservationRepository = ReturnType<typeof createObservationRepositor
 
 // --- write primitives: prepared once per transaction, reused for every row ---
 
-export interface NaturalKey {
-  indicator: string
-  area: string
-  period: string
-  kind: Kind
-}
 
 export interface RevisionContent {
   status: 'active' | 'withdrawn'

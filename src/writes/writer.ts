@@ -1,16 +1,18 @@
 // The writer: every write runs here, one at a time. On a database file it is a
 // worker thread with its own connection, so a 10 000-row import or a wait for
 // the write lock never stalls the event loop that serves reads and /healthz.
-// On :memory: (tests, demos) there is only one connection, so it runs inline.
+// On :memory: (tests, demos) there is only one connection, so it runs inline,
+// one command at a time (as it will on PostgreSQL).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { AppError, Errors } from '../errors.js'
-import { assertAuthority, type WriteAuthority } from '../modules/keys/keys.js'
-import { guardWriteTransactions, type Db } from './client.js'
-import { createWriteCommands, type WriteCommandName, type WriteCommands } from './write-commands.js'
+import { AppError, Errors, storageProblem } from '../errors.js'
+import type { WriteAuthority } from '../modules/keys/keys.js'
+import type { Storage } from '../storage/ports.js'
+import { createWriteCommands, type WriteCommandName, type WriteCommands } from './commands.js'
+import { asAuthority } from './write-unit.js'
 
-type Result<K extends WriteCommandName> = ReturnType<WriteCommands[K]>
+type Result<K extends WriteCommandName> = Awaited<ReturnType<WriteCommands[K]>>
 
 export interface Writer {
   /** Runs a command for `authority`: each of its transactions re-checks the key before it commits. */
@@ -35,7 +37,9 @@ export interface SerializedError {
   headers?: Record<string, string>
 }
 
-export function serializeError(err: unknown): SerializedError {
+export function serializeError(thrown: unknown): SerializedError {
+  // A storage failure crosses the thread as the problem it answers with.
+  const err = storageProblem(thrown) ?? thrown
   if (err instanceof AppError) return { app: true, code: err.code, statusCode: err.statusCode, title: err.title, message: err.message, extras: err.extras, headers: err.headers }
   return { app: false, message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }
 }
@@ -47,16 +51,27 @@ function reviveError(e: SerializedError): Error {
 
 type CommandTable = Record<string, (...args: unknown[]) => unknown>
 
-/** Runs one command so that every write transaction it opens re-authorizes its key first: one check for all commands. */
-export function runAuthorized(commands: CommandTable, authority: WriteAuthority, name: string, args: unknown[]): unknown {
+/** Runs one command so that every write unit it opens re-authorizes its key first: one check for all commands. */
+export async function runAuthorized(commands: CommandTable, authority: WriteAuthority, name: string, args: unknown[]): Promise<unknown> {
   const command = commands[name]
   if (!command) throw new Error(`unknown write command ${name}`)
   if (typeof authority?.keyId !== 'string' || typeof authority.scope !== 'string') throw new Error(`write command ${name} without an authority`)
-  return guardWriteTransactions((tx) => assertAuthority(tx, authority), () => command(...args))
+  return asAuthority(authority, async () => command(...args))
 }
 
-export function createInlineWriter(db: Db): Writer {
-  const commands = createWriteCommands(db) as unknown as CommandTable
+/** Commands run one after another, in arrival order. */
+export function commandQueue() {
+  let tail: Promise<unknown> = Promise.resolve()
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const result = tail.then(work)
+    tail = result.catch(() => undefined)
+    return result
+  }
+}
+
+export function createInlineWriter(storage: Storage): Writer {
+  const commands = createWriteCommands(storage) as unknown as CommandTable
+  const queue = commandQueue()
   let finished = 0
   return {
     mode: 'inline',
@@ -65,7 +80,7 @@ export function createInlineWriter(db: Db): Writer {
     },
     async run(authority, name, ...args) {
       try {
-        return runAuthorized(commands, authority, name, args) as never
+        return (await queue(() => runAuthorized(commands, authority, name, args))) as never
       } finally {
         finished++
       }
@@ -160,7 +175,7 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
   }
 }
 
-/** The writer fitting the database: a thread for files, inline for :memory:. */
-export function createWriter(db: Db, log: { error(o: object, m: string): void }): Writer {
-  return db.$client.memory ? createInlineWriter(db) : createThreadWriter(db.$client.name, log)
+/** The writer fitting the database: a thread for SQLite files, inline for :memory: (and any other store). */
+export function createWriter(storage: Storage, log: { error(o: object, m: string): void }): Writer {
+  return storage.dialect === 'sqlite' && storage.description !== ':memory:' ? createThreadWriter(storage.description, log) : createInlineWriter(storage)
 }

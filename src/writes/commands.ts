@@ -1,15 +1,14 @@
 // Every write the API makes, by name: the unit of work the writer runs, in
-// this thread or in the writer thread. Each is synchronous and runs its own
-// IMMEDIATE transaction; arguments and results are plain data.
-import { writeTransaction, type Db } from './client.js'
+// this thread or in the writer thread. Each is async over the storage ports and
+// runs its own write unit; arguments and results are plain data.
 import { putArea } from '../modules/areas/areas.commands.js'
 import { recordAnswer, recordedAnswer, type Answer } from '../modules/imports/idempotency.js'
 import { putIndicator } from '../modules/indicators/indicators.commands.js'
 import { createObservationCommands, type CorrectionBody, type ImportPlan, type ImportRow, type ImportSummary } from '../modules/observations/observation-commands.js'
 import { putPeriod } from '../modules/periods/periods.commands.js'
 import { createSource, type NewSource } from '../modules/sources/sources.commands.js'
-import type { AreaRecord } from '../modules/areas/areas.repository.js'
-import type { IndicatorRecord } from '../modules/indicators/indicators.repository.js'
+import type { AreaRecord, IndicatorRecord, Storage } from '../storage/ports.js'
+import { writeUnit } from './write-unit.js'
 
 export interface ImportOptions {
   dryRun: boolean
@@ -28,15 +27,15 @@ class AlreadyAnswered extends Error {
   }
 }
 
-export function createWriteCommands(db: Db) {
-  const observations = createObservationCommands(db)
+export function createWriteCommands(storage: Storage) {
+  const observations = createObservationCommands(storage)
   return {
     'observation.correct': (id: number, ifMatch: string | undefined, body: CorrectionBody, actor: string) => observations.correct(id, ifMatch, body, actor),
     'observation.withdraw': (id: number, ifMatch: string | undefined, reason: string, actor: string) => observations.withdraw(id, ifMatch, reason, actor),
-    'observation.import': (rows: ImportRow[], o: ImportOptions): { summary: ImportSummary } | { answer: Answer } => {
+    'observation.import': async (rows: ImportRow[], o: ImportOptions): Promise<{ summary: ImportSummary } | { answer: Answer }> => {
       const idem = o.idempotency
       try {
-        const summary = observations.import(rows, {
+        const summary = await observations.import(rows, {
           dryRun: o.dryRun,
           reason: o.reason,
           actor: o.actor,
@@ -44,8 +43,8 @@ export function createWriteCommands(db: Db) {
           onCommit:
             idem === undefined
               ? undefined
-              : (tx, s) => {
-                  const earlier = recordAnswer(tx, o.actor, idem.key, idem.requestHash, 200, JSON.stringify(s))
+              : async (tx, audit, s) => {
+                  const earlier = await recordAnswer(tx, audit, o.actor, idem.key, idem.requestHash, 200, JSON.stringify(s))
                   if (earlier) throw new AlreadyAnswered(earlier)
                 },
         })
@@ -57,14 +56,14 @@ export function createWriteCommands(db: Db) {
     },
     /** Validation on a read snapshot: run by the checker thread, never holds the write lock. */
     'observation.plan': (rows: ImportRow[], dryRun: boolean) => observations.plan(rows, { dryRun }),
-    'idempotency.lookup': (actor: string, key: string, requestHash: string) => recordedAnswer(db, actor, key, requestHash),
+    'idempotency.lookup': (actor: string, key: string, requestHash: string) => recordedAnswer(storage.idempotency, actor, key, requestHash),
     'idempotency.record': (actor: string, key: string, requestHash: string, statusCode: number, body: string) =>
-      writeTransaction(db, (tx) => recordAnswer(tx, actor, key, requestHash, statusCode, body)),
+      writeUnit(storage, (tx, audit) => recordAnswer(tx, audit, actor, key, requestHash, statusCode, body)),
     // Buffers arrive from another thread as plain Uint8Arrays.
-    'source.create': (input: NewSource, actor: string) => createSource(db, { ...input, content: Buffer.from(input.content) }, actor),
-    'indicator.put': (record: IndicatorRecord, actor: string) => putIndicator(db, record, actor),
-    'area.put': (record: AreaRecord, actor: string) => putArea(db, record, actor),
-    'period.put': (code: string, actor: string) => putPeriod(db, code, actor),
+    'source.create': (input: NewSource, actor: string) => createSource(storage, { ...input, content: Buffer.from(input.content) }, actor),
+    'indicator.put': (record: IndicatorRecord, actor: string) => putIndicator(storage, record, actor),
+    'area.put': (record: AreaRecord, actor: string) => putArea(storage, record, actor),
+    'period.put': (code: string, actor: string) => putPeriod(storage, code, actor),
   }
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { migrationsFolder } from '../paths.js'
+import { migrationsFolder } from '../../paths.js'
 import { DatabasePathError, prepareDatabasePath } from './database-path.js'
 import * as schema from './schema.js'
 
@@ -83,38 +83,3 @@ function journal(): Array<{ tag: string }> {
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 /** Either the database or an open transaction: what data-access primitives take. */
 export type Queryable = Db | Tx
-
-/**
- * Runs `body` in one IMMEDIATE transaction: the write lock is taken up front, so
- * a read-then-write never fails half-way with SQLITE_BUSY; other writers wait
- * (busy_timeout) instead. The body is synchronous by design: nothing else can
- * interleave with it.
- */
-export function writeTransaction<T>(db: Db, body: (tx: Tx) => T): T {
-  const check = guard
-  if (!check) return db.transaction(body, { behavior: 'immediate' })
-  // The write lock is held from BEGIN IMMEDIATE to COMMIT, so what the check reads here still holds at commit.
-  return db.transaction((tx) => {
-    check(tx)
-    return body(tx)
-  }, { behavior: 'immediate' })
-}
-
-/** A check run first inside every write transaction of a guarded unit of work. */
-export type TransactionGuard = (tx: Tx) => void
-let guard: TransactionGuard | null = null
-
-/**
- * Runs the synchronous `body` so that every write transaction it opens first
- * runs `check` (and rolls back when it throws): how a write is re-authorized
- * where it commits, whatever command it is.
- */
-export function guardWriteTransactions<T>(check: TransactionGuard, body: () => T): T {
-  const outer = guard
-  guard = check
-  try {
-    return body()
-  } finally {
-    guard = outer
-  }
-}

@@ -1,0 +1,126 @@
+// Catalog, audit, key and idempotency reads as SQLite statements: plain records out,
+// in the ports' shapes. Used by the store and, on the same connection, inside transactions.
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
+import type { Statements } from './statements.js'
+
+export const AREA_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, level, parent_code AS parentCode, division_code AS divisionCode'
+export const PERIOD_COLUMNS = 'code, type, start_date AS startDate, end_date AS endDate'
+export const INDICATOR_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive'
+export const SOURCE_METADATA_COLUMNS =
+  'id, title, title_en AS titleEn, document_number AS documentNumber, issuer, recipient, issued_on AS issuedOn, media_type AS mediaType, byte_length AS byteLength, sha256, recorded_at AS recordedAt'
+export const KEY_COLUMNS = 'id, name, scopes, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt'
+export const IDEMPOTENCY_COLUMNS = 'actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt'
+export const AUDIT_COLUMNS = 'seq, recorded_at AS recordedAt, actor, action, entity_type AS entityType, entity_id AS entityId, before, after, prev_hash AS prevHash, hash'
+
+type StoredIndicator = Omit<IndicatorRecord, 'additive'> & { additive: number }
+/** The stored 0/1 as the boolean it means. */
+export const toIndicator = (row: StoredIndicator): IndicatorRecord => ({ ...row, additive: row.additive === 1 })
+
+const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/** 2023 before 2023-H1 before 2023-Q1 before 2023-01: the containing period first. */
+function byStartThenLongestFirst(a: PeriodRecord, b: PeriodRecord): number {
+  return a.startDate < b.startDate ? -1 : a.startDate > b.startDate ? 1 : a.endDate > b.endDate ? -1 : a.endDate < b.endDate ? 1 : 0
+}
+
+export function catalogReads(s: Statements): CatalogReads {
+  return {
+    async indicators(filter = {}) {
+      const where: string[] = []
+      const params: string[] = []
+      if (filter.categories?.length) {
+        where.push(`category IN (${placeholders(filter.categories.length)})`)
+        params.push(...filter.categories)
+      }
+      if (filter.q !== undefined && filter.q.trim() !== '') {
+        // Case-insensitive substring over both languages, the code and the description.
+        const pattern = `%${escapeLike(filter.q.trim().toLowerCase())}%`
+        where.push(`(${['code', 'name_zh', 'name_en', 'description'].map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`)
+        params.push(pattern, pattern, pattern, pattern)
+      }
+      const rows = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY code`).all(...params) as StoredIndicator[]
+      return rows.map(toIndicator)
+    },
+    async indicator(code) {
+      const row = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator WHERE code = ?`).get(code) as StoredIndicator | undefined
+      return row ? toIndicator(row) : null
+    },
+    async categories() {
+      return s('SELECT DISTINCT category FROM indicator ORDER BY category').pluck().all() as string[]
+    },
+    async areas(filter = {}) {
+      const where: string[] = []
+      const params: string[] = []
+      if (filter.level?.length) {
+        where.push(`level IN (${placeholders(filter.level.length)})`)
+        params.push(...filter.level)
+      }
+      if (filter.parent !== undefined) {
+        where.push('parent_code = ?')
+        params.push(filter.parent)
+      }
+      return s(`SELECT ${AREA_COLUMNS} FROM area${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY code`).all(...params) as AreaRecord[]
+    },
+    async area(code) {
+      return (s(`SELECT ${AREA_COLUMNS} FROM area WHERE code = ?`).get(code) as AreaRecord | undefined) ?? null
+    },
+    async areaChildren(code) {
+      return s(`SELECT ${AREA_COLUMNS} FROM area WHERE parent_code = ? ORDER BY code`).all(code) as AreaRecord[]
+    },
+    async periods(filter = {}) {
+      const types = filter.type ?? []
+      const where = types.length ? ` WHERE type IN (${placeholders(types.length)})` : ''
+      return (s(`SELECT ${PERIOD_COLUMNS} FROM reporting_period${where} ORDER BY start_date, end_date`).all(...types) as PeriodRecord[]).sort(byStartThenLongestFirst)
+    },
+    async period(code) {
+      return (s(`SELECT ${PERIOD_COLUMNS} FROM reporting_period WHERE code = ?`).get(code) as PeriodRecord | undefined) ?? null
+    },
+    async sources() {
+      return s(`SELECT ${SOURCE_METADATA_COLUMNS} FROM source ORDER BY id`).all() as SourceMetadata[]
+    },
+    async source(id) {
+      return (s(`SELECT ${SOURCE_METADATA_COLUMNS} FROM source WHERE id = ?`).get(id) as SourceMetadata | undefined) ?? null
+    },
+    async sourceContent(id) {
+      return (s('SELECT content, sha256, media_type AS mediaType FROM source WHERE id = ?').get(id) as { content: Buffer; sha256: string; mediaType: string } | undefined) ?? null
+    },
+  }
+}
+
+export function auditReads(s: Statements): AuditReads {
+  return {
+    async head() {
+      return (s('SELECT seq, hash, recorded_at AS recordedAt FROM audit_entry ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string; recordedAt: string } | undefined) ?? null
+    },
+    async page(afterSeq, limit) {
+      return s(`SELECT ${AUDIT_COLUMNS} FROM audit_entry WHERE seq > ? ORDER BY seq LIMIT CAST(? AS INTEGER)`).all(afterSeq, limit) as StoredAuditRow[]
+    },
+    async entry(seq) {
+      return (s(`SELECT ${AUDIT_COLUMNS} FROM audit_entry WHERE seq = ?`).get(seq) as StoredAuditRow | undefined) ?? null
+    },
+  }
+}
+
+export function keyReads(s: Statements): KeyReads {
+  return {
+    async byId(id) {
+      return (s(`SELECT ${KEY_COLUMNS} FROM api_key WHERE id = ?`).get(id) as ApiKeyRecord | undefined) ?? null
+    },
+    async byName(name) {
+      return (s(`SELECT ${KEY_COLUMNS} FROM api_key WHERE name = ?`).get(name) as ApiKeyRecord | undefined) ?? null
+    },
+    async list() {
+      return s(`SELECT ${KEY_COLUMNS} FROM api_key ORDER BY name`).all() as ApiKeyRecord[]
+    },
+  }
+}
+
+export function idempotencyReads(s: Statements): IdempotencyReads {
+  return {
+    /** A completed record (in-progress rows are never answered from). */
+    async find(actor, key) {
+      return (s(`SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_key WHERE actor = ? AND key = ? AND state = 'done'`).get(actor, key) as IdempotencyRecord | undefined) ?? null
+    },
+  }
+}
