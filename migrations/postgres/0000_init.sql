@@ -119,5 +119,4 @@ CREATE UNIQUE INDEX "observation_natural_key" ON "observation" USING btree ("ind
 CREATE INDEX "observation_indicator_idx" ON "observation" USING btree ("indicator_code","id");--> statement-breakpoint
 CREATE INDEX "observation_area_idx" ON "observation" USING btree ("area_code","id");--> statement-breakpoint
 CREATE INDEX "observation_period_idx" ON "observation" USING btree ("period_code","id");--> statement-breakpoint
-CREATE INDEX "observation_current_seq_idx" ON "observation" USING btree ("current_seq");--> statement-breakpoint
 CREATE INDEX "reporting_period_start_idx" ON "reporting_period" USING btree ("start_date","end_date");

@@ -86,8 +86,6 @@ export const observations = pgTable(
     index('observation_indicator_idx').on(t.indicatorCode, t.id),
     index('observation_area_idx').on(t.areaCode, t.id),
     index('observation_period_idx').on(t.periodCode, t.id),
-    // updatedSince reaches the observations whose revision in force is recent without a scan.
-    index('observation_current_seq_idx').on(t.currentSeq),
     check('observation_kind_check', sql`${t.kind} in ('actual', 'target', 'forecast')`),
   ],
 )

@@ -1,0 +1,141 @@
+// Observation reads on PostgreSQL: keyset pages under filters, asOf, the change feed, as row
+// objects, as JSON text built by the server and as CSV lines. The JSON and the row SELECT list
+// are derived from the field table (storage/fields.ts), whose JavaScript forms they must equal.
+import { createHash } from 'node:crypto'
+import { csvCell } from '../../http/csv-export.js'
+import { CSV_FIELDS, csvValueOf, jsonTree, ROW_COLUMNS, sourceTextUrl, type JsonNode, type ObservationField } from '../fields.js'
+import type { ObservationFilter, ObservationReads, ObservationRow } from '../ports.js'
+import { run, runArrays, type Queryable } from './client.js'
+
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`
+
+/** ObservationRow's columns (o: observation, r: revision, i: indicator), aliased to its properties. */
+export const ROW_SQL = ROW_COLUMNS.map(({ row, column }) => `${column} AS "${row}"`).join(', ')
+
+/** A field's value as JSON text. to_json(text)::text escapes exactly as JSON.stringify does for text PostgreSQL can hold. */
+function jsonValueSql(field: ObservationField): string {
+  switch (field.type) {
+    case 'integer':
+      return `(${field.column})::text`
+    case 'text':
+      return `to_json(${field.column})::text`
+    case 'nullableText':
+      return `coalesce(to_json(${field.column})::text, 'null')`
+    case 'jsonArray':
+      // Stored as the JSON text its writer made (JSON.stringify): inlined as it is.
+      return field.column
+    case 'sourceTextUrl': {
+      const [prefix, suffix] = sourceTextUrl('\u0000').split('\u0000') as [string, string]
+      return `to_json(${literal(prefix)} || ${field.column} || ${literal(suffix)})::text`
+    }
+  }
+}
+
+/** The Observation (or ObservationRevision) JSON as one concatenation; json_build_object's text output has spaces. */
+function jsonSql(revision: boolean): string {
+  const write = (nodes: JsonNode[]): string[] => {
+    const parts: string[] = []
+    nodes.forEach((n, i) => {
+      parts.push(literal(`${i === 0 ? '{' : ','}${JSON.stringify(n.key)}:`))
+      if ('members' in n) parts.push(...write(n.members))
+      else parts.push(jsonValueSql(n.field))
+    })
+    parts.push(literal('}'))
+    return parts
+  }
+  return write(jsonTree(revision)).join(' || ')
+}
+export const OBSERVATION_JSON_SQL = jsonSql(false)
+export const REVISION_JSON_SQL = jsonSql(true)
+
+/** Which revision a read sees: the current one, or the last one recorded by asOf (its parameter). */
+function revisionJoin(asOfParam: string | null): string {
+  return asOfParam === null
+    ? 'JOIN observation_revision r ON r.seq = o.current_seq'
+    : `JOIN LATERAL (SELECT * FROM observation_revision r2 WHERE r2.observation_id = o.id AND r2.recorded_at <= ${asOfParam} ORDER BY r2.seq DESC LIMIT 1) r ON true`
+}
+
+/** A prepared statement's name from its text: one per query shape, the same on every connection. */
+const statementName = (text: string) => 'b' + createHash('sha1').update(text).digest('hex').slice(0, 24)
+
+/**
+ * The SQL of a filtered page and its values. The text depends only on which filters are set
+ * (sets travel as arrays), so each shape is prepared once per connection.
+ */
+export function pageQuery(filter: ObservationFilter, afterId: number, limit: number, columns: string): { text: string; values: unknown[] } {
+  const values: unknown[] = [afterId, limit]
+  const p = (v: unknown) => {
+    values.push(v)
+    return `$${values.length}`
+  }
+  const where = ['o.id > $1']
+  const asOf = filter.asOf === undefined ? null : p(filter.asOf)
+  if (filter.indicators?.length) where.push(`o.indicator_code = ANY(${p(filter.indicators)}::text[])`)
+  if (filter.areas?.length) where.push(`o.area_code = ANY(${p(filter.areas)}::text[])`)
+  if (filter.periods?.length) where.push(`o.period_code = ANY(${p(filter.periods)}::text[])`)
+  if (filter.kinds?.length) where.push(`o.kind = ANY(${p(filter.kinds)}::text[])`)
+  if (filter.categories?.length) where.push(`o.indicator_code IN (SELECT code FROM indicator WHERE category = ANY(${p(filter.categories)}::text[]))`)
+  if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
+    const within: string[] = []
+    if (filter.periodFrom !== undefined) within.push(`start_date >= ${p(filter.periodFrom)}`)
+    if (filter.periodTo !== undefined) within.push(`end_date <= ${p(filter.periodTo)}`)
+    where.push(`o.period_code IN (SELECT code FROM reporting_period WHERE ${within.join(' AND ')})`)
+  }
+  if (filter.updatedSince !== undefined) {
+    where.push(`r.recorded_at >= ${p(filter.updatedSince)}`)
+  }
+  if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status <> 'withdrawn'")
+  const text = `SELECT ${columns} FROM observation o ${revisionJoin(asOf)} JOIN indicator i ON i.code = o.indicator_code
+    WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT $2`
+  return { text, values }
+}
+
+const REVISION_FROM = 'FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code'
+const BY_ID_CURRENT = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(null)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
+const BY_ID_AS_OF = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin('$2')} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
+const CHANGES = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`
+const CHANGES_JSON = `SELECT r.seq, ${REVISION_JSON_SQL} ${REVISION_FROM} WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`
+const REVISIONS = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.observation_id = $1 ORDER BY r.revision`
+export const REVISION_BY_NUMBER = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.observation_id = $1 AND r.revision = $2`
+
+/** A CSV line (CRLF-terminated) from a row, by the export's one rule. */
+export function csvLineOf(row: ObservationRow): string {
+  return CSV_FIELDS.map((c) => csvCell(c.kind, csvValueOf(c.field, row))).join(',') + '\r\n'
+}
+
+export function observationReads(q: Queryable): ObservationReads {
+  const page = (filter: ObservationFilter, afterId: number, limit: number) => {
+    const { text, values } = pageQuery(filter, afterId, limit, ROW_SQL)
+    return run<ObservationRow & Record<string, unknown>>(q, text, values, statementName(text)) as Promise<ObservationRow[]>
+  }
+  return {
+    page,
+    async pageJson(filter, afterId, limit) {
+      const { text, values } = pageQuery(filter, afterId, limit, `o.id, ${OBSERVATION_JSON_SQL}`)
+      return runArrays<[number, string]>(q, text, values, statementName(text))
+    },
+    async pageCsv(filter, afterId, limit) {
+      // Built here from rows by csvCell itself: one rule, no second form to hold equal.
+      const rows = await page(filter, afterId, limit)
+      let text = ''
+      for (const row of rows) text += csvLineOf(row)
+      return { text, count: rows.length, lastId: rows.length ? (rows[rows.length - 1] as ObservationRow).id : afterId }
+    },
+    async byId(id, asOf) {
+      const rows = asOf === undefined ? await run(q, BY_ID_CURRENT, [id], statementName(BY_ID_CURRENT)) : await run(q, BY_ID_AS_OF, [id, asOf], statementName(BY_ID_AS_OF))
+      return (rows[0] as ObservationRow | undefined) ?? null
+    },
+    async exists(id) {
+      return (await run(q, 'SELECT 1 FROM observation WHERE id = $1', [id])).length > 0
+    },
+    async changes(afterSeq, limit) {
+      return (await run(q, CHANGES, [afterSeq, limit], statementName(CHANGES))) as unknown as ObservationRow[]
+    },
+    async changesJson(afterSeq, limit) {
+      return runArrays<[number, string]>(q, CHANGES_JSON, [afterSeq, limit], statementName(CHANGES_JSON))
+    },
+    async revisions(id) {
+      return (await run(q, REVISIONS, [id], statementName(REVISIONS))) as unknown as ObservationRow[]
+    },
+  }
+}
