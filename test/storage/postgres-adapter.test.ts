@@ -669,12 +669,13 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
     it("changes the data version on this instance's commits and, within 100 ms, on another's", async () => {
       const mine = storage.dataVersion()
       expect(storage.dataVersion()).toBe(mine)
+      // Read before the commit: the notification may arrive before the commit's answer does.
+      const theirs = other.dataVersion()
       await storage.transaction('write', async (tx) => {
         const head = (await tx.auditHead()) as { seq: number; hash: string }
         await tx.appendAudit([chainEntry(head.seq + 1, head.hash, '2024-04-01T00:00:01.000Z', 'v', 'v')])
       })
       expect(storage.dataVersion()).not.toBe(mine)
-      const theirs = other.dataVersion()
       const start = Date.now()
       while (other.dataVersion() === theirs && Date.now() - start < 100) await new Promise((resolve) => setTimeout(resolve, 5))
       expect(other.dataVersion()).not.toBe(theirs)
@@ -725,6 +726,34 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
       }
     })
 
+    it('answers a connection killed under a transaction with StorageUnavailableError, survives it, and goes on', async () => {
+      let release = () => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const transaction = storage.transaction('snapshot', async (tx) => {
+        await tx.auditHead()
+        await held
+        return tx.auditHead()
+      })
+      const admin = new pg.Client({ connectionString: db.url })
+      await admin.connect()
+      try {
+        let killed = 0
+        for (let i = 0; i < 50 && killed === 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+          const r = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()")
+          killed = r.rowCount ?? 0
+        }
+        expect(killed).toBe(1)
+      } finally {
+        await admin.end()
+      }
+      // The server's goodbye reaches the idle client before the body asks anything more.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      release()
+      await expect(transaction).rejects.toBeInstanceOf(StorageUnavailableError)
+      expect((await storage.transaction('snapshot', (tx) => tx.auditHead()))?.seq).toBeGreaterThan(0)
+    })
+
     it('answers an unreachable server with StorageUnavailableError, and a new data version on every call', async () => {
       const nowhere = await createPostgresStorage('postgres://postgres@127.0.0.1:1/none')
       try {
@@ -753,7 +782,18 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
           await new Promise((resolve) => setTimeout(resolve, 20))
         }
       })()
+      // A transaction holds its connection idle across the restart: its client's 'error' must be heard, not crash the process.
+      let release = () => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const heldTransaction = storage.transaction('snapshot', async (tx) => {
+        await tx.auditHead()
+        await held
+        return tx.auditHead()
+      })
+      await new Promise((resolve) => setTimeout(resolve, 50))
       execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', 'restart', '-m', 'fast'], { stdio: 'ignore', timeout: 60_000 })
+      release()
+      await expect(heldTransaction).rejects.toBeInstanceOf(StorageUnavailableError)
       const deadline = Date.now() + 30_000
       let recovered = false
       while (!recovered && Date.now() < deadline) {

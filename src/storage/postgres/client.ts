@@ -86,7 +86,8 @@ export function describeUrl(url: string): string {
   try {
     const u = new URL(url)
     u.password = ''
-    return `postgres ${u.toString()}`
+    u.searchParams.delete('password')
+    return u.toString()
   } catch {
     return 'postgres (unparsable URL)'
   }

@@ -34,6 +34,11 @@ export async function createPostgresStorage(url: string, options: PoolOptions = 
     if (mode === 'write' && options.readOnly) throw new Error('this PostgreSQL storage was opened read-only')
     const client = await checkout()
     let broken: Error | undefined
+    // A checked-out client whose server goes away between statements emits 'error': unheard, it would end the process.
+    const onError = (err: Error) => {
+      broken = err
+    }
+    client.on('error', onError)
     try {
       if (mode === 'write') {
         await run(client, 'BEGIN')
@@ -54,6 +59,7 @@ export async function createPostgresStorage(url: string, options: PoolOptions = 
       else await client.query('ROLLBACK').catch((e: Error) => (broken = e))
       throw storageError(err)
     } finally {
+      client.off('error', onError)
       // A client whose connection failed is destroyed, not returned to the pool.
       client.release(broken)
     }
