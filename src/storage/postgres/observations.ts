@@ -55,6 +55,9 @@ function revisionJoin(asOfParam: string | null): string {
     : `JOIN LATERAL (SELECT * FROM observation_revision r2 WHERE r2.observation_id = o.id AND r2.recorded_at <= ${asOfParam} ORDER BY r2.seq DESC LIMIT 1) r ON true`
 }
 
+/** Past every id: where a page starts when none of its codes has rows left. */
+const MAX_ID = '9223372036854775807'
+
 /** A prepared statement's name from its text: one per query shape, the same on every connection. */
 const statementName = (text: string) => 'b' + createHash('sha1').update(text).digest('hex').slice(0, 24)
 
@@ -62,7 +65,7 @@ const statementName = (text: string) => 'b' + createHash('sha1').update(text).di
  * The SQL of a filtered page and its values. The text depends only on which filters are set
  * (sets travel as arrays), so each shape is prepared once per connection.
  */
-export function pageQuery(filter: ObservationFilter, afterId: number, limit: number, columns: string): { text: string; values: unknown[] } {
+export function pageQuery(filter: ObservationFilter, afterId: number, limit: number, columns: string, since?: SinceStart): { text: string; values: unknown[] } {
   const values: unknown[] = [afterId, limit]
   const p = (v: unknown) => {
     values.push(v)
@@ -70,25 +73,68 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
   }
   const where = ['o.id > $1']
   const asOf = filter.asOf === undefined ? null : p(filter.asOf)
-  if (filter.indicators?.length) where.push(`o.indicator_code = ANY(${p(filter.indicators)}::text[])`)
-  if (filter.areas?.length) where.push(`o.area_code = ANY(${p(filter.areas)}::text[])`)
-  if (filter.periods?.length) where.push(`o.period_code = ANY(${p(filter.periods)}::text[])`)
+  // Sets of codes on an indexed column: several values, a category, a period range.
+  const sets: Array<{ column: string; codes: string }> = []
+  // One value: equality, so the (column, id) index yields the page in id order; a LIMIT does not
+  // tempt the planner into walking every observation for a rare or absent code.
+  const list = (column: string, codes: string[] | undefined) => {
+    if (!codes?.length) return
+    if (codes.length === 1) where.push(`o.${column} = ${p(codes[0])}`)
+    else sets.push({ column, codes: `SELECT unnest(${p(codes)}::text[]) AS code` })
+  }
+  list('indicator_code', filter.indicators)
+  list('area_code', filter.areas)
+  list('period_code', filter.periods)
   if (filter.kinds?.length) where.push(`o.kind = ANY(${p(filter.kinds)}::text[])`)
-  if (filter.categories?.length) where.push(`o.indicator_code IN (SELECT code FROM indicator WHERE category = ANY(${p(filter.categories)}::text[]))`)
+  if (filter.categories?.length) sets.push({ column: 'indicator_code', codes: `SELECT code FROM indicator WHERE category = ANY(${p(filter.categories)}::text[])` })
   if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
     const within: string[] = []
     if (filter.periodFrom !== undefined) within.push(`start_date >= ${p(filter.periodFrom)}`)
     if (filter.periodTo !== undefined) within.push(`end_date <= ${p(filter.periodTo)}`)
-    where.push(`o.period_code IN (SELECT code FROM reporting_period WHERE ${within.join(' AND ')})`)
+    sets.push({ column: 'period_code', codes: `SELECT code FROM reporting_period WHERE ${within.join(' AND ')}` })
+  }
+  for (const set of sets) where.push(`o.${set.column} IN (${set.codes})`)
+  // A page under sets starts at the first id any of their codes has after the cursor (one index
+  // probe per code), so codes with few rows, or none left, never make the page walk the table.
+  if (sets.length) {
+    const starts = sets.map(
+      (set) => `coalesce((SELECT min((SELECT o2.id FROM observation o2 WHERE o2.${set.column} = c.code AND o2.id > $1 ORDER BY o2.id LIMIT 1)) FROM (${set.codes}) c) - 1, ${MAX_ID})`,
+    )
+    where.push(`o.id > ${starts.length === 1 ? starts[0] : `greatest(${starts.join(', ')})`}`)
   }
   if (filter.updatedSince !== undefined) {
     where.push(`r.recorded_at >= ${p(filter.updatedSince)}`)
+    // Where the log reaches T: a few revisions since are found from the log (as an array, so the
+    // observations are read by key, not scanned to meet a hashed set), many by walking observations.
+    if (since !== undefined) {
+      where.push(since.fromLog ? `o.id = ANY(ARRAY(SELECT observation_id FROM observation_revision WHERE seq >= ${p(since.seq)} AND observation_id > $1))` : `o.current_seq >= ${p(since.seq)}`)
+    }
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status <> 'withdrawn'")
   const text = `SELECT ${columns} FROM observation o ${revisionJoin(asOf)} JOIN indicator i ON i.code = o.indicator_code
     WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT $2`
   return { text, values }
 }
+
+/**
+ * Where updatedSince starts in the log. Revision times never go backwards in seq order (the audit
+ * appender's clock, under the write lock), so "recorded at or after T" is "seq at or after the
+ * first seq recorded at or after T": a binary search over the seq key, in one statement, where a
+ * search by time would need an index on it that every write pays for.
+ */
+export interface SinceStart {
+  seq: number
+  fromLog: boolean
+}
+const SINCE_START = `WITH RECURSIVE search(lo, hi) AS (
+    SELECT 1::bigint, (SELECT coalesce(max(seq), 0) + 1 FROM observation_revision)
+    UNION ALL
+    SELECT CASE WHEN p.at IS NULL OR p.at >= $1 THEN s.lo ELSE p.seq + 1 END, CASE WHEN p.at IS NULL OR p.at >= $1 THEN (s.lo + s.hi) / 2 ELSE s.hi END
+    FROM search s LEFT JOIN LATERAL (SELECT seq, recorded_at AS at FROM observation_revision WHERE seq >= (s.lo + s.hi) / 2 ORDER BY seq LIMIT 1) p ON true
+    WHERE s.lo < s.hi)
+  SELECT (SELECT lo FROM search WHERE lo >= hi) AS start, (SELECT coalesce(max(seq), 0) FROM observation_revision) AS last`
+/** Up to one revision in SPARSE_SHARE of the log since T: reached from the log rather than by the walk. */
+const SPARSE_SHARE = 8
 
 const REVISION_FROM = 'FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code'
 const BY_ID_CURRENT = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(null)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
@@ -104,15 +150,26 @@ export function csvLineOf(row: ObservationRow): string {
 }
 
 export function observationReads(q: Queryable): ObservationReads {
-  const page = (filter: ObservationFilter, afterId: number, limit: number) => {
-    const { text, values } = pageQuery(filter, afterId, limit, ROW_SQL)
-    return run<ObservationRow & Record<string, unknown>>(q, text, values, statementName(text)) as Promise<ObservationRow[]>
+  const sinceStart = async (filter: ObservationFilter): Promise<SinceStart | undefined> => {
+    // With asOf the revision in force is not the current one: only its time can say.
+    if (filter.updatedSince === undefined || filter.asOf !== undefined) return undefined
+    const [row] = await run<{ start: number; last: number }>(q, SINCE_START, [filter.updatedSince], 'since_start')
+    const { start, last } = row as { start: number; last: number }
+    return { seq: start, fromLog: (last + 1 - start) * SPARSE_SHARE <= last }
+  }
+  const query = async (filter: ObservationFilter, afterId: number, limit: number, columns: string) => {
+    const { text, values } = pageQuery(filter, afterId, limit, columns, await sinceStart(filter))
+    return { text, values, name: statementName(text) }
+  }
+  const page = async (filter: ObservationFilter, afterId: number, limit: number) => {
+    const { text, values, name } = await query(filter, afterId, limit, ROW_SQL)
+    return run<ObservationRow & Record<string, unknown>>(q, text, values, name) as Promise<ObservationRow[]>
   }
   return {
     page,
     async pageJson(filter, afterId, limit) {
-      const { text, values } = pageQuery(filter, afterId, limit, `o.id, ${OBSERVATION_JSON_SQL}`)
-      return runArrays<[number, string]>(q, text, values, statementName(text))
+      const { text, values, name } = await query(filter, afterId, limit, `o.id, ${OBSERVATION_JSON_SQL}`)
+      return runArrays<[number, string]>(q, text, values, name)
     },
     async pageCsv(filter, afterId, limit) {
       // Built here from rows by csvCell itself: one rule, no second form to hold equal.

@@ -36,7 +36,8 @@ export function catalogReads(q: Queryable): CatalogReads {
       }
       if (filter.q !== undefined && filter.q.trim() !== '') {
         // Case-insensitive substring over the code, both names and the description, as SQLite's lower() LIKE.
-        values.push(`%${escapeLike(filter.q.trim().toLowerCase())}%`)
+        // SQLite reads a LIKE pattern up to its first NUL (PostgreSQL text cannot hold one): so does this.
+        values.push(`%${escapeLike(filter.q.trim().toLowerCase())}%`.split('\u0000')[0])
         const n = `$${values.length}`
         where.push(`(${['code', 'name_zh', 'name_en', 'description'].map((c) => `${lowerAscii(c)} COLLATE "C" LIKE ${n} ESCAPE '\\'`).join(' OR ')})`)
       }
