@@ -515,7 +515,25 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
           await tx.appendRevisions([{ observationId: target as number, revision: (current?.revision ?? 0) + 1, status: 'active', observation: checked({ indicator: 'grain', area: 'reserve', period: '2023-12', kind: KINDS[i % 3] as Kind }, c), reason: 'r', actor: `writer${i}`, recordedAt: '2024-03-01T00:00:00.000Z' }])
         }),
       )
+      // A change-feed reader polling meanwhile never meets a gap: seq N+1 is never visible before N.
+      let done = false
+      const reader = (async () => {
+        let seen = revisionsBefore
+        let reads = 0
+        for (let last = false; !last; ) {
+          last = done
+          const page = await other.observations.changes(seen, 1000)
+          page.forEach((r, i) => expect(r.seq).toBe(seen + i + 1))
+          seen += page.length
+          reads++
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+        expect(seen).toBe(revisionsBefore + 50)
+        return reads
+      })()
       const outcomes = await Promise.allSettled(writers)
+      done = true
+      expect(await reader).toBeGreaterThan(1)
       expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([])
       const entries = await other.audit.page(0, 1000)
       expect(entries).toHaveLength(51)

@@ -35,7 +35,7 @@ export async function postgresAvailable(): Promise<boolean> {
     return true
   } catch (err) {
     if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`REQUIRE_POSTGRES=1 but PostgreSQL at ${new URL(ADMIN_URL).host} cannot be reached: ${(err as Error).message}`)
-    console.log(`PostgreSQL at ${new URL(ADMIN_URL).host} cannot be reached: skipping the PostgreSQL adapter tests (set REQUIRE_POSTGRES=1 to fail instead)`)
+    console.log(`PostgreSQL at ${new URL(ADMIN_URL).host} cannot be reached: skipping the PostgreSQL tests (set REQUIRE_POSTGRES=1 to fail instead)`)
     return false
   }
 }
