@@ -12,7 +12,9 @@ import { csvCell } from '../../src/http/csv-export.js'
 import { observationJson } from '../../src/storage/fields.js'
 import type { AreaRecord, IndicatorRecord, NewRevision, ObservationFilter, ObservationRow, PeriodRecord, Storage, StoredAuditRow } from '../../src/storage/ports.js'
 import { StorageConflictError, StorageUnavailableError } from '../../src/storage/ports.js'
-import { createPostgresStorage } from '../../src/storage/postgres/index.js'
+import { connectionConfig } from '../../src/storage/postgres/client.js'
+import { createPostgresStorage, WRITE_LOCK } from '../../src/storage/postgres/index.js'
+import { openWriteTx } from '../../src/storage/postgres/writes.js'
 import { AREAS, binary, checked, content, createTestDatabase, dropTestDatabase, filterArb, INDICATORS, key, KINDS, PERIODS, postgresAvailable, SOURCE, SOURCE_TEXT, type Content } from '../support/postgres.js'
 import { runs } from '../support/property-runs.js'
 
@@ -673,6 +675,62 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
         expect(nowhere.dataVersion()).not.toBe(v)
       } finally {
         await nowhere.close()
+      }
+    })
+  })
+
+  describe('bulk writes', () => {
+    it('appends an import of 10 000 revisions with its audit entries in a handful of statements', { timeout: 60_000 }, async () => {
+      const fresh = await createTestDatabase()
+      const bulk = await createPostgresStorage(fresh.url)
+      const pool = new pg.Pool(connectionConfig(fresh.url))
+      try {
+        await bulk.migrate()
+        await seedCatalog(bulk)
+        const client = await pool.connect()
+        let statements = 0
+        const counted = { query: ((...args: Parameters<pg.PoolClient['query']>) => (statements++, client.query(...args))) as pg.PoolClient['query'] }
+        const started = performance.now()
+        try {
+          await client.query('BEGIN')
+          await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK])
+          const tx = openWriteTx(counted)
+          const keys = INDICATORS.flatMap((i) => AREAS.flatMap((a) => PERIODS.flatMap((p) => KINDS.map((kind) => ({ indicator: i.code, area: a.code, period: p.code, kind })))))
+          const drafts = Array.from({ length: 10_000 }, (_, n) => ({ key: keys[n % keys.length] as (typeof keys)[number], n }))
+          const ids = await tx.insertIdentities(keys)
+          const sample = fc.sample(content, { numRuns: 50, seed: 3 })
+          const revisions: NewRevision[] = drafts.map(({ key: k, n }) => ({
+            observationId: ids[n % keys.length] as number,
+            revision: Math.floor(n / keys.length) + 1,
+            status: 'active',
+            observation: checked(k, sample[n % sample.length] as Content),
+            reason: 'import',
+            actor: 'bulk',
+            recordedAt: '2024-06-01T00:00:00.000Z',
+          }))
+          const seqs = await tx.appendRevisions(revisions)
+          expect(seqs).toEqual(seqs.map((_, i) => i + 1))
+          let prev = GENESIS
+          await tx.appendAudit(
+            seqs.map((seq) => {
+              const e = chainEntry(seq, prev, '2024-06-01T00:00:00.000Z', 'bulk', String(seq))
+              prev = e.hash
+              return e
+            }),
+          )
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+        }
+        console.log(`10 000 revisions and audit entries committed in ${Math.round(performance.now() - started)} ms`)
+        expect(statements).toBe(3)
+        expect(await bulk.integrity.revisionCount(0)).toBe(10_000)
+        expect(await bulk.integrity.strayPointer(0, await bulk.integrity.maxObservationId())).toBeNull()
+        checkChain(await bulk.audit.page(0, 10_000))
+      } finally {
+        await pool.end()
+        await bulk.close()
+        await dropTestDatabase(fresh.name)
       }
     })
   })
