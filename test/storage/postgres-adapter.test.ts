@@ -12,6 +12,7 @@ import { csvCell } from '../../src/http/csv-export.js'
 import { observationJson } from '../../src/storage/fields.js'
 import type { AreaRecord, IndicatorRecord, NewRevision, ObservationFilter, ObservationRow, PeriodRecord, Storage, StoredAuditRow } from '../../src/storage/ports.js'
 import { StorageConflictError, StorageUnavailableError } from '../../src/storage/ports.js'
+import { StorageInvalidTextError } from '../../src/storage/postgres/client.js'
 import { connectionConfig } from '../../src/storage/postgres/client.js'
 import { createPostgresStorage, WRITE_LOCK } from '../../src/storage/postgres/index.js'
 import { openWriteTx } from '../../src/storage/postgres/writes.js'
@@ -279,6 +280,18 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
       })
       await expect(attempt).rejects.toBeInstanceOf(StorageConflictError)
       expect(await storage.catalog.period('2031')).toBeNull()
+    })
+
+    it('answers text holding U+0000 with StorageInvalidTextError (SQLSTATE 22021), one value or an array, and rolls back', async () => {
+      const single = storage.transaction('write', async (tx) => {
+        await tx.insertPeriod({ code: '2034', type: 'year', startDate: '2034-01-01', endDate: '2034-12-31' })
+        await tx.insertArea({ ...(AREAS[0] as AreaRecord), code: 'nul_area', nameZh: 'a\u0000b' })
+      })
+      await expect(single).rejects.toBeInstanceOf(StorageInvalidTextError)
+      await expect(single).rejects.toMatchObject({ code: '22021' })
+      expect(await storage.catalog.period('2034')).toBeNull()
+      const bulk = storage.transaction('write', (tx) => tx.insertIdentities([{ indicator: 'x\u0000', area: 'town', period: '2023', kind: 'actual' }]))
+      await expect(bulk).rejects.toMatchObject({ name: 'StorageInvalidTextError', code: '22021' })
     })
 
     it('rolls back when the body throws, and passes its error through', async () => {

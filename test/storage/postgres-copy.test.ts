@@ -152,7 +152,7 @@ describe.skipIf(!available)('copying a SQLite store into PostgreSQL', () => {
     try {
       const progress: CopyProgress[] = []
       const failure = await copySqliteToPostgres(withNul, url, { onProgress: (p) => progress.push(p) }).catch((e: unknown) => e)
-      expect(failure).toMatchObject({ code: '22021' })
+      expect(failure).toMatchObject({ name: 'StorageInvalidTextError', code: '22021' })
       expect(progress.some((p) => p.table === 'audit_entry' && p.copied > 0)).toBe(true)
       expect(await counts(storage)).toEqual({ audit_entry: 0, api_key: 0, idempotency_key: 0, observation: 0, observation_revision: 0 })
       expect(await storage.catalog.sources()).toEqual([])

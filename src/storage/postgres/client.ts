@@ -21,14 +21,33 @@ export function isConnectionFailure(err: unknown): boolean {
   return CONNECTION_MESSAGES.test(err.message)
 }
 
+/**
+ * Text PostgreSQL cannot store: U+0000 in a text parameter (22021) or a JSON \u0000 escape (22P05).
+ * SQLite stores both; the caller maps this to 422 until validation refuses NUL for both backends.
+ */
+export class StorageInvalidTextError extends Error {
+  constructor(
+    message: string,
+    /** The SQLSTATE the server answered. */
+    readonly code: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause })
+    this.name = 'StorageInvalidTextError'
+  }
+}
+const INVALID_TEXT_STATES = new Set(['22021', '22P05'])
+
 /** A driver error as the port names it; anything else (a domain error thrown by a caller's body) as it is. */
 export function storageError(err: unknown): unknown {
-  if (err instanceof StorageUnavailableError || err instanceof StorageConflictError) return err
+  if (err instanceof StorageUnavailableError || err instanceof StorageConflictError || err instanceof StorageInvalidTextError) return err
   if (isConnectionFailure(err)) return new StorageUnavailableError(`PostgreSQL is unavailable: ${(err as Error).message}`, err)
   if (err instanceof Error && (err as { code?: unknown }).code === '23505') {
     const detail = (err as { detail?: string }).detail
     return new StorageConflictError(`a unique key is taken${detail ? `: ${detail}` : ''}`)
   }
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined
+  if (typeof code === 'string' && INVALID_TEXT_STATES.has(code)) return new StorageInvalidTextError(`PostgreSQL cannot store this text: ${(err as Error).message}`, code, err)
   return err
 }
 

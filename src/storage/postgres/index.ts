@@ -12,6 +12,8 @@ import { observationReads } from './observations.js'
 import { auditReads, catalogReads, idempotencyReads, integrityReads, keyReads } from './reads.js'
 import { openWriteTx } from './writes.js'
 
+export { StorageInvalidTextError } from './client.js'
+
 /** The transaction-scoped lock every write transaction takes first ('bayn'). */
 export const WRITE_LOCK = 0x62_61_79_6e
 const PING_TIMEOUT_MS = 2_000
