@@ -7,8 +7,10 @@ import { migrateDatabase, openDatabase, type Db } from '../../src/db/client.js'
 import { areas, indicators, reportingPeriods, sources } from '../../src/db/schema.js'
 import { openObservationStore } from '../../src/modules/observations/observations.repository.js'
 import type { NewRevision, Storage } from '../../src/storage/ports.js'
+import { createPool } from '../../src/storage/postgres/client.js'
 import { createPostgresStorage } from '../../src/storage/postgres/index.js'
-import { AREAS, checked, content, createTestDatabase, dropTestDatabase, filterArb, INDICATORS, key, PERIODS, postgresAvailable, SOURCE } from '../support/postgres.js'
+import { observationReads } from '../../src/storage/postgres/observations.js'
+import { AREAS, checked, content, createTestDatabase, dropTestDatabase, filterArb, INDICATORS, instant, key, PERIODS, postgresAvailable, SOURCE } from '../support/postgres.js'
 import { expectSameCatalog, expectSameObservations, expectSamePages } from '../support/postgres-vs-sqlite.js'
 
 const available = await postgresAvailable()
@@ -37,7 +39,11 @@ describe.skipIf(!available)('PostgreSQL answers as SQLite does', () => {
       await tx.insertSource(SOURCE)
     })
     // The same history on both: batches at increasing instants, keys repeating (new revisions).
-    const batches = fc.sample(fc.array(fc.record({ key, content }), { minLength: 1, maxLength: 15 }), { numRuns: 12, seed: 7 })
+    const sampled = fc.sample(fc.array(fc.record({ key, content }), { minLength: 1, maxLength: 15 }), { numRuns: 12, seed: 7 })
+    // Later batches also correct older observations (random keys seldom repeat), so every updatedSince
+    // plan meets corrections of observations created before T as well as creations since.
+    const corrections = fc.sample(content, { numRuns: 40, seed: 8 })
+    const batches = sampled.map((batch, n) => (n < 3 ? batch : [...batch, ...sampled[n - 3]!.slice(0, 4).map((b, i) => ({ key: b.key, content: corrections[(n * 4 + i) % corrections.length]! }))]))
     for (const [n, batch] of batches.entries()) {
       const recordedAt = `2024-01-01T00:${String(n * 5).padStart(2, '0')}:00.000Z`
       const revisions: NewRevision[] = []
@@ -69,6 +75,18 @@ describe.skipIf(!available)('PostgreSQL answers as SQLite does', () => {
 
   it('pages rows, JSON and CSV identically under any filter, asOf and cursor', async () => {
     await expectSamePages(postgres, sqlite, filterArb, 30)
+  })
+
+  it('answers updatedSince the same by every plan: from the log, split into creations and corrections, walking', async () => {
+    const pool = createPool(db.url)
+    try {
+      const since = filterArb.chain((f) => instant.map((t) => ({ ...f, updatedSince: t })))
+      for (const planning of [{ sparseShare: 0, logReadMax: Infinity }, { sparseShare: 1, logReadMax: 0 }, { sparseShare: Infinity, logReadMax: 0 }]) {
+        await expectSamePages({ ...postgres, observations: observationReads(pool, planning) }, sqlite, since, 30, 60)
+      }
+    } finally {
+      await pool.end()
+    }
   })
 
   it('answers the change feed, histories and asOf reads identically', async () => {

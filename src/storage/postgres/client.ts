@@ -67,8 +67,9 @@ export function connectionConfig(url: string, options: PoolOptions = {}): pg.Cli
     connectionString: url,
     types,
     connectionTimeoutMillis: 5_000,
-    // A read-only instance cannot write whatever it runs: the server refuses.
-    ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    // Pages are short keyset reads: starting parallel workers costs more than it saves. A read-only
+    // instance cannot write whatever it runs: the server refuses.
+    options: `-c max_parallel_workers_per_gather=0${options.readOnly ? ' -c default_transaction_read_only=on' : ''}`,
   }
 }
 

@@ -85,7 +85,8 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
   list('indicator_code', filter.indicators)
   list('area_code', filter.areas)
   list('period_code', filter.periods)
-  if (filter.kinds?.length) where.push(`o.kind = ANY(${p(filter.kinds)}::text[])`)
+  // Kinds are codes too, with their (kind, id) index: one is an equality, several a set.
+  list('kind', filter.kinds)
   if (filter.categories?.length) sets.push({ column: 'indicator_code', codes: `SELECT code FROM indicator WHERE category = ANY(${p(filter.categories)}::text[])` })
   if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
     const within: string[] = []
@@ -102,17 +103,32 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
     )
     where.push(`o.id > ${starts.length === 1 ? starts[0] : `greatest(${starts.join(', ')})`}`)
   }
+  let split: { seq: string; firstCreated: string } | undefined
   if (filter.updatedSince !== undefined) {
     where.push(`r.recorded_at >= ${p(filter.updatedSince)}`)
     // Where the log reaches T: a few revisions since are found from the log (as an array, so the
     // observations are read by key, not scanned to meet a hashed set), many by walking observations.
     if (since !== undefined) {
-      where.push(since.fromLog ? `o.id = ANY(ARRAY(SELECT observation_id FROM observation_revision WHERE seq >= ${p(since.seq)} AND observation_id > $1))` : `o.current_seq >= ${p(since.seq)}`)
+      const seq = p(since.seq)
+      if (since.fromLog) where.push(`o.id = ANY(ARRAY(SELECT observation_id FROM observation_revision WHERE seq >= ${seq} AND observation_id > $1))`)
+      else where.push(`o.current_seq >= ${seq}`)
+      if (since.firstCreated !== undefined) split = { seq, firstCreated: p(since.firstCreated) }
     }
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status <> 'withdrawn'")
-  const text = `SELECT ${columns} FROM observation o ${revisionJoin(asOf)} JOIN indicator i ON i.code = o.indicator_code
-    WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT $2`
+  const from = `FROM observation o ${revisionJoin(asOf)} JOIN indicator i ON i.code = o.indicator_code`
+  const conditions = where.join(' AND ')
+  if (split !== undefined) {
+    // Many changed since T, but only a few older observations among them (corrections, through
+    // their partial index); the rest were created since T, so they lie from firstCreated on. Two
+    // short walks, where one would cross every older observation to reach them.
+    const corrected = `ARRAY(SELECT observation_id FROM observation_revision WHERE revision > 1 AND seq >= ${split.seq} AND observation_id > $1 AND observation_id < ${split.firstCreated})`
+    const text = `SELECT * FROM ((SELECT ${columns} ${from} WHERE ${conditions} AND o.id = ANY(${corrected}) ORDER BY o.id LIMIT $2)
+      UNION ALL (SELECT ${columns} ${from} WHERE ${conditions} AND o.id >= ${split.firstCreated} ORDER BY o.id LIMIT $2)) page ORDER BY 1 LIMIT $2`
+    return { text, values }
+  }
+  const text = `SELECT ${columns} ${from}
+    WHERE ${conditions} ORDER BY o.id LIMIT $2`
   return { text, values }
 }
 
@@ -125,6 +141,8 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
 export interface SinceStart {
   seq: number
   fromLog: boolean
+  /** When set: the first observation created at or after seq; the ones before it changed since are corrections. */
+  firstCreated?: number | undefined
 }
 const SINCE_START = `WITH RECURSIVE search(lo, hi) AS (
     SELECT 1::bigint, (SELECT coalesce(max(seq), 0) + 1 FROM observation_revision)
@@ -133,8 +151,23 @@ const SINCE_START = `WITH RECURSIVE search(lo, hi) AS (
     FROM search s LEFT JOIN LATERAL (SELECT seq, recorded_at AS at FROM observation_revision WHERE seq >= (s.lo + s.hi) / 2 ORDER BY seq LIMIT 1) p ON true
     WHERE s.lo < s.hi)
   SELECT (SELECT lo FROM search WHERE lo >= hi) AS start, (SELECT coalesce(max(seq), 0) FROM observation_revision) AS last`
+/**
+ * The first observation created at or after a seq: a binary search over ids, as over seqs above.
+ * Ids and first revisions are assigned in the same order under the write lock, so an observation's
+ * first revision is at or after the seq exactly from some id on.
+ */
+const FIRST_CREATED = `WITH RECURSIVE search(lo, hi) AS (
+    SELECT 1::bigint, (SELECT coalesce(max(id), 0) + 1 FROM observation)
+    UNION ALL
+    SELECT CASE WHEN p.first IS NULL OR p.first >= $1 THEN s.lo ELSE p.id + 1 END, CASE WHEN p.first IS NULL OR p.first >= $1 THEN (s.lo + s.hi) / 2 ELSE s.hi END
+    FROM search s LEFT JOIN LATERAL (SELECT o.id, r.seq AS first FROM observation o JOIN observation_revision r ON r.observation_id = o.id AND r.revision = 1
+      WHERE o.id >= (s.lo + s.hi) / 2 ORDER BY o.id LIMIT 1) p ON true
+    WHERE s.lo < s.hi)
+  SELECT (SELECT lo FROM search WHERE lo >= hi) AS first, (SELECT coalesce(max(id), 0) FROM observation) AS last`
 /** Up to one revision in SPARSE_SHARE of the log since T: reached from the log rather than by the walk. */
 const SPARSE_SHARE = 8
+/** Up to this many revisions since T are read from the log outright; more are split when few are corrections. */
+const LOG_READ_MAX = 5_000
 
 const REVISION_FROM = 'FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code'
 const BY_ID_CURRENT = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(null)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
@@ -149,13 +182,27 @@ export function csvLineOf(row: ObservationRow): string {
   return CSV_FIELDS.map((c) => csvCell(c.kind, csvValueOf(c.field, row))).join(',') + '\r\n'
 }
 
-export function observationReads(q: Queryable): ObservationReads {
+/** How updatedSince chooses its plan; tests force each plan on small data. */
+export interface SincePlanning {
+  sparseShare: number
+  logReadMax: number
+}
+
+export function observationReads(q: Queryable, planning: SincePlanning = { sparseShare: SPARSE_SHARE, logReadMax: LOG_READ_MAX }): ObservationReads {
   const sinceStart = async (filter: ObservationFilter): Promise<SinceStart | undefined> => {
     // With asOf the revision in force is not the current one: only its time can say.
     if (filter.updatedSince === undefined || filter.asOf !== undefined) return undefined
     const [row] = await run<{ start: number; last: number }>(q, SINCE_START, [filter.updatedSince], 'since_start')
     const { start, last } = row as { start: number; last: number }
-    return { seq: start, fromLog: (last + 1 - start) * SPARSE_SHARE <= last }
+    const since = last + 1 - start
+    const sparse = since * planning.sparseShare <= last
+    if (sparse && since <= planning.logReadMax) return { seq: start, fromLog: true }
+    // More since T: split them into the ones created since (by id) and the corrections (by their index) when these are few.
+    const [created] = await run<{ first: number; last: number }>(q, FIRST_CREATED, [start], 'first_created')
+    const { first, last: lastId } = created as { first: number; last: number }
+    const corrections = since - Math.max(0, lastId + 1 - first)
+    if (corrections * planning.sparseShare <= last) return { seq: start, fromLog: false, firstCreated: first }
+    return { seq: start, fromLog: sparse }
   }
   const query = async (filter: ObservationFilter, afterId: number, limit: number, columns: string) => {
     const { text, values } = pageQuery(filter, afterId, limit, columns, await sinceStart(filter))

@@ -86,6 +86,8 @@ export const observations = pgTable(
     index('observation_indicator_idx').on(t.indicatorCode, t.id),
     index('observation_area_idx').on(t.areaCode, t.id),
     index('observation_period_idx').on(t.periodCode, t.id),
+    // One kind is a page in id order whatever its share or where its rows lie (see docs/postgres.md).
+    index('observation_kind_idx').on(t.kind, t.id),
     check('observation_kind_check', sql`${t.kind} in ('actual', 'target', 'forecast')`),
   ],
 )
@@ -119,7 +121,12 @@ export const observationRevisions = pgTable(
     actor: ctext('actor').notNull(),
     recordedAt: ctext('recorded_at').notNull(),
   },
-  (t) => [uniqueIndex('observation_revision_key').on(t.observationId, t.revision)],
+  (t) => [
+    uniqueIndex('observation_revision_key').on(t.observationId, t.revision),
+    // Corrections only (revision > 1): updatedSince reaches the older observations changed since T
+    // through it, and the ones created since T by id; creations never pay for it.
+    index('observation_revision_correction_idx').on(t.seq, t.observationId).where(sql`${t.revision} > 1`),
+  ],
 )
 
 export const auditEntries = pgTable('audit_entry', {
