@@ -1,0 +1,2 @@
+CREATE INDEX "observation_revision_correction_idx" ON "observation_revision" USING btree ("seq","observation_id") WHERE "observation_revision"."revision" > 1;--> statement-breakpoint
+CREATE INDEX "observation_kind_idx" ON "observation" USING btree ("kind","id");
