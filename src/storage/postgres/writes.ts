@@ -150,6 +150,9 @@ export function openWriteTx(q: Queryable): WriteTx {
     async indicator(code) {
       return first<IndicatorRecord>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
     },
+    async indicatorInUse(code) {
+      return (await run(q, 'SELECT 1 FROM observation WHERE indicator_code = $1 LIMIT 1', [code])).rows.length > 0
+    },
     async period(code) {
       return first<PeriodRecord>(await run(q, `${PERIOD_SQL} WHERE code = $1`, [code]))
     },
