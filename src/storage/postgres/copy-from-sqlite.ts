@@ -157,6 +157,8 @@ export async function copySqliteToPostgres(sqliteFile: string, postgresUrl: stri
     await run(target, `SELECT pg_notify('${DATA_CHANNEL}', $1)`, [String(head?.seq ?? 0)])
     await run(target, 'COMMIT')
     open = false
+    // Statistics now, not when autovacuum gets to it: until then the planner takes the tables for empty.
+    await run(target, 'ANALYZE')
     return { tables: counts, auditHead: sourceHead }
   } finally {
     if (open) await target.query('ROLLBACK').catch(() => {})
