@@ -2,7 +2,7 @@
 // (no database): the mutation run (npm run mutation) uses these.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { auditHash, auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/modules/audit/audit-chain.js'
+import { auditHash, auditHashOfCanonical, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/domain/audit-chain.js'
 // ---------------------------------------------------------------------------
 // The chain verifier, row by row (fast: the mutation run uses these).
 

@@ -4,7 +4,7 @@
 // clock: timestamps never go backwards, so seq order and time order agree (asOf relies on it).
 import { canonicalJson } from '../../domain/canonical-json.js'
 import type { StoredAuditRow, WriteTx } from '../../storage/ports.js'
-import { auditHashOfCanonical, GENESIS_HASH, type AuditChange } from './audit-chain.js'
+import { auditHashOfCanonical, GENESIS_HASH, type AuditChange } from '../../domain/audit-chain.js'
 
 export type { AuditChange }
 

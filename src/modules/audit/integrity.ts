@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
 import type { IdempotencyRecord, IntegrityReads, Storage, WriteTx } from '../../storage/ports.js'
 import { canonicalAuditSnapshot, rowToChecked } from '../observations/observation-writes.js'
-import { createChainVerifier, GENESIS_HASH, type ChainCheck, type ChainPoint, type StoredAuditRow } from './audit-chain.js'
+import { createChainVerifier, GENESIS_HASH, type ChainCheck, type ChainPoint, type StoredAuditRow } from '../../domain/audit-chain.js'
 
 export type { IdempotencyRecord }
 

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3'
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core'
 import pg from 'pg'
-import { createChainVerifier } from '../../modules/audit/audit-chain.js'
+import { createChainVerifier } from '../../domain/audit-chain.js'
 import { connectionConfig, describeUrl, run, storageError } from './client.js'
 import { DATA_CHANNEL } from './data-version.js'
 import { WRITE_LOCK } from './index.js'

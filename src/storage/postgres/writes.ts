@@ -151,7 +151,7 @@ export function openWriteTx(q: Queryable): WriteTx {
       return first<IndicatorRecord>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
     },
     async indicatorInUse(code) {
-      return (await run(q, 'SELECT 1 FROM observation WHERE indicator_code = $1 LIMIT 1', [code])).rows.length > 0
+      return (await run(q, 'SELECT 1 FROM observation WHERE indicator_code = $1 LIMIT 1', [code])).length > 0
     },
     async period(code) {
       return first<PeriodRecord>(await run(q, `${PERIOD_SQL} WHERE code = $1`, [code]))

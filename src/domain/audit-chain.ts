@@ -1,7 +1,7 @@
 // The audit chain: each entry's hash covers the previous entry's hash, so a
 // changed, removed or reordered entry breaks every hash after it.
 import { createHash } from 'node:crypto'
-import { canonicalJson, type JsonValue } from '../../domain/canonical-json.js'
+import { canonicalJson, type JsonValue } from './canonical-json.js'
 
 export const GENESIS_HASH = '0'.repeat(64)
 
