@@ -1,5 +1,5 @@
 // Copying a SQLite store into PostgreSQL verbatim: afterwards every port answers as the SQLite
-// code does on the file; a non-empty or unmigrated target is refused; a copy that fails part way
+// adapter does on the file; a non-empty or unmigrated target is refused; a copy that fails part way
 // (a value PostgreSQL refuses, a chain that does not verify) leaves the target empty.
 import { execFile } from 'node:child_process'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
@@ -8,16 +8,15 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase, writeTransaction, type Db } from '../../src/db/client.js'
-import { openAuditAppender } from '../../src/modules/audit/audit.repository.js'
 import { recordAnswer } from '../../src/modules/imports/idempotency.js'
 import { createKey, revokeKey } from '../../src/modules/keys/keys.js'
-import { rowToChecked, writeObservation } from '../../src/modules/observations/observation-writes.js'
-import { openObservationStore } from '../../src/modules/observations/observations.repository.js'
+import { rowToChecked, writeObservations } from '../../src/modules/observations/observation-writes.js'
 import { loadSeeds } from '../../src/seed/seed-loader.js'
-import type { Storage } from '../../src/storage/ports.js'
+import type { ObservationRow, Storage } from '../../src/storage/ports.js'
 import { copySqliteToPostgres, type CopyProgress } from '../../src/storage/postgres/copy-from-sqlite.js'
 import { createPostgresStorage } from '../../src/storage/postgres/index.js'
+import { createSqliteStorage, sqliteConnection } from '../../src/storage/sqlite/index.js'
+import { writeUnit } from '../../src/writes/write-unit.js'
 import { createTestDatabase, dropTestDatabase, postgresAvailable } from '../support/postgres.js'
 import { expectSameCatalog, expectSameObservations, expectSamePages, expectSameRecords, filtersOver, vocabularyOf } from '../support/postgres-vs-sqlite.js'
 
@@ -42,7 +41,7 @@ async function counts(storage: Storage): Promise<Record<string, number>> {
 describe.skipIf(!available)('copying a SQLite store into PostgreSQL', () => {
   let dir: string
   let file: string
-  let sqlite: Db
+  let sqlite: Storage
   const databases: string[] = []
 
   async function freshTarget(migrated = true): Promise<{ url: string; storage: Storage }> {
@@ -53,32 +52,30 @@ describe.skipIf(!available)('copying a SQLite store into PostgreSQL', () => {
     return { url: db.url, storage }
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bt-copy-'))
     file = join(dir, 'store.db')
-    sqlite = openDatabase(file)
-    migrateDatabase(sqlite)
-    loadSeeds(sqlite)
+    sqlite = createSqliteStorage(file)
+    await sqlite.migrate()
+    await loadSeeds(sqlite)
     // Corrections after the seed: revisions, a withdrawal, a restore, in later transactions.
     for (const [n, step] of ['revise', 'withdraw', 'restore'].entries()) {
-      writeTransaction(sqlite, (tx) => {
-        const store = openObservationStore(tx)
-        const audit = openAuditAppender(tx)
-        for (const id of [1, 2, 3, 5, 8].map((i) => i + n)) {
-          const current = store.findCurrentById(id)
-          if (!current) continue
+      await writeUnit(sqlite, async (tx, audit) => {
+        const currents = (await Promise.all([1, 2, 3, 5, 8].map((i) => tx.currentById(i + n)))).filter((row): row is ObservationRow => row !== null)
+        const items = currents.map((current) => {
           const observation = step === 'revise' ? { ...rowToChecked(current), value: `${current.value}1`, note: `corrected "${n}" \\ 更正` } : rowToChecked(current)
-          writeObservation(store, audit, observation, { status: step === 'withdraw' ? 'withdrawn' : 'active', reason: `${step} ${id}`, actor: 'editor', current })
-        }
+          return { observation, status: step === 'withdraw' ? ('withdrawn' as const) : ('active' as const), reason: `${step} ${current.id}`, actor: 'editor', current }
+        })
+        await writeObservations(tx, audit, items)
       })
     }
-    createKey(sqlite, 'importer', ['write'])
-    createKey(sqlite, 'operator', ['admin', 'write'])
-    revokeKey(sqlite, { name: 'operator' })
-    writeTransaction(sqlite, (tx) => recordAnswer(tx, 'importer', 'batch-1', 'a'.repeat(64), 201, '{"created":3}'))
+    await createKey(sqlite, 'importer', ['write'])
+    await createKey(sqlite, 'operator', ['admin', 'write'])
+    await revokeKey(sqlite, { name: 'operator' })
+    await writeUnit(sqlite, (tx, audit) => recordAnswer(tx, audit, 'importer', 'batch-1', 'a'.repeat(64), 201, '{"created":3}'))
   })
   afterAll(async () => {
-    sqlite?.$client.close()
+    await sqlite?.close()
     for (const name of databases) await dropTestDatabase(name)
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
@@ -88,7 +85,7 @@ describe.skipIf(!available)('copying a SQLite store into PostgreSQL', () => {
     const progress: CopyProgress[] = []
     const report = await copySqliteToPostgres(file, url, { onProgress: (p) => progress.push(p) })
     try {
-      const c = sqlite.$client
+      const c = sqliteConnection(sqlite).$client
       for (const t of TABLES) expect(report.tables[t], t).toBe((c.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number))
       expect(report.tables.observation_revision).toBeGreaterThan(report.tables.observation!)
       expect(report.tables.api_key).toBe(2)
@@ -134,19 +131,20 @@ describe.skipIf(!available)('copying a SQLite store into PostgreSQL', () => {
   it('leaves the target empty when the copy fails part way', async () => {
     // A NUL in a late table: PostgreSQL refuses it after sources, observations and the log went in.
     // The store runs in WAL mode: checkpointed first, the file alone holds everything.
-    sqlite.$client.pragma('wal_checkpoint(TRUNCATE)')
+    sqliteConnection(sqlite).$client.pragma('wal_checkpoint(TRUNCATE)')
     const withNul = join(dir, 'nul.db')
     copyFileSync(file, withNul)
-    const nul = openDatabase(withNul)
-    nul.$client.prepare("INSERT INTO idempotency_key VALUES ('importer', ?, ?, 'done', 200, '{}', '2024-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')").run('nul\u0000key', 'b'.repeat(64))
-    nul.$client.close()
+    const nul = createSqliteStorage(withNul)
+    sqliteConnection(nul).$client.prepare("INSERT INTO idempotency_key VALUES ('importer', ?, ?, 'done', 200, '{}', '2024-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')").run('nul\u0000key', 'b'.repeat(64))
+    await nul.close()
     // An entry changed behind the chain's back: counts and head agree, the re-hash does not.
     const tampered = join(dir, 'tampered.db')
     copyFileSync(file, tampered)
-    const t = openDatabase(tampered)
-    for (const name of t.$client.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entry'").pluck().all() as string[]) t.$client.exec(`DROP TRIGGER "${name}"`)
-    t.$client.prepare("UPDATE audit_entry SET actor = 'someone else' WHERE seq = 3").run()
-    t.$client.close()
+    const t = createSqliteStorage(tampered)
+    const tc = sqliteConnection(t).$client
+    for (const name of tc.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_entry'").pluck().all() as string[]) tc.exec(`DROP TRIGGER "${name}"`)
+    tc.prepare("UPDATE audit_entry SET actor = 'someone else' WHERE seq = 3").run()
+    await t.close()
 
     const { url, storage } = await freshTarget()
     try {
@@ -163,7 +161,7 @@ describe.skipIf(!available)('copying a SQLite store into PostgreSQL', () => {
 
       // The untouched file still copies into the same target afterwards.
       await copySqliteToPostgres(file, url)
-      expect((await storage.audit.head())?.hash).toBe(sqlite.$client.prepare('SELECT hash FROM audit_entry ORDER BY seq DESC LIMIT 1').pluck().get())
+      expect((await storage.audit.head())?.hash).toBe(sqliteConnection(sqlite).$client.prepare('SELECT hash FROM audit_entry ORDER BY seq DESC LIMIT 1').pluck().get())
     } finally {
       await storage.close()
     }

@@ -1,15 +1,12 @@
-// The same data written to the SQLite store (through its code as it stands before the seam)
-// and to the PostgreSQL adapter: every read answers the same, JSON and CSV byte for byte.
-// When the SQLite adapter lands behind the ports, point `sqlite` below at it.
+// The same data written through the ports to the SQLite adapter and to the PostgreSQL adapter:
+// every read answers the same, JSON and CSV byte for byte.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { migrateDatabase, openDatabase, type Db } from '../../src/db/client.js'
-import { areas, indicators, reportingPeriods, sources } from '../../src/db/schema.js'
-import { openObservationStore } from '../../src/modules/observations/observations.repository.js'
 import type { NewRevision, Storage } from '../../src/storage/ports.js'
 import { createPool } from '../../src/storage/postgres/client.js'
 import { createPostgresStorage } from '../../src/storage/postgres/index.js'
 import { observationReads } from '../../src/storage/postgres/observations.js'
+import { createSqliteStorage } from '../../src/storage/sqlite/index.js'
 import { AREAS, checked, content, createTestDatabase, dropTestDatabase, filterArb, INDICATORS, instant, key, PERIODS, postgresAvailable, SOURCE } from '../support/postgres.js'
 import { expectSameCatalog, expectSameObservations, expectSamePages } from '../support/postgres-vs-sqlite.js'
 
@@ -18,26 +15,22 @@ const available = await postgresAvailable()
 describe.skipIf(!available)('PostgreSQL answers as SQLite does', () => {
   let db: { name: string; url: string }
   let postgres: Storage
-  let sqlite: Db
+  let sqlite: Storage
 
   beforeAll(async () => {
     db = await createTestDatabase('bt_compare')
     postgres = await createPostgresStorage(db.url)
     await postgres.migrate()
-    sqlite = openDatabase(':memory:')
-    migrateDatabase(sqlite)
-    sqlite.transaction((tx) => {
-      for (const a of AREAS) tx.insert(areas).values(a).run()
-      for (const p of PERIODS) tx.insert(reportingPeriods).values(p).run()
-      for (const i of INDICATORS) tx.insert(indicators).values(i).run()
-      tx.insert(sources).values(SOURCE).run()
-    })
-    await postgres.transaction('write', async (tx) => {
-      for (const a of AREAS) await tx.insertArea(a)
-      for (const p of PERIODS) await tx.insertPeriod(p)
-      for (const i of INDICATORS) await tx.insertIndicator(i)
-      await tx.insertSource(SOURCE)
-    })
+    sqlite = createSqliteStorage(':memory:')
+    await sqlite.migrate()
+    for (const storage of [sqlite, postgres]) {
+      await storage.transaction('write', async (tx) => {
+        for (const a of AREAS) await tx.insertArea(a)
+        for (const p of PERIODS) await tx.insertPeriod(p)
+        for (const i of INDICATORS) await tx.insertIndicator(i)
+        await tx.insertSource(SOURCE)
+      })
+    }
     // The same history on both: batches at increasing instants, keys repeating (new revisions).
     const sampled = fc.sample(fc.array(fc.record({ key, content }), { minLength: 1, maxLength: 15 }), { numRuns: 12, seed: 7 })
     // Later batches also correct older observations (random keys seldom repeat), so every updatedSince
@@ -47,15 +40,16 @@ describe.skipIf(!available)('PostgreSQL answers as SQLite does', () => {
     for (const [n, batch] of batches.entries()) {
       const recordedAt = `2024-01-01T00:${String(n * 5).padStart(2, '0')}:00.000Z`
       const revisions: NewRevision[] = []
-      sqlite.transaction((tx) => {
-        const store = openObservationStore(tx)
+      // SQLite takes it one row at a time: a key repeated within the batch finds the revision just written.
+      await sqlite.transaction('write', async (tx) => {
         for (const { key: k, content: c } of batch) {
-          const current = store.findByNaturalKey(k)
-          const id = current?.id ?? store.insertIdentity(k)
+          const [current] = await tx.currentByKeys([k])
+          const id = current?.id ?? (await tx.insertIdentities([k]))[0]!
           const revision = (current?.revision ?? 0) + 1
           const status = c.withdrawn ? 'withdrawn' : 'active'
-          store.appendRevision(id, revision, { status, observation: checked(k, c) }, { reason: c.reason, actor: c.actor, recordedAt })
-          revisions.push({ observationId: id, revision, status, observation: checked(k, c), reason: c.reason, actor: c.actor, recordedAt })
+          const next: NewRevision = { observationId: id, revision, status, observation: checked(k, c), reason: c.reason, actor: c.actor, recordedAt }
+          await tx.appendRevisions([next])
+          revisions.push(next)
         }
       })
       // PostgreSQL takes the batch as the ports do: identities first, then every revision at once.
@@ -68,7 +62,7 @@ describe.skipIf(!available)('PostgreSQL answers as SQLite does', () => {
     }
   })
   afterAll(async () => {
-    sqlite?.$client.close()
+    await sqlite?.close()
     await postgres?.close()
     if (db) await dropTestDatabase(db.name)
   })
