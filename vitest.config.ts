@@ -1,11 +1,33 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * The API suite, run again on PostgreSQL (TEST_BACKEND=postgres, a fresh database per file). The
+ * other files are about one backend's own machinery (the SQLite file, its writer thread, backups,
+ * crash recovery of a process on a file) or about no database at all.
+ */
+export const API_SUITE = [
+  'test/read-api.test.ts',
+  'test/write-api.test.ts',
+  'test/csv-export.test.ts',
+  'test/hostile.test.ts',
+  'test/http-hardening.test.ts',
+  'test/imports-hardening.test.ts',
+  'test/sync-audit.test.ts',
+  'test/concurrency.test.ts',
+  'test/response-cache.test.ts',
+  'test/auth-hardening.test.ts',
+  'test/shared-limits.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'postgres', include: API_SUITE, env: { TEST_BACKEND: 'postgres' } } },
+    ],
   },
 })

@@ -1,5 +1,6 @@
 // buildApp: the one factory behind the server, the tests and the benchmarks.
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -62,6 +63,22 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * Where the audit signing key and the signed high-water mark live: next to a SQLite file; for
+ * PostgreSQL, under ./data named after the database (set AUDIT_SIGNING_KEY_FILE to share one key
+ * between instances on different machines).
+ */
+function auditFilesBase(storage: Storage): string {
+  if (storage.dialect === 'sqlite') return storage.description
+  let name = 'postgres'
+  try {
+    name = decodeURIComponent(new URL(storage.description).pathname.slice(1)) || name
+  } catch {
+    // an unparsable description keeps the default name
+  }
+  return join('data', `postgres-${name.replace(/[^A-Za-z0-9._-]/g, '_')}`)
+}
+
 export async function buildApp(options: BuildOptions = {}): Promise<App> {
   const config: Config = { ...loadConfig(options.config ? {} : process.env), ...options.config }
   const ownsStorage = options.storage === undefined
@@ -114,7 +131,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
     reply.header('x-request-id', req.id)
   })
   const writer = createWriter(storage, app.log)
-  const auditFiles = auditFilesFor(storage.dialect === 'sqlite' ? storage.description : ':memory:', config.auditSigningKeyFile)
+  const auditFiles = auditFilesFor(auditFilesBase(storage), config.auditSigningKeyFile)
   const signer = loadSigner(auditFiles.keyFile)
   if (auditFiles.keyFile && keyFileTooOpen(auditFiles.keyFile)) app.log.warn({ file: auditFiles.keyFile }, 'the audit signing key is readable by others than its owner; chmod 600 it')
   const integrity = createIntegrityMonitor(storage, { signer, highWaterMarkFile: auditFiles.highWaterMarkFile, log: app.log })

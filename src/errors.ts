@@ -1,6 +1,6 @@
 // Every error the service answers with: a stable code, an HTTP status and a
 // title. Thrown anywhere below the routes, turned into problem+json in one place.
-import { StorageConflictError, StorageUnavailableError } from './storage/ports.js'
+import { StorageConflictError, StorageInvalidTextError, StorageUnavailableError } from './storage/ports.js'
 
 export interface ProblemExtras {
   /** Offending parameters, for validation failures. */
@@ -68,5 +68,6 @@ export class SeedError extends Error {
 export function storageProblem(err: unknown): AppError | null {
   if (err instanceof StorageUnavailableError) return Errors.unavailable('The database cannot be reached; retry shortly.', {}, { 'retry-after': '5' })
   if (err instanceof StorageConflictError) return Errors.conflict(err.message)
+  if (err instanceof StorageInvalidTextError) return Errors.unprocessable('The text cannot be stored (it holds U+0000).', { problems: ['contains U+0000 (NUL)'] })
   return null
 }

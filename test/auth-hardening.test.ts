@@ -7,9 +7,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import type { Db } from '../src/storage/sqlite/client.js'
 import type { Storage } from '../src/storage/ports.js'
-import { createSqliteStorage } from '../src/storage/sqlite/index.js'
+import { openStorage } from '../src/storage/open.js'
 import { INTERNAL_ACTORS, isReservedActorName, RESERVED_ACTOR_NAMES } from '../src/modules/audit/actors.js'
 import { createKey, KeyError, listKeys, revokeKey } from '../src/modules/keys/keys.js'
 import { createFailureCounter } from '../src/plugins/protection.js'
@@ -208,14 +207,14 @@ describe.each([
 ])('a key revoked while its request uploads writes nothing (item 13; $label)', ({ file }) => {
   let app: App
   let storage: Storage
-  let db: Db
+  let query: (sql: string, ...params: unknown[]) => Promise<unknown[]>
   let port: number
-  let cleanup: () => void
+  let cleanup: () => Promise<void>
   /** Resolves once the next request has passed authentication and its body is being read. */
   let authenticated: () => Promise<void>
 
   beforeAll(async () => {
-    ;({ storage, db, cleanup } = await freshDb({ file }))
+    ;({ storage, query, cleanup } = await freshDb({ file }))
     app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } })
     let signal: (() => void) | null = null
     authenticated = () => new Promise<void>((resolve) => (signal = resolve))
@@ -228,17 +227,17 @@ describe.each([
   })
   afterAll(async () => {
     await app.close()
-    cleanup()
+    await cleanup()
   })
 
-  function state() {
-    const q = (sql: string) => db.$client.prepare(sql).all()
+  async function state() {
+    const q = (sql: string) => query(sql)
     return {
-      observations: q('SELECT * FROM observation ORDER BY id'),
-      revisions: q('SELECT count(*) n, max(seq) s FROM observation_revision'),
-      audit: q('SELECT count(*) n, max(seq) s, max(hash) h FROM audit_entry'),
-      catalog: q('SELECT (SELECT count(*) FROM indicator) i, (SELECT count(*) FROM area) a, (SELECT count(*) FROM reporting_period) p, (SELECT count(*) FROM source) s'),
-      idempotency: q('SELECT count(*) n FROM idempotency_key'),
+      observations: await q('SELECT * FROM observation ORDER BY id'),
+      revisions: await q('SELECT count(*) n, max(seq) s FROM observation_revision'),
+      audit: await q('SELECT count(*) n, max(seq) s, max(hash) h FROM audit_entry'),
+      catalog: await q('SELECT (SELECT count(*) FROM indicator) i, (SELECT count(*) FROM area) a, (SELECT count(*) FROM reporting_period) p, (SELECT count(*) FROM source) s'),
+      idempotency: await q('SELECT count(*) n FROM idempotency_key'),
     }
   }
 
@@ -251,14 +250,14 @@ describe.each([
   it('an import whose key is revoked mid-upload (as `npm run keys -- revoke` does): 401, nothing written, audit unchanged', async () => {
     const key = (await createKey(storage, `uploader-${file}`, ['write']))
     const body = JSON.stringify({ reason: 'slow upload', observations: [await newImportRow()] })
-    const before = state()
+    const before = (await state())
     const res = await slowUpload(port, 'POST', '/v1/imports', bearer(key.secret), body, async () => {
       await authenticated()
       await revokeKey(storage, { id: key.key.id })
     })
     expectProblem(res as never, 401)
     expect(res.headers['www-authenticate']).toMatch(/invalid_token/)
-    const after = state()
+    const after = (await state())
     // The revocation itself is the one audit entry added.
     expect(after.audit[0]).toMatchObject({ n: (before.audit[0] as { n: number }).n + 1 })
     expect(json((await app.inject({ url: '/v1/audit?limit=1000' })).body).data.at(-1)).toMatchObject({ action: 'api_key.revoke', entityId: key.key.id })
@@ -267,23 +266,23 @@ describe.each([
 
   it('the same holds for an admin write, and for a scope withdrawn mid-upload (403): one check for every command', async () => {
     const key = (await createKey(storage, `admin-${file}`, ['admin']))
-    const before = state()
+    const before = (await state())
     const first = indicator('slow_one')
     const res = await slowUpload(port, 'PUT', first.path, bearer(key.secret), first.body, async () => {
       await authenticated()
       await revokeKey(storage, { name: key.key.name })
     })
     expectProblem(res as never, 401)
-    expect(state().catalog).toEqual(before.catalog)
+    expect((await state()).catalog).toEqual(before.catalog)
 
     const narrowed = (await createKey(storage, `narrowed-${file}`, ['admin', 'write']))
     const second = indicator('slow_two')
     const res2 = await slowUpload(port, 'PUT', second.path, bearer(narrowed.secret), second.body, async () => {
       await authenticated()
-      db.$client.prepare("UPDATE api_key SET scopes = 'write' WHERE id = ?").run(narrowed.key.id)
+      await query("UPDATE api_key SET scopes = 'write' WHERE id = ?", narrowed.key.id)
     })
     expectProblem(res2 as never, 403)
-    expect(state().catalog).toEqual(before.catalog)
+    expect((await state()).catalog).toEqual(before.catalog)
   })
 
   it('a key left alone still writes over the same slow path (the control)', async () => {
@@ -296,11 +295,11 @@ describe.each([
 
 describe('API key names and the audit log\'s internal actors (item 16)', () => {
   it('every actor the code itself writes into the audit log is reserved: seed, key commands', async () => {
-    const { storage, db, cleanup } = await freshDb()
+    const { storage, query, cleanup } = await freshDb()
     const a = (await createKey(storage, 'somebody', ['write']))
     await revokeKey(storage, { id: a.key.id })
     const keyNames = new Set((await listKeys(storage.keys)).map((k) => k.name))
-    const actors = (db.$client.prepare('SELECT DISTINCT actor FROM audit_entry').all() as { actor: string }[]).map((r) => r.actor)
+    const actors = ((await query('SELECT DISTINCT actor FROM audit_entry')) as { actor: string }[]).map((r) => r.actor)
     const internal = actors.filter((x) => !keyNames.has(x))
     expect(internal.sort()).toEqual([INTERNAL_ACTORS.cli, INTERNAL_ACTORS.seed].sort())
     for (const actor of internal) expect(isReservedActorName(actor), actor).toBe(true)
@@ -348,10 +347,10 @@ describe('API key names and the audit log\'s internal actors (item 16)', () => {
   })
 
   it('the CLI says which: `revoke --id` or `revoke --name`, exactly one', async () => {
-    const { storage, db, path, cleanup } = await freshDb({ file: true, seed: false })
+    const { storage, path, cleanup } = await freshDb({ file: true, seed: false })
     const a = (await createKey(storage, 'alpha', ['write']))
     const b = (await createKey(storage, a.key.id, ['write']))
-    db.$client.close()
+    await storage.close()
     const keys = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/keys.ts', ...args], { env: { ...process.env, DATABASE_URL: path }, encoding: 'utf8' })
     const both = keys('revoke', '--id', a.key.id, '--name', 'alpha')
     expect(both.status).toBe(1)
@@ -359,11 +358,11 @@ describe('API key names and the audit log\'s internal actors (item 16)', () => {
     const byName = keys('revoke', '--name', a.key.id)
     expect(byName.status, byName.stderr).toBe(0)
     expect(byName.stdout).toContain(`(id ${b.key.id})`)
-    const after = createSqliteStorage(path)
+    const after = await openStorage(path)
     const listed = await listKeys(after.keys)
     await after.close()
     expect(listed.find((k) => k.id === a.key.id)?.revokedAt).toBeNull()
     expect(listed.find((k) => k.id === b.key.id)?.revokedAt).not.toBeNull()
-    cleanup()
+    await cleanup()
   }, 120_000)
 })

@@ -53,7 +53,7 @@ async function importRows(n: number, tag: string) {
 
 describe('concurrent clients', () => {
   it('eight writers and readers for a bounded time: no 5xx, one revision per acknowledged write, no gaps, a complete feed', async () => {
-    const revisionsBefore = (t.db.$client.prepare('SELECT count(*) AS n FROM observation_revision').get() as { n: number }).n
+    const revisionsBefore = (await t.query<{ n: number }>('SELECT count(*) AS n FROM observation_revision'))[0]!.n
     const ids = (await getJson('/v1/observations?limit=60')).body.data.map((o: any) => o.id)
     const deadline = Date.now() + 3000
     const statuses: number[] = []
@@ -86,9 +86,9 @@ describe('concurrent clients', () => {
     expect(statuses.filter((s) => s >= 500)).toEqual([])
     expect(acknowledgedRevisions).toBeGreaterThan(20)
 
-    const revisionsAfter = (t.db.$client.prepare('SELECT count(*) AS n FROM observation_revision').get() as { n: number }).n
+    const revisionsAfter = (await t.query<{ n: number }>('SELECT count(*) AS n FROM observation_revision'))[0]!.n
     expect(revisionsAfter - revisionsBefore).toBe(acknowledgedRevisions)
-    const gaps = t.db.$client.prepare('SELECT observation_id FROM observation_revision GROUP BY observation_id HAVING max(revision) != count(*) OR min(revision) != 1').all()
+    const gaps = await t.query('SELECT observation_id FROM observation_revision GROUP BY observation_id HAVING max(revision) != count(*) OR min(revision) != 1')
     expect(gaps).toEqual([])
     const seqs: number[] = []
     let after = 0

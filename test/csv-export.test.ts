@@ -79,7 +79,8 @@ const csvText = fc
     ),
     fc.array(fc.oneof(fc.constantFrom(...SPECIAL), fc.string({ unit: 'binary', minLength: 1, maxLength: 3 })), { maxLength: 10 }),
   )
-  .map(([head, rest]) => head + rest.join(''))
+  // U+0000 is refused on the way in (test/write-api.test.ts); everything else is fair game.
+  .map(([head, rest]) => (head + rest.join('')).replaceAll('\u0000', ''))
 
 const decimal = fc
   .tuple(fc.boolean(), fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.option(fc.bigInt({ min: 0n, max: 10n ** 6n }), { nil: undefined }))

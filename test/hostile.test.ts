@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
 import { createKey } from '../src/modules/keys/keys.js'
-import { buildTestApp, freshDb, json, type TestContext } from './helpers.js'
+import { buildTestApp, freshDb, json, onPostgres, type TestContext } from './helpers.js'
 
 let t: TestContext
 let writer: string
@@ -18,16 +18,16 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-function snapshot() {
-  const q = (sql: string) => t.db.$client.prepare(sql).all()
+async function snapshot() {
+  const q = (sql: string) => t.query(sql)
   return JSON.stringify([
-    q('SELECT * FROM observation ORDER BY id'),
-    q('SELECT count(*), max(seq) FROM observation_revision'),
-    q('SELECT count(*), max(seq), max(hash) FROM audit_entry'),
-    q('SELECT * FROM indicator ORDER BY code'),
-    q('SELECT * FROM area ORDER BY code'),
-    q('SELECT code FROM reporting_period ORDER BY code'),
-    q('SELECT id, sha256 FROM source ORDER BY id'),
+    await q('SELECT * FROM observation ORDER BY id'),
+    await q('SELECT count(*), max(seq) FROM observation_revision'),
+    await q('SELECT count(*), max(seq), max(hash) FROM audit_entry'),
+    await q('SELECT * FROM indicator ORDER BY code'),
+    await q('SELECT * FROM area ORDER BY code'),
+    await q('SELECT code FROM reporting_period ORDER BY code'),
+    await q('SELECT id, sha256 FROM source ORDER BY id'),
   ])
 }
 
@@ -43,7 +43,7 @@ const validRow = { indicator: 'dibao_paid', area: 'bayantala', period: '2023-H1'
 
 describe('malformed and hostile bodies', () => {
   it('refuses prototype poisoning, invalid JSON, invalid UTF-8 and unpaired surrogates with 400', async () => {
-    const before = snapshot()
+    const before = (await snapshot())
     const post = (payload: string | Buffer) => t.app.inject({ method: 'POST', url: '/v1/imports?reason=x', headers: { ...auth(writer), 'content-type': 'application/json' }, payload })
     expectProblem(await post('{"__proto__": {"admin": true}, "observations": []}'), 400)
     expectProblem(await post('{"constructor": {"prototype": {"admin": true}}, "observations": []}'), 400)
@@ -54,11 +54,11 @@ describe('malformed and hostile bodies', () => {
     expectProblem(await post(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])), 400)
     expectProblem(await post('{"reason": "\\ud800", "observations": []}'), 400)
     expect(({} as Record<string, unknown>).admin).toBeUndefined()
-    expect(snapshot()).toBe(before)
+    expect((await snapshot())).toBe(before)
   })
 
   it('refuses numbers where exact decimals are expected, huge, negative or non-numeric values, and unknown fields', async () => {
-    const before = snapshot()
+    const before = (await snapshot())
     const post = (row: unknown) => t.app.inject({ method: 'POST', url: '/v1/imports?reason=x', headers: auth(writer), payload: { observations: [row] } })
     expectProblem(await post({ ...validRow, reported: { value: 484.752, unit: '万元' } }), 400)
     expectProblem(await post({ ...validRow, value: 4847520 }), 400)
@@ -71,16 +71,16 @@ describe('malformed and hostile bodies', () => {
     // Well-formed but wrong: the number does not match the quote.
     expectProblem(await post({ ...validRow, value: '-4847520' }), 422)
     expectProblem(await post({ ...validRow, reported: { value: '-484.752', unit: '万元' } }), 422)
-    expect(snapshot()).toBe(before)
+    expect((await snapshot())).toBe(before)
   })
 
   it('refuses dates out of range', async () => {
-    const before = snapshot()
+    const before = (await snapshot())
     for (const asOf of ['2023-13-01T00:00:00Z', '2023-02-30T25:00:00Z', '99999-01-01T00:00:00Z', '0000-01-01T00:00:00Z', '2023-06-25', 'now']) {
       expectProblem(await t.app.inject({ url: `/v1/observations?asOf=${encodeURIComponent(asOf)}` }), 400)
     }
     expectProblem(await t.app.inject({ method: 'POST', url: '/v1/sources', headers: auth(admin), payload: { id: 'x-src', title: 't', issuer: 'i', issuedOn: '2023-02-30', text: 'x' } }), 400)
-    expect(snapshot()).toBe(before)
+    expect((await snapshot())).toBe(before)
   })
 
   it('treats SQL metacharacters as data', async () => {
@@ -161,7 +161,7 @@ describe('headers, CORS, errors and logs', () => {
     expect(String(preflight.headers['access-control-allow-methods'] ?? '')).not.toMatch(/POST|PUT|DELETE/)
   })
 
-  it('answers internal failures with a bare 500 problem: no stack, no internal message', async () => {
+  it.skipIf(onPostgres)('answers internal failures with a bare 500 problem: no stack, no internal message', async () => {
     const { storage, db, cleanup } = await freshDb()
     const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:' } })
     db.$client.close()
@@ -260,7 +260,7 @@ describe('generated requests (property-based)', () => {
         let i = 0
         const url = r.op.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(r.pathValues[i++] as string))
         const qs = new URLSearchParams(Object.entries(r.query)).toString()
-        const before = r.op.method === 'GET' ? '' : snapshot()
+        const before = r.op.method === 'GET' ? '' : (await snapshot())
         const res = await t.app.inject({
           method: r.op.method,
           url: qs ? `${url}?${qs}` : url,
@@ -277,7 +277,7 @@ describe('generated requests (property-based)', () => {
           expect(json(res.body).status).toBe(res.statusCode)
           if (r.op.method !== 'GET') {
             writesTried++
-            expect(snapshot()).toBe(before)
+            expect((await snapshot())).toBe(before)
           }
         }
       }),

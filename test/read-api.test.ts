@@ -316,12 +316,12 @@ function parseCsv(text: string): string[][] {
 
 describe('filter combinations', () => {
   it('page through exactly the observations a plain reading of the filters selects, whatever the plan', async () => {
-    const q = (sql: string) => t.db.$client.prepare(sql).pluck().all() as string[]
+    const q = async (sql: string) => (await t.query(sql)).map((r) => Object.values(r)[0] as string)
     const domain = {
-      indicator: q('SELECT DISTINCT indicator_code FROM observation ORDER BY 1'),
-      area: q('SELECT DISTINCT area_code FROM observation ORDER BY 1'),
-      period: q('SELECT DISTINCT period_code FROM observation ORDER BY 1'),
-      category: q('SELECT DISTINCT category FROM indicator ORDER BY 1'),
+      indicator: await q('SELECT DISTINCT indicator_code FROM observation ORDER BY 1'),
+      area: await q('SELECT DISTINCT area_code FROM observation ORDER BY 1'),
+      period: await q('SELECT DISTINCT period_code FROM observation ORDER BY 1'),
+      category: await q('SELECT DISTINCT category FROM indicator ORDER BY 1'),
       kind: ['actual', 'target', 'forecast'],
     }
     const some = (values: string[]) => fc.subarray(values, { maxLength: 3 })
@@ -335,7 +335,7 @@ describe('filter combinations', () => {
       periodTo: fc.option(fc.constantFrom(...domain.period), { nil: undefined }),
       limit: fc.integer({ min: 1, max: 20 }),
     })
-    const periodDates = new Map((t.db.$client.prepare('SELECT code, start_date AS s, end_date AS e FROM reporting_period').all() as Array<{ code: string; s: string; e: string }>).map((p) => [p.code, p]))
+    const periodDates = new Map((await t.query<{ code: string; s: string; e: string }>('SELECT code, start_date AS s, end_date AS e FROM reporting_period')).map((p) => [p.code, p]))
     await fc.assert(
       fc.asyncProperty(filters, async (f) => {
         // An inverted range is a 400 (tested elsewhere).
@@ -361,10 +361,9 @@ describe('filter combinations', () => {
           where.push('p.end_date <= ?')
           args.push(periodDates.get(f.periodTo)!.e)
         }
-        const expected = t.db.$client
-          .prepare(`SELECT o.id FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code JOIN reporting_period p ON p.code = o.period_code WHERE ${where.join(' AND ')} ORDER BY o.id`)
-          .pluck()
-          .all(...args)
+        const expected = (
+          await t.query<{ id: number }>(`SELECT o.id FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code JOIN reporting_period p ON p.code = o.period_code WHERE ${where.join(' AND ')} ORDER BY o.id`, ...args)
+        ).map((r) => r.id)
         const query = [
           ...f.indicator.map((v) => `indicator=${v}`),
           ...f.area.map((v) => `area=${v}`),

@@ -13,7 +13,7 @@ import type { ObservationFilter } from '../src/storage/ports.js'
 import { IndicatorDetail } from '../src/modules/indicators/indicators.routes.js'
 import { ObservationPage } from '../src/modules/observations/observations.routes.js'
 import { toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
-import { buildTestApp, json, type TestContext } from './helpers.js'
+import { buildTestApp, json, onPostgres, type TestContext } from './helpers.js'
 
 let t: TestContext
 let writer: string
@@ -74,8 +74,8 @@ async function someWrites(round: number) {
 }
 
 describe('change feed', () => {
-  it('runs on a database file, so writes go through the writer thread', async () => {
-    expect(json((await t.app.inject({ url: '/readyz' })).body).writer).toBe('thread')
+  it('runs on a database file, so writes go through the writer thread (on PostgreSQL, in the serving thread)', async () => {
+    expect(json((await t.app.inject({ url: '/readyz' })).body).writer).toBe(onPostgres ? 'inline' : 'thread')
   })
 
   it('lets a second system mirror the observations exactly, with every revision once, while writes go on', async () => {
@@ -106,7 +106,7 @@ describe('change feed', () => {
     }
     // Strictly increasing: nothing twice, nothing out of order; and nothing missed.
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] as number)
-    const total = t.db.$client.prepare('SELECT count(*) AS n FROM observation_revision').get() as { n: number }
+    const [total] = (await t.query<{ n: number }>('SELECT count(*) AS n FROM observation_revision')) as [{ n: number }]
     expect(seen.length).toBe(total.n)
 
     const truth: any[] = []
@@ -156,7 +156,7 @@ describe('change feed', () => {
   it('builds observation pages in SQL byte for byte as the schema serializer would, now and as of any time', async () => {
     const repo = t.storage.observations
     const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ObservationPage))
-    const firstRevision = t.db.$client.prepare('SELECT recorded_at FROM observation_revision WHERE revision = 2 ORDER BY seq LIMIT 1').pluck().get() as string
+    const firstRevision = (await t.query<{ recorded_at: string }>('SELECT recorded_at FROM observation_revision WHERE revision = 2 ORDER BY seq LIMIT 1'))[0]!.recorded_at
     const queries: Array<[string, ObservationFilter]> = [
       ['includeWithdrawn=true', { includeWithdrawn: true }],
       ['', {}],
@@ -185,7 +185,7 @@ describe('change feed', () => {
   it('builds an indicator with its observations byte for byte as the schema serializer would', async () => {
     const repo = t.storage.observations
     const checkDetail = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(IndicatorDetail))
-    const revised = t.db.$client.prepare('SELECT o.indicator_code AS code, r.recorded_at AS at FROM observation_revision r JOIN observation o ON o.id = r.observation_id WHERE r.revision = 2 ORDER BY r.seq LIMIT 1').get() as { code: string; at: string }
+    const revised = (await t.query<{ code: string; at: string }>('SELECT o.indicator_code AS code, r.recorded_at AS at FROM observation_revision r JOIN observation o ON o.id = r.observation_id WHERE r.revision = 2 ORDER BY r.seq LIMIT 1'))[0]!
     for (const asOf of [undefined, revised.at]) {
       const res = await t.app.inject({ url: `/v1/indicators/${revised.code}${asOf ? `?asOf=${asOf}` : ''}` })
       expect(res.statusCode, res.body).toBe(200)
@@ -200,8 +200,8 @@ describe('change feed', () => {
   })
 
   it('answers updatedSince from the revision log exactly as the time predicate would, at every instant', async () => {
-    const truth = t.db.$client.prepare('SELECT o.id FROM observation o JOIN observation_revision r ON r.seq = o.current_seq WHERE r.recorded_at >= ? ORDER BY o.id').pluck()
-    const instants = t.db.$client.prepare('SELECT DISTINCT recorded_at FROM observation_revision ORDER BY recorded_at').pluck().all() as string[]
+    const truth = { all: async (since: string) => (await t.query<{ id: number }>('SELECT o.id FROM observation o JOIN observation_revision r ON r.seq = o.current_seq WHERE r.recorded_at >= ? ORDER BY o.id', since)).map((r) => r.id) }
+    const instants = (await t.query<{ recorded_at: string }>('SELECT DISTINCT recorded_at FROM observation_revision ORDER BY recorded_at')).map((r) => r.recorded_at)
     expect(instants.length).toBeGreaterThan(10)
     const probes = [...instants, '2000-01-01T00:00:00.000Z', '2099-01-01T00:00:00.000Z', instants[3]!.replace(/Z$/, '1Z')].filter((x) => /Z$/.test(x))
     const sizes = new Set<number>()
@@ -215,12 +215,12 @@ describe('change feed', () => {
         ids.push(...page.data.map((o) => o.id))
         cursor = page.nextCursor
       } while (cursor)
-      expect(ids, since).toEqual(truth.all(since))
+      expect(ids, since).toEqual(await truth.all(since))
       sizes.add(ids.length)
     }
     // Both ways were taken: a few revisions since (read from the log) and most of them (walked by id).
     expect(Math.min(...sizes)).toBe(0)
-    expect(Math.max(...sizes)).toBe((t.db.$client.prepare('SELECT count(*) FROM observation').pluck().get() as number))
+    expect(Math.max(...sizes)).toBe((await t.query<{ n: number }>('SELECT count(*) AS n FROM observation'))[0]!.n)
   })
 
   it('names a page by the range of revisions it holds; a full page is immutable', async () => {
@@ -286,16 +286,17 @@ describe('audit log', () => {
 
   it('refuses UPDATE and DELETE on revisions and audit entries at the database level', async () => {
     for (const sql of ['UPDATE observation_revision SET value = 1', 'DELETE FROM observation_revision', "UPDATE audit_entry SET actor = 'x'", 'DELETE FROM audit_entry', 'DELETE FROM observation', "UPDATE observation SET kind = 'target'"]) {
-      expect(() => t.db.$client.prepare(sql).run(), sql).toThrow(/append-only|never/)
+      await expect(t.query(sql), sql).rejects.toThrow(/append-only|never/)
     }
   })
 })
 
+/** What the offline tools are given: the SQLite file, or the PostgreSQL URL. */
 function dbPath(): string {
-  return t.db.$client.name
+  return onPostgres ? t.storage.description : t.db.$client.name
 }
 
-describe('tampering with the database file', () => {
+describe.skipIf(onPostgres)('tampering with the database file', () => {
   function tamper(sql: string[]) {
     const raw = new Database(dbPath())
     raw.exec('DROP TRIGGER IF EXISTS audit_entry_no_update; DROP TRIGGER IF EXISTS observation_revision_no_update; DROP TRIGGER IF EXISTS observation_revision_no_delete')

@@ -1,4 +1,5 @@
 // The write API: authentication, corrections, withdrawals, imports, catalog writes.
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey, revokeKey } from '../src/modules/keys/keys.js'
 import { MAX_IMPORT_ROWS } from '../src/modules/observations/observation-commands.js'
@@ -23,15 +24,15 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 /** Everything a write could touch; equal before and after means nothing changed. */
-function snapshot() {
-  const q = (sql: string) => t.db.$client.prepare(sql).all()
+async function snapshot() {
+  const q = (sql: string) => t.query(sql)
   return {
-    observations: q('SELECT * FROM observation ORDER BY id'),
-    revisions: q('SELECT count(*) n, max(seq) s FROM observation_revision'),
-    audit: q('SELECT count(*) n, max(seq) s FROM audit_entry'),
-    catalog: q("SELECT (SELECT count(*) FROM indicator) i, (SELECT count(*) FROM area) a, (SELECT count(*) FROM reporting_period) p, (SELECT count(*) FROM source) s"),
-    keys: q('SELECT * FROM api_key ORDER BY id'),
-    idempotency: q('SELECT count(*) n FROM idempotency_key'),
+    observations: await q('SELECT * FROM observation ORDER BY id'),
+    revisions: await q('SELECT count(*) n, max(seq) s FROM observation_revision'),
+    audit: await q('SELECT count(*) n, max(seq) s FROM audit_entry'),
+    catalog: await q("SELECT (SELECT count(*) FROM indicator) i, (SELECT count(*) FROM area) a, (SELECT count(*) FROM reporting_period) p, (SELECT count(*) FROM source) s"),
+    keys: await q('SELECT * FROM api_key ORDER BY id'),
+    idempotency: await q('SELECT count(*) n FROM idempotency_key'),
   }
 }
 
@@ -55,7 +56,7 @@ describe('authentication on every write route', () => {
   ] as const
 
   it('refuses missing, malformed, unknown and revoked keys with 401, and keys without the scope with 403, changing nothing', async () => {
-    const before = snapshot()
+    const before = await snapshot()
     for (const r of routes) {
       const cases: Array<[Record<string, string>, number]> = [
         [{}, 401],
@@ -73,7 +74,7 @@ describe('authentication on every write route', () => {
         expect(res.body).not.toContain('bti_')
       }
     }
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 })
 
@@ -121,7 +122,7 @@ describe('correcting an observation', () => {
 
   it('refuses a stale If-Match with 412 and a missing one with 428, changing nothing', async () => {
     const o = await observationOf('tekun_paid')
-    const before = snapshot()
+    const before = await snapshot()
     const stale = await t.app.inject({ method: 'PUT', url: `/v1/observations/${o.id}`, headers: { ...bearer(writer), 'if-match': `"obs-${o.id}-r0"` }, payload: citationBody(o) })
     expect(stale.statusCode).toBe(412)
     expect(json(stale.body)).toMatchObject({ code: 'APP_ERR_PRECONDITION_FAILED', currentRevision: 1 })
@@ -129,13 +130,13 @@ describe('correcting an observation', () => {
     expect(weak.statusCode).toBe(412)
     const missing = await t.app.inject({ method: 'PUT', url: `/v1/observations/${o.id}`, headers: bearer(writer), payload: citationBody(o) })
     expect(missing.statusCode).toBe(428)
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('checks the citation like the seed and records nothing for identical content', async () => {
     const o = await observationOf('tekun_beneficiaries')
     const headers = { ...bearer(writer), 'if-match': `"obs-${o.id}-r1"` }
-    const before = snapshot()
+    const before = await snapshot()
     const badQuote = await t.app.inject({ method: 'PUT', url: `/v1/observations/${o.id}`, headers, payload: citationBody(o, { citation: { sourceId: o.source.id, quote: '受益171人' } }) })
     expect(badQuote.statusCode).toBe(422)
     expect(json(badQuote.body).problems[0]).toMatch(/quote not found/)
@@ -144,11 +145,11 @@ describe('correcting an observation', () => {
     const unknownField = await t.app.inject({ method: 'PUT', url: `/v1/observations/${o.id}`, headers, payload: citationBody(o, { indicator: 'dibao_paid' }) })
     expect(unknownField.statusCode).toBe(400)
     expect(json(unknownField.body).errors[0]).toMatchObject({ in: 'body', name: 'indicator' })
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
     const same = await t.app.inject({ method: 'PUT', url: `/v1/observations/${o.id}`, headers, payload: { ...citationBody(o), note: o.note } })
     expect(same.statusCode).toBe(200)
     expect(json(same.body).revision).toBe(1)
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
   })
 
   it('withdraws with a reason, keeps the history, and hides it from default lists', async () => {
@@ -176,11 +177,11 @@ describe('imports', () => {
     const updated = await seededRow('medical_insurance_enrolled', { qualifier: 'approx' })
     const created = await seededRow('medical_insurance_enrolled', { period: '2023', kind: 'forecast' })
     const body = { reason: 'county statistics bureau release', observations: [unchanged, updated, created] }
-    const before = snapshot()
+    const before = await snapshot()
     const dry = await post(body, {}, '?dryRun=true')
     expect(dry.statusCode).toBe(200)
     expect(json(dry.body)).toMatchObject({ dryRun: true, received: 3, created: 1, updated: 1, unchanged: 1, rejected: 0 })
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
     const real = json((await post(body)).body)
     expect(real).toMatchObject({ dryRun: false, created: 1, updated: 1, unchanged: 1 })
     expect(real.results.map((r: any) => r.outcome)).toEqual(['unchanged', 'updated', 'created'])
@@ -193,7 +194,7 @@ describe('imports', () => {
     const good = await seededRow('public_welfare_posts', { qualifier: 'gte' })
     const bad = await seededRow('ecological_rangers', { reported: { value: '43', unit: '名' } })
     const unknown = await seededRow('ecological_rangers', { indicator: 'no_such_thing' })
-    const before = snapshot()
+    const before = await snapshot()
     const res = await post({ reason: 'r', observations: [good, bad, unknown, good] })
     expect(res.statusCode).toBe(422)
     const p = json(res.body)
@@ -201,7 +202,34 @@ describe('imports', () => {
     expect(p.summary.errors.map((e: any) => e.index)).toEqual([1, 2, 3])
     expect(p.summary.errors[0].problems.join()).toMatch(/quote does not state the number "43"/)
     expect(p.summary.errors[2].problems.join()).toMatch(/same indicator, area, period and kind as row 0/)
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
+  })
+
+  it('refuses U+0000 in any text, in JSON, CSV, a correction or a source, on every backend, storing nothing', async () => {
+    const withNul = fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })).map(([a, b]) => `${a}\u0000${b}`)
+    const fields = ['note', 'reason', 'quote', 'unit'] as const
+    await fc.assert(
+      fc.asyncProperty(withNul, fc.constantFrom(...fields), async (text, field) => {
+        const row = await seededRow('service_hall_windows')
+        const before = await snapshot()
+        const mutated =
+          field === 'quote' ? { ...row, citation: { ...row.citation, quote: text } } : field === 'unit' ? { ...row, reported: { ...row.reported, unit: text } } : field === 'note' ? { ...row, note: text } : row
+        const res = await post({ reason: field === 'reason' ? text : 'nul test', observations: [mutated] })
+        expect([400, 422], res.body).toContain(res.statusCode)
+        expect(json(res.body).detail).toMatch(/U\+0000|NUL|invalid|must/)
+        const csv = await post(`indicator,area,period,kind,reported_value,reported_unit,source_id,quote,note\r\n${row.indicator},${row.area},${row.period},${row.kind},${row.reported.value},${row.reported.unit},${row.citation.sourceId},"${row.citation.quote}","${text.replaceAll('"', '""')}"\r\n`, { 'content-type': 'text/csv' }, '?reason=r')
+        expect(csv.statusCode, csv.body).toBe(400)
+        expect(json(csv.body).detail).toMatch(/U\+0000/)
+        expect(await snapshot()).toEqual(before)
+      }),
+      { numRuns: 10 },
+    )
+    const o = await observationOf('service_hall_windows')
+    const put = await t.app.inject({ method: 'PUT', url: `/v1/observations/${o.id}`, headers: { ...bearer(writer), 'if-match': `"obs-${o.id}-r${o.revision}"` }, payload: { reported: { value: o.reported.value, unit: o.reported.unit }, citation: { sourceId: o.source.id, quote: o.source.quote }, reason: 'a\u0000b' } })
+    expect(put.statusCode).toBe(400)
+    const source = await t.app.inject({ method: 'POST', url: '/v1/sources', headers: bearer(admin), payload: { id: 'nul-source', title: 't', issuer: 'i', issuedOn: '2023-12-25', contentBase64: Buffer.from('共5人\u0000', 'utf8').toString('base64') } })
+    expect(source.statusCode).toBe(422)
+    expect(json(source.body).detail).toMatch(/U\+0000/)
   })
 
   it('accepts CSV with RFC 4180 quoting', async () => {
@@ -230,15 +258,15 @@ describe('imports', () => {
     const first = await post(body, { 'idempotency-key': 'import-42' })
     expect(first.statusCode).toBe(200)
     expect(json(first.body).updated).toBe(1)
-    const before = snapshot()
+    const before = await snapshot()
     const retry = await post(body, { 'idempotency-key': 'import-42' })
     expect(retry.statusCode).toBe(200)
     expect(retry.headers['idempotent-replayed']).toBe('true')
     expect(json(retry.body)).toEqual(json(first.body))
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
     const other = await post({ ...body, reason: 'something else' }, { 'idempotency-key': 'import-42' })
     expect(other.statusCode).toBe(422)
-    expect(snapshot()).toEqual(before)
+    expect(await snapshot()).toEqual(before)
 
     const row2 = await seededRow('safety_inspected_entities', { qualifier: 'gte' })
     const [a, b] = await Promise.all([

@@ -17,6 +17,9 @@ export function parseCsv(text: string): string[][] {
   let afterQuote = false
   let line = 1
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  const nul = body.indexOf('\u0000')
+  // Text never holds U+0000 (PostgreSQL cannot store it): refused on either backend, with its line.
+  if (nul >= 0) throw new CsvError(body.slice(0, nul).split('\n').length, 'contains U+0000 (NUL); text never holds it')
   for (let i = 0; i < body.length; i++) {
     const c = body[i] as string
     if (quoted) {

@@ -38,13 +38,14 @@ export function exceedsDepth(text: string, limit: number): boolean {
   return false
 }
 
-/** Finds an unpaired surrogate in any key or string of the value, with an explicit stack. */
+/** Finds an unpaired surrogate or a NUL in any key or string of the value, with an explicit stack. */
 function checkStrings(root: unknown): void {
   const stack: Array<{ value: unknown; path: string }> = [{ value: root, path: '' }]
   while (stack.length > 0) {
     const { value, path } = stack.pop()!
     if (typeof value === 'string') {
       if (!value.isWellFormed()) throw Errors.validation(`The body holds a string with an unpaired surrogate at ${path || '(root)'}.`, { errors: [{ in: 'body', name: path || '(root)', message: 'is not well-formed Unicode' }] })
+      if (value.includes('\u0000')) throw Errors.validation(`The body holds a string with U+0000 (NUL) at ${path || '(root)'}; text never contains it.`, { errors: [{ in: 'body', name: path || '(root)', message: 'contains U+0000 (NUL)' }] })
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: `${path}/${i}` })
     } else if (value !== null && typeof value === 'object') {
@@ -63,6 +64,8 @@ function checkStrings(root: unknown): void {
  * the walk decides.
  */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+/** A NUL can only come in as a \u0000 escape (JSON forbids raw control characters in strings); PostgreSQL cannot store one, so no backend does. */
+const NUL_ESCAPE = /\\u0000/
 
 /** Decodes a request body that must be UTF-8: any invalid byte is a 400, never a U+FFFD. */
 export function strictUtf8(body: Buffer): string {
@@ -87,6 +90,6 @@ export function parseJsonBody(body: Buffer): unknown {
       errors: [{ in: 'body', name: '(root)', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
     })
   }
-  if (SURROGATE_ESCAPE.test(text)) checkStrings(value)
+  if (SURROGATE_ESCAPE.test(text) || NUL_ESCAPE.test(text)) checkStrings(value)
   return value
 }

@@ -337,3 +337,16 @@ export class StorageConflictError extends Error {
     this.name = 'StorageConflictError'
   }
 }
+
+/** Text the database cannot store (PostgreSQL and U+0000): a 422; validation refuses it first on every backend. */
+export class StorageInvalidTextError extends Error {
+  constructor(
+    message: string,
+    /** The database's own error code (SQLSTATE). */
+    readonly code: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause })
+    this.name = 'StorageInvalidTextError'
+  }
+}

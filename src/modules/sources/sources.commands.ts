@@ -28,6 +28,8 @@ export async function createSource(storage: Storage, input: NewSource, actor: st
   } catch {
     throw Errors.unprocessable('The text is not valid UTF-8.', { problems: ['invalid UTF-8'] })
   }
+  // A report's text holds no NUL; PostgreSQL could not store a quote of one.
+  if (input.content.includes(0)) throw Errors.unprocessable('The text contains U+0000 (NUL).', { problems: ['contains U+0000 (NUL)'] })
   if (input.content.length === 0) throw Errors.unprocessable('The text is empty.', { problems: ['empty text'] })
   const sha256 = createHash('sha256').update(input.content).digest('hex')
   if (input.sha256 !== undefined && input.sha256 !== sha256) {

@@ -1,6 +1,6 @@
 // The connection pool, how its failures are named, and the one way every statement runs.
 import pg from 'pg'
-import { StorageConflictError, StorageUnavailableError } from '../ports.js'
+import { StorageConflictError, StorageInvalidTextError, StorageUnavailableError } from '../ports.js'
 
 /** What a statement runs on: the pool (one statement, any connection) or one transaction's client. */
 export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>
@@ -25,17 +25,6 @@ export function isConnectionFailure(err: unknown): boolean {
  * Text PostgreSQL cannot store: U+0000 in a text parameter (22021) or a JSON \u0000 escape (22P05).
  * SQLite stores both; the caller maps this to 422 until validation refuses NUL for both backends.
  */
-export class StorageInvalidTextError extends Error {
-  constructor(
-    message: string,
-    /** The SQLSTATE the server answered. */
-    readonly code: string,
-    cause?: unknown,
-  ) {
-    super(message, { cause })
-    this.name = 'StorageInvalidTextError'
-  }
-}
 const INVALID_TEXT_STATES = new Set(['22021', '22P05'])
 
 /** A driver error as the port names it; anything else (a domain error thrown by a caller's body) as it is. */

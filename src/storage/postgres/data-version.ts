@@ -1,7 +1,8 @@
 // The data version on PostgreSQL: bumped by this process's commits and by every other
-// instance's, which each write transaction announces with pg_notify before it commits.
+// instance's, which each write transaction announces with pg_notify (naming its process) before it commits.
 // While the listening connection is down nothing can be trusted to be fresh, so every
 // call then answers a new value (caches never serve stale) until it is back.
+import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 
 export const DATA_CHANNEL = 'bayantala_data'
@@ -13,6 +14,8 @@ export interface DataVersion {
   current(): number
   /** This process committed a write. */
   bump(): void
+  /** What this process's notifications carry: its own commits were counted at commit, not again when heard. */
+  readonly origin: string
   /** Whether other instances' commits are being heard. */
   listening(): boolean
   /** Resolves once the first attempt to listen has succeeded or failed. */
@@ -22,6 +25,7 @@ export interface DataVersion {
 
 export function listenForCommits(config: pg.ClientConfig): DataVersion {
   let version = 0
+  const origin = randomUUID()
   let client: pg.Client | null = null
   let up = false
   let closed = false
@@ -48,8 +52,8 @@ export function listenForCommits(config: pg.ClientConfig): DataVersion {
     const c = new pg.Client(config)
     c.on('error', () => lost(c))
     c.on('end', () => lost(c))
-    c.on('notification', () => {
-      version++
+    c.on('notification', (n) => {
+      if (n.payload !== origin) version++
     })
     client = c
     try {
@@ -73,6 +77,7 @@ export function listenForCommits(config: pg.ClientConfig): DataVersion {
     bump: () => {
       version++
     },
+    origin,
     listening: () => up,
     ready: connect(),
     async close() {

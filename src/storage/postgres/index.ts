@@ -12,7 +12,7 @@ import { observationReads } from './observations.js'
 import { auditReads, catalogReads, idempotencyReads, integrityReads, keyReads } from './reads.js'
 import { openWriteTx } from './writes.js'
 
-export { StorageInvalidTextError } from './client.js'
+export { StorageInvalidTextError } from '../ports.js'
 
 /** The transaction-scoped lock every write transaction takes first ('bayn'). */
 export const WRITE_LOCK = 0x62_61_79_6e
@@ -51,7 +51,7 @@ export async function createPostgresStorage(url: string, options: PoolOptions = 
       const result = await body(openWriteTx(client))
       if (mode === 'write') {
         // Delivered to every listener when (and only if) this commits.
-        await run(client, `SELECT pg_notify('${DATA_CHANNEL}', (SELECT coalesce(max(seq), 0) FROM audit_entry)::text)`)
+        await run(client, `SELECT pg_notify('${DATA_CHANNEL}', $1)`, [version.origin])
       }
       await run(client, 'COMMIT')
       if (mode === 'write') version.bump()
