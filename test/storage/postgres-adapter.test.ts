@@ -749,7 +749,7 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
   })
 
   // Restarts the shared server: last in the file, bounded.
-  describe.skipIf(process.env.PG_TEST_RESTART === '0')('server restart', () => {
+  describe.runIf(process.env.PG_TEST_RESTART === '1')('server restart', () => {
     it('fails with StorageUnavailableError while the server restarts, then works again without a new pool', { timeout: 90_000 }, async () => {
       await storage.health.ping()
       const v0 = other.dataVersion()
