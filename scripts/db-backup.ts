@@ -5,7 +5,7 @@
 import { existsSync, rmSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { loadConfig } from '../src/config.js'
+import { databaseKind, loadConfig } from '../src/config.js'
 import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { CliError, runCli } from './cli.js'
 
@@ -16,6 +16,7 @@ async function main(): Promise<number> {
   const folder = dirname(target)
   if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`folder ${folder} does not exist; create it first`, 2)
   const source = loadConfig().databaseUrl
+  if (databaseKind(source) === 'postgres') throw new CliError('DATABASE_URL names PostgreSQL: back it up with pg_dump -Fc (docs/postgres.md, "Backup and restore")', 2)
   if (!existsSync(source)) throw new CliError(`no database at ${source} (DATABASE_URL)`, 2)
   const live = new Database(source, { readonly: true, fileMustExist: true })
   const started = Date.now()

@@ -4,7 +4,7 @@
 // database open (a running server would go on writing to the replaced file).
 import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs'
 import { auditFilesFor } from '../src/modules/audit/signing.js'
-import { loadConfig } from '../src/config.js'
+import { databaseKind, loadConfig } from '../src/config.js'
 import { heldByAnotherConnection, processesHolding, type Holder } from '../src/storage/sqlite/open-by.js'
 import { checkDatabaseFile } from '../src/modules/audit/file-check.js'
 import { CliError, runCli } from './cli.js'
@@ -25,6 +25,7 @@ async function main(): Promise<number> {
   if (!before.ok) throw new CliError(`the backup does not verify, nothing restored: ${before.summary}`)
   const config = loadConfig()
   const target = config.databaseUrl
+  if (databaseKind(target) === 'postgres') throw new CliError('DATABASE_URL names PostgreSQL: restore it with pg_restore (docs/postgres.md, "Backup and restore")', 2)
   const staging = `${target}.restoring`
   copyFileSync(backup, staging)
   try {

@@ -48,3 +48,16 @@ describe('REDIS_URL', () => {
     for (const bad of ['127.0.0.1:6379', 'http://h', 'redis:/x', '']) expect(() => loadConfig({ REDIS_URL: bad }), bad).toThrow(/REDIS_URL/)
   })
 })
+
+describe('the SQLite-only tools', () => {
+  it('refuse a PostgreSQL DATABASE_URL in one line, naming the PostgreSQL tool to use (exit 2)', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const { projectRoot } = await import('../src/paths.js')
+    for (const [script, tool] of [['scripts/db-backup.ts', 'pg_dump'], ['scripts/db-restore.ts', 'pg_restore']] as const) {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', script, '/tmp/never-written.db'], { cwd: projectRoot, env: { ...process.env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, encoding: 'utf8' })
+      expect(out.status, out.stderr).toBe(2)
+      expect(out.stderr.trim().split('\n')).toHaveLength(1)
+      expect(out.stderr).toContain(tool)
+    }
+  })
+})
