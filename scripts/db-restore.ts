@@ -20,12 +20,12 @@ function ensureNobodyHolds(target: string): void {
 
 async function main(): Promise<number> {
   const backup = process.argv[2]
+  if (databaseKind(loadConfig().databaseUrl) === 'postgres') throw new CliError('DATABASE_URL names PostgreSQL: restore it with pg_restore (docs/postgres.md, "Backup and restore")', 2)
   if (!backup || !existsSync(backup)) throw new CliError('usage: npm run db:restore -- FILE (an existing backup made with db:backup)', 2)
   const before = (await checkDatabaseFile(backup))
   if (!before.ok) throw new CliError(`the backup does not verify, nothing restored: ${before.summary}`)
   const config = loadConfig()
   const target = config.databaseUrl
-  if (databaseKind(target) === 'postgres') throw new CliError('DATABASE_URL names PostgreSQL: restore it with pg_restore (docs/postgres.md, "Backup and restore")', 2)
   const staging = `${target}.restoring`
   copyFileSync(backup, staging)
   try {
