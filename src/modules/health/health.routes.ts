@@ -71,7 +71,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
         await storage.health.ping()
         state = await storage.health.migrations()
       } catch {
-        throw Errors.unavailable('The database is not open.', {}, { 'retry-after': '5' })
+        throw Errors.unavailable('The database cannot be reached (or is not open); this instance recovers by itself when it answers again.', {}, { 'retry-after': '5' })
       }
       if (app.isUnderPressure()) throw Errors.unavailable('The process is overloaded (event loop delay); it sheds requests until it recovers.', {}, { 'retry-after': '5' })
       if (state.applied < state.expected) {
