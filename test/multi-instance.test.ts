@@ -41,8 +41,9 @@ function createKey(databaseUrl: string, name: string): string {
   return JSON.parse(out.stdout).secret as string
 }
 
+/** A correction whose note names it, so every one is new content (an identical one would be answered 200 "unchanged", recording nothing). */
 function correctionOf(o: any, reason: string, qualifier = 'approx') {
-  return JSON.stringify({ qualifier, reported: { value: o.reported.value, unit: o.reported.unit, ...(o.reported.text ? { text: o.reported.text } : {}) }, citation: { sourceId: o.source.id, quote: o.source.quote }, reason })
+  return JSON.stringify({ qualifier, reported: { value: o.reported.value, unit: o.reported.unit, ...(o.reported.text ? { text: o.reported.text } : {}) }, citation: { sourceId: o.source.id, quote: o.source.quote }, reason, note: reason })
 }
 
 describe.skipIf(!available)('several instances on one PostgreSQL database', () => {
@@ -201,7 +202,11 @@ describe.skipIf(!available)('several instances on one PostgreSQL database', () =
             }
             const reason = `restart ${i}.${round}`
             const res = await fetch(`${server.base}/v1/observations/${o.id}`, { method: 'PUT', headers: { ...auth(), 'if-match': `"obs-${o.id}-r${current.body.revision}"` }, body: correctionOf(current.body, reason, round % 2 ? 'approx' : 'gte') })
-            if (res.status === 200) acknowledged.push({ id: o.id, reason })
+            if (res.status === 200) {
+              // Acknowledged means a new revision was committed: the answer names it.
+              expect(((await res.json()) as { revision: number }).revision).toBe(current.body.revision + 1)
+              acknowledged.push({ id: o.id, reason })
+            }
             else if (res.status !== 412) {
               refused.push(res.status)
               expect(res.headers.get('content-type')).toMatch(/problem\+json/)
