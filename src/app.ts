@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { loadConfig, type Config } from './config.js'
+import { loadConfig, redactUrl, type Config } from './config.js'
 import areaRoutes from './modules/areas/areas.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
 import indicatorRoutes from './modules/indicators/indicators.routes.js'
@@ -85,7 +85,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   // Another process may be writing (a long import by a running server): migrations wait, bounded, and say so (no logger yet).
   const notice = (message: string) => process.stderr.write(`${message}\n`)
   const storage = options.storage ?? (await openStorage(config.databaseUrl, { lockWaitSeconds: config.lockWaitSeconds, notice }))
-  const startReport: StartReport = { database: config.databaseUrl, migrated: null, seeded: null }
+  const startReport: StartReport = { database: redactUrl(config.databaseUrl), migrated: null, seeded: null }
   if (ownsStorage) {
     startReport.migrated = await storage.migrate()
     if (options.seed !== false) startReport.seeded = (await loadSeeds(storage)).sources.filter((s) => s.loaded).map((s) => s.id)

@@ -294,6 +294,12 @@ export interface Storage {
   readonly dialect: Dialect
   /** For logs and errors; never holds a password. */
   readonly description: string
+  /**
+   * What openStorage takes to open this same database again from another thread (the writer, the
+   * integrity pass): a file path, `:memory:` (which no other thread can open), or the full URL.
+   * May hold a password: never log it.
+   */
+  readonly location: string
   readonly observations: ObservationReads
   readonly catalog: CatalogReads
   readonly audit: AuditReads

@@ -175,7 +175,7 @@ export function createThreadWriter(databaseFile: string, log: { error(o: object,
   }
 }
 
-/** The writer fitting the database: a thread for SQLite files, inline for :memory: (and any other store). */
+/** The writer fitting the database: a thread with its own connection (a SQLite file, PostgreSQL), inline for :memory:, which no other thread can open. */
 export function createWriter(storage: Storage, log: { error(o: object, m: string): void }): Writer {
-  return storage.dialect === 'sqlite' && storage.description !== ':memory:' ? createThreadWriter(storage.description, log) : createInlineWriter(storage)
+  return storage.location !== ':memory:' ? createThreadWriter(storage.location, log) : createInlineWriter(storage)
 }

@@ -53,7 +53,7 @@ export function createIntegrityMonitor(storage: Storage, options: IntegrityMonit
   let pendingIncremental: Promise<IntegrityResult | null> | null = null
   let startPass: Promise<unknown> | null = null
   // Off-thread full passes queue among themselves only: incremental passes go on meanwhile.
-  const thread = storage.dialect === 'sqlite' && storage.description !== ':memory:' ? createFullPassThread(storage.description) : null
+  const thread = storage.location !== ':memory:' ? createFullPassThread(storage.location) : null
   let fullQueue: Promise<unknown> = Promise.resolve()
   /** Failures recorded so far: a full pass clears the tampered state only if none was recorded while it ran. */
   let failures = 0

@@ -44,7 +44,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
             {
               status: Type.Literal('ready', { description: 'Always `ready` on 200.' }),
               writer: StringEnum(['thread', 'inline'], {
-                description: '`thread`: writes run in a writer thread (database file); `inline`: in the serving thread (:memory:).',
+                description: '`thread`: writes run in a writer thread with its own connection (a database file, PostgreSQL); `inline`: in the serving thread (:memory:).',
               }),
               migrations: Type.Object(
                 { applied: Type.Integer({ description: 'Migrations applied.' }), expected: Type.Integer({ description: 'Migrations shipped.' }) },

@@ -70,6 +70,7 @@ export async function createPostgresStorage(url: string, options: PoolOptions = 
   const storage: Storage = {
     dialect: 'postgres',
     description: describeUrl(url),
+    location: url,
     observations: observationReads(pool),
     catalog: catalogReads(pool),
     audit: auditReads(pool),

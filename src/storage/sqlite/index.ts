@@ -81,6 +81,7 @@ export function sqliteStorageOn(db: Db, options: Pick<SqliteStorageOptions, 'loc
   const storage: Storage = {
     dialect: 'sqlite',
     description: file ?? ':memory:',
+    location: file ?? ':memory:',
     observations: {
       page: (...a) => observationReads().page(...a),
       pageJson: (...a) => observationReads().pageJson(...a),
