@@ -470,7 +470,7 @@ async function cannonAll(targets: ServerProc[], path: string, headers: Record<st
   // What neither the servers under test, their database processes nor this load generator used: other processes on the machine.
   const others = otherCpu(othersBefore, after, new Set([...pids, ...dbPids, process.pid]))
   const other = others.seconds / wall
-  const url = `${targets.map((t) => t.base).join(' + ')}${path}`
+  const url = `${(targets[0] as ServerProc).base}${path}${targets.length > 1 ? ` (${targets.length} instances)` : ''}`
   if (other > DISTURBED) {
     log(`    WARNING: other processes used ${r2(other)} CPU during this run (most: ${others.top}): the numbers are disturbed`)
     results.disturbances.push({ url, otherCpu: r2(other), top: others.top })
