@@ -78,7 +78,11 @@ function unasked(what: string, code: string): never {
 /** Fetches what the rules will ask about `drafts`, and answers from it. */
 export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[], indexes: QuoteIndexCache = quoteIndexCache): Promise<RuleContext> {
   const codes = codesNamed(drafts)
-  const [units, areas, periods, hashes] = await Promise.all([tx.indicatorUnits(codes.indicators), tx.existingAreas(codes.areas), tx.existingPeriods(codes.periods), tx.sourceHashes(codes.sources)])
+  // One after another: a transaction is one connection, and node-postgres refuses overlapping queries on one from pg 9.
+  const units = await tx.indicatorUnits(codes.indicators)
+  const areas = await tx.existingAreas(codes.areas)
+  const periods = await tx.existingPeriods(codes.periods)
+  const hashes = await tx.sourceHashes(codes.sources)
   const asked = { indicators: new Set(codes.indicators), areas: new Set(codes.areas), periods: new Set(codes.periods) }
   const quoteIndexes = new Map<string, QuoteIndex>()
   for (const [id, sha256] of hashes) {
