@@ -3,7 +3,7 @@
 // its row property, and its CSV column. The adapters derive their SQL (JSON and
 // CSV built in the database) from this table, and the JavaScript forms below are
 // the reference those SQL forms are held to, byte for byte.
-import type { CsvCellKind } from '../http/csv-export.js'
+import { csvCell, type CsvCellKind } from '../http/csv-export.js'
 import type { ObservationRow } from './ports.js'
 
 /**
@@ -107,11 +107,15 @@ export function jsonValueOf(field: ObservationField, row: ObservationRow): unkno
 
 export const sourceTextUrl = (sourceId: string) => `/v1/sources/${sourceId}/text`
 
-/** An observation (or, with `revision`, an ObservationRevision) as JSON text, from its row. */
+/** An observation (or, with `revision`, an ObservationRevision) as the object the API serves, its members in JSON order. */
+export function observationObject(row: ObservationRow, revision = false): Record<string, unknown> {
+  const build = (nodes: JsonNode[]): Record<string, unknown> => Object.fromEntries(nodes.map((n) => [n.key, 'members' in n ? build(n.members) : jsonValueOf(n.field, row)]))
+  return build(jsonTree(revision))
+}
+
+/** The same as JSON text: the reference the adapters' SQL-built JSON is held to, byte for byte. */
 export function observationJson(row: ObservationRow, revision = false): string {
-  const write = (nodes: JsonNode[]): string =>
-    '{' + nodes.map((n) => `${JSON.stringify(n.key)}:${'members' in n ? write(n.members) : JSON.stringify(jsonValueOf(n.field, row))}`).join(',') + '}'
-  return write(jsonTree(revision))
+  return JSON.stringify(observationObject(row, revision))
 }
 
 /** The CSV columns in order, each with how its cell is read from a row. */
@@ -123,4 +127,9 @@ export const CSV_FIELDS: ReadonlyArray<{ name: string; kind: CsvCellKind; field:
 export function csvValueOf(field: ObservationField, row: ObservationRow): string | number | null {
   const v = row[field.row]
   return field.type === 'jsonArray' ? (JSON.parse(v as string) as string[]).join(';') : (v as string | number | null)
+}
+
+/** One observation as a CSV line (CRLF-terminated), by the export's one rule: the reference the SQL-built lines are held to. */
+export function csvLine(row: ObservationRow): string {
+  return CSV_FIELDS.map((c) => csvCell(c.kind, csvValueOf(c.field, row))).join(',') + '\r\n'
 }

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
 import type { ObservationRow } from '../../storage/ports.js'
+import { observationObject } from '../../storage/fields.js'
 
 export const Kind = StringEnum(KINDS, {
   description: '`actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).',
@@ -82,28 +83,13 @@ export const ObservationRevision = Type.Composite(
   { description: 'One revision of an observation.' },
 )
 
+/** The served form of a row, from the one field table (storage/fields.ts) the SQL-built JSON is derived from too. */
 export function toObservation(row: ObservationRow): ObservationT {
-  return {
-    id: row.id,
-    indicator: row.indicator,
-    area: row.area,
-    period: row.period,
-    kind: row.kind,
-    value: row.value,
-    unit: row.unit,
-    qualifier: row.qualifier,
-    reported: { value: row.reportedValue, unit: row.reportedUnit, text: row.reportedText },
-    source: { id: row.sourceId, quote: row.quote, byteStart: row.byteStart, byteEnd: row.byteEnd, textUrl: `/v1/sources/${row.sourceId}/text` },
-    involvedAreas: JSON.parse(row.involvedAreas) as string[],
-    status: row.status,
-    note: row.note,
-    revision: row.revision,
-    recordedAt: row.recordedAt,
-  }
+  return observationObject(row) as ObservationT
 }
 
 export function toObservationRevision(row: ObservationRow): Static<typeof ObservationRevision> {
-  return { ...toObservation(row), seq: row.seq, reason: row.reason, actor: row.actor }
+  return observationObject(row, true) as Static<typeof ObservationRevision>
 }
 
 /** The CSV export's column names, in order (the table with their kinds is observations.csv.ts). */

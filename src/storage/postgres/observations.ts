@@ -2,8 +2,7 @@
 // objects, as JSON text built by the server and as CSV lines. The JSON and the row SELECT list
 // are derived from the field table (storage/fields.ts), whose JavaScript forms they must equal.
 import { createHash } from 'node:crypto'
-import { csvCell } from '../../http/csv-export.js'
-import { CSV_FIELDS, csvValueOf, jsonTree, ROW_COLUMNS, sourceTextUrl, type JsonNode, type ObservationField } from '../fields.js'
+import { csvLine, jsonTree, ROW_COLUMNS, sourceTextUrl, type JsonNode, type ObservationField } from '../fields.js'
 import type { ObservationFilter, ObservationReads, ObservationRow } from '../ports.js'
 import { run, runArrays, type Queryable } from './client.js'
 
@@ -177,11 +176,6 @@ const CHANGES_JSON = `SELECT r.seq, ${REVISION_JSON_SQL} ${REVISION_FROM} WHERE 
 const REVISIONS = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.observation_id = $1 ORDER BY r.revision`
 export const REVISION_BY_NUMBER = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.observation_id = $1 AND r.revision = $2`
 
-/** A CSV line (CRLF-terminated) from a row, by the export's one rule. */
-export function csvLineOf(row: ObservationRow): string {
-  return CSV_FIELDS.map((c) => csvCell(c.kind, csvValueOf(c.field, row))).join(',') + '\r\n'
-}
-
 /** How updatedSince chooses its plan; tests force each plan on small data. */
 export interface SincePlanning {
   sparseShare: number
@@ -222,7 +216,7 @@ export function observationReads(q: Queryable, planning: SincePlanning = { spars
       // Built here from rows by csvCell itself: one rule, no second form to hold equal.
       const rows = await page(filter, afterId, limit)
       let text = ''
-      for (const row of rows) text += csvLineOf(row)
+      for (const row of rows) text += csvLine(row)
       return { text, count: rows.length, lastId: rows.length ? (rows[rows.length - 1] as ObservationRow).id : afterId }
     },
     async byId(id, asOf) {
