@@ -19,11 +19,6 @@ export const toIndicator = (row: StoredIndicator): IndicatorRecord => ({ ...row,
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
-/** 2023 before 2023-H1 before 2023-Q1 before 2023-01: the containing period first. */
-function byStartThenLongestFirst(a: PeriodRecord, b: PeriodRecord): number {
-  return a.startDate < b.startDate ? -1 : a.startDate > b.startDate ? 1 : a.endDate > b.endDate ? -1 : a.endDate < b.endDate ? 1 : 0
-}
-
 export function catalogReads(s: Statements): CatalogReads {
   return {
     async indicators(filter = {}) {
@@ -71,7 +66,8 @@ export function catalogReads(s: Statements): CatalogReads {
     async periods(filter = {}) {
       const types = filter.type ?? []
       const where = types.length ? ` WHERE type IN (${placeholders(types.length)})` : ''
-      return (s(`SELECT ${PERIOD_COLUMNS} FROM reporting_period${where} ORDER BY start_date, end_date`).all(...types) as PeriodRecord[]).sort(byStartThenLongestFirst)
+      // 2023 before 2023-H1 before 2023-Q1 before 2023-01: the containing period first (code breaks ties, as on PostgreSQL).
+      return s(`SELECT ${PERIOD_COLUMNS} FROM reporting_period${where} ORDER BY start_date, end_date DESC, code`).all(...types) as PeriodRecord[]
     },
     async period(code) {
       return (s(`SELECT ${PERIOD_COLUMNS} FROM reporting_period WHERE code = ?`).get(code) as PeriodRecord | undefined) ?? null
