@@ -1,5 +1,6 @@
 // Catalog, audit, key, idempotency and integrity reads on PostgreSQL: plain records out, in
 // the orders the SQLite adapter answers in (text keys sort in binary, as there).
+import { indicatorSearchPattern } from '../search.js'
 import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
 import { run, type Queryable } from './client.js'
 
@@ -21,7 +22,6 @@ const PERIOD_ORDER = 'ORDER BY start_date, end_date DESC, code'
 
 /** SQLite's lower() folds ASCII letters only: the same, whatever the server's locale. */
 const lowerAscii = (x: string) => `translate(${x}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 const first = <T>(rows: unknown[]): T | null => (rows[0] as T | undefined) ?? null
 
@@ -37,7 +37,7 @@ export function catalogReads(q: Queryable): CatalogReads {
       if (filter.q !== undefined && filter.q.trim() !== '') {
         // Case-insensitive substring over the code, both names and the description, as SQLite's lower() LIKE.
         // SQLite reads a LIKE pattern up to its first NUL (PostgreSQL text cannot hold one): so does this.
-        values.push(`%${escapeLike(filter.q.trim().toLowerCase())}%`.split('\u0000')[0])
+        values.push(indicatorSearchPattern(filter.q).split('\u0000')[0])
         const n = `$${values.length}`
         where.push(`(${['code', 'name_zh', 'name_en', 'description'].map((c) => `${lowerAscii(c)} COLLATE "C" LIKE ${n} ESCAPE '\\'`).join(' OR ')})`)
       }

@@ -1,5 +1,6 @@
 // Catalog, audit, key and idempotency reads as SQLite statements: plain records out,
 // in the ports' shapes. Used by the store and, on the same connection, inside transactions.
+import { indicatorSearchPattern } from '../search.js'
 import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
 import type { Statements } from './statements.js'
 
@@ -17,7 +18,6 @@ type StoredIndicator = Omit<IndicatorRecord, 'additive'> & { additive: number }
 export const toIndicator = (row: StoredIndicator): IndicatorRecord => ({ ...row, additive: row.additive === 1 })
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
 export function catalogReads(s: Statements): CatalogReads {
   return {
@@ -30,7 +30,7 @@ export function catalogReads(s: Statements): CatalogReads {
       }
       if (filter.q !== undefined && filter.q.trim() !== '') {
         // Case-insensitive substring over both languages, the code and the description.
-        const pattern = `%${escapeLike(filter.q.trim().toLowerCase())}%`
+        const pattern = indicatorSearchPattern(filter.q)
         where.push(`(${['code', 'name_zh', 'name_en', 'description'].map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`)
         params.push(pattern, pattern, pattern, pattern)
       }
