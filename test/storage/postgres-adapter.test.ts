@@ -771,7 +771,14 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
         return tx.auditHead()
       })
       await new Promise((resolve) => setTimeout(resolve, 50))
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', 'restart', '-m', 'fast'], { stdio: 'ignore', timeout: 60_000 })
+      // Stop and start as two steps, so that a query provably meets the server down (a restart can be quicker than the load's next tick).
+      const cluster = (action: string) => execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore', timeout: 60_000 })
+      try {
+        cluster('stop')
+        await expect(storage.health.ping()).rejects.toBeInstanceOf(StorageUnavailableError)
+      } finally {
+        cluster('start')
+      }
       release()
       await expect(heldTransaction).rejects.toBeInstanceOf(StorageUnavailableError)
       const deadline = Date.now() + 30_000
@@ -792,7 +799,6 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
       stop = true
       await load
       expect(recovered).toBe(true)
-      expect(errors.length).toBeGreaterThan(0)
       for (const err of errors) expect(err).toBeInstanceOf(StorageUnavailableError)
       // The other instance's listener reconnects by itself and hears commits again.
       const listenDeadline = Date.now() + 15_000
