@@ -2,9 +2,31 @@
 // title. Thrown anywhere below the routes, turned into problem+json in one place.
 import { StorageConflictError, StorageInvalidTextError, StorageUnavailableError } from './storage/ports.js'
 
+/**
+ * One thing wrong with a request: where (`in`), which parameter or JSON pointer
+ * into the body (`name`), and what. Every problem that lists reasons uses this
+ * shape, validation (400) and rules of the data (422) alike.
+ */
+export interface FieldError {
+  in: 'path' | 'query' | 'header' | 'body'
+  name: string
+  message: string
+  /** For a batch: the row the error is in, from 0. */
+  index?: number
+}
+
+/** A reason found in a body, as a JSON pointer relative to it and a message. */
+export interface BodyProblem {
+  pointer: string
+  message: string
+}
+
+export const bodyErrors = (problems: BodyProblem[], prefix = ''): FieldError[] =>
+  problems.map((p) => ({ in: 'body', name: `${prefix}${p.pointer}`, message: p.message }))
+
 export interface ProblemExtras {
-  /** Offending parameters, for validation failures. */
-  errors?: Array<{ in: string; name: string; message: string }>
+  /** What is wrong, one entry per reason. */
+  errors?: FieldError[]
   [key: string]: unknown
 }
 
@@ -68,6 +90,6 @@ export class SeedError extends Error {
 export function storageProblem(err: unknown): AppError | null {
   if (err instanceof StorageUnavailableError) return Errors.unavailable('The database cannot be reached; retry shortly.', {}, { 'retry-after': '5' })
   if (err instanceof StorageConflictError) return Errors.conflict(err.message)
-  if (err instanceof StorageInvalidTextError) return Errors.unprocessable('The text cannot be stored (it holds U+0000).', { problems: ['contains U+0000 (NUL)'] })
+  if (err instanceof StorageInvalidTextError) return Errors.unprocessable('The text cannot be stored (it holds U+0000).', { errors: [{ in: 'body', name: '', message: 'contains U+0000 (NUL)' }] })
   return null
 }

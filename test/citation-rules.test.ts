@@ -332,7 +332,7 @@ const draft = (over: Partial<ObservationDraft> = {}): ObservationDraft => ({
 })
 const problems = (over: Partial<ObservationDraft>) => {
   const r = checkObservation(draft(over), ctx)
-  return r.ok ? [] : r.problems
+  return r.ok ? [] : r.problems.map((p) => p.message)
 }
 
 describe('the observation rules', () => {

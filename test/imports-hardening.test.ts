@@ -137,8 +137,8 @@ describe('CSV and JSON imports: one row schema (item 15)', () => {
   it('refuses a CSV note or reason over the JSON limit, naming the field', async () => {
     const base = rowOf(await observationOf('dibao_paid'))
     for (const [field, path] of [
-      ['note', 'observations.0.note'],
-      ['reason', 'observations.0.reason'],
+      ['note', '/observations/0/note'],
+      ['reason', '/observations/0/reason'],
     ] as const) {
       const res = await postRaw(toCsv([{ ...base, [field]: 'x'.repeat(100_000) }]), 'text/csv', '?reason=r')
       expect(res.statusCode, res.body).toBe(400)
@@ -211,7 +211,7 @@ describe('CSV and JSON imports: one row schema (item 15)', () => {
     expect(ok.statusCode, ok.body).toBe(200)
     const refused = await postJson({ reason: 'limit', observations: [{ indicator: 'dibao_paid', area: 'houguaxi', period: '2023-H1', kind: 'target', reported: { value: `9${big}`, unit: '万元' }, citation: { sourceId: src, quote: `低保金9${big}万元` } }] })
     expect(refused.statusCode).toBe(422)
-    expect(json(refused.body).summary.errors[0].problems.join()).toMatch(/40 digits|at most 40/)
+    expect(json(refused.body).summary.errors[0]).toMatchObject({ name: expect.stringMatching(/^\/observations\/\d+\/value$/), message: expect.stringMatching(/40 digits|at most 40/) })
   })
 })
 
@@ -224,7 +224,7 @@ describe('restoring a withdrawn observation is explicit (item 16)', () => {
     for (const dryRun of ['?dryRun=true&reason=again', '?reason=again']) {
       const res = await postJson({ observations: [rowOf(o)] }, dryRun)
       expect(res.statusCode).toBe(422)
-      expect(json(res.body).summary.errors[0].problems.join()).toMatch(/withdrawn.*"restore": true/)
+      expect(json(res.body).summary.errors[0].message).toMatch(/withdrawn.*"restore": true/)
       const viaCsv = await postRaw(toCsv([rowOf(o)]), 'text/csv', dryRun)
       expect(viaCsv.statusCode).toBe(422)
     }
@@ -328,13 +328,13 @@ describe('the area hierarchy nests strictly downward, division codes are unique 
     const town = json((await inject(t.app, { url: '/v1/areas/bayantala' })).body)
     const res = await put('bayantala', { nameZh: town.nameZh, nameEn: town.nameEn, level: 'village', parent: town.parent, divisionCode: town.divisionCode })
     expect(res.statusCode).toBe(422)
-    expect(json(res.body).problems.join()).toMatch(/village "xiba"/)
+    expect(json(res.body).errors.map((e: { message: string }) => e.message).join()).toMatch(/village "xiba"/)
   })
 
   it('refuses a division code another area has, and keeps an area\'s own', async () => {
     const dup = await put('dup-division', { level: 'town', parent: 'horqin-left-middle', divisionCode: '150521' })
     expect(dup.statusCode).toBe(422)
-    expect(json(dup.body).problems.join()).toMatch(/horqin-left-middle/)
+    expect(json(dup.body).errors).toContainEqual(expect.objectContaining({ in: 'body', name: '/divisionCode', message: expect.stringMatching(/horqin-left-middle/) }))
     const banner = json((await inject(t.app, { url: '/v1/areas/horqin-left-middle' })).body)
     const same = await put('horqin-left-middle', { nameZh: banner.nameZh, nameEn: banner.nameEn, level: 'banner', parent: 'tongliao', divisionCode: '150521' })
     expect(same.statusCode).toBe(200)

@@ -44,13 +44,13 @@ function checkStrings(root: unknown): void {
   while (stack.length > 0) {
     const { value, path } = stack.pop()!
     if (typeof value === 'string') {
-      if (!value.isWellFormed()) throw Errors.validation(`The body holds a string with an unpaired surrogate at ${path || '(root)'}.`, { errors: [{ in: 'body', name: path || '(root)', message: 'is not well-formed Unicode' }] })
-      if (value.includes('\u0000')) throw Errors.validation(`The body holds a string with U+0000 (NUL) at ${path || '(root)'}; text never contains it.`, { errors: [{ in: 'body', name: path || '(root)', message: 'contains U+0000 (NUL)' }] })
+      if (!value.isWellFormed()) throw Errors.validation(`The body holds a string with an unpaired surrogate at ${path || '(root)'}.`, { errors: [{ in: 'body', name: path, message: 'is not well-formed Unicode' }] })
+      if (value.includes('\u0000')) throw Errors.validation(`The body holds a string with U+0000 (NUL) at ${path || '(root)'}; text never contains it.`, { errors: [{ in: 'body', name: path, message: 'contains U+0000 (NUL)' }] })
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: `${path}/${i}` })
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value)) {
-        stack.push({ value: v, path: `${path}/${k}` })
+        stack.push({ value: v, path: `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}` })
         stack.push({ value: k, path })
       }
     }
@@ -70,16 +70,16 @@ const NUL_ESCAPE = /\\u0000/
 /** Decodes a request body that must be UTF-8: any invalid byte is a 400, never a U+FFFD. */
 export function strictUtf8(body: Buffer): string {
   // isUtf8 validates natively; the fatal TextDecoder did the same at several times the cost on 3 MB imports.
-  if (!isUtf8(body)) throw Errors.validation('The body is not valid UTF-8.', { errors: [{ in: 'body', name: '(root)', message: 'is not valid UTF-8' }] })
+  if (!isUtf8(body)) throw Errors.validation('The body is not valid UTF-8.', { errors: [{ in: 'body', name: '', message: 'is not valid UTF-8' }] })
   return body.toString('utf8')
 }
 
 export function parseJsonBody(body: Buffer): unknown {
   let text = strictUtf8(body)
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-  if (text.trim() === '') throw Errors.validation('The body is empty; send a JSON document.', { errors: [{ in: 'body', name: '(root)', message: 'is empty' }] })
+  if (text.trim() === '') throw Errors.validation('The body is empty; send a JSON document.', { errors: [{ in: 'body', name: '', message: 'is empty' }] })
   if (exceedsDepth(text, MAX_JSON_DEPTH)) {
-    throw Errors.validation(`The body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`, { errors: [{ in: 'body', name: '(root)', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] })
+    throw Errors.validation(`The body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep.`, { errors: [{ in: 'body', name: '', message: `nests deeper than ${MAX_JSON_DEPTH} levels` }] })
   }
   let value: unknown
   try {
@@ -87,7 +87,7 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch (err) {
     const poisoned = err instanceof SyntaxError && /prototype|constructor/i.test(err.message)
     throw Errors.validation(poisoned ? 'The body sets __proto__ or constructor.prototype, which is refused.' : `The body is not valid JSON: ${(err as Error).message}.`, {
-      errors: [{ in: 'body', name: '(root)', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
+      errors: [{ in: 'body', name: '', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
     })
   }
   if (SURROGATE_ESCAPE.test(text) || NUL_ESCAPE.test(text)) checkStrings(value)

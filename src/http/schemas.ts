@@ -17,6 +17,17 @@ export function Nullable<T extends TSchema>(schema: T, options: { description: s
   return Type.Unsafe<Static<T> | null>({ ...rest, type: [rest.type as string, 'null'], ...options })
 }
 
+/** One reason a request is refused; the same shape in every problem and in an import summary. */
+export const FieldErrorSchema = Type.Object(
+  {
+    in: StringEnum(['path', 'query', 'header', 'body'], { description: 'Where the offending value is.' }),
+    name: Type.String({ description: 'The parameter or header name, or a JSON pointer into the body (`/citation/quote`; `` for the whole body; a CSV import\'s row N is `/observations/N`).' }),
+    message: Type.String({ description: 'What is wrong with it.' }),
+    index: Type.Optional(Type.Integer({ minimum: 0, description: 'For a batch: the row the error is in, from 0.' })),
+  },
+  { description: 'One reason the request is refused.' },
+)
+
 export const Problem = Type.Object(
   {
     type: Type.String({ description: 'A URI reference naming the kind of problem; dereference it for a description.' }),
@@ -26,17 +37,7 @@ export const Problem = Type.Object(
     instance: Type.String({ description: 'The request path (with query) that failed.' }),
     code: Type.String({ description: 'Stable machine-readable code (APP_ERR_*).' }),
     requestId: Type.Optional(Type.String({ description: 'The request id, also sent as the X-Request-Id header; quote it when reporting a problem.' })),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object({
-          in: Type.String({ description: 'Where the offending parameter is: path, query, header or body.' }),
-          name: Type.String({ description: 'The parameter, or a JSON pointer into the body.' }),
-          message: Type.String({ description: 'What is wrong with it.' }),
-        }),
-        { description: 'Offending parameters, for validation failures.' },
-      ),
-    ),
-    problems: Type.Optional(Type.Array(Type.String(), { description: 'Each rule of the data the request breaks (422).' })),
+    errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'What is wrong, one entry per reason: malformed parameters (400) and broken rules of the data (422) alike.' })),
     currentRevision: Type.Optional(Type.Integer({ description: 'The revision now in force (412).' })),
     summary: Type.Optional(Type.Unknown({ description: 'For a rejected import: the import summary, naming each bad row by index (422).' })),
   },

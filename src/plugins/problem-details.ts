@@ -2,9 +2,9 @@
 // 4xx answers say what was wrong; 5xx answers never leak internals.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, Errors, storageProblem, type ProblemExtras } from '../errors.js'
+import { AppError, Errors, storageProblem, type FieldError, type ProblemExtras } from '../errors.js'
 
-const CONTEXTS: Record<string, string> = { querystring: 'query', params: 'path', body: 'body', headers: 'header' }
+const CONTEXTS: Record<string, FieldError['in']> = { querystring: 'query', params: 'path', body: 'body', headers: 'header' }
 
 /** Maps a Fastify error code to our stable code and title. */
 const FASTIFY_CODES: Record<string, { code: string; title: string; status?: number }> = {
@@ -52,20 +52,15 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, status
 }
 
 function validationErrors(error: FastifyError): ProblemExtras['errors'] {
-  const where = CONTEXTS[error.validationContext ?? ''] ?? error.validationContext ?? 'request'
+  const where = CONTEXTS[error.validationContext ?? ''] ?? 'body'
   return (error.validation ?? []).map((v) => {
     const params = v.params as Record<string, unknown>
-    const pointer = v.instancePath.replace(/^\//, '').replace(/\//g, '.')
-    let name = pointer
-    let message = v.message ?? 'is invalid'
-    if (typeof params.additionalProperty === 'string') {
-      name = pointer ? `${pointer}.${params.additionalProperty}` : params.additionalProperty
-      message = 'is not a known parameter'
-    } else if (typeof params.missingProperty === 'string') {
-      name = pointer ? `${pointer}.${params.missingProperty}` : params.missingProperty
-      message = 'is required'
-    }
-    return { in: where, name: name || '(root)', message }
+    // A body is named by JSON pointer (`/reported/value`, `` for the whole body); a parameter or header by its name.
+    const member = typeof params.additionalProperty === 'string' ? params.additionalProperty : typeof params.missingProperty === 'string' ? params.missingProperty : null
+    const pointer = member === null ? v.instancePath : `${v.instancePath}/${member.replace(/~/g, '~0').replace(/\//g, '~1')}`
+    const name = where === 'body' ? pointer : pointer.replace(/^\//, '')
+    const message = typeof params.additionalProperty === 'string' ? 'is not a known parameter' : typeof params.missingProperty === 'string' ? 'is required' : (v.message ?? 'is invalid')
+    return { in: where, name, message }
   })
 }
 

@@ -128,7 +128,7 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
     }
     const result = checkObservation(draft, ctx)
     if (!result.ok) {
-      for (const p of result.problems) problems.push(`${name}: ${p}`)
+      for (const p of result.problems) problems.push(`${name}${p.pointer}: ${p.message}`)
       return
     }
     const key = [result.observation.indicator, result.observation.area, result.observation.period, result.observation.kind].join(' ')

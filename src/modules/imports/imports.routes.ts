@@ -6,10 +6,10 @@ import { CsvError, parseCsv } from '../../http/csv.js'
 import { strictUtf8 } from '../../http/json-body.js'
 import { compileBodyValidator } from '../../http/validation.js'
 import type { JsonValue } from '../../domain/canonical-json.js'
-import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
+import { AreaCode, FieldErrorSchema, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
-import { AppError, Errors } from '../../errors.js'
+import { AppError, Errors, type FieldError } from '../../errors.js'
 import type { Writer } from '../../writes/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported } from '../observations/observations.schemas.js'
@@ -64,13 +64,7 @@ const ImportSummarySchema = Type.Object(
       ),
       { description: 'Per-row results, in request order.' },
     ),
-    errors: Type.Array(
-      Type.Object(
-        { index: Type.Integer({ description: 'Row index, from 0.' }), problems: Type.Array(Type.String(), { description: 'What is wrong with it.' }) },
-        { description: 'A rejected row.' },
-      ),
-      { description: 'Rejected rows with their reasons.' },
-    ),
+    errors: Type.Array(FieldErrorSchema, { description: 'What is wrong with the rejected rows, one entry per reason, each naming its row (`index`, and `name` as a pointer like `/observations/3/value`).' }),
   },
   { description: 'What the import did (or, with dryRun, would do).' },
 )
@@ -81,7 +75,7 @@ const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', '
 // CSV rows are turned into the objects a JSON import carries and checked by the same schema: one set of limits for both.
 const validateCsvBatch = compileBodyValidator(ImportBody)
 
-const csvError = (name: string, message: string) => ({ in: 'body', name, message })
+const csvError = (name: string, message: string): FieldError => ({ in: 'body', name, message })
 
 /**
  * The CSV's rows as JSON import rows: an empty cell is an absent field,
@@ -229,7 +223,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
     async (req, reply) => {
       const actor = actorOf(req)
       if (req.body === undefined || req.body === null) {
-        throw Errors.validation('Send the batch as a JSON body or as text/csv.', { errors: [{ in: 'body', name: '(root)', message: 'is required' }] })
+        throw Errors.validation('Send the batch as a JSON body or as text/csv.', { errors: [{ in: 'body', name: '', message: 'is required' }] })
       }
       const isCsv = typeof req.body === 'string'
       const body = req.body as Static<typeof ImportBody> | string

@@ -1,6 +1,6 @@
 // Creating and changing indicators (admin).
 import { isBaseUnit, BASE_UNITS } from '../../domain/units.js'
-import { Errors } from '../../errors.js'
+import { bodyErrors, Errors } from '../../errors.js'
 import { auditedPut, type PutOutcome } from '../audit/audited-put.js'
 import type { IndicatorRecord, Storage } from '../../storage/ports.js'
 import { writeUnit } from '../../writes/write-unit.js'
@@ -8,7 +8,7 @@ import { writeUnit } from '../../writes/write-unit.js'
 export async function putIndicator(storage: Storage, record: IndicatorRecord, actor: string): Promise<{ indicator: IndicatorRecord; outcome: PutOutcome }> {
   if (!isBaseUnit(record.unit)) {
     throw Errors.unprocessable(`unit "${record.unit}" is not a base unit; use one of ${Object.keys(BASE_UNITS).join(', ')}.`, {
-      problems: [`unknown unit "${record.unit}"`],
+      errors: bodyErrors([{ pointer: '/unit', message: `unknown unit "${record.unit}"` }]),
     })
   }
   return writeUnit(storage, async (tx, audit) => {

@@ -3,7 +3,7 @@
 // revisions and audit entries.
 import { multiplyDecimal, isDecimal, MAX_DECIMAL_DIGITS } from '../../domain/decimal.js'
 import { reportedUnit } from '../../domain/units.js'
-import { Errors } from '../../errors.js'
+import { bodyErrors, Errors, type BodyProblem, type FieldError } from '../../errors.js'
 import { ifMatchVerdict } from '../../http/conditional.js'
 import type { ObservationRow, Storage, WriteTx } from '../../storage/ports.js'
 import { writeUnit } from '../../writes/write-unit.js'
@@ -72,8 +72,8 @@ export interface ImportSummary {
   rejected: number
   /** One entry per accepted row, in input order (empty when anything was rejected). */
   results: Array<{ index: number; id: number; revision: number; outcome: WriteOutcome }>
-  /** Every rejected row with what is wrong with it. */
-  errors: Array<{ index: number; problems: string[] }>
+  /** What is wrong with the rejected rows: one entry per reason, naming the row by index and by JSON pointer (`/observations/3/value`; a CSV's rows are numbered the same way). */
+  errors: Array<FieldError & { index: number }>
 }
 
 /** value may be omitted: it is then the reported value times the unit's multiplier. */
@@ -114,13 +114,18 @@ function emptySummary(received: number, dryRun: boolean): ImportSummary {
 }
 
 function rejectIfInvalid(summary: ImportSummary): ImportSummary {
-  summary.rejected = summary.errors.length
+  summary.rejected = new Set(summary.errors.map((e) => e.index)).size
   if (summary.rejected === 0) return summary
   summary.results = []
-  throw Errors.unprocessable(`${summary.rejected} of ${summary.received} rows are invalid; nothing was written.`, { summary })
+  throw Errors.unprocessable(`${summary.rejected} of ${summary.received} rows are invalid; nothing was written.`, { errors: summary.errors, summary })
 }
 
 /** Checks every row against the rules and the rest of the batch; fills `errors`, returns the checked rows by index. */
+/** The rows' reasons, in the one error shape, pointing into the batch. */
+function rowErrors(errors: ImportSummary['errors'], index: number, problems: BodyProblem[]): void {
+  for (const e of bodyErrors(problems, `/observations/${index}`)) errors.push({ ...e, index })
+}
+
 function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: RuleContext, errors: ImportSummary['errors']): CheckedObservation[] {
   const checked: CheckedObservation[] = []
   const seen = new Map<string, number>()
@@ -128,19 +133,19 @@ function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: RuleConte
     const draft = drafts[index] as ObservationDraft
     const tooLong = unservableValue(draft)
     if (tooLong) {
-      errors.push({ index, problems: [tooLong] })
+      rowErrors(errors, index, [{ pointer: '/value', message: tooLong }])
       return
     }
     const result = checkObservation(draft, ctx)
     if (!result.ok) {
-      errors.push({ index, problems: result.problems })
+      rowErrors(errors, index, result.problems)
       return
     }
     const o = result.observation
     const key = `${o.indicator}\u0000${o.area}\u0000${o.period}\u0000${o.kind}`
     const earlier = seen.get(key)
     if (earlier !== undefined) {
-      errors.push({ index, problems: [`same indicator, area, period and kind as row ${earlier}`] })
+      rowErrors(errors, index, [{ pointer: '', message: `same indicator, area, period and kind as row ${earlier}` }])
       return
     }
     seen.set(key, index)
@@ -155,7 +160,7 @@ async function checkRestores(tx: WriteTx, rows: ImportRow[], checked: CheckedObs
   return rows.map((row, index) => {
     const current = currents[index] ?? null
     if (current?.status === 'withdrawn' && row.restore !== true) {
-      errors.push({ index, problems: [`observation ${current.id} is withdrawn; to restore it, send "restore": true in the row (CSV column restore=true)`] })
+      rowErrors(errors, index, [{ pointer: '/restore', message: `observation ${current.id} is withdrawn; to restore it, send "restore": true in the row (CSV column restore=true)` }])
     }
     return current
   })
@@ -241,9 +246,9 @@ export function createObservationCommands(storage: Storage) {
         ifMatchAllows(ifMatch, current)
         const draft = toDraft({ ...body, indicator: current.indicator, area: current.area, period: current.period, kind: current.kind })
         const tooLong = unservableValue(draft)
-        if (tooLong) throw Errors.unprocessable(tooLong, { problems: [tooLong] })
+        if (tooLong) throw Errors.unprocessable(tooLong, { errors: bodyErrors([{ pointer: '/value', message: tooLong }]) })
         const result = checkObservation(draft, await prefetchRuleContext(tx, [draft]))
-        if (!result.ok) throw Errors.unprocessable(result.problems.join('; '), { problems: result.problems })
+        if (!result.ok) throw Errors.unprocessable(result.problems.map((q) => q.message).join('; '), { errors: bodyErrors(result.problems) })
         const [written] = await writeObservations(tx, audit, [{ observation: result.observation, status: 'active', reason: body.reason, actor, current }])
         return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }
       })

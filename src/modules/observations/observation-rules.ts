@@ -6,6 +6,7 @@ import { isDecimal, multiplyDecimal, normalizeDecimal } from '../../domain/decim
 import { parsePeriod } from '../../domain/periods.js'
 import { findStatedNumber } from '../../domain/quote-numbers.js'
 import { reportedUnit } from '../../domain/units.js'
+import type { BodyProblem } from '../../errors.js'
 
 export { KINDS, QUALIFIERS, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier } from '../../domain/observation.js'
 import { KINDS, QUALIFIERS, type CheckedObservation, type ObservationDraft } from '../../domain/observation.js'
@@ -18,58 +19,59 @@ export interface RuleContext {
   source(id: string): QuoteIndex | undefined
 }
 
-export type RuleResult = { ok: true; observation: CheckedObservation } | { ok: false; problems: string[] }
+export type RuleResult = { ok: true; observation: CheckedObservation } | { ok: false; problems: BodyProblem[] }
 
 export function checkObservation(draft: ObservationDraft, ctx: RuleContext): RuleResult {
-  const problems: string[] = []
-  if (!(KINDS as readonly string[]).includes(draft.kind)) problems.push(`kind "${draft.kind}" is not one of ${KINDS.join(', ')}`)
-  if (!(QUALIFIERS as readonly string[]).includes(draft.qualifier)) problems.push(`qualifier "${draft.qualifier}" is not one of ${QUALIFIERS.join(', ')}`)
+  const problems: BodyProblem[] = []
+  const at = (pointer: string, message: string) => problems.push({ pointer, message })
+  if (!(KINDS as readonly string[]).includes(draft.kind)) at('/kind', `kind "${draft.kind}" is not one of ${KINDS.join(', ')}`)
+  if (!(QUALIFIERS as readonly string[]).includes(draft.qualifier)) at('/qualifier', `qualifier "${draft.qualifier}" is not one of ${QUALIFIERS.join(', ')}`)
   const unit = ctx.indicatorUnit(draft.indicator)
-  if (unit === undefined) problems.push(`unknown indicator "${draft.indicator}"`)
-  if (!ctx.areaExists(draft.area)) problems.push(`unknown area "${draft.area}"`)
+  if (unit === undefined) at('/indicator', `unknown indicator "${draft.indicator}"`)
+  if (!ctx.areaExists(draft.area)) at('/area', `unknown area "${draft.area}"`)
   const period = parsePeriod(draft.period)
-  if (!period) problems.push(`"${draft.period}" is not a reporting period`)
-  else if (!ctx.periodExists(period.code)) problems.push(`unknown reporting period "${period.code}"`)
-  for (const code of draft.involvedAreas ?? []) if (!ctx.areaExists(code)) problems.push(`unknown involved area "${code}"`)
-  if (new Set(draft.involvedAreas ?? []).size !== (draft.involvedAreas ?? []).length) problems.push('involvedAreas lists an area twice')
+  if (!period) at('/period', `"${draft.period}" is not a reporting period`)
+  else if (!ctx.periodExists(period.code)) at('/period', `unknown reporting period "${period.code}"`)
+  for (const code of draft.involvedAreas ?? []) if (!ctx.areaExists(code)) at('/involvedAreas', `unknown involved area "${code}"`)
+  if (new Set(draft.involvedAreas ?? []).size !== (draft.involvedAreas ?? []).length) at('/involvedAreas', 'involvedAreas lists an area twice')
 
   const valueOk = isDecimal(draft.value)
-  if (!valueOk) problems.push(`value "${draft.value}" is not a decimal number`)
+  if (!valueOk) at('/value', `value "${draft.value}" is not a decimal number`)
   const reportedOk = isDecimal(draft.reported.value)
-  if (!reportedOk) problems.push(`reported value "${draft.reported.value}" is not a decimal number`)
+  if (!reportedOk) at('/reported/value', `reported value "${draft.reported.value}" is not a decimal number`)
   const ru = reportedUnit(draft.reported.unit)
-  if (!ru) problems.push(`reported unit "${draft.reported.unit}" is not a known unit`)
+  if (!ru) at('/reported/unit', `reported unit "${draft.reported.unit}" is not a known unit`)
   else {
     if (unit !== undefined && ru.base !== unit) {
-      problems.push(`reported unit "${draft.reported.unit}" converts to ${ru.base}, but indicator "${draft.indicator}" is in ${unit}`)
+      at('/reported/unit', `reported unit "${draft.reported.unit}" converts to ${ru.base}, but indicator "${draft.indicator}" is in ${unit}`)
     }
     if (valueOk && reportedOk) {
       const expected = multiplyDecimal(draft.reported.value, ru.multiplier)
       if (expected !== normalizeDecimal(draft.value)) {
-        problems.push(`value ${draft.value} is not reported value ${draft.reported.value} × ${ru.multiplier} (${draft.reported.unit}) = ${expected}`)
+        at('/value', `value ${draft.value} is not reported value ${draft.reported.value} × ${ru.multiplier} (${draft.reported.unit}) = ${expected}`)
       }
     }
   }
   if (draft.reported.text !== undefined) {
     const n = chineseNumeralValue(draft.reported.text)
-    if (n === null) problems.push(`reported text "${draft.reported.text}" is not a Chinese numeral`)
+    if (n === null) at('/reported/text', `reported text "${draft.reported.text}" is not a Chinese numeral`)
     else if (reportedOk && n !== normalizeDecimal(draft.reported.value)) {
-      problems.push(`reported text "${draft.reported.text}" is ${n}, not ${draft.reported.value}`)
+      at('/reported/text', `reported text "${draft.reported.text}" is ${n}, not ${draft.reported.value}`)
     }
   }
 
   let span: { byteStart: number; byteEnd: number } | null = null
   const source = ctx.source(draft.citation.sourceId)
-  if (!source) problems.push(`unknown source "${draft.citation.sourceId}"`)
+  if (!source) at('/citation/sourceId', `unknown source "${draft.citation.sourceId}"`)
   else {
     const found = source.locate(draft.citation.quote)
-    if (found.kind === 'absent') problems.push(`quote not found in source "${draft.citation.sourceId}": ${JSON.stringify(draft.citation.quote)}`)
+    if (found.kind === 'absent') at('/citation/quote', `quote not found in source "${draft.citation.sourceId}": ${JSON.stringify(draft.citation.quote)}`)
     else if (found.kind === 'ambiguous') {
-      problems.push(`quote occurs ${found.byteStarts.length} times in source "${draft.citation.sourceId}" (at bytes ${found.byteStarts.join(', ')}); extend it until it is unique`)
+      at('/citation/quote', `quote occurs ${found.byteStarts.length} times in source "${draft.citation.sourceId}" (at bytes ${found.byteStarts.join(', ')}); extend it until it is unique`)
     } else span = { byteStart: found.byteStart, byteEnd: found.byteEnd }
     if (reportedOk) {
       const stated = findStatedNumber(draft.citation.quote, normalizeDecimal(draft.reported.value), draft.reported.unit, draft.reported.text)
-      if (!stated.ok) problems.push(stated.problem)
+      if (!stated.ok) at('/citation/quote', stated.problem)
     }
   }
 

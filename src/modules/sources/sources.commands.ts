@@ -2,7 +2,7 @@
 // A source never changes once stored; a corrected report is a new source.
 import { createHash } from 'node:crypto'
 import { TextDecoder } from 'node:util'
-import { Errors } from '../../errors.js'
+import { Errors, type FieldError } from '../../errors.js'
 import type { SourceMetadata, Storage, WriteTx } from '../../storage/ports.js'
 import { writeUnit } from '../../writes/write-unit.js'
 import type { AuditAppender } from '../audit/audit-appender.js'
@@ -20,20 +20,23 @@ export interface NewSource {
   sha256?: string | undefined
 }
 
+// The bytes come as `text` or `contentBase64`; either way the reason is about the content.
+const contentError = (message: string): FieldError => ({ in: 'body', name: '/text', message })
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 export async function createSource(storage: Storage, input: NewSource, actor: string): Promise<SourceMetadata> {
   try {
     strictUtf8.decode(input.content)
   } catch {
-    throw Errors.unprocessable('The text is not valid UTF-8.', { problems: ['invalid UTF-8'] })
+    throw Errors.unprocessable('The text is not valid UTF-8.', { errors: [contentError('invalid UTF-8')] })
   }
   // A report's text holds no NUL; PostgreSQL could not store a quote of one.
-  if (input.content.includes(0)) throw Errors.unprocessable('The text contains U+0000 (NUL).', { problems: ['contains U+0000 (NUL)'] })
-  if (input.content.length === 0) throw Errors.unprocessable('The text is empty.', { problems: ['empty text'] })
+  if (input.content.includes(0)) throw Errors.unprocessable('The text contains U+0000 (NUL).', { errors: [contentError('contains U+0000 (NUL)')] })
+  if (input.content.length === 0) throw Errors.unprocessable('The text is empty.', { errors: [contentError('empty text')] })
   const sha256 = createHash('sha256').update(input.content).digest('hex')
   if (input.sha256 !== undefined && input.sha256 !== sha256) {
-    throw Errors.unprocessable(`The text's SHA-256 is ${sha256}, not ${input.sha256}.`, { problems: ['sha256 mismatch'] })
+    throw Errors.unprocessable(`The text's SHA-256 is ${sha256}, not ${input.sha256}.`, { errors: [{ in: 'body', name: '/sha256', message: 'does not match the text' }] })
   }
   return writeUnit(storage, async (tx, audit) => {
     if (await tx.source(input.id)) throw Errors.conflict(`Source "${input.id}" exists; sources never change. Store a corrected report under a new id.`)

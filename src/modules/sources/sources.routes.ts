@@ -79,7 +79,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     async (req, reply) => {
       const { text, contentBase64, ...meta } = req.body
       if ((text === undefined) === (contentBase64 === undefined)) {
-        throw Errors.validation('Give the report as exactly one of text or contentBase64.', { errors: [{ in: 'body', name: 'text', message: 'exactly one of text, contentBase64' }] })
+        throw Errors.validation('Give the report as exactly one of text or contentBase64.', { errors: [{ in: 'body', name: '/text', message: 'give exactly one of text, contentBase64' }] })
       }
       const content = text !== undefined ? Buffer.from(text, 'utf8') : Buffer.from(contentBase64 as string, 'base64')
       if (content.length > MAX_SOURCE_BYTES) throw Errors.payloadTooLarge(`A report holds at most ${MAX_SOURCE_BYTES} bytes; this one has ${content.length}.`)
