@@ -69,9 +69,10 @@ describe('the harness', () => {
     expect(expectationMatches(['a.c'], 'abc')).toBe(false)
   })
 
-  it('refuses a stated output with no command of its own above it', () => {
+  it('refuses a stated output with no command of its own above it, or inside a loop', () => {
     expect(() => parseReadme('```sh\n# → 1\n```')).toThrow(/must follow its own command/)
     expect(() => parseReadme('```sh\necho 1\n# → 1\n# note\n# → 1\n```')).toThrow(/must follow its own command/)
+    expect(() => parseReadme('```sh\nfor i in 1; do\n  echo $i\n  # → 1\ndone\n```')).toThrow(/not sit inside a loop/)
   })
 })
 

@@ -103,7 +103,8 @@ export function parseReadme(markdown: string): ShellBlock[] {
     const endsAt = new Map<number, number>()
     for (let n = 0; n < body.length; n++) {
       const match = EXPECT.exec(body[n] as string)
-      if (!match || !shapes[n]?.top) continue
+      if (!match) continue
+      if (!shapes[n]?.top) throw new Error(`README line ${start + n + 1}: a stated output must follow a whole command, not sit inside a loop, quotes or a continued line`)
       const expected = [match[1] as string]
       let last = n
       while (last + 1 < body.length && shapes[last + 1]?.top && EXPECT.test(body[last + 1] as string)) {
