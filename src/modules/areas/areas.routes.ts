@@ -52,6 +52,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['areas'],
+        operationId: 'putArea',
         summary: 'Create or change an area (admin)',
         description: 'Creates the area (201) or replaces its definition (200). The parent must exist, levels nest strictly downward (province > prefecture > banner > town > village or reserve) and a division code belongs to one area only (422). Audited.',
         security: [{ bearer: [] }],
@@ -74,6 +75,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
     {
       schema: {
         tags: ['areas'],
+        operationId: 'listAreas',
         summary: 'List areas',
         description: 'Every area, by code; filter by level or parent.',
         querystring: Type.Object(
@@ -94,6 +96,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
     {
       schema: {
         tags: ['areas'],
+        operationId: 'getArea',
         summary: 'One area',
         description: 'An area with its parent and the codes of its children.',
         params: Type.Object({ code: AreaCode }, { additionalProperties: false }),

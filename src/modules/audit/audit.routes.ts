@@ -39,6 +39,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditEntries',
         summary: 'Audit entries',
         description: 'The hash-chained log of every write, in seq order. Recompute each hash to check that history was not rewritten.',
         querystring: Type.Object(
@@ -80,6 +81,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'getAuditHead',
         summary: 'Latest audit entry, signed',
         description:
           'The seq and hash of the newest entry, signed with the service\'s Ed25519 key (public key at `/v1/audit/public-key`). ' +
@@ -112,6 +114,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'getAuditPublicKey',
         summary: 'The key that signs audit heads',
         description: 'The Ed25519 public key (SubjectPublicKeyInfo, PEM) that verifies `/v1/audit/head` signatures, e.g. with `openssl pkeyutl -verify -pubin -inkey key.pem -rawin`.',
         response: { 200: { description: 'The public key, PEM.', content: { 'application/x-pem-file': { schema: { type: 'string' } } } } },
@@ -139,6 +142,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'verifyAudit',
         summary: 'Verify the audit chain (incremental)',
         description:
           'Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. ' +
@@ -160,6 +164,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['audit'],
+        operationId: 'verifyAuditFull',
         summary: 'Verify everything again (admin)',
         description: 'Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source\'s bytes. Costs time in proportion to the log; on a database file it runs in a background thread with its own read-only connection, so other requests go on.',
         security: [{ bearer: [] }],

@@ -27,6 +27,7 @@ const changeRoutes: FastifyPluginAsyncTypebox<ChangeRoutesOptions> = async (app,
     {
       schema: {
         tags: ['changes'],
+        operationId: 'listChanges',
         summary: 'Change feed',
         description:
           'Every revision of every observation in the order it was committed, each with a strictly increasing `seq`. ' +

@@ -196,6 +196,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       bodyLimit: MAX_IMPORT_BYTES,
       schema: {
         tags: ['imports'],
+        operationId: 'importObservations',
         summary: 'Import a batch of observations (write)',
         description:
           `Up to ${MAX_IMPORT_ROWS} observations identified by indicator, area, period and kind, as JSON or as CSV (\`Content-Type: text/csv\`, header row; ` +

@@ -68,6 +68,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['indicators'],
+        operationId: 'putIndicator',
         summary: 'Create or change an indicator (admin)',
         description: 'Creates the indicator (201) or replaces its definition (200); an identical definition changes nothing. Audited. The unit of an indicator with observations cannot change (409).',
         security: [{ bearer: [] }],
@@ -88,6 +89,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
     {
       schema: {
         tags: ['indicators'],
+        operationId: 'listIndicators',
         summary: 'List indicators',
         description: 'Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.',
         querystring: Type.Object(
@@ -108,6 +110,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
     {
       schema: {
         tags: ['indicators'],
+        operationId: 'getIndicator',
         summary: 'One indicator with its observations',
         description: 'The indicator and its observations in force now, or at `asOf`.',
         params: Type.Object({ code: IndicatorCode }, { additionalProperties: false }),

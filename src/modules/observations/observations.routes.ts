@@ -87,6 +87,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     {
       schema: {
         tags: ['observations'],
+        operationId: 'listObservations',
         summary: 'List observations',
         description:
           'Observations matching every given filter, in id order, one keyset page at a time. With `Accept: text/csv` or `format=csv` ' +
@@ -125,6 +126,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     {
       schema: {
         tags: ['observations'],
+        operationId: 'getObservation',
         summary: 'One observation',
         description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
@@ -147,6 +149,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       onRequest: app.requireScope('write'),
       schema: {
         tags: ['observations'],
+        operationId: 'correctObservation',
         summary: 'Correct an observation (write)',
         description:
           'Appends a revision with the new content and the reason. Requires If-Match with the current ETag (strong comparison): a stale or weak one is 412 and changes nothing (no lost updates); ' +
@@ -171,6 +174,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       onRequest: app.requireScope('write'),
       schema: {
         tags: ['observations'],
+        operationId: 'withdrawObservation',
         summary: 'Withdraw an observation (write)',
         description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match with the current ETag (not `*`) and a reason.',
         security: [{ bearer: [] }],
@@ -191,6 +195,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     {
       schema: {
         tags: ['observations'],
+        operationId: 'listObservationRevisions',
         summary: 'Revision history of an observation',
         description: 'Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.',
         params: IdParams,

@@ -67,7 +67,7 @@ export const Observation = Type.Object(
     revision: Type.Integer({ description: 'Revision number of this observation (1 for the first record).' }),
     recordedAt: Type.String({ format: 'date-time', description: 'When this revision was recorded by the service.' }),
   },
-  { description: 'One figure: indicator × area × reporting period × kind, with its citation.' },
+  { $id: 'Observation', description: 'One figure: indicator × area × reporting period × kind, with its citation.' },
 )
 export type ObservationT = Static<typeof Observation>
 

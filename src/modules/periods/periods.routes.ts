@@ -38,6 +38,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['periods'],
+        operationId: 'putPeriod',
         summary: 'Add a reporting period (admin)',
         description: 'Adds the period (201) so that observations can use it; its dates follow from the code. Adding one that exists changes nothing (200). Audited.',
         security: [{ bearer: [] }],
@@ -57,6 +58,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
     {
       schema: {
         tags: ['periods'],
+        operationId: 'listPeriods',
         summary: 'List reporting periods',
         description: 'Every period in use, in time order, the containing period first (2023, 2023-H1, 2023-Q1, 2023-01, …).',
         querystring: Type.Object(
@@ -74,6 +76,7 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
     {
       schema: {
         tags: ['periods'],
+        operationId: 'getPeriod',
         summary: 'One reporting period',
         description: 'Accepts any supported spelling (`2023-S1`, `2023S1`, `202307`, …); the answer always carries the canonical code, and Content-Location names its canonical URL.',
         params: Type.Object({ code: PeriodCodeInput }, { additionalProperties: false }),

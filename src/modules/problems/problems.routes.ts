@@ -23,6 +23,7 @@ const problemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['meta'],
+        operationId: 'listProblemTypes',
         summary: 'Problem types',
         description: 'Every kind of error this service answers with.',
         response: { 200: Type.Object({ data: Type.Array(ProblemType, { description: 'Problem types, by code.' }) }, { description: 'All problem types.' }) },
@@ -35,6 +36,7 @@ const problemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['meta'],
+        operationId: 'getProblemType',
         summary: 'One problem type',
         description: 'What a problem `type` URI means.',
         params: Type.Object({ slug: Type.String({ pattern: '^[a-z-]{1,64}$', description: 'Problem type slug.' }) }, { additionalProperties: false }),

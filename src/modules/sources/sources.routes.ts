@@ -69,6 +69,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       bodyLimit: Math.ceil(MAX_SOURCE_BYTES * 1.4) + 64 * 1024,
       schema: {
         tags: ['sources'],
+        operationId: 'createSource',
         summary: 'Store a new report (admin)',
         description: `Stores the report's bytes exactly as sent (at most ${MAX_SOURCE_BYTES} bytes of valid UTF-8) with their SHA-256. Sources never change: an existing id is 409. Audited.`,
         security: [{ bearer: [] }],
@@ -94,6 +95,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     {
       schema: {
         tags: ['sources'],
+        operationId: 'listSources',
         summary: 'List stored reports',
         description: 'Every stored source report with its metadata and SHA-256.',
         querystring: NoQuery,
@@ -108,6 +110,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     {
       schema: {
         tags: ['sources'],
+        operationId: 'getSource',
         summary: 'One stored report',
         description: 'Metadata of one report, including the SHA-256 of its stored bytes.',
         params: Params,
@@ -127,6 +130,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     {
       schema: {
         tags: ['sources'],
+        operationId: 'getSourceText',
         summary: 'The report text, byte for byte',
         description:
           'The exact stored bytes (`text/plain; charset=utf-8`), so `curl -s …/text | sha256sum` matches the metadata. ' +
