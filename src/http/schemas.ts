@@ -95,8 +95,18 @@ export const DecimalString = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', ma
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC.' })
 
-export function listOf<T extends TSchema>(item: T, description: string) {
-  return Type.Object({ data: Type.Array(item, { description: 'The items, in the order described.' }) }, { description })
+/**
+ * A reference to a named component schema (one with `$id`, registered by the OpenAPI plugin): the
+ * document names it once under components/schemas, and the serializer resolves it at compile time.
+ */
+export function refTo<T extends TSchema>(schema: T) {
+  if (!schema.$id) throw new Error('refTo: the schema has no $id')
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id))
+}
+
+/** A whole list (no pagination) of named items, itself named `$id`. */
+export function listOf<T extends TSchema>(item: T, description: string, $id: string) {
+  return Type.Object({ data: Type.Array(refTo(item), { description: 'The items, in the order described.' }) }, { $id, description })
 }
 
 /** Query parameters that take one or several codes: repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */

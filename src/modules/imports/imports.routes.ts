@@ -6,7 +6,7 @@ import { CsvError, parseCsv } from '../../http/csv.js'
 import { strictUtf8 } from '../../http/json-body.js'
 import { compileBodyValidator } from '../../http/validation.js'
 import type { JsonValue } from '../../domain/canonical-json.js'
-import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
+import { AreaCode, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors } from '../../errors.js'
@@ -44,7 +44,7 @@ const ImportBody = Type.Object(
   { additionalProperties: false, description: 'A batch of observations.' },
 )
 
-const ImportSummarySchema = Type.Object(
+export const ImportSummarySchema = Type.Object(
   {
     dryRun: Type.Boolean({ description: 'True when nothing was written.' }),
     received: Type.Integer({ description: 'Rows received.' }),
@@ -72,7 +72,7 @@ const ImportSummarySchema = Type.Object(
       { description: 'Rejected rows with their reasons.' },
     ),
   },
-  { description: 'What the import did (or, with dryRun, would do).' },
+  { $id: 'ImportSummary', description: 'What the import did (or, with dryRun, would do).' },
 )
 
 const CSV_REQUIRED = ['indicator', 'area', 'period', 'kind', 'reported_value', 'reported_unit', 'source_id', 'quote'] as const
@@ -224,7 +224,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
             'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row.' } },
           },
         } as unknown as typeof ImportBody,
-        response: { 200: ImportSummarySchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
+        response: { 200: refTo(ImportSummarySchema), ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
       },
     },
     async (req, reply) => {

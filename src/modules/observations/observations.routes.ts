@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { negotiate } from '../../http/negotiate.js'
-import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
+import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { Writer } from '../../writes/writer.js'
 import { observationEtag } from './observation-commands.js'
@@ -52,13 +52,15 @@ export const ObservationListQuery = Type.Object(
 
 export const ObservationPage = Type.Object(
   {
-    data: Type.Array(Observation, { description: 'Observations on this page, in id order.' }),
+    data: Type.Array(refTo(Observation), { description: 'Observations on this page, in id order.' }),
     nextCursor: Nullable(Type.String(), { description: 'Pass as `cursor` for the next page; null on the last page.' }),
   },
-  { description: 'One page of observations in id order.' },
+  { $id: 'ObservationPage', description: 'One page of observations in id order.' },
 )
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).' }) }, { additionalProperties: false })
+
+export const RevisionList = Type.Object({ data: Type.Array(refTo(ObservationRevision), { description: 'Revisions, oldest first.' }) }, { $id: 'RevisionList', description: 'All revisions of an observation, oldest first.' })
 
 export interface ObservationRoutesOptions {
   observations: ObservationService
@@ -98,7 +100,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
           200: {
             description: 'A page of observations, or the CSV export.',
             content: {
-              'application/json': { schema: ObservationPage },
+              'application/json': { schema: refTo(ObservationPage) },
               'text/csv': { schema: { type: 'string', description: CSV_DESCRIPTION } },
             },
           },
@@ -131,7 +133,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
         querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
-        response: { 200: Observation, 304: NotModified, ...problemResponses(400, 404) },
+        response: { 200: refTo(Observation), 304: NotModified, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
@@ -158,7 +160,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         security: [{ bearer: [] }],
         params: IdParams,
         body: CorrectionBody,
-        response: { 200: Observation, ...problemResponses(400, 401, 403, 404, 412, 422, 428) },
+        response: { 200: refTo(Observation), ...problemResponses(400, 401, 403, 404, 412, 422, 428) },
       },
     },
     async (req, reply) => {
@@ -180,7 +182,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         security: [{ bearer: [] }],
         params: IdParams,
         querystring: Type.Object({ reason: Reason }, { additionalProperties: false }),
-        response: { 200: Observation, ...problemResponses(400, 401, 403, 404, 412, 428) },
+        response: { 200: refTo(Observation), ...problemResponses(400, 401, 403, 404, 412, 428) },
       },
     },
     async (req, reply) => {
@@ -200,7 +202,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         description: 'Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.',
         params: IdParams,
         querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: Type.Object({ data: Type.Array(ObservationRevision, { description: 'Revisions, oldest first.' }) }, { description: 'All revisions, oldest first.' }), ...problemResponses(400, 404) },
+        response: { 200: refTo(RevisionList), ...problemResponses(400, 404) },
       },
     },
     async (req) => ({ data: (await observations.revisions(req.params.id)).map(toObservationRevision) }),

@@ -80,7 +80,7 @@ export const ObservationRevision = Type.Composite(
       actor: Type.String({ description: 'Who made it: the API key\'s name, or `seed`.' }),
     }),
   ],
-  { description: 'One revision of an observation.' },
+  { $id: 'Revision', description: 'One revision of an observation: an entry of its history and of the change feed.' },
 )
 
 /** The served form of a row, from the one field table (storage/fields.ts) the SQL-built JSON is derived from too. */
