@@ -3,7 +3,8 @@
 // requests), the headers each answer carries and each request reads, as reusable components.
 // test/openapi.test.ts holds these classes to the service's real answers.
 import { RATE_LIMIT_EXEMPT_PATHS } from './protection.js'
-import { PROBLEM_EXAMPLES, PARAMETER_EXAMPLES } from './openapi-examples.js'
+import { PARAMETER_EXAMPLES, PROBLEM_EXAMPLES, REQUEST_EXAMPLES } from './openapi-examples.js'
+import { RESPONSE_EXAMPLES } from './openapi-response-examples.js'
 
 type Json = Record<string, any>
 
@@ -132,6 +133,7 @@ function completeOperation(path: string, method: string, op: Json): void {
   if (op.operationId === 'importObservations') params.push(ref('parameters', 'IdempotencyKey'))
   for (const p of params) if (!p.$ref) p.example ??= PARAMETER_EXAMPLES[`${op.operationId}.${p.name}`] ?? PARAMETER_EXAMPLES[p.name]
   if (params.length) op.parameters = params
+  for (const [mediaType, media] of Object.entries<Json>(op.requestBody?.content ?? {})) media.example ??= REQUEST_EXAMPLES[op.operationId]?.[mediaType]
 
   const sorted = [...statuses].sort()
   const out: Json = {}
@@ -153,6 +155,7 @@ function completeOperation(path: string, method: string, op: Json): void {
     }
     if (limited) names.push(...RATE_LIMIT)
     response.headers = { ...headerRefs(...new Set(names)), ...response.headers }
+    for (const [mediaType, media] of Object.entries<Json>(response.content ?? {})) media.example ??= RESPONSE_EXAMPLES[op.operationId]?.[status]?.[mediaType]
     out[status] = response
   }
   op.responses = out

@@ -77,3 +77,54 @@ export const PROBLEM_EXAMPLES: Record<string, unknown> = {
   '500': problem(Errors.internal, '/v1/observations', 'An internal error occurred. Quote request id 5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50 when reporting it.'),
   '503': problem(Errors.unavailable, '/v1/observations', 'The database cannot be reached; retry shortly.'),
 }
+
+/** Request bodies by operationId and media type: the seed's own entries, as a client would send them. */
+export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
+  createSource: {
+    'application/json': {
+      id: 'bayantala-2023h1-notice',
+      title: '巴彦塔拉镇2023年上半年低保金发放情况',
+      titleEn: 'Bayantala Town: dibao paid in 2023 H1',
+      issuer: '巴彦塔拉镇人民政府',
+      issuedOn: '2023-06-25',
+      text: '2023年上半年发放城乡低保金484.752万元。\n',
+    },
+  },
+  putArea: {
+    'application/json': { nameZh: '巴彦塔拉镇', nameEn: 'Bayantala Town', level: 'town', parent: 'horqin-left-middle', divisionCode: null },
+  },
+  putIndicator: {
+    'application/json': {
+      nameZh: '城乡低保金发放',
+      nameEn: 'Urban and rural minimum living allowance (dibao) paid',
+      description: 'Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).',
+      category: 'social_security',
+      unit: 'CNY',
+      additive: true,
+    },
+  },
+  correctObservation: {
+    'application/json': {
+      reported: { value: '484.752', unit: '万元' },
+      citation: { sourceId: 'bayantala-2023h1', quote: '2023年上半年发放城乡低保金484.752万元' },
+      note: 'Checked against the printed report (巴政发〔2023〕38号).',
+      reason: 'Reviewer note added after checking the printed report.',
+    },
+  },
+  importObservations: {
+    'application/json': {
+      reason: 'Q3 brief: the H1 social-assistance figures restated',
+      observations: [
+        {
+          indicator: 'tekun_paid',
+          area: 'bayantala',
+          period: '2023-H1',
+          kind: 'actual',
+          reported: { value: '76.5', unit: '万元' },
+          citation: { sourceId: 'bayantala-2023h1', quote: '发放特困供养金76.5万元' },
+        },
+      ],
+    },
+    'text/csv': 'indicator,area,period,kind,reported_value,reported_unit,source_id,quote\r\ntekun_beneficiaries,bayantala,2023-H1,actual,170,人,bayantala-2023h1,受益170人\r\n',
+  },
+}
