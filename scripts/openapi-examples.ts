@@ -82,9 +82,12 @@ record('getSourceText', await call('get', `/v1/sources/${observation.source.id}/
 // Then each write with its example body, in an order where each one applies.
 const body = (operationId: string, mediaType = 'application/json') => REQUEST_EXAMPLES[operationId]![mediaType]
 record('createSource', await call('post', '/v1/sources', { body: body('createSource') }))
-record('putArea', await call('put', '/v1/areas/bayantala', { body: body('putArea') }))
-record('putPeriod', await call('put', '/v1/periods/2023-H1'))
-record('putIndicator', await call('put', '/v1/indicators/dibao_paid', { body: body('putIndicator') }))
+// An upsert answers the same representation whether it created (201) or found (200) the entry.
+for (const [operationId, url, payload] of [['putArea', '/v1/areas/bayantala', body('putArea')], ['putPeriod', '/v1/periods/2023-H1', undefined], ['putIndicator', '/v1/indicators/dibao_paid', body('putIndicator')]] as const) {
+  const res = await call('put', url, payload === undefined ? {} : { body: payload })
+  record(operationId, res)
+  put(operationId, 201, 'application/json', examples[operationId]![String(res.statusCode)]!['application/json'])
+}
 record('importObservations', await call('post', '/v1/imports?dryRun=true', { body: body('importObservations') }))
 const corrected = await call('put', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, { headers: { 'if-match': String((await call('get', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`)).headers.etag) }, body: body('correctObservation') })
 record('correctObservation', corrected)

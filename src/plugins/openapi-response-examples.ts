@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T11:38:25.195Z"
+          "lastFullAt": "2026-11-29T11:41:52.804Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T11:38:25.124Z",
+            "recordedAt": "2026-11-29T11:41:52.625Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T11:38:25.124Z",
+        "recordedAt": "2026-11-29T11:41:52.625Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -209,7 +209,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z"
+            "recordedAt": "2026-11-29T11:41:52.625Z"
           }
         ],
         "observationsTruncated": false,
@@ -275,7 +275,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z"
+            "recordedAt": "2026-11-29T11:41:52.625Z"
           },
           {
             "id": 2,
@@ -305,12 +305,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z"
+            "recordedAt": "2026-11-29T11:41:52.625Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T11:38:25.124Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T11:38:25.124Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T11:41:52.625Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T11:41:52.625Z\r\n"
     }
   },
   "getObservation": {
@@ -340,7 +340,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": null,
         "revision": 1,
-        "recordedAt": "2026-11-29T11:38:25.124Z"
+        "recordedAt": "2026-11-29T11:41:52.625Z"
       }
     }
   },
@@ -373,7 +373,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z",
+            "recordedAt": "2026-11-29T11:41:52.625Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -414,7 +414,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z",
+            "recordedAt": "2026-11-29T11:41:52.625Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -447,7 +447,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z",
+            "recordedAt": "2026-11-29T11:41:52.625Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -464,7 +464,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T11:38:25.124Z",
+            "recordedAt": "2026-11-29T11:41:52.625Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -479,11 +479,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "2694aca7f301921c412b382baad695e18b09a9e6ac0ad675b023a2e466e1f79a"
+            "hash": "74dc6bc64f712e4aee7b7f831babd6b112d2d12535c12851db214cfdeaa148c4"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T11:38:25.124Z",
+            "recordedAt": "2026-11-29T11:41:52.625Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -497,8 +497,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "2694aca7f301921c412b382baad695e18b09a9e6ac0ad675b023a2e466e1f79a",
-            "hash": "4b6cd400195f16c79f0e9ad143c24c918bd5423491513e870fcfc75eab5d32ea"
+            "prevHash": "74dc6bc64f712e4aee7b7f831babd6b112d2d12535c12851db214cfdeaa148c4",
+            "hash": "1852474bf72c6d29c3f9b7c0c3df5b22a91db8adc1fcb7f2d4ad22f24bcb1451"
           }
         ],
         "nextAfter": 100,
@@ -510,17 +510,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 159,
-        "hash": "9680a64253c6ab4c73e7e80f12bf0b25c65cf8a41e575f87993871a7a9cb07ee",
-        "recordedAt": "2026-11-29T11:38:25.144Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=9680a64253c6ab4c73e7e80f12bf0b25c65cf8a41e575f87993871a7a9cb07ee\nrecordedAt=2026-11-29T11:38:25.144Z\n",
-        "signature": "W4mHln0syB+qp/rN7RzWjeu5Tm4YbGS/2dgt1bQRyzPKUtt9aia54VYxz2VGV500gZoIrJoD0fT0tXEbJJcNAQ==",
+        "hash": "65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64",
+        "recordedAt": "2026-11-29T11:41:52.671Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64\nrecordedAt=2026-11-29T11:41:52.671Z\n",
+        "signature": "pHWaMxcpDBrslaYtwjNyAaPWTS0f/BW+lmKJykln4ROxBf2Ny0zY2+1sFV5m4VrC9pdS5mhSywPvI3fUkr5TAw==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA+wOWk6gs8Cqcz6oSWfLMBNFEoNpzxjkQCmVwVNebsbs=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAhbRx8HHysuUWRUkDDccNVi254tcwx0sIsheBpYf8nOs=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -528,10 +528,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 159,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T11:38:25.195Z",
+        "checkedFrom": 160,
+        "lastFullAt": "2026-11-29T11:41:52.804Z",
         "headSeq": 159,
-        "headHash": "9680a64253c6ab4c73e7e80f12bf0b25c65cf8a41e575f87993871a7a9cb07ee"
+        "headHash": "65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64"
       }
     }
   },
@@ -541,9 +541,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T11:38:26.152Z",
+        "lastFullAt": "2026-11-29T11:41:54.516Z",
         "headSeq": 159,
-        "headHash": "9680a64253c6ab4c73e7e80f12bf0b25c65cf8a41e575f87993871a7a9cb07ee"
+        "headHash": "65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64"
       }
     }
   },
@@ -560,13 +560,23 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T11:38:26.179Z",
+        "recordedAt": "2026-11-29T11:41:54.551Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
   },
   "putArea": {
     "200": {
+      "application/json": {
+        "code": "bayantala",
+        "nameZh": "巴彦塔拉镇",
+        "nameEn": "Bayantala Town",
+        "level": "town",
+        "parent": "horqin-left-middle",
+        "divisionCode": null
+      }
+    },
+    "201": {
       "application/json": {
         "code": "bayantala",
         "nameZh": "巴彦塔拉镇",
@@ -585,10 +595,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "startDate": "2023-01-01",
         "endDate": "2023-06-30"
       }
+    },
+    "201": {
+      "application/json": {
+        "code": "2023-H1",
+        "type": "half",
+        "startDate": "2023-01-01",
+        "endDate": "2023-06-30"
+      }
     }
   },
   "putIndicator": {
     "200": {
+      "application/json": {
+        "code": "dibao_paid",
+        "nameZh": "城乡低保金发放",
+        "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+        "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
+        "category": "social_security",
+        "unit": "CNY",
+        "additive": true
+      }
+    },
+    "201": {
       "application/json": {
         "code": "dibao_paid",
         "nameZh": "城乡低保金发放",
@@ -648,7 +677,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "recordedAt": "2026-11-29T11:38:26.211Z"
+        "recordedAt": "2026-11-29T11:41:54.622Z"
       }
     }
   },
@@ -679,7 +708,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 3,
-        "recordedAt": "2026-11-29T11:38:26.218Z"
+        "recordedAt": "2026-11-29T11:41:54.635Z"
       }
     }
   }
