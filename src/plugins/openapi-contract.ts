@@ -14,19 +14,19 @@ const integer = { type: 'integer', minimum: 0 } as const
 /** Response headers, each defined once (components/headers) and referenced by name. */
 export const RESPONSE_HEADERS: Record<string, Json> = {
   'X-Request-Id': { description: 'The request id: the caller\'s X-Request-Id when sane, else a new UUID. Quote it when reporting a problem.', required: true, schema: string, example: '5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50' },
-  ETag: { description: 'Validator of the representation: send it back as If-None-Match for a 304, or (observations) as If-Match to change it.', schema: string, example: '"r1"' },
+  ETag: { description: 'Validator of the representation: send it back as If-None-Match for a 304, or (observations) as If-Match to change it.', schema: string, example: '"obs-22-r1"' },
   'Cache-Control': { description: 'How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`).', schema: string, example: 'no-cache' },
   Vary: { description: 'Request headers the representation depends on (Accept for negotiated media types, Accept-Encoding when compressed).', schema: string, example: 'Accept-Encoding' },
   'Content-Encoding': { description: 'gzip or br when the client accepts it and the body is large enough to gain.', schema: { type: 'string', enum: ['gzip', 'br'] } },
   Location: { description: 'Where the created resource is served.', required: true, schema: string, example: '/v1/areas/bayantala' },
   'Content-Location': { description: 'The canonical URL of the resource, when it was asked for by an alias.', schema: string, example: '/v1/periods/2023-H1' },
-  'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: integer, example: 5 },
+  'Retry-After': { description: 'Seconds to wait before retrying.', schema: integer, example: 5 },
   'RateLimit-Limit': { description: 'Requests allowed per minute to this client (an API key, else an address).', schema: integer, example: 600 },
   'RateLimit-Remaining': { description: 'Requests left in the current window.', schema: integer, example: 599 },
   'RateLimit-Reset': { description: 'Seconds until the window resets.', schema: integer, example: 60 },
   'WWW-Authenticate': { description: 'The Bearer challenge (RFC 6750); `error="invalid_token"` for an unknown or revoked key.', required: true, schema: string, example: 'Bearer realm="bayantala-indicators"' },
   'Idempotent-Replayed': { description: '`true` when this is the recorded answer to an earlier request with the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } },
-  'Content-Range': { description: 'The bytes sent and the whole length (206), or `bytes */length` (416).', required: true, schema: string, example: 'bytes 0-99/30915' },
+  'Content-Range': { description: 'The bytes sent and the whole length (206), or `bytes */length` (416).', required: true, schema: string, example: 'bytes 3521-3570/14486' },
   'Accept-Ranges': { description: 'Byte ranges of the text may be requested.', schema: { type: 'string', enum: ['bytes'] } },
   'Content-Disposition': { description: 'Names the CSV export as a file download.', schema: string, example: 'attachment; filename="observations.csv"' },
   'X-Cache': { description: '`hit` when answered from the response cache, `miss` when the answer was just stored in it.', schema: { type: 'string', enum: ['hit', 'miss'] } },
@@ -34,10 +34,10 @@ export const RESPONSE_HEADERS: Record<string, Json> = {
 
 /** Request headers, each defined once (components/parameters). */
 export const REQUEST_HEADERS: Record<string, Json> = {
-  IfMatch: { name: 'If-Match', in: 'header', required: false, description: 'The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.', schema: string, example: '"r1"' },
-  IfNoneMatch: { name: 'If-None-Match', in: 'header', required: false, description: 'ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.', schema: string, example: '"r1"' },
-  Range: { name: 'Range', in: 'header', required: false, description: 'One byte range, `bytes=start-end` (UTF-8 offsets, end inclusive): 206 with the bytes, 416 outside the text.', schema: string, example: 'bytes=0-99' },
-  IfRange: { name: 'If-Range', in: 'header', required: false, description: 'Honour Range only while the text still has this ETag; otherwise the whole text (200).', schema: string, example: '"sha256-0"' },
+  IfMatch: { name: 'If-Match', in: 'header', required: false, description: 'The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.', schema: string, example: '"obs-22-r1"' },
+  IfNoneMatch: { name: 'If-None-Match', in: 'header', required: false, description: 'ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.', schema: string, example: '"obs-22-r1"' },
+  Range: { name: 'Range', in: 'header', required: false, description: 'One byte range, `bytes=start-end` (UTF-8 offsets, end inclusive): 206 with the bytes, 416 outside the text.', schema: string, example: 'bytes=3521-3570' },
+  IfRange: { name: 'If-Range', in: 'header', required: false, description: 'Honour Range only while the text still has this ETag; otherwise the whole text (200).', schema: string, example: '"697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9"' },
   IdempotencyKey: { name: 'Idempotency-Key', in: 'header', required: false, description: 'Makes retries safe (printable ASCII, up to 200 characters): a retry with the same key and body replays the first answer (with Idempotent-Replayed: true).', schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' }, example: 'import-2023h1-0001' },
 }
 
@@ -67,7 +67,8 @@ const RATE_LIMIT = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']
 
 function problemResponse(status: string): Json {
   const [, description] = PROBLEMS[status]!
-  const extra = status === '401' ? ['WWW-Authenticate'] : status === '416' ? ['Content-Range'] : status === '429' || status === '503' ? ['Retry-After'] : []
+  // A concurrent duplicate import (409) says when to retry; a replayed import may be a recorded 422.
+  const extra = status === '401' ? ['WWW-Authenticate'] : status === '416' ? ['Content-Range'] : ['409', '429', '503'].includes(status) ? ['Retry-After'] : status === '422' ? ['Idempotent-Replayed'] : []
   return {
     description,
     headers: headerRefs('X-Request-Id', ...extra, ...RATE_LIMIT),
