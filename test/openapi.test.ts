@@ -266,6 +266,27 @@ describe('OpenAPI document against the seeded service', () => {
     expect(range.body).toBe(text.responses['206'].content['text/plain'].example)
   })
 
+  it('answers a limited route over its limit with the documented 429 and its headers, and leaves the probes unlimited', async () => {
+    const limited = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1 } } })
+    try {
+      for (const { path, op, where } of operations.filter(({ method, op }) => method === 'get' && op.security.length === 0)) {
+        const url = urlOf(path, op)
+        await limited.app.inject({ url })
+        const res = await limited.app.inject({ url })
+        if (RATE_LIMIT_EXEMPT_PATHS.includes(path)) {
+          expect(res.statusCode, where).toBe(200)
+          expect(res.headers, where).not.toHaveProperty('ratelimit-limit')
+          continue
+        }
+        expect(res.statusCode, where).toBe(429)
+        expectDocumentedHeaders(op.responses['429'], res.headers, `${where} 429`)
+        expect(res.headers, where).toHaveProperty('retry-after')
+      }
+    } finally {
+      await limited.close()
+    }
+  })
+
   it('answers the documented problems of each class with their headers', async () => {
     for (const { path, method, op, where } of operations) {
       const url = urlOf(path, op)
