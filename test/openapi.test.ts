@@ -81,6 +81,8 @@ describe('OpenAPI document', () => {
     const res = await t.app.inject({ url: '/openapi.yaml' })
     expect(res.statusCode).toBe(200)
     expect(res.body).toBe(readFileSync(join(projectRoot, 'openapi.yaml'), 'utf8'))
+    // No YAML anchors or aliases: not every OpenAPI tool follows them.
+    expect(res.body).not.toMatch(/(?:^|[:-] )[&*]a\d+\b/m)
   })
 
   it('is OpenAPI 3.1 with servers, a licence and named components for every resource and envelope', () => {

@@ -107,7 +107,8 @@ export function completeDocument(doc: Json): Json {
   for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
     for (const [method, op] of Object.entries<Json>(item)) completeOperation(path, method, op)
   }
-  return doc
+  // A copy without shared objects: the YAML writer would turn each shared one into an anchor and aliases, which some tools do not follow.
+  return JSON.parse(JSON.stringify(doc)) as Json
 }
 
 function completeOperation(path: string, method: string, op: Json): void {
