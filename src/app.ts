@@ -176,6 +176,11 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   })
   await app.register(metrics, { storage })
   await app.register(responseCache, { storage, writer, maxBytes: config.responseCacheMb * 1024 * 1024 })
+  // A 304 has no body, so no Content-Type (a validating proxy reads one as a body that must match a schema); after the cache's hook, which makes most 304s.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 304) reply.removeHeader('content-type')
+    return payload
+  })
   await app.register(openapi)
 
   await app.register(auth, { keys: storage.keys })

@@ -12,7 +12,7 @@ import { ChangePage } from '../src/modules/changes/changes.routes.js'
 import type { ObservationFilter } from '../src/storage/ports.js'
 import { IndicatorDetail } from '../src/modules/indicators/indicators.routes.js'
 import { ObservationPage } from '../src/modules/observations/observations.routes.js'
-import { toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
+import { Observation, ObservationRevision, toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
 import { buildTestApp, json, onPostgres, type TestContext } from './helpers.js'
 
 let t: TestContext
@@ -37,6 +37,9 @@ function strictly(schema: unknown): object {
   if (out.type === 'object' && out.properties) out.additionalProperties = false
   return out
 }
+
+/** A strict validator that resolves the pages' `$ref`s to the named Observation and Revision schemas. */
+const withNamedSchemas = (): Ajv => withFormats(new Ajv({ strict: false, allErrors: true })).addSchema([strictly(Observation), strictly(ObservationRevision)])
 
 const auth = (secret: string) => ({ authorization: `Bearer ${secret}` })
 
@@ -134,7 +137,7 @@ describe('change feed', () => {
     })
     expect(res.statusCode, res.body).toBe(200)
     const repo = t.storage.observations
-    const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ChangePage))
+    const checkPage = withNamedSchemas().compile(strictly(ChangePage))
     let after = 0
     let checked = 0
     for (;;) {
@@ -155,7 +158,7 @@ describe('change feed', () => {
 
   it('builds observation pages in SQL byte for byte as the schema serializer would, now and as of any time', async () => {
     const repo = t.storage.observations
-    const checkPage = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(ObservationPage))
+    const checkPage = withNamedSchemas().compile(strictly(ObservationPage))
     const firstRevision = (await t.query<{ recorded_at: string }>('SELECT recorded_at FROM observation_revision WHERE revision = 2 ORDER BY seq LIMIT 1'))[0]!.recorded_at
     const queries: Array<[string, ObservationFilter]> = [
       ['includeWithdrawn=true', { includeWithdrawn: true }],
@@ -184,7 +187,7 @@ describe('change feed', () => {
 
   it('builds an indicator with its observations byte for byte as the schema serializer would', async () => {
     const repo = t.storage.observations
-    const checkDetail = withFormats(new Ajv({ strict: false, allErrors: true })).compile(strictly(IndicatorDetail))
+    const checkDetail = withNamedSchemas().compile(strictly(IndicatorDetail))
     const revised = (await t.query<{ code: string; at: string }>('SELECT o.indicator_code AS code, r.recorded_at AS at FROM observation_revision r JOIN observation o ON o.id = r.observation_id WHERE r.revision = 2 ORDER BY r.seq LIMIT 1'))[0]!
     for (const asOf of [undefined, revised.at]) {
       const res = await t.app.inject({ url: `/v1/indicators/${revised.code}${asOf ? `?asOf=${asOf}` : ''}` })

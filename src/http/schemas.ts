@@ -25,7 +25,7 @@ export const FieldErrorSchema = Type.Object(
     message: Type.String({ description: 'What is wrong with it.' }),
     index: Type.Optional(Type.Integer({ minimum: 0, description: 'For a batch: the row the error is in, from 0.' })),
   },
-  { description: 'One reason the request is refused.' },
+  { $id: 'FieldError', description: 'One reason the request is refused.' },
 )
 
 export const Problem = Type.Object(
@@ -37,9 +37,9 @@ export const Problem = Type.Object(
     instance: Type.String({ description: 'The request path (with query) that failed.' }),
     code: Type.String({ description: 'Stable machine-readable code (APP_ERR_*).' }),
     requestId: Type.Optional(Type.String({ description: 'The request id, also sent as the X-Request-Id header; quote it when reporting a problem.' })),
-    errors: Type.Optional(Type.Array(FieldErrorSchema, { description: 'What is wrong, one entry per reason: malformed parameters (400) and broken rules of the data (422) alike.' })),
+    errors: Type.Optional(Type.Array(refTo(FieldErrorSchema), { description: 'What is wrong, one entry per reason: malformed parameters (400) and broken rules of the data (422) alike.' })),
     currentRevision: Type.Optional(Type.Integer({ description: 'The revision now in force (412).' })),
-    summary: Type.Optional(Type.Unknown({ description: 'For a rejected import: the import summary, naming each bad row by index (422).' })),
+    summary: Type.Optional(Type.Unsafe({ $ref: 'ImportSummary', description: 'For a rejected import: the import summary, naming each bad row by index (422).' })),
   },
   {
     description: 'An RFC 9457 problem details object. Further extension members may appear.',
@@ -96,8 +96,18 @@ export const DecimalString = Type.String({ pattern: '^-?[0-9]+(\\.[0-9]+)?$', ma
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC.' })
 
-export function listOf<T extends TSchema>(item: T, description: string) {
-  return Type.Object({ data: Type.Array(item, { description: 'The items, in the order described.' }) }, { description })
+/**
+ * A reference to a named component schema (one with `$id`, registered by the OpenAPI plugin): the
+ * document names it once under components/schemas, and the serializer resolves it at compile time.
+ */
+export function refTo<T extends TSchema>(schema: T) {
+  if (!schema.$id) throw new Error('refTo: the schema has no $id')
+  return Type.Unsafe<Static<T>>(Type.Ref(schema.$id))
+}
+
+/** A whole list (no pagination) of named items, itself named `$id`. */
+export function listOf<T extends TSchema>(item: T, description: string, $id: string) {
+  return Type.Object({ data: Type.Array(refTo(item), { description: 'The items, in the order described.' }) }, { $id, description })
 }
 
 /** Query parameters that take one or several codes: repeated (`a=x&a=y`) or comma-separated (`a=x,y`). */

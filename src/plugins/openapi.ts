@@ -4,13 +4,32 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Problem } from '../http/schemas.js'
+import { FieldErrorSchema, Problem } from '../http/schemas.js'
+import { AreaDetail, AreaList, Area } from '../modules/areas/areas.routes.js'
+import { AuditEntry, AuditHead, AuditPage, VerifyResult } from '../modules/audit/audit.routes.js'
+import { ChangePage } from '../modules/changes/changes.routes.js'
+import { ImportSummarySchema } from '../modules/imports/imports.routes.js'
+import { Indicator, IndicatorDetail, IndicatorList } from '../modules/indicators/indicators.routes.js'
+import { ObservationPage, RevisionList } from '../modules/observations/observations.routes.js'
+import { Observation, ObservationRevision } from '../modules/observations/observations.schemas.js'
+import { Period, PeriodList } from '../modules/periods/periods.routes.js'
+import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
+import { Source, SourceList } from '../modules/sources/sources.routes.js'
+import { completeDocument } from './openapi-contract.js'
 
 export const API_VERSION = '1.0.0'
 
+/** Every named resource and envelope: registered once, `$ref`'d by the routes, listed under components/schemas. */
+export const COMPONENT_SCHEMAS = [
+  FieldErrorSchema, Problem, ProblemType, ProblemTypeList,
+  Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
+  Indicator, IndicatorDetail, IndicatorList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
+  ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
+]
+
 export default fp(
   async function openapi(app: FastifyInstance) {
-    app.addSchema(Problem)
+    for (const schema of COMPONENT_SCHEMAS) app.addSchema(schema)
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
@@ -21,11 +40,13 @@ export default fp(
             'Every quantitative statement of the Bayantala Town (巴彦塔拉镇) 2023 H1 work report, as observations with exact decimal values, ' +
             'verbatim citations (quote and UTF-8 byte span in the stored source text) and an append-only revision history. ' +
             'Errors are RFC 9457 problem+json.',
-          license: { name: 'Data: public government report; code: see repository' },
+          // No licence file ships with the repository and none is stated for the data: say so rather than invent one.
+          license: { name: 'No licence granted (all rights reserved); the data restates a public government work report', identifier: 'LicenseRef-NoLicenceGranted' },
         },
+        servers: [{ url: '/', description: 'This service (every path is relative to where it is deployed).' }],
         components: {
           securitySchemes: {
-            bearer: { type: 'http', scheme: 'bearer', description: 'An API key made with `npm run keys -- create --name NAME --scope write|admin`.' },
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key made with `npm run keys -- create --name NAME --scope write|admin`.' },
           },
         },
         tags: [
@@ -41,6 +62,7 @@ export default fp(
           { name: 'meta', description: 'Problem types and the API description.' },
         ],
       },
+      transformObject: (document) => ('openapiObject' in document ? (completeDocument(document.openapiObject) as typeof document.openapiObject) : document.swaggerObject),
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     })
     await app.register(swaggerUi, { routePrefix: '/docs' })

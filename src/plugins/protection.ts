@@ -138,7 +138,9 @@ export function clientAddress(ip: string): string {
   return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`
 }
 
-const isAllowListed = (req: FastifyRequest) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics'
+/** Probes and metrics: never rate limited nor locked out (the OpenAPI document leaves their limit headers out). */
+export const RATE_LIMIT_EXEMPT_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics']
+const isAllowListed = (req: FastifyRequest) => RATE_LIMIT_EXEMPT_PATHS.includes(req.url)
 
 export default fp(
   async function protection(app: FastifyInstance, options: ProtectionOptions) {

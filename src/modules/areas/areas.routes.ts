@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
-import { AreaCode, listOf, Nullable, problemResponses, StringEnum } from '../../http/schemas.js'
+import { AreaCode, listOf, Nullable, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { AreaRecord, CatalogReads } from '../../storage/ports.js'
@@ -19,11 +19,13 @@ export const Area = Type.Object(
     parent: Nullable(AreaCode, { description: 'Code of the containing area; null at the top.' }),
     divisionCode: Nullable(Type.String(), { description: 'GB/T 2260 administrative division code, where one exists.' }),
   },
-  { description: 'An area: a place that observations are about.' },
+  { $id: 'Area', description: 'An area: a place that observations are about.' },
 )
-const AreaDetail = Type.Composite([Area, Type.Object({ children: Type.Array(AreaCode, { description: 'Codes of the areas directly inside this one.' }) })], {
+export const AreaDetail = Type.Composite([Area, Type.Object({ children: Type.Array(AreaCode, { description: 'Codes of the areas directly inside this one.' }) })], {
+  $id: 'AreaDetail',
   description: 'An area with the areas it contains.',
 })
+export const AreaList = listOf(Area, 'Areas, by code.', 'AreaList')
 
 export function toArea(a: AreaRecord): Static<typeof Area> {
   return { code: a.code, nameZh: a.nameZh, nameEn: a.nameEn, level: a.level, parent: a.parentCode, divisionCode: a.divisionCode }
@@ -52,12 +54,13 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['areas'],
+        operationId: 'putArea',
         summary: 'Create or change an area (admin)',
         description: 'Creates the area (201) or replaces its definition (200). The parent must exist, levels nest strictly downward (province > prefecture > banner > town > village or reserve) and a division code belongs to one area only (422). Audited.',
         security: [{ bearer: [] }],
         params: Type.Object({ code: AreaCode }, { additionalProperties: false }),
         body: AreaBody,
-        response: { 200: Area, 201: Area, ...problemResponses(400, 401, 403, 422) },
+        response: { 200: refTo(Area), 201: refTo(Area), ...problemResponses(400, 401, 403, 422) },
       },
     },
     async (req, reply) => {
@@ -74,6 +77,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
     {
       schema: {
         tags: ['areas'],
+        operationId: 'listAreas',
         summary: 'List areas',
         description: 'Every area, by code; filter by level or parent.',
         querystring: Type.Object(
@@ -83,7 +87,7 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
           },
           { additionalProperties: false },
         ),
-        response: { 200: listOf(Area, 'Areas, by code.'), ...problemResponses(400) },
+        response: { 200: refTo(AreaList), ...problemResponses(400) },
       },
     },
     async (req) => ({ data: (await catalog.areas({ level: req.query.level, parent: req.query.parent })).map(toArea) }),
@@ -94,11 +98,12 @@ const areaRoutes: FastifyPluginAsyncTypebox<AreaRoutesOptions> = async (app, { w
     {
       schema: {
         tags: ['areas'],
+        operationId: 'getArea',
         summary: 'One area',
         description: 'An area with its parent and the codes of its children.',
         params: Type.Object({ code: AreaCode }, { additionalProperties: false }),
         querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: AreaDetail, ...problemResponses(400, 404) },
+        response: { 200: refTo(AreaDetail), ...problemResponses(400, 404) },
       },
     },
     async (req) => {

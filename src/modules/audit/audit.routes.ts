@@ -1,7 +1,7 @@
 // The audit log: paged reading, the head, and verification of the hash chain.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Nullable, problemResponses } from '../../http/schemas.js'
+import { Nullable, problemResponses, refTo } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
 import type { AuditReads } from '../../storage/ports.js'
 import type { IntegrityMonitor } from './integrity-monitor.js'
@@ -11,7 +11,7 @@ export const MAX_AUDIT_PAGE = 1000
 
 const Hash = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex.' })
 
-const AuditEntry = Type.Object(
+export const AuditEntry = Type.Object(
   {
     seq: Type.Integer({ description: 'Position in the chain, from 1, without gaps.' }),
     recordedAt: Type.String({ description: 'When the change was committed (ISO 8601, UTC, milliseconds).' }),
@@ -24,7 +24,42 @@ const AuditEntry = Type.Object(
     prevHash: Hash,
     hash: Hash,
   },
-  { description: 'One audit entry. hash = SHA-256 of the canonical JSON of every other member (see README).' },
+  { $id: 'AuditEntry', description: 'One audit entry. hash = SHA-256 of the canonical JSON of every other member (see README).' },
+)
+
+export const AuditPage = Type.Object(
+  {
+    data: Type.Array(refTo(AuditEntry), { description: 'Entries in seq order.' }),
+    nextAfter: Type.Integer({ description: 'Pass as `after` for the next page.' }),
+    hasMore: Type.Boolean({ description: 'True when more entries follow.' }),
+  },
+  { $id: 'AuditPage', description: 'A page of the audit log.' },
+)
+
+export const AuditHead = Type.Object(
+  {
+    seq: Type.Integer({ description: 'Seq of the newest entry (0 when empty).' }),
+    hash: Hash,
+    recordedAt: Nullable(Type.String(), { description: 'When it was recorded.' }),
+    signedText: Type.String({ description: 'The exact text signed (UTF-8).' }),
+    signature: Type.String({ description: 'Ed25519 signature of signedText, base64.' }),
+    verified: Type.Boolean({ description: 'True when this process has verified the chain and the tables up to this head; false while a newer entry awaits its (incremental) check.' }),
+  },
+  { $id: 'AuditHead', description: 'The head of the chain, signed.' },
+)
+
+export const VerifyResult = Type.Object(
+  {
+    ok: Type.Boolean({ description: 'True when every entry checked verifies and the tables agree with the log.' }),
+    entries: Type.Integer({ description: 'Entries checked by this process so far (a full pass: all of them).' }),
+    checkedFrom: Type.Integer({ description: 'First seq this pass recomputed; earlier entries were verified by an earlier pass of this process (see lastFullAt).' }),
+    lastFullAt: Nullable(Type.String(), { description: 'When this process last recomputed the whole chain and compared every table (ISO 8601), or null.' }),
+    headSeq: Type.Optional(Type.Integer({ description: 'Seq of the last entry (when ok).' })),
+    headHash: Type.Optional(Type.String({ description: 'Hash of the last entry (when ok).' })),
+    brokenSeq: Type.Optional(Type.Integer({ description: 'Seq of the first entry that does not verify.' })),
+    reason: Type.Optional(Type.String({ description: 'Why it does not verify.' })),
+  },
+  { $id: 'VerifyResult', description: 'The verification result.' },
 )
 
 export interface AuditRoutesOptions {
@@ -39,6 +74,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditEntries',
         summary: 'Audit entries',
         description: 'The hash-chained log of every write, in seq order. Recompute each hash to check that history was not rewritten.',
         querystring: Type.Object(
@@ -49,14 +85,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object(
-            {
-              data: Type.Array(AuditEntry, { description: 'Entries in seq order.' }),
-              nextAfter: Type.Integer({ description: 'Pass as `after` for the next page.' }),
-              hasMore: Type.Boolean({ description: 'True when more entries follow.' }),
-            },
-            { description: 'A page of the audit log.' },
-          ),
+          200: refTo(AuditPage),
           ...problemResponses(400),
         },
       },
@@ -80,23 +109,14 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'getAuditHead',
         summary: 'Latest audit entry, signed',
         description:
           'The seq and hash of the newest entry, signed with the service\'s Ed25519 key (public key at `/v1/audit/public-key`). ' +
           'The signature covers the UTF-8 bytes of `signedText`: four lines "bayantala-indicators audit head v1", "seq=<seq>", "hash=<hash>", "recordedAt=<recordedAt or empty>", each ending in a line feed. ' +
           'Keep signed heads: a later chain that lacks the entry, or gives it another hash, was truncated or rewritten. 503 when the service found the database does not agree with its log.',
         response: {
-          200: Type.Object(
-            {
-              seq: Type.Integer({ description: 'Seq of the newest entry (0 when empty).' }),
-              hash: Hash,
-              recordedAt: Nullable(Type.String(), { description: 'When it was recorded.' }),
-              signedText: Type.String({ description: 'The exact text signed (UTF-8).' }),
-              signature: Type.String({ description: 'Ed25519 signature of signedText, base64.' }),
-              verified: Type.Boolean({ description: 'True when this process has verified the chain and the tables up to this head; false while a newer entry awaits its (incremental) check.' }),
-            },
-            { description: 'The head of the chain, signed.' },
-          ),
+          200: refTo(AuditHead),
           ...problemResponses(503),
         },
       },
@@ -112,6 +132,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
+        operationId: 'getAuditPublicKey',
         summary: 'The key that signs audit heads',
         description: 'The Ed25519 public key (SubjectPublicKeyInfo, PEM) that verifies `/v1/audit/head` signatures, e.g. with `openssl pkeyutl -verify -pubin -inkey key.pem -rawin`.',
         response: { 200: { description: 'The public key, PEM.', content: { 'application/x-pem-file': { schema: { type: 'string' } } } } },
@@ -120,31 +141,18 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
     async (_req, reply) => reply.type('application/x-pem-file').send(signer.publicKeyPem),
   )
 
-  const VerifyResult = Type.Object(
-    {
-      ok: Type.Boolean({ description: 'True when every entry checked verifies and the tables agree with the log.' }),
-      entries: Type.Integer({ description: 'Entries checked by this process so far (a full pass: all of them).' }),
-      checkedFrom: Type.Integer({ description: 'First seq this pass recomputed; earlier entries were verified by an earlier pass of this process (see lastFullAt).' }),
-      lastFullAt: Nullable(Type.String(), { description: 'When this process last recomputed the whole chain and compared every table (ISO 8601), or null.' }),
-      headSeq: Type.Optional(Type.Integer({ description: 'Seq of the last entry (when ok).' })),
-      headHash: Type.Optional(Type.String({ description: 'Hash of the last entry (when ok).' })),
-      brokenSeq: Type.Optional(Type.Integer({ description: 'Seq of the first entry that does not verify.' })),
-      reason: Type.Optional(Type.String({ description: 'Why it does not verify.' })),
-    },
-    { description: 'The verification result.' },
-  )
-
   app.get(
     '/verify',
     {
       schema: {
         tags: ['audit'],
+        operationId: 'verifyAudit',
         summary: 'Verify the audit chain (incremental)',
         description:
           'Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. ' +
           'Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. ' +
           'Answers are reused for a second while the head does not move. 503 while the verification at start runs.',
-        response: { 200: VerifyResult, ...problemResponses(503) },
+        response: { 200: refTo(VerifyResult), ...problemResponses(503) },
       },
     },
     async () => {
@@ -160,10 +168,11 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['audit'],
+        operationId: 'verifyAuditFull',
         summary: 'Verify everything again (admin)',
         description: 'Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source\'s bytes. Costs time in proportion to the log; on a database file it runs in a background thread with its own read-only connection, so other requests go on.',
         security: [{ bearer: [] }],
-        response: { 200: VerifyResult, ...problemResponses(401, 403, 503) },
+        response: { 200: refTo(VerifyResult), ...problemResponses(401, 403, 503) },
       },
     },
     async () => {

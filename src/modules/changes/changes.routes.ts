@@ -1,7 +1,7 @@
 // The change feed: every revision in commit order, for incremental sync.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '../../http/schemas.js'
+import { problemResponses, refTo } from '../../http/schemas.js'
 import type { ObservationReads } from '../../storage/ports.js'
 import { ObservationRevision } from '../observations/observations.schemas.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
@@ -10,11 +10,11 @@ export const MAX_CHANGES_PAGE = 1000
 
 export const ChangePage = Type.Object(
   {
-    data: Type.Array(ObservationRevision, { description: 'Revisions with seq > after, in seq order: creations, corrections and withdrawals alike.' }),
+    data: Type.Array(refTo(ObservationRevision), { description: 'Revisions with seq > after, in seq order: creations, corrections and withdrawals alike.' }),
     nextAfter: Type.Integer({ description: 'The last seq in this page (or `after` when empty): pass it as `after` next time.' }),
     hasMore: Type.Boolean({ description: 'True when more revisions follow at once; false when caught up.' }),
   },
-  { description: 'A page of the change feed.' },
+  { $id: 'ChangePage', description: 'A page of the change feed.' },
 )
 
 export interface ChangeRoutesOptions {
@@ -27,6 +27,7 @@ const changeRoutes: FastifyPluginAsyncTypebox<ChangeRoutesOptions> = async (app,
     {
       schema: {
         tags: ['changes'],
+        operationId: 'listChanges',
         summary: 'Change feed',
         description:
           'Every revision of every observation in the order it was committed, each with a strictly increasing `seq`. ' +
@@ -39,7 +40,7 @@ const changeRoutes: FastifyPluginAsyncTypebox<ChangeRoutesOptions> = async (app,
           },
           { additionalProperties: false },
         ),
-        response: { 200: ChangePage, ...problemResponses(400) },
+        response: { 200: refTo(ChangePage), ...problemResponses(400) },
       },
     },
     async (req, reply) => {

@@ -21,6 +21,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       config: { pressureHandler: () => undefined },
       schema: {
         tags: ['health'],
+        operationId: 'getLiveness',
         summary: 'Liveness',
         description: 'Answers 200 while the process is alive and its event loop turns; touches nothing else.',
         response: { 200: Type.Object({ status: Type.Literal('ok', { description: 'Always `ok`.' }) }, { description: 'Alive.' }) },
@@ -35,6 +36,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app,
       config: { pressureHandler: () => undefined },
       schema: {
         tags: ['health'],
+        operationId: 'getReadiness',
         summary: 'Readiness',
         description:
           'Answers 200 when the database is open, every shipped migration is applied, the database agrees with its audit log as far as this process has verified it, and the process is not overloaded; 503 (with Retry-After, and the reason) otherwise. ' +

@@ -6,7 +6,7 @@ import { CsvError, parseCsv } from '../../http/csv.js'
 import { strictUtf8 } from '../../http/json-body.js'
 import { compileBodyValidator } from '../../http/validation.js'
 import type { JsonValue } from '../../domain/canonical-json.js'
-import { AreaCode, FieldErrorSchema, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
+import { AreaCode, FieldErrorSchema, IndicatorCode, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors, type FieldError } from '../../errors.js'
@@ -44,7 +44,7 @@ const ImportBody = Type.Object(
   { additionalProperties: false, description: 'A batch of observations.' },
 )
 
-const ImportSummarySchema = Type.Object(
+export const ImportSummarySchema = Type.Object(
   {
     dryRun: Type.Boolean({ description: 'True when nothing was written.' }),
     received: Type.Integer({ description: 'Rows received.' }),
@@ -64,9 +64,9 @@ const ImportSummarySchema = Type.Object(
       ),
       { description: 'Per-row results, in request order.' },
     ),
-    errors: Type.Array(FieldErrorSchema, { description: 'What is wrong with the rejected rows, one entry per reason, each naming its row (`index`, and `name` as a pointer like `/observations/3/value`).' }),
+    errors: Type.Array(refTo(FieldErrorSchema), { description: 'What is wrong with the rejected rows, one entry per reason, each naming its row (`index`, and `name` as a pointer like `/observations/3/value`).' }),
   },
-  { description: 'What the import did (or, with dryRun, would do).' },
+  { $id: 'ImportSummary', description: 'What the import did (or, with dryRun, would do).' },
 )
 
 const CSV_REQUIRED = ['indicator', 'area', 'period', 'kind', 'reported_value', 'reported_unit', 'source_id', 'quote'] as const
@@ -190,6 +190,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       bodyLimit: MAX_IMPORT_BYTES,
       schema: {
         tags: ['imports'],
+        operationId: 'importObservations',
         summary: 'Import a batch of observations (write)',
         description:
           `Up to ${MAX_IMPORT_ROWS} observations identified by indicator, area, period and kind, as JSON or as CSV (\`Content-Type: text/csv\`, header row; ` +
@@ -217,7 +218,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
             'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row.' } },
           },
         } as unknown as typeof ImportBody,
-        response: { 200: ImportSummarySchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
+        response: { 200: refTo(ImportSummarySchema), ...problemResponses(400, 401, 403, 409, 413, 415, 422) },
       },
     },
     async (req, reply) => {

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BASE_UNITS } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
-import { codeList, IndicatorCode, listOf, problemResponses, splitCodes } from '../../http/schemas.js'
+import { codeList, IndicatorCode, listOf, problemResponses, refTo, splitCodes } from '../../http/schemas.js'
 import { Observation } from '../observations/observations.schemas.js'
 import type { ObservationService } from '../observations/observations.service.js'
 import type { Writer } from '../../writes/writer.js'
@@ -24,19 +24,20 @@ export const Indicator = Type.Object(
     unit: Type.String({ description: `Base unit of every value: ${Object.keys(BASE_UNITS).join(', ')}.` }),
     additive: Type.Boolean({ description: 'Whether values add up across areas (amounts, persons: yes; prices, ages: no).' }),
   },
-  { description: 'An indicator.' },
+  { $id: 'Indicator', description: 'An indicator.' },
 )
+export const IndicatorList = listOf(Indicator, 'Matching indicators, by code.', 'IndicatorList')
 
 export const IndicatorDetail = Type.Composite(
   [
     Indicator,
     Type.Object({
-      observations: Type.Array(Observation, { description: `Its observations in force (at most ${EMBEDDED_OBSERVATIONS}), in id order.` }),
+      observations: Type.Array(refTo(Observation), { description: `Its observations in force (at most ${EMBEDDED_OBSERVATIONS}), in id order.` }),
       observationsTruncated: Type.Boolean({ description: 'True when there are more; page through observationsUrl.' }),
       observationsUrl: Type.String({ description: 'The full, pageable list of its observations.' }),
     }),
   ],
-  { description: 'An indicator with its observations.' },
+  { $id: 'IndicatorDetail', description: 'An indicator with its observations.' },
 )
 
 export function toIndicator(i: IndicatorRecord): Static<typeof Indicator> {
@@ -68,12 +69,13 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['indicators'],
+        operationId: 'putIndicator',
         summary: 'Create or change an indicator (admin)',
         description: 'Creates the indicator (201) or replaces its definition (200); an identical definition changes nothing. Audited. The unit of an indicator with observations cannot change (409).',
         security: [{ bearer: [] }],
         params: Type.Object({ code: IndicatorCode }, { additionalProperties: false }),
         body: IndicatorBody,
-        response: { 200: Indicator, 201: Indicator, ...problemResponses(400, 401, 403, 409, 422) },
+        response: { 200: refTo(Indicator), 201: refTo(Indicator), ...problemResponses(400, 401, 403, 409, 422) },
       },
     },
     async (req, reply) => {
@@ -88,6 +90,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
     {
       schema: {
         tags: ['indicators'],
+        operationId: 'listIndicators',
         summary: 'List indicators',
         description: 'Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.',
         querystring: Type.Object(
@@ -97,7 +100,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
           },
           { additionalProperties: false },
         ),
-        response: { 200: listOf(Indicator, 'Matching indicators, by code.'), ...problemResponses(400) },
+        response: { 200: refTo(IndicatorList), ...problemResponses(400) },
       },
     },
     async (req) => ({ data: (await catalog.indicators({ categories: splitCodes(req.query.category), q: req.query.q })).map(toIndicator) }),
@@ -108,6 +111,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
     {
       schema: {
         tags: ['indicators'],
+        operationId: 'getIndicator',
         summary: 'One indicator with its observations',
         description: 'The indicator and its observations in force now, or at `asOf`.',
         params: Type.Object({ code: IndicatorCode }, { additionalProperties: false }),
@@ -115,7 +119,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
           { asOf: Type.Optional(Type.String({ maxLength: 40, description: 'RFC 3339 time: the observations as the service knew them then.' })) },
           { additionalProperties: false },
         ),
-        response: { 200: IndicatorDetail, ...problemResponses(400, 404) },
+        response: { 200: refTo(IndicatorDetail), ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {

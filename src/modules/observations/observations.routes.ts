@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { negotiate } from '../../http/negotiate.js'
-import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
+import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { Writer } from '../../writes/writer.js'
 import { observationEtag } from './observation-commands.js'
@@ -52,13 +52,15 @@ export const ObservationListQuery = Type.Object(
 
 export const ObservationPage = Type.Object(
   {
-    data: Type.Array(Observation, { description: 'Observations on this page, in id order.' }),
+    data: Type.Array(refTo(Observation), { description: 'Observations on this page, in id order.' }),
     nextCursor: Nullable(Type.String(), { description: 'Pass as `cursor` for the next page; null on the last page.' }),
   },
-  { description: 'One page of observations in id order.' },
+  { $id: 'ObservationPage', description: 'One page of observations in id order.' },
 )
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).' }) }, { additionalProperties: false })
+
+export const RevisionList = Type.Object({ data: Type.Array(refTo(ObservationRevision), { description: 'Revisions, oldest first.' }) }, { $id: 'RevisionList', description: 'All revisions of an observation, oldest first.' })
 
 export interface ObservationRoutesOptions {
   observations: ObservationService
@@ -87,6 +89,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     {
       schema: {
         tags: ['observations'],
+        operationId: 'listObservations',
         summary: 'List observations',
         description:
           'Observations matching every given filter, in id order, one keyset page at a time. With `Accept: text/csv` or `format=csv` ' +
@@ -97,7 +100,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
           200: {
             description: 'A page of observations, or the CSV export.',
             content: {
-              'application/json': { schema: ObservationPage },
+              'application/json': { schema: refTo(ObservationPage) },
               'text/csv': { schema: { type: 'string', description: CSV_DESCRIPTION } },
             },
           },
@@ -125,11 +128,12 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     {
       schema: {
         tags: ['observations'],
+        operationId: 'getObservation',
         summary: 'One observation',
         description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
         querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
-        response: { 200: Observation, 304: NotModified, ...problemResponses(400, 404) },
+        response: { 200: refTo(Observation), 304: NotModified, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
@@ -147,6 +151,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       onRequest: app.requireScope('write'),
       schema: {
         tags: ['observations'],
+        operationId: 'correctObservation',
         summary: 'Correct an observation (write)',
         description:
           'Appends a revision with the new content and the reason. Requires If-Match with the current ETag (strong comparison): a stale or weak one is 412 and changes nothing (no lost updates); ' +
@@ -155,7 +160,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         security: [{ bearer: [] }],
         params: IdParams,
         body: CorrectionBody,
-        response: { 200: Observation, ...problemResponses(400, 401, 403, 404, 412, 422, 428) },
+        response: { 200: refTo(Observation), ...problemResponses(400, 401, 403, 404, 412, 422, 428) },
       },
     },
     async (req, reply) => {
@@ -171,12 +176,13 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       onRequest: app.requireScope('write'),
       schema: {
         tags: ['observations'],
+        operationId: 'withdrawObservation',
         summary: 'Withdraw an observation (write)',
         description: 'Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match with the current ETag (not `*`) and a reason.',
         security: [{ bearer: [] }],
         params: IdParams,
         querystring: Type.Object({ reason: Reason }, { additionalProperties: false }),
-        response: { 200: Observation, ...problemResponses(400, 401, 403, 404, 412, 428) },
+        response: { 200: refTo(Observation), ...problemResponses(400, 401, 403, 404, 412, 428) },
       },
     },
     async (req, reply) => {
@@ -191,11 +197,12 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     {
       schema: {
         tags: ['observations'],
+        operationId: 'listObservationRevisions',
         summary: 'Revision history of an observation',
         description: 'Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.',
         params: IdParams,
         querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: Type.Object({ data: Type.Array(ObservationRevision, { description: 'Revisions, oldest first.' }) }, { description: 'All revisions, oldest first.' }), ...problemResponses(400, 404) },
+        response: { 200: refTo(RevisionList), ...problemResponses(400, 404) },
       },
     },
     async (req) => ({ data: (await observations.revisions(req.params.id)).map(toObservationRevision) }),

@@ -67,7 +67,7 @@ export const Observation = Type.Object(
     revision: Type.Integer({ description: 'Revision number of this observation (1 for the first record).' }),
     recordedAt: Type.String({ format: 'date-time', description: 'When this revision was recorded by the service.' }),
   },
-  { description: 'One figure: indicator × area × reporting period × kind, with its citation.' },
+  { $id: 'Observation', description: 'One figure: indicator × area × reporting period × kind, with its citation.' },
 )
 export type ObservationT = Static<typeof Observation>
 
@@ -80,7 +80,7 @@ export const ObservationRevision = Type.Composite(
       actor: Type.String({ description: 'Who made it: the API key\'s name, or `seed`.' }),
     }),
   ],
-  { description: 'One revision of an observation.' },
+  { $id: 'Revision', description: 'One revision of an observation: an entry of its history and of the change feed.' },
 )
 
 /** The served form of a row, from the one field table (storage/fields.ts) the SQL-built JSON is derived from too. */

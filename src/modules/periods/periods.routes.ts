@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { canonicalPeriod } from '../../http/period-param.js'
-import { listOf, PeriodCodeInput, problemResponses, StringEnum } from '../../http/schemas.js'
+import { listOf, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { CatalogReads, PeriodRecord } from '../../storage/ports.js'
@@ -19,8 +19,9 @@ export const Period = Type.Object(
     startDate: Type.String({ format: 'date', description: 'First day.' }),
     endDate: Type.String({ format: 'date', description: 'Last day (inclusive).' }),
   },
-  { description: 'A reporting period.' },
+  { $id: 'Period', description: 'A reporting period.' },
 )
+export const PeriodList = listOf(Period, 'Reporting periods in time order.', 'PeriodList')
 
 export function toPeriod(p: PeriodRecord): Static<typeof Period> {
   return { code: p.code, type: p.type, startDate: p.startDate, endDate: p.endDate }
@@ -38,11 +39,12 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
       onRequest: app.requireScope('admin'),
       schema: {
         tags: ['periods'],
+        operationId: 'putPeriod',
         summary: 'Add a reporting period (admin)',
         description: 'Adds the period (201) so that observations can use it; its dates follow from the code. Adding one that exists changes nothing (200). Audited.',
         security: [{ bearer: [] }],
         params: Type.Object({ code: PeriodCodeInput }, { additionalProperties: false }),
-        response: { 200: Period, 201: Period, ...problemResponses(400, 401, 403) },
+        response: { 200: refTo(Period), 201: refTo(Period), ...problemResponses(400, 401, 403) },
       },
     },
     async (req, reply) => {
@@ -57,13 +59,14 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
     {
       schema: {
         tags: ['periods'],
+        operationId: 'listPeriods',
         summary: 'List reporting periods',
         description: 'Every period in use, in time order, the containing period first (2023, 2023-H1, 2023-Q1, 2023-01, …).',
         querystring: Type.Object(
           { type: Type.Optional(Type.Array(PeriodType, { maxItems: 4, description: 'Only these granularities.' })) },
           { additionalProperties: false },
         ),
-        response: { 200: listOf(Period, 'Reporting periods in time order.'), ...problemResponses(400) },
+        response: { 200: refTo(PeriodList), ...problemResponses(400) },
       },
     },
     async (req) => ({ data: (await catalog.periods({ type: req.query.type })).map(toPeriod) }),
@@ -74,11 +77,12 @@ const periodRoutes: FastifyPluginAsyncTypebox<PeriodRoutesOptions> = async (app,
     {
       schema: {
         tags: ['periods'],
+        operationId: 'getPeriod',
         summary: 'One reporting period',
         description: 'Accepts any supported spelling (`2023-S1`, `2023S1`, `202307`, …); the answer always carries the canonical code, and Content-Location names its canonical URL.',
         params: Type.Object({ code: PeriodCodeInput }, { additionalProperties: false }),
         querystring: Type.Object({}, { additionalProperties: false }),
-        response: { 200: Period, ...problemResponses(400, 404) },
+        response: { 200: refTo(Period), ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {

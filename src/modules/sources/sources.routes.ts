@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
-import { listOf, NotModified, Nullable, problemResponses, SourceId } from '../../http/schemas.js'
+import { listOf, NotModified, Nullable, problemResponses, refTo, SourceId } from '../../http/schemas.js'
 import { parseByteRange } from '../../http/byte-range.js'
 import { ifNoneMatchMatches, ifRangeAllows } from '../../http/conditional.js'
 import type { Writer } from '../../writes/writer.js'
@@ -24,8 +24,9 @@ export const Source = Type.Object(
     recordedAt: Type.String({ format: 'date-time', description: 'When the service stored it.' }),
     textUrl: Type.String({ description: 'Where the verbatim bytes are served.' }),
   },
-  { description: 'A stored report.' },
+  { $id: 'Source', description: 'A stored report.' },
 )
+export const SourceList = listOf(Source, 'The stored reports, by id.', 'SourceList')
 export type SourceT = Static<typeof Source>
 
 const Params = Type.Object({ id: SourceId }, { additionalProperties: false })
@@ -69,11 +70,12 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
       bodyLimit: Math.ceil(MAX_SOURCE_BYTES * 1.4) + 64 * 1024,
       schema: {
         tags: ['sources'],
+        operationId: 'createSource',
         summary: 'Store a new report (admin)',
         description: `Stores the report's bytes exactly as sent (at most ${MAX_SOURCE_BYTES} bytes of valid UTF-8) with their SHA-256. Sources never change: an existing id is 409. Audited.`,
         security: [{ bearer: [] }],
         body: NewSourceBody,
-        response: { 201: Source, ...problemResponses(400, 401, 403, 409, 413, 422) },
+        response: { 201: refTo(Source), ...problemResponses(400, 401, 403, 409, 413, 422) },
       },
     },
     async (req, reply) => {
@@ -94,10 +96,11 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     {
       schema: {
         tags: ['sources'],
+        operationId: 'listSources',
         summary: 'List stored reports',
         description: 'Every stored source report with its metadata and SHA-256.',
         querystring: NoQuery,
-        response: { 200: listOf(Source, 'The stored reports, by id.'), ...problemResponses(400) },
+        response: { 200: refTo(SourceList), ...problemResponses(400) },
       },
     },
     async () => ({ data: (await catalog.sources()).map(toSource) }),
@@ -108,11 +111,12 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     {
       schema: {
         tags: ['sources'],
+        operationId: 'getSource',
         summary: 'One stored report',
         description: 'Metadata of one report, including the SHA-256 of its stored bytes.',
         params: Params,
         querystring: NoQuery,
-        response: { 200: Source, ...problemResponses(400, 404) },
+        response: { 200: refTo(Source), ...problemResponses(400, 404) },
       },
     },
     async (req) => {
@@ -127,6 +131,7 @@ const sourceRoutes: FastifyPluginAsyncTypebox<SourceRoutesOptions> = async (app,
     {
       schema: {
         tags: ['sources'],
+        operationId: 'getSourceText',
         summary: 'The report text, byte for byte',
         description:
           'The exact stored bytes (`text/plain; charset=utf-8`), so `curl -s …/text | sha256sum` matches the metadata. ' +

@@ -1,0 +1,130 @@
+// Examples for the OpenAPI document, taken from the seed (the Bayantala 2023 H1 report), so the docs
+// page shows real figures and a mock server answers with them. test/openapi.test.ts checks each one
+// against its schema, and the GET ones against what the seeded service answers.
+import { Errors } from '../errors.js'
+import { problemSlug } from './problem-details.js'
+
+/** The seeded observation of the examples: 低保 paid in the first half of 2023 (seed entry 22). */
+export const EXAMPLE_OBSERVATION_ID = 22
+
+/** Query and path parameter examples: by `operationId.name`, else by name. */
+export const PARAMETER_EXAMPLES: Record<string, unknown> = {
+  'getArea.code': 'bayantala',
+  'putArea.code': 'bayantala',
+  'getPeriod.code': '2023-H1',
+  'putPeriod.code': '2023-H1',
+  'getIndicator.code': 'dibao_paid',
+  'putIndicator.code': 'dibao_paid',
+  'getSource.id': 'bayantala-2023h1',
+  'getSourceText.id': 'bayantala-2023h1',
+  'getProblemType.slug': 'not-found',
+  'withdrawObservation.reason': 'Counted twice: the same payment is reported in the annual report.',
+  'importObservations.reason': 'Figures of the 2023 H1 report, second reading.',
+  id: EXAMPLE_OBSERVATION_ID,
+  indicator: ['dibao_paid'],
+  area: ['bayantala'],
+  period: ['2023-H1'],
+  periodFrom: '2023-H1',
+  periodTo: '2023-H1',
+  kind: ['actual'],
+  category: ['social_security'],
+  asOf: '2030-01-01T00:00:00Z',
+  updatedSince: '2023-07-01T00:00:00Z',
+  includeWithdrawn: false,
+  limit: 10,
+  // The second page of `GET /v1/observations?limit=10` (a cursor belongs to the filters it was issued for).
+  cursor: 'eyJhIjoxMCwiZiI6ImhheWpVWFAycUNLZXpOQ0QifQ',
+  format: 'json',
+  q: '低保',
+  level: ['village'],
+  parent: 'bayantala',
+  type: ['half'],
+  after: 0,
+  dryRun: true,
+}
+
+function problem(error: { code: string; title: string; statusCode: number }, instance: string, detail: string, extras: Record<string, unknown> = {}) {
+  return {
+    type: `/problems/${problemSlug(error.code)}`,
+    title: error.title,
+    status: error.statusCode,
+    detail,
+    instance,
+    code: error.code,
+    requestId: '5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50',
+    ...extras,
+  }
+}
+
+/** One real problem per status, as the service writes it. */
+export const PROBLEM_EXAMPLES: Record<string, unknown> = {
+  '400': problem(Errors.validation, '/v1/observations?limit=0', 'query parameter "limit" must be >= 1', { errors: [{ in: 'query', name: 'limit', message: 'must be >= 1' }] }),
+  '401': problem(Errors.unauthorized, '/v1/imports', 'This route needs an API key: send "Authorization: Bearer <key>".'),
+  '403': problem(Errors.forbidden, '/v1/audit/verify/full', 'This API key lacks the "admin" scope.'),
+  '404': problem(Errors.notFound, '/v1/indicators/dibao_paid_2022', 'No indicator "dibao_paid_2022".'),
+  '406': problem(Errors.notAcceptable, '/v1/observations', 'This resource is available as application/json or text/csv; the Accept header allows neither.'),
+  '409': problem(Errors.conflict, '/v1/sources', 'Source "bayantala-2023h1" exists; sources never change. Store a corrected report under a new id.'),
+  '412': problem(Errors.preconditionFailed, `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, `The observation has changed: its current ETag is "obs-${EXAMPLE_OBSERVATION_ID}-r2" (revision 2). Re-read it, then retry.`, { currentRevision: 2 }),
+  '413': problem(Errors.payloadTooLarge, '/v1/imports', 'Request body is too large'),
+  '414': problem(Errors.uriTooLong, '/v1/observations?indicator=…', 'The request URI has 5000 characters; at most 4096 are accepted.'),
+  '415': problem(Errors.unsupportedMediaType, '/v1/imports', 'Unsupported Media Type: application/xml'),
+  '416': problem(Errors.rangeNotSatisfiable, '/v1/sources/bayantala-2023h1/text', 'Range bytes=20000-20099 lies outside the 14486 bytes of the text.'),
+  '422': problem(Errors.unprocessable, `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, 'The quote does not occur in source "bayantala-2023h1".', {
+    errors: [{ in: 'body', name: 'citation.quote', message: 'does not occur in source "bayantala-2023h1"' }],
+  }),
+  '428': problem(Errors.preconditionRequired, `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, `Send If-Match with the observation's current ETag ("obs-${EXAMPLE_OBSERVATION_ID}-r1" now) so that no update is lost.`),
+  '429': problem(Errors.rateLimited, '/v1/observations', 'More than 600 requests in a minute from this client; retry in 17 s.'),
+  '500': problem(Errors.internal, '/v1/observations', 'An internal error occurred. Quote request id 5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50 when reporting it.'),
+  '503': problem(Errors.unavailable, '/v1/observations', 'The database cannot be reached; retry shortly.'),
+}
+
+/** Request bodies by operationId and media type: the seed's own entries, as a client would send them. */
+export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
+  createSource: {
+    'application/json': {
+      id: 'bayantala-2023h1-notice',
+      title: '巴彦塔拉镇2023年上半年低保金发放情况',
+      titleEn: 'Bayantala Town: dibao paid in 2023 H1',
+      issuer: '巴彦塔拉镇人民政府',
+      issuedOn: '2023-06-25',
+      text: '2023年上半年发放城乡低保金484.752万元。\n',
+    },
+  },
+  putArea: {
+    'application/json': { nameZh: '巴彦塔拉镇', nameEn: 'Bayantala Town', level: 'town', parent: 'horqin-left-middle', divisionCode: null },
+  },
+  putIndicator: {
+    'application/json': {
+      nameZh: '城乡低保金发放',
+      nameEn: 'Urban and rural minimum living allowance (dibao) paid',
+      description: 'Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).',
+      category: 'social_security',
+      unit: 'CNY',
+      additive: true,
+    },
+  },
+  correctObservation: {
+    'application/json': {
+      reported: { value: '484.752', unit: '万元' },
+      citation: { sourceId: 'bayantala-2023h1', quote: '2023年上半年发放城乡低保金484.752万元' },
+      note: 'Checked against the printed report (巴政发〔2023〕38号).',
+      reason: 'Reviewer note added after checking the printed report.',
+    },
+  },
+  importObservations: {
+    'application/json': {
+      reason: 'Q3 brief: the H1 social-assistance figures restated',
+      observations: [
+        {
+          indicator: 'tekun_paid',
+          area: 'bayantala',
+          period: '2023-H1',
+          kind: 'actual',
+          reported: { value: '76.5', unit: '万元' },
+          citation: { sourceId: 'bayantala-2023h1', quote: '发放特困供养金76.5万元' },
+        },
+      ],
+    },
+    'text/csv': 'indicator,area,period,kind,reported_value,reported_unit,source_id,quote\r\ntekun_beneficiaries,bayantala,2023-H1,actual,170,人,bayantala-2023h1,受益170人\r\n',
+  },
+}
