@@ -111,9 +111,7 @@ export default fp(
       return JSON.stringify(problemBody(request, status, known.code, known.title, detail))
     })
 
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, 404, Errors.routeNotFound.code, Errors.routeNotFound.title, `No resource at ${request.method} ${request.url.split('?')[0]}.`),
-    )
+    // The not-found handler (404, or 405 with Allow for a known path) is the http-semantics plugin's: it knows the routes.
   },
   { name: 'problem-details' },
 )
