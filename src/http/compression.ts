@@ -22,9 +22,12 @@ export const BROTLI_OPTIONS = { params: { [constants.BROTLI_PARAM_QUALITY]: BROT
 /** JSON, problem+json, CSV, YAML and plain text: the media types this service codes. */
 export const COMPRESSIBLE_TYPE = /^(?:application\/(?:[a-z0-9.+-]*\+)?json|text\/csv|application\/yaml|text\/plain|text\/html|application\/javascript|text\/javascript|text\/css)\b/i
 
-/** The coding the request asks for among ours, or null for identity. */
+/**
+ * The coding the request asks for among ours, or null for identity. `*` (and x-gzip) count as
+ * gzip, as @fastify/compress reads them, so a cached and an uncached answer choose alike.
+ */
 export function codingFor(acceptEncoding: string | undefined): ContentCoding | null {
-  return negotiateEncoding(acceptEncoding, CODINGS)
+  return negotiateEncoding(acceptEncoding?.toLowerCase().replace(/\*|x-gzip/g, 'gzip'), CODINGS)
 }
 
 /** The body coded as `coding`, synchronously: for bodies already in memory (the cache's). */

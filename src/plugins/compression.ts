@@ -18,6 +18,7 @@ function lastWord(coded: boolean) {
       reply.removeHeader('content-length')
       reply.removeHeader('content-encoding')
       if (coded) addVary(reply, 'Accept-Encoding')
+      // null, not '': an empty string would be sent as Content-Length: 0, which a 304 must not claim (RFC 9110 §8.6).
       return null
     }
     if (!coded || reply.statusCode === 206 || reply.statusCode === 204) return payload
@@ -40,11 +41,13 @@ export default fp(
       // Request bodies stay as they are: a coded upload is refused (415) as before.
       globalDecompression: false,
     })
-    // Registered after @fastify/compress's own onRoute hook, so this onSend runs after its coder.
+    // Registered after @fastify/compress's own onRoute hook, so this onSend runs after its coder. Fastify's
+    // own HEAD hook (which drops the body and sets Content-Length from it) moves after the coder too, so a
+    // HEAD says the coding and length its GET would send.
     app.addHook('onRoute', (route) => {
-      const coded = (route as { compress?: unknown }).compress !== false
-      const hook = lastWord(coded) as onSendHookHandler
-      route.onSend = route.onSend === undefined ? [hook] : Array.isArray(route.onSend) ? [...route.onSend, hook] : [route.onSend, hook]
+      const hooks = (route.onSend === undefined ? [] : [route.onSend].flat()) as onSendHookHandler[]
+      const head = hooks.filter((h) => h.name === 'headRouteOnSendHandler')
+      route.onSend = [...hooks.filter((h) => !head.includes(h)), ...head, lastWord((route as { compress?: unknown }).compress !== false) as onSendHookHandler]
     })
   },
   { name: 'compression' },

@@ -38,7 +38,7 @@ export const CACHE_POLICY = {
   revalidate: 'no-cache',
   error: 'no-store',
 } as const
-const LIVE_ROUTES = new Set(['/healthz', '/readyz', '/metrics'])
+const LIVE_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/v1/audit/verify', '/v1/audit/verify/full'])
 
 /** A route path (`/v1/observations/:id`, `/docs/*`) as a matcher of request paths. */
 function matcherOf(url: string): RegExp {

@@ -160,7 +160,8 @@ export default fp(
       const variant = variantFor(req, reply, key, entry)
       if (ifNoneMatchMatches(req.headers['if-none-match'], variant.etag)) {
         reply.code(304)
-        return null
+        // Not null: Fastify's HEAD hook reads the payload; the compression plugin's last word drops it.
+        return ''
       }
       return variant.body
     })
