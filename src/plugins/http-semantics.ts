@@ -29,7 +29,7 @@ export const NoQuery = Type.Object({}, { additionalProperties: false })
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 /**
- * Cache-Control of reads by route class (docs/http-semantics.md), where the route set none:
+ * Cache-Control of reads by route class (docs/http-hardening.md, "HTTP semantics"), where the route set none:
  * live state is never stored; everything else may be stored but is revalidated each time
  * (the ETag makes that a 304). Errors are never stored.
  */
