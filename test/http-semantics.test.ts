@@ -74,6 +74,9 @@ async function ask(options: InjectOptions): Promise<LightMyRequestResponse> {
   }
 }
 
+/** The field names a Vary header lists, in lower case. */
+const varyOf = (res: LightMyRequestResponse) => String(res.headers.vary ?? '').split(',').map((f) => f.trim().toLowerCase())
+
 const stable = (headers: Record<string, unknown>) => Object.fromEntries(Object.entries(headers).filter(([k]) => !PER_REQUEST.has(k)))
 const gets = () => paths.filter((p) => p.methods.has('GET'))
 
@@ -213,7 +216,7 @@ describe('Vary: Accept and a cache keyed by representation', () => {
           const res = await ask({ url: `${p.path}?limit=3`, headers: { accept: type } })
           expect(res.statusCode).toBe(200)
           expect(String(res.headers['content-type'])).toContain(type)
-          expect(String(res.headers.vary)).toMatch(/\bAccept\b/)
+          expect(varyOf(res)).toContain('accept')
         }
       }
     }
@@ -231,7 +234,7 @@ describe('Vary: Accept and a cache keyed by representation', () => {
           const res = await ask({ url: p.path, headers: { accept } })
           expect(res.statusCode, `${accept} warm=${warm}`).toBe(406)
           expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
-          expect(String(res.headers.vary)).toMatch(/\bAccept\b/)
+          expect(varyOf(res)).toContain('accept')
         }),
         { numRuns: 15 },
       )
@@ -343,7 +346,7 @@ describe('compression', () => {
           expect(res.headers['content-encoding'], `${p.path} ${coding}`).toBe(coding)
           // The verification reports when it last ran: its body differs from one request to the next.
           if (!p.template.startsWith('/v1/audit/verify')) expect(decode(coding, res.rawPayload), p.path).toBe(identity.body)
-          expect(String(res.headers.vary), p.path).toMatch(/accept-encoding/i)
+          expect(varyOf(res), p.path).toContain('accept-encoding')
           if (identity.headers.etag) {
             expect(res.headers.etag).toBe(codedEtag(identity.headers.etag as string, coding as 'gzip' | 'br'))
             expect(res.headers.etag).not.toBe(identity.headers.etag)
@@ -422,7 +425,7 @@ describe('compression', () => {
       expect(res.headers['content-encoding']).toBe(coding)
       expect(res.headers['content-length']).toBeUndefined()
       expect(decode(coding, res.rawPayload)).toBe(identity.body)
-      expect(String(res.headers.vary)).toMatch(/\bAccept\b.*accept-encoding|accept-encoding.*\bAccept\b/i)
+      expect(varyOf(res)).toEqual(expect.arrayContaining(['accept', 'accept-encoding']))
     }
   })
 

@@ -17,12 +17,12 @@ function lastWord(coded: boolean) {
       reply.removeHeader('content-type')
       reply.removeHeader('content-length')
       reply.removeHeader('content-encoding')
-      if (coded) addVary(reply, 'Accept-Encoding')
+      if (coded) addVary(reply, 'accept-encoding')
       // null, not '': an empty string would be sent as Content-Length: 0, which a 304 must not claim (RFC 9110 §8.6).
       return null
     }
     if (!coded || reply.statusCode === 206 || reply.statusCode === 204) return payload
-    addVary(reply, 'Accept-Encoding')
+    addVary(reply, 'accept-encoding')
     const coding = reply.getHeader('content-encoding')
     const etag = reply.getHeader('etag')
     if (typeof etag === 'string' && (coding === 'gzip' || coding === 'br')) reply.header('etag', codedEtag(etag, coding as ContentCoding))

@@ -99,7 +99,7 @@ export default fp(
     app.addHook('preValidation', async (req: FastifyRequest, reply: FastifyReply) => {
       const offers = req.routeOptions.config.representations
       if (!offers) return
-      addVary(reply, 'Accept')
+      addVary(reply, 'accept')
       const format = (req.query as Record<string, unknown> | undefined)?.format
       // A `format` outside the offers is left to the query's validation (a 400 naming it).
       if (format !== undefined && !(typeof format === 'string' && Object.hasOwn(offers, format))) return

@@ -100,7 +100,7 @@ export default fp(
      */
     function variantFor(req: FastifyRequest, reply: FastifyReply, key: string, entry: Entry): { body: Buffer; etag: string } {
       if (!entry.codable) return { body: entry.body, etag: entry.etag }
-      addVary(reply, 'Accept-Encoding')
+      addVary(reply, 'accept-encoding')
       const coding = codingFor(req.headers['accept-encoding'])
       if (!coding) return { body: entry.body, etag: entry.etag }
       let body = entry.variants[coding]
