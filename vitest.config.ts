@@ -17,6 +17,7 @@ export const API_SUITE = [
   'test/response-cache.test.ts',
   'test/auth-hardening.test.ts',
   'test/shared-limits.test.ts',
+  'test/http-semantics.test.ts',
 ]
 
 export default defineConfig({

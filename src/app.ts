@@ -26,6 +26,8 @@ import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import protection from './plugins/protection.js'
 import responseCache from './plugins/response-cache.js'
+import compression from './plugins/compression.js'
+import httpSemantics from './plugins/http-semantics.js'
 import { handleClientError } from './http/client-error.js'
 import { parseJsonBody } from './http/json-body.js'
 import problemDetails, { sendProblem } from './plugins/problem-details.js'
@@ -150,6 +152,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   })
 
   await app.register(problemDetails)
+  // Before every other plugin and route: it learns the routes as they are added, and answers a plain OPTIONS before CORS sees it.
+  await app.register(httpSemantics)
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
@@ -176,11 +180,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   })
   await app.register(metrics, { storage })
   await app.register(responseCache, { storage, writer, maxBytes: config.responseCacheMb * 1024 * 1024 })
-  // A 304 has no body, so no Content-Type (a validating proxy reads one as a body that must match a schema); after the cache's hook, which makes most 304s.
-  app.addHook('onSend', async (_req, reply, payload) => {
-    if (reply.statusCode === 304) reply.removeHeader('content-type')
-    return payload
-  })
+  await app.register(compression)
   await app.register(openapi)
 
   await app.register(auth, { keys: storage.keys })

@@ -388,13 +388,16 @@ describe('item 9: errors before routing are problems, over a real socket', () =>
     }
   })
 
-  it('a refused CORS preflight is a problem too', async () => {
+  it('an OPTIONS that is not a whole CORS preflight is a plain OPTIONS: 204 with Allow, no CORS answer', async () => {
     for (const headers of [{ origin: 'https://example.org' }, { 'access-control-request-method': 'GET' }, {}]) {
       const res = await t.app.inject({ method: 'OPTIONS', url: '/v1/indicators', headers })
-      expectProblem(res, 400)
-      expect(json(res.body).detail).toMatch(/preflight/i)
+      expect(res.statusCode).toBe(204)
+      expect(res.headers.allow).toBe('GET, HEAD, OPTIONS')
+      expect(res.headers['access-control-allow-methods']).toBeUndefined()
+      expect(res.body).toBe('')
     }
     const ok = await t.app.inject({ method: 'OPTIONS', url: '/v1/indicators', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } })
     expect(ok.statusCode).toBe(204)
+    expect(ok.headers['access-control-allow-methods']).toBe('GET, HEAD')
   })
 })

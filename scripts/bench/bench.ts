@@ -25,6 +25,7 @@ import net from 'node:net'
 import os from 'node:os'
 import { join, relative } from 'node:path'
 import { parseArgs } from 'node:util'
+import { createBrotliDecompress, createGunzip } from 'node:zlib'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import pg from 'pg'
@@ -80,7 +81,7 @@ const DURATION = Number(opt.duration)
 const WARMUP = Number(opt.warmup)
 const CONNECTIONS = Number(opt.connections)
 const BIG = opt.quick ? { name: '100k', observations: 100_000, file: join(projectRoot, 'data', 'synth-100k.db') } : { name: '1M', observations: 1_000_000, file: join(projectRoot, 'data', 'synth.db') }
-const SCENARIOS = ['indicator', 'filtered', 'filtered-uncached', 'deep-page', 'not-modified', 'as-of', 'changes', 'csv', 'import'] as const
+const SCENARIOS = ['indicator', 'filtered', 'filtered-uncached', 'deep-page', 'not-modified', 'as-of', 'changes', 'csv', 'csv-coded', 'import'] as const
 type ScenarioName = (typeof SCENARIOS)[number]
 const ONLY = new Set<string>(opt.only ? opt.only.split(',').map((s) => s.trim()) : SCENARIOS)
 for (const s of ONLY) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`)
@@ -954,6 +955,70 @@ async function scenarioCsv(ds: Dataset): Promise<ThroughputRow> {
   return row
 }
 
+/** One CSV export with `Accept-Encoding: coding` on a fresh process: wire bytes, rows (decoded here), time, the server's peak RSS. */
+async function codedExport(ds: Dataset, coding: 'identity' | 'gzip' | 'br') {
+  await ds.restart()
+  const pid = ds.service.pid
+  const before = memoryOf(pid)
+  const reset = resetPeak(pid)
+  let peakRss = before.rss
+  const sampler = setInterval(() => {
+    try {
+      peakRss = Math.max(peakRss, memoryOf(pid).rss)
+    } catch {
+      /* gone */
+    }
+  }, 20)
+  let rows = -1
+  let wire = 0
+  let decoded = 0
+  let encoding = ''
+  const started = performance.now()
+  await new Promise<void>((done, fail) => {
+    const req = http.get(`${ds.service.base}/v1/observations?format=csv`, { agent: false, headers: { 'accept-encoding': coding } }, (res) => {
+      if (res.statusCode !== 200) fail(new Error(`csv-coded: HTTP ${res.statusCode}`))
+      encoding = String(res.headers['content-encoding'] ?? 'identity')
+      res.on('data', (c: Buffer) => {
+        wire += c.length
+      })
+      const body = coding === 'gzip' ? res.pipe(createGunzip()) : coding === 'br' ? res.pipe(createBrotliDecompress()) : res
+      body.on('data', (c: Buffer) => {
+        decoded += c.length
+        for (let i = c.indexOf(10); i >= 0; i = c.indexOf(10, i + 1)) rows++
+      })
+      body.on('end', () => done())
+      body.on('error', fail)
+      res.on('error', fail)
+    })
+    req.on('error', fail)
+  })
+  const seconds = (performance.now() - started) / 1000
+  clearInterval(sampler)
+  const after = memoryOf(pid)
+  if (encoding !== coding) throw new Error(`csv-coded: asked for ${coding}, got Content-Encoding ${encoding}`)
+  return { coding, rows, wireMiB: r2(wire / 2 ** 20), decodedMiB: r2(decoded / 2 ** 20), seconds: r2(seconds), rowsPerSecond: Math.round(rows / seconds), serverPeakRssMiB: reset ? Math.max(after.hwm, peakRss) : peakRss }
+}
+
+/** The CSV export plain, gzip and brotli in the same run, each on a fresh process: rate, size ratio and peak RSS. */
+async function scenarioCsvCoded(ds: Dataset): Promise<void> {
+  const identity = await codedExport(ds, 'identity')
+  log(`  csv-coded identity: ${identity.rows} rows, ${identity.wireMiB} MiB in ${identity.seconds} s → ${identity.rowsPerSecond} rows/s, peak RSS ${identity.serverPeakRssMiB} MiB`)
+  for (const coding of ['gzip', 'br'] as const) {
+    const x = await codedExport(ds, coding)
+    if (x.rows !== identity.rows || x.decodedMiB !== identity.decodedMiB) throw new Error(`csv-coded: ${coding} decoded to ${x.rows} rows / ${x.decodedMiB} MiB, identity was ${identity.rows} / ${identity.decodedMiB}`)
+    const ratio = r2(x.wireMiB / identity.wireMiB)
+    log(`  csv-coded ${coding}: ${x.wireMiB} MiB on the wire (${ratio} of identity) in ${x.seconds} s → ${x.rowsPerSecond} rows/s (identity ${identity.rowsPerSecond}), peak RSS ${x.serverPeakRssMiB} MiB`)
+    results.throughput.push({
+      scenario: `csv-${coding}`,
+      dataset: ds.name,
+      backend: ds.backend,
+      metric: 'rows/s',
+      value: x.rowsPerSecond,
+      details: { ...x, sizeRatio: ratio, rateRatio: r2(x.rowsPerSecond / identity.rowsPerSecond), identity },
+    })
+  }
+}
+
 interface Stall {
   readKiB: number
   /** The whole export fitted before the pause: nothing could be buffered, the check says nothing. */
@@ -1109,6 +1174,7 @@ async function runScenarios(ds: Dataset, bare: ServerProc, instances?: () => Pro
     ...(instances ? [['two instances', instances] as ['two instances', () => Promise<void>]] : []),
     ['changes', () => scenarioChanges(ds)],
     ['csv', () => scenarioCsv(ds)],
+    ['csv-coded', () => scenarioCsvCoded(ds)],
     // Last: it writes 100 000 observations.
     ['import', () => scenarioImport(ds)],
   ]
@@ -1192,6 +1258,11 @@ function evaluateTargets(): void {
       t.push({ target: 'CSV export rate', dataset: row.dataset, backend: row.backend, measured: `${row.value} rows/s`, required: '≥ 150000 rows/s', met: row.value >= 150_000 })
       const peak = row.details.serverPeakRssMiB as number
       t.push({ target: 'server peak RSS during CSV export', dataset: row.dataset, backend: row.backend, measured: `${peak} MiB = ${r1(peak * 1.048576)} MB`, required: '< 200 MB', met: peak * 1.048576 < 200 })
+    }
+    if ((row.scenario === 'csv-gzip' || row.scenario === 'csv-br') && big) {
+      t.push({ target: `CSV export rate, ${row.scenario.slice(4)}`, dataset: row.dataset, backend: row.backend, measured: `${row.value} rows/s`, required: '≥ 150000 rows/s', met: row.value >= 150_000 })
+      const peak = row.details.serverPeakRssMiB as number
+      t.push({ target: `server peak RSS during CSV export, ${row.scenario.slice(4)}`, dataset: row.dataset, backend: row.backend, measured: `${peak} MiB = ${r1(peak * 1.048576)} MB`, required: '< 200 MB', met: peak * 1.048576 < 200 })
     }
     if (row.scenario === 'csv' && !(row.details.stalledClient as Stall).endedBeforePause) {
       const s = row.details.stalledClient as Stall
@@ -1295,7 +1366,9 @@ function report(): string {
         const detail =
           r.scenario === 'changes'
             ? `${d.revisions} revisions, ${d.pages} pages of 1000 in ${d.seconds} s (page p50 ${d.pageP50Ms} ms, p99 ${d.pageP99Ms} ms)`
-            : r.scenario === 'csv'
+            : r.scenario === 'csv-gzip' || r.scenario === 'csv-br'
+              ? `${d.rows} rows, ${d.wireMiB} MiB on the wire = ${d.sizeRatio} of identity (${(d.identity as { wireMiB: number }).wireMiB} MiB), ${d.seconds} s = ${d.rateRatio} of identity's rate (${(d.identity as { rowsPerSecond: number }).rowsPerSecond} rows/s, same run); server peak RSS ${d.serverPeakRssMiB} MiB (identity ${(d.identity as { serverPeakRssMiB: number }).serverPeakRssMiB})`
+              : r.scenario === 'csv'
               ? `${d.rows} rows, ${d.mib} MiB in ${d.seconds} s; server RSS ${d.serverRssBeforeMiB} → peak ${d.serverPeakRssMiB} MiB; ` +
                 `/healthz meanwhile p99 ${(d.healthzDuringExport as ProbeStats).p99Ms} ms, max ${(d.healthzDuringExport as ProbeStats).maxMs} ms; ` +
                 `next request: HTTP ${(d.afterExport as { firstStatus: number }).firstStatus}${(d.afterExport as { firstStatus: number }).firstStatus === 200 ? '' : `, 200 after ${(d.afterExport as { okAfterMs: number }).okAfterMs} ms`}; ${stallText(d.stalledClient as Stall)}`

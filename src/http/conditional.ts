@@ -1,6 +1,13 @@
 // Conditional requests (RFC 9110 §13): the one parser of entity tags and the
 // comparisons every route uses. If-None-Match compares weakly (proxies weaken
 // tags), If-Match and If-Range strongly.
+//
+// A content-coded answer (gzip, br) is another representation, so it carries its
+// own strong tag (RFC 9110 §8.8.3): the identity tag with `+gzip` or `+br` inside
+// the quotes. Weakening the tag instead would make every If-Match sent back by a
+// client that asked for gzip a 412. If-None-Match and If-Match compare the tags
+// with the coding taken off: the variants hold the same data, so a validator of
+// one variant validates them all. If-Range stays exact: ranges are never coded.
 
 export interface EntityTag {
   weak: boolean
@@ -59,6 +66,20 @@ export function parseEntityTag(text: string): EntityTag | null {
   return read && read.next === t.length ? read.tag : null
 }
 
+/** The content codings whose variants carry a suffixed tag. */
+export type ContentCoding = 'gzip' | 'br'
+const CODED_TAG = /\+(?:gzip|br)"$/
+
+/** The tag of the `coding` variant of the representation tagged `etag` (idempotent). */
+export function codedEtag(etag: string, coding: ContentCoding): string {
+  return CODED_TAG.test(etag) ? etag : `${etag.slice(0, -1)}+${coding}"`
+}
+
+/** The tag with any content-coding suffix taken off: what the variants of one representation share. */
+function uncoded(tag: EntityTag): EntityTag {
+  return CODED_TAG.test(tag.opaque) ? { weak: tag.weak, opaque: tag.opaque.replace(CODED_TAG, '"') } : tag
+}
+
 /** Strong comparison: neither is weak and the opaque tags are equal. */
 export function strongEquals(a: EntityTag, b: EntityTag): boolean {
   return !a.weak && !b.weak && a.opaque === b.opaque
@@ -77,9 +98,10 @@ export function weakEquals(a: EntityTag, b: EntityTag): boolean {
 export function ifNoneMatchMatches(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false
   const list = parseTagList(header)
-  const current = parseEntityTag(etag)
-  if (!list || !current) return false
-  return list.any || list.tags.some((t) => weakEquals(t, current))
+  const parsed = parseEntityTag(etag)
+  if (!list || !parsed) return false
+  const current = uncoded(parsed)
+  return list.any || list.tags.some((t) => weakEquals(uncoded(t), current))
 }
 
 export type IfMatchVerdict = 'absent' | 'any' | 'malformed' | 'match' | 'mismatch'
@@ -90,8 +112,9 @@ export function ifMatchVerdict(header: string | undefined, etag: string): IfMatc
   const list = parseTagList(header)
   if (!list) return 'malformed'
   if (list.any) return 'any'
-  const current = parseEntityTag(etag)
-  return current && list.tags.some((t) => strongEquals(t, current)) ? 'match' : 'mismatch'
+  const parsed = parseEntityTag(etag)
+  const current = parsed && uncoded(parsed)
+  return current && list.tags.some((t) => strongEquals(uncoded(t), current)) ? 'match' : 'mismatch'
 }
 
 /**

@@ -34,3 +34,21 @@ export function negotiate<T extends string>(accept: string | undefined, offers: 
   if (!best) throw Errors.notAcceptable(`This resource is available as ${Object.values(offers).join(' or ')}; the Accept header allows neither.`)
   return best.key
 }
+
+/**
+ * Accept-Encoding (RFC 9110 §12.5.3): the offered coding with the highest q (ties go to the
+ * earlier offer), or null for identity. `*` stands for every coding the header does not name;
+ * q=0 refuses. Identity is always acceptable here, so the answer is never a 406.
+ */
+export function negotiateEncoding<T extends string>(header: string | undefined, offers: readonly T[]): T | null {
+  if (!header || header.trim() === '') return null
+  const choices = parseAccept(header)
+  const wildcard = choices.find((c) => c.type === '*')
+  let best: { coding: T; q: number } | null = null
+  for (const coding of offers) {
+    const named = choices.find((c) => c.type === coding || (coding === 'gzip' && c.type === 'x-gzip'))
+    const q = named ? named.q : (wildcard?.q ?? 0)
+    if (q > 0 && (!best || q > best.q)) best = { coding, q }
+  }
+  return best?.coding ?? null
+}

@@ -90,25 +90,19 @@ export default fp(
       return sendProblem(request, reply, 500, Errors.internal.code, Errors.internal.title, `An internal error occurred. Quote request id ${request.id} when reporting it.`)
     })
 
-    // Answers that plugins send themselves (a CORS preflight refused by @fastify/cors, for one) become problems too.
+    // Answers that plugins send themselves (a 4xx or 5xx of @fastify/static or @fastify/cors, say) become problems too.
     app.addHook('onSend', async (request, reply, payload) => {
       if (reply.statusCode < 400 || String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return payload
       const status = reply.statusCode
       const known = Object.values(Errors).find((e) => e.statusCode === status) ?? (status >= 500 ? Errors.internal : Errors.validation)
       const text = typeof payload === 'string' && payload.length <= 300 && !payload.trimStart().startsWith('{') ? payload.trim() : ''
-      const detail =
-        request.method === 'OPTIONS' && status === 400
-          ? 'A CORS preflight (OPTIONS) must send both Origin and Access-Control-Request-Method; only GET and HEAD are allowed cross-origin.'
-          : status >= 500
-            ? `An internal error occurred. Quote request id ${request.id} when reporting it.`
-            : text || `The request failed with status ${status}.`
+      // (An OPTIONS that is no whole preflight never reaches @fastify/cors: http-semantics answers it 204 with Allow.)
+      const detail = status >= 500 ? `An internal error occurred. Quote request id ${request.id} when reporting it.` : text || `The request failed with status ${status}.`
       reply.type('application/problem+json')
       return JSON.stringify(problemBody(request, status, known.code, known.title, detail))
     })
 
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(request, reply, 404, Errors.routeNotFound.code, Errors.routeNotFound.title, `No resource at ${request.method} ${request.url.split('?')[0]}.`),
-    )
+    // The not-found handler (404, or 405 with Allow for a known path) is the http-semantics plugin's: it knows the routes.
   },
   { name: 'problem-details' },
 )

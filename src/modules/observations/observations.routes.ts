@@ -5,7 +5,6 @@ import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
-import { negotiate } from '../../http/negotiate.js'
 import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { Writer } from '../../writes/writer.js'
@@ -87,6 +86,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
   app.get(
     '/',
     {
+      // Negotiated before the response cache looks (plugins/http-semantics), so a cached answer is keyed by it.
+      config: { representations: { json: 'application/json', csv: 'text/csv' } },
       schema: {
         tags: ['observations'],
         operationId: 'listObservations',
@@ -109,9 +110,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { limit, cursor, format, ...filters } = req.query
-      const as = negotiate(req.headers.accept, { json: 'application/json', csv: 'text/csv' }, format)
-      if (as === 'csv') {
+      const { limit, cursor, format: _format, ...filters } = req.query
+      if (req.representation === 'csv') {
         const lines = await observations.csv(filters, cursor, limit)
         reply
           .type('text/csv; charset=utf-8; header=present')
