@@ -56,6 +56,9 @@ const SECURITY_HEADERS = new Set([
   'content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-resource-policy',
 ])
 
+/** The document itself and its HTML viewer: they present the API, they are not operations of it. */
+const PRESENTATION_PATHS = [/^\/docs(\/|$)/, /^\/openapi\.(json|yaml)$/]
+
 export interface Violation { operation: string; status: number; kind: string; detail: string; test?: string }
 
 const DOC_ID = 'https://contract.test/openapi.yaml'
@@ -120,6 +123,12 @@ function resolve(c: Contract, at: string): { node: Record<string, unknown>; at: 
   throw new Error(`openapi.yaml: $ref loop at ${at}`)
 }
 
+/** A node of openapi.yaml with its `$ref` (to components, say) followed. */
+export function dereferenced<T extends object>(node: T): T | Record<string, unknown> {
+  const ref: unknown = Reflect.get(node, '$ref')
+  return typeof ref === 'string' ? resolve(load(), ref).node : node
+}
+
 /** The documented path template a request path falls under, if any. */
 export function matchPath(pathname: string, c: Contract = load()): string | undefined {
   return c.routes.find((r) => r.pattern.test(pathname))?.template
@@ -146,6 +155,7 @@ export function checkExchange(exchange: Exchange, c: Contract = load()): Violati
   } catch {
     pathname = exchange.url
   }
+  if (PRESENTATION_PATHS.some((p) => p.test(pathname))) return []
   const template = matchPath(pathname, c)
   const headers = new Map(Object.entries(exchange.headers).map(([k, v]) => [k.toLowerCase(), v]))
   const contentType = firstValue(headers.get('content-type'))
@@ -297,10 +307,15 @@ function decoded(body: Buffer, encoding: string | undefined): Buffer {
 
 type Injected = LightMyRequestResponse
 
+/** How one inject response departs from the document. */
+export function violationsOf(res: Injected): Violation[] {
+  const req = res.raw.req
+  return checkExchange({ method: req.method ?? 'GET', url: req.url ?? '/', status: res.statusCode, headers: res.headers, body: decoded(res.rawPayload, firstValue(res.headers['content-encoding'])) })
+}
+
 /** Checks one inject response against the document. */
 export function checkInjected(res: Injected): void {
-  const req = res.raw.req
-  enforce(checkExchange({ method: req.method ?? 'GET', url: req.url ?? '/', status: res.statusCode, headers: res.headers, body: decoded(res.rawPayload, firstValue(res.headers['content-encoding'])) }))
+  enforce(violationsOf(res))
 }
 
 /**
