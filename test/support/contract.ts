@@ -71,6 +71,14 @@ export function openApiDocument(): OpenApiDocument {
   return load().doc
 }
 
+/**
+ * Parses the document and readies Ajv now, not inside the first request: the app under test shares this event
+ * loop, and its overload guard (503 on event-loop delay) must not see the contract's start-up as the service's.
+ */
+export function prepareContract(): void {
+  load()
+}
+
 function load(): Contract {
   documentContract ??= compileContract(parse(readFileSync(join(projectRoot, 'openapi.yaml'), 'utf8')))
   return documentContract
@@ -323,6 +331,7 @@ export function checkInjected(res: Injected): void {
  * callback and chain forms are not used by the suite); `{ contract: false }` opts a single request out.
  */
 export function withContract<T extends FastifyInstance>(app: T): T {
+  prepareContract()
   const inject = app.inject.bind(app)
   const checked = async (opts: InjectOptions | string): Promise<Injected> => {
     if (typeof opts === 'object' && opts.contract === false) {
