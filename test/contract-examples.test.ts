@@ -86,7 +86,7 @@ describe.runIf(enabled)('every operation, called with the document\'s own exampl
         if (read.statusCode === 200 && typeof read.headers.etag === 'string') headers['if-match'] = read.headers.etag
       }
       const res = await t.app.inject({ method: method.toUpperCase(), url: request.url, headers, ...(request.payload !== undefined ? { payload: request.payload } : {}) })
-      expect(violationsOf(res)).toEqual([])
+      expect(violationsOf(res).map((v) => `${v.status} ${v.kind}: ${v.detail}`), `${method.toUpperCase()} ${request.url}`).toEqual([])
       const documented2xx = Object.keys(operation.responses ?? {}).filter((s) => /^2(\d\d|XX)$/.test(s))
       expect(documented2xx.some((s) => s === String(res.statusCode) || s === '2XX'), `${res.statusCode} ${res.body.slice(0, 300)}`).toBe(true)
     } finally {
