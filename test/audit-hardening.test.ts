@@ -9,6 +9,7 @@ import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
+import { withContract } from './support/contract.js'
 import { createSqliteStorage, sqliteConnection } from '../src/storage/sqlite/index.js'
 import { writeUnit } from '../src/writes/write-unit.js'
 import { auditHash, createChainVerifier, GENESIS_HASH, type StoredAuditRow } from '../src/domain/audit-chain.js'
@@ -183,7 +184,7 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
 // The running service: incremental checks, /readyz, signed heads.
 
 async function appOn(file: string, env: Record<string, string> = {}) {
-  const app = await buildApp({ logger: false, seed: false, config: { databaseUrl: file, rateLimitPerMinute: 1_000_000, auditSigningKeyFile: env.key ?? '' } })
+  const app = withContract(await buildApp({ logger: false, seed: false, config: { databaseUrl: file, rateLimitPerMinute: 1_000_000, auditSigningKeyFile: env.key ?? '' } }))
   await app.ready()
   return app
 }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../src/app.js'
+import { withContract } from './support/contract.js'
 import { loadConfig } from '../src/config.js'
 import type { Storage } from '../src/storage/ports.js'
 import { openStorage } from '../src/storage/open.js'
@@ -24,7 +25,7 @@ function expectProblem(res: { statusCode: number; headers: Record<string, unknow
 
 async function appWith(config: { rateLimitPerMinute?: number; authFailuresPerWindow?: number; authFailureWindowSeconds?: number }) {
   const { storage, db, cleanup } = await freshDb()
-  const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000, ...config } })
+  const app = withContract(await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000, authFailuresPerWindow: 1_000_000, ...config } }))
   await app.ready()
   return { app, storage, db, close: async () => (await app.close(), cleanup()) }
 }
@@ -215,7 +216,7 @@ describe.each([
 
   beforeAll(async () => {
     ;({ storage, query, cleanup } = await freshDb({ file }))
-    app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } })
+    app = withContract(await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } }))
     let signal: (() => void) | null = null
     authenticated = () => new Promise<void>((resolve) => (signal = resolve))
     // preParsing runs after every onRequest hook, the key checks included, and before the body is read.

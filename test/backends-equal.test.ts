@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../src/app.js'
+import { withContract } from './support/contract.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
 import { openStorage } from '../src/storage/open.js'
@@ -30,7 +31,7 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
     await loadSeeds(store)
     const { secret } = await createKey(store, 'editor', ['write', 'admin'])
     await store.close()
-    const writerApp = await buildApp({ logger: false, seed: false, config: { ...config, databaseUrl: file } })
+    const writerApp = withContract(await buildApp({ logger: false, seed: false, config: { ...config, databaseUrl: file } }))
     await writerApp.ready()
     const auth = { authorization: `Bearer ${secret}` }
     const list = JSON.parse((await writerApp.inject({ url: '/v1/observations?limit=30' })).body).data as any[]
@@ -51,8 +52,8 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
     await target.migrate()
     await target.close()
     await copySqliteToPostgres(file, database.url)
-    sqlite = await buildApp({ logger: false, seed: false, config: { ...config, databaseUrl: file } })
-    postgres = await buildApp({ logger: false, seed: false, config: { ...config, databaseUrl: database.url } })
+    sqlite = withContract(await buildApp({ logger: false, seed: false, config: { ...config, databaseUrl: file } }))
+    postgres = withContract(await buildApp({ logger: false, seed: false, config: { ...config, databaseUrl: database.url } }))
     await Promise.all([sqlite.ready(), postgres.ready()])
   }, 120_000)
 

@@ -1,4 +1,6 @@
 // Concurrent clients over real HTTP on a database file (writes in the writer thread).
+// Every answer from the running service is checked against openapi.yaml, as inject's are in buildTestApp.
+import { checkedFetch as fetch } from './support/contract.js'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../src/modules/keys/keys.js'

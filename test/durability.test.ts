@@ -1,5 +1,7 @@
 // Losing nothing: online backup and restore, kill -9 during imports, graceful
 // shutdown under load, and a WAL that long reads do not pin.
+// Every answer from the running service is checked against openapi.yaml, as inject's are in buildTestApp.
+import { checkedFetch as fetch } from './support/contract.js'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,6 +15,7 @@ import { createKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 
 import { buildApp } from '../src/app.js'
+import { withContract } from './support/contract.js'
 import { buildTestApp, json, openStore } from './helpers.js'
 import { forecastRows } from './support/forecast-rows.js'
 import { exited, startServer } from './support/process.js'
@@ -68,7 +71,7 @@ describe('online backup and restore', () => {
     const { path } = await seededFile('rollback.db')
     const mark = `${path}.audit-head.json`
     const open = async () => {
-      const app = await buildApp({ logger: false, config: { databaseUrl: path, rateLimitPerMinute: 1_000_000 } })
+      const app = withContract(await buildApp({ logger: false, config: { databaseUrl: path, rateLimitPerMinute: 1_000_000 } }))
       await app.ready()
       return app
     }

@@ -11,6 +11,7 @@ import { openStorage } from '../src/storage/open.js'
 import { createSqliteStorage, sqliteConnection } from '../src/storage/sqlite/index.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
 import { createTestDatabase, dropTestDatabase } from './support/postgres.js'
+import { prepareContract, withContract } from './support/contract.js'
 
 export type Backend = 'sqlite' | 'postgres'
 
@@ -96,8 +97,10 @@ export async function freshDb(options: { file?: boolean; seed?: boolean } = {}):
 }
 
 export async function buildTestApp(options: { file?: boolean; seed?: boolean; build?: Omit<BuildOptions, 'storage'> } = {}): Promise<TestContext> {
+  prepareContract()
   const fresh = await freshDb(options)
-  const app = await buildApp({ logger: false, config: { databaseUrl: ':memory:' }, ...options.build, storage: fresh.storage })
+  // Every answer a test reads is checked against openapi.yaml (test/support/contract.ts).
+  const app = withContract(await buildApp({ logger: false, config: { databaseUrl: ':memory:' }, ...options.build, storage: fresh.storage }))
   await app.ready()
   return {
     app,

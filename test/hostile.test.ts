@@ -4,6 +4,7 @@ import { Writable } from 'node:stream'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../src/app.js'
+import { withContract } from './support/contract.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { buildTestApp, freshDb, json, onPostgres, type TestContext } from './helpers.js'
 
@@ -113,7 +114,7 @@ describe('limits', () => {
   it('rate-limits per client address and per API key, with Retry-After, without trusting X-Forwarded-For unless told to', async () => {
     for (const trustProxy of [false, true]) {
       const { storage, cleanup } = await freshDb()
-      const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 3, trustProxy } })
+      const app = withContract(await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:', rateLimitPerMinute: 3, trustProxy } }))
       const key = (await createKey(storage, 'k', ['write'])).secret
       const hit = (headers: Record<string, string> = {}) => app.inject({ url: '/v1/areas', headers, remoteAddress: '10.0.0.1' })
       const statuses = []
@@ -163,7 +164,7 @@ describe('headers, CORS, errors and logs', () => {
 
   it.skipIf(onPostgres)('answers internal failures with a bare 500 problem: no stack, no internal message', async () => {
     const { storage, db, cleanup } = await freshDb()
-    const app = await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:' } })
+    const app = withContract(await buildApp({ storage, logger: false, config: { databaseUrl: ':memory:' } }))
     db.$client.close()
     const res = await app.inject({ url: '/v1/sources' })
     expectProblem(res, 500)
@@ -182,7 +183,7 @@ describe('headers, CORS, errors and logs', () => {
       },
     })
     const { storage, cleanup } = await freshDb()
-    const app = await buildApp({ storage, logger: { level: 'trace', stream: sink }, config: { databaseUrl: ':memory:' } })
+    const app = withContract(await buildApp({ storage, logger: { level: 'trace', stream: sink }, config: { databaseUrl: ':memory:' } }))
     const secret = (await createKey(storage, 'logged', ['write'])).secret
     await app.inject({ method: 'POST', url: '/v1/imports', headers: auth(secret), payload: { reason: 'x', observations: [] } })
     await app.inject({ method: 'POST', url: '/v1/imports', headers: auth(`${secret}x`), payload: { reason: 'x', observations: [] } })

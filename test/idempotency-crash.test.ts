@@ -1,6 +1,8 @@
 // kill -9 during imports sent with an Idempotency-Key, then the retry: the
 // key must never stay locked by the dead process (409 for a day), and the
 // batch must be applied exactly once.
+// Every answer from the running service is checked against openapi.yaml, as inject's are in buildTestApp.
+import { checkedFetch as fetch } from './support/contract.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

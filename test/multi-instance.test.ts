@@ -2,6 +2,8 @@
 // and seed once, a write through one is read through the other at once, one ETag wins once across
 // both, a mirror syncing from one sees every change made through the other exactly once, kill -9
 // during an import leaves all or nothing, and a database restart under load loses no acknowledged write.
+// Every answer from the running service is checked against openapi.yaml, as inject's are in buildTestApp.
+import { checkedFetch as fetch } from './support/contract.js'
 import { spawn, spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { projectRoot } from '../src/paths.js'

@@ -1,5 +1,7 @@
 // Operations, with real processes: npm start and its signal, start-up failures and the start-up line,
 // one-line CLI errors, restore refusing a database in use, and CLI writers waiting for the write lock.
+// Every answer from the running service is checked against openapi.yaml, as inject's are in buildTestApp.
+import { checkedFetch as fetch } from './support/contract.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,4 +1,6 @@
 // The real process: started with the README's command, queried over HTTP, stopped by signal.
+// Every answer from the running service is checked against openapi.yaml, as inject's are in buildTestApp.
+import { checkedFetch as fetch } from './support/contract.js'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
