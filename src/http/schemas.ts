@@ -21,7 +21,7 @@ export function Nullable<T extends TSchema>(schema: T, options: { description: s
 export const FieldErrorSchema = Type.Object(
   {
     in: StringEnum(['path', 'query', 'header', 'body'], { description: 'Where the offending value is.' }),
-    name: Type.String({ description: 'The parameter or header name, or a JSON pointer into the body (`/citation/quote`; `` for the whole body; a CSV import\'s row N is `/observations/N`).' }),
+    name: Type.String({ description: 'The parameter or header name, or a JSON pointer into the body (`/citation/quote`; the empty string for the whole body; a CSV import\'s row N is `/observations/N`).' }),
     message: Type.String({ description: 'What is wrong with it.' }),
     index: Type.Optional(Type.Integer({ minimum: 0, description: 'For a batch: the row the error is in, from 0.' })),
   },

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T11:41:52.804Z"
+          "lastFullAt": "2026-11-29T12:16:13.267Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T11:41:52.625Z",
+            "recordedAt": "2026-11-29T12:16:13.175Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T11:41:52.625Z",
+        "recordedAt": "2026-11-29T12:16:13.175Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -209,7 +209,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z"
+            "recordedAt": "2026-11-29T12:16:13.175Z"
           }
         ],
         "observationsTruncated": false,
@@ -275,7 +275,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z"
+            "recordedAt": "2026-11-29T12:16:13.175Z"
           },
           {
             "id": 2,
@@ -305,12 +305,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z"
+            "recordedAt": "2026-11-29T12:16:13.175Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T11:41:52.625Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T11:41:52.625Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:16:13.175Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:16:13.175Z\r\n"
     }
   },
   "getObservation": {
@@ -340,7 +340,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": null,
         "revision": 1,
-        "recordedAt": "2026-11-29T11:41:52.625Z"
+        "recordedAt": "2026-11-29T12:16:13.175Z"
       }
     }
   },
@@ -373,7 +373,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z",
+            "recordedAt": "2026-11-29T12:16:13.175Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -414,7 +414,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z",
+            "recordedAt": "2026-11-29T12:16:13.175Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -447,7 +447,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z",
+            "recordedAt": "2026-11-29T12:16:13.175Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -464,7 +464,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T11:41:52.625Z",
+            "recordedAt": "2026-11-29T12:16:13.175Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -479,11 +479,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "74dc6bc64f712e4aee7b7f831babd6b112d2d12535c12851db214cfdeaa148c4"
+            "hash": "44c55ae119ef66b244d3a684ca42ea6fcbf5f5838c5bf2c595499e6a5572b3b7"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T11:41:52.625Z",
+            "recordedAt": "2026-11-29T12:16:13.175Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -497,8 +497,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "74dc6bc64f712e4aee7b7f831babd6b112d2d12535c12851db214cfdeaa148c4",
-            "hash": "1852474bf72c6d29c3f9b7c0c3df5b22a91db8adc1fcb7f2d4ad22f24bcb1451"
+            "prevHash": "44c55ae119ef66b244d3a684ca42ea6fcbf5f5838c5bf2c595499e6a5572b3b7",
+            "hash": "ce2982eb01630252cb9cfe867e03f64a5ee3a7addc3d68859a56a04398612134"
           }
         ],
         "nextAfter": 100,
@@ -510,17 +510,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 159,
-        "hash": "65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64",
-        "recordedAt": "2026-11-29T11:41:52.671Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64\nrecordedAt=2026-11-29T11:41:52.671Z\n",
-        "signature": "pHWaMxcpDBrslaYtwjNyAaPWTS0f/BW+lmKJykln4ROxBf2Ny0zY2+1sFV5m4VrC9pdS5mhSywPvI3fUkr5TAw==",
+        "hash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7",
+        "recordedAt": "2026-11-29T12:16:13.207Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7\nrecordedAt=2026-11-29T12:16:13.207Z\n",
+        "signature": "1m+182Os5hczzemrHjawU0M/u25Upc+9SCi5qS1b/IWAUpAd+RL1ZufA0VD9Pau4nHQR8zfCAbcRGBY2JuoeCA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAhbRx8HHysuUWRUkDDccNVi254tcwx0sIsheBpYf8nOs=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAArTmbZkuTcnYalY6LyWq4tNlYc9WnTsTLkTUagrtPzM=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -529,9 +529,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 160,
-        "lastFullAt": "2026-11-29T11:41:52.804Z",
+        "lastFullAt": "2026-11-29T12:16:13.267Z",
         "headSeq": 159,
-        "headHash": "65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64"
+        "headHash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7"
       }
     }
   },
@@ -541,9 +541,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T11:41:54.516Z",
+        "lastFullAt": "2026-11-29T12:16:14.540Z",
         "headSeq": 159,
-        "headHash": "65f73f598eff57b57eb495c27906b48a6afaf25601806027e56698358fa58a64"
+        "headHash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7"
       }
     }
   },
@@ -560,7 +560,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T11:41:54.551Z",
+        "recordedAt": "2026-11-29T12:16:14.574Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -677,7 +677,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "recordedAt": "2026-11-29T11:41:54.622Z"
+        "recordedAt": "2026-11-29T12:16:14.615Z"
       }
     }
   },
@@ -708,7 +708,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 3,
-        "recordedAt": "2026-11-29T11:41:54.635Z"
+        "recordedAt": "2026-11-29T12:16:14.631Z"
       }
     }
   }

@@ -15,32 +15,7 @@ export interface paths {
          * Liveness
          * @description Answers 200 while the process is alive and its event loop turns; touches nothing else.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Alive. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description Always `ok`.
-                             * @enum {string}
-                             */
-                            status: "ok";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -60,65 +35,7 @@ export interface paths {
          * Readiness
          * @description Answers 200 when the database is open, every shipped migration is applied, the database agrees with its audit log as far as this process has verified it, and the process is not overloaded; 503 (with Retry-After, and the reason) otherwise. Reads the verdict the start verification and the incremental checks left: it recomputes nothing itself.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Ready to serve. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /**
-                             * @description Always `ready` on 200.
-                             * @enum {string}
-                             */
-                            status: "ready";
-                            /**
-                             * @description `thread`: writes run in a writer thread with its own connection (a database file, PostgreSQL); `inline`: in the serving thread (:memory:).
-                             * @enum {string}
-                             */
-                            writer: "thread" | "inline";
-                            /** @description Schema migration state. */
-                            migrations: {
-                                /** @description Migrations applied. */
-                                applied: number;
-                                /** @description Migrations shipped. */
-                                expected: number;
-                            };
-                            /** @description The database against its audit log. */
-                            integrity: {
-                                /**
-                                 * @description `verifying`: the start verification of a large database is still running in the background.
-                                 * @enum {string}
-                                 */
-                                state: "verified" | "verifying";
-                                /** @description Seq up to which this process verified the chain and the tables. */
-                                verifiedSeq: number;
-                                /** @description When the last full verification ended, or null. */
-                                lastFullAt: string | null;
-                            };
-                        };
-                    };
-                };
-                /** @description Overloaded or not ready; see Retry-After. */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -138,38 +55,7 @@ export interface paths {
          * Problem types
          * @description Every kind of error this service answers with.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description All problem types. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Problem types, by code. */
-                            data: {
-                                /** @description This URI. */
-                                type: string;
-                                /** @description Stable code, as in the `code` member of problems. */
-                                code: string;
-                                /** @description Title of the problem type. */
-                                title: string;
-                                /** @description HTTP status it is answered with. */
-                                status: number;
-                            }[];
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listProblemTypes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -189,56 +75,7 @@ export interface paths {
          * One problem type
          * @description What a problem `type` URI means.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Problem type slug. */
-                    slug: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A problem type. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description This URI. */
-                            type: string;
-                            /** @description Stable code, as in the `code` member of problems. */
-                            code: string;
-                            /** @description Title of the problem type. */
-                            title: string;
-                            /** @description HTTP status it is answered with. */
-                            status: number;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getProblemType"];
         put?: never;
         post?: never;
         delete?: never;
@@ -258,208 +95,13 @@ export interface paths {
          * List stored reports
          * @description Every stored source report with its metadata and SHA-256.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The stored reports, by id. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The items, in the order described. */
-                            data: {
-                                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                id: string;
-                                /** @description Title as printed on the report. */
-                                title: string;
-                                /** @description English rendering of the title. */
-                                titleEn: string | null;
-                                /** @description Official document number, e.g. 巴政发〔2023〕38号. */
-                                documentNumber: string | null;
-                                /** @description The body that issued the report. */
-                                issuer: string;
-                                /** @description The body the report is addressed to. */
-                                recipient: string | null;
-                                /**
-                                 * Format: date
-                                 * @description Date of issue (ISO 8601).
-                                 */
-                                issuedOn: string;
-                                /** @description Media type of the stored text. */
-                                mediaType: string;
-                                /** @description Length of the stored text in bytes. */
-                                byteLength: number;
-                                /** @description SHA-256 of the stored bytes, hex: compare with `curl -s …/text | sha256sum`. */
-                                sha256: string;
-                                /**
-                                 * Format: date-time
-                                 * @description When the service stored it.
-                                 */
-                                recordedAt: string;
-                                /** @description Where the verbatim bytes are served. */
-                                textUrl: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listSources"];
         put?: never;
         /**
          * Store a new report (admin)
          * @description Stores the report's bytes exactly as sent (at most 8388608 bytes of valid UTF-8) with their SHA-256. Sources never change: an existing id is 409. Audited.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            /** @description A new report. */
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                        id: string;
-                        /** @description Title as printed. */
-                        title: string;
-                        /** @description English rendering of the title. */
-                        titleEn?: string;
-                        /** @description Official document number. */
-                        documentNumber?: string;
-                        /** @description Issuing body. */
-                        issuer: string;
-                        /** @description Addressee. */
-                        recipient?: string;
-                        /**
-                         * Format: date
-                         * @description Date of issue (ISO 8601).
-                         */
-                        issuedOn: string;
-                        /** @description The report text; stored as its UTF-8 bytes. Give this or contentBase64. */
-                        text?: string;
-                        /** @description The exact bytes (UTF-8 text), base64-encoded: use it to keep bytes a JSON string would not carry verbatim (a BOM, CRLF). */
-                        contentBase64?: string;
-                        /** @description Expected SHA-256 of the bytes; refused (422) on mismatch. */
-                        sha256?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description A stored report. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                            id: string;
-                            /** @description Title as printed on the report. */
-                            title: string;
-                            /** @description English rendering of the title. */
-                            titleEn: string | null;
-                            /** @description Official document number, e.g. 巴政发〔2023〕38号. */
-                            documentNumber: string | null;
-                            /** @description The body that issued the report. */
-                            issuer: string;
-                            /** @description The body the report is addressed to. */
-                            recipient: string | null;
-                            /**
-                             * Format: date
-                             * @description Date of issue (ISO 8601).
-                             */
-                            issuedOn: string;
-                            /** @description Media type of the stored text. */
-                            mediaType: string;
-                            /** @description Length of the stored text in bytes. */
-                            byteLength: number;
-                            /** @description SHA-256 of the stored bytes, hex: compare with `curl -s …/text | sha256sum`. */
-                            sha256: string;
-                            /**
-                             * Format: date-time
-                             * @description When the service stored it.
-                             */
-                            recordedAt: string;
-                            /** @description Where the verbatim bytes are served. */
-                            textUrl: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflicts with the current state or a concurrent request. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The request body or batch is too large. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but breaks a rule of the data. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["createSource"];
         delete?: never;
         options?: never;
         head?: never;
@@ -477,78 +119,7 @@ export interface paths {
          * One stored report
          * @description Metadata of one report, including the SHA-256 of its stored bytes.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A stored report. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                            id: string;
-                            /** @description Title as printed on the report. */
-                            title: string;
-                            /** @description English rendering of the title. */
-                            titleEn: string | null;
-                            /** @description Official document number, e.g. 巴政发〔2023〕38号. */
-                            documentNumber: string | null;
-                            /** @description The body that issued the report. */
-                            issuer: string;
-                            /** @description The body the report is addressed to. */
-                            recipient: string | null;
-                            /**
-                             * Format: date
-                             * @description Date of issue (ISO 8601).
-                             */
-                            issuedOn: string;
-                            /** @description Media type of the stored text. */
-                            mediaType: string;
-                            /** @description Length of the stored text in bytes. */
-                            byteLength: number;
-                            /** @description SHA-256 of the stored bytes, hex: compare with `curl -s …/text | sha256sum`. */
-                            sha256: string;
-                            /**
-                             * Format: date-time
-                             * @description When the service stored it.
-                             */
-                            recordedAt: string;
-                            /** @description Where the verbatim bytes are served. */
-                            textUrl: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getSource"];
         put?: never;
         post?: never;
         delete?: never;
@@ -568,72 +139,7 @@ export interface paths {
          * The report text, byte for byte
          * @description The exact stored bytes (`text/plain; charset=utf-8`), so `curl -s …/text | sha256sum` matches the metadata. Supports a single byte range: `curl -r START-END` (END = byteEnd − 1) returns exactly the quote an observation cites. Strong ETag (the SHA-256); the text of a source id never changes. With If-Range, the range is served only when If-Range is that ETag exactly (strong comparison); a weak or other tag, or a date (the text has no Last-Modified), gets the whole text with 200.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The whole text. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-                /** @description The requested byte range. */
-                206: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-                /** @description Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The byte range lies outside the text. */
-                416: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getSourceText"];
         put?: never;
         post?: never;
         delete?: never;
@@ -653,188 +159,12 @@ export interface paths {
          * One area
          * @description An area with its parent and the codes of its children.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An area with the areas it contains. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            code: string;
-                            /** @description Name in Chinese, as in the report. */
-                            nameZh: string;
-                            /** @description Name in English (pinyin for villages). */
-                            nameEn: string;
-                            /**
-                             * @description Administrative level.
-                             * @enum {string}
-                             */
-                            level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
-                            /** @description Code of the containing area; null at the top. */
-                            parent: string | null;
-                            /** @description GB/T 2260 administrative division code, where one exists. */
-                            divisionCode: string | null;
-                            /** @description Codes of the areas directly inside this one. */
-                            children: string[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getArea"];
         /**
          * Create or change an area (admin)
          * @description Creates the area (201) or replaces its definition (200). The parent must exist, levels nest strictly downward (province > prefecture > banner > town > village or reserve) and a division code belongs to one area only (422). Audited.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                    code: string;
-                };
-                cookie?: never;
-            };
-            /** @description An area's definition. */
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Name in Chinese. */
-                        nameZh: string;
-                        /** @description Name in English. */
-                        nameEn: string;
-                        /**
-                         * @description Administrative level.
-                         * @enum {string}
-                         */
-                        level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
-                        /** @description Code of the containing area (must exist), or null. */
-                        parent: string | null;
-                        /** @description GB/T 2260 division code. */
-                        divisionCode?: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description An area: a place that observations are about. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            code: string;
-                            /** @description Name in Chinese, as in the report. */
-                            nameZh: string;
-                            /** @description Name in English (pinyin for villages). */
-                            nameEn: string;
-                            /**
-                             * @description Administrative level.
-                             * @enum {string}
-                             */
-                            level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
-                            /** @description Code of the containing area; null at the top. */
-                            parent: string | null;
-                            /** @description GB/T 2260 administrative division code, where one exists. */
-                            divisionCode: string | null;
-                        };
-                    };
-                };
-                /** @description An area: a place that observations are about. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            code: string;
-                            /** @description Name in Chinese, as in the report. */
-                            nameZh: string;
-                            /** @description Name in English (pinyin for villages). */
-                            nameEn: string;
-                            /**
-                             * @description Administrative level.
-                             * @enum {string}
-                             */
-                            level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
-                            /** @description Code of the containing area; null at the top. */
-                            parent: string | null;
-                            /** @description GB/T 2260 administrative division code, where one exists. */
-                            divisionCode: string | null;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but breaks a rule of the data. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        put: operations["putArea"];
         post?: never;
         delete?: never;
         options?: never;
@@ -853,59 +183,7 @@ export interface paths {
          * List areas
          * @description Every area, by code; filter by level or parent.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Only these levels (repeat the parameter for several). */
-                    level?: ("province" | "prefecture" | "banner" | "town" | "village" | "reserve")[];
-                    /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                    parent?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Areas, by code. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The items, in the order described. */
-                            data: {
-                                /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                                code: string;
-                                /** @description Name in Chinese, as in the report. */
-                                nameZh: string;
-                                /** @description Name in English (pinyin for villages). */
-                                nameEn: string;
-                                /**
-                                 * @description Administrative level.
-                                 * @enum {string}
-                                 */
-                                level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
-                                /** @description Code of the containing area; null at the top. */
-                                parent: string | null;
-                                /** @description GB/T 2260 administrative division code, where one exists. */
-                                divisionCode: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listAreas"];
         put?: never;
         post?: never;
         delete?: never;
@@ -925,164 +203,12 @@ export interface paths {
          * One reporting period
          * @description Accepts any supported spelling (`2023-S1`, `2023S1`, `202307`, …); the answer always carries the canonical code, and Content-Location names its canonical URL.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`. */
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A reporting period. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Canonical code: `2023`, `2023-H1`, `2023-Q3` or `2023-07`. */
-                            code: string;
-                            /**
-                             * @description Granularity of the period.
-                             * @enum {string}
-                             */
-                            type: "year" | "half" | "quarter" | "month";
-                            /**
-                             * Format: date
-                             * @description First day.
-                             */
-                            startDate: string;
-                            /**
-                             * Format: date
-                             * @description Last day (inclusive).
-                             */
-                            endDate: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getPeriod"];
         /**
          * Add a reporting period (admin)
          * @description Adds the period (201) so that observations can use it; its dates follow from the code. Adding one that exists changes nothing (200). Audited.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`. */
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A reporting period. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Canonical code: `2023`, `2023-H1`, `2023-Q3` or `2023-07`. */
-                            code: string;
-                            /**
-                             * @description Granularity of the period.
-                             * @enum {string}
-                             */
-                            type: "year" | "half" | "quarter" | "month";
-                            /**
-                             * Format: date
-                             * @description First day.
-                             */
-                            startDate: string;
-                            /**
-                             * Format: date
-                             * @description Last day (inclusive).
-                             */
-                            endDate: string;
-                        };
-                    };
-                };
-                /** @description A reporting period. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Canonical code: `2023`, `2023-H1`, `2023-Q3` or `2023-07`. */
-                            code: string;
-                            /**
-                             * @description Granularity of the period.
-                             * @enum {string}
-                             */
-                            type: "year" | "half" | "quarter" | "month";
-                            /**
-                             * Format: date
-                             * @description First day.
-                             */
-                            startDate: string;
-                            /**
-                             * Format: date
-                             * @description Last day (inclusive).
-                             */
-                            endDate: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        put: operations["putPeriod"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1101,59 +227,7 @@ export interface paths {
          * List reporting periods
          * @description Every period in use, in time order, the containing period first (2023, 2023-H1, 2023-Q1, 2023-01, …).
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Only these granularities. */
-                    type?: ("year" | "half" | "quarter" | "month")[];
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Reporting periods in time order. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The items, in the order described. */
-                            data: {
-                                /** @description Canonical code: `2023`, `2023-H1`, `2023-Q3` or `2023-07`. */
-                                code: string;
-                                /**
-                                 * @description Granularity of the period.
-                                 * @enum {string}
-                                 */
-                                type: "year" | "half" | "quarter" | "month";
-                                /**
-                                 * Format: date
-                                 * @description First day.
-                                 */
-                                startDate: string;
-                                /**
-                                 * Format: date
-                                 * @description Last day (inclusive).
-                                 */
-                                endDate: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listPeriods"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1173,261 +247,12 @@ export interface paths {
          * One indicator with its observations
          * @description The indicator and its observations in force now, or at `asOf`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description RFC 3339 time: the observations as the service knew them then. */
-                    asOf?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                    code: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description An indicator with its observations. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            code: string;
-                            /** @description Name in Chinese. */
-                            nameZh: string;
-                            /** @description Name in English. */
-                            nameEn: string;
-                            /** @description What is counted, over what period, as of when. */
-                            description: string;
-                            /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
-                            category: string;
-                            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
-                            unit: string;
-                            /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
-                            additive: boolean;
-                            /** @description Its observations in force (at most 1000), in id order. */
-                            observations: {
-                                /** @description Stable id of the observation (its identity, not a revision). */
-                                id: number;
-                                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                                indicator: string;
-                                /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                                area: string;
-                                /** @description Canonical reporting period code. */
-                                period: string;
-                                /**
-                                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                                 * @enum {string}
-                                 */
-                                kind: "actual" | "target" | "forecast";
-                                /** @description An exact decimal number as a string (at most 40 digits). */
-                                value: string;
-                                /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                                unit: string;
-                                /**
-                                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                                 * @enum {string}
-                                 */
-                                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                                /** @description The figure as reported, before conversion to the base unit. */
-                                reported: {
-                                    /** @description The number as the source writes it, e.g. `484.752`. */
-                                    value: string;
-                                    /** @description The unit as the source writes it, e.g. `万元`. */
-                                    unit: string;
-                                    /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                    text: string | null;
-                                };
-                                /** @description The citation. */
-                                source: {
-                                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                    id: string;
-                                    /** @description Verbatim words of the source that state the figure. */
-                                    quote: string;
-                                    /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                    byteStart: number;
-                                    /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                    byteEnd: number;
-                                    /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                    textUrl: string;
-                                };
-                                /** @description Areas the source names as involved (villages), when it names them. */
-                                involvedAreas: string[];
-                                /**
-                                 * @description `withdrawn` when the latest revision retracts the observation.
-                                 * @enum {string}
-                                 */
-                                status: "active" | "withdrawn";
-                                /** @description Reviewer's note on the extraction, if any. */
-                                note: string | null;
-                                /** @description Revision number of this observation (1 for the first record). */
-                                revision: number;
-                                /**
-                                 * Format: date-time
-                                 * @description When this revision was recorded by the service.
-                                 */
-                                recordedAt: string;
-                            }[];
-                            /** @description True when there are more; page through observationsUrl. */
-                            observationsTruncated: boolean;
-                            /** @description The full, pageable list of its observations. */
-                            observationsUrl: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getIndicator"];
         /**
          * Create or change an indicator (admin)
          * @description Creates the indicator (201) or replaces its definition (200); an identical definition changes nothing. Audited. The unit of an indicator with observations cannot change (409).
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                    code: string;
-                };
-                cookie?: never;
-            };
-            /** @description An indicator's definition. */
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Name in Chinese. */
-                        nameZh: string;
-                        /** @description Name in English. */
-                        nameEn: string;
-                        /** @description What is counted, over what period, as of when. */
-                        description: string;
-                        /** @description Policy area (lowercase snake_case). */
-                        category: string;
-                        /** @description Base unit: CNY, mu, km, kg, person, household, head, plant, count, month. Cannot change once observations exist. */
-                        unit: string;
-                        /** @description Whether values add up across areas. */
-                        additive: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description An indicator. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            code: string;
-                            /** @description Name in Chinese. */
-                            nameZh: string;
-                            /** @description Name in English. */
-                            nameEn: string;
-                            /** @description What is counted, over what period, as of when. */
-                            description: string;
-                            /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
-                            category: string;
-                            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
-                            unit: string;
-                            /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
-                            additive: boolean;
-                        };
-                    };
-                };
-                /** @description An indicator. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            code: string;
-                            /** @description Name in Chinese. */
-                            nameZh: string;
-                            /** @description Name in English. */
-                            nameEn: string;
-                            /** @description What is counted, over what period, as of when. */
-                            description: string;
-                            /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
-                            category: string;
-                            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
-                            unit: string;
-                            /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
-                            additive: boolean;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflicts with the current state or a concurrent request. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but breaks a rule of the data. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        put: operations["putIndicator"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1446,58 +271,7 @@ export interface paths {
          * List indicators
          * @description Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Categories. One or several: repeat the parameter or separate codes with commas. */
-                    category?: string[];
-                    /** @description Text to search for, in Chinese or English. */
-                    q?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Matching indicators, by code. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description The items, in the order described. */
-                            data: {
-                                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                                code: string;
-                                /** @description Name in Chinese. */
-                                nameZh: string;
-                                /** @description Name in English. */
-                                nameEn: string;
-                                /** @description What is counted, over what period, as of when. */
-                                description: string;
-                                /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
-                                category: string;
-                                /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
-                                unit: string;
-                                /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
-                                additive: boolean;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listIndicators"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1517,138 +291,7 @@ export interface paths {
          * List observations
          * @description Observations matching every given filter, in id order, one keyset page at a time. With `Accept: text/csv` or `format=csv` the same list is streamed as RFC 4180 CSV (UTF-8, header row, CRLF line ends), all rows unless `limit` is given. Withdrawn observations are left out unless `includeWithdrawn=true` or `updatedSince` is given.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Indicator codes. One or several: repeat the parameter or separate codes with commas. */
-                    indicator?: string[];
-                    /** @description Area codes. One or several: repeat the parameter or separate codes with commas. */
-                    area?: string[];
-                    /** @description Reporting periods (any accepted spelling). Repeat or separate with commas. */
-                    period?: string[];
-                    /** @description Only periods starting on or after this period's start. */
-                    periodFrom?: string;
-                    /** @description Only periods ending on or before this period's end. */
-                    periodTo?: string;
-                    /** @description Kinds: actual, target, forecast. */
-                    kind?: ("actual" | "target" | "forecast")[];
-                    /** @description Indicator categories. One or several: repeat the parameter or separate codes with commas. */
-                    category?: string[];
-                    /** @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent. */
-                    asOf?: string;
-                    /** @description RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included). */
-                    updatedSince?: string;
-                    /** @description Include withdrawn observations (default false). */
-                    includeWithdrawn?: boolean;
-                    /** @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all). */
-                    limit?: number;
-                    /** @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged. */
-                    cursor?: string;
-                    /** @description Overrides the Accept header. */
-                    format?: "json" | "csv";
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of observations, or the CSV export. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Observations on this page, in id order. */
-                            data: {
-                                /** @description Stable id of the observation (its identity, not a revision). */
-                                id: number;
-                                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                                indicator: string;
-                                /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                                area: string;
-                                /** @description Canonical reporting period code. */
-                                period: string;
-                                /**
-                                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                                 * @enum {string}
-                                 */
-                                kind: "actual" | "target" | "forecast";
-                                /** @description An exact decimal number as a string (at most 40 digits). */
-                                value: string;
-                                /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                                unit: string;
-                                /**
-                                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                                 * @enum {string}
-                                 */
-                                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                                /** @description The figure as reported, before conversion to the base unit. */
-                                reported: {
-                                    /** @description The number as the source writes it, e.g. `484.752`. */
-                                    value: string;
-                                    /** @description The unit as the source writes it, e.g. `万元`. */
-                                    unit: string;
-                                    /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                    text: string | null;
-                                };
-                                /** @description The citation. */
-                                source: {
-                                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                    id: string;
-                                    /** @description Verbatim words of the source that state the figure. */
-                                    quote: string;
-                                    /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                    byteStart: number;
-                                    /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                    byteEnd: number;
-                                    /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                    textUrl: string;
-                                };
-                                /** @description Areas the source names as involved (villages), when it names them. */
-                                involvedAreas: string[];
-                                /**
-                                 * @description `withdrawn` when the latest revision retracts the observation.
-                                 * @enum {string}
-                                 */
-                                status: "active" | "withdrawn";
-                                /** @description Reviewer's note on the extraction, if any. */
-                                note: string | null;
-                                /** @description Revision number of this observation (1 for the first record). */
-                                revision: number;
-                                /**
-                                 * Format: date-time
-                                 * @description When this revision was recorded by the service.
-                                 */
-                                recordedAt: string;
-                            }[];
-                            /** @description Pass as `cursor` for the next page; null on the last page. */
-                            nextCursor: string | null;
-                        };
-                        "text/csv": string;
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description None of the accepted media types can be produced. */
-                406: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["listObservations"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1668,137 +311,3034 @@ export interface paths {
          * One observation
          * @description The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent. */
-                    asOf?: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400). */
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description One figure: indicator × area × reporting period × kind, with its citation. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Stable id of the observation (its identity, not a revision). */
-                            id: number;
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            indicator: string;
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            area: string;
-                            /** @description Canonical reporting period code. */
-                            period: string;
-                            /**
-                             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                             * @enum {string}
-                             */
-                            kind: "actual" | "target" | "forecast";
-                            /** @description An exact decimal number as a string (at most 40 digits). */
-                            value: string;
-                            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                            unit: string;
-                            /**
-                             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                             * @enum {string}
-                             */
-                            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                            /** @description The figure as reported, before conversion to the base unit. */
-                            reported: {
-                                /** @description The number as the source writes it, e.g. `484.752`. */
-                                value: string;
-                                /** @description The unit as the source writes it, e.g. `万元`. */
-                                unit: string;
-                                /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                text: string | null;
-                            };
-                            /** @description The citation. */
-                            source: {
-                                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                id: string;
-                                /** @description Verbatim words of the source that state the figure. */
-                                quote: string;
-                                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                byteStart: number;
-                                /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                byteEnd: number;
-                                /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                textUrl: string;
-                            };
-                            /** @description Areas the source names as involved (villages), when it names them. */
-                            involvedAreas: string[];
-                            /**
-                             * @description `withdrawn` when the latest revision retracts the observation.
-                             * @enum {string}
-                             */
-                            status: "active" | "withdrawn";
-                            /** @description Reviewer's note on the extraction, if any. */
-                            note: string | null;
-                            /** @description Revision number of this observation (1 for the first record). */
-                            revision: number;
-                            /**
-                             * Format: date-time
-                             * @description When this revision was recorded by the service.
-                             */
-                            recordedAt: string;
-                        };
-                    };
-                };
-                /** @description Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getObservation"];
         /**
          * Correct an observation (write)
          * @description Appends a revision with the new content and the reason. Requires If-Match with the current ETag (strong comparison): a stale or weak one is 412 and changes nothing (no lost updates); a missing one, or `If-Match: *`, is 428. The citation is checked like the seed's (the quote must occur once in the stored source and write the reported number as a whole number, followed by the reported unit: docs/citation-rules.md). Content identical to the current revision records nothing.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400). */
-                    id: number;
-                };
-                cookie?: never;
+        put: operations["correctObservation"];
+        post?: never;
+        /**
+         * Withdraw an observation (write)
+         * @description Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match with the current ETag (not `*`) and a reason.
+         */
+        delete: operations["withdrawObservation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/observations/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revision history of an observation
+         * @description Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.
+         */
+        get: operations["listObservationRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a batch of observations (write)
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).
+         */
+        post: operations["importObservations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Change feed
+         * @description Every revision of every observation in the order it was committed, each with a strictly increasing `seq`. Store the last `seq` you processed and call again with `after` set to it: you will miss nothing and see nothing twice. A revision is visible only once committed, and commits are serialized, so a later call never reveals a smaller seq.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit entries
+         * @description The hash-chained log of every write, in seq order. Recompute each hash to check that history was not rewritten.
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/head": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Latest audit entry, signed
+         * @description The seq and hash of the newest entry, signed with the service's Ed25519 key (public key at `/v1/audit/public-key`). The signature covers the UTF-8 bytes of `signedText`: four lines "bayantala-indicators audit head v1", "seq=<seq>", "hash=<hash>", "recordedAt=<recordedAt or empty>", each ending in a line feed. Keep signed heads: a later chain that lacks the entry, or gives it another hash, was truncated or rewritten. 503 when the service found the database does not agree with its log.
+         */
+        get: operations["getAuditHead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/public-key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The key that signs audit heads
+         * @description The Ed25519 public key (SubjectPublicKeyInfo, PEM) that verifies `/v1/audit/head` signatures, e.g. with `openssl pkeyutl -verify -pubin -inkey key.pem -rawin`.
+         */
+        get: operations["getAuditPublicKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the audit chain (incremental)
+         * @description Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. Answers are reused for a second while the head does not move. 503 while the verification at start runs.
+         */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify/full": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify everything again (admin)
+         * @description Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source's bytes. Costs time in proportion to the log; on a database file it runs in a background thread with its own read-only connection, so other requests go on.
+         */
+        get: operations["verifyAuditFull"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description One reason the request is refused. */
+        FieldError: {
+            /**
+             * @description Where the offending value is.
+             * @enum {string}
+             */
+            in: "path" | "query" | "header" | "body";
+            /** @description The parameter or header name, or a JSON pointer into the body (`/citation/quote`; the empty string for the whole body; a CSV import's row N is `/observations/N`). */
+            name: string;
+            /** @description What is wrong with it. */
+            message: string;
+            /** @description For a batch: the row the error is in, from 0. */
+            index?: number;
+        };
+        /** @description An RFC 9457 problem details object. Further extension members may appear. */
+        Problem: {
+            /** @description A URI reference naming the kind of problem; dereference it for a description. */
+            type: string;
+            /** @description Short summary of the kind of problem; the same for every occurrence. */
+            title: string;
+            /** @description The HTTP status code. */
+            status: number;
+            /** @description What went wrong in this request, for a human reader. */
+            detail: string;
+            /** @description The request path (with query) that failed. */
+            instance: string;
+            /** @description Stable machine-readable code (APP_ERR_*). */
+            code: string;
+            /** @description The request id, also sent as the X-Request-Id header; quote it when reporting a problem. */
+            requestId?: string;
+            /** @description What is wrong, one entry per reason: malformed parameters (400) and broken rules of the data (422) alike. */
+            errors?: components["schemas"]["FieldError"][];
+            /** @description The revision now in force (412). */
+            currentRevision?: number;
+            summary?: components["schemas"]["ImportSummary"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A problem type. */
+        ProblemType: {
+            /** @description This URI. */
+            type: string;
+            /** @description Stable code, as in the `code` member of problems. */
+            code: string;
+            /** @description Title of the problem type. */
+            title: string;
+            /** @description HTTP status it is answered with. */
+            status: number;
+        };
+        /** @description All problem types, by code. */
+        ProblemTypeList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["ProblemType"][];
+        };
+        /** @description One figure: indicator × area × reporting period × kind, with its citation. */
+        Observation: {
+            /** @description Stable id of the observation (its identity, not a revision). */
+            id: number;
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            indicator: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            /** @description Canonical reporting period code. */
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            value: string;
+            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
+            unit: string;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description The figure as reported, before conversion to the base unit. */
+            reported: {
+                /** @description The number as the source writes it, e.g. `484.752`. */
+                value: string;
+                /** @description The unit as the source writes it, e.g. `万元`. */
+                unit: string;
+                /** @description The number as written when not in digits (四, 十一); null otherwise. */
+                text: string | null;
             };
-            /** @description The new content of the observation; its identity (indicator, area, period, kind) stays. */
-            requestBody: {
+            /** @description The citation. */
+            source: {
+                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
+                id: string;
+                /** @description Verbatim words of the source that state the figure. */
+                quote: string;
+                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
+                byteStart: number;
+                /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
+                byteEnd: number;
+                /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
+                textUrl: string;
+            };
+            /** @description Areas the source names as involved (villages), when it names them. */
+            involvedAreas: string[];
+            /**
+             * @description `withdrawn` when the latest revision retracts the observation.
+             * @enum {string}
+             */
+            status: "active" | "withdrawn";
+            /** @description Reviewer's note on the extraction, if any. */
+            note: string | null;
+            /** @description Revision number of this observation (1 for the first record). */
+            revision: number;
+            /**
+             * Format: date-time
+             * @description When this revision was recorded by the service.
+             */
+            recordedAt: string;
+        };
+        /** @description One page of observations in id order. */
+        ObservationPage: {
+            /** @description Observations on this page, in id order. */
+            data: components["schemas"]["Observation"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /** @description One revision of an observation: an entry of its history and of the change feed. */
+        Revision: {
+            /** @description Stable id of the observation (its identity, not a revision). */
+            id: number;
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            indicator: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            /** @description Canonical reporting period code. */
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            value: string;
+            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
+            unit: string;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description The figure as reported, before conversion to the base unit. */
+            reported: {
+                /** @description The number as the source writes it, e.g. `484.752`. */
+                value: string;
+                /** @description The unit as the source writes it, e.g. `万元`. */
+                unit: string;
+                /** @description The number as written when not in digits (四, 十一); null otherwise. */
+                text: string | null;
+            };
+            /** @description The citation. */
+            source: {
+                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
+                id: string;
+                /** @description Verbatim words of the source that state the figure. */
+                quote: string;
+                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
+                byteStart: number;
+                /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
+                byteEnd: number;
+                /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
+                textUrl: string;
+            };
+            /** @description Areas the source names as involved (villages), when it names them. */
+            involvedAreas: string[];
+            /**
+             * @description `withdrawn` when the latest revision retracts the observation.
+             * @enum {string}
+             */
+            status: "active" | "withdrawn";
+            /** @description Reviewer's note on the extraction, if any. */
+            note: string | null;
+            /** @description Revision number of this observation (1 for the first record). */
+            revision: number;
+            /**
+             * Format: date-time
+             * @description When this revision was recorded by the service.
+             */
+            recordedAt: string;
+            /** @description Position of this revision in the change feed. */
+            seq: number;
+            /** @description Why the revision was made. */
+            reason: string;
+            /** @description Who made it: the API key's name, or `seed`. */
+            actor: string;
+        };
+        /** @description All revisions of an observation, oldest first. */
+        RevisionList: {
+            /** @description Revisions, oldest first. */
+            data: components["schemas"]["Revision"][];
+        };
+        /** @description A page of the change feed. */
+        ChangePage: {
+            /** @description Revisions with seq > after, in seq order: creations, corrections and withdrawals alike. */
+            data: components["schemas"]["Revision"][];
+            /** @description The last seq in this page (or `after` when empty): pass it as `after` next time. */
+            nextAfter: number;
+            /** @description True when more revisions follow at once; false when caught up. */
+            hasMore: boolean;
+        };
+        /** @description An indicator. */
+        Indicator: {
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description What is counted, over what period, as of when. */
+            description: string;
+            /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
+            category: string;
+            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
+            unit: string;
+            /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
+            additive: boolean;
+        };
+        /** @description An indicator with its observations. */
+        IndicatorDetail: {
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description What is counted, over what period, as of when. */
+            description: string;
+            /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
+            category: string;
+            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
+            unit: string;
+            /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
+            additive: boolean;
+            /** @description Its observations in force (at most 1000), in id order. */
+            observations: components["schemas"]["Observation"][];
+            /** @description True when there are more; page through observationsUrl. */
+            observationsTruncated: boolean;
+            /** @description The full, pageable list of its observations. */
+            observationsUrl: string;
+        };
+        /** @description Matching indicators, by code. */
+        IndicatorList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["Indicator"][];
+        };
+        /** @description An area: a place that observations are about. */
+        Area: {
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            code: string;
+            /** @description Name in Chinese, as in the report. */
+            nameZh: string;
+            /** @description Name in English (pinyin for villages). */
+            nameEn: string;
+            /**
+             * @description Administrative level.
+             * @enum {string}
+             */
+            level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
+            /** @description Code of the containing area; null at the top. */
+            parent: string | null;
+            /** @description GB/T 2260 administrative division code, where one exists. */
+            divisionCode: string | null;
+        };
+        /** @description An area with the areas it contains. */
+        AreaDetail: {
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            code: string;
+            /** @description Name in Chinese, as in the report. */
+            nameZh: string;
+            /** @description Name in English (pinyin for villages). */
+            nameEn: string;
+            /**
+             * @description Administrative level.
+             * @enum {string}
+             */
+            level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
+            /** @description Code of the containing area; null at the top. */
+            parent: string | null;
+            /** @description GB/T 2260 administrative division code, where one exists. */
+            divisionCode: string | null;
+            /** @description Codes of the areas directly inside this one. */
+            children: string[];
+        };
+        /** @description Areas, by code. */
+        AreaList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["Area"][];
+        };
+        /** @description A reporting period. */
+        Period: {
+            /** @description Canonical code: `2023`, `2023-H1`, `2023-Q3` or `2023-07`. */
+            code: string;
+            /**
+             * @description Granularity of the period.
+             * @enum {string}
+             */
+            type: "year" | "half" | "quarter" | "month";
+            /**
+             * Format: date
+             * @description First day.
+             */
+            startDate: string;
+            /**
+             * Format: date
+             * @description Last day (inclusive).
+             */
+            endDate: string;
+        };
+        /** @description Reporting periods in time order. */
+        PeriodList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["Period"][];
+        };
+        /** @description A stored report. */
+        Source: {
+            /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
+            id: string;
+            /** @description Title as printed on the report. */
+            title: string;
+            /** @description English rendering of the title. */
+            titleEn: string | null;
+            /** @description Official document number, e.g. 巴政发〔2023〕38号. */
+            documentNumber: string | null;
+            /** @description The body that issued the report. */
+            issuer: string;
+            /** @description The body the report is addressed to. */
+            recipient: string | null;
+            /**
+             * Format: date
+             * @description Date of issue (ISO 8601).
+             */
+            issuedOn: string;
+            /** @description Media type of the stored text. */
+            mediaType: string;
+            /** @description Length of the stored text in bytes. */
+            byteLength: number;
+            /** @description SHA-256 of the stored bytes, hex: compare with `curl -s …/text | sha256sum`. */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @description When the service stored it.
+             */
+            recordedAt: string;
+            /** @description Where the verbatim bytes are served. */
+            textUrl: string;
+        };
+        /** @description The stored reports, by id. */
+        SourceList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["Source"][];
+        };
+        /** @description What the import did (or, with dryRun, would do). */
+        ImportSummary: {
+            /** @description True when nothing was written. */
+            dryRun: boolean;
+            /** @description Rows received. */
+            received: number;
+            /** @description New observations. */
+            created: number;
+            /** @description Observations that got a new revision. */
+            updated: number;
+            /** @description Rows identical to the revision in force: nothing recorded. */
+            unchanged: number;
+            /** @description Invalid rows (then nothing is written at all). */
+            rejected: number;
+            /** @description Per-row results, in request order. */
+            results: {
+                /** @description Row index in the request, from 0. */
+                index: number;
+                /** @description Observation id. */
+                id: number;
+                /** @description Its revision in force after the import. */
+                revision: number;
+                /**
+                 * @description What happened to it.
+                 * @enum {string}
+                 */
+                outcome: "created" | "updated" | "unchanged";
+            }[];
+            /** @description What is wrong with the rejected rows, one entry per reason, each naming its row (`index`, and `name` as a pointer like `/observations/3/value`). */
+            errors: components["schemas"]["FieldError"][];
+        };
+        /** @description One audit entry. hash = SHA-256 of the canonical JSON of every other member (see README). */
+        AuditEntry: {
+            /** @description Position in the chain, from 1, without gaps. */
+            seq: number;
+            /** @description When the change was committed (ISO 8601, UTC, milliseconds). */
+            recordedAt: string;
+            /** @description Who made it: an API key's name, `seed` or `cli`. */
+            actor: string;
+            /** @description What was done, e.g. `observation.revise`, `indicator.create`, `api_key.revoke`. */
+            action: string;
+            /** @description Kind of entity changed. */
+            entityType: string;
+            /** @description Id or code of the entity changed. */
+            entityId: string;
+            /** @description The entity before the change (null for a creation). */
+            before: unknown;
+            /** @description The entity after the change. */
+            after: unknown;
+            /** @description SHA-256, hex. */
+            prevHash: string;
+            /** @description SHA-256, hex. */
+            hash: string;
+        };
+        /** @description A page of the audit log. */
+        AuditPage: {
+            /** @description Entries in seq order. */
+            data: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `after` for the next page. */
+            nextAfter: number;
+            /** @description True when more entries follow. */
+            hasMore: boolean;
+        };
+        /** @description The head of the chain, signed. */
+        AuditHead: {
+            /** @description Seq of the newest entry (0 when empty). */
+            seq: number;
+            /** @description SHA-256, hex. */
+            hash: string;
+            /** @description When it was recorded. */
+            recordedAt: string | null;
+            /** @description The exact text signed (UTF-8). */
+            signedText: string;
+            /** @description Ed25519 signature of signedText, base64. */
+            signature: string;
+            /** @description True when this process has verified the chain and the tables up to this head; false while a newer entry awaits its (incremental) check. */
+            verified: boolean;
+        };
+        /** @description The verification result. */
+        VerifyResult: {
+            /** @description True when every entry checked verifies and the tables agree with the log. */
+            ok: boolean;
+            /** @description Entries checked by this process so far (a full pass: all of them). */
+            entries: number;
+            /** @description First seq this pass recomputed; earlier entries were verified by an earlier pass of this process (see lastFullAt). */
+            checkedFrom: number;
+            /** @description When this process last recomputed the whole chain and compared every table (ISO 8601), or null. */
+            lastFullAt: string | null;
+            /** @description Seq of the last entry (when ok). */
+            headSeq?: number;
+            /** @description Hash of the last entry (when ok). */
+            headHash?: string;
+            /** @description Seq of the first entry that does not verify. */
+            brokenSeq?: number;
+            /** @description Why it does not verify. */
+            reason?: string;
+        };
+    };
+    responses: {
+        /** @description Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). No body, no Content-Type. */
+        NotModified: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                ETag: components["headers"]["ETag"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "X-Cache": components["headers"]["X-Cache"];
+                "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                "Content-Location": components["headers"]["Content-Location"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description Malformed or unknown parameters, or a malformed body. */
+        BadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/validation",
+                 *       "title": "Invalid request",
+                 *       "status": 400,
+                 *       "detail": "query parameter \"limit\" must be >= 1",
+                 *       "instance": "/v1/observations?limit=0",
+                 *       "code": "APP_ERR_VALIDATION",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50",
+                 *       "errors": [
+                 *         {
+                 *           "in": "query",
+                 *           "name": "limit",
+                 *           "message": "must be >= 1"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Missing, malformed, unknown or revoked API key. */
+        Unauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/unauthorized",
+                 *       "title": "Authentication required",
+                 *       "status": 401,
+                 *       "detail": "This route needs an API key: send \"Authorization: Bearer <key>\".",
+                 *       "instance": "/v1/imports",
+                 *       "code": "APP_ERR_UNAUTHORIZED",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The API key lacks the required scope. */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/forbidden",
+                 *       "title": "Not allowed",
+                 *       "status": 403,
+                 *       "detail": "This API key lacks the \"admin\" scope.",
+                 *       "instance": "/v1/audit/verify/full",
+                 *       "code": "APP_ERR_FORBIDDEN",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such resource. */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/not-found",
+                 *       "title": "Not found",
+                 *       "status": 404,
+                 *       "detail": "No indicator \"dibao_paid_2022\".",
+                 *       "instance": "/v1/indicators/dibao_paid_2022",
+                 *       "code": "APP_ERR_NOT_FOUND",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description None of the accepted media types can be produced. */
+        NotAcceptable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/not-acceptable",
+                 *       "title": "Not acceptable",
+                 *       "status": 406,
+                 *       "detail": "This resource is available as application/json or text/csv; the Accept header allows neither.",
+                 *       "instance": "/v1/observations",
+                 *       "code": "APP_ERR_NOT_ACCEPTABLE",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Conflicts with the current state or a concurrent request. */
+        Conflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "Source \"bayantala-2023h1\" exists; sources never change. Store a corrected report under a new id.",
+                 *       "instance": "/v1/sources",
+                 *       "code": "APP_ERR_CONFLICT",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description If-Match does not match the current ETag strongly: nothing was changed. */
+        PreconditionFailed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/precondition-failed",
+                 *       "title": "Precondition failed",
+                 *       "status": 412,
+                 *       "detail": "The observation has changed: its current ETag is \"obs-22-r2\" (revision 2). Re-read it, then retry.",
+                 *       "instance": "/v1/observations/22",
+                 *       "code": "APP_ERR_PRECONDITION_FAILED",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50",
+                 *       "currentRevision": 2
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request body or batch is too large. */
+        PayloadTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/payload-too-large",
+                 *       "title": "Payload too large",
+                 *       "status": 413,
+                 *       "detail": "Request body is too large",
+                 *       "instance": "/v1/imports",
+                 *       "code": "APP_ERR_PAYLOAD_TOO_LARGE",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request URI is too long. */
+        UriTooLong: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/uri-too-long",
+                 *       "title": "URI too long",
+                 *       "status": 414,
+                 *       "detail": "The request URI has 5000 characters; at most 4096 are accepted.",
+                 *       "instance": "/v1/observations?indicator=…",
+                 *       "code": "APP_ERR_URI_TOO_LONG",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Unsupported request media type. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/unsupported-media-type",
+                 *       "title": "Unsupported media type",
+                 *       "status": 415,
+                 *       "detail": "Unsupported Media Type: application/xml",
+                 *       "instance": "/v1/imports",
+                 *       "code": "APP_ERR_UNSUPPORTED_MEDIA_TYPE",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The byte range lies outside the text. */
+        RangeNotSatisfiable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Content-Range": components["headers"]["Content-Range"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/range-not-satisfiable",
+                 *       "title": "Range not satisfiable",
+                 *       "status": 416,
+                 *       "detail": "Range bytes=20000-20099 lies outside the 14486 bytes of the text.",
+                 *       "instance": "/v1/sources/bayantala-2023h1/text",
+                 *       "code": "APP_ERR_RANGE_NOT_SATISFIABLE",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Well-formed but breaks a rule of the data. */
+        UnprocessableContent: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/unprocessable",
+                 *       "title": "Unprocessable content",
+                 *       "status": 422,
+                 *       "detail": "The quote does not occur in source \"bayantala-2023h1\".",
+                 *       "instance": "/v1/observations/22",
+                 *       "code": "APP_ERR_UNPROCESSABLE",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50",
+                 *       "errors": [
+                 *         {
+                 *           "in": "body",
+                 *           "name": "citation.quote",
+                 *           "message": "does not occur in source \"bayantala-2023h1\""
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description If-Match with the current ETag is required; `*` is not accepted. */
+        PreconditionRequired: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/precondition-required",
+                 *       "title": "Precondition required",
+                 *       "status": 428,
+                 *       "detail": "Send If-Match with the observation's current ETag (\"obs-22-r1\" now) so that no update is lost.",
+                 *       "instance": "/v1/observations/22",
+                 *       "code": "APP_ERR_PRECONDITION_REQUIRED",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limit exceeded, or too many failed authentications from this address. */
+        TooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/rate-limited",
+                 *       "title": "Too many requests",
+                 *       "status": 429,
+                 *       "detail": "More than 600 requests in a minute from this client; retry in 17 s.",
+                 *       "instance": "/v1/observations",
+                 *       "code": "APP_ERR_RATE_LIMITED",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description An internal error; the detail names the request id, nothing else. */
+        InternalError: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/internal",
+                 *       "title": "Internal server error",
+                 *       "status": 500,
+                 *       "detail": "An internal error occurred. Quote request id 5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50 when reporting it.",
+                 *       "instance": "/v1/observations",
+                 *       "code": "APP_ERR_INTERNAL",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Overloaded, not ready, or the database is unreachable. */
+        ServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/unavailable",
+                 *       "title": "Service unavailable",
+                 *       "status": 503,
+                 *       "detail": "The database cannot be reached; retry shortly.",
+                 *       "instance": "/v1/observations",
+                 *       "code": "APP_ERR_UNAVAILABLE",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        /**
+         * @description The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.
+         * @example "obs-22-r1"
+         */
+        IfMatch: string;
+        /**
+         * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+         * @example "obs-22-r1"
+         */
+        IfNoneMatch: string;
+        /**
+         * @description One byte range, `bytes=start-end` (UTF-8 offsets, end inclusive): 206 with the bytes, 416 outside the text.
+         * @example bytes=3521-3570
+         */
+        Range: string;
+        /**
+         * @description Honour Range only while the text still has this ETag; otherwise the whole text (200).
+         * @example "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9"
+         */
+        IfRange: string;
+        /**
+         * @description Makes retries safe (printable ASCII, up to 200 characters): a retry with the same key and body replays the first answer (with Idempotent-Replayed: true).
+         * @example import-2023h1-0001
+         */
+        IdempotencyKey: string;
+    };
+    requestBodies: never;
+    headers: {
+        /**
+         * @description The request id: the caller's X-Request-Id when sane, else a new UUID. Quote it when reporting a problem.
+         * @example 5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50
+         */
+        "X-Request-Id": string;
+        /**
+         * @description Validator of the representation: send it back as If-None-Match for a 304, or (observations) as If-Match to change it.
+         * @example "obs-22-r1"
+         */
+        ETag: string;
+        /**
+         * @description How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`).
+         * @example no-cache
+         */
+        "Cache-Control": string;
+        /**
+         * @description Request headers the representation depends on (Accept for negotiated media types, Accept-Encoding when compressed).
+         * @example Accept-Encoding
+         */
+        Vary: string;
+        /** @description gzip or br when the client accepts it and the body is large enough to gain. */
+        "Content-Encoding": "gzip" | "br";
+        /**
+         * @description Where the created resource is served.
+         * @example /v1/areas/bayantala
+         */
+        Location: string;
+        /**
+         * @description The canonical URL of the resource, when it was asked for by an alias.
+         * @example /v1/periods/2023-H1
+         */
+        "Content-Location": string;
+        /**
+         * @description Seconds to wait before retrying.
+         * @example 5
+         */
+        "Retry-After": number;
+        /**
+         * @description Requests allowed per minute to this client (an API key, else an address).
+         * @example 600
+         */
+        "RateLimit-Limit": number;
+        /**
+         * @description Requests left in the current window.
+         * @example 599
+         */
+        "RateLimit-Remaining": number;
+        /**
+         * @description Seconds until the window resets.
+         * @example 60
+         */
+        "RateLimit-Reset": number;
+        /**
+         * @description The Bearer challenge (RFC 6750); `error="invalid_token"` for an unknown or revoked key.
+         * @example Bearer realm="bayantala-indicators"
+         */
+        "WWW-Authenticate": string;
+        /** @description `true` when this is the recorded answer to an earlier request with the same Idempotency-Key. */
+        "Idempotent-Replayed": "true";
+        /**
+         * @description The bytes sent and the whole length (206), or `bytes *\/length` (416).
+         * @example bytes 3521-3570/14486
+         */
+        "Content-Range": string;
+        /** @description Byte ranges of the text may be requested. */
+        "Accept-Ranges": "bytes";
+        /**
+         * @description Names the CSV export as a file download.
+         * @example attachment; filename="observations.csv"
+         */
+        "Content-Disposition": string;
+        /** @description `hit` when answered from the response cache, `miss` when the answer was just stored in it. */
+        "X-Cache": "hit" | "miss";
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    [name: string]: unknown;
+                };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
                     "application/json": {
-                        /** @description Value in the indicator's base unit; when omitted, reported value × unit multiplier. When given, must equal it. */
+                        /**
+                         * @description Always `ok`.
+                         * @enum {string}
+                         */
+                        status: "ok";
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ready to serve. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "writer": "inline",
+                     *       "migrations": {
+                     *         "applied": 6,
+                     *         "expected": 6
+                     *       },
+                     *       "integrity": {
+                     *         "state": "verified",
+                     *         "verifiedSeq": 159,
+                     *         "lastFullAt": "2026-11-29T12:16:13.267Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Always `ready` on 200.
+                         * @enum {string}
+                         */
+                        status: "ready";
+                        /**
+                         * @description `thread`: writes run in a writer thread with its own connection (a database file, PostgreSQL); `inline`: in the serving thread (:memory:).
+                         * @enum {string}
+                         */
+                        writer: "thread" | "inline";
+                        /** @description Schema migration state. */
+                        migrations: {
+                            /** @description Migrations applied. */
+                            applied: number;
+                            /** @description Migrations shipped. */
+                            expected: number;
+                        };
+                        /** @description The database against its audit log. */
+                        integrity: {
+                            /**
+                             * @description `verifying`: the start verification of a large database is still running in the background.
+                             * @enum {string}
+                             */
+                            state: "verified" | "verifying";
+                            /** @description Seq up to which this process verified the chain and the tables. */
+                            verifiedSeq: number;
+                            /** @description When the last full verification ended, or null. */
+                            lastFullAt: string | null;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProblemTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All problem types, by code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "type": "/problems/validation",
+                     *           "code": "APP_ERR_VALIDATION",
+                     *           "title": "Invalid request",
+                     *           "status": 400
+                     *         },
+                     *         {
+                     *           "type": "/problems/bad-cursor",
+                     *           "code": "APP_ERR_BAD_CURSOR",
+                     *           "title": "Invalid pagination cursor",
+                     *           "status": 400
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProblemTypeList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getProblemType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Problem type slug.
+                 * @example not-found
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A problem type. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "/problems/not-found",
+                     *       "code": "APP_ERR_NOT_FOUND",
+                     *       "title": "Not found",
+                     *       "status": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProblemType"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSources: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored reports, by id. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "bayantala-2023h1",
+                     *           "title": "巴彦塔拉镇2023年上半年工作总结及下半年工作安排",
+                     *           "titleEn": "Bayantala Town: work summary for 2023 H1 and work plan for 2023 H2",
+                     *           "documentNumber": "巴政发〔2023〕38号",
+                     *           "issuer": "巴彦塔拉镇人民政府",
+                     *           "recipient": "科左中旗人民政府办公室",
+                     *           "issuedOn": "2023-06-25",
+                     *           "mediaType": "text/plain; charset=utf-8",
+                     *           "byteLength": 14486,
+                     *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SourceList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createSource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A new report. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "bayantala-2023h1-notice",
+                 *       "title": "巴彦塔拉镇2023年上半年低保金发放情况",
+                 *       "titleEn": "Bayantala Town: dibao paid in 2023 H1",
+                 *       "issuer": "巴彦塔拉镇人民政府",
+                 *       "issuedOn": "2023-06-25",
+                 *       "text": "2023年上半年发放城乡低保金484.752万元。\n"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
+                    id: string;
+                    /** @description Title as printed. */
+                    title: string;
+                    /** @description English rendering of the title. */
+                    titleEn?: string;
+                    /** @description Official document number. */
+                    documentNumber?: string;
+                    /** @description Issuing body. */
+                    issuer: string;
+                    /** @description Addressee. */
+                    recipient?: string;
+                    /**
+                     * Format: date
+                     * @description Date of issue (ISO 8601).
+                     */
+                    issuedOn: string;
+                    /** @description The report text; stored as its UTF-8 bytes. Give this or contentBase64. */
+                    text?: string;
+                    /** @description The exact bytes (UTF-8 text), base64-encoded: use it to keep bytes a JSON string would not carry verbatim (a BOM, CRLF). */
+                    contentBase64?: string;
+                    /** @description Expected SHA-256 of the bytes; refused (422) on mismatch. */
+                    sha256?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A stored report. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "bayantala-2023h1-notice",
+                     *       "title": "巴彦塔拉镇2023年上半年低保金发放情况",
+                     *       "titleEn": "Bayantala Town: dibao paid in 2023 H1",
+                     *       "documentNumber": null,
+                     *       "issuer": "巴彦塔拉镇人民政府",
+                     *       "recipient": null,
+                     *       "issuedOn": "2023-06-25",
+                     *       "mediaType": "text/plain; charset=utf-8",
+                     *       "byteLength": 54,
+                     *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
+                     *       "recordedAt": "2026-11-29T12:16:14.574Z",
+                     *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSource: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Source id (lowercase slug), e.g. `bayantala-2023h1`.
+                 * @example bayantala-2023h1
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stored report. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "bayantala-2023h1",
+                     *       "title": "巴彦塔拉镇2023年上半年工作总结及下半年工作安排",
+                     *       "titleEn": "Bayantala Town: work summary for 2023 H1 and work plan for 2023 H2",
+                     *       "documentNumber": "巴政发〔2023〕38号",
+                     *       "issuer": "巴彦塔拉镇人民政府",
+                     *       "recipient": "科左中旗人民政府办公室",
+                     *       "issuedOn": "2023-06-25",
+                     *       "mediaType": "text/plain; charset=utf-8",
+                     *       "byteLength": 14486,
+                     *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
+                     *       "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *       "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Source"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSourceText: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /**
+                 * @description One byte range, `bytes=start-end` (UTF-8 offsets, end inclusive): 206 with the bytes, 416 outside the text.
+                 * @example bytes=3521-3570
+                 */
+                Range?: components["parameters"]["Range"];
+                /**
+                 * @description Honour Range only while the text still has this ETag; otherwise the whole text (200).
+                 * @example "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9"
+                 */
+                "If-Range"?: components["parameters"]["IfRange"];
+            };
+            path: {
+                /**
+                 * @description Source id (lowercase slug), e.g. `bayantala-2023h1`.
+                 * @example bayantala-2023h1
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole text. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example 巴政发〔2023〕38号
+                     *
+                     *     [bookmark: _GoBack]巴彦塔拉镇2023年上半年工作总结及
+                     *     下半年工作安排
+                     *
+                     *     科左中旗人民政府办公室：
+                     *     按照《关于报送2023年上半年工作总结及下半年工作安排》的通知要求，现将巴彦塔拉镇2023年上半年工作总结及下半年工作安排汇报如下：
+                     *     一、2023年上半年重点工作完成开展情况
+                     *     （一）培育主导产业，推动全镇农牧林产业高质量发展。
+                     *     一是农业种植业发展稳步推进。坚持藏粮于地，藏粮于技，采取浅埋滴灌、水肥一体化技术，在西巴、北巴、后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、前瓜西等8个嘎查村，创建集中连片玉米高产“千亩方”核心区5000亩，辐射带动全镇种植高产密植玉米。在布和浩沁、西巴、大王
+                     */
+                    "text/plain": string;
+                };
+            };
+            /** @description The requested byte range. */
+            206: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                    "Content-Range": components["headers"]["Content-Range"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example 2023年上半年发放城乡低保金484.752万元 */
+                    "text/plain": string;
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            416: components["responses"]["RangeNotSatisfiable"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getArea: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Area code (lowercase slug), e.g. `bayantala`.
+                 * @example bayantala
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An area with the areas it contains. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "bayantala",
+                     *       "nameZh": "巴彦塔拉镇",
+                     *       "nameEn": "Bayantala Town",
+                     *       "level": "town",
+                     *       "parent": "horqin-left-middle",
+                     *       "divisionCode": null,
+                     *       "children": [
+                     *         "aoriqige",
+                     *         "baorihua"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AreaDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putArea: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Area code (lowercase slug), e.g. `bayantala`.
+                 * @example bayantala
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        /** @description An area's definition. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "nameZh": "巴彦塔拉镇",
+                 *       "nameEn": "Bayantala Town",
+                 *       "level": "town",
+                 *       "parent": "horqin-left-middle",
+                 *       "divisionCode": null
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Name in Chinese. */
+                    nameZh: string;
+                    /** @description Name in English. */
+                    nameEn: string;
+                    /**
+                     * @description Administrative level.
+                     * @enum {string}
+                     */
+                    level: "province" | "prefecture" | "banner" | "town" | "village" | "reserve";
+                    /** @description Code of the containing area (must exist), or null. */
+                    parent: string | null;
+                    /** @description GB/T 2260 division code. */
+                    divisionCode?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description An area: a place that observations are about. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "bayantala",
+                     *       "nameZh": "巴彦塔拉镇",
+                     *       "nameEn": "Bayantala Town",
+                     *       "level": "town",
+                     *       "parent": "horqin-left-middle",
+                     *       "divisionCode": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Area"];
+                };
+            };
+            /** @description An area: a place that observations are about. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "bayantala",
+                     *       "nameZh": "巴彦塔拉镇",
+                     *       "nameEn": "Bayantala Town",
+                     *       "level": "town",
+                     *       "parent": "horqin-left-middle",
+                     *       "divisionCode": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Area"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAreas: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these levels (repeat the parameter for several).
+                 * @example [
+                 *       "village"
+                 *     ]
+                 */
+                level?: ("province" | "prefecture" | "banner" | "town" | "village" | "reserve")[];
+                /**
+                 * @description Area code (lowercase slug), e.g. `bayantala`.
+                 * @example bayantala
+                 */
+                parent?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Areas, by code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "aoriqige",
+                     *           "nameZh": "敖日其格",
+                     *           "nameEn": "Aoriqige",
+                     *           "level": "village",
+                     *           "parent": "bayantala",
+                     *           "divisionCode": null
+                     *         },
+                     *         {
+                     *           "code": "baorihua",
+                     *           "nameZh": "宝日花",
+                     *           "nameEn": "Baorihua",
+                     *           "level": "village",
+                     *           "parent": "bayantala",
+                     *           "divisionCode": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AreaList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getPeriod: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`.
+                 * @example 2023-H1
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A reporting period. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "Content-Location": components["headers"]["Content-Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "2023-H1",
+                     *       "type": "half",
+                     *       "startDate": "2023-01-01",
+                     *       "endDate": "2023-06-30"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Period"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`.
+                 * @example 2023-H1
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A reporting period. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "2023-H1",
+                     *       "type": "half",
+                     *       "startDate": "2023-01-01",
+                     *       "endDate": "2023-06-30"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Period"];
+                };
+            };
+            /** @description A reporting period. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "2023-H1",
+                     *       "type": "half",
+                     *       "startDate": "2023-01-01",
+                     *       "endDate": "2023-06-30"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Period"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPeriods: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only these granularities.
+                 * @example [
+                 *       "half"
+                 *     ]
+                 */
+                type?: ("year" | "half" | "quarter" | "month")[];
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Reporting periods in time order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "2023",
+                     *           "type": "year",
+                     *           "startDate": "2023-01-01",
+                     *           "endDate": "2023-12-31"
+                     *         },
+                     *         {
+                     *           "code": "2023-H1",
+                     *           "type": "half",
+                     *           "startDate": "2023-01-01",
+                     *           "endDate": "2023-06-30"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PeriodList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getIndicator: {
+        parameters: {
+            query?: {
+                /**
+                 * @description RFC 3339 time: the observations as the service knew them then.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Indicator code (lowercase snake_case), e.g. `dibao_paid`.
+                 * @example dibao_paid
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An indicator with its observations. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "dibao_paid",
+                     *       "nameZh": "城乡低保金发放",
+                     *       "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+                     *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
+                     *       "category": "social_security",
+                     *       "unit": "CNY",
+                     *       "additive": true,
+                     *       "observations": [
+                     *         {
+                     *           "id": 22,
+                     *           "indicator": "dibao_paid",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "4847520",
+                     *           "unit": "CNY",
+                     *           "qualifier": "eq",
+                     *           "reported": {
+                     *             "value": "484.752",
+                     *             "unit": "万元",
+                     *             "text": null
+                     *           },
+                     *           "source": {
+                     *             "id": "bayantala-2023h1",
+                     *             "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *             "byteStart": 3521,
+                     *             "byteEnd": 3571,
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *           },
+                     *           "involvedAreas": [],
+                     *           "status": "active",
+                     *           "note": null,
+                     *           "revision": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *         }
+                     *       ],
+                     *       "observationsTruncated": false,
+                     *       "observationsUrl": "/v1/observations?indicator=dibao_paid"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IndicatorDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putIndicator: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Indicator code (lowercase snake_case), e.g. `dibao_paid`.
+                 * @example dibao_paid
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        /** @description An indicator's definition. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "nameZh": "城乡低保金发放",
+                 *       "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+                 *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
+                 *       "category": "social_security",
+                 *       "unit": "CNY",
+                 *       "additive": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Name in Chinese. */
+                    nameZh: string;
+                    /** @description Name in English. */
+                    nameEn: string;
+                    /** @description What is counted, over what period, as of when. */
+                    description: string;
+                    /** @description Policy area (lowercase snake_case). */
+                    category: string;
+                    /** @description Base unit: CNY, mu, km, kg, person, household, head, plant, count, month. Cannot change once observations exist. */
+                    unit: string;
+                    /** @description Whether values add up across areas. */
+                    additive: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description An indicator. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "dibao_paid",
+                     *       "nameZh": "城乡低保金发放",
+                     *       "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+                     *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
+                     *       "category": "social_security",
+                     *       "unit": "CNY",
+                     *       "additive": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Indicator"];
+                };
+            };
+            /** @description An indicator. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "dibao_paid",
+                     *       "nameZh": "城乡低保金发放",
+                     *       "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+                     *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
+                     *       "category": "social_security",
+                     *       "unit": "CNY",
+                     *       "additive": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Indicator"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listIndicators: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Categories. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "social_security"
+                 *     ]
+                 */
+                category?: string[];
+                /**
+                 * @description Text to search for, in Chinese or English.
+                 * @example 低保
+                 */
+                q?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Matching indicators, by code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "banner_planted_forest_area",
+                     *           "nameZh": "旗本级人工造林面积",
+                     *           "nameEn": "Banner-level planted forest area",
+                     *           "description": "Part of the key afforestation task: planted forest under the banner-level programme completed in 2023 H1 (as of 2023-06-25).",
+                     *           "category": "ecology",
+                     *           "unit": "mu",
+                     *           "additive": true
+                     *         },
+                     *         {
+                     *           "code": "beef_cattle_stock",
+                     *           "nameZh": "肉牛存栏",
+                     *           "nameEn": "Beef cattle on hand",
+                     *           "description": "Beef cattle head count on hand in the town (a stock, not a flow); the report gives only the target for 2023 H2.",
+                     *           "category": "livestock",
+                     *           "unit": "head",
+                     *           "additive": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["IndicatorList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listObservations: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "dibao_paid"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description Only periods starting on or after this period's start.
+                 * @example 2023-H1
+                 */
+                periodFrom?: string;
+                /**
+                 * @description Only periods ending on or before this period's end.
+                 * @example 2023-H1
+                 */
+                periodTo?: string;
+                /**
+                 * @description Kinds: actual, target, forecast.
+                 * @example [
+                 *       "actual"
+                 *     ]
+                 */
+                kind?: ("actual" | "target" | "forecast")[];
+                /**
+                 * @description Indicator categories. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "social_security"
+                 *     ]
+                 */
+                category?: string[];
+                /**
+                 * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+                /**
+                 * @description RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).
+                 * @example 2023-07-01T00:00:00Z
+                 */
+                updatedSince?: string;
+                /**
+                 * @description Include withdrawn observations (default false).
+                 * @example false
+                 */
+                includeWithdrawn?: boolean;
+                /**
+                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all).
+                 * @example 10
+                 */
+                limit?: number;
+                /**
+                 * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
+                 * @example eyJhIjoxMCwiZiI6ImhheWpVWFAycUNLZXpOQ0QifQ
+                 */
+                cursor?: string;
+                /**
+                 * @description Overrides the Accept header.
+                 * @example json
+                 */
+                format?: "json" | "csv";
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of observations, or the CSV export. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 1,
+                     *           "indicator": "maize_core_area_villages",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "8",
+                     *           "unit": "count",
+                     *           "qualifier": "eq",
+                     *           "reported": {
+                     *             "value": "8",
+                     *             "unit": "个",
+                     *             "text": null
+                     *           },
+                     *           "source": {
+                     *             "id": "bayantala-2023h1",
+                     *             "quote": "前瓜西等8个嘎查村",
+                     *             "byteStart": 682,
+                     *             "byteEnd": 707,
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *           },
+                     *           "involvedAreas": [
+                     *             "xiba",
+                     *             "beiba"
+                     *           ],
+                     *           "status": "active",
+                     *           "note": "All eight villages are named before 等8个; complete list.",
+                     *           "revision": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *         },
+                     *         {
+                     *           "id": 2,
+                     *           "indicator": "high_yield_dense_maize_area",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "5000",
+                     *           "unit": "mu",
+                     *           "qualifier": "eq",
+                     *           "reported": {
+                     *             "value": "5000",
+                     *             "unit": "亩",
+                     *             "text": null
+                     *           },
+                     *           "source": {
+                     *             "id": "bayantala-2023h1",
+                     *             "quote": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                     *             "byteStart": 710,
+                     *             "byteEnd": 771,
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *           },
+                     *           "involvedAreas": [
+                     *             "xiba",
+                     *             "beiba"
+                     *           ],
+                     *           "status": "active",
+                     *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
+                     *           "revision": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ObservationPage"];
+                    /**
+                     * @example id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:16:13.175Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:16:13.175Z
+                     */
+                    "text/csv": string;
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            406: components["responses"]["NotAcceptable"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getObservation: {
+        parameters: {
+            query?: {
+                /**
+                 * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).
+                 * @example 22
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One figure: indicator × area × reporting period × kind, with its citation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 22,
+                     *       "indicator": "dibao_paid",
+                     *       "area": "bayantala",
+                     *       "period": "2023-H1",
+                     *       "kind": "actual",
+                     *       "value": "4847520",
+                     *       "unit": "CNY",
+                     *       "qualifier": "eq",
+                     *       "reported": {
+                     *         "value": "484.752",
+                     *         "unit": "万元",
+                     *         "text": null
+                     *       },
+                     *       "source": {
+                     *         "id": "bayantala-2023h1",
+                     *         "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *         "byteStart": 3521,
+                     *         "byteEnd": 3571,
+                     *         "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *       },
+                     *       "involvedAreas": [],
+                     *       "status": "active",
+                     *       "note": null,
+                     *       "revision": 1,
+                     *       "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Observation"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    correctObservation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.
+                 * @example "obs-22-r1"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).
+                 * @example 22
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The new content of the observation; its identity (indicator, area, period, kind) stays. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reported": {
+                 *         "value": "484.752",
+                 *         "unit": "万元"
+                 *       },
+                 *       "citation": {
+                 *         "sourceId": "bayantala-2023h1",
+                 *         "quote": "2023年上半年发放城乡低保金484.752万元"
+                 *       },
+                 *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
+                 *       "reason": "Reviewer note added after checking the printed report."
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Value in the indicator's base unit; when omitted, reported value × unit multiplier. When given, must equal it. */
+                    value?: string;
+                    /**
+                     * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+                     * @enum {string}
+                     */
+                    qualifier?: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+                    /** @description The figure as reported. */
+                    reported: {
+                        /** @description The number as the source writes it, in digits, e.g. `484.752`. */
+                        value: string;
+                        /** @description The unit as the source writes it, e.g. `万元`, `亩`, `人`. */
+                        unit: string;
+                        /** @description The number as written when not in digits (四, 十一). */
+                        text?: string;
+                    };
+                    /** @description Where the figure is stated. */
+                    citation: {
+                        /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
+                        sourceId: string;
+                        /** @description Verbatim words of the stored source that state the figure; must occur exactly once in it and write the reported value as a whole number followed by the reported unit (484.752万元 is 484.752 in 万元, not in 元). */
+                        quote: string;
+                    };
+                    /** @description Areas the source names as involved. */
+                    involvedAreas?: string[];
+                    /** @description Reviewer's note. */
+                    note?: string | null;
+                    /** @description Why the change is made; kept in the revision and the audit log. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description One figure: indicator × area × reporting period × kind, with its citation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 22,
+                     *       "indicator": "dibao_paid",
+                     *       "area": "bayantala",
+                     *       "period": "2023-H1",
+                     *       "kind": "actual",
+                     *       "value": "4847520",
+                     *       "unit": "CNY",
+                     *       "qualifier": "eq",
+                     *       "reported": {
+                     *         "value": "484.752",
+                     *         "unit": "万元",
+                     *         "text": null
+                     *       },
+                     *       "source": {
+                     *         "id": "bayantala-2023h1",
+                     *         "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *         "byteStart": 3521,
+                     *         "byteEnd": 3571,
+                     *         "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *       },
+                     *       "involvedAreas": [],
+                     *       "status": "active",
+                     *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
+                     *       "revision": 2,
+                     *       "recordedAt": "2026-11-29T12:16:14.615Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Observation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    withdrawObservation: {
+        parameters: {
+            query: {
+                /**
+                 * @description Why the change is made; kept in the revision and the audit log.
+                 * @example Counted twice: the same payment is reported in the annual report.
+                 */
+                reason: string;
+            };
+            header?: {
+                /**
+                 * @description The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.
+                 * @example "obs-22-r1"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).
+                 * @example 22
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One figure: indicator × area × reporting period × kind, with its citation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    ETag: components["headers"]["ETag"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 22,
+                     *       "indicator": "dibao_paid",
+                     *       "area": "bayantala",
+                     *       "period": "2023-H1",
+                     *       "kind": "actual",
+                     *       "value": "4847520",
+                     *       "unit": "CNY",
+                     *       "qualifier": "eq",
+                     *       "reported": {
+                     *         "value": "484.752",
+                     *         "unit": "万元",
+                     *         "text": null
+                     *       },
+                     *       "source": {
+                     *         "id": "bayantala-2023h1",
+                     *         "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *         "byteStart": 3521,
+                     *         "byteEnd": 3571,
+                     *         "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *       },
+                     *       "involvedAreas": [],
+                     *       "status": "withdrawn",
+                     *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
+                     *       "revision": 3,
+                     *       "recordedAt": "2026-11-29T12:16:14.631Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Observation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            414: components["responses"]["UriTooLong"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listObservationRevisions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).
+                 * @example 22
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All revisions of an observation, oldest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 22,
+                     *           "indicator": "dibao_paid",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "4847520",
+                     *           "unit": "CNY",
+                     *           "qualifier": "eq",
+                     *           "reported": {
+                     *             "value": "484.752",
+                     *             "unit": "万元",
+                     *             "text": null
+                     *           },
+                     *           "source": {
+                     *             "id": "bayantala-2023h1",
+                     *             "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *             "byteStart": 3521,
+                     *             "byteEnd": 3571,
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *           },
+                     *           "involvedAreas": [],
+                     *           "status": "active",
+                     *           "note": null,
+                     *           "revision": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "seq": 22,
+                     *           "reason": "initial load from seed bayantala-2023h1",
+                     *           "actor": "seed"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RevisionList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importObservations: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Validate and count, write nothing.
+                 * @example true
+                 */
+                dryRun?: boolean;
+                /**
+                 * @description Reason for the batch (required for CSV unless every row has one).
+                 * @example Figures of the 2023 H1 report, second reading.
+                 */
+                reason?: string;
+            };
+            header?: {
+                /**
+                 * @description Makes retries safe (printable ASCII, up to 200 characters): a retry with the same key and body replays the first answer (with Idempotent-Replayed: true).
+                 * @example import-2023h1-0001
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Q3 brief: the H1 social-assistance figures restated",
+                 *       "observations": [
+                 *         {
+                 *           "indicator": "tekun_paid",
+                 *           "area": "bayantala",
+                 *           "period": "2023-H1",
+                 *           "kind": "actual",
+                 *           "reported": {
+                 *             "value": "76.5",
+                 *             "unit": "万元"
+                 *           },
+                 *           "citation": {
+                 *             "sourceId": "bayantala-2023h1",
+                 *             "quote": "发放特困供养金76.5万元"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why these figures are recorded (or give `reason` in the query). */
+                    reason?: string;
+                    /** @description The rows (at most 10000; more is 413). */
+                    observations: {
+                        /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                        indicator: string;
+                        /** @description Area code (lowercase slug), e.g. `bayantala`. */
+                        area: string;
+                        /** @description Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`. */
+                        period: string;
+                        /**
+                         * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+                         * @enum {string}
+                         */
+                        kind: "actual" | "target" | "forecast";
+                        /** @description Value in the base unit; when omitted, reported value × unit multiplier. */
                         value?: string;
                         /**
                          * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
@@ -1823,1127 +3363,473 @@ export interface paths {
                         };
                         /** @description Areas the source names as involved. */
                         involvedAreas?: string[];
-                        /** @description Reviewer's note. */
+                        /** @description Reviewer's note; an empty note is no note (null). */
                         note?: string | null;
-                        /** @description Why the change is made; kept in the revision and the audit log. */
-                        reason: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description One figure: indicator × area × reporting period × kind, with its citation. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Stable id of the observation (its identity, not a revision). */
-                            id: number;
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            indicator: string;
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            area: string;
-                            /** @description Canonical reporting period code. */
-                            period: string;
-                            /**
-                             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                             * @enum {string}
-                             */
-                            kind: "actual" | "target" | "forecast";
-                            /** @description An exact decimal number as a string (at most 40 digits). */
-                            value: string;
-                            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                            unit: string;
-                            /**
-                             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                             * @enum {string}
-                             */
-                            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                            /** @description The figure as reported, before conversion to the base unit. */
-                            reported: {
-                                /** @description The number as the source writes it, e.g. `484.752`. */
-                                value: string;
-                                /** @description The unit as the source writes it, e.g. `万元`. */
-                                unit: string;
-                                /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                text: string | null;
-                            };
-                            /** @description The citation. */
-                            source: {
-                                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                id: string;
-                                /** @description Verbatim words of the source that state the figure. */
-                                quote: string;
-                                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                byteStart: number;
-                                /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                byteEnd: number;
-                                /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                textUrl: string;
-                            };
-                            /** @description Areas the source names as involved (villages), when it names them. */
-                            involvedAreas: string[];
-                            /**
-                             * @description `withdrawn` when the latest revision retracts the observation.
-                             * @enum {string}
-                             */
-                            status: "active" | "withdrawn";
-                            /** @description Reviewer's note on the extraction, if any. */
-                            note: string | null;
-                            /** @description Revision number of this observation (1 for the first record). */
-                            revision: number;
-                            /**
-                             * Format: date-time
-                             * @description When this revision was recorded by the service.
-                             */
-                            recordedAt: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match does not match the current ETag strongly. */
-                412: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but breaks a rule of the data. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match with the current ETag is required; `*` is not accepted. */
-                428: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        post?: never;
-        /**
-         * Withdraw an observation (write)
-         * @description Appends a revision that marks the observation withdrawn; its history stays, and the change feed reports it. Requires If-Match with the current ETag (not `*`) and a reason.
-         */
-        delete: {
-            parameters: {
-                query: {
-                    /** @description Why the change is made; kept in the revision and the audit log. */
-                    reason: string;
-                };
-                header?: never;
-                path: {
-                    /** @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400). */
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description One figure: indicator × area × reporting period × kind, with its citation. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Stable id of the observation (its identity, not a revision). */
-                            id: number;
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            indicator: string;
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            area: string;
-                            /** @description Canonical reporting period code. */
-                            period: string;
-                            /**
-                             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                             * @enum {string}
-                             */
-                            kind: "actual" | "target" | "forecast";
-                            /** @description An exact decimal number as a string (at most 40 digits). */
-                            value: string;
-                            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                            unit: string;
-                            /**
-                             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                             * @enum {string}
-                             */
-                            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                            /** @description The figure as reported, before conversion to the base unit. */
-                            reported: {
-                                /** @description The number as the source writes it, e.g. `484.752`. */
-                                value: string;
-                                /** @description The unit as the source writes it, e.g. `万元`. */
-                                unit: string;
-                                /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                text: string | null;
-                            };
-                            /** @description The citation. */
-                            source: {
-                                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                id: string;
-                                /** @description Verbatim words of the source that state the figure. */
-                                quote: string;
-                                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                byteStart: number;
-                                /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                byteEnd: number;
-                                /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                textUrl: string;
-                            };
-                            /** @description Areas the source names as involved (villages), when it names them. */
-                            involvedAreas: string[];
-                            /**
-                             * @description `withdrawn` when the latest revision retracts the observation.
-                             * @enum {string}
-                             */
-                            status: "active" | "withdrawn";
-                            /** @description Reviewer's note on the extraction, if any. */
-                            note: string | null;
-                            /** @description Revision number of this observation (1 for the first record). */
-                            revision: number;
-                            /**
-                             * Format: date-time
-                             * @description When this revision was recorded by the service.
-                             */
-                            recordedAt: string;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match does not match the current ETag strongly. */
-                412: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description If-Match with the current ETag is required; `*` is not accepted. */
-                428: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/observations/{id}/revisions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Revision history of an observation
-         * @description Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400). */
-                    id: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description All revisions, oldest first. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Revisions, oldest first. */
-                            data: {
-                                /** @description Stable id of the observation (its identity, not a revision). */
-                                id: number;
-                                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                                indicator: string;
-                                /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                                area: string;
-                                /** @description Canonical reporting period code. */
-                                period: string;
-                                /**
-                                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                                 * @enum {string}
-                                 */
-                                kind: "actual" | "target" | "forecast";
-                                /** @description An exact decimal number as a string (at most 40 digits). */
-                                value: string;
-                                /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                                unit: string;
-                                /**
-                                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                                 * @enum {string}
-                                 */
-                                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                                /** @description The figure as reported, before conversion to the base unit. */
-                                reported: {
-                                    /** @description The number as the source writes it, e.g. `484.752`. */
-                                    value: string;
-                                    /** @description The unit as the source writes it, e.g. `万元`. */
-                                    unit: string;
-                                    /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                    text: string | null;
-                                };
-                                /** @description The citation. */
-                                source: {
-                                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                    id: string;
-                                    /** @description Verbatim words of the source that state the figure. */
-                                    quote: string;
-                                    /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                    byteStart: number;
-                                    /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                    byteEnd: number;
-                                    /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                    textUrl: string;
-                                };
-                                /** @description Areas the source names as involved (villages), when it names them. */
-                                involvedAreas: string[];
-                                /**
-                                 * @description `withdrawn` when the latest revision retracts the observation.
-                                 * @enum {string}
-                                 */
-                                status: "active" | "withdrawn";
-                                /** @description Reviewer's note on the extraction, if any. */
-                                note: string | null;
-                                /** @description Revision number of this observation (1 for the first record). */
-                                revision: number;
-                                /**
-                                 * Format: date-time
-                                 * @description When this revision was recorded by the service.
-                                 */
-                                recordedAt: string;
-                                /** @description Position of this revision in the change feed. */
-                                seq: number;
-                                /** @description Why the revision was made. */
-                                reason: string;
-                                /** @description Who made it: the API key's name, or `seed`. */
-                                actor: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No such resource. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/imports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).
-         */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description Validate and count, write nothing. */
-                    dryRun?: boolean;
-                    /** @description Reason for the batch (required for CSV unless every row has one). */
-                    reason?: string;
-                };
-                header?: {
-                    /** @description Makes retries safe (printable ASCII, up to 200 characters). */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description Why these figures are recorded (or give `reason` in the query). */
+                        /** @description Reason for this row; defaults to the batch reason. */
                         reason?: string;
-                        /** @description The rows (at most 10000; more is 413). */
-                        observations: {
-                            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                            indicator: string;
-                            /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                            area: string;
-                            /** @description Reporting period: canonical `2023`, `2023-H1`, `2023-Q3`, `2023-07`; also SDMX `2023-S1`, `2023-M07` and DHIS2 `2023S1`, `202307`. */
-                            period: string;
-                            /**
-                             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                             * @enum {string}
-                             */
-                            kind: "actual" | "target" | "forecast";
-                            /** @description Value in the base unit; when omitted, reported value × unit multiplier. */
-                            value?: string;
-                            /**
-                             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                             * @enum {string}
-                             */
-                            qualifier?: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                            /** @description The figure as reported. */
-                            reported: {
-                                /** @description The number as the source writes it, in digits, e.g. `484.752`. */
-                                value: string;
-                                /** @description The unit as the source writes it, e.g. `万元`, `亩`, `人`. */
-                                unit: string;
-                                /** @description The number as written when not in digits (四, 十一). */
-                                text?: string;
-                            };
-                            /** @description Where the figure is stated. */
-                            citation: {
-                                /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                sourceId: string;
-                                /** @description Verbatim words of the stored source that state the figure; must occur exactly once in it and write the reported value as a whole number followed by the reported unit (484.752万元 is 484.752 in 万元, not in 元). */
-                                quote: string;
-                            };
-                            /** @description Areas the source names as involved. */
-                            involvedAreas?: string[];
-                            /** @description Reviewer's note; an empty note is no note (null). */
-                            note?: string | null;
-                            /** @description Reason for this row; defaults to the batch reason. */
-                            reason?: string;
-                            /** @description Required (true) to bring back a withdrawn observation; without it such a row is rejected. */
-                            restore?: boolean;
-                        }[];
-                    };
-                    "text/csv": string;
+                        /** @description Required (true) to bring back a withdrawn observation; without it such a row is rejected. */
+                        restore?: boolean;
+                    }[];
                 };
-            };
-            responses: {
-                /** @description What the import did (or, with dryRun, would do). */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description True when nothing was written. */
-                            dryRun: boolean;
-                            /** @description Rows received. */
-                            received: number;
-                            /** @description New observations. */
-                            created: number;
-                            /** @description Observations that got a new revision. */
-                            updated: number;
-                            /** @description Rows identical to the revision in force: nothing recorded. */
-                            unchanged: number;
-                            /** @description Invalid rows (then nothing is written at all). */
-                            rejected: number;
-                            /** @description Per-row results, in request order. */
-                            results: {
-                                /** @description Row index in the request, from 0. */
-                                index: number;
-                                /** @description Observation id. */
-                                id: number;
-                                /** @description Its revision in force after the import. */
-                                revision: number;
-                                /**
-                                 * @description What happened to it.
-                                 * @enum {string}
-                                 */
-                                outcome: "created" | "updated" | "unchanged";
-                            }[];
-                            /** @description Rejected rows with their reasons. */
-                            errors: {
-                                /** @description Row index, from 0. */
-                                index: number;
-                                /** @description What is wrong with it. */
-                                problems: string[];
-                            }[];
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflicts with the current state or a concurrent request. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The request body or batch is too large. */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unsupported request media type. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but breaks a rule of the data. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
+                /**
+                 * @example indicator,area,period,kind,reported_value,reported_unit,source_id,quote
+                 *     tekun_beneficiaries,bayantala,2023-H1,actual,170,人,bayantala-2023h1,受益170人
+                 */
+                "text/csv": string;
             };
         };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
+        responses: {
+            /** @description What the import did (or, with dryRun, would do). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dryRun": true,
+                     *       "received": 1,
+                     *       "created": 0,
+                     *       "updated": 0,
+                     *       "unchanged": 1,
+                     *       "rejected": 0,
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "id": 24,
+                     *           "revision": 1,
+                     *           "outcome": "unchanged"
+                     *         }
+                     *       ],
+                     *       "errors": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImportSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
     };
-    "/v1/changes": {
+    listChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Return revisions with seq greater than this (default 0: from the start).
+                 * @example 0
+                 */
+                after?: number;
+                /**
+                 * @description Page size (default 100, max 1000).
+                 * @example 10
+                 */
+                limit?: number;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the change feed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": 1,
+                     *           "indicator": "maize_core_area_villages",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "8",
+                     *           "unit": "count",
+                     *           "qualifier": "eq",
+                     *           "reported": {
+                     *             "value": "8",
+                     *             "unit": "个",
+                     *             "text": null
+                     *           },
+                     *           "source": {
+                     *             "id": "bayantala-2023h1",
+                     *             "quote": "前瓜西等8个嘎查村",
+                     *             "byteStart": 682,
+                     *             "byteEnd": 707,
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *           },
+                     *           "involvedAreas": [
+                     *             "xiba",
+                     *             "beiba"
+                     *           ],
+                     *           "status": "active",
+                     *           "note": "All eight villages are named before 等8个; complete list.",
+                     *           "revision": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "seq": 1,
+                     *           "reason": "initial load from seed bayantala-2023h1",
+                     *           "actor": "seed"
+                     *         },
+                     *         {
+                     *           "id": 2,
+                     *           "indicator": "high_yield_dense_maize_area",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "5000",
+                     *           "unit": "mu",
+                     *           "qualifier": "eq",
+                     *           "reported": {
+                     *             "value": "5000",
+                     *             "unit": "亩",
+                     *             "text": null
+                     *           },
+                     *           "source": {
+                     *             "id": "bayantala-2023h1",
+                     *             "quote": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                     *             "byteStart": 710,
+                     *             "byteEnd": 771,
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text"
+                     *           },
+                     *           "involvedAreas": [
+                     *             "xiba",
+                     *             "beiba"
+                     *           ],
+                     *           "status": "active",
+                     *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
+                     *           "revision": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "seq": 2,
+                     *           "reason": "initial load from seed bayantala-2023h1",
+                     *           "actor": "seed"
+                     *         }
+                     *       ],
+                     *       "nextAfter": 59,
+                     *       "hasMore": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Entries with seq greater than this (default 0).
+                 * @example 0
+                 */
+                after?: number;
+                /**
+                 * @description Page size (default 100, max 1000).
+                 * @example 10
+                 */
+                limit?: number;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the audit log. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "seq": 1,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "actor": "seed",
+                     *           "action": "area.create",
+                     *           "entityType": "area",
+                     *           "entityId": "inner-mongolia",
+                     *           "before": null,
+                     *           "after": {
+                     *             "code": "inner-mongolia",
+                     *             "divisionCode": "150000",
+                     *             "level": "province",
+                     *             "nameEn": "Inner Mongolia Autonomous Region",
+                     *             "nameZh": "内蒙古自治区",
+                     *             "parentCode": null
+                     *           },
+                     *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
+                     *           "hash": "44c55ae119ef66b244d3a684ca42ea6fcbf5f5838c5bf2c595499e6a5572b3b7"
+                     *         },
+                     *         {
+                     *           "seq": 2,
+                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "actor": "seed",
+                     *           "action": "area.create",
+                     *           "entityType": "area",
+                     *           "entityId": "tongliao",
+                     *           "before": null,
+                     *           "after": {
+                     *             "code": "tongliao",
+                     *             "divisionCode": "150500",
+                     *             "level": "prefecture",
+                     *             "nameEn": "Tongliao City",
+                     *             "nameZh": "通辽市",
+                     *             "parentCode": "inner-mongolia"
+                     *           },
+                     *           "prevHash": "44c55ae119ef66b244d3a684ca42ea6fcbf5f5838c5bf2c595499e6a5572b3b7",
+                     *           "hash": "ce2982eb01630252cb9cfe867e03f64a5ee3a7addc3d68859a56a04398612134"
+                     *         }
+                     *       ],
+                     *       "nextAfter": 100,
+                     *       "hasMore": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAuditHead: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The head of the chain, signed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "seq": 159,
+                     *       "hash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7",
+                     *       "recordedAt": "2026-11-29T12:16:13.207Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7\nrecordedAt=2026-11-29T12:16:13.207Z\n",
+                     *       "signature": "1m+182Os5hczzemrHjawU0M/u25Upc+9SCi5qS1b/IWAUpAd+RL1ZufA0VD9Pau4nHQR8zfCAbcRGBY2JuoeCA==",
+                     *       "verified": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuditHead"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAuditPublicKey: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
+                 * @example "obs-22-r1"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The public key, PEM. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example -----BEGIN PUBLIC KEY-----
+                     *     MCowBQYDK2VwAyEAArTmbZkuTcnYalY6LyWq4tNlYc9WnTsTLkTUagrtPzM=
+                     *     -----END PUBLIC KEY-----
+                     */
+                    "application/x-pem-file": string;
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    verifyAudit: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * Change feed
-         * @description Every revision of every observation in the order it was committed, each with a strictly increasing `seq`. Store the last `seq` you processed and call again with `after` set to it: you will miss nothing and see nothing twice. A revision is visible only once committed, and commits are serialized, so a later call never reveals a smaller seq.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Return revisions with seq greater than this (default 0: from the start). */
-                    after?: number;
-                    /** @description Page size (default 100, max 1000). */
-                    limit?: number;
+        requestBody?: never;
+        responses: {
+            /** @description The verification result. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
                 };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of the change feed. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Revisions with seq > after, in seq order: creations, corrections and withdrawals alike. */
-                            data: {
-                                /** @description Stable id of the observation (its identity, not a revision). */
-                                id: number;
-                                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
-                                indicator: string;
-                                /** @description Area code (lowercase slug), e.g. `bayantala`. */
-                                area: string;
-                                /** @description Canonical reporting period code. */
-                                period: string;
-                                /**
-                                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
-                                 * @enum {string}
-                                 */
-                                kind: "actual" | "target" | "forecast";
-                                /** @description An exact decimal number as a string (at most 40 digits). */
-                                value: string;
-                                /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
-                                unit: string;
-                                /**
-                                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
-                                 * @enum {string}
-                                 */
-                                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
-                                /** @description The figure as reported, before conversion to the base unit. */
-                                reported: {
-                                    /** @description The number as the source writes it, e.g. `484.752`. */
-                                    value: string;
-                                    /** @description The unit as the source writes it, e.g. `万元`. */
-                                    unit: string;
-                                    /** @description The number as written when not in digits (四, 十一); null otherwise. */
-                                    text: string | null;
-                                };
-                                /** @description The citation. */
-                                source: {
-                                    /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
-                                    id: string;
-                                    /** @description Verbatim words of the source that state the figure. */
-                                    quote: string;
-                                    /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
-                                    byteStart: number;
-                                    /** @description Offset just past the quote's last byte: the span is [byteStart, byteEnd). */
-                                    byteEnd: number;
-                                    /** @description The source text; `curl -r byteStart-(byteEnd-1)` on it returns the quote. */
-                                    textUrl: string;
-                                };
-                                /** @description Areas the source names as involved (villages), when it names them. */
-                                involvedAreas: string[];
-                                /**
-                                 * @description `withdrawn` when the latest revision retracts the observation.
-                                 * @enum {string}
-                                 */
-                                status: "active" | "withdrawn";
-                                /** @description Reviewer's note on the extraction, if any. */
-                                note: string | null;
-                                /** @description Revision number of this observation (1 for the first record). */
-                                revision: number;
-                                /**
-                                 * Format: date-time
-                                 * @description When this revision was recorded by the service.
-                                 */
-                                recordedAt: string;
-                                /** @description Position of this revision in the change feed. */
-                                seq: number;
-                                /** @description Why the revision was made. */
-                                reason: string;
-                                /** @description Who made it: the API key's name, or `seed`. */
-                                actor: string;
-                            }[];
-                            /** @description The last seq in this page (or `after` when empty): pass it as `after` next time. */
-                            nextAfter: number;
-                            /** @description True when more revisions follow at once; false when caught up. */
-                            hasMore: boolean;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "entries": 159,
+                     *       "checkedFrom": 160,
+                     *       "lastFullAt": "2026-11-29T12:16:13.267Z",
+                     *       "headSeq": 159,
+                     *       "headHash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerifyResult"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
     };
-    "/v1/audit": {
+    verifyAuditFull: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /**
-         * Audit entries
-         * @description The hash-chained log of every write, in seq order. Recompute each hash to check that history was not rewritten.
-         */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Entries with seq greater than this (default 0). */
-                    after?: number;
-                    /** @description Page size (default 100, max 1000). */
-                    limit?: number;
+        requestBody?: never;
+        responses: {
+            /** @description The verification result. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
                 };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description A page of the audit log. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Entries in seq order. */
-                            data: {
-                                /** @description Position in the chain, from 1, without gaps. */
-                                seq: number;
-                                /** @description When the change was committed (ISO 8601, UTC, milliseconds). */
-                                recordedAt: string;
-                                /** @description Who made it: an API key's name, `seed` or `cli`. */
-                                actor: string;
-                                /** @description What was done, e.g. `observation.revise`, `indicator.create`, `api_key.revoke`. */
-                                action: string;
-                                /** @description Kind of entity changed. */
-                                entityType: string;
-                                /** @description Id or code of the entity changed. */
-                                entityId: string;
-                                /** @description The entity before the change (null for a creation). */
-                                before: unknown;
-                                /** @description The entity after the change. */
-                                after: unknown;
-                                /** @description SHA-256, hex. */
-                                prevHash: string;
-                                /** @description SHA-256, hex. */
-                                hash: string;
-                            }[];
-                            /** @description Pass as `after` for the next page. */
-                            nextAfter: number;
-                            /** @description True when more entries follow. */
-                            hasMore: boolean;
-                        };
-                    };
-                };
-                /** @description Malformed or unknown parameters. */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "entries": 159,
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T12:16:14.540Z",
+                     *       "headSeq": 159,
+                     *       "headHash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerifyResult"];
                 };
             };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit/head": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Latest audit entry, signed
-         * @description The seq and hash of the newest entry, signed with the service's Ed25519 key (public key at `/v1/audit/public-key`). The signature covers the UTF-8 bytes of `signedText`: four lines "bayantala-indicators audit head v1", "seq=<seq>", "hash=<hash>", "recordedAt=<recordedAt or empty>", each ending in a line feed. Keep signed heads: a later chain that lacks the entry, or gives it another hash, was truncated or rewritten. 503 when the service found the database does not agree with its log.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The head of the chain, signed. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description Seq of the newest entry (0 when empty). */
-                            seq: number;
-                            /** @description SHA-256, hex. */
-                            hash: string;
-                            /** @description When it was recorded. */
-                            recordedAt: string | null;
-                            /** @description The exact text signed (UTF-8). */
-                            signedText: string;
-                            /** @description Ed25519 signature of signedText, base64. */
-                            signature: string;
-                            /** @description True when this process has verified the chain and the tables up to this head; false while a newer entry awaits its (incremental) check. */
-                            verified: boolean;
-                        };
-                    };
-                };
-                /** @description Overloaded or not ready; see Retry-After. */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit/public-key": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The key that signs audit heads
-         * @description The Ed25519 public key (SubjectPublicKeyInfo, PEM) that verifies `/v1/audit/head` signatures, e.g. with `openssl pkeyutl -verify -pubin -inkey key.pem -rawin`.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The public key, PEM. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/x-pem-file": string;
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Verify the audit chain (incremental)
-         * @description Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. Answers are reused for a second while the head does not move. 503 while the verification at start runs.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The verification result. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description True when every entry checked verifies and the tables agree with the log. */
-                            ok: boolean;
-                            /** @description Entries checked by this process so far (a full pass: all of them). */
-                            entries: number;
-                            /** @description First seq this pass recomputed; earlier entries were verified by an earlier pass of this process (see lastFullAt). */
-                            checkedFrom: number;
-                            /** @description When this process last recomputed the whole chain and compared every table (ISO 8601), or null. */
-                            lastFullAt: string | null;
-                            /** @description Seq of the last entry (when ok). */
-                            headSeq?: number;
-                            /** @description Hash of the last entry (when ok). */
-                            headHash?: string;
-                            /** @description Seq of the first entry that does not verify. */
-                            brokenSeq?: number;
-                            /** @description Why it does not verify. */
-                            reason?: string;
-                        };
-                    };
-                };
-                /** @description Overloaded or not ready; see Retry-After. */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/audit/verify/full": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Verify everything again (admin)
-         * @description Recomputes every hash from the first entry and compares every table with the log, including every stored revision and every source's bytes. Costs time in proportion to the log; on a database file it runs in a background thread with its own read-only connection, so other requests go on.
-         */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The verification result. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description True when every entry checked verifies and the tables agree with the log. */
-                            ok: boolean;
-                            /** @description Entries checked by this process so far (a full pass: all of them). */
-                            entries: number;
-                            /** @description First seq this pass recomputed; earlier entries were verified by an earlier pass of this process (see lastFullAt). */
-                            checkedFrom: number;
-                            /** @description When this process last recomputed the whole chain and compared every table (ISO 8601), or null. */
-                            lastFullAt: string | null;
-                            /** @description Seq of the last entry (when ok). */
-                            headSeq?: number;
-                            /** @description Hash of the last entry (when ok). */
-                            headHash?: string;
-                            /** @description Seq of the first entry that does not verify. */
-                            brokenSeq?: number;
-                            /** @description Why it does not verify. */
-                            reason?: string;
-                        };
-                    };
-                };
-                /** @description Missing or unknown API key. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The API key lacks the required scope. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Overloaded or not ready; see Retry-After. */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
-export interface components {
-    schemas: {
-        /** @description An RFC 9457 problem details object. Further extension members may appear. */
-        Problem: {
-            /** @description A URI reference naming the kind of problem; dereference it for a description. */
-            type: string;
-            /** @description Short summary of the kind of problem; the same for every occurrence. */
-            title: string;
-            /** @description The HTTP status code. */
-            status: number;
-            /** @description What went wrong in this request, for a human reader. */
-            detail: string;
-            /** @description The request path (with query) that failed. */
-            instance: string;
-            /** @description Stable machine-readable code (APP_ERR_*). */
-            code: string;
-            /** @description The request id, also sent as the X-Request-Id header; quote it when reporting a problem. */
-            requestId?: string;
-            /** @description Offending parameters, for validation failures. */
-            errors?: {
-                /** @description Where the offending parameter is: path, query, header or body. */
-                in: string;
-                /** @description The parameter, or a JSON pointer into the body. */
-                name: string;
-                /** @description What is wrong with it. */
-                message: string;
-            }[];
-            /** @description Each rule of the data the request breaks (422). */
-            problems?: string[];
-            /** @description The revision now in force (412). */
-            currentRevision?: number;
-            /** @description For a rejected import: the import summary, naming each bad row by index (422). */
-            summary?: unknown;
-        } & {
-            [key: string]: unknown;
-        };
-    };
-    responses: never;
-    parameters: never;
-    requestBodies: never;
-    headers: never;
-    pathItems: never;
-}
-export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
