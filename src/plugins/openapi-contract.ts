@@ -17,7 +17,7 @@ export const RESPONSE_HEADERS: Record<string, Json> = {
   ETag: { description: 'Validator of the representation: send it back as If-None-Match for a 304, or (observations) as If-Match to change it.', schema: string, example: '"obs-22-r1"' },
   'Cache-Control': { description: 'How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`).', schema: string, example: 'no-cache' },
   Vary: { description: 'Request headers the representation depends on (Accept for negotiated media types, Accept-Encoding when compressed).', schema: string, example: 'Accept-Encoding' },
-  'Content-Encoding': { description: 'gzip or br when the client accepts it and the body is large enough to gain.', schema: { type: 'string', enum: ['gzip', 'br'] } },
+  'Content-Encoding': { description: 'The compression applied (gzip or br) when the client accepts it and the body is large enough to gain.', schema: string, example: 'gzip' },
   Location: { description: 'Where the created resource is served.', required: true, schema: string, example: '/v1/areas/bayantala' },
   'Content-Location': { description: 'The canonical URL of the resource, when it was asked for by an alias.', schema: string, example: '/v1/periods/2023-H1' },
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: integer, example: 5 },
