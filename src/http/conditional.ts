@@ -104,6 +104,13 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
   return list.any || list.tags.some((t) => weakEquals(uncoded(t), current))
 }
 
+/** True when the If-None-Match list names `etag` itself (coding suffix and all), not only a sibling variant. */
+export function ifNoneMatchNames(header: string | undefined, etag: string): boolean {
+  const list = parseTagList(header)
+  const current = parseEntityTag(etag)
+  return list !== null && current !== null && !list.any && list.tags.some((t) => weakEquals(t, current))
+}
+
 export type IfMatchVerdict = 'absent' | 'any' | 'malformed' | 'match' | 'mismatch'
 
 /** If-Match (RFC 9110 §13.1.1) with strong comparison; the caller decides what `*` and absence mean. */

@@ -6,13 +6,18 @@
 import compress from '@fastify/compress'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { codedEtag, type ContentCoding } from '../http/conditional.js'
+import { codedEtag, ifNoneMatchNames, type ContentCoding } from '../http/conditional.js'
 import { addVary } from '../http/vary.js'
-import { BROTLI_OPTIONS, CODINGS, COMPRESSIBLE_TYPE, COMPRESSION_THRESHOLD } from '../http/compression.js'
+import { BROTLI_OPTIONS, CODINGS, codingFor, COMPRESSIBLE_TYPE, COMPRESSION_THRESHOLD } from '../http/compression.js'
 
 function lastWord(coded: boolean) {
-  return async function shapeAnswer(_req: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  return async function shapeAnswer(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
     if (reply.statusCode === 304) {
+      // A route's own 304 knows no body size, so not whether its 200 would be coded; the client's
+      // validator does: when it names the coded variant this request selects, the 304 carries that tag.
+      const etag = reply.getHeader('etag')
+      const coding = coded ? codingFor(req.headers['accept-encoding']) : null
+      if (typeof etag === 'string' && coding && ifNoneMatchNames(req.headers['if-none-match'], codedEtag(etag, coding))) reply.header('etag', codedEtag(etag, coding))
       // A validating proxy (Prism) turns a 304 that names a media type into a 500; the body is never sent anyway.
       reply.removeHeader('content-type')
       reply.removeHeader('content-length')
