@@ -6,8 +6,6 @@ import { createKey } from '../src/modules/keys/keys.js'
 import { buildTestApp } from './helpers.js'
 import { dereferenced, METHODS, openApiDocument, violationsOf, type OperationObject, type ParameterObject } from './support/contract.js'
 
-// Gated until the document carries examples everywhere (issue 11, deliverable 3): CONTRACT_EXAMPLES=1 runs it.
-const enabled = process.env.CONTRACT_EXAMPLES === '1'
 
 const doc = openApiDocument()
 const SAFE = new Set(['get', 'head', 'options'])
@@ -71,7 +69,7 @@ const operations = Object.entries(doc.paths).flatMap(([template, item]) =>
   }),
 )
 
-describe.runIf(enabled)('every operation, called with the document\'s own examples', () => {
+describe('every operation, called with the document\'s own examples', () => {
   it.each(operations.map((o) => [`${o.method.toUpperCase()} ${o.template}${o.operation.operationId ? ` (${o.operation.operationId})` : ''}`, o] as const))('%s', async (_name, { template, method, operation, shared }) => {
     const request = requestFrom(template, operation, shared)
     expect(request.missing, 'no example for').toEqual([])

@@ -179,7 +179,10 @@ describe('OpenAPI document', () => {
   it('gives every problem answer an example that is a Problem with one error-array shape', () => {
     const problem = doc.components.schemas.Problem
     expect(problem.properties).not.toHaveProperty('problems')
-    expect(problem.properties.errors.items.required).toEqual(['in', 'name', 'message'])
+    expect(problem.properties.errors.items.$ref).toBe('#/components/schemas/FieldError')
+    expect(doc.components.schemas.FieldError.required).toEqual(['in', 'name', 'message'])
+    // An import summary's rejected rows use the same shape.
+    expect(doc.components.schemas.ImportSummary.properties.errors.items.$ref).toBe('#/components/schemas/FieldError')
     for (const [name, response] of Object.entries<Json>(doc.components.responses)) {
       const media = response.content?.['application/problem+json']
       if (!media) continue

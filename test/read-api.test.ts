@@ -241,11 +241,11 @@ describe('observations', () => {
       ['/v1/observations?limit=0', 'limit'],
       ['/v1/observations?limit=1001', 'limit'],
       ['/v1/observations?limit=ten', 'limit'],
-      ['/v1/observations?kind=guess', 'kind.0'],
+      ['/v1/observations?kind=guess', 'kind'],
       ['/v1/observations?period=2023-H9', 'period'],
       ['/v1/observations?colour=red', 'colour'],
       ['/v1/observations?asOf=yesterday', 'asOf'],
-      ['/v1/observations?indicator=DROP%20TABLE', 'indicator.0'],
+      ['/v1/observations?indicator=DROP%20TABLE', 'indicator'],
     ] as const) {
       const p = expectProblem(await get(url), 400, url.includes('period=') ? 'APP_ERR_BAD_PERIOD' : 'APP_ERR_VALIDATION')
       expect(p.errors?.[0]?.name, url).toBe(name)

@@ -120,7 +120,7 @@ describe('a typed client generated from openapi.yaml', () => {
       citation: { sourceId: o.source.id, quote: o.source.quote },
       note: 'imported by the typed client',
     }
-    const request = { params: { header: { 'idempotency-key': 'typed-client-1' } }, headers: writeHeaders(), body: { reason: 'typed client import', observations: [row] } }
+    const request = { params: { header: { 'Idempotency-Key': 'typed-client-1' } }, headers: writeHeaders(), body: { reason: 'typed client import', observations: [row] } }
     const first = await client.POST('/v1/imports', request)
     expect(first.error).toBeUndefined()
     expect(first.data).toMatchObject({ received: 1, created: 1, rejected: 0 })

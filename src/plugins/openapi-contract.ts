@@ -15,7 +15,12 @@ const integer = { type: 'integer', minimum: 0 } as const
 export const RESPONSE_HEADERS: Record<string, Json> = {
   'X-Request-Id': { description: 'The request id: the caller\'s X-Request-Id when sane, else a new UUID. Quote it when reporting a problem.', required: true, schema: string, example: '5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50' },
   ETag: { description: 'Validator of the representation: send it back as If-None-Match for a 304, or (observations) as If-Match to change it.', schema: string, example: '"obs-22-r1"' },
-  'Cache-Control': { description: 'How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`).', schema: string, example: 'no-cache' },
+  'Cache-Control': {
+    description: 'How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`); `no-store` on problems and on the probes and audit verification.',
+    required: true,
+    schema: string,
+    example: 'no-cache',
+  },
   Vary: { description: 'Request headers the representation depends on (Accept for negotiated media types, Accept-Encoding when compressed).', schema: string, example: 'Accept-Encoding' },
   'Content-Encoding': { description: 'The compression applied (gzip or br) when the client accepts it and the body is large enough to gain.', schema: string, example: 'gzip' },
   Location: { description: 'Where the created resource is served.', required: true, schema: string, example: '/v1/areas/bayantala' },
@@ -35,7 +40,7 @@ export const RESPONSE_HEADERS: Record<string, Json> = {
 /** Request headers, each defined once (components/parameters). */
 export const REQUEST_HEADERS: Record<string, Json> = {
   IfMatch: { name: 'If-Match', in: 'header', required: false, description: 'The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.', schema: string, example: '"obs-22-r1"' },
-  IfNoneMatch: { name: 'If-None-Match', in: 'header', required: false, description: 'ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.', schema: string, example: '"obs-22-r1"' },
+  IfNoneMatch: { name: 'If-None-Match', in: 'header', required: false, description: 'ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.', schema: string, example: '"obs-22-r0"' },
   Range: { name: 'Range', in: 'header', required: false, description: 'One byte range, `bytes=start-end` (UTF-8 offsets, end inclusive): 206 with the bytes, 416 outside the text.', schema: string, example: 'bytes=3521-3570' },
   IfRange: { name: 'If-Range', in: 'header', required: false, description: 'Honour Range only while the text still has this ETag; otherwise the whole text (200).', schema: string, example: '"697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9"' },
   IdempotencyKey: { name: 'Idempotency-Key', in: 'header', required: false, description: 'Makes retries safe (printable ASCII, up to 200 characters): a retry with the same key and body replays the first answer (with Idempotent-Replayed: true).', schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7e]+$' }, example: 'import-2023h1-0001' },
@@ -68,10 +73,11 @@ const RATE_LIMIT = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']
 function problemResponse(status: string): Json {
   const [, description] = PROBLEMS[status]!
   // A concurrent duplicate import (409) says when to retry; a replayed import may be a recorded 422.
-  const extra = status === '401' ? ['WWW-Authenticate'] : status === '416' ? ['Content-Range'] : ['409', '429', '503'].includes(status) ? ['Retry-After'] : status === '422' ? ['Idempotent-Replayed'] : []
+  const extra = status === '401' ? ['WWW-Authenticate'] : status === '416' ? ['Content-Range', 'Accept-Ranges', 'ETag'] : ['409', '429', '503'].includes(status) ? ['Retry-After'] : status === '422' ? ['Idempotent-Replayed'] : []
   return {
     description,
-    headers: headerRefs('X-Request-Id', ...extra, ...RATE_LIMIT),
+    // Every problem is no-store; a large one is compressed like any answer (src/plugins/compression.ts).
+    headers: headerRefs('X-Request-Id', 'Cache-Control', 'Vary', 'Content-Encoding', ...extra, ...RATE_LIMIT),
     content: { 'application/problem+json': { schema: ref('schemas', 'Problem'), example: PROBLEM_EXAMPLES[status] } },
   }
 }
@@ -151,7 +157,9 @@ function completeOperation(path: string, method: string, op: Json): void {
     const response: Json = responses[status]
     const names = ['X-Request-Id']
     if (status.startsWith('2')) {
-      if (method === 'get') names.push('Cache-Control', 'Vary', 'Content-Encoding')
+      // Every read says how long it may be reused; every answer may be compressed, so Vary names Accept-Encoding.
+      if (method === 'get') names.push('Cache-Control')
+      names.push('Vary', 'Content-Encoding')
       if (etag) names.push('ETag', 'X-Cache')
       names.push(...(OPERATION_HEADERS[op.operationId]?.[status] ?? []))
     }

@@ -3,6 +3,7 @@
 // against its schema, and the GET ones against what the seeded service answers.
 import { Errors } from '../errors.js'
 import { problemSlug } from './problem-details.js'
+import { EXAMPLE_CURSOR } from './openapi-response-examples.js'
 
 /** The seeded observation of the examples: 低保 paid in the first half of 2023 (seed entry 22). */
 export const EXAMPLE_OBSERVATION_ID = 22
@@ -21,7 +22,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'withdrawObservation.reason': 'Counted twice: the same payment is reported in the annual report.',
   'importObservations.reason': 'Figures of the 2023 H1 report, second reading.',
   id: EXAMPLE_OBSERVATION_ID,
-  indicator: ['dibao_paid'],
+  indicator: ['dibao_paid', 'dibao_beneficiaries'],
   area: ['bayantala'],
   period: ['2023-H1'],
   periodFrom: '2023-H1',
@@ -32,8 +33,8 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   updatedSince: '2023-07-01T00:00:00Z',
   includeWithdrawn: false,
   limit: 10,
-  // The second page of `GET /v1/observations?limit=10` (a cursor belongs to the filters it was issued for).
-  cursor: 'eyJhIjoxMCwiZiI6ImhheWpVWFAycUNLZXpOQ0QifQ',
+  // The next page of the list query the other examples make together (a cursor belongs to the filters it was issued for).
+  cursor: EXAMPLE_CURSOR,
   format: 'json',
   q: '低保',
   level: ['village'],

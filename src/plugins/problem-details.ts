@@ -55,10 +55,10 @@ function validationErrors(error: FastifyError): ProblemExtras['errors'] {
   const where = CONTEXTS[error.validationContext ?? ''] ?? 'body'
   return (error.validation ?? []).map((v) => {
     const params = v.params as Record<string, unknown>
-    // A body is named by JSON pointer (`/reported/value`, `` for the whole body); a parameter or header by its name.
+    // A body is named by JSON pointer (`/reported/value`, the empty string for the whole body); a parameter or header by its name (`kind`, not its item `kind/0`).
     const member = typeof params.additionalProperty === 'string' ? params.additionalProperty : typeof params.missingProperty === 'string' ? params.missingProperty : null
     const pointer = member === null ? v.instancePath : `${v.instancePath}/${member.replace(/~/g, '~0').replace(/\//g, '~1')}`
-    const name = where === 'body' ? pointer : pointer.replace(/^\//, '')
+    const name = where === 'body' ? pointer : (pointer.split('/')[1] ?? '')
     const message = typeof params.additionalProperty === 'string' ? 'is not a known parameter' : typeof params.missingProperty === 'string' ? 'is required' : (v.message ?? 'is invalid')
     return { in: where, name, message }
   })

@@ -970,6 +970,9 @@ export interface components {
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1001,6 +1004,9 @@ export interface components {
         Unauthorized: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1026,6 +1032,9 @@ export interface components {
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1050,6 +1059,9 @@ export interface components {
         NotFound: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1074,6 +1086,9 @@ export interface components {
         NotAcceptable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1098,6 +1113,9 @@ export interface components {
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "Retry-After": components["headers"]["Retry-After"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1123,6 +1141,9 @@ export interface components {
         PreconditionFailed: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1148,6 +1169,9 @@ export interface components {
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1172,6 +1196,9 @@ export interface components {
         UriTooLong: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1196,6 +1223,9 @@ export interface components {
         UnsupportedMediaType: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1220,7 +1250,12 @@ export interface components {
         RangeNotSatisfiable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "Content-Range": components["headers"]["Content-Range"];
+                "Accept-Ranges": components["headers"]["Accept-Ranges"];
+                ETag: components["headers"]["ETag"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1245,6 +1280,9 @@ export interface components {
         UnprocessableContent: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1277,6 +1315,9 @@ export interface components {
         PreconditionRequired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1301,6 +1342,9 @@ export interface components {
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "Retry-After": components["headers"]["Retry-After"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1326,6 +1370,9 @@ export interface components {
         InternalError: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1350,6 +1397,9 @@ export interface components {
         ServiceUnavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
                 "Retry-After": components["headers"]["Retry-After"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1379,8 +1429,8 @@ export interface components {
          */
         IfMatch: string;
         /**
-         * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-         * @example "obs-22-r1"
+         * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+         * @example "obs-22-r0"
          */
         IfNoneMatch: string;
         /**
@@ -1412,7 +1462,7 @@ export interface components {
          */
         ETag: string;
         /**
-         * @description How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`).
+         * @description How long the answer may be reused: `no-cache` (revalidate with the ETag) unless the representation can never change (`immutable`); `no-store` on problems and on the probes and audit verification.
          * @example no-cache
          */
         "Cache-Control": string;
@@ -1421,8 +1471,11 @@ export interface components {
          * @example Accept-Encoding
          */
         Vary: string;
-        /** @description gzip or br when the client accepts it and the body is large enough to gain. */
-        "Content-Encoding": "gzip" | "br";
+        /**
+         * @description The compression applied (gzip or br) when the client accepts it and the body is large enough to gain.
+         * @example gzip
+         */
+        "Content-Encoding": string;
         /**
          * @description Where the created resource is served.
          * @example /v1/areas/bayantala
@@ -1547,7 +1600,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T12:16:13.267Z"
+                     *         "lastFullAt": "2026-11-29T12:40:43.267Z"
                      *       }
                      *     }
                      */
@@ -1692,8 +1745,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -1731,7 +1784,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1800,6 +1853,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -1819,7 +1874,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T12:16:14.574Z",
+                     *       "recordedAt": "2026-11-29T12:40:43.938Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -1844,8 +1899,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -1887,7 +1942,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *       "recordedAt": "2026-11-29T12:40:43.171Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -1908,8 +1963,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
                 /**
@@ -2001,8 +2056,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2105,6 +2160,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -2128,6 +2185,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -2178,8 +2237,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2241,8 +2300,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2312,6 +2371,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -2333,6 +2394,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -2373,8 +2436,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2438,8 +2501,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2504,7 +2567,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": null,
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2570,6 +2633,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -2594,6 +2659,8 @@ export interface operations {
             201: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -2646,8 +2713,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2712,7 +2779,8 @@ export interface operations {
                 /**
                  * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
                  * @example [
-                 *       "dibao_paid"
+                 *       "dibao_paid",
+                 *       "dibao_beneficiaries"
                  *     ]
                  */
                 indicator?: string[];
@@ -2776,7 +2844,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
-                 * @example eyJhIjoxMCwiZiI6ImhheWpVWFAycUNLZXpOQ0QifQ
+                 * @example eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ
                  */
                 cursor?: string;
                 /**
@@ -2787,8 +2855,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2844,7 +2912,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -2874,7 +2942,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -2883,8 +2951,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:16:13.175Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:16:13.175Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:40:43.171Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:40:43.171Z
                      */
                     "text/csv": string;
                 };
@@ -2909,8 +2977,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -2966,7 +3034,7 @@ export interface operations {
                      *       "status": "active",
                      *       "note": null,
                      *       "revision": 1,
-                     *       "recordedAt": "2026-11-29T12:16:13.175Z"
+                     *       "recordedAt": "2026-11-29T12:40:43.171Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3055,6 +3123,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -3088,7 +3158,7 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "recordedAt": "2026-11-29T12:16:14.615Z"
+                     *       "recordedAt": "2026-11-29T12:40:43.957Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3140,6 +3210,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     ETag: components["headers"]["ETag"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -3173,7 +3245,7 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 3,
-                     *       "recordedAt": "2026-11-29T12:16:14.631Z"
+                     *       "recordedAt": "2026-11-29T12:40:43.960Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3196,8 +3268,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3255,7 +3327,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": null,
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed"
@@ -3383,6 +3455,8 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
@@ -3441,8 +3515,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3497,7 +3571,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed"
@@ -3530,7 +3604,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed"
@@ -3567,8 +3641,8 @@ export interface operations {
             };
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3597,7 +3671,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3612,11 +3686,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "44c55ae119ef66b244d3a684ca42ea6fcbf5f5838c5bf2c595499e6a5572b3b7"
+                     *           "hash": "a741d1b9f97793cc1880577f71f8bf7ba20b6286e68dbb190db7206314816f03"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T12:16:13.175Z",
+                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3630,8 +3704,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "44c55ae119ef66b244d3a684ca42ea6fcbf5f5838c5bf2c595499e6a5572b3b7",
-                     *           "hash": "ce2982eb01630252cb9cfe867e03f64a5ee3a7addc3d68859a56a04398612134"
+                     *           "prevHash": "a741d1b9f97793cc1880577f71f8bf7ba20b6286e68dbb190db7206314816f03",
+                     *           "hash": "b8b4c88f2aa7d7f41e4be97742868057f85ce2070c2533c1a90016cfafa634b1"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3654,8 +3728,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3682,10 +3756,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 159,
-                     *       "hash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7",
-                     *       "recordedAt": "2026-11-29T12:16:13.207Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7\nrecordedAt=2026-11-29T12:16:13.207Z\n",
-                     *       "signature": "1m+182Os5hczzemrHjawU0M/u25Upc+9SCi5qS1b/IWAUpAd+RL1ZufA0VD9Pau4nHQR8zfCAbcRGBY2JuoeCA==",
+                     *       "hash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e",
+                     *       "recordedAt": "2026-11-29T12:40:43.197Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e\nrecordedAt=2026-11-29T12:40:43.197Z\n",
+                     *       "signature": "2DqVk2o84T4MN31GO37DAO2VtVUbm8DeJUIPIQntSI4wGfuVQJ36rEnYAMhuTqoQsVtfGtlEczN3hkZWoeE1CA==",
                      *       "verified": true
                      *     }
                      */
@@ -3705,8 +3779,8 @@ export interface operations {
             query?: never;
             header?: {
                 /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches.
-                 * @example "obs-22-r1"
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
                  */
                 "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
@@ -3732,7 +3806,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAArTmbZkuTcnYalY6LyWq4tNlYc9WnTsTLkTUagrtPzM=
+                     *     MCowBQYDK2VwAyEAUrXofZc9kddoLx0Z0y7f9FsMo47+Y7BPYtzlRLVCa80=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3772,10 +3846,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 159,
-                     *       "checkedFrom": 160,
-                     *       "lastFullAt": "2026-11-29T12:16:13.267Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T12:40:43.267Z",
                      *       "headSeq": 159,
-                     *       "headHash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7"
+                     *       "headHash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -3815,9 +3889,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T12:16:14.540Z",
+                     *       "lastFullAt": "2026-11-29T12:40:43.914Z",
                      *       "headSeq": 159,
-                     *       "headHash": "5fc3904b1aff7de78148f26f0bd40bc9adb667b8ca3adb051bdc60731ef483b7"
+                     *       "headHash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

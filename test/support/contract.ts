@@ -21,7 +21,7 @@ declare module 'light-my-request' {
 /** Strict fails the test; report appends each violation to CONTRACT_REPORT_FILE (JSON lines) and lets it pass. */
 export type ContractMode = 'strict' | 'report'
 // Report until openapi.yaml documents every status and header the service sends (issue 11); then strict.
-const DEFAULT_MODE: ContractMode = 'report'
+const DEFAULT_MODE: ContractMode = 'strict'
 export const contractMode: ContractMode = process.env.CONTRACT === 'strict' ? 'strict' : process.env.CONTRACT === 'report' ? 'report' : DEFAULT_MODE
 export const reportFile = process.env.CONTRACT_REPORT_FILE ?? join(tmpdir(), 'contract-violations.jsonl')
 
