@@ -48,6 +48,8 @@ export function problemBody(request: FastifyRequest, status: number, code: strin
 }
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, title: string, detail: string, extras: ProblemExtras = {}) {
+  // Set here too, not only by hooks: a problem the router raises before any hook runs (a malformed URL) carries them as well.
+  reply.header('x-request-id', request.id).header('cache-control', 'no-store')
   return reply.code(status).type('application/problem+json').send(problemBody(request, status, code, title, detail, extras))
 }
 
