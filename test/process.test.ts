@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'indicators-process-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('the server process', () => {
-  it('starts with `npm start` on a fresh database (migrated and seeded), serves the report, and stops on SIGTERM', async () => {
+  it('starts with `npm start` on a fresh database (migrated and seeded), serves the report, and stops on SIGTERM', { timeout: 150_000 }, async () => {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
     const env = { ...process.env, PORT: String(port), DATABASE_URL: join(dir, 'fresh', 'indicators.db'), LOG_LEVEL: 'warn' }
