@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest'
 import { projectRoot } from '../src/paths.js'
 import { exited, freePort, waitReady } from './support/process.js'
 
@@ -19,6 +19,14 @@ describe('the server process', () => {
     const env = { ...process.env, PORT: String(port), DATABASE_URL: join(dir, 'fresh', 'indicators.db'), LOG_LEVEL: 'warn' }
     // npm start, as the README says; in its own process group, so that SIGTERM reaches npm, sh and node alike.
     const child = spawn('npm', ['start'], { cwd: projectRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    // A test that times out is abandoned mid-await, so its finally never runs: the server must not outlive it.
+    onTestFinished(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    })
     let stderr = ''
     child.stderr?.on('data', (d) => (stderr += d))
     try {
