@@ -110,7 +110,8 @@ record('importObservations', await call('post', '/v1/imports?dryRun=true', { bod
 const corrected = await call('put', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, { headers: { 'if-match': String((await call('get', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`)).headers.etag) }, body: body('correctObservation') })
 record('correctObservation', corrected)
 const reason = encodeURIComponent(doc.paths['/v1/observations/{id}'].delete.parameters.find((p: any) => p.name === 'reason').example)
-record('withdrawObservation', await call('delete', `/v1/observations/${EXAMPLE_OBSERVATION_ID}?reason=${reason}`, { headers: { 'if-match': String(corrected.headers.etag) } }))
+const withdrawn = doc.paths['/v1/observations/{id}'].delete.parameters.find((p: any) => p.name === 'id').example
+record('withdrawObservation', await call('delete', `/v1/observations/${withdrawn}?reason=${reason}`, { headers: { 'if-match': String((await call('get', `/v1/observations/${withdrawn}`)).headers.etag) } }))
 
 await app.close()
 await storage.close()

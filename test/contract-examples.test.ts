@@ -1,9 +1,9 @@
 // A Dredd-like run of the document's own examples: for every operation in openapi.yaml, a request made only
 // from its examples (parameters, body, required headers) goes to a freshly seeded app, and the answer must be a
 // documented 2xx that the contract check passes. An operation the examples cannot call fails here.
-import { describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../src/modules/keys/keys.js'
-import { buildTestApp } from './helpers.js'
+import { buildTestApp, type TestContext } from './helpers.js'
 import { dereferenced, METHODS, openApiDocument, violationsOf, type OperationObject, type ParameterObject } from './support/contract.js'
 
 
@@ -69,15 +69,24 @@ const operations = Object.entries(doc.paths).flatMap(([template, item]) =>
   }),
 )
 
+// One service for the whole run, the operations in document order, as a contract tester (Dredd) calls them:
+// the examples must hold together (a correction's example must leave the withdrawal's If-Match true).
 describe('every operation, called with the document\'s own examples', () => {
+  let t: TestContext
+  let secret: string
+  beforeAll(async () => {
+    t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
+    secret = (await createKey(t.storage, 'contract-examples', ['write', 'admin'])).secret
+  })
+  afterAll(() => t.close())
+
   it.each(operations.map((o) => [`${o.method.toUpperCase()} ${o.template}${o.operation.operationId ? ` (${o.operation.operationId})` : ''}`, o] as const))('%s', async (_name, { template, method, operation, shared }) => {
     const request = requestFrom(template, operation, shared)
     expect(request.missing, 'no example for').toEqual([])
-    const t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
-    try {
+    {
       const headers = { ...request.headers }
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0
-      if (!SAFE.has(method) || !isPublic) headers.authorization = `Bearer ${(await createKey(t.storage, 'contract-examples', ['write', 'admin'])).secret}`
+      if (!SAFE.has(method) || !isPublic) headers.authorization = `Bearer ${secret}`
       if (!SAFE.has(method) && !headers['if-match']) {
         // The precondition a careful client sends: the ETag of what it read just before.
         const read = await t.app.inject({ method: 'GET', url: request.url.split('?')[0] ?? request.url })
@@ -87,8 +96,6 @@ describe('every operation, called with the document\'s own examples', () => {
       expect(violationsOf(res).map((v) => `${v.status} ${v.kind}: ${v.detail}`), `${method.toUpperCase()} ${request.url}`).toEqual([])
       const documented2xx = Object.keys(operation.responses ?? {}).filter((s) => /^2(\d\d|XX)$/.test(s))
       expect(documented2xx.some((s) => s === String(res.statusCode) || s === '2XX'), `${res.statusCode} ${res.body.slice(0, 300)}`).toBe(true)
-    } finally {
-      await t.close()
     }
   })
 })

@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../src/modules/keys/keys.js'
-import { negotiateEncoding } from '../src/http/negotiate.js'
+import { negotiate, negotiateEncoding } from '../src/http/negotiate.js'
 import { COMPRESSION_THRESHOLD } from '../src/http/compression.js'
 import { ifMatchVerdict, ifNoneMatchMatches, codedEtag } from '../src/http/conditional.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
@@ -223,7 +223,16 @@ describe('Vary: Accept and a cache keyed by representation', () => {
   })
 
   it('a warm cache refuses an Accept it cannot serve, as a cold one does (406 with Vary: Accept)', async () => {
-    const refused = fc.constantFrom('application/xml', 'image/png', 'text/html', 'application/json;q=0, text/csv;q=0', 'text/*;q=0, application/*;q=0')
+    const refused = fc.constantFrom(
+      'application/xml',
+      'image/png',
+      'text/html',
+      'application/json;q=0, text/csv;q=0',
+      'text/*;q=0, application/*;q=0',
+      // The most specific range decides (RFC 9110 §12.5.1): */* does not undo a refusal.
+      'application/*;q=0, text/csv;q=0, */*',
+      'text/csv;q=1.5, application/json;q=abc',
+    )
     for (const p of negotiated()) {
       await fc.assert(
         fc.asyncProperty(refused, fc.boolean(), async (accept, warm) => {
@@ -239,6 +248,38 @@ describe('Vary: Accept and a cache keyed by representation', () => {
         { numRuns: 15 },
       )
     }
+  })
+
+  it('each offer takes the weight of the most specific range naming it (property against a reference reading of RFC 9110 §12.5.1)', () => {
+    const offers = { json: 'application/json', csv: 'text/csv' } as const
+    const range = fc.constantFrom('application/json', 'text/csv', 'application/*', 'text/*', '*/*', 'application/xml')
+    const weight = fc.constantFrom('', ';q=0', ';q=0.5', ';q=1', ';q=0.001', ';q=2', ';q=x')
+    fc.assert(
+      fc.property(fc.array(fc.tuple(range, weight), { minLength: 1, maxLength: 5 }), (parts) => {
+        const accept = parts.map(([r, w]) => r + w).join(', ')
+        const q = (w: string) => (w === '' ? 1 : /^;q=(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(w) ? Number(w.slice(3)) : 0)
+        const rank = (r: string, type: string) => (r === type ? 2 : r === `${type.split('/')[0]}/*` ? 1 : r === '*/*' ? 0 : -1)
+        const weightOf = (type: string) => {
+          let best: { s: number; q: number } | null = null
+          for (const [r, w] of parts) {
+            const s = rank(r, type)
+            if (s >= 0 && (!best || s > best.s || (s === best.s && q(w) > best.q))) best = { s, q: q(w) }
+          }
+          return best?.q ?? 0
+        }
+        const [wj, wc] = [weightOf(offers.json), weightOf(offers.csv)]
+        let chosen: string
+        try {
+          chosen = negotiate(accept, offers)
+        } catch {
+          chosen = 'none'
+        }
+        if (wj <= 0 && wc <= 0) expect(chosen, accept).toBe('none')
+        else expect(chosen === 'json' ? wj : wc, accept).toBe(Math.max(wj, wc))
+      }),
+      { numRuns: 500 },
+    )
+    expect(negotiate('application/json;q=0, */*', offers)).toBe('csv')
   })
 
   it('the cache key is the representation, not the Accept text: many spellings of JSON share one entry', async () => {
@@ -318,6 +359,25 @@ describe('unknown query parameters', () => {
     expect(json(res.body).errors).toContainEqual(expect.objectContaining({ in: 'query', name: 'zz' }))
   })
 
+  it('a coded request body is refused with 415 and Accept-Encoding: identity, on every write route, never read as plain bytes', async () => {
+    for (const [method, url] of [['POST', '/v1/imports?dryRun=true'], ['PUT', '/v1/observations/1'], ['POST', '/v1/sources'], ['PUT', '/v1/areas/bayantala']] as const) {
+      for (const coding of ['gzip', 'br', 'deflate', 'x-gzip']) {
+        const res = await ask({ method, url, headers: { authorization: `Bearer ${writeKey}`, 'content-type': 'application/json', 'content-encoding': coding }, payload: '{"observations":[]}' })
+        expect(res.statusCode, `${method} ${url} ${coding}`).toBe(415)
+        expect(res.headers['accept-encoding']).toBe('identity')
+        expect(json(res.body).errors).toEqual([{ in: 'header', name: 'Content-Encoding', message: 'only identity is accepted' }])
+      }
+    }
+  })
+
+  it('a missing file under a route that answers GET is 404, not a 405 naming GET', async () => {
+    for (const method of ['GET', 'HEAD'] as const) {
+      const res = await ask({ method, url: '/docs/static/no-such-file.js' })
+      expect(res.statusCode, method).toBe(404)
+      expect(res.headers.allow).toBeUndefined()
+    }
+  })
+
   it('the interactive docs still load: the page, its scripts and styles, and the document it fetches', async () => {
     const page = await ask({ url: '/docs/' })
     expect(page.statusCode).toBe(200)
@@ -362,8 +422,14 @@ describe('compression', () => {
       ['gzip;q=1, br;q=0.5', 'gzip'],
       ['br;q=0, gzip', 'gzip'],
       ['gzip, br', 'br'],
-      // `*` reads as gzip, as @fastify/compress reads it (so cached and uncached answers agree).
-      ['*', 'gzip'],
+      // `*` is every coding the field does not name (RFC 9110 §12.5.3): ties go to brotli, a named q=0 stays refused.
+      ['*', 'br'],
+      ['gzip;q=0, *', 'br'],
+      ['gzip;q=0, br;q=0, *', undefined],
+      ['x-gzip', 'gzip'],
+      // An invalid weight refuses that coding.
+      ['br;q=1.5, gzip;q=0.1', 'gzip'],
+      ['br;q=abc', undefined],
       ['*;q=0.5, br;q=0', 'gzip'],
       ['br;q=0.5, *', 'gzip'],
       ['identity', undefined],
@@ -403,12 +469,15 @@ describe('compression', () => {
     }
   })
 
-  it('a coded ETag validates like its identity tag: If-None-Match 304, If-Match accepted for a correction', async () => {
+  it('If-None-Match names one variant exactly; If-Match accepts a correction whichever variant was read', async () => {
     const url = '/v1/observations/1'
     const plain = await ask({ url })
     const tag = plain.headers.etag as string
     for (const coding of ['gzip', 'br'] as const) {
-      expect(ifNoneMatchMatches(codedEtag(tag, coding), tag)).toBe(true)
+      expect(ifNoneMatchMatches(codedEtag(tag, coding), tag)).toBe(false)
+      expect(ifNoneMatchMatches(tag, codedEtag(tag, coding))).toBe(false)
+      expect(ifNoneMatchMatches(`W/${codedEtag(tag, coding)}`, codedEtag(tag, coding))).toBe(true)
+      expect(ifNoneMatchMatches(codedEtag(tag, coding === 'br' ? 'gzip' : 'br'), codedEtag(tag, coding))).toBe(false)
       expect(ifMatchVerdict(codedEtag(tag, coding), tag)).toBe('match')
       expect(ifMatchVerdict(codedEtag(tag, coding), codedEtag(tag, coding === 'br' ? 'gzip' : 'br'))).toBe('match')
       expect(ifMatchVerdict(`W/${codedEtag(tag, coding)}`, tag)).toBe('mismatch')
@@ -416,7 +485,7 @@ describe('compression', () => {
     }
   })
 
-  it("a route's own 304 (no cache) carries the coded tag its 200 would: an observation above 1 KiB", async () => {
+  it("a 304 names the coded variant the request selects, cached or not: an observation above 1 KiB", async () => {
     const o = json((await ask({ url: '/v1/observations/2' })).body)
     const put = await ask({
       method: 'PUT',
@@ -436,10 +505,13 @@ describe('compression', () => {
         expect(res.statusCode).toBe(304)
         expect(res.headers.etag, JSON.stringify(fresh)).toBe(tag)
       }
-      // The plain tag still validates (same data); the route's own 304, which cannot know whether its 200 would be coded, names the tag the client holds.
+      // The identity tag names another variant than the one this request selects: the full coded answer.
       const plain = await ask({ url, headers: { 'accept-encoding': coding, 'if-none-match': `"obs-${o.id}-r${o.revision + 1}"`, 'cache-control': 'no-cache' } })
-      expect(plain.statusCode).toBe(304)
-      expect(plain.headers.etag).toBe(`"obs-${o.id}-r${o.revision + 1}"`)
+      expect(plain.statusCode).toBe(200)
+      expect(plain.headers.etag).toBe(tag)
+      // And identity asked with the identity tag is the route's own 304.
+      const identity = await ask({ url, headers: { 'if-none-match': `"obs-${o.id}-r${o.revision + 1}"`, 'cache-control': 'no-cache' } })
+      expect(identity.statusCode).toBe(304)
     }
   })
 

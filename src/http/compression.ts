@@ -24,11 +24,13 @@ export const BROTLI_OPTIONS = { params: { [constants.BROTLI_PARAM_QUALITY]: BROT
 export const COMPRESSIBLE_TYPE = /^(?:application\/(?:[a-z0-9.+-]*\+)?json|text\/csv|application\/yaml|text\/plain|text\/html|application\/javascript|text\/javascript|text\/css)\b/i
 
 /**
- * The coding the request asks for among ours, or null for identity. `*` (and x-gzip) count as
- * gzip, as @fastify/compress reads them, so a cached and an uncached answer choose alike.
+ * The coding the request asks for among ours, or null for identity (RFC 9110 §12.5.3: `*` is every
+ * coding the field does not name, q=0 refuses). The compression plugin negotiates once per request
+ * and leaves only the answer in the header, so @fastify/compress (which reads `*` as gzip, even
+ * beside `gzip;q=0`) and the response cache cannot choose differently.
  */
 export function codingFor(acceptEncoding: string | undefined): ContentCoding | null {
-  return negotiateEncoding(acceptEncoding?.toLowerCase().replace(/\*|x-gzip/g, 'gzip'), CODINGS)
+  return negotiateEncoding(acceptEncoding?.toLowerCase(), CODINGS)
 }
 
 /** The body coded as `coding`, synchronously: for bodies already in memory (the cache's). */

@@ -5,9 +5,11 @@
 // A content-coded answer (gzip, br) is another representation, so it carries its
 // own strong tag (RFC 9110 §8.8.3): the identity tag with `+gzip` or `+br` inside
 // the quotes. Weakening the tag instead would make every If-Match sent back by a
-// client that asked for gzip a 412. If-None-Match and If-Match compare the tags
-// with the coding taken off: the variants hold the same data, so a validator of
-// one variant validates them all. If-Range stays exact: ranges are never coded.
+// client that asked for gzip a 412. If-Match compares the tags with the coding
+// taken off: the variants hold the same data, so a change is made against it
+// whichever variant the client read. If-None-Match compares the whole tag: a 304
+// names the variant the request selects, and a cache may only reuse the variant
+// it holds. If-Range stays exact: ranges are never coded.
 
 export interface EntityTag {
   weak: boolean
@@ -100,15 +102,7 @@ export function ifNoneMatchMatches(header: string | undefined, etag: string): bo
   const list = parseTagList(header)
   const parsed = parseEntityTag(etag)
   if (!list || !parsed) return false
-  const current = uncoded(parsed)
-  return list.any || list.tags.some((t) => weakEquals(uncoded(t), current))
-}
-
-/** True when the If-None-Match list names `etag` itself (coding suffix and all), not only a sibling variant. */
-export function ifNoneMatchNames(header: string | undefined, etag: string): boolean {
-  const list = parseTagList(header)
-  const current = parseEntityTag(etag)
-  return list !== null && current !== null && !list.any && list.tags.some((t) => weakEquals(t, current))
+  return list.any || list.tags.some((t) => weakEquals(t, parsed))
 }
 
 export type IfMatchVerdict = 'absent' | 'any' | 'malformed' | 'match' | 'mismatch'

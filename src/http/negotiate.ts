@@ -6,13 +6,23 @@ interface Choice {
   q: number
 }
 
+// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110 §12.4.2)
+const QVALUE = /^(?:0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?)$/
+
+/** The ranges of an Accept or Accept-Encoding field; a range with an invalid weight refuses (q 0), as `q=abc` always did. */
 function parseAccept(header: string): Choice[] {
   return header.split(',').map((part) => {
     const [type = '', ...params] = part.trim().split(';')
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    const value = q ? Number(q.slice(2)) : 1
-    return { type: type.trim().toLowerCase(), q: Number.isFinite(value) ? value : 0 }
+    const q = params.map((p) => p.trim()).find((p) => /^q=/i.test(p))
+    const weight = q === undefined ? '1' : q.slice(2).trim()
+    return { type: type.trim().toLowerCase(), q: QVALUE.test(weight) ? Number(weight) : 0 }
   })
+}
+
+/** How closely a media range names a type: exact 2, `major/*` 1, `*\/*` 0, otherwise -1. */
+function specificity(range: string, type: string): number {
+  const [major] = type.split('/')
+  return range === type ? 2 : range === `${major}/*` ? 1 : range === '*/*' ? 0 : -1
 }
 
 /** Returns the offered type that best matches; `offers[0]` is the default. Throws 406 when none does. */
@@ -20,16 +30,17 @@ export function negotiate<T extends string>(accept: string | undefined, offers: 
   const keys = Object.keys(offers) as T[]
   if (format !== undefined) return format
   if (!accept || accept.trim() === '') return keys[0] as T
+  const ranges = parseAccept(accept)
+  // Each offer takes the weight of the most specific range that matches it (RFC 9110 §12.5.1): `application/json;q=0, */*` refuses JSON.
   let best: { key: T; q: number; specificity: number } | null = null
-  for (const choice of parseAccept(accept)) {
-    if (choice.q <= 0) continue
-    for (const key of keys) {
-      const offered = offers[key]
-      const [major] = offered.split('/')
-      const specificity = choice.type === offered ? 2 : choice.type === `${major}/*` ? 1 : choice.type === '*/*' ? 0 : -1
-      if (specificity < 0) continue
-      if (!best || choice.q > best.q || (choice.q === best.q && specificity > best.specificity)) best = { key, q: choice.q, specificity }
+  for (const key of keys) {
+    let match: { q: number; specificity: number } | null = null
+    for (const range of ranges) {
+      const s = specificity(range.type, offers[key])
+      if (s >= 0 && (!match || s > match.specificity || (s === match.specificity && range.q > match.q))) match = { q: range.q, specificity: s }
     }
+    if (!match || match.q <= 0) continue
+    if (!best || match.q > best.q || (match.q === best.q && match.specificity > best.specificity)) best = { key, ...match }
   }
   if (!best) throw Errors.notAcceptable(`This resource is available as ${Object.values(offers).join(' or ')}; the Accept header allows neither.`)
   return best.key

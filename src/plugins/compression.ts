@@ -6,18 +6,13 @@
 import compress from '@fastify/compress'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { codedEtag, ifNoneMatchNames, type ContentCoding } from '../http/conditional.js'
+import { codedEtag, ifNoneMatchMatches, type ContentCoding } from '../http/conditional.js'
 import { addVary } from '../http/vary.js'
 import { BROTLI_OPTIONS, CODINGS, codingFor, COMPRESSIBLE_TYPE, COMPRESSION_THRESHOLD } from '../http/compression.js'
 
 function lastWord(coded: boolean) {
   return async function shapeAnswer(req: FastifyRequest, reply: FastifyReply, payload: unknown) {
     if (reply.statusCode === 304) {
-      // A route's own 304 knows no body size, so not whether its 200 would be coded; the client's
-      // validator does: when it names the coded variant this request selects, the 304 carries that tag.
-      const etag = reply.getHeader('etag')
-      const coding = coded ? codingFor(req.headers['accept-encoding']) : null
-      if (typeof etag === 'string' && coding && ifNoneMatchNames(req.headers['if-none-match'], codedEtag(etag, coding))) reply.header('etag', codedEtag(etag, coding))
       // A validating proxy (Prism) turns a 304 that names a media type into a 500; the body is never sent anyway.
       reply.removeHeader('content-type')
       reply.removeHeader('content-length')
@@ -30,13 +25,26 @@ function lastWord(coded: boolean) {
     addVary(reply, 'accept-encoding')
     const coding = reply.getHeader('content-encoding')
     const etag = reply.getHeader('etag')
-    if (typeof etag === 'string' && (coding === 'gzip' || coding === 'br')) reply.header('etag', codedEtag(etag, coding as ContentCoding))
+    if (typeof etag === 'string' && (coding === 'gzip' || coding === 'br')) {
+      const tag = codedEtag(etag, coding as ContentCoding)
+      reply.header('etag', tag)
+      // The coded variant's tag is known only now: a route that could not answer 304 itself (its size decides the coding) is answered here.
+      if (reply.statusCode === 200 && (req.method === 'GET' || req.method === 'HEAD') && ifNoneMatchMatches(req.headers['if-none-match'], tag)) {
+        ;(payload as { destroy?: () => void } | null)?.destroy?.()
+        reply.code(304)
+        return shapeAnswer(req, reply, null)
+      }
+    }
     return payload
   }
 }
 
 export default fp(
   async function compression(app: FastifyInstance) {
+    // Negotiated once, before any other hook reads it: the header then names the one coding chosen, or identity.
+    app.addHook('onRequest', async (req) => {
+      if (req.headers['accept-encoding'] !== undefined) req.headers['accept-encoding'] = codingFor(req.headers['accept-encoding']) ?? 'identity'
+    })
     await app.register(compress, {
       global: true,
       encodings: [...CODINGS],

@@ -74,6 +74,9 @@ export function createMethodTable() {
   }
 }
 
+/** The methods whose requests may carry a body that Fastify reads. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
 const pathOf = (req: FastifyRequest) => req.url.split('?')[0]!
 
 export default fp(
@@ -93,6 +96,17 @@ export default fp(
       const allow = table.allowed(pathOf(req))
       if (!allow) throw Errors.routeNotFound(`No resource at ${req.method} ${pathOf(req)}.`)
       return reply.headers(SECURITY_HEADERS).header('allow', allow.join(', ')).code(204).send()
+    })
+
+    // A coded request body (Content-Encoding: gzip…) is never decoded, so it is refused rather than read as bytes it is not (RFC 9110 §15.5.16).
+    app.addHook('onRequest', async (req: FastifyRequest) => {
+      const coding = req.headers['content-encoding']?.trim().toLowerCase()
+      if (coding === undefined || coding === '' || coding === 'identity' || !BODY_METHODS.has(req.method)) return
+      throw Errors.unsupportedMediaType(
+        `Request bodies are read as sent, without content coding; this one is coded "${coding}". Send it uncoded.`,
+        { errors: [{ in: 'header', name: 'Content-Encoding', message: 'only identity is accepted' }] },
+        { 'accept-encoding': 'identity' },
+      )
     })
 
     // Before the response cache's lookup (registered after this): a cached answer is keyed by the representation.
@@ -117,7 +131,8 @@ export default fp(
     app.setNotFoundHandler((req, reply) => {
       const path = pathOf(req)
       const allow = table.allowed(path)
-      if (!allow) return sendProblem(req, reply, 404, Errors.routeNotFound.code, Errors.routeNotFound.title, `No resource at ${req.method} ${path}.`)
+      // A route that answers this method yet calls notFound (a missing file under /docs) means the resource is missing, not the method.
+      if (!allow || allow.includes(req.method)) return sendProblem(req, reply, 404, Errors.routeNotFound.code, Errors.routeNotFound.title, `No resource at ${req.method} ${path}.`)
       reply.header('allow', allow.join(', '))
       return sendProblem(req, reply, 405, Errors.methodNotAllowed.code, Errors.methodNotAllowed.title, `${path} does not answer ${req.method}; it answers ${allow.join(', ')}.`)
     })

@@ -34,6 +34,7 @@ export const RESPONSE_HEADERS: Record<string, Json> = {
   'Content-Range': { description: 'The bytes sent and the whole length (206), or `bytes */length` (416).', required: true, schema: string, example: 'bytes 3521-3570/14486' },
   'Accept-Ranges': { description: 'Byte ranges of the text may be requested.', schema: { type: 'string', enum: ['bytes'] } },
   'Content-Disposition': { description: 'Names the CSV export as a file download.', schema: string, example: 'attachment; filename="observations.csv"' },
+  'Accept-Encoding': { description: 'On a 415 for a coded request body (Content-Encoding other than identity): the only coding a request body may have.', schema: { type: 'string', enum: ['identity'] } },
   'X-Cache': { description: '`hit` when answered from the response cache, `miss` when the answer was just stored in it.', schema: { type: 'string', enum: ['hit', 'miss'] } },
 }
 
@@ -61,6 +62,7 @@ const PROBLEMS: Record<string, [name: string, description: string]> = {
   '416': ['RangeNotSatisfiable', 'The byte range lies outside the text.'],
   '422': ['UnprocessableContent', 'Well-formed but breaks a rule of the data.'],
   '428': ['PreconditionRequired', 'If-Match with the current ETag is required; `*` is not accepted.'],
+  '431': ['HeadersTooLarge', 'The request line and headers exceed 16 KiB together (a very long query string counts): refused before routing, and the connection is closed.'],
   '429': ['TooManyRequests', 'Rate limit exceeded, or too many failed authentications from this address.'],
   '500': ['InternalError', 'An internal error; the detail names the request id, nothing else.'],
   '503': ['ServiceUnavailable', 'Overloaded, not ready, or the database is unreachable.'],
@@ -73,7 +75,7 @@ const RATE_LIMIT = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']
 function problemResponse(status: string): Json {
   const [, description] = PROBLEMS[status]!
   // A concurrent duplicate import (409) says when to retry; a replayed import may be a recorded 422.
-  const extra = status === '401' ? ['WWW-Authenticate'] : status === '416' ? ['Content-Range', 'Accept-Ranges', 'ETag'] : ['409', '429', '503'].includes(status) ? ['Retry-After'] : status === '422' ? ['Idempotent-Replayed'] : []
+  const extra = status === '401' ? ['WWW-Authenticate'] : status === '416' ? ['Content-Range', 'Accept-Ranges', 'ETag'] : ['409', '429', '503'].includes(status) ? ['Retry-After'] : status === '422' ? ['Idempotent-Replayed'] : status === '415' ? ['Accept-Encoding'] : []
   return {
     description,
     // Every problem is no-store; a large one is compressed like any answer (src/plugins/compression.ts).
@@ -124,10 +126,11 @@ function completeOperation(path: string, method: string, op: Json): void {
   const responses: Json = op.responses
   const statuses = new Set(Object.keys(responses))
   // Every route: bad parameters, a too long URI, an internal error; all but the liveness probe shed load.
-  const added = ['400', '414', '500']
+  const added = ['400', '414', '431', '500']
   if (path !== '/healthz') added.push('503')
   if (limited) added.push('429')
-  if (op.requestBody) added.push('413', '415')
+  // Fastify reads a body on every method that may carry one, so even a PUT or DELETE that takes none answers 413 or 415 to one.
+  if (op.requestBody || ['put', 'post', 'delete', 'patch'].includes(method)) added.push('413', '415')
   if (secured) added.push('401', '403')
   const etag = hasEtag(method, path) || statuses.has('304')
   if (etag) added.push('304')
@@ -136,7 +139,12 @@ function completeOperation(path: string, method: string, op: Json): void {
   // Request headers: conditional requests, ranges, idempotency.
   const params: Json[] = (op.parameters ?? []).filter((p: Json) => !(p.in === 'header' && /^idempotency-key$/i.test(p.name)))
   if (etag) params.push(ref('parameters', 'IfNoneMatch'))
-  if (statuses.has('428')) params.push(ref('parameters', 'IfMatch'))
+  if (statuses.has('428')) {
+    // The If-Match example names the revision in force of the operation's own example observation.
+    const id = PARAMETER_EXAMPLES[`${op.operationId}.id`] ?? PARAMETER_EXAMPLES.id
+    const example = `"obs-${String(id)}-r1"`
+    params.push(example === REQUEST_HEADERS.IfMatch!.example ? ref('parameters', 'IfMatch') : { ...REQUEST_HEADERS.IfMatch, example })
+  }
   if (statuses.has('206')) params.push(ref('parameters', 'Range'), ref('parameters', 'IfRange'))
   if (op.operationId === 'importObservations') params.push(ref('parameters', 'IdempotencyKey'))
   for (const p of params) if (!p.$ref) p.example ??= PARAMETER_EXAMPLES[`${op.operationId}.${p.name}`] ?? PARAMETER_EXAMPLES[p.name]

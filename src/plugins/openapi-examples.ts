@@ -19,6 +19,8 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'getSource.id': 'bayantala-2023h1',
   'getSourceText.id': 'bayantala-2023h1',
   'getProblemType.slug': 'not-found',
+  // Another observation than the correction's: a tester calling both in document order finds each example's If-Match true.
+  'withdrawObservation.id': EXAMPLE_OBSERVATION_ID + 1,
   'withdrawObservation.reason': 'Counted twice: the same payment is reported in the annual report.',
   'importObservations.reason': 'Figures of the 2023 H1 report, second reading.',
   id: EXAMPLE_OBSERVATION_ID,
@@ -70,10 +72,11 @@ export const PROBLEM_EXAMPLES: Record<string, unknown> = {
   '414': problem(Errors.uriTooLong, '/v1/observations?indicator=…', 'The request URI has 5000 characters; at most 4096 are accepted.'),
   '415': problem(Errors.unsupportedMediaType, '/v1/imports', 'Unsupported Media Type: application/xml'),
   '416': problem(Errors.rangeNotSatisfiable, '/v1/sources/bayantala-2023h1/text', 'Range bytes=20000-20099 lies outside the 14486 bytes of the text.'),
-  '422': problem(Errors.unprocessable, `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, 'The quote does not occur in source "bayantala-2023h1".', {
-    errors: [{ in: 'body', name: 'citation.quote', message: 'does not occur in source "bayantala-2023h1"' }],
+  '422': problem(Errors.unprocessable, `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, 'quote not found in source "bayantala-2023h1": "2023年上半年发放城乡低保金484.75万元"', {
+    errors: [{ in: 'body', name: '/citation/quote', message: 'quote not found in source "bayantala-2023h1": "2023年上半年发放城乡低保金484.75万元"' }],
   }),
   '428': problem(Errors.preconditionRequired, `/v1/observations/${EXAMPLE_OBSERVATION_ID}`, `Send If-Match with the observation's current ETag ("obs-${EXAMPLE_OBSERVATION_ID}-r1" now) so that no update is lost.`),
+  '431': { type: `/problems/${problemSlug(Errors.headersTooLarge.code)}`, title: Errors.headersTooLarge.title, status: 431, detail: 'The request headers are larger than the server accepts (16 KiB in all); send fewer or shorter headers.', code: Errors.headersTooLarge.code, requestId: '5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50' },
   '429': problem(Errors.rateLimited, '/v1/observations', 'More than 600 requests in a minute from this client; retry in 17 s.'),
   '500': problem(Errors.internal, '/v1/observations', 'An internal error occurred. Quote request id 5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50 when reporting it.'),
   '503': problem(Errors.unavailable, '/v1/observations', 'The database cannot be reached; retry shortly.'),

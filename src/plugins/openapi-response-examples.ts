@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T12:40:43.267Z"
+          "lastFullAt": "2026-11-29T13:07:01.341Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T12:40:43.171Z",
+            "recordedAt": "2026-11-29T13:07:01.242Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T12:40:43.171Z",
+        "recordedAt": "2026-11-29T13:07:01.242Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -209,7 +209,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z"
+            "recordedAt": "2026-11-29T13:07:01.242Z"
           }
         ],
         "observationsTruncated": false,
@@ -275,7 +275,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z"
+            "recordedAt": "2026-11-29T13:07:01.242Z"
           },
           {
             "id": 2,
@@ -305,12 +305,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z"
+            "recordedAt": "2026-11-29T13:07:01.242Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:40:43.171Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:40:43.171Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z\r\n"
     }
   },
   "getObservation": {
@@ -340,7 +340,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": null,
         "revision": 1,
-        "recordedAt": "2026-11-29T12:40:43.171Z"
+        "recordedAt": "2026-11-29T13:07:01.242Z"
       }
     }
   },
@@ -373,7 +373,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z",
+            "recordedAt": "2026-11-29T13:07:01.242Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -414,7 +414,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z",
+            "recordedAt": "2026-11-29T13:07:01.242Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -447,7 +447,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z",
+            "recordedAt": "2026-11-29T13:07:01.242Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed"
@@ -464,7 +464,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T12:40:43.171Z",
+            "recordedAt": "2026-11-29T13:07:01.242Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -479,11 +479,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "a741d1b9f97793cc1880577f71f8bf7ba20b6286e68dbb190db7206314816f03"
+            "hash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T12:40:43.171Z",
+            "recordedAt": "2026-11-29T13:07:01.242Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -497,8 +497,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "a741d1b9f97793cc1880577f71f8bf7ba20b6286e68dbb190db7206314816f03",
-            "hash": "b8b4c88f2aa7d7f41e4be97742868057f85ce2070c2533c1a90016cfafa634b1"
+            "prevHash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4",
+            "hash": "494f46f60778e7faca546e0c7c7b28b42e2ce9d9f639e36813b90d5020591008"
           }
         ],
         "nextAfter": 100,
@@ -510,17 +510,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 159,
-        "hash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e",
-        "recordedAt": "2026-11-29T12:40:43.197Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e\nrecordedAt=2026-11-29T12:40:43.197Z\n",
-        "signature": "2DqVk2o84T4MN31GO37DAO2VtVUbm8DeJUIPIQntSI4wGfuVQJ36rEnYAMhuTqoQsVtfGtlEczN3hkZWoeE1CA==",
+        "hash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5",
+        "recordedAt": "2026-11-29T13:07:01.269Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5\nrecordedAt=2026-11-29T13:07:01.269Z\n",
+        "signature": "mZd3bPm+4Ko0bFDfRhjBkoEE+dskBXZdysCqytQJrIBcqy+z9TJjl3DILCCayIhJJP6G63noc9mGtJYK02oMCA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAUrXofZc9kddoLx0Z0y7f9FsMo47+Y7BPYtzlRLVCa80=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA4RcMR6UI7V5plLCrOZEGC//T4o22njZN34KlU2ISgfo=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -528,10 +528,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 159,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T12:40:43.267Z",
+        "checkedFrom": 160,
+        "lastFullAt": "2026-11-29T13:07:01.341Z",
         "headSeq": 159,
-        "headHash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e"
+        "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
       }
     }
   },
@@ -541,9 +541,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T12:40:43.914Z",
+        "lastFullAt": "2026-11-29T13:07:02.508Z",
         "headSeq": 159,
-        "headHash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e"
+        "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
       }
     }
   },
@@ -560,7 +560,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T12:40:43.938Z",
+        "recordedAt": "2026-11-29T13:07:02.542Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -677,38 +677,38 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "recordedAt": "2026-11-29T12:40:43.957Z"
+        "recordedAt": "2026-11-29T13:07:02.582Z"
       }
     }
   },
   "withdrawObservation": {
     "200": {
       "application/json": {
-        "id": 22,
-        "indicator": "dibao_paid",
+        "id": 23,
+        "indicator": "dibao_beneficiaries",
         "area": "bayantala",
         "period": "2023-H1",
         "kind": "actual",
-        "value": "4847520",
-        "unit": "CNY",
+        "value": "2277",
+        "unit": "person",
         "qualifier": "eq",
         "reported": {
-          "value": "484.752",
-          "unit": "万元",
+          "value": "2277",
+          "unit": "人",
           "text": null
         },
         "source": {
           "id": "bayantala-2023h1",
-          "quote": "2023年上半年发放城乡低保金484.752万元",
-          "byteStart": 3521,
-          "byteEnd": 3571,
+          "quote": "受益2277人",
+          "byteStart": 3574,
+          "byteEnd": 3587,
           "textUrl": "/v1/sources/bayantala-2023h1/text"
         },
         "involvedAreas": [],
         "status": "withdrawn",
-        "note": "Checked against the printed report (巴政发〔2023〕38号).",
-        "revision": 3,
-        "recordedAt": "2026-11-29T12:40:43.960Z"
+        "note": null,
+        "revision": 2,
+        "recordedAt": "2026-11-29T13:07:02.587Z"
       }
     }
   }

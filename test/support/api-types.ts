@@ -516,13 +516,13 @@ export interface components {
             status: number;
             /** @description What went wrong in this request, for a human reader. */
             detail: string;
-            /** @description The request path (with query) that failed. */
-            instance: string;
+            /** @description The request path (with query) that failed; absent only when the request could not be parsed at all (431, malformed HTTP). */
+            instance?: string;
             /** @description Stable machine-readable code (APP_ERR_*). */
             code: string;
             /** @description The request id, also sent as the X-Request-Id header; quote it when reporting a problem. */
             requestId?: string;
-            /** @description What is wrong, one entry per reason: malformed parameters (400) and broken rules of the data (422) alike. */
+            /** @description What is wrong, one entry per reason, on 400 and 422 (other problems name no field): every offending path, query or header parameter; a JSON body's first schema violation; every broken rule of the data (422), row by row for an import. */
             errors?: components["schemas"]["FieldError"][];
             /** @description The revision now in force (412). */
             currentRevision?: number;
@@ -1226,6 +1226,7 @@ export interface components {
                 "Cache-Control": components["headers"]["Cache-Control"];
                 Vary: components["headers"]["Vary"];
                 "Content-Encoding": components["headers"]["Content-Encoding"];
+                "Accept-Encoding": components["headers"]["Accept-Encoding"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -1295,15 +1296,15 @@ export interface components {
                  *       "type": "/problems/unprocessable",
                  *       "title": "Unprocessable content",
                  *       "status": 422,
-                 *       "detail": "The quote does not occur in source \"bayantala-2023h1\".",
+                 *       "detail": "quote not found in source \"bayantala-2023h1\": \"2023年上半年发放城乡低保金484.75万元\"",
                  *       "instance": "/v1/observations/22",
                  *       "code": "APP_ERR_UNPROCESSABLE",
                  *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50",
                  *       "errors": [
                  *         {
                  *           "in": "body",
-                 *           "name": "citation.quote",
-                 *           "message": "does not occur in source \"bayantala-2023h1\""
+                 *           "name": "/citation/quote",
+                 *           "message": "quote not found in source \"bayantala-2023h1\": \"2023年上半年发放城乡低保金484.75万元\""
                  *         }
                  *       ]
                  *     }
@@ -1360,6 +1361,32 @@ export interface components {
                  *       "detail": "More than 600 requests in a minute from this client; retry in 17 s.",
                  *       "instance": "/v1/observations",
                  *       "code": "APP_ERR_RATE_LIMITED",
+                 *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The request line and headers exceed 16 KiB together (a very long query string counts): refused before routing, and the connection is closed. */
+        HeadersTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Cache-Control": components["headers"]["Cache-Control"];
+                Vary: components["headers"]["Vary"];
+                "Content-Encoding": components["headers"]["Content-Encoding"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/headers-too-large",
+                 *       "title": "Request header fields too large",
+                 *       "status": 431,
+                 *       "detail": "The request headers are larger than the server accepts (16 KiB in all); send fewer or shorter headers.",
+                 *       "code": "APP_ERR_HEADERS_TOO_LARGE",
                  *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
                  *     }
                  */
@@ -1525,6 +1552,8 @@ export interface components {
          * @example attachment; filename="observations.csv"
          */
         "Content-Disposition": string;
+        /** @description On a 415 for a coded request body (Content-Encoding other than identity): the only coding a request body may have. */
+        "Accept-Encoding": "identity";
         /** @description `hit` when answered from the response cache, `miss` when the answer was just stored in it. */
         "X-Cache": "hit" | "miss";
     };
@@ -1567,6 +1596,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1600,7 +1630,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T12:40:43.267Z"
+                     *         "lastFullAt": "2026-11-29T13:07:01.341Z"
                      *       }
                      *     }
                      */
@@ -1639,6 +1669,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1689,6 +1720,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1736,6 +1768,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1784,7 +1817,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1797,6 +1830,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1874,7 +1908,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T12:40:43.938Z",
+                     *       "recordedAt": "2026-11-29T13:07:02.542Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -1890,6 +1924,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1942,7 +1977,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *       "recordedAt": "2026-11-29T13:07:01.242Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -1954,6 +1989,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2047,6 +2083,7 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             416: components["responses"]["RangeNotSatisfiable"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2109,6 +2146,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2215,6 +2253,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2291,6 +2330,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2348,6 +2388,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2417,8 +2458,11 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2486,6 +2530,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2567,7 +2612,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": null,
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z"
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2582,6 +2627,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2691,6 +2737,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2769,6 +2816,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -2912,7 +2960,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z"
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -2942,7 +2990,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z"
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -2951,8 +2999,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:40:43.171Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T12:40:43.171Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z
                      */
                     "text/csv": string;
                 };
@@ -2962,6 +3010,7 @@ export interface operations {
             406: components["responses"]["NotAcceptable"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3034,7 +3083,7 @@ export interface operations {
                      *       "status": "active",
                      *       "note": null,
                      *       "revision": 1,
-                     *       "recordedAt": "2026-11-29T12:40:43.171Z"
+                     *       "recordedAt": "2026-11-29T13:07:01.242Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3045,6 +3094,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3158,7 +3208,7 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "recordedAt": "2026-11-29T12:40:43.957Z"
+                     *       "recordedAt": "2026-11-29T13:07:02.582Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3175,6 +3225,7 @@ export interface operations {
             422: components["responses"]["UnprocessableContent"];
             428: components["responses"]["PreconditionRequired"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3191,14 +3242,14 @@ export interface operations {
             header?: {
                 /**
                  * @description The current ETag, compared strongly. Required in practice: without it (or with `*`) the answer is 428; a stale one is 412.
-                 * @example "obs-22-r1"
+                 * @example "obs-23-r1"
                  */
-                "If-Match"?: components["parameters"]["IfMatch"];
+                "If-Match"?: string;
             };
             path: {
                 /**
                  * @description Observation id, in plain decimal digits (no sign, leading zero, exponent, fraction or hex: those are 400).
-                 * @example 22
+                 * @example 23
                  */
                 id: number;
             };
@@ -3221,31 +3272,31 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": 22,
-                     *       "indicator": "dibao_paid",
+                     *       "id": 23,
+                     *       "indicator": "dibao_beneficiaries",
                      *       "area": "bayantala",
                      *       "period": "2023-H1",
                      *       "kind": "actual",
-                     *       "value": "4847520",
-                     *       "unit": "CNY",
+                     *       "value": "2277",
+                     *       "unit": "person",
                      *       "qualifier": "eq",
                      *       "reported": {
-                     *         "value": "484.752",
-                     *         "unit": "万元",
+                     *         "value": "2277",
+                     *         "unit": "人",
                      *         "text": null
                      *       },
                      *       "source": {
                      *         "id": "bayantala-2023h1",
-                     *         "quote": "2023年上半年发放城乡低保金484.752万元",
-                     *         "byteStart": 3521,
-                     *         "byteEnd": 3571,
+                     *         "quote": "受益2277人",
+                     *         "byteStart": 3574,
+                     *         "byteEnd": 3587,
                      *         "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *       },
                      *       "involvedAreas": [],
                      *       "status": "withdrawn",
-                     *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
-                     *       "revision": 3,
-                     *       "recordedAt": "2026-11-29T12:40:43.960Z"
+                     *       "note": null,
+                     *       "revision": 2,
+                     *       "recordedAt": "2026-11-29T13:07:02.587Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3256,9 +3307,12 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             428: components["responses"]["PreconditionRequired"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3327,7 +3381,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": null,
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed"
@@ -3343,6 +3397,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3495,6 +3550,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3571,7 +3627,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed"
@@ -3604,7 +3660,7 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed"
@@ -3621,6 +3677,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3671,7 +3728,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3686,11 +3743,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a741d1b9f97793cc1880577f71f8bf7ba20b6286e68dbb190db7206314816f03"
+                     *           "hash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T12:40:43.171Z",
+                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3704,8 +3761,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "a741d1b9f97793cc1880577f71f8bf7ba20b6286e68dbb190db7206314816f03",
-                     *           "hash": "b8b4c88f2aa7d7f41e4be97742868057f85ce2070c2533c1a90016cfafa634b1"
+                     *           "prevHash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4",
+                     *           "hash": "494f46f60778e7faca546e0c7c7b28b42e2ce9d9f639e36813b90d5020591008"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3719,6 +3776,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3756,10 +3814,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 159,
-                     *       "hash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e",
-                     *       "recordedAt": "2026-11-29T12:40:43.197Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e\nrecordedAt=2026-11-29T12:40:43.197Z\n",
-                     *       "signature": "2DqVk2o84T4MN31GO37DAO2VtVUbm8DeJUIPIQntSI4wGfuVQJ36rEnYAMhuTqoQsVtfGtlEczN3hkZWoeE1CA==",
+                     *       "hash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5",
+                     *       "recordedAt": "2026-11-29T13:07:01.269Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5\nrecordedAt=2026-11-29T13:07:01.269Z\n",
+                     *       "signature": "mZd3bPm+4Ko0bFDfRhjBkoEE+dskBXZdysCqytQJrIBcqy+z9TJjl3DILCCayIhJJP6G63noc9mGtJYK02oMCA==",
                      *       "verified": true
                      *     }
                      */
@@ -3770,6 +3828,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3806,7 +3865,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAUrXofZc9kddoLx0Z0y7f9FsMo47+Y7BPYtzlRLVCa80=
+                     *     MCowBQYDK2VwAyEA4RcMR6UI7V5plLCrOZEGC//T4o22njZN34KlU2ISgfo=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3816,6 +3875,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3846,10 +3906,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 159,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T12:40:43.267Z",
+                     *       "checkedFrom": 160,
+                     *       "lastFullAt": "2026-11-29T13:07:01.341Z",
                      *       "headSeq": 159,
-                     *       "headHash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e"
+                     *       "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -3858,6 +3918,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3889,9 +3950,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T12:40:43.914Z",
+                     *       "lastFullAt": "2026-11-29T13:07:02.508Z",
                      *       "headSeq": 159,
-                     *       "headHash": "ea41b4425d0aef71029d5d9e8b320922e36c21c3af47ee6524b3dc598820569e"
+                     *       "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -3902,6 +3963,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -4,6 +4,7 @@ import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { codingFor } from '../../http/compression.js'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
@@ -140,7 +141,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       const row = await observations.byId(req.params.id, req.query.asOf)
       const etag = observationEtag(row)
       reply.header('etag', etag).header('cache-control', 'no-cache')
-      if (ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send()
+      // Only for an uncoded answer: whether the 200 would be coded (another tag) depends on its size, known later (the response cache and the compression plugin answer 304 then).
+      if (codingFor(req.headers['accept-encoding']) === null && ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send()
       return toObservation(row)
     },
   )
