@@ -14,6 +14,11 @@ export class CliError extends Error {
 
 /** Runs a tool's main: any error becomes one line on stderr (no stack trace) and an exit code ≠ 0. */
 export function runCli(tool: string, main: () => number | Promise<number>): void {
+  // A reader that stops early (`| head -1`) closes the pipe: that is the reader's choice, not a failure to report as a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
   Promise.resolve()
     .then(main)
     .then(
