@@ -889,8 +889,8 @@ async function untilOk(base: string, path: string, limitMs = 30_000): Promise<{ 
   }
 }
 
-async function scenarioCsv(ds: Dataset): Promise<ThroughputRow> {
-  const pid = ds.service.pid
+/** The server's peak RSS over a measurement: VmHWM reset first where the kernel allows it, and VmRSS sampled every 20 ms. */
+function peakRssMeter(pid: number) {
   const before = memoryOf(pid)
   const reset = resetPeak(pid)
   let peakRss = before.rss
@@ -901,6 +901,21 @@ async function scenarioCsv(ds: Dataset): Promise<ThroughputRow> {
       /* gone */
     }
   }, 20)
+  return {
+    before,
+    reset,
+    /** Stops sampling; the peak in MiB and the memory read at the end. */
+    stop() {
+      clearInterval(sampler)
+      const after = memoryOf(pid)
+      return { peak: reset ? Math.max(after.hwm, peakRss) : peakRss, after }
+    },
+  }
+}
+
+async function scenarioCsv(ds: Dataset): Promise<ThroughputRow> {
+  const meter = peakRssMeter(ds.service.pid)
+  const { before, reset } = meter
   let rows = -1
   let bytes = 0
   const prober = startProber(ds.service.base)
@@ -921,11 +936,9 @@ async function scenarioCsv(ds: Dataset): Promise<ThroughputRow> {
   })
   const seconds = (performance.now() - started) / 1000
   const health = await prober.stop()
-  clearInterval(sampler)
-  const after = memoryOf(pid)
+  const { peak } = meter.stop()
   // Right after the export: is an ordinary request answered, or shed by the overload guard (503)?
   const next = await untilOk(ds.service.base, '/v1/observations?limit=1')
-  const peak = reset ? Math.max(after.hwm, peakRss) : peakRss
   log(`  csv: ${rows} rows, ${r1(bytes / 2 ** 20)} MiB in ${r2(seconds)} s → ${Math.round(rows / seconds)} rows/s; server RSS before ${before.rss} MiB, peak ${peak} MiB${reset ? ' (VmHWM reset before)' : ' (sampled)'}`)
   log(`  csv: /healthz during the export p50 ${health.p50Ms} ms p99 ${health.p99Ms} ms max ${health.maxMs} ms (${health.probes} probes); next request after it: first HTTP ${next.firstStatus}, 200 after ${next.ms} ms`)
 
@@ -958,17 +971,7 @@ async function scenarioCsv(ds: Dataset): Promise<ThroughputRow> {
 /** One CSV export with `Accept-Encoding: coding` on a fresh process: wire bytes, rows (decoded here), time, the server's peak RSS. */
 async function codedExport(ds: Dataset, coding: 'identity' | 'gzip' | 'br') {
   await ds.restart()
-  const pid = ds.service.pid
-  const before = memoryOf(pid)
-  const reset = resetPeak(pid)
-  let peakRss = before.rss
-  const sampler = setInterval(() => {
-    try {
-      peakRss = Math.max(peakRss, memoryOf(pid).rss)
-    } catch {
-      /* gone */
-    }
-  }, 20)
+  const meter = peakRssMeter(ds.service.pid)
   let rows = -1
   let wire = 0
   let decoded = 0
@@ -993,10 +996,9 @@ async function codedExport(ds: Dataset, coding: 'identity' | 'gzip' | 'br') {
     req.on('error', fail)
   })
   const seconds = (performance.now() - started) / 1000
-  clearInterval(sampler)
-  const after = memoryOf(pid)
+  const { peak } = meter.stop()
   if (encoding !== coding) throw new Error(`csv-coded: asked for ${coding}, got Content-Encoding ${encoding}`)
-  return { coding, rows, wireMiB: r2(wire / 2 ** 20), decodedMiB: r2(decoded / 2 ** 20), seconds: r2(seconds), rowsPerSecond: Math.round(rows / seconds), serverPeakRssMiB: reset ? Math.max(after.hwm, peakRss) : peakRss }
+  return { coding, rows, wireMiB: r2(wire / 2 ** 20), decodedMiB: r2(decoded / 2 ** 20), seconds: r2(seconds), rowsPerSecond: Math.round(rows / seconds), serverPeakRssMiB: peak }
 }
 
 /** The CSV export plain, gzip and brotli in the same run, each on a fresh process: rate, size ratio and peak RSS. */
