@@ -31,12 +31,11 @@ const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'
 /**
  * Cache-Control of reads by route class (docs/http-hardening.md, "HTTP semantics"), where the route set none:
  * live state is never stored; everything else may be stored but is revalidated each time
- * (the ETag makes that a 304). Errors are never stored.
+ * (the ETag makes that a 304). Problems are never stored (problem-details sets that on each one).
  */
 export const CACHE_POLICY = {
   live: 'no-store',
   revalidate: 'no-cache',
-  error: 'no-store',
 } as const
 const LIVE_ROUTES = new Set(['/healthz', '/readyz', '/metrics', '/v1/audit/verify', '/v1/audit/verify/full'])
 
@@ -121,8 +120,7 @@ export default fp(
     })
 
     app.addHook('onSend', async (req, reply, payload) => {
-      if (reply.statusCode >= 400) reply.header('cache-control', CACHE_POLICY.error)
-      else if ((req.method === 'GET' || req.method === 'HEAD') && !reply.hasHeader('cache-control')) {
+      if (reply.statusCode < 400 && (req.method === 'GET' || req.method === 'HEAD') && !reply.hasHeader('cache-control')) {
         reply.header('cache-control', LIVE_ROUTES.has(req.routeOptions.url ?? '') ? CACHE_POLICY.live : CACHE_POLICY.revalidate)
       }
       return payload

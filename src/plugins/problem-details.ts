@@ -47,9 +47,12 @@ export function problemBody(request: FastifyRequest, status: number, code: strin
   }
 }
 
+/** A problem describes one request's failure: never stored, by any cache. */
+const PROBLEM_CACHE_CONTROL = 'no-store'
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, status: number, code: string, title: string, detail: string, extras: ProblemExtras = {}) {
   // Set here too, not only by hooks: a problem the router raises before any hook runs (a malformed URL) carries them as well.
-  reply.header('x-request-id', request.id).header('cache-control', 'no-store')
+  reply.header('x-request-id', request.id).header('cache-control', PROBLEM_CACHE_CONTROL)
   return reply.code(status).type('application/problem+json').send(problemBody(request, status, code, title, detail, extras))
 }
 
@@ -100,7 +103,7 @@ export default fp(
       const text = typeof payload === 'string' && payload.length <= 300 && !payload.trimStart().startsWith('{') ? payload.trim() : ''
       // (An OPTIONS that is no whole preflight never reaches @fastify/cors: http-semantics answers it 204 with Allow.)
       const detail = status >= 500 ? `An internal error occurred. Quote request id ${request.id} when reporting it.` : text || `The request failed with status ${status}.`
-      reply.type('application/problem+json')
+      reply.type('application/problem+json').header('cache-control', PROBLEM_CACHE_CONTROL)
       return JSON.stringify(problemBody(request, status, known.code, known.title, detail))
     })
 
