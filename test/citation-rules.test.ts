@@ -351,8 +351,13 @@ describe('the observation rules', () => {
         citation: { sourceId: 'src', quote: '低保金484.752万元', byteStart: 12, byteEnd: 34 },
         involvedAreas: ['xiba', 'beiba'],
         note: 'n',
+        temporality: 'flow',
+        referenceDate: null,
+        publishedAt: null,
       },
     })
+    const stock = checkObservation(draft({ temporality: 'stock', referenceDate: '2023-06-25', publishedAt: '2023-06-25T08:00:00+08:00' }), ctx)
+    expect(stock.ok && [stock.observation.temporality, stock.observation.referenceDate, stock.observation.publishedAt]).toEqual(['stock', '2023-06-25', '2023-06-25T00:00:00.000Z'])
     const chinese = checkObservation(
       draft({ indicator: 'districts', value: '11', reported: { value: '11', unit: '个', text: '十一' }, citation: { sourceId: 'src', quote: '十一个片区' } }),
       ctx,
@@ -367,6 +372,11 @@ describe('the observation rules', () => {
     expect(problems({ area: 'atlantis' })).toEqual(['unknown area "atlantis"'])
     expect(problems({ period: '2023-H3' })).toEqual(['"2023-H3" is not a reporting period'])
     expect(problems({ period: '2024' })).toEqual(['unknown reporting period "2024"'])
+    expect(problems({ temporality: 'level' as never })).toEqual(['temporality "level" is not one of flow, stock'])
+    expect(problems({ temporality: 'stock' })).toEqual(['a stock is measured at a date: referenceDate is required'])
+    expect(problems({ referenceDate: '2023-06-25' })).toEqual(['a flow runs over its period: referenceDate is only for a stock'])
+    expect(problems({ temporality: 'stock', referenceDate: '2023-02-30' })).toEqual(['referenceDate "2023-02-30" is not a calendar date (YYYY-MM-DD)'])
+    expect(problems({ publishedAt: '2023-06-25' })).toEqual(['publishedAt "2023-06-25" is not an RFC 3339 time such as 2023-06-25T00:00:00+08:00'])
     expect(problems({ involvedAreas: ['xiba', 'nowhere'] })).toEqual(['unknown involved area "nowhere"'])
     expect(problems({ involvedAreas: ['xiba', 'xiba'] })).toEqual(['involvedAreas lists an area twice'])
     expect(problems({ value: '4.8e6' })).toEqual(['value "4.8e6" is not a decimal number'])

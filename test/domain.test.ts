@@ -127,7 +127,10 @@ describe('canonical JSON', () => {
 
 describe('the canonical audit snapshot of an observation', () => {
   // The snapshot as an object, canonicalized by the generic rule: what the specialized builder must equal.
-  const auditSnapshot = (id: number, revision: number, status: string, o: CheckedObservation, reason: string) => ({
+  const auditSnapshot = (id: number, revision: number, status: string, o: CheckedObservation, reason: string, recordedAt: string) => ({
+    ...(o.publishedAt !== null && o.publishedAt !== recordedAt ? { publishedAt: o.publishedAt } : {}),
+    ...(o.referenceDate !== null ? { referenceDate: o.referenceDate } : {}),
+    ...(o.temporality !== 'flow' ? { temporality: o.temporality } : {}),
     id,
     revision,
     status,
@@ -157,11 +160,15 @@ describe('the canonical audit snapshot of an observation', () => {
       citation: fc.record({ sourceId: text, quote: text, byteStart: fc.nat(), byteEnd: fc.nat() }),
       involvedAreas: fc.array(text, { maxLength: 4 }),
       note: fc.option(text, { nil: null }),
+      temporality: fc.constantFrom('flow', 'stock'),
+      referenceDate: fc.option(text, { nil: null }),
+      publishedAt: fc.option(fc.constantFrom('2023-06-25T00:00:00.000Z', '2024-01-01T00:00:00.000Z'), { nil: null }),
     })
+    const recordedAt = fc.constantFrom('2023-06-25T00:00:00.000Z', '2026-11-29T00:00:00.000Z')
     fc.assert(
-      fc.property(fc.nat(), fc.integer({ min: 1, max: 1000 }), fc.constantFrom('active', 'withdrawn'), observation, text, (id, revision, status, o, reason) => {
-        const generic = canonicalJson(auditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason))
-        return canonicalAuditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason).text === generic
+      fc.property(fc.nat(), fc.integer({ min: 1, max: 1000 }), fc.constantFrom('active', 'withdrawn'), observation, text, recordedAt, (id, revision, status, o, reason, at) => {
+        const generic = canonicalJson(auditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason, at))
+        return canonicalAuditSnapshot(id, revision, status as 'active' | 'withdrawn', o as CheckedObservation, reason, at).text === generic
       }),
       { numRuns: runs(2000) },
     )

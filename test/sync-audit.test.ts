@@ -119,7 +119,7 @@ describe('change feed', () => {
       truth.push(...page.data)
       cursor = page.nextCursor
     } while (cursor)
-    const strip = ({ seq: _s, reason: _r, actor: _a, ...rest }: any) => rest
+    const strip = ({ seq: _s, reason: _r, actor: _a, ruleChanges: _c, ...rest }: any) => rest
     expect([...mirror.values()].map(strip).sort((a, b) => a.id - b.id)).toEqual(truth)
     expect(truth.some((o) => o.status === 'withdrawn')).toBe(true)
     expect(truth.some((o) => o.revision > 1)).toBe(true)

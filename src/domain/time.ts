@@ -58,3 +58,20 @@ function invalid(text: string, parameter: string) {
     errors: [{ in: 'query', name: parameter, message: 'is not an RFC 3339 time' }],
   })
 }
+
+/** The store's form of an RFC 3339 instant, or null when the text is not one. */
+export function parseInstantOrNull(text: string): string | null {
+  try {
+    return parseInstant(text, 'time')
+  } catch {
+    return null
+  }
+}
+
+/** Whether text is a real calendar date YYYY-MM-DD within the supported years. */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text)
+  if (!m) return false
+  const [year, month, day] = m.slice(1).map(Number) as [number, number, number]
+  return year >= MIN_YEAR && year <= MAX_YEAR && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
+}

@@ -14,13 +14,13 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "ready",
         "writer": "inline",
         "migrations": {
-          "applied": 6,
-          "expected": 6
+          "applied": 7,
+          "expected": 7
         },
         "integrity": {
           "state": "verified",
           "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T13:07:01.341Z"
+          "lastFullAt": "2026-11-29T14:33:34.654Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T13:07:01.242Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T13:07:01.242Z",
+        "recordedAt": "2026-11-29T14:33:34.568Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -193,6 +193,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "value": "4847520",
             "unit": "CNY",
             "qualifier": "eq",
+            "temporality": "flow",
+            "referenceDate": null,
             "reported": {
               "value": "484.752",
               "unit": "万元",
@@ -209,7 +211,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z"
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z"
           }
         ],
         "observationsTruncated": false,
@@ -256,6 +259,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "value": "8",
             "unit": "count",
             "qualifier": "eq",
+            "temporality": "flow",
+            "referenceDate": null,
             "reported": {
               "value": "8",
               "unit": "个",
@@ -275,7 +280,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z"
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z"
           },
           {
             "id": 2,
@@ -286,6 +292,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "value": "5000",
             "unit": "mu",
             "qualifier": "eq",
+            "temporality": "flow",
+            "referenceDate": null,
             "reported": {
               "value": "5000",
               "unit": "亩",
@@ -305,12 +313,13 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z"
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n"
     }
   },
   "getObservation": {
@@ -324,6 +333,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "value": "4847520",
         "unit": "CNY",
         "qualifier": "eq",
+        "temporality": "flow",
+        "referenceDate": null,
         "reported": {
           "value": "484.752",
           "unit": "万元",
@@ -340,7 +351,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": null,
         "revision": 1,
-        "recordedAt": "2026-11-29T13:07:01.242Z"
+        "publishedAt": "2023-06-25T00:00:00.000Z",
+        "recordedAt": "2026-11-29T14:33:34.568Z"
       }
     }
   },
@@ -357,6 +369,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "value": "4847520",
             "unit": "CNY",
             "qualifier": "eq",
+            "temporality": "flow",
+            "referenceDate": null,
             "reported": {
               "value": "484.752",
               "unit": "万元",
@@ -373,10 +387,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": null,
             "revision": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z",
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
-            "actor": "seed"
+            "actor": "seed",
+            "ruleChanges": []
           }
         ]
       }
@@ -395,6 +411,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "value": "8",
             "unit": "count",
             "qualifier": "eq",
+            "temporality": "flow",
+            "referenceDate": null,
             "reported": {
               "value": "8",
               "unit": "个",
@@ -414,10 +432,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z",
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
-            "actor": "seed"
+            "actor": "seed",
+            "ruleChanges": []
           },
           {
             "id": 2,
@@ -428,6 +448,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "value": "5000",
             "unit": "mu",
             "qualifier": "eq",
+            "temporality": "flow",
+            "referenceDate": null,
             "reported": {
               "value": "5000",
               "unit": "亩",
@@ -447,10 +469,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active",
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z",
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
-            "actor": "seed"
+            "actor": "seed",
+            "ruleChanges": []
           }
         ],
         "nextAfter": 59,
@@ -464,7 +488,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T13:07:01.242Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -479,11 +503,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4"
+            "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T13:07:01.242Z",
+            "recordedAt": "2026-11-29T14:33:34.568Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -497,8 +521,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4",
-            "hash": "494f46f60778e7faca546e0c7c7b28b42e2ce9d9f639e36813b90d5020591008"
+            "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
+            "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
           }
         ],
         "nextAfter": 100,
@@ -510,17 +534,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 159,
-        "hash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5",
-        "recordedAt": "2026-11-29T13:07:01.269Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5\nrecordedAt=2026-11-29T13:07:01.269Z\n",
-        "signature": "mZd3bPm+4Ko0bFDfRhjBkoEE+dskBXZdysCqytQJrIBcqy+z9TJjl3DILCCayIhJJP6G63noc9mGtJYK02oMCA==",
+        "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
+        "recordedAt": "2026-11-29T14:33:34.584Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
+        "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA4RcMR6UI7V5plLCrOZEGC//T4o22njZN34KlU2ISgfo=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -528,10 +552,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 159,
-        "checkedFrom": 160,
-        "lastFullAt": "2026-11-29T13:07:01.341Z",
+        "checkedFrom": 1,
+        "lastFullAt": "2026-11-29T14:33:34.654Z",
         "headSeq": 159,
-        "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
+        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
       }
     }
   },
@@ -541,9 +565,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T13:07:02.508Z",
+        "lastFullAt": "2026-11-29T14:33:35.231Z",
         "headSeq": 159,
-        "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
+        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
       }
     }
   },
@@ -560,7 +584,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T13:07:02.542Z",
+        "recordedAt": "2026-11-29T14:33:35.245Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -661,6 +685,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "value": "4847520",
         "unit": "CNY",
         "qualifier": "eq",
+        "temporality": "flow",
+        "referenceDate": null,
         "reported": {
           "value": "484.752",
           "unit": "万元",
@@ -677,7 +703,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "recordedAt": "2026-11-29T13:07:02.582Z"
+        "publishedAt": "2026-11-29T14:33:35.281Z",
+        "recordedAt": "2026-11-29T14:33:35.281Z"
       }
     }
   },
@@ -692,6 +719,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "value": "2277",
         "unit": "person",
         "qualifier": "eq",
+        "temporality": "flow",
+        "referenceDate": null,
         "reported": {
           "value": "2277",
           "unit": "人",
@@ -708,7 +737,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "recordedAt": "2026-11-29T13:07:02.587Z"
+        "publishedAt": "2023-06-25T00:00:00.000Z",
+        "recordedAt": "2026-11-29T14:33:35.286Z"
       }
     }
   }

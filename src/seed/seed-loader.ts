@@ -125,6 +125,8 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
       citation: { sourceId: s.id, quote: o.quote },
       involvedAreas: o.involvedAreas ?? [],
       note: o.note ?? null,
+      // Published by the authority on its issue date (a UTC day, as every date this service reads).
+      publishedAt: `${s.issuedOn}T00:00:00Z`,
     }
     const result = checkObservation(draft, ctx)
     if (!result.ok) {

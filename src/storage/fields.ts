@@ -17,7 +17,7 @@ export interface ObservationField {
   json: readonly string[] | null
   /** Only in ObservationRevision (the change feed's items), after every Observation field. */
   revisionOnly?: boolean
-  /** The stored column, as alias.column. */
+  /** The stored column, as alias.column (or an SQL expression over them that both dialects read alike). */
   column: string
   /** The ObservationRow property that holds it (the column's value). */
   row: keyof ObservationRow
@@ -45,6 +45,8 @@ export const OBSERVATION_FIELDS: readonly ObservationField[] = [
   f(['value'], 'r.value', 'value', 'text', { name: 'value', kind: 'number' }),
   f(['unit'], 'i.unit', 'unit', 'text', { name: 'unit', kind: 'text' }),
   f(['qualifier'], 'r.qualifier', 'qualifier', 'text', { name: 'qualifier', kind: 'text' }),
+  f(['temporality'], 'r.temporality', 'temporality', 'text', { name: 'temporality', kind: 'text' }),
+  f(['referenceDate'], 'r.reference_date', 'referenceDate', 'nullableText', { name: 'reference_date', kind: 'text' }),
   f(['reported', 'value'], 'r.reported_value', 'reportedValue', 'text', { name: 'reported_value', kind: 'number' }),
   f(['reported', 'unit'], 'r.reported_unit', 'reportedUnit', 'text', { name: 'reported_unit', kind: 'text' }),
   f(['reported', 'text'], 'r.reported_text', 'reportedText', 'nullableText', { name: 'reported_text', kind: 'text' }),
@@ -58,10 +60,13 @@ export const OBSERVATION_FIELDS: readonly ObservationField[] = [
   f(['status'], 'r.status', 'status', 'text', { name: 'status', kind: 'text' }),
   f(['note'], 'r.note', 'note', 'nullableText', null),
   f(['revision'], 'r.revision', 'revision', 'integer', { name: 'revision', kind: 'number' }),
+  // Revisions recorded before migration 0006 hold no publication time: they were published when recorded.
+  f(['publishedAt'], 'coalesce(r.published_at, r.recorded_at)', 'publishedAt', 'text', { name: 'published_at', kind: 'text' }),
   f(['recordedAt'], 'r.recorded_at', 'recordedAt', 'text', { name: 'recorded_at', kind: 'text' }),
   f(['seq'], 'r.seq', 'seq', 'integer', null, true),
   f(['reason'], 'r.reason', 'reason', 'text', null, true),
   f(['actor'], 'r.actor', 'actor', 'text', null, true),
+  f(['ruleChanges'], 'r.rule_changes', 'ruleChanges', 'jsonArray', null, true),
 ]
 
 /** Every ObservationRow property with the column that holds it: the row SELECT list of both adapters. */

@@ -2,7 +2,7 @@
 // Two adapters implement it (storage/sqlite, storage/postgres); nothing outside
 // src/storage imports a driver or writes SQL. Records are plain data, values
 // exact decimal strings, instants RFC 3339 UTC strings.
-import type { CheckedObservation, Kind, Qualifier } from '../domain/observation.js'
+import type { CheckedObservation, Kind, Qualifier, Temporality } from '../domain/observation.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -30,9 +30,15 @@ export interface ObservationRow {
   /** JSON array text of area codes, as stored (e.g. `[]`, `["a","b"]`). */
   involvedAreas: string
   note: string | null
+  temporality: Temporality
+  referenceDate: string | null
+  /** When the authority published this revision (valid time); the recording instant when none was declared. */
+  publishedAt: string
   reason: string
   actor: string
   recordedAt: string
+  /** JSON array text of the rule state changes this revision caused (see RuleChange), as stored. */
+  ruleChanges: string
 }
 
 export interface ObservationFilter {
@@ -66,6 +72,10 @@ export interface NewRevision {
   reason: string
   actor: string
   recordedAt: string
+  /** When the authority published it (the observation's publishedAt); defaults to recordedAt. */
+  publishedAt?: string | undefined
+  /** JSON array text of the validation rules whose state this revision changed; '[]' when none (the default). */
+  ruleChanges?: string | undefined
 }
 
 export type AreaLevel = 'province' | 'prefecture' | 'banner' | 'town' | 'village' | 'reserve'

@@ -54,6 +54,9 @@ function observation(i: number, revision: number): CheckedObservation {
     citation: { sourceId: 'report-2023', quote: text(3), byteStart: i, byteEnd: i + 5 },
     involvedAreas: i % 4 === 0 ? [] : AREAS.slice(1, 1 + (i % 3)),
     note: i % 2 === 0 ? null : text(4),
+    temporality: i % 3 === 1 ? 'stock' : 'flow',
+    referenceDate: i % 3 === 1 ? '2023-06-25' : null,
+    publishedAt: null,
   }
 }
 
@@ -83,7 +86,7 @@ export function storageConformance(name: string, open: () => Promise<Storage>): 
         })
         const keys = Array.from({ length: COUNT }, (_, i) => observation(i, 1))
         ids = await tx.insertIdentities(keys)
-        const revisions: NewRevision[] = keys.map((o, i) => ({ observationId: ids[i] as number, revision: 1, status: 'active', observation: o, reason: TRICKY[i % TRICKY.length] as string, actor: 'seed', recordedAt: t0 }))
+        const revisions: NewRevision[] = keys.map((o, i) => ({ observationId: ids[i] as number, revision: 1, status: 'active', observation: o, reason: TRICKY[i % TRICKY.length] as string, actor: 'seed', recordedAt: t0, publishedAt: i % 2 === 0 ? t0 : '2023-06-24T16:00:00.000Z' }))
         await tx.appendRevisions(revisions)
       })
       revisedAt = '2024-06-01T00:00:00.000Z'

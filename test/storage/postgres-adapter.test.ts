@@ -47,9 +47,13 @@ function expectedRow(id: number, seq: number, r: NewRevision): ObservationRow {
     byteEnd: o.citation.byteEnd,
     involvedAreas: JSON.stringify(o.involvedAreas),
     note: o.note,
+    temporality: o.temporality,
+    referenceDate: o.referenceDate,
+    publishedAt: r.publishedAt ?? r.recordedAt,
     reason: r.reason,
     actor: r.actor,
     recordedAt: r.recordedAt,
+    ruleChanges: r.ruleChanges ?? '[]',
   }
 }
 
@@ -64,6 +68,8 @@ function referenceCsvLine(r: ObservationRow): string {
     ['number', r.value],
     ['text', r.unit],
     ['text', r.qualifier],
+    ['text', r.temporality],
+    ['text', r.referenceDate],
     ['number', r.reportedValue],
     ['text', r.reportedUnit],
     ['text', r.reportedText],
@@ -74,6 +80,7 @@ function referenceCsvLine(r: ObservationRow): string {
     ['text', (JSON.parse(r.involvedAreas) as string[]).join(';')],
     ['text', r.status],
     ['number', r.revision],
+    ['text', r.publishedAt],
     ['text', r.recordedAt],
   ]
   return cells.map(([kind, v]) => csvCell(kind, v)).join(',') + '\r\n'
@@ -90,14 +97,17 @@ function referenceObservation(r: ObservationRow, revision = false): unknown {
     value: r.value,
     unit: r.unit,
     qualifier: r.qualifier,
+    temporality: r.temporality,
+    referenceDate: r.referenceDate,
     reported: { value: r.reportedValue, unit: r.reportedUnit, text: r.reportedText },
     source: { id: r.sourceId, quote: r.quote, byteStart: r.byteStart, byteEnd: r.byteEnd, textUrl: `/v1/sources/${r.sourceId}/text` },
     involvedAreas: JSON.parse(r.involvedAreas) as unknown,
     status: r.status,
     note: r.note,
     revision: r.revision,
+    publishedAt: r.publishedAt,
     recordedAt: r.recordedAt,
-    ...(revision ? { seq: r.seq, reason: r.reason, actor: r.actor } : {}),
+    ...(revision ? { seq: r.seq, reason: r.reason, actor: r.actor, ruleChanges: JSON.parse(r.ruleChanges) as unknown } : {}),
   }
 }
 
@@ -617,9 +627,9 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
       const [a, b] = await Promise.all([createPostgresStorage(fresh.url), createPostgresStorage(fresh.url)])
       try {
         const applied = await Promise.all([a.migrate(), b.migrate(), a.migrate()])
-        expect(applied.flat().sort()).toEqual(['0000_init', '0001_append_only_history', '0002_page_indexes'])
+        expect(applied.flat().sort()).toEqual(['0000_init', '0001_append_only_history', '0002_page_indexes', '0003_semantics'])
         expect(await b.migrate()).toEqual([])
-        expect(await a.health.migrations()).toEqual({ applied: 3, expected: 3 })
+        expect(await a.health.migrations()).toEqual({ applied: 4, expected: 4 })
       } finally {
         await a.close()
         await b.close()
@@ -628,7 +638,7 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
     })
 
     it('reports migrations, size and a ping; names itself without a password', async () => {
-      expect(await storage.health.migrations()).toEqual({ applied: 3, expected: 3 })
+      expect(await storage.health.migrations()).toEqual({ applied: 4, expected: 4 })
       expect(await storage.health.sizeBytes()).toBeGreaterThan(0)
       await storage.health.ping()
       expect(storage.dialect).toBe('postgres')

@@ -38,10 +38,11 @@ async function seed(storage: Storage): Promise<void> {
           observationId: ids[i] as number,
           revision: round,
           status: round === 3 && i === 1 ? 'withdrawn' : 'active',
-          observation: { ...k, value: `${round}${i}.5`, qualifier: 'eq', reported: { value: `${round}${i}.5`, unit: 't', text: null }, citation: { sourceId: 's', quote: '"report"\u2028=x', byteStart: 1, byteEnd: 2 }, involvedAreas: ['town'], note: round === 2 ? 'a\nnote' : null },
+          observation: { ...k, value: `${round}${i}.5`, qualifier: 'eq', reported: { value: `${round}${i}.5`, unit: 't', text: null }, citation: { sourceId: 's', quote: '"report"\u2028=x', byteStart: 1, byteEnd: 2 }, involvedAreas: ['town'], note: round === 2 ? 'a\nnote' : null, temporality: 'flow', referenceDate: null, publishedAt: null },
           reason: 'seed',
           actor: 'seed',
           recordedAt: `2024-01-0${round}T00:00:00.000Z`,
+          publishedAt: `2024-01-0${round}T00:00:00.000Z`,
         })),
       )
       const head = await tx.auditHead()
@@ -98,7 +99,7 @@ describe.skipIf(!available)('PostgreSQL backup and restore (pg_dump -Fc, pg_rest
 
   it('needs no migration and keeps the append-only rules and the write sequence', async () => {
     expect(await to.migrate()).toEqual([])
-    expect(await to.health.migrations()).toEqual({ applied: 3, expected: 3 })
+    expect(await to.health.migrations()).toEqual({ applied: 4, expected: 4 })
     const client = new pg.Client({ connectionString: restored.url })
     await client.connect()
     try {

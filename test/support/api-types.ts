@@ -570,6 +570,16 @@ export interface components {
              * @enum {string}
              */
             qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /**
+             * @description `flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).
+             * @enum {string}
+             */
+            temporality: "flow" | "stock";
+            /**
+             * Format: date
+             * @description The date a stock is measured at (YYYY-MM-DD); null for a flow.
+             */
+            referenceDate: string | null;
             /** @description The figure as reported, before conversion to the base unit. */
             reported: {
                 /** @description The number as the source writes it, e.g. `484.752`. */
@@ -605,7 +615,12 @@ export interface components {
             revision: number;
             /**
              * Format: date-time
-             * @description When this revision was recorded by the service.
+             * @description When the authority published this revision (valid time: `asOf` reads by it): the source's issue date for extracted figures, the declared time for writes that give one, else the recording time.
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description When this revision was recorded by the service (transaction time: `knownAt` reads by it).
              */
             recordedAt: string;
         };
@@ -640,6 +655,16 @@ export interface components {
              * @enum {string}
              */
             qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /**
+             * @description `flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).
+             * @enum {string}
+             */
+            temporality: "flow" | "stock";
+            /**
+             * Format: date
+             * @description The date a stock is measured at (YYYY-MM-DD); null for a flow.
+             */
+            referenceDate: string | null;
             /** @description The figure as reported, before conversion to the base unit. */
             reported: {
                 /** @description The number as the source writes it, e.g. `484.752`. */
@@ -675,7 +700,12 @@ export interface components {
             revision: number;
             /**
              * Format: date-time
-             * @description When this revision was recorded by the service.
+             * @description When the authority published this revision (valid time: `asOf` reads by it): the source's issue date for extracted figures, the declared time for writes that give one, else the recording time.
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description When this revision was recorded by the service (transaction time: `knownAt` reads by it).
              */
             recordedAt: string;
             /** @description Position of this revision in the change feed. */
@@ -684,6 +714,25 @@ export interface components {
             reason: string;
             /** @description Who made it: the API key's name, or `seed`. */
             actor: string;
+            /** @description Validation rules whose result this revision changed (empty for most). */
+            ruleChanges: {
+                /** @description The validation rule's code (GET /v1/validation). */
+                rule: string;
+                /** @description Area code (lowercase slug), e.g. `bayantala`. */
+                area: string;
+                /** @description The reporting period the rule was evaluated for. */
+                period: string;
+                /**
+                 * @description `pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.
+                 * @enum {string}
+                 */
+                before: "pass" | "fail" | "incomplete";
+                /**
+                 * @description `pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.
+                 * @enum {string}
+                 */
+                after: "pass" | "fail" | "incomplete";
+            }[];
         };
         /** @description All revisions of an observation, oldest first. */
         RevisionList: {
@@ -1624,13 +1673,13 @@ export interface operations {
                      *       "status": "ready",
                      *       "writer": "inline",
                      *       "migrations": {
-                     *         "applied": 6,
-                     *         "expected": 6
+                     *         "applied": 7,
+                     *         "expected": 7
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T13:07:01.341Z"
+                     *         "lastFullAt": "2026-11-29T14:33:34.654Z"
                      *       }
                      *     }
                      */
@@ -1817,7 +1866,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1908,7 +1957,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T13:07:02.542Z",
+                     *       "recordedAt": "2026-11-29T14:33:35.245Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -1977,7 +2026,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *       "recordedAt": "2026-11-29T14:33:34.568Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2596,6 +2645,8 @@ export interface operations {
                      *           "value": "4847520",
                      *           "unit": "CNY",
                      *           "qualifier": "eq",
+                     *           "temporality": "flow",
+                     *           "referenceDate": null,
                      *           "reported": {
                      *             "value": "484.752",
                      *             "unit": "万元",
@@ -2612,7 +2663,8 @@ export interface operations {
                      *           "status": "active",
                      *           "note": null,
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z"
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2941,6 +2993,8 @@ export interface operations {
                      *           "value": "8",
                      *           "unit": "count",
                      *           "qualifier": "eq",
+                     *           "temporality": "flow",
+                     *           "referenceDate": null,
                      *           "reported": {
                      *             "value": "8",
                      *             "unit": "个",
@@ -2960,7 +3014,8 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z"
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -2971,6 +3026,8 @@ export interface operations {
                      *           "value": "5000",
                      *           "unit": "mu",
                      *           "qualifier": "eq",
+                     *           "temporality": "flow",
+                     *           "referenceDate": null,
                      *           "reported": {
                      *             "value": "5000",
                      *             "unit": "亩",
@@ -2990,7 +3047,8 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z"
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -2998,9 +3056,9 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
-                     * @example id,indicator,area,period,kind,value,unit,qualifier,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2026-11-29T13:07:01.242Z
+                     * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
                      */
                     "text/csv": string;
                 };
@@ -3067,6 +3125,8 @@ export interface operations {
                      *       "value": "4847520",
                      *       "unit": "CNY",
                      *       "qualifier": "eq",
+                     *       "temporality": "flow",
+                     *       "referenceDate": null,
                      *       "reported": {
                      *         "value": "484.752",
                      *         "unit": "万元",
@@ -3083,7 +3143,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": null,
                      *       "revision": 1,
-                     *       "recordedAt": "2026-11-29T13:07:01.242Z"
+                     *       "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *       "recordedAt": "2026-11-29T14:33:34.568Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3192,6 +3253,8 @@ export interface operations {
                      *       "value": "4847520",
                      *       "unit": "CNY",
                      *       "qualifier": "eq",
+                     *       "temporality": "flow",
+                     *       "referenceDate": null,
                      *       "reported": {
                      *         "value": "484.752",
                      *         "unit": "万元",
@@ -3208,7 +3271,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "recordedAt": "2026-11-29T13:07:02.582Z"
+                     *       "publishedAt": "2026-11-29T14:33:35.281Z",
+                     *       "recordedAt": "2026-11-29T14:33:35.281Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3280,6 +3344,8 @@ export interface operations {
                      *       "value": "2277",
                      *       "unit": "person",
                      *       "qualifier": "eq",
+                     *       "temporality": "flow",
+                     *       "referenceDate": null,
                      *       "reported": {
                      *         "value": "2277",
                      *         "unit": "人",
@@ -3296,7 +3362,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "recordedAt": "2026-11-29T13:07:02.587Z"
+                     *       "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *       "recordedAt": "2026-11-29T14:33:35.286Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3365,6 +3432,8 @@ export interface operations {
                      *           "value": "4847520",
                      *           "unit": "CNY",
                      *           "qualifier": "eq",
+                     *           "temporality": "flow",
+                     *           "referenceDate": null,
                      *           "reported": {
                      *             "value": "484.752",
                      *             "unit": "万元",
@@ -3381,10 +3450,12 @@ export interface operations {
                      *           "status": "active",
                      *           "note": null,
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
-                     *           "actor": "seed"
+                     *           "actor": "seed",
+                     *           "ruleChanges": []
                      *         }
                      *       ]
                      *     }
@@ -3608,6 +3679,8 @@ export interface operations {
                      *           "value": "8",
                      *           "unit": "count",
                      *           "qualifier": "eq",
+                     *           "temporality": "flow",
+                     *           "referenceDate": null,
                      *           "reported": {
                      *             "value": "8",
                      *             "unit": "个",
@@ -3627,10 +3700,12 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
-                     *           "actor": "seed"
+                     *           "actor": "seed",
+                     *           "ruleChanges": []
                      *         },
                      *         {
                      *           "id": 2,
@@ -3641,6 +3716,8 @@ export interface operations {
                      *           "value": "5000",
                      *           "unit": "mu",
                      *           "qualifier": "eq",
+                     *           "temporality": "flow",
+                     *           "referenceDate": null,
                      *           "reported": {
                      *             "value": "5000",
                      *             "unit": "亩",
@@ -3660,10 +3737,12 @@ export interface operations {
                      *           "status": "active",
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
-                     *           "actor": "seed"
+                     *           "actor": "seed",
+                     *           "ruleChanges": []
                      *         }
                      *       ],
                      *       "nextAfter": 59,
@@ -3728,7 +3807,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3743,11 +3822,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4"
+                     *           "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T13:07:01.242Z",
+                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3761,8 +3840,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "bb77e3876a0adabc61f21d18d58c24b3270810b6e97234e78c8914a94b5195a4",
-                     *           "hash": "494f46f60778e7faca546e0c7c7b28b42e2ce9d9f639e36813b90d5020591008"
+                     *           "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
+                     *           "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3814,10 +3893,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 159,
-                     *       "hash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5",
-                     *       "recordedAt": "2026-11-29T13:07:01.269Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5\nrecordedAt=2026-11-29T13:07:01.269Z\n",
-                     *       "signature": "mZd3bPm+4Ko0bFDfRhjBkoEE+dskBXZdysCqytQJrIBcqy+z9TJjl3DILCCayIhJJP6G63noc9mGtJYK02oMCA==",
+                     *       "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
+                     *       "recordedAt": "2026-11-29T14:33:34.584Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
+                     *       "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
                      *       "verified": true
                      *     }
                      */
@@ -3865,7 +3944,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEA4RcMR6UI7V5plLCrOZEGC//T4o22njZN34KlU2ISgfo=
+                     *     MCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3906,10 +3985,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 159,
-                     *       "checkedFrom": 160,
-                     *       "lastFullAt": "2026-11-29T13:07:01.341Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T14:33:34.654Z",
                      *       "headSeq": 159,
-                     *       "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
+                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -3950,9 +4029,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T13:07:02.508Z",
+                     *       "lastFullAt": "2026-11-29T14:33:35.231Z",
                      *       "headSeq": 159,
-                     *       "headHash": "68e648c021a7400cfa437b83f2438ce67d23ef81137ba9463f5f3df5a9d91ca5"
+                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -120,6 +120,7 @@ export const content = fc.record({
   reason: hostileText,
   actor: hostileText,
   withdrawn: fc.boolean(),
+  stock: fc.boolean(),
 })
 export type Content = typeof content extends fc.Arbitrary<infer T> ? T : never
 
@@ -132,6 +133,9 @@ export function checked(key: { indicator: string; area: string; period: string; 
     citation: { sourceId: SOURCE.id, quote: c.quote, byteStart: c.byteStart, byteEnd: c.byteEnd },
     involvedAreas: c.involvedAreas,
     note: c.note,
+    temporality: c.stock ? 'stock' : 'flow',
+    referenceDate: c.stock ? '2023-06-25' : null,
+    publishedAt: null,
   }
 }
 

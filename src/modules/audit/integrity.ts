@@ -195,7 +195,7 @@ export async function* integritySteps(
         const recorded = JSON.parse(row.after as string) as { id: number; revision: number }
         const stored = await tx.revision(recorded.id, recorded.revision)
         if (!stored) return fail(row.seq, `revision ${recorded.revision} of observation ${recorded.id} is missing`)
-        const snapshot = canonicalAuditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason)
+        const snapshot = canonicalAuditSnapshot(stored.id, stored.revision, stored.status, rowToChecked(stored), stored.reason, stored.recordedAt)
         if (snapshot.text !== row.after || stored.actor !== row.actor || stored.recordedAt !== row.recordedAt) {
           return fail(row.seq, `revision ${recorded.revision} of observation ${recorded.id} differs from what this entry recorded`)
         }

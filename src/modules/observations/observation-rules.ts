@@ -9,7 +9,8 @@ import { reportedUnit } from '../../domain/units.js'
 import type { BodyProblem } from '../../errors.js'
 
 export { KINDS, QUALIFIERS, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier } from '../../domain/observation.js'
-import { KINDS, QUALIFIERS, type CheckedObservation, type ObservationDraft } from '../../domain/observation.js'
+import { KINDS, QUALIFIERS, TEMPORALITIES, type CheckedObservation, type ObservationDraft } from '../../domain/observation.js'
+import { isCalendarDate, parseInstantOrNull } from '../../domain/time.js'
 
 export interface RuleContext {
   indicatorUnit(code: string): string | undefined
@@ -34,6 +35,18 @@ export function checkObservation(draft: ObservationDraft, ctx: RuleContext): Rul
   else if (!ctx.periodExists(period.code)) at('/period', `unknown reporting period "${period.code}"`)
   for (const code of draft.involvedAreas ?? []) if (!ctx.areaExists(code)) at('/involvedAreas', `unknown involved area "${code}"`)
   if (new Set(draft.involvedAreas ?? []).size !== (draft.involvedAreas ?? []).length) at('/involvedAreas', 'involvedAreas lists an area twice')
+
+  const temporality = draft.temporality ?? 'flow'
+  const referenceDate = draft.referenceDate ?? null
+  if (!(TEMPORALITIES as readonly string[]).includes(temporality)) at('/temporality', `temporality "${temporality}" is not one of ${TEMPORALITIES.join(', ')}`)
+  else if (temporality === 'stock' && referenceDate === null) at('/referenceDate', 'a stock is measured at a date: referenceDate is required')
+  else if (temporality === 'flow' && referenceDate !== null) at('/referenceDate', 'a flow runs over its period: referenceDate is only for a stock')
+  if (referenceDate !== null && !isCalendarDate(referenceDate)) at('/referenceDate', `referenceDate "${referenceDate}" is not a calendar date (YYYY-MM-DD)`)
+  let publishedAt: string | null = null
+  if (draft.publishedAt !== undefined && draft.publishedAt !== null) {
+    publishedAt = parseInstantOrNull(draft.publishedAt)
+    if (publishedAt === null) at('/publishedAt', `publishedAt "${draft.publishedAt}" is not an RFC 3339 time such as 2023-06-25T00:00:00+08:00`)
+  }
 
   const valueOk = isDecimal(draft.value)
   if (!valueOk) at('/value', `value "${draft.value}" is not a decimal number`)
@@ -89,6 +102,9 @@ export function checkObservation(draft: ObservationDraft, ctx: RuleContext): Rul
       citation: { sourceId: draft.citation.sourceId, quote: draft.citation.quote, ...span },
       involvedAreas: [...(draft.involvedAreas ?? [])],
       note: draft.note ?? null,
+      temporality,
+      referenceDate,
+      publishedAt,
     },
   }
 }

@@ -25,15 +25,20 @@ const q = JSON.stringify
  * Every imported row has one; building the object and canonicalizing it
  * generically measured 6 % of an import. A property test holds the two equal.
  */
-export function canonicalAuditSnapshot(id: number, revision: number, status: ObservationStatus, o: CheckedObservation, reason: string): CanonicalText {
+export function canonicalAuditSnapshot(id: number, revision: number, status: ObservationStatus, o: CheckedObservation, reason: string, recordedAt: string): CanonicalText {
   const c = o.citation
   const r = o.reported
   if (![id, revision, c.byteStart, c.byteEnd].every(Number.isSafeInteger)) throw new TypeError('canonical JSON holds integers only')
+  // The time fields are written only when they differ from what every revision before migration 0006 implied
+  // (a flow, published when recorded), so the entries logged before it still match their stored revisions.
+  const publishedAt = o.publishedAt !== null && o.publishedAt !== recordedAt ? `"publishedAt":${q(o.publishedAt)},` : ''
+  const referenceDate = o.referenceDate !== null ? `"referenceDate":${q(o.referenceDate)},` : ''
+  const temporality = o.temporality !== 'flow' ? `,"temporality":${q(o.temporality)}` : ''
   return new CanonicalText(
     `{"area":${q(o.area)},"citation":{"byteEnd":${c.byteEnd},"byteStart":${c.byteStart},"quote":${q(c.quote)},"sourceId":${q(c.sourceId)}},` +
       `"id":${id},"indicator":${q(o.indicator)},"involvedAreas":${canonicalJson(o.involvedAreas)},"kind":${q(o.kind)},"note":${q(o.note)},` +
-      `"period":${q(o.period)},"qualifier":${q(o.qualifier)},"reason":${q(reason)},"reported":{"text":${q(r.text)},"unit":${q(r.unit)},"value":${q(r.value)}},` +
-      `"revision":${revision},"status":${q(status)},"value":${q(o.value)}}`,
+      `"period":${q(o.period)},${publishedAt}"qualifier":${q(o.qualifier)},"reason":${q(reason)},${referenceDate}"reported":{"text":${q(r.text)},"unit":${q(r.unit)},"value":${q(r.value)}},` +
+      `"revision":${revision},"status":${q(status)}${temporality},"value":${q(o.value)}}`,
   )
 }
 
@@ -49,6 +54,9 @@ export function rowToChecked(row: ObservationRow): CheckedObservation {
     citation: { sourceId: row.sourceId, quote: row.quote, byteStart: row.byteStart, byteEnd: row.byteEnd },
     involvedAreas: JSON.parse(row.involvedAreas) as string[],
     note: row.note,
+    temporality: row.temporality,
+    referenceDate: row.referenceDate,
+    publishedAt: row.publishedAt,
   }
 }
 
@@ -65,7 +73,11 @@ export function sameContent(row: ObservationRow, status: ObservationStatus, o: C
     row.byteStart === o.citation.byteStart &&
     row.byteEnd === o.citation.byteEnd &&
     row.involvedAreas === JSON.stringify(o.involvedAreas) &&
-    row.note === o.note
+    row.note === o.note &&
+    row.temporality === o.temporality &&
+    row.referenceDate === o.referenceDate &&
+    // An undeclared publication time means "when recorded": a repeated write without one changes nothing.
+    (o.publishedAt === null || row.publishedAt === o.publishedAt)
   )
 }
 
@@ -97,22 +109,23 @@ async function writeChunk(tx: WriteTx, audit: AuditAppender, items: Array<{ obse
   const revisions: NewRevision[] = []
   const results = items.map(({ observation: o, status, reason, actor, current }): WriteResult => {
     const recordedAt = audit.recordedAt
+    const publishedAt = o.publishedAt ?? recordedAt
     if (!current) {
       const id = ids[nextCreated++] as number
-      revisions.push({ observationId: id, revision: 1, status, observation: o, reason, actor, recordedAt })
-      audit.append({ actor, action: 'observation.create', entityType: 'observation', entityId: String(id), before: null, after: canonicalAuditSnapshot(id, 1, status, o, reason) })
+      revisions.push({ observationId: id, revision: 1, status, observation: o, reason, actor, recordedAt, publishedAt })
+      audit.append({ actor, action: 'observation.create', entityType: 'observation', entityId: String(id), before: null, after: canonicalAuditSnapshot(id, 1, status, o, reason, recordedAt) })
       return { outcome: 'created', id, revision: 1 }
     }
     if (sameContent(current, status, o)) return { outcome: 'unchanged', id: current.id, revision: current.revision }
     const revision = current.revision + 1
-    revisions.push({ observationId: current.id, revision, status, observation: o, reason, actor, recordedAt })
+    revisions.push({ observationId: current.id, revision, status, observation: o, reason, actor, recordedAt, publishedAt })
     audit.append({
       actor,
       action: status === 'withdrawn' ? 'observation.withdraw' : current.status === 'withdrawn' ? 'observation.restore' : 'observation.revise',
       entityType: 'observation',
       entityId: String(current.id),
-      before: canonicalAuditSnapshot(current.id, current.revision, current.status, rowToChecked(current), current.reason),
-      after: canonicalAuditSnapshot(current.id, revision, status, o, reason),
+      before: canonicalAuditSnapshot(current.id, current.revision, current.status, rowToChecked(current), current.reason, current.recordedAt),
+      after: canonicalAuditSnapshot(current.id, revision, status, o, reason, recordedAt),
     })
     return { outcome: 'updated', id: current.id, revision }
   })

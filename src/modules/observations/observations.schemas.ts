@@ -3,6 +3,7 @@ import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
+import { TEMPORALITIES } from '../../domain/observation.js'
 import type { ObservationRow } from '../../storage/ports.js'
 import { observationObject } from '../../storage/fields.js'
 
@@ -12,6 +13,23 @@ export const Kind = StringEnum(KINDS, {
 export const Qualifier = StringEnum(QUALIFIERS, {
   description: 'How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.',
 })
+export const Temporality = StringEnum(TEMPORALITIES, {
+  description: '`flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).',
+})
+export const ReferenceDate = Type.String({ format: 'date', description: 'The date a stock is measured at (YYYY-MM-DD); null for a flow.' })
+export const RuleState = StringEnum(['pass', 'fail', 'incomplete'], {
+  description: '`pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.',
+})
+export const RuleChange = Type.Object(
+  {
+    rule: Type.String({ description: 'The validation rule\'s code (GET /v1/validation).' }),
+    area: AreaCode,
+    period: Type.String({ description: 'The reporting period the rule was evaluated for.' }),
+    before: RuleState,
+    after: RuleState,
+  },
+  { additionalProperties: false, description: 'A validation rule whose result this revision changed.' },
+)
 export const Status = StringEnum(['active', 'withdrawn'], {
   description: '`withdrawn` when the latest revision retracts the observation.',
 })
@@ -43,6 +61,8 @@ export const Observation = Type.Object(
     value: DecimalString,
     unit: Type.String({ description: 'Base unit of `value` (the indicator\'s unit), e.g. `CNY`, `mu`, `person`.' }),
     qualifier: Qualifier,
+    temporality: Temporality,
+    referenceDate: Nullable(ReferenceDate, { description: "The date a stock is measured at (YYYY-MM-DD); null for a flow." }),
     reported: Type.Object(
       {
         value: Type.String({ description: 'The number as the source writes it, e.g. `484.752`.' }),
@@ -65,7 +85,11 @@ export const Observation = Type.Object(
     status: Status,
     note: Nullable(Type.String(), { description: 'Reviewer\'s note on the extraction, if any.' }),
     revision: Type.Integer({ description: 'Revision number of this observation (1 for the first record).' }),
-    recordedAt: Type.String({ format: 'date-time', description: 'When this revision was recorded by the service.' }),
+    publishedAt: Type.String({
+      format: 'date-time',
+      description: 'When the authority published this revision (valid time: `asOf` reads by it): the source\'s issue date for extracted figures, the declared time for writes that give one, else the recording time.',
+    }),
+    recordedAt: Type.String({ format: 'date-time', description: 'When this revision was recorded by the service (transaction time: `knownAt` reads by it).' }),
   },
   { $id: 'Observation', description: 'One figure: indicator × area × reporting period × kind, with its citation.' },
 )
@@ -78,6 +102,7 @@ export const ObservationRevision = Type.Composite(
       seq: Type.Integer({ description: 'Position of this revision in the change feed.' }),
       reason: Type.String({ description: 'Why the revision was made.' }),
       actor: Type.String({ description: 'Who made it: the API key\'s name, or `seed`.' }),
+      ruleChanges: Type.Array(RuleChange, { description: 'Validation rules whose result this revision changed (empty for most).' }),
     }),
   ],
   { $id: 'Revision', description: 'One revision of an observation: an entry of its history and of the change feed.' },

@@ -59,6 +59,8 @@ export const indicators = pgTable(
     category: ctext('category').notNull(),
     unit: text('unit').notNull(),
     additive: boolean('additive').notNull(),
+    /** JSON array of other words for it (English and Chinese) that search matches. */
+    synonyms: text('synonyms').notNull().default('[]'),
   },
   (t) => [index('indicator_category_idx').on(t.category)],
 )
@@ -120,6 +122,13 @@ export const observationRevisions = pgTable(
     reason: text('reason').notNull(),
     actor: ctext('actor').notNull(),
     recordedAt: ctext('recorded_at').notNull(),
+    /** `flow` over the period, or `stock` at reference_date. */
+    temporality: ctext('temporality').notNull().default('flow'),
+    referenceDate: ctext('reference_date'),
+    /** When the authority published this revision (valid time for asOf); written on every insert, null only before migration 0003 filled it. */
+    publishedAt: ctext('published_at'),
+    /** JSON array of the validation rules whose state this revision changed. */
+    ruleChanges: text('rule_changes').notNull().default('[]'),
   },
   (t) => [
     uniqueIndex('observation_revision_key').on(t.observationId, t.revision),
@@ -169,3 +178,59 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.actor, t.key] }), index('idempotency_key_expiry_idx').on(t.expiresAt)],
 )
+
+/** The unit catalogue: a base unit has base = its own code and multiplier 1; a reported unit converts to its base exactly. */
+export const units = pgTable(
+  'unit',
+  {
+    code: ctext('code').primaryKey(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en').notNull(),
+    base: ctext('base').notNull(),
+    /** Exact decimal text: value in base = value × multiplier. */
+    multiplier: text('multiplier').notNull(),
+    description: text('description').notNull().default(''),
+  },
+  (t) => [index('unit_base_idx').on(t.base)],
+)
+
+export const topics = pgTable('topic', {
+  code: ctext('code').primaryKey(),
+  nameZh: text('name_zh').notNull(),
+  nameEn: text('name_en').notNull(),
+  descriptionZh: text('description_zh').notNull(),
+  descriptionEn: text('description_en').notNull(),
+  /** JSON array of other words for the topic that search matches. */
+  synonyms: text('synonyms').notNull().default('[]'),
+  /** Listing order (the brief's families first). */
+  position: integer('position').notNull(),
+})
+
+export const topicIndicators = pgTable(
+  'topic_indicator',
+  {
+    topicCode: ctext('topic_code')
+      .notNull()
+      .references(() => topics.code),
+    indicatorCode: ctext('indicator_code')
+      .notNull()
+      .references(() => indicators.code),
+  },
+  (t) => [primaryKey({ columns: [t.topicCode, t.indicatorCode] }), index('topic_indicator_indicator_idx').on(t.indicatorCode)],
+)
+
+/** Declared relations between indicators (components → total, target ↔ actual, amount ↔ recipients, same scope). */
+export const indicatorRelations = pgTable('indicator_relation', {
+  code: ctext('code').primaryKey(),
+  type: ctext('type').notNull(),
+  /** Canonical JSON of the relation's members and rule. */
+  definition: text('definition').notNull(),
+  description: text('description').notNull(),
+})
+
+/** Reviewed corrections of a seed, each applied once. */
+export const seedCorrections = pgTable('seed_correction', {
+  id: ctext('id').primaryKey(),
+  sourceId: ctext('source_id').notNull(),
+  appliedAt: ctext('applied_at').notNull(),
+})

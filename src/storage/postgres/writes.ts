@@ -62,13 +62,16 @@ export function openWriteTx(q: Queryable): WriteTx {
         `WITH base AS (SELECT coalesce(max(seq), 0) AS seq FROM observation_revision),
           added AS (
             INSERT INTO observation_revision (seq, observation_id, revision, status, value, qualifier, reported_value, reported_unit, reported_text,
-              source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at)
+              source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at, temporality, reference_date, published_at, rule_changes)
             SELECT base.seq + v.n, v.observation_id, v.revision, v.status, v.value, v.qualifier, v.reported_value, v.reported_unit, v.reported_text,
-              v.source_id, v.quote, v.byte_start, v.byte_end, v.involved_areas, v.note, v.reason, v.actor, v.recorded_at
+              v.source_id, v.quote, v.byte_start, v.byte_end, v.involved_areas, v.note, v.reason, v.actor, v.recorded_at,
+              v.temporality, v.reference_date, v.published_at, v.rule_changes
             FROM base, unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-              $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+              $9::text[], $10::text[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+              $18::text[], $19::text[], $20::text[], $21::text[])
               WITH ORDINALITY AS v(observation_id, revision, status, value, qualifier, reported_value, reported_unit, reported_text,
-                source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at, n)
+                source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at,
+                temporality, reference_date, published_at, rule_changes, n)
             ORDER BY v.n
             RETURNING seq, observation_id
           ),
@@ -95,6 +98,10 @@ export function openWriteTx(q: Queryable): WriteTx {
           col((r) => r.reason),
           col((r) => r.actor),
           col((r) => r.recordedAt),
+          col((r) => r.observation.temporality),
+          col((r) => r.observation.referenceDate),
+          col((r) => r.publishedAt ?? r.recordedAt),
+          col((r) => r.ruleChanges ?? '[]'),
         ],
         'append_revisions',
       )

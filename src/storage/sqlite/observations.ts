@@ -356,6 +356,8 @@ export interface RevisionMeta {
   reason: string
   actor: string
   recordedAt: string
+  publishedAt: string
+  ruleChanges: string
 }
 
 export function clientOf(tx: Queryable): Database.Database {
@@ -381,7 +383,8 @@ export function openObservationStore(tx: Queryable) {
   const insertIdentity = client.prepare('INSERT INTO observation (indicator_code, area_code, period_code, kind, current_seq) VALUES (?, ?, ?, ?, 0)')
   const insertRevision = client.prepare(
     `INSERT INTO observation_revision (observation_id, revision, status, value, qualifier, reported_value, reported_unit, reported_text,
-      source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      source_id, quote, byte_start, byte_end, involved_areas, note, reason, actor, recorded_at, temporality, reference_date, published_at, rule_changes)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   )
   const pointAt = client.prepare('UPDATE observation SET current_seq = ? WHERE id = ?')
 
@@ -421,6 +424,10 @@ export function openObservationStore(tx: Queryable) {
           meta.reason,
           meta.actor,
           meta.recordedAt,
+          o.temporality,
+          o.referenceDate,
+          meta.publishedAt,
+          meta.ruleChanges,
         ).lastInsertRowid,
       )
       pointAt.run(seq, observationId)

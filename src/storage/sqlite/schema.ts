@@ -52,6 +52,8 @@ export const indicators = sqliteTable(
     category: text('category').notNull(),
     unit: text('unit').notNull(),
     additive: integer('additive', { mode: 'boolean' }).notNull(),
+    /** JSON array of other words for it (English and Chinese) that search matches. */
+    synonyms: text('synonyms').notNull().default('[]'),
   },
   (t) => [index('indicator_category_idx').on(t.category)],
 )
@@ -101,6 +103,13 @@ export const observationRevisions = sqliteTable(
     reason: text('reason').notNull(),
     actor: text('actor').notNull(),
     recordedAt: text('recorded_at').notNull(),
+    /** `flow` over the period, or `stock` at reference_date. */
+    temporality: text('temporality', { enum: ['flow', 'stock'] }).notNull().default('flow'),
+    referenceDate: text('reference_date'),
+    /** When the authority published this revision (valid time for asOf); written on every insert, null only before migration 0006 filled it. */
+    publishedAt: text('published_at'),
+    /** JSON array of the validation rules whose state this revision changed. */
+    ruleChanges: text('rule_changes').notNull().default('[]'),
   },
   // One index: asOf finds the revision in force among an observation's few revisions
   // through this one as well. A second (observation_id, recorded_at) index cost every
@@ -151,3 +160,59 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.actor, t.key] }), index('idempotency_key_expiry_idx').on(t.expiresAt)],
 )
+
+/** The unit catalogue: a base unit has base = its own code and multiplier 1; a reported unit converts to its base exactly. */
+export const units = sqliteTable(
+  'unit',
+  {
+    code: text('code').primaryKey(),
+    nameZh: text('name_zh').notNull(),
+    nameEn: text('name_en').notNull(),
+    base: text('base').notNull(),
+    /** Exact decimal text: value in base = value × multiplier. */
+    multiplier: text('multiplier').notNull(),
+    description: text('description').notNull().default(''),
+  },
+  (t) => [index('unit_base_idx').on(t.base)],
+)
+
+export const topics = sqliteTable('topic', {
+  code: text('code').primaryKey(),
+  nameZh: text('name_zh').notNull(),
+  nameEn: text('name_en').notNull(),
+  descriptionZh: text('description_zh').notNull(),
+  descriptionEn: text('description_en').notNull(),
+  /** JSON array of other words for the topic that search matches. */
+  synonyms: text('synonyms').notNull().default('[]'),
+  /** Listing order (the brief's families first). */
+  position: integer('position').notNull(),
+})
+
+export const topicIndicators = sqliteTable(
+  'topic_indicator',
+  {
+    topicCode: text('topic_code')
+      .notNull()
+      .references(() => topics.code),
+    indicatorCode: text('indicator_code')
+      .notNull()
+      .references(() => indicators.code),
+  },
+  (t) => [primaryKey({ columns: [t.topicCode, t.indicatorCode] }), index('topic_indicator_indicator_idx').on(t.indicatorCode)],
+)
+
+/** Declared relations between indicators (components → total, target ↔ actual, amount ↔ recipients, same scope). */
+export const indicatorRelations = sqliteTable('indicator_relation', {
+  code: text('code').primaryKey(),
+  type: text('type').notNull(),
+  /** Canonical JSON of the relation's members and rule. */
+  definition: text('definition').notNull(),
+  description: text('description').notNull(),
+})
+
+/** Reviewed corrections of a seed, each applied once. */
+export const seedCorrections = sqliteTable('seed_correction', {
+  id: text('id').primaryKey(),
+  sourceId: text('source_id').notNull(),
+  appliedAt: text('applied_at').notNull(),
+})

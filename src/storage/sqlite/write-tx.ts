@@ -51,7 +51,7 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
     },
     async appendRevisions(revisions) {
       writing('appendRevisions')
-      return revisions.map((r) => storeOf().appendRevision(r.observationId, r.revision, { status: r.status, observation: r.observation }, { reason: r.reason, actor: r.actor, recordedAt: r.recordedAt }))
+      return revisions.map((r) => storeOf().appendRevision(r.observationId, r.revision, { status: r.status, observation: r.observation }, { reason: r.reason, actor: r.actor, recordedAt: r.recordedAt, publishedAt: r.publishedAt ?? r.recordedAt, ruleChanges: r.ruleChanges ?? '[]' }))
     },
     async nextObservationId() {
       // AUTOINCREMENT never reuses an id: the next one follows the highest ever given, even if rolled back rows are gone.
