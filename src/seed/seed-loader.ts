@@ -17,6 +17,7 @@ import { writeObservations } from '../modules/observations/observation-writes.js
 import { storeSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
+import { applySeedCorrections } from './corrections.js'
 
 export const SEED_ACTOR = INTERNAL_ACTORS.seed
 
@@ -54,6 +55,8 @@ interface Extraction {
 
 export interface SeedReport {
   sources: Array<{ id: string; loaded: boolean; observations: number }>
+  /** Ids of the reviewed corrections (corrections.json) applied by this run. */
+  corrections: string[]
 }
 
 export interface SeedOptions {
@@ -62,7 +65,7 @@ export interface SeedOptions {
 }
 
 /** Reads and checks every seed without writing; throws SeedError naming each bad entry. */
-export function readSeeds(folder = seedsFolder): { areas: AreaRecord[]; extractions: Array<{ extraction: Extraction; text: Buffer }> } {
+export function readSeeds(folder = seedsFolder): { areas: AreaRecord[]; extractions: Array<{ extraction: Extraction; text: Buffer; folder: string }> } {
   const areasFile = JSON.parse(readFileSync(join(folder, 'areas.json'), 'utf8')) as { areas: Array<AreaRecord & { parent: string | null }> }
   const areas = areasFile.areas.map((a) => ({
     code: a.code,
@@ -79,7 +82,7 @@ export function readSeeds(folder = seedsFolder): { areas: AreaRecord[]; extracti
     .map((name) => {
       const extraction = JSON.parse(readFileSync(join(folder, name, 'extraction.json'), 'utf8')) as Extraction
       const text = readFileSync(join(folder, name, extraction.source.file))
-      return { extraction, text }
+      return { extraction, text, folder: join(folder, name) }
     })
   return { areas, extractions }
 }
@@ -188,8 +191,8 @@ async function ensurePeriods(tx: WriteTx, audit: AuditAppender, codes: Iterable<
 /** Migrated database in, seeds loaded; idempotent. */
 export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Promise<SeedReport> {
   const { areas, extractions } = readSeeds(options.folder)
-  const report: SeedReport = { sources: [] }
-  for (const { extraction, text } of extractions) {
+  const report: SeedReport = { sources: [], corrections: [] }
+  for (const { extraction, text, folder } of extractions) {
     const s = extraction.source
     // Checked inside the transaction, so two processes starting at once cannot both load it.
     const count = await writeUnit(storage, async (tx, audit) => {
@@ -228,6 +231,7 @@ export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Pr
       return checked.length
     })
     report.sources.push({ id: s.id, loaded: count !== null, observations: count ?? 0 })
+    report.corrections.push(...(await applySeedCorrections(storage, { folder, sourceId: s.id })))
   }
   return report
 }

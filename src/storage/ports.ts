@@ -284,6 +284,9 @@ export interface WriteTx {
   updateIndicator(record: IndicatorRecord): Promise<void>
   insertPeriod(record: PeriodRecord): Promise<void>
   insertSource(record: SourceRecord): Promise<void>
+  /** Whether this reviewed seed correction was applied (seed_correction); read under the write lock, so it is applied once. */
+  seedCorrectionApplied(id: string): Promise<boolean>
+  recordSeedCorrection(record: { id: string; sourceId: string; appliedAt: string }): Promise<void>
 
   // keys
   keyById(id: string): Promise<ApiKeyRecord | null>

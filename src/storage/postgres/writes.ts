@@ -181,6 +181,12 @@ export function openWriteTx(q: Queryable): WriteTx {
     async insertPeriod(p) {
       await run(q, 'INSERT INTO reporting_period (code, type, start_date, end_date) VALUES ($1, $2, $3, $4)', [p.code, p.type, p.startDate, p.endDate])
     },
+    async seedCorrectionApplied(id) {
+      return (await run(q, 'SELECT 1 FROM seed_correction WHERE id = $1', [id])).length > 0
+    },
+    async recordSeedCorrection(r) {
+      await run(q, 'INSERT INTO seed_correction (id, source_id, applied_at) VALUES ($1, $2, $3)', [r.id, r.sourceId, r.appliedAt])
+    },
     async insertSource(s) {
       await run(
         q,

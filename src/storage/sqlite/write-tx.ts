@@ -125,6 +125,13 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
       writing('insertPeriod')
       s('INSERT INTO reporting_period (code, type, start_date, end_date) VALUES (?, ?, ?, ?)').run(r.code, r.type, r.startDate, r.endDate)
     },
+    async seedCorrectionApplied(id) {
+      return s('SELECT 1 FROM seed_correction WHERE id = ?').get(id) !== undefined
+    },
+    async recordSeedCorrection(r) {
+      writing('recordSeedCorrection')
+      s('INSERT INTO seed_correction (id, source_id, applied_at) VALUES (?, ?, ?)').run(r.id, r.sourceId, r.appliedAt)
+    },
     async insertSource(r) {
       writing('insertSource')
       s(
