@@ -14,6 +14,8 @@ const EXTRACTION = join(seedsFolder, 'bayantala-2023h1', 'extraction.json')
 const SOURCE = join(seedsFolder, 'bayantala-2023h1', 'source.txt')
 const extraction = JSON.parse(readFileSync(EXTRACTION, 'utf8'))
 const sourceText = readFileSync(SOURCE)
+const corrections = JSON.parse(readFileSync(join(seedsFolder, 'bayantala-2023h1', 'corrections.json'), 'utf8')).corrections
+const keyOf = (o: any) => `${o.indicator} ${o.area} ${o.period} ${o.kind}`
 
 const temps: string[] = []
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -67,7 +69,11 @@ describe('seed loader', () => {
     const before = counts()
     expect((await loadSeeds(storage)).sources[0]?.loaded).toBe(false)
     expect(counts()).toEqual(before)
-    expect(before).toMatchObject({ o: extraction.observations.length, r: extraction.observations.length, i: extraction.indicators.length })
+    // The reviewed corrections (corrections.json) add their revisions and indicators on top of the extraction.
+    const entries = corrections.flatMap((c: any) => c.observations ?? [])
+    const created = new Set(entries.map(keyOf).filter((k: string) => !extraction.observations.some((o: any) => keyOf(o) === k)))
+    const indicatorCodes = new Set([...extraction.indicators, ...corrections.flatMap((c: any) => c.indicators ?? [])].map((i: any) => i.code))
+    expect(before).toMatchObject({ o: extraction.observations.length + created.size, r: extraction.observations.length + entries.length, i: indicatorCodes.size })
     expect((await verifyAuditChain(storage)).ok).toBe(true)
     cleanup()
   })
@@ -81,7 +87,7 @@ describe('seed loader', () => {
       v: string
       t: string | null
     }>
-    expect(rows.length).toBe(extraction.observations.length)
+    expect(rows.length).toBe(extraction.observations.length + corrections.flatMap((c: any) => c.observations ?? []).length)
     for (const r of rows) {
       expect(sourceText.subarray(r.s, r.e).toString('utf8')).toBe(r.quote)
       expect(r.quote).toContain(r.t ?? r.v)
