@@ -1678,8 +1678,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T14:33:34.654Z"
+                     *         "verifiedSeq": 179,
+                     *         "lastFullAt": "2026-11-29T14:51:55.911Z"
                      *       }
                      *     }
                      */
@@ -1866,7 +1866,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1957,7 +1957,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:33:35.245Z",
+                     *       "recordedAt": "2026-11-29T14:51:57.181Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2026,7 +2026,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *       "recordedAt": "2026-11-29T14:51:55.735Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2664,7 +2664,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3015,7 +3015,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3045,10 +3045,10 @@ export interface operations {
                      *             "beiba"
                      *           ],
                      *           "status": "active",
-                     *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
-                     *           "revision": 1,
-                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
+                     *           "revision": 2,
+                     *           "publishedAt": "2026-11-29T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.770Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3057,8 +3057,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:51:55.735Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T14:51:55.770Z
                      */
                     "text/csv": string;
                 };
@@ -3144,7 +3144,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *       "recordedAt": "2026-11-29T14:51:55.735Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3271,8 +3271,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:33:35.281Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.281Z"
+                     *       "publishedAt": "2026-11-29T14:51:57.214Z",
+                     *       "recordedAt": "2026-11-29T14:51:57.214Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3363,7 +3363,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.286Z"
+                     *       "recordedAt": "2026-11-29T14:51:57.220Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3451,7 +3451,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3701,7 +3701,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3738,14 +3738,14 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
                      *           "ruleChanges": []
                      *         }
                      *       ],
-                     *       "nextAfter": 59,
+                     *       "nextAfter": 75,
                      *       "hasMore": false
                      *     }
                      */
@@ -3807,7 +3807,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3822,11 +3822,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+                     *           "hash": "1b1d06d42d8b9871fee0df58023f95468ce014764fcf4936c59debb542eaaebe"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3840,8 +3840,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-                     *           "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+                     *           "prevHash": "1b1d06d42d8b9871fee0df58023f95468ce014764fcf4936c59debb542eaaebe",
+                     *           "hash": "83c6f5ceb050b18e8ead0732c2cf048f79c07e77083434425ef48ac484865138"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3892,11 +3892,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 159,
-                     *       "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-                     *       "recordedAt": "2026-11-29T14:33:34.584Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-                     *       "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+                     *       "seq": 179,
+                     *       "hash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010",
+                     *       "recordedAt": "2026-11-29T14:51:55.799Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=179\nhash=943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010\nrecordedAt=2026-11-29T14:51:55.799Z\n",
+                     *       "signature": "TMc+s8Oxl9O1d/4RwNaJuS5LSzWqwqQ8BrGTPJVZK75ut3jJ7B+RmqqeFwZHGQs17OLwfTEFFycKLMVgzKJ1Bg==",
                      *       "verified": true
                      *     }
                      */
@@ -3944,7 +3944,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=
+                     *     MCowBQYDK2VwAyEAxiUBpNBuXdZE3KLgABLbclydUB/U6t0gSsiry9lj28Q=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3984,11 +3984,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:34.654Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "entries": 179,
+                     *       "checkedFrom": 180,
+                     *       "lastFullAt": "2026-11-29T14:51:55.911Z",
+                     *       "headSeq": 179,
+                     *       "headHash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4027,11 +4027,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
+                     *       "entries": 179,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:35.231Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "lastFullAt": "2026-11-29T14:51:57.121Z",
+                     *       "headSeq": 179,
+                     *       "headHash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
