@@ -215,6 +215,7 @@ describe('a bad correction refuses the start, naming the entry, and writes nothi
     ['a withdrawal of nothing', (c) => c.observations.push({ indicator: 'dibao_paid', area: 'bayantala', period: '2023-H2', kind: 'actual', withdraw: true }), /no such observation to withdraw/],
     ['an unknown indicator', (c) => (c.observations.find((o: any) => !o.withdraw).indicator = 'no_such_indicator'), /unknown indicator/],
     ['a changed unit of an indicator in use', (c) => (c.indicators = [{ ...extraction.indicators.find((i: any) => i.code === 'dibao_paid'), unit: 'person' }]), /unit cannot change/],
+    ['indicators that are not a list of records', (c) => (c.indicators = { code: 'x' }), /indicators must be a list of objects/],
     ['a publication time that is not one', (c) => (c.publishedAt = 'soon'), /publishedAt/],
     ['a stock without its date', (c) => (c.observations.find((o: any) => !o.withdraw).temporality = 'stock', delete c.observations.find((o: any) => !o.withdraw).referenceDate), /referenceDate/],
   ]

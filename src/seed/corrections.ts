@@ -59,8 +59,13 @@ const WITHDRAW_KEYS = [...KEY_FIELDS, 'withdraw', 'reason']
 export function readCorrections(reportFolder: string): SeedCorrection[] {
   const path = join(reportFolder, CORRECTIONS_FILE)
   if (!existsSync(path)) return []
-  const file = JSON.parse(readFileSync(path, 'utf8')) as { corrections?: unknown }
-  if (!Array.isArray(file.corrections)) throw new SeedError(path, 'must hold { "corrections": [...] }')
+  let file: { corrections?: unknown } | null
+  try {
+    file = JSON.parse(readFileSync(path, 'utf8')) as { corrections?: unknown } | null
+  } catch (err) {
+    throw new SeedError(path, `is not JSON: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (!Array.isArray(file?.corrections)) throw new SeedError(path, 'must hold { "corrections": [...] }')
   return file.corrections as SeedCorrection[]
 }
 
@@ -78,16 +83,23 @@ function shapeProblems(corrections: SeedCorrection[]): string[] {
   const ids = new Set<string>()
   corrections.forEach((c, i) => {
     const name = `corrections[${i}] (${String(c?.id)})`
-    if (typeof c !== 'object' || c === null) return void problems.push(`${name}: not an object`)
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) return void problems.push(`${name}: not an object`)
     for (const k of unknownKeys(c, CORRECTION_KEYS)) problems.push(`${name}: unknown key "${k}"`)
     if (!isText(c.id)) problems.push(`${name}: id is required`)
     else if (ids.has(c.id)) problems.push(`${name}: id used twice`)
     ids.add(c.id)
     if (!isText(c.reason)) problems.push(`${name}: reason is required`)
     if (typeof c.publishedAt !== 'string' || parseInstantOrNull(c.publishedAt) === null) problems.push(`${name}: publishedAt "${String(c.publishedAt)}" is not an RFC 3339 time`)
+    for (const list of ['indicators', 'observations'] as const) {
+      const items: unknown = c[list]
+      if (items !== undefined && !(Array.isArray(items) && items.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x)))) {
+        problems.push(`${name}: ${list} must be a list of objects`)
+        return
+      }
+    }
     if (!(c.indicators ?? []).length && !(c.observations ?? []).length) problems.push(`${name}: corrects nothing`)
     ;(c.indicators ?? []).forEach((ind, j) => {
-      const at = `${name} indicators[${j}] (${String(ind?.code)})`
+      const at = `${name} indicators[${j}] (${String(ind.code)})`
       for (const k of unknownKeys(ind, INDICATOR_KEYS)) problems.push(`${at}: unknown key "${k}"`)
       for (const k of INDICATOR_KEYS.filter((k) => k !== 'additive')) if (!isText((ind as unknown as Record<string, unknown>)[k])) problems.push(`${at}: ${k} is required`)
       if (typeof ind.additive !== 'boolean') problems.push(`${at}: additive must be true or false`)
