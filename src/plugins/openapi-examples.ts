@@ -107,6 +107,7 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
       category: 'social_security',
       unit: 'CNY',
       additive: true,
+      synonyms: ['低保', '低保金', '最低生活保障', 'minimum living guarantee'],
     },
   },
   correctObservation: {

@@ -19,8 +19,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         },
         "integrity": {
           "state": "verified",
-          "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T14:33:34.654Z"
+          "verifiedSeq": 198,
+          "lastFullAt": "2026-11-29T14:46:01.509Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:46:01.356Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:33:34.568Z",
+        "recordedAt": "2026-11-29T14:46:01.356Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -183,6 +183,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "category": "social_security",
         "unit": "CNY",
         "additive": true,
+        "synonyms": [
+          "低保",
+          "低保金"
+        ],
         "observations": [
           {
             "id": 22,
@@ -212,7 +216,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:46:01.356Z"
           }
         ],
         "observationsTruncated": false,
@@ -231,7 +235,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "description": "Part of the key afforestation task: planted forest under the banner-level programme completed in 2023 H1 (as of 2023-06-25).",
             "category": "ecology",
             "unit": "mu",
-            "additive": true
+            "additive": true,
+            "synonyms": []
           },
           {
             "code": "beef_cattle_stock",
@@ -240,9 +245,90 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "description": "Beef cattle head count on hand in the town (a stock, not a flow); the report gives only the target for 2023 H2.",
             "category": "livestock",
             "unit": "head",
-            "additive": true
+            "additive": true,
+            "synonyms": [
+              "肉牛",
+              "牛存栏"
+            ]
           }
         ]
+      }
+    }
+  },
+  "listTopics": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "insurance_enrolment",
+            "nameZh": "参保",
+            "nameEn": "Insurance enrolment",
+            "descriptionZh": "城乡居民养老保险和医疗保险的参保人数（报告中的“两费”收缴）。",
+            "descriptionEn": "Persons enrolled in urban and rural resident pension insurance and medical insurance (the \"two fees\" the report collects). Both figures are stocks as of the report date.",
+            "synonyms": [
+              "insurance enrollment",
+              "enrollment"
+            ],
+            "position": 1,
+            "indicatorCount": 2,
+            "indicators": [
+              "medical_insurance_enrolled",
+              "pension_insurance_enrolled"
+            ]
+          },
+          {
+            "code": "subsidies",
+            "nameZh": "补贴与社会救助",
+            "nameEn": "Subsidies and social assistance",
+            "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+            "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+            "synonyms": [
+              "subsidy",
+              "subsidies"
+            ],
+            "position": 2,
+            "indicatorCount": 6,
+            "indicators": [
+              "dibao_beneficiaries",
+              "dibao_paid"
+            ]
+          }
+        ]
+      }
+    }
+  },
+  "getTopic": {
+    "200": {
+      "application/json": {
+        "code": "subsidies",
+        "nameZh": "补贴与社会救助",
+        "nameEn": "Subsidies and social assistance",
+        "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+        "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+        "synonyms": [
+          "subsidy",
+          "subsidies"
+        ],
+        "position": 2,
+        "indicators": [
+          {
+            "code": "dibao_beneficiaries",
+            "nameZh": "城乡低保受益人数",
+            "nameEn": "Dibao beneficiaries",
+            "unit": "person",
+            "category": "social_security",
+            "url": "/v1/indicators/dibao_beneficiaries"
+          },
+          {
+            "code": "dibao_paid",
+            "nameZh": "城乡低保金发放",
+            "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+            "unit": "CNY",
+            "category": "social_security",
+            "url": "/v1/indicators/dibao_paid"
+          }
+        ],
+        "observationsUrl": "/v1/observations?topic=subsidies"
       }
     }
   },
@@ -281,7 +367,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:46:01.356Z"
           },
           {
             "id": 2,
@@ -314,12 +400,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:46:01.356Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:46:01.356Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:46:01.356Z\r\n"
     }
   },
   "getObservation": {
@@ -352,7 +438,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:33:34.568Z"
+        "recordedAt": "2026-11-29T14:46:01.356Z"
       }
     }
   },
@@ -388,7 +474,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:46:01.356Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -433,7 +519,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:46:01.356Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -470,7 +556,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:46:01.356Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -488,7 +574,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:46:01.356Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -503,11 +589,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+            "hash": "8b8f4165e4d5056ed6d307ed3cfce980789e59476a7f0a0764a6fbfeb5e559ee"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:46:01.356Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -521,8 +607,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-            "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+            "prevHash": "8b8f4165e4d5056ed6d307ed3cfce980789e59476a7f0a0764a6fbfeb5e559ee",
+            "hash": "53a06b7b540474a2a231218ec9f742806953ea0e38a0e1f30e83bb4f7ba1e1f5"
           }
         ],
         "nextAfter": 100,
@@ -533,29 +619,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
   "getAuditHead": {
     "200": {
       "application/json": {
-        "seq": 159,
-        "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-        "recordedAt": "2026-11-29T14:33:34.584Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-        "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+        "seq": 198,
+        "hash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60",
+        "recordedAt": "2026-11-29T14:46:01.420Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=198\nhash=732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60\nrecordedAt=2026-11-29T14:46:01.420Z\n",
+        "signature": "FoRBAWD+AKM4CNhVWeUSF7ZGdnaP20UoG+9JbzEfONbE2nPM1J6A1olF0WFO+zrEVGqdpdEi8TS/TTo16AnFBw==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAi/t5FPv8D0nIy9AJ5L/uS4Jzoq7jhKrLW8xyMzf81k8=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 159,
+        "entries": 198,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:33:34.654Z",
-        "headSeq": 159,
-        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+        "lastFullAt": "2026-11-29T14:46:01.509Z",
+        "headSeq": 198,
+        "headHash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60"
       }
     }
   },
@@ -563,11 +649,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 159,
+        "entries": 198,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:33:35.231Z",
-        "headSeq": 159,
-        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+        "lastFullAt": "2026-11-29T14:46:02.423Z",
+        "headSeq": 198,
+        "headHash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60"
       }
     }
   },
@@ -584,7 +670,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:33:35.245Z",
+        "recordedAt": "2026-11-29T14:46:02.462Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -638,7 +724,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
         "category": "social_security",
         "unit": "CNY",
-        "additive": true
+        "additive": true,
+        "synonyms": [
+          "低保",
+          "低保金"
+        ]
       }
     },
     "201": {
@@ -649,7 +739,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
         "category": "social_security",
         "unit": "CNY",
-        "additive": true
+        "additive": true,
+        "synonyms": [
+          "低保",
+          "低保金"
+        ]
       }
     }
   },
@@ -703,8 +797,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:33:35.281Z",
-        "recordedAt": "2026-11-29T14:33:35.281Z"
+        "publishedAt": "2026-11-29T14:46:02.540Z",
+        "recordedAt": "2026-11-29T14:46:02.540Z"
       }
     }
   },
@@ -738,11 +832,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 2,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:33:35.286Z"
+        "recordedAt": "2026-11-29T14:46:02.549Z"
       }
     }
   }
 }
 
 /** The nextCursor of the list query made of the other parameter examples with limit=1. */
-export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ"
+export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6Ilo3T3JFaWxaT3VLaHVmXy0ifQ"

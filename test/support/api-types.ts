@@ -269,9 +269,49 @@ export interface paths {
         };
         /**
          * List indicators
-         * @description Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.
+         * @description Indicators by code. `q` searches code, names (Chinese and English), synonyms, topic names and description (Latin text case-insensitively, plurals and British/American spellings folded) and answers best match first: exact code, exact name, name, synonym or topic, description; by code within each.
          */
         get: operations["listIndicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topics
+         * @description Every topic in position order (the product brief's families first), with its indicators' codes. Filter indicators and observations by topic with `topic=`.
+         */
+        get: operations["listTopics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One topic with its indicators
+         * @description The topic's names, description and synonyms in both languages, and its indicators.
+         */
+        get: operations["getTopic"];
         put?: never;
         post?: never;
         delete?: never;
@@ -764,6 +804,8 @@ export interface components {
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
+            /** @description Other words for it (Chinese or English) that search matches, e.g. 医保 for medical insurance. */
+            synonyms: string[];
         };
         /** @description An indicator with its observations. */
         IndicatorDetail: {
@@ -781,6 +823,8 @@ export interface components {
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
+            /** @description Other words for it (Chinese or English) that search matches, e.g. 医保 for medical insurance. */
+            synonyms: string[];
             /** @description Its observations in force (at most 1000), in id order. */
             observations: components["schemas"]["Observation"][];
             /** @description True when there are more; page through observationsUrl. */
@@ -788,10 +832,72 @@ export interface components {
             /** @description The full, pageable list of its observations. */
             observationsUrl: string;
         };
-        /** @description Matching indicators, by code. */
+        /** @description Matching indicators: by code, or best match first with `q`. */
         IndicatorList: {
             /** @description The items, in the order described. */
             data: components["schemas"]["Indicator"][];
+        };
+        /** @description A topic with its member indicators' codes. */
+        TopicSummary: {
+            /** @description Topic code (lowercase snake_case), e.g. `subsidies`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description What belongs to it, in Chinese. */
+            descriptionZh: string;
+            /** @description What belongs to it and why borderline figures are in or out, in English. */
+            descriptionEn: string;
+            /** @description Other words for it (Chinese or English) that indicator search matches. */
+            synonyms: string[];
+            /** @description Listing order: the product brief's four families first. */
+            position: number;
+            /** @description How many indicators it holds. */
+            indicatorCount: number;
+            /** @description Codes of its indicators, sorted. */
+            indicators: string[];
+        };
+        /** @description Every topic, in position order. */
+        TopicList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["TopicSummary"][];
+        };
+        /** @description An indicator of a topic. */
+        TopicMember: {
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Base unit of its values. */
+            unit: string;
+            /** @description Its policy area. */
+            category: string;
+            /** @description The indicator with its observations. */
+            url: string;
+        };
+        /** @description A topic with its indicators. */
+        TopicDetail: {
+            /** @description Topic code (lowercase snake_case), e.g. `subsidies`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description What belongs to it, in Chinese. */
+            descriptionZh: string;
+            /** @description What belongs to it and why borderline figures are in or out, in English. */
+            descriptionEn: string;
+            /** @description Other words for it (Chinese or English) that indicator search matches. */
+            synonyms: string[];
+            /** @description Listing order: the product brief's four families first. */
+            position: number;
+            /** @description Its indicators, by code. */
+            indicators: components["schemas"]["TopicMember"][];
+            /** @description The observations of its indicators. */
+            observationsUrl: string;
         };
         /** @description An area: a place that observations are about. */
         Area: {
@@ -1678,8 +1784,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T14:33:34.654Z"
+                     *         "verifiedSeq": 198,
+                     *         "lastFullAt": "2026-11-29T14:46:01.509Z"
                      *       }
                      *     }
                      */
@@ -1866,7 +1972,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1957,7 +2063,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:33:35.245Z",
+                     *       "recordedAt": "2026-11-29T14:46:02.462Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2026,7 +2132,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *       "recordedAt": "2026-11-29T14:46:01.356Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2635,6 +2741,10 @@ export interface operations {
                      *       "category": "social_security",
                      *       "unit": "CNY",
                      *       "additive": true,
+                     *       "synonyms": [
+                     *         "低保",
+                     *         "低保金"
+                     *       ],
                      *       "observations": [
                      *         {
                      *           "id": 22,
@@ -2664,7 +2774,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2707,7 +2817,13 @@ export interface operations {
                  *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
                  *       "category": "social_security",
                  *       "unit": "CNY",
-                 *       "additive": true
+                 *       "additive": true,
+                 *       "synonyms": [
+                 *         "低保",
+                 *         "低保金",
+                 *         "最低生活保障",
+                 *         "minimum living guarantee"
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -2723,6 +2839,8 @@ export interface operations {
                     unit: string;
                     /** @description Whether values add up across areas. */
                     additive: boolean;
+                    /** @description Other words for it that search matches (default: none). */
+                    synonyms?: string[];
                 };
             };
         };
@@ -2747,7 +2865,11 @@ export interface operations {
                      *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
                      *       "category": "social_security",
                      *       "unit": "CNY",
-                     *       "additive": true
+                     *       "additive": true,
+                     *       "synonyms": [
+                     *         "低保",
+                     *         "低保金"
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Indicator"];
@@ -2774,7 +2896,11 @@ export interface operations {
                      *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
                      *       "category": "social_security",
                      *       "unit": "CNY",
-                     *       "additive": true
+                     *       "additive": true,
+                     *       "synonyms": [
+                     *         "低保",
+                     *         "低保金"
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Indicator"];
@@ -2805,6 +2931,13 @@ export interface operations {
                  */
                 category?: string[];
                 /**
+                 * @description Topics (see /v1/topics): indicators in any of them. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "subsidies"
+                 *     ]
+                 */
+                topic?: string[];
+                /**
                  * @description Text to search for, in Chinese or English.
                  * @example 低保
                  */
@@ -2822,7 +2955,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Matching indicators, by code. */
+            /** @description Matching indicators: by code, or best match first with `q`. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2847,7 +2980,8 @@ export interface operations {
                      *           "description": "Part of the key afforestation task: planted forest under the banner-level programme completed in 2023 H1 (as of 2023-06-25).",
                      *           "category": "ecology",
                      *           "unit": "mu",
-                     *           "additive": true
+                     *           "additive": true,
+                     *           "synonyms": []
                      *         },
                      *         {
                      *           "code": "beef_cattle_stock",
@@ -2856,7 +2990,11 @@ export interface operations {
                      *           "description": "Beef cattle head count on hand in the town (a stock, not a flow); the report gives only the target for 2023 H2.",
                      *           "category": "livestock",
                      *           "unit": "head",
-                     *           "additive": true
+                     *           "additive": true,
+                     *           "synonyms": [
+                     *             "肉牛",
+                     *             "牛存栏"
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -2866,6 +3004,170 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every topic, in position order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "insurance_enrolment",
+                     *           "nameZh": "参保",
+                     *           "nameEn": "Insurance enrolment",
+                     *           "descriptionZh": "城乡居民养老保险和医疗保险的参保人数（报告中的“两费”收缴）。",
+                     *           "descriptionEn": "Persons enrolled in urban and rural resident pension insurance and medical insurance (the \"two fees\" the report collects). Both figures are stocks as of the report date.",
+                     *           "synonyms": [
+                     *             "insurance enrollment",
+                     *             "enrollment"
+                     *           ],
+                     *           "position": 1,
+                     *           "indicatorCount": 2,
+                     *           "indicators": [
+                     *             "medical_insurance_enrolled",
+                     *             "pension_insurance_enrolled"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "code": "subsidies",
+                     *           "nameZh": "补贴与社会救助",
+                     *           "nameEn": "Subsidies and social assistance",
+                     *           "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+                     *           "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+                     *           "synonyms": [
+                     *             "subsidy",
+                     *             "subsidies"
+                     *           ],
+                     *           "position": 2,
+                     *           "indicatorCount": 6,
+                     *           "indicators": [
+                     *             "dibao_beneficiaries",
+                     *             "dibao_paid"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Topic code (lowercase snake_case), e.g. `subsidies`.
+                 * @example subsidies
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A topic with its indicators. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "subsidies",
+                     *       "nameZh": "补贴与社会救助",
+                     *       "nameEn": "Subsidies and social assistance",
+                     *       "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+                     *       "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+                     *       "synonyms": [
+                     *         "subsidy",
+                     *         "subsidies"
+                     *       ],
+                     *       "position": 2,
+                     *       "indicators": [
+                     *         {
+                     *           "code": "dibao_beneficiaries",
+                     *           "nameZh": "城乡低保受益人数",
+                     *           "nameEn": "Dibao beneficiaries",
+                     *           "unit": "person",
+                     *           "category": "social_security",
+                     *           "url": "/v1/indicators/dibao_beneficiaries"
+                     *         },
+                     *         {
+                     *           "code": "dibao_paid",
+                     *           "nameZh": "城乡低保金发放",
+                     *           "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+                     *           "unit": "CNY",
+                     *           "category": "social_security",
+                     *           "url": "/v1/indicators/dibao_paid"
+                     *         }
+                     *       ],
+                     *       "observationsUrl": "/v1/observations?topic=subsidies"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
@@ -2923,6 +3225,13 @@ export interface operations {
                  */
                 category?: string[];
                 /**
+                 * @description Topics (see /v1/topics): observations of indicators in any of them. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "subsidies"
+                 *     ]
+                 */
+                topic?: string[];
+                /**
                  * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
                  * @example 2030-01-01T00:00:00Z
                  */
@@ -2944,7 +3253,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
-                 * @example eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ
+                 * @example eyJhIjoyMiwiZiI6Ilo3T3JFaWxaT3VLaHVmXy0ifQ
                  */
                 cursor?: string;
                 /**
@@ -3015,7 +3324,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3048,7 +3357,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3057,8 +3366,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:46:01.356Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:46:01.356Z
                      */
                     "text/csv": string;
                 };
@@ -3144,7 +3453,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *       "recordedAt": "2026-11-29T14:46:01.356Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3271,8 +3580,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:33:35.281Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.281Z"
+                     *       "publishedAt": "2026-11-29T14:46:02.540Z",
+                     *       "recordedAt": "2026-11-29T14:46:02.540Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3363,7 +3672,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.286Z"
+                     *       "recordedAt": "2026-11-29T14:46:02.549Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3451,7 +3760,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3701,7 +4010,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3738,7 +4047,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3807,7 +4116,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3822,11 +4131,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+                     *           "hash": "8b8f4165e4d5056ed6d307ed3cfce980789e59476a7f0a0764a6fbfeb5e559ee"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3840,8 +4149,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-                     *           "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+                     *           "prevHash": "8b8f4165e4d5056ed6d307ed3cfce980789e59476a7f0a0764a6fbfeb5e559ee",
+                     *           "hash": "53a06b7b540474a2a231218ec9f742806953ea0e38a0e1f30e83bb4f7ba1e1f5"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3892,11 +4201,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 159,
-                     *       "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-                     *       "recordedAt": "2026-11-29T14:33:34.584Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-                     *       "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+                     *       "seq": 198,
+                     *       "hash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60",
+                     *       "recordedAt": "2026-11-29T14:46:01.420Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=198\nhash=732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60\nrecordedAt=2026-11-29T14:46:01.420Z\n",
+                     *       "signature": "FoRBAWD+AKM4CNhVWeUSF7ZGdnaP20UoG+9JbzEfONbE2nPM1J6A1olF0WFO+zrEVGqdpdEi8TS/TTo16AnFBw==",
                      *       "verified": true
                      *     }
                      */
@@ -3944,7 +4253,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=
+                     *     MCowBQYDK2VwAyEAi/t5FPv8D0nIy9AJ5L/uS4Jzoq7jhKrLW8xyMzf81k8=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3984,11 +4293,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
+                     *       "entries": 198,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:34.654Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "lastFullAt": "2026-11-29T14:46:01.509Z",
+                     *       "headSeq": 198,
+                     *       "headHash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4027,11 +4336,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
+                     *       "entries": 198,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:35.231Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "lastFullAt": "2026-11-29T14:46:02.423Z",
+                     *       "headSeq": 198,
+                     *       "headHash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
