@@ -30,14 +30,15 @@ export function foldWord(word: string): string {
   return w
 }
 
-/** Text as search compares it: NFKC, lower case, `_`/`-`/spaces as one space, Latin words folded. */
-export function searchText(text: string): string {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s_\-]+/g, ' ')
-    .trim()
-    .replace(/[a-z0-9]+/g, foldWord)
+/** Text as search compares it: NFKC, lower case, `_`/`-`/spaces as one space; with `fold`, Latin words folded too. */
+export function searchText(text: string, fold = true): string {
+  const plain = text.normalize('NFKC').toLowerCase().replace(/[\s_\-]+/g, ' ').trim()
+  return fold ? plain.replace(/[a-z0-9]+/g, foldWord) : plain
+}
+
+/** Whether `text` contains the query: folded (enrollment finds enrolment) or as typed (subsidi finds subsidies). */
+function contains(text: string, q: string): boolean {
+  return searchText(text).includes(searchText(q)) || searchText(text, false).includes(searchText(q, false))
 }
 
 /** The rank at which `q` finds the indicator, or null when it does not. */
@@ -45,13 +46,12 @@ export function searchRank(q: string, candidate: SearchCandidate): SearchRank | 
   const { indicator: i, topicTerms } = candidate
   const raw = q.trim().toLowerCase()
   if (raw === i.code.toLowerCase()) return 'code'
-  const needle = searchText(q)
-  if (needle === '') return null
-  const names = [i.nameZh, i.nameEn].map(searchText)
-  if (names.includes(needle)) return 'exact name'
-  if ([...names, searchText(i.code)].some((n) => n.includes(needle))) return 'name'
-  if ([...(i.synonyms ?? []), ...topicTerms].some((t) => searchText(t).includes(needle))) return 'synonym or topic'
-  if (searchText(i.description).includes(needle)) return 'description'
+  if (searchText(q, false) === '') return null
+  const names = [i.nameZh, i.nameEn]
+  if (names.some((n) => searchText(n) === searchText(q) || searchText(n, false) === searchText(q, false))) return 'exact name'
+  if ([...names, i.code].some((n) => contains(n, q))) return 'name'
+  if ([...(i.synonyms ?? []), ...topicTerms].some((t) => contains(t, q))) return 'synonym or topic'
+  if (contains(i.description, q)) return 'description'
   return null
 }
 
