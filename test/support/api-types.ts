@@ -1785,7 +1785,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 198,
-                     *         "lastFullAt": "2026-11-29T14:46:01.509Z"
+                     *         "lastFullAt": "2026-11-29T14:57:16.082Z"
                      *       }
                      *     }
                      */
@@ -1972,7 +1972,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2063,7 +2063,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:46:02.462Z",
+                     *       "recordedAt": "2026-11-29T14:57:17.280Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2132,7 +2132,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *       "recordedAt": "2026-11-29T14:57:15.917Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2774,7 +2774,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z"
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3324,7 +3324,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z"
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3357,7 +3357,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z"
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3366,8 +3366,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:46:01.356Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:46:01.356Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:57:15.917Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:57:15.917Z
                      */
                     "text/csv": string;
                 };
@@ -3453,7 +3453,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:46:01.356Z"
+                     *       "recordedAt": "2026-11-29T14:57:15.917Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3580,8 +3580,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:46:02.540Z",
-                     *       "recordedAt": "2026-11-29T14:46:02.540Z"
+                     *       "publishedAt": "2026-11-29T14:57:17.330Z",
+                     *       "recordedAt": "2026-11-29T14:57:17.330Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3672,7 +3672,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:46:02.549Z"
+                     *       "recordedAt": "2026-11-29T14:57:17.352Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3760,7 +3760,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4010,7 +4010,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4047,7 +4047,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4116,7 +4116,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -4131,11 +4131,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "8b8f4165e4d5056ed6d307ed3cfce980789e59476a7f0a0764a6fbfeb5e559ee"
+                     *           "hash": "e38aedcee198c9d809f06a083076718055b493871e4c7db421df9e522a79a766"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:46:01.356Z",
+                     *           "recordedAt": "2026-11-29T14:57:15.917Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -4149,8 +4149,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "8b8f4165e4d5056ed6d307ed3cfce980789e59476a7f0a0764a6fbfeb5e559ee",
-                     *           "hash": "53a06b7b540474a2a231218ec9f742806953ea0e38a0e1f30e83bb4f7ba1e1f5"
+                     *           "prevHash": "e38aedcee198c9d809f06a083076718055b493871e4c7db421df9e522a79a766",
+                     *           "hash": "24e9b1a57553548d052c11e951a2220261b2db62bb10e00ebff25b8ce25daa3e"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -4202,10 +4202,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 198,
-                     *       "hash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60",
-                     *       "recordedAt": "2026-11-29T14:46:01.420Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=198\nhash=732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60\nrecordedAt=2026-11-29T14:46:01.420Z\n",
-                     *       "signature": "FoRBAWD+AKM4CNhVWeUSF7ZGdnaP20UoG+9JbzEfONbE2nPM1J6A1olF0WFO+zrEVGqdpdEi8TS/TTo16AnFBw==",
+                     *       "hash": "c7d0347dbdbc83497e93565a6dee763b8f4862e7043af9fa5042945de7f0ac9a",
+                     *       "recordedAt": "2026-11-29T14:57:16.037Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=198\nhash=c7d0347dbdbc83497e93565a6dee763b8f4862e7043af9fa5042945de7f0ac9a\nrecordedAt=2026-11-29T14:57:16.037Z\n",
+                     *       "signature": "5QOFgXe1vt+FviiL+4tvl+2lgsIdobK7OjgVAwNKKP8oZeYkoQK+RumvpcYIHtxxRa/wq2YOfWhvadhglTP4BQ==",
                      *       "verified": true
                      *     }
                      */
@@ -4253,7 +4253,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAi/t5FPv8D0nIy9AJ5L/uS4Jzoq7jhKrLW8xyMzf81k8=
+                     *     MCowBQYDK2VwAyEA5PDoRo5nrB5NfH89sS02PAUBADZyhs0dqUKI8vX9Wuk=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -4294,10 +4294,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 198,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:46:01.509Z",
+                     *       "checkedFrom": 199,
+                     *       "lastFullAt": "2026-11-29T14:57:16.082Z",
                      *       "headSeq": 198,
-                     *       "headHash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60"
+                     *       "headHash": "c7d0347dbdbc83497e93565a6dee763b8f4862e7043af9fa5042945de7f0ac9a"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4338,9 +4338,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 198,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:46:02.423Z",
+                     *       "lastFullAt": "2026-11-29T14:57:17.245Z",
                      *       "headSeq": 198,
-                     *       "headHash": "732c8b2a9853ac42320aa0a16e46cc9c5ad800aa2c3b4721fb4b020cb8c21c60"
+                     *       "headHash": "c7d0347dbdbc83497e93565a6dee763b8f4862e7043af9fa5042945de7f0ac9a"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
