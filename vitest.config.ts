@@ -19,6 +19,7 @@ export const API_SUITE = [
   'test/shared-limits.test.ts',
   'test/http-semantics.test.ts',
   'test/corrections.test.ts',
+  'test/topics.test.ts',
 ]
 
 export default defineConfig({

@@ -8,6 +8,7 @@ import { loadConfig, redactUrl, type Config } from './config.js'
 import areaRoutes from './modules/areas/areas.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
 import indicatorRoutes from './modules/indicators/indicators.routes.js'
+import topicRoutes from './modules/topics/topics.routes.js'
 import observationRoutes from './modules/observations/observations.routes.js'
 import { createObservationService } from './modules/observations/observations.service.js'
 import periodRoutes from './modules/periods/periods.routes.js'
@@ -193,6 +194,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(areaRoutes, { prefix: '/v1/areas', writer, catalog })
   await app.register(periodRoutes, { prefix: '/v1/periods', writer, catalog })
   await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations })
+  await app.register(topicRoutes, { prefix: '/v1/topics', catalog })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: storage.observations })

@@ -67,12 +67,15 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
   /** Every GET URL the data offers: lists and their filters, each resource, pages followed to the end. */
   async function urls(): Promise<string[]> {
     const get = async (url: string) => JSON.parse((await sqlite.inject({ url })).body)
-    const out = ['/v1/sources', '/v1/indicators', '/v1/areas', '/v1/periods', '/v1/audit/head', '/v1/audit/public-key', '/problems', '/v1/indicators?q=insur', '/v1/indicators?q=%E4%BD%8F', '/v1/indicators?category=agriculture', '/v1/areas?level=village', '/v1/periods?type=month']
+    const out = ['/v1/sources', '/v1/indicators', '/v1/areas', '/v1/periods', '/v1/audit/head', '/v1/audit/public-key', '/problems', '/v1/indicators?q=insur', '/v1/indicators?q=%E4%BD%8F', '/v1/indicators?category=agriculture', '/v1/areas?level=village', '/v1/periods?type=month', '/v1/topics']
+    // Search ranks in one shared matcher: both backends must give the same order.
+    for (const q of ['enrollment', '医保', '救助', 'social assistance', 'subsidies', '造林', 'drainage', '排水', 'dibao_paid', 'Village', 'a', '村']) out.push(`/v1/indicators?q=${encodeURIComponent(q)}`)
+    for (const topic of (await get('/v1/topics')).data) out.push(`/v1/topics/${topic.code}`, `/v1/indicators?topic=${topic.code}`)
     for (const s of (await get('/v1/sources')).data) out.push(`/v1/sources/${s.id}`, `/v1/sources/${s.id}/text`)
     for (const i of (await get('/v1/indicators')).data) out.push(`/v1/indicators/${i.code}`, `/v1/indicators/${i.code}?asOf=2030-01-01T00:00:00Z`)
     for (const a of (await get('/v1/areas')).data) out.push(`/v1/areas/${a.code}`)
     for (const p of (await get('/v1/periods')).data.slice(0, 10)) out.push(`/v1/periods/${p.code}`)
-    const queries = ['limit=7', 'limit=1000', 'includeWithdrawn=true&limit=9', 'kind=forecast', 'category=social_security&category=agriculture', 'period=2023-H1', 'periodFrom=2023-H1&periodTo=2023', 'updatedSince=2020-01-01T00:00:00Z&limit=11', 'format=csv', 'format=csv&kind=actual']
+    const queries = ['limit=7', 'limit=1000', 'includeWithdrawn=true&limit=9', 'kind=forecast', 'category=social_security&category=agriculture', 'topic=subsidies&topic=drainage&limit=3', 'topic=afforestation&category=ecology', 'period=2023-H1', 'periodFrom=2023-H1&periodTo=2023', 'updatedSince=2020-01-01T00:00:00Z&limit=11', 'format=csv', 'format=csv&kind=actual']
     for (const q of queries) {
       let url: string | null = `/v1/observations?${q}`
       while (url) {

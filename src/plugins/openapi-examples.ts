@@ -15,6 +15,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'getPeriod.code': '2023-H1',
   'putPeriod.code': '2023-H1',
   'getIndicator.code': 'dibao_paid',
+  'getTopic.code': 'subsidies',
   'putIndicator.code': 'dibao_paid',
   'getSource.id': 'bayantala-2023h1',
   'getSourceText.id': 'bayantala-2023h1',
@@ -31,6 +32,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   periodTo: '2023-H1',
   kind: ['actual'],
   category: ['social_security'],
+  topic: ['subsidies'],
   asOf: '2030-01-01T00:00:00Z',
   updatedSince: '2023-07-01T00:00:00Z',
   includeWithdrawn: false,
@@ -105,6 +107,7 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
       category: 'social_security',
       unit: 'CNY',
       additive: true,
+      synonyms: ['低保', '低保金', '最低生活保障', 'minimum living guarantee'],
     },
   },
   correctObservation: {

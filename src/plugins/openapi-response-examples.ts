@@ -183,6 +183,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "category": "social_security",
         "unit": "CNY",
         "additive": true,
+        "synonyms": [
+          "低保",
+          "低保金"
+        ],
         "observations": [
           {
             "id": 22,
@@ -231,7 +235,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "description": "Part of the key afforestation task: planted forest under the banner-level programme completed in 2023 H1 (as of 2023-06-25).",
             "category": "ecology",
             "unit": "mu",
-            "additive": true
+            "additive": true,
+            "synonyms": []
           },
           {
             "code": "beef_cattle_stock",
@@ -240,9 +245,90 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "description": "Beef cattle head count on hand in the town (a stock, not a flow); the report gives only the target for 2023 H2.",
             "category": "livestock",
             "unit": "head",
-            "additive": true
+            "additive": true,
+            "synonyms": [
+              "肉牛",
+              "牛存栏"
+            ]
           }
         ]
+      }
+    }
+  },
+  "listTopics": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "insurance_enrolment",
+            "nameZh": "参保",
+            "nameEn": "Insurance enrolment",
+            "descriptionZh": "城乡居民养老保险和医疗保险的参保人数（报告中的“两费”收缴）。",
+            "descriptionEn": "Persons enrolled in urban and rural resident pension insurance and medical insurance (the \"two fees\" the report collects). Both figures are stocks as of the report date.",
+            "synonyms": [
+              "insurance enrollment",
+              "enrollment"
+            ],
+            "position": 1,
+            "indicatorCount": 2,
+            "indicators": [
+              "medical_insurance_enrolled",
+              "pension_insurance_enrolled"
+            ]
+          },
+          {
+            "code": "subsidies",
+            "nameZh": "补贴与社会救助",
+            "nameEn": "Subsidies and social assistance",
+            "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+            "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+            "synonyms": [
+              "subsidy",
+              "subsidies"
+            ],
+            "position": 2,
+            "indicatorCount": 6,
+            "indicators": [
+              "dibao_beneficiaries",
+              "dibao_paid"
+            ]
+          }
+        ]
+      }
+    }
+  },
+  "getTopic": {
+    "200": {
+      "application/json": {
+        "code": "subsidies",
+        "nameZh": "补贴与社会救助",
+        "nameEn": "Subsidies and social assistance",
+        "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+        "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+        "synonyms": [
+          "subsidy",
+          "subsidies"
+        ],
+        "position": 2,
+        "indicators": [
+          {
+            "code": "dibao_beneficiaries",
+            "nameZh": "城乡低保受益人数",
+            "nameEn": "Dibao beneficiaries",
+            "unit": "person",
+            "category": "social_security",
+            "url": "/v1/indicators/dibao_beneficiaries"
+          },
+          {
+            "code": "dibao_paid",
+            "nameZh": "城乡低保金发放",
+            "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+            "unit": "CNY",
+            "category": "social_security",
+            "url": "/v1/indicators/dibao_paid"
+          }
+        ],
+        "observationsUrl": "/v1/observations?topic=subsidies"
       }
     }
   },
@@ -638,7 +724,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
         "category": "social_security",
         "unit": "CNY",
-        "additive": true
+        "additive": true,
+        "synonyms": [
+          "低保",
+          "低保金"
+        ]
       }
     },
     "201": {
@@ -649,7 +739,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
         "category": "social_security",
         "unit": "CNY",
-        "additive": true
+        "additive": true,
+        "synonyms": [
+          "低保",
+          "低保金"
+        ]
       }
     }
   },
@@ -745,4 +839,4 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
 }
 
 /** The nextCursor of the list query made of the other parameter examples with limit=1. */
-export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ"
+export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6Ilo3T3JFaWxaT3VLaHVmXy0ifQ"

@@ -15,6 +15,7 @@ import { Observation, ObservationRevision } from '../modules/observations/observ
 import { Period, PeriodList } from '../modules/periods/periods.routes.js'
 import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
 import { Source, SourceList } from '../modules/sources/sources.routes.js'
+import { TopicDetail, TopicList, TopicMember, TopicSummary } from '../modules/topics/topics.routes.js'
 import { completeDocument } from './openapi-contract.js'
 
 export const API_VERSION = '1.0.0'
@@ -23,7 +24,7 @@ export const API_VERSION = '1.0.0'
 export const COMPONENT_SCHEMAS = [
   FieldErrorSchema, Problem, ProblemType, ProblemTypeList,
   Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
-  Indicator, IndicatorDetail, IndicatorList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
+  Indicator, IndicatorDetail, IndicatorList, TopicSummary, TopicList, TopicMember, TopicDetail, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
 ]
 
@@ -52,6 +53,7 @@ export default fp(
         tags: [
           { name: 'observations', description: 'Figures with their citations and revisions.' },
           { name: 'indicators', description: 'What is measured.' },
+          { name: 'topics', description: 'Families of indicators, by the words users look for them by.' },
           { name: 'areas', description: 'Where: the town, its villages and the areas above it.' },
           { name: 'periods', description: 'When: reporting periods.' },
           { name: 'sources', description: 'The reports, byte for byte.' },

@@ -18,6 +18,7 @@ import { storeSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
 import { applySeedCorrections } from './corrections.js'
+import { loadVocabulary } from './vocabulary-seed.js'
 
 export const SEED_ACTOR = INTERNAL_ACTORS.seed
 
@@ -233,5 +234,6 @@ export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Pr
     report.sources.push({ id: s.id, loaded: count !== null, observations: count ?? 0 })
     report.corrections.push(...(await applySeedCorrections(storage, { folder, sourceId: s.id })))
   }
+  await loadVocabulary(storage, options.folder)
   return report
 }

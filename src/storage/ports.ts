@@ -50,6 +50,8 @@ export interface ObservationFilter {
   periodTo?: string | undefined
   kinds?: Kind[] | undefined
   categories?: string[] | undefined
+  /** Indicators that belong to any of these topics. */
+  topics?: string[] | undefined
   /** Revision in force at this instant instead of the current one. */
   asOf?: string | undefined
   /** Only observations whose revision in force was recorded at or after this instant (withdrawn included). */
@@ -104,6 +106,22 @@ export interface IndicatorRecord {
   category: string
   unit: string
   additive: boolean
+  /** Other words for it that search matches; reads always set it, writers may leave it out (= none). */
+  synonyms?: string[]
+}
+
+/** A topic: a family of indicators under the words users look for them by. */
+export interface TopicRecord {
+  code: string
+  nameZh: string
+  nameEn: string
+  descriptionZh: string
+  descriptionEn: string
+  synonyms: string[]
+  /** Listing order. */
+  position: number
+  /** Member indicator codes, sorted. */
+  indicators: string[]
 }
 
 export interface SourceMetadata {
@@ -177,7 +195,11 @@ export interface ObservationReads {
 }
 
 export interface CatalogReads {
-  indicators(filter?: { categories?: string[] | undefined; q?: string | undefined }): Promise<IndicatorRecord[]>
+  /** By code; with `q`, only matches, in search rank order (see storage/search.ts). */
+  indicators(filter?: { categories?: string[] | undefined; topics?: string[] | undefined; q?: string | undefined }): Promise<IndicatorRecord[]>
+  /** In position order (code breaks ties). */
+  topics(): Promise<TopicRecord[]>
+  topic(code: string): Promise<TopicRecord | null>
   indicator(code: string): Promise<IndicatorRecord | null>
   categories(): Promise<string[]>
   areas(filter?: { level?: string[] | undefined; parent?: string | undefined }): Promise<AreaRecord[]>
@@ -221,7 +243,9 @@ export interface IntegrityReads {
   areas(): Promise<AreaRecord[]>
   periods(): Promise<PeriodRecord[]>
   /** `additive` as stored: true/false, or whatever else a tampered row holds. */
-  indicators(): Promise<Array<Omit<IndicatorRecord, 'additive'> & { additive: unknown }>>
+  /** `synonyms` parsed from its JSON text, or the text itself when it is not a JSON array. */
+  indicators(): Promise<Array<Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: unknown; synonyms: unknown }>>
+  topics(): Promise<TopicRecord[]>
   idempotencyRecords(): Promise<IdempotencyRecord[]>
   /** Revisions with lowSeq < seq <= highSeq (highSeq undefined: no upper bound). */
   revisionCount(lowSeq: number, highSeq?: number): Promise<number>
@@ -283,6 +307,10 @@ export interface WriteTx {
   insertIndicator(record: IndicatorRecord): Promise<void>
   updateIndicator(record: IndicatorRecord): Promise<void>
   insertPeriod(record: PeriodRecord): Promise<void>
+  topic(code: string): Promise<TopicRecord | null>
+  /** The topic's row; its members are added with addTopicMembers. */
+  insertTopic(record: Omit<TopicRecord, 'indicators'>): Promise<void>
+  addTopicMembers(topicCode: string, indicatorCodes: string[]): Promise<void>
   insertSource(record: SourceRecord): Promise<void>
   /** Whether this reviewed seed correction was applied (seed_correction); read under the write lock, so it is applied once. */
   seedCorrectionApplied(id: string): Promise<boolean>

@@ -198,8 +198,10 @@ export function storageConformance(name: string, open: () => Promise<Storage>): 
       expect((await storage.catalog.indicators({ q: ' GRAIN ' })).map((i) => i.code)).toEqual(['grain_output'])
       expect((await storage.catalog.indicators({ q: '%' })).map((i) => i.code)).toEqual([])
       expect((await storage.catalog.indicators({ q: 'Grain' })).map((i) => i.code)).toEqual(['grain_output'])
-      expect((await storage.catalog.indicators({ q: '_' })).map((i) => i.code)).toEqual(['grain_output'])
-      expect(await storage.catalog.indicator('income')).toEqual({ code: 'income', nameZh: 'income', nameEn: 'income', description: 'the income', category: 'economy', unit: 'yuan', additive: false })
+      // `_` reads as a space (storage/search.ts): separators alone find nothing.
+      expect((await storage.catalog.indicators({ q: '_' })).map((i) => i.code)).toEqual([])
+      expect((await storage.catalog.indicators({ q: 'grain_output' })).map((i) => i.code)).toEqual(['grain_output'])
+      expect(await storage.catalog.indicator('income')).toEqual({ code: 'income', nameZh: 'income', nameEn: 'income', description: 'the income', category: 'economy', unit: 'yuan', additive: false, synonyms: [] })
       expect(await storage.catalog.indicator('nope')).toBeNull()
       expect(await storage.catalog.categories()).toEqual(['agriculture', 'economy', 'social'])
       expect((await storage.catalog.areas({ level: ['village'] })).map((a) => a.code)).toEqual(['v01', 'v02', 'v03'])

@@ -269,9 +269,49 @@ export interface paths {
         };
         /**
          * List indicators
-         * @description Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.
+         * @description Indicators by code. `q` searches code, names (Chinese and English), synonyms, topic names and description (Latin text case-insensitively, plurals and British/American spellings folded) and answers best match first: exact code, exact name, name, synonym or topic, description; by code within each.
          */
         get: operations["listIndicators"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topics
+         * @description Every topic in position order (the product brief's families first), with its indicators' codes. Filter indicators and observations by topic with `topic=`.
+         */
+        get: operations["listTopics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One topic with its indicators
+         * @description The topic's names, description and synonyms in both languages, and its indicators.
+         */
+        get: operations["getTopic"];
         put?: never;
         post?: never;
         delete?: never;
@@ -764,6 +804,8 @@ export interface components {
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
+            /** @description Other words for it (Chinese or English) that search matches, e.g. 医保 for medical insurance. */
+            synonyms: string[];
         };
         /** @description An indicator with its observations. */
         IndicatorDetail: {
@@ -781,6 +823,8 @@ export interface components {
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
+            /** @description Other words for it (Chinese or English) that search matches, e.g. 医保 for medical insurance. */
+            synonyms: string[];
             /** @description Its observations in force (at most 1000), in id order. */
             observations: components["schemas"]["Observation"][];
             /** @description True when there are more; page through observationsUrl. */
@@ -788,10 +832,72 @@ export interface components {
             /** @description The full, pageable list of its observations. */
             observationsUrl: string;
         };
-        /** @description Matching indicators, by code. */
+        /** @description Matching indicators: by code, or best match first with `q`. */
         IndicatorList: {
             /** @description The items, in the order described. */
             data: components["schemas"]["Indicator"][];
+        };
+        /** @description A topic with its member indicators' codes. */
+        TopicSummary: {
+            /** @description Topic code (lowercase snake_case), e.g. `subsidies`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description What belongs to it, in Chinese. */
+            descriptionZh: string;
+            /** @description What belongs to it and why borderline figures are in or out, in English. */
+            descriptionEn: string;
+            /** @description Other words for it (Chinese or English) that indicator search matches. */
+            synonyms: string[];
+            /** @description Listing order: the product brief's four families first. */
+            position: number;
+            /** @description How many indicators it holds. */
+            indicatorCount: number;
+            /** @description Codes of its indicators, sorted. */
+            indicators: string[];
+        };
+        /** @description Every topic, in position order. */
+        TopicList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["TopicSummary"][];
+        };
+        /** @description An indicator of a topic. */
+        TopicMember: {
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Base unit of its values. */
+            unit: string;
+            /** @description Its policy area. */
+            category: string;
+            /** @description The indicator with its observations. */
+            url: string;
+        };
+        /** @description A topic with its indicators. */
+        TopicDetail: {
+            /** @description Topic code (lowercase snake_case), e.g. `subsidies`. */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description What belongs to it, in Chinese. */
+            descriptionZh: string;
+            /** @description What belongs to it and why borderline figures are in or out, in English. */
+            descriptionEn: string;
+            /** @description Other words for it (Chinese or English) that indicator search matches. */
+            synonyms: string[];
+            /** @description Listing order: the product brief's four families first. */
+            position: number;
+            /** @description Its indicators, by code. */
+            indicators: components["schemas"]["TopicMember"][];
+            /** @description The observations of its indicators. */
+            observationsUrl: string;
         };
         /** @description An area: a place that observations are about. */
         Area: {
@@ -2635,6 +2741,10 @@ export interface operations {
                      *       "category": "social_security",
                      *       "unit": "CNY",
                      *       "additive": true,
+                     *       "synonyms": [
+                     *         "低保",
+                     *         "低保金"
+                     *       ],
                      *       "observations": [
                      *         {
                      *           "id": 22,
@@ -2707,7 +2817,13 @@ export interface operations {
                  *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
                  *       "category": "social_security",
                  *       "unit": "CNY",
-                 *       "additive": true
+                 *       "additive": true,
+                 *       "synonyms": [
+                 *         "低保",
+                 *         "低保金",
+                 *         "最低生活保障",
+                 *         "minimum living guarantee"
+                 *       ]
                  *     }
                  */
                 "application/json": {
@@ -2723,6 +2839,8 @@ export interface operations {
                     unit: string;
                     /** @description Whether values add up across areas. */
                     additive: boolean;
+                    /** @description Other words for it that search matches (default: none). */
+                    synonyms?: string[];
                 };
             };
         };
@@ -2747,7 +2865,11 @@ export interface operations {
                      *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
                      *       "category": "social_security",
                      *       "unit": "CNY",
-                     *       "additive": true
+                     *       "additive": true,
+                     *       "synonyms": [
+                     *         "低保",
+                     *         "低保金"
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Indicator"];
@@ -2774,7 +2896,11 @@ export interface operations {
                      *       "description": "Total urban and rural minimum living allowance (dibao) paid out in the town in 2023 H1 (as of 2023-06-25).",
                      *       "category": "social_security",
                      *       "unit": "CNY",
-                     *       "additive": true
+                     *       "additive": true,
+                     *       "synonyms": [
+                     *         "低保",
+                     *         "低保金"
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Indicator"];
@@ -2805,6 +2931,13 @@ export interface operations {
                  */
                 category?: string[];
                 /**
+                 * @description Topics (see /v1/topics): indicators in any of them. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "subsidies"
+                 *     ]
+                 */
+                topic?: string[];
+                /**
                  * @description Text to search for, in Chinese or English.
                  * @example 低保
                  */
@@ -2822,7 +2955,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Matching indicators, by code. */
+            /** @description Matching indicators: by code, or best match first with `q`. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2847,7 +2980,8 @@ export interface operations {
                      *           "description": "Part of the key afforestation task: planted forest under the banner-level programme completed in 2023 H1 (as of 2023-06-25).",
                      *           "category": "ecology",
                      *           "unit": "mu",
-                     *           "additive": true
+                     *           "additive": true,
+                     *           "synonyms": []
                      *         },
                      *         {
                      *           "code": "beef_cattle_stock",
@@ -2856,7 +2990,11 @@ export interface operations {
                      *           "description": "Beef cattle head count on hand in the town (a stock, not a flow); the report gives only the target for 2023 H2.",
                      *           "category": "livestock",
                      *           "unit": "head",
-                     *           "additive": true
+                     *           "additive": true,
+                     *           "synonyms": [
+                     *             "肉牛",
+                     *             "牛存栏"
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -2866,6 +3004,170 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every topic, in position order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "insurance_enrolment",
+                     *           "nameZh": "参保",
+                     *           "nameEn": "Insurance enrolment",
+                     *           "descriptionZh": "城乡居民养老保险和医疗保险的参保人数（报告中的“两费”收缴）。",
+                     *           "descriptionEn": "Persons enrolled in urban and rural resident pension insurance and medical insurance (the \"two fees\" the report collects). Both figures are stocks as of the report date.",
+                     *           "synonyms": [
+                     *             "insurance enrollment",
+                     *             "enrollment"
+                     *           ],
+                     *           "position": 1,
+                     *           "indicatorCount": 2,
+                     *           "indicators": [
+                     *             "medical_insurance_enrolled",
+                     *             "pension_insurance_enrolled"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "code": "subsidies",
+                     *           "nameZh": "补贴与社会救助",
+                     *           "nameEn": "Subsidies and social assistance",
+                     *           "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+                     *           "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+                     *           "synonyms": [
+                     *             "subsidy",
+                     *             "subsidies"
+                     *           ],
+                     *           "position": 2,
+                     *           "indicatorCount": 6,
+                     *           "indicators": [
+                     *             "dibao_beneficiaries",
+                     *             "dibao_paid"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getTopic: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Topic code (lowercase snake_case), e.g. `subsidies`.
+                 * @example subsidies
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A topic with its indicators. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "subsidies",
+                     *       "nameZh": "补贴与社会救助",
+                     *       "nameEn": "Subsidies and social assistance",
+                     *       "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+                     *       "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+                     *       "synonyms": [
+                     *         "subsidy",
+                     *         "subsidies"
+                     *       ],
+                     *       "position": 2,
+                     *       "indicators": [
+                     *         {
+                     *           "code": "dibao_beneficiaries",
+                     *           "nameZh": "城乡低保受益人数",
+                     *           "nameEn": "Dibao beneficiaries",
+                     *           "unit": "person",
+                     *           "category": "social_security",
+                     *           "url": "/v1/indicators/dibao_beneficiaries"
+                     *         },
+                     *         {
+                     *           "code": "dibao_paid",
+                     *           "nameZh": "城乡低保金发放",
+                     *           "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+                     *           "unit": "CNY",
+                     *           "category": "social_security",
+                     *           "url": "/v1/indicators/dibao_paid"
+                     *         }
+                     *       ],
+                     *       "observationsUrl": "/v1/observations?topic=subsidies"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
@@ -2923,6 +3225,13 @@ export interface operations {
                  */
                 category?: string[];
                 /**
+                 * @description Topics (see /v1/topics): observations of indicators in any of them. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "subsidies"
+                 *     ]
+                 */
+                topic?: string[];
+                /**
                  * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
                  * @example 2030-01-01T00:00:00Z
                  */
@@ -2944,7 +3253,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
-                 * @example eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ
+                 * @example eyJhIjoyMiwiZiI6Ilo3T3JFaWxaT3VLaHVmXy0ifQ
                  */
                 cursor?: string;
                 /**

@@ -15,6 +15,7 @@ export interface Vocabulary {
   areas: string[]
   periods: PeriodRecord[]
   categories: string[]
+  topics: string[]
   instants: string[]
 }
 
@@ -26,6 +27,7 @@ export function vocabularyOf(reference: Storage): Vocabulary {
     areas: column('SELECT code FROM area ORDER BY code'),
     periods: c.prepare('SELECT code, type, start_date AS startDate, end_date AS endDate FROM reporting_period ORDER BY code').all() as PeriodRecord[],
     categories: column('SELECT DISTINCT category FROM indicator ORDER BY category'),
+    topics: column('SELECT code FROM topic ORDER BY code'),
     instants: column('SELECT DISTINCT recorded_at FROM observation_revision ORDER BY recorded_at'),
   }
 }
@@ -46,6 +48,8 @@ export function filtersOver(v: Vocabulary): fc.Arbitrary<ObservationFilter> {
       periods: some(v.periods.map((p) => p.code)),
       kinds: some(['actual', 'target', 'forecast'] as const).map((k) => k && [...k]),
       categories: some(v.categories),
+      // With an unknown topic too: it matches nothing, on both.
+      topics: some([...v.topics, 'no_such_topic']),
       periodFrom: fc.option(fc.constantFrom(...v.periods.map((p) => p.startDate)), { nil: undefined }),
       periodTo: fc.option(fc.constantFrom(...v.periods.map((p) => p.endDate)), { nil: undefined }),
       asOf: fc.option(instant, { nil: undefined }),
@@ -95,13 +99,17 @@ export async function expectSameObservations(postgres: Storage, reference: Stora
 export async function expectSameCatalog(postgres: Storage, reference: Storage, queries: fc.Arbitrary<string>, categories: string[], numRuns = 200): Promise<void> {
   const ref = reference.catalog
   await fc.assert(
-    fc.asyncProperty(queries, fc.option(fc.subarray([...categories, 'none'], { minLength: 1 }), { nil: undefined }), async (q, cats) => {
-      expect(await postgres.catalog.indicators({ q, categories: cats })).toEqual(await ref.indicators({ q, categories: cats }))
+    fc.asyncProperty(queries, fc.option(fc.subarray([...categories, 'none'], { minLength: 1 }), { nil: undefined }), fc.option(fc.subarray([...(await ref.topics()).map((t) => t.code), 'none'], { minLength: 1 }), { nil: undefined }), async (q, cats, topics) => {
+      expect(await postgres.catalog.indicators({ q, categories: cats, topics })).toEqual(await ref.indicators({ q, categories: cats, topics }))
     }),
     { numRuns: runs(numRuns) },
   )
   expect(await postgres.catalog.indicators()).toEqual(await ref.indicators())
   expect(await postgres.catalog.categories()).toEqual(await ref.categories())
+  expect(await postgres.catalog.topics()).toEqual(await ref.topics())
+  for (const t of await ref.topics()) expect(await postgres.catalog.topic(t.code)).toEqual(t)
+  expect(await postgres.catalog.topic('none')).toBeNull()
+  expect(await postgres.integrity.topics()).toEqual(await reference.integrity.topics())
   const areas = await ref.areas()
   const levels = [...new Set(areas.map((a) => a.level))]
   for (const level of [undefined, levels.slice(0, 1), levels, ['none']]) {

@@ -71,11 +71,11 @@ export const PERIODS: PeriodRecord[] = [
   ...[1, 6, 7, 12].map((m): PeriodRecord => ({ code: `2023-${String(m).padStart(2, '0')}`, type: 'month', startDate: `2023-${String(m).padStart(2, '0')}-01`, endDate: `2023-${String(m).padStart(2, '0')}-${m === 6 ? 30 : 31}` })),
 ]
 export const INDICATORS: IndicatorRecord[] = [
-  { code: 'dibao_paid', nameZh: '低保金', nameEn: 'Minimum Living Allowance', description: 'Paid in CNY', category: 'social_security', unit: 'CNY', additive: true },
-  { code: 'tekun_paid', nameZh: '特困供养', nameEn: 'Extreme Poverty Support', description: 'ÉCOLE façade', category: 'social_security', unit: 'CNY', additive: true },
-  { code: 'Wagyu_cattle', nameZh: '和牛', nameEn: 'WAGYU Surrogate Cattle', description: 'head of cattle', category: 'agriculture', unit: 'head', additive: true },
-  { code: 'forest_rate', nameZh: '森林覆盖率', nameEn: 'Forest cover', description: '100%_share', category: 'ecology', unit: 'percent', additive: false },
-  { code: 'grain', nameZh: '粮食', nameEn: 'Grain output', description: 'tonnes', category: 'agriculture', unit: 't', additive: true },
+  { code: 'dibao_paid', nameZh: '低保金', nameEn: 'Minimum Living Allowance', description: 'Paid in CNY', category: 'social_security', unit: 'CNY', additive: true, synonyms: [] },
+  { code: 'tekun_paid', nameZh: '特困供养', nameEn: 'Extreme Poverty Support', description: 'ÉCOLE façade', category: 'social_security', unit: 'CNY', additive: true, synonyms: [] },
+  { code: 'Wagyu_cattle', nameZh: '和牛', nameEn: 'WAGYU Surrogate Cattle', description: 'head of cattle', category: 'agriculture', unit: 'head', additive: true, synonyms: [] },
+  { code: 'forest_rate', nameZh: '森林覆盖率', nameEn: 'Forest cover', description: '100%_share', category: 'ecology', unit: 'percent', additive: false, synonyms: [] },
+  { code: 'grain', nameZh: '粮食', nameEn: 'Grain output', description: 'tonnes', category: 'agriculture', unit: 't', additive: true, synonyms: [] },
 ]
 export const SOURCE_TEXT = Buffer.from('巴彦塔拉镇 2023 年上半年工作总结 "quoted" \\ back', 'utf8')
 export const SOURCE: SourceRecord = {

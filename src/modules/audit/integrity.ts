@@ -86,7 +86,7 @@ function cloneCheckpoint(c: Checkpoint): Checkpoint {
 }
 
 /** Entity types whose rows the log's snapshots must match, with their table's rows in snapshot form. */
-const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator'] as const
+const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator', 'topic'] as const
 type CatalogType = (typeof CATALOG_TYPES)[number]
 
 interface CatalogRow {
@@ -110,7 +110,10 @@ async function catalogRows(reads: IntegrityReads, type: CatalogType, full: boole
       return (await reads.periods()).map((r) => ({ id: r.code, snapshot: { ...r } }))
     case 'indicator':
       // The booleans the log records; any other stored value cannot match one, so it stays as stored.
-      return (await reads.indicators()).map((r) => ({ id: r.code, snapshot: { ...r, additive: (r.additive ?? null) as JsonValue } }))
+      return (await reads.indicators()).map((r) => ({ id: r.code, snapshot: { ...r, additive: (r.additive ?? null) as JsonValue, synonyms: (r.synonyms ?? null) as JsonValue } }))
+    case 'topic':
+      // A topic's snapshot holds its members (sorted), so a membership added or removed outside the log shows.
+      return (await reads.topics()).map((r) => ({ id: r.code, snapshot: { ...r } }))
   }
 }
 
@@ -131,7 +134,8 @@ export async function compareCatalog(reads: IntegrityReads, catalog: Map<string,
       const logged = catalog.get(`${type}\u0000${row.id}`)
       if (!logged) return `${type} "${row.id}" has no audit entry`
       // A key is created unrevoked: a creation entry that does not say so still means it.
-      const recorded = type === 'api_key' ? { revokedAt: null, ...logged } : logged
+      // An indicator logged before synonyms existed had none: its entry still means [].
+      const recorded = type === 'api_key' ? { revokedAt: null, ...logged } : type === 'indicator' ? { synonyms: [], ...logged } : logged
       const members = Object.keys(row.snapshot).filter((m) => m in recorded)
       // Members are scalars or arrays of strings: JSON text compares them exactly; the log's side is computed once per entry.
       const cache = full ? expectedText.full : expectedText.incremental

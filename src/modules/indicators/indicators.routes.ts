@@ -23,10 +23,11 @@ export const Indicator = Type.Object(
     category: Type.String({ description: 'Policy area, e.g. `social_security`, `agriculture`, `ecology`.' }),
     unit: Type.String({ description: `Base unit of every value: ${Object.keys(BASE_UNITS).join(', ')}.` }),
     additive: Type.Boolean({ description: 'Whether values add up across areas (amounts, persons: yes; prices, ages: no).' }),
+    synonyms: Type.Array(Type.String(), { description: 'Other words for it (Chinese or English) that search matches, e.g. 医保 for medical insurance.' }),
   },
   { $id: 'Indicator', description: 'An indicator.' },
 )
-export const IndicatorList = listOf(Indicator, 'Matching indicators, by code.', 'IndicatorList')
+export const IndicatorList = listOf(Indicator, 'Matching indicators: by code, or best match first with `q`.', 'IndicatorList')
 
 export const IndicatorDetail = Type.Composite(
   [
@@ -41,7 +42,7 @@ export const IndicatorDetail = Type.Composite(
 )
 
 export function toIndicator(i: IndicatorRecord): Static<typeof Indicator> {
-  return { code: i.code, nameZh: i.nameZh, nameEn: i.nameEn, description: i.description, category: i.category, unit: i.unit, additive: i.additive }
+  return { code: i.code, nameZh: i.nameZh, nameEn: i.nameEn, description: i.description, category: i.category, unit: i.unit, additive: i.additive, synonyms: i.synonyms ?? [] }
 }
 
 export interface IndicatorRoutesOptions {
@@ -58,6 +59,9 @@ const IndicatorBody = Type.Object(
     category: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Policy area (lowercase snake_case).' }),
     unit: Type.String({ maxLength: 20, description: `Base unit: ${Object.keys(BASE_UNITS).join(', ')}. Cannot change once observations exist.` }),
     additive: Type.Boolean({ description: 'Whether values add up across areas.' }),
+    synonyms: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50, uniqueItems: true, description: 'Other words for it that search matches (default: none).' }),
+    ),
   },
   { additionalProperties: false, description: 'An indicator\'s definition.' },
 )
@@ -79,7 +83,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       },
     },
     async (req, reply) => {
-      const { indicator, outcome } = await writer.run(authorityOf(req), 'indicator.put', { code: req.params.code, ...req.body }, actorOf(req))
+      const { indicator, outcome } = await writer.run(authorityOf(req), 'indicator.put', { code: req.params.code, ...req.body, synonyms: req.body.synonyms ?? [] }, actorOf(req))
       if (outcome === 'created') reply.code(201).header('location', `/v1/indicators/${indicator.code}`)
       return toIndicator(indicator)
     },
@@ -92,10 +96,13 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
         tags: ['indicators'],
         operationId: 'listIndicators',
         summary: 'List indicators',
-        description: 'Indicators by code; `q` searches code, names (Chinese and English) and description, case-insensitively.',
+        description:
+          'Indicators by code. `q` searches code, names (Chinese and English), synonyms, topic names and description (Latin text case-insensitively, ' +
+          'plurals and British/American spellings folded) and answers best match first: exact code, exact name, name, synonym or topic, description; by code within each.',
         querystring: Type.Object(
           {
             category: Type.Optional(codeList('Categories.')),
+            topic: Type.Optional(codeList('Topics (see /v1/topics): indicators in any of them.')),
             q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Text to search for, in Chinese or English.' })),
           },
           { additionalProperties: false },
@@ -103,7 +110,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
         response: { 200: refTo(IndicatorList), ...problemResponses(400) },
       },
     },
-    async (req) => ({ data: (await catalog.indicators({ categories: splitCodes(req.query.category), q: req.query.q })).map(toIndicator) }),
+    async (req) => ({ data: (await catalog.indicators({ categories: splitCodes(req.query.category), topics: splitCodes(req.query.topic), q: req.query.q })).map(toIndicator) }),
   )
 
   app.get(

@@ -38,6 +38,7 @@ export const ObservationListQuery = Type.Object(
     periodTo: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'Only periods ending on or before this period\'s end.' })),
     kind: Type.Optional(Type.Array(Kind, { maxItems: 3, description: 'Kinds: actual, target, forecast.' })),
     category: Type.Optional(codeList('Indicator categories.')),
+    topic: Type.Optional(codeList('Topics (see /v1/topics): observations of indicators in any of them.')),
     asOf: Type.Optional(AsOf),
     updatedSince: Type.Optional(
       Type.String({ maxLength: 40, description: 'RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).' }),

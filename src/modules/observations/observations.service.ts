@@ -17,6 +17,7 @@ export interface ObservationQuery {
   periodTo?: string | undefined
   kind?: Kind[] | undefined
   category?: string[] | undefined
+  topic?: string[] | undefined
   asOf?: string | undefined
   updatedSince?: string | undefined
   includeWithdrawn?: boolean | undefined
@@ -41,6 +42,7 @@ export function createObservationService(repo: ObservationReads) {
       periodTo: to?.endDate,
       kinds: q.kind ? [...new Set(q.kind)].sort() : undefined,
       categories: splitCodes(q.category)?.sort(),
+      topics: splitCodes(q.topic)?.sort(),
       asOf: q.asOf === undefined ? undefined : parseInstant(q.asOf, 'asOf'),
       updatedSince: q.updatedSince === undefined ? undefined : parseInstant(q.updatedSince, 'updatedSince'),
       includeWithdrawn: q.includeWithdrawn ?? false,

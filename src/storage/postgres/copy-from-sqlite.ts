@@ -20,6 +20,8 @@ const TABLES: PgTable[] = [
   schema.areas,
   schema.reportingPeriods,
   schema.indicators,
+  schema.topics,
+  schema.topicIndicators,
   schema.observations,
   schema.observationRevisions,
   schema.auditEntries,

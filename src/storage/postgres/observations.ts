@@ -87,6 +87,7 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
   // Kinds are codes too, with their (kind, id) index: one is an equality, several a set.
   list('kind', filter.kinds)
   if (filter.categories?.length) sets.push({ column: 'indicator_code', codes: `SELECT code FROM indicator WHERE category = ANY(${p(filter.categories)}::text[])` })
+  if (filter.topics?.length) sets.push({ column: 'indicator_code', codes: `SELECT indicator_code AS code FROM topic_indicator WHERE topic_code = ANY(${p(filter.topics)}::text[])` })
   if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
     const within: string[] = []
     if (filter.periodFrom !== undefined) within.push(`start_date >= ${p(filter.periodFrom)}`)

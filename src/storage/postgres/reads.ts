@@ -1,12 +1,26 @@
 // Catalog, audit, key, idempotency and integrity reads on PostgreSQL: plain records out, in
 // the orders the SQLite adapter answers in (text keys sort in binary, as there).
-import { indicatorSearchPattern } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
+import { parseSynonyms, rankIndicators, storedSynonyms } from '../search.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord } from '../ports.js'
 import { run, type Queryable } from './client.js'
 
 export const AREA_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", level, parent_code AS "parentCode", division_code AS "divisionCode" FROM area'
 export const PERIOD_SQL = 'SELECT code, type, start_date AS "startDate", end_date AS "endDate" FROM reporting_period'
-export const INDICATOR_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", description, category, unit, additive FROM indicator'
+export const INDICATOR_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", description, category, unit, additive, synonyms FROM indicator'
+const TOPIC_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", description_zh AS "descriptionZh", description_en AS "descriptionEn", synonyms, position FROM topic'
+
+/** An indicator row with its synonyms' JSON text as the array it holds. */
+export const toIndicator = (row: Record<string, unknown>): IndicatorRecord => ({ ...(row as unknown as IndicatorRecord), synonyms: parseSynonyms(row.synonyms) })
+
+/** Topics with their members (sorted), in position order (code breaks ties, in binary order as on SQLite). */
+export async function readTopics(q: Queryable, code?: string): Promise<TopicRecord[]> {
+  const rows = code === undefined ? await run(q, `${TOPIC_SQL} ORDER BY position, code COLLATE "C"`) : await run(q, `${TOPIC_SQL} WHERE code = $1`, [code])
+  const members =
+    code === undefined
+      ? await run<{ topic: string; indicator: string }>(q, 'SELECT topic_code AS topic, indicator_code AS indicator FROM topic_indicator ORDER BY indicator_code COLLATE "C"')
+      : await run<{ topic: string; indicator: string }>(q, 'SELECT topic_code AS topic, indicator_code AS indicator FROM topic_indicator WHERE topic_code = $1 ORDER BY indicator_code COLLATE "C"', [code])
+  return rows.map((t) => ({ ...(t as unknown as TopicRecord), synonyms: parseSynonyms(t.synonyms), indicators: members.filter((m) => m.topic === t.code).map((m) => m.indicator) }))
+}
 const SOURCE_COLUMNS =
   'id, title, title_en AS "titleEn", document_number AS "documentNumber", issuer, recipient, issued_on AS "issuedOn", media_type AS "mediaType", byte_length AS "byteLength", sha256'
 export const SOURCE_SQL = `SELECT ${SOURCE_COLUMNS}, recorded_at AS "recordedAt" FROM source`
@@ -34,17 +48,26 @@ export function catalogReads(q: Queryable): CatalogReads {
         values.push(filter.categories)
         where.push(`category = ANY($${values.length}::text[])`)
       }
-      if (filter.q !== undefined && filter.q.trim() !== '') {
-        // Case-insensitive substring over the code, both names and the description, as SQLite's lower() LIKE.
-        // SQLite reads a LIKE pattern up to its first NUL (PostgreSQL text cannot hold one): so does this.
-        values.push(indicatorSearchPattern(filter.q).split('\u0000')[0])
-        const n = `$${values.length}`
-        where.push(`(${['code', 'name_zh', 'name_en', 'description'].map((c) => `${lowerAscii(c)} COLLATE "C" LIKE ${n} ESCAPE '\\'`).join(' OR ')})`)
+      if (filter.topics?.length) {
+        values.push(filter.topics)
+        where.push(`code IN (SELECT indicator_code FROM topic_indicator WHERE topic_code = ANY($${values.length}::text[]))`)
       }
-      return run<IndicatorRecord & Record<string, unknown>>(q, `${INDICATOR_SQL}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY code`, values)
+      const rows = (await run(q, `${INDICATOR_SQL}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY code`, values)).map(toIndicator)
+      if (filter.q === undefined || filter.q.trim() === '') return rows
+      // The words of each indicator's topics; matching and ranking are shared with SQLite (storage/search.ts).
+      const terms = new Map<string, string[]>()
+      for (const t of await readTopics(q)) for (const code of t.indicators) terms.set(code, [...(terms.get(code) ?? []), t.nameZh, t.nameEn, ...t.synonyms])
+      return rankIndicators(filter.q, rows.map((indicator) => ({ indicator, topicTerms: terms.get(indicator.code) ?? [] })))
     },
     async indicator(code) {
-      return first<IndicatorRecord>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
+      const row = first<Record<string, unknown>>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
+      return row ? toIndicator(row) : null
+    },
+    async topics() {
+      return readTopics(q)
+    },
+    async topic(code) {
+      return (await readTopics(q, code))[0] ?? null
     },
     async categories() {
       return (await run<{ category: string }>(q, 'SELECT DISTINCT category FROM indicator ORDER BY category')).map((r) => r.category)
@@ -151,7 +174,11 @@ export function integrityReads(q: Queryable): IntegrityReads {
       return run<PeriodRecord & Record<string, unknown>>(q, `${PERIOD_SQL} ORDER BY code`)
     },
     async indicators() {
-      return run<Record<string, unknown>>(q, `${INDICATOR_SQL} ORDER BY code`) as Promise<Array<Omit<IndicatorRecord, 'additive'> & { additive: unknown }>>
+      const rows = await run<Record<string, unknown>>(q, `${INDICATOR_SQL} ORDER BY code`)
+      return rows.map((r) => ({ ...r, synonyms: storedSynonyms(r.synonyms) })) as Array<Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: unknown; synonyms: unknown }>
+    },
+    async topics() {
+      return readTopics(q)
     },
     async idempotencyRecords() {
       return run<IdempotencyRecord & Record<string, unknown>>(q, `${IDEMPOTENCY_SQL} WHERE state = 'done' ORDER BY actor, key`)

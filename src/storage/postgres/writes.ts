@@ -5,7 +5,7 @@
 import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, NaturalKey, NewRevision, ObservationRow, PeriodRecord, SourceMetadata, StoredAuditRow, WriteTx } from '../ports.js'
 import { run, type Queryable } from './client.js'
 import { REVISION_BY_NUMBER, ROW_SQL } from './observations.js'
-import { AREA_SQL, auditReads, IDEMPOTENCY_SQL, INDICATOR_SQL, integrityReads, KEY_SQL, PERIOD_SQL, SOURCE_SQL } from './reads.js'
+import { AREA_SQL, auditReads, IDEMPOTENCY_SQL, INDICATOR_SQL, integrityReads, KEY_SQL, PERIOD_SQL, SOURCE_SQL, readTopics, toIndicator } from './reads.js'
 
 const CURRENT_FROM = 'FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code'
 const first = <T>(rows: unknown[]): T | null => (rows[0] as T | undefined) ?? null
@@ -155,7 +155,8 @@ export function openWriteTx(q: Queryable): WriteTx {
       return run<AreaRecord & Record<string, unknown>>(q, `${AREA_SQL} WHERE division_code = $1 AND code <> $2 ORDER BY code`, [divisionCode, exceptCode])
     },
     async indicator(code) {
-      return first<IndicatorRecord>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
+      const row = first<Record<string, unknown>>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
+      return row ? toIndicator(row) : null
     },
     async indicatorInUse(code) {
       return (await run(q, 'SELECT 1 FROM observation WHERE indicator_code = $1 LIMIT 1', [code])).length > 0
@@ -173,10 +174,20 @@ export function openWriteTx(q: Queryable): WriteTx {
       await run(q, 'UPDATE area SET name_zh = $2, name_en = $3, level = $4, parent_code = $5, division_code = $6 WHERE code = $1', [a.code, a.nameZh, a.nameEn, a.level, a.parentCode, a.divisionCode])
     },
     async insertIndicator(r) {
-      await run(q, 'INSERT INTO indicator (code, name_zh, name_en, description, category, unit, additive) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.code, r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive])
+      await run(q, 'INSERT INTO indicator (code, name_zh, name_en, description, category, unit, additive, synonyms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [r.code, r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive, JSON.stringify(r.synonyms ?? [])])
     },
     async updateIndicator(r) {
-      await run(q, 'UPDATE indicator SET name_zh = $2, name_en = $3, description = $4, category = $5, unit = $6, additive = $7 WHERE code = $1', [r.code, r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive])
+      await run(q, 'UPDATE indicator SET name_zh = $2, name_en = $3, description = $4, category = $5, unit = $6, additive = $7, synonyms = $8 WHERE code = $1', [r.code, r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive, JSON.stringify(r.synonyms ?? [])])
+    },
+    async topic(code) {
+      return (await readTopics(q, code))[0] ?? null
+    },
+    async insertTopic(r) {
+      await run(q, 'INSERT INTO topic (code, name_zh, name_en, description_zh, description_en, synonyms, position) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.code, r.nameZh, r.nameEn, r.descriptionZh, r.descriptionEn, JSON.stringify(r.synonyms), r.position])
+    },
+    async addTopicMembers(topicCode, indicatorCodes) {
+      if (indicatorCodes.length === 0) return
+      await run(q, 'INSERT INTO topic_indicator (topic_code, indicator_code) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [topicCode, indicatorCodes])
     },
     async insertPeriod(p) {
       await run(q, 'INSERT INTO reporting_period (code, type, start_date, end_date) VALUES ($1, $2, $3, $4)', [p.code, p.type, p.startDate, p.endDate])

@@ -1,6 +1,7 @@
 // What the integrity checks read: every table that changes an answer or an authority.
 import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, IntegrityReads, PeriodRecord, SourceMetadata } from '../ports.js'
-import { AREA_COLUMNS, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, KEY_COLUMNS, PERIOD_COLUMNS } from './records.js'
+import { storedSynonyms } from '../search.js'
+import { AREA_COLUMNS, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, KEY_COLUMNS, PERIOD_COLUMNS, readTopics } from './records.js'
 import type { Statements } from './statements.js'
 
 export function integrityReads(s: Statements): IntegrityReads {
@@ -30,10 +31,14 @@ export function integrityReads(s: Statements): IntegrityReads {
     },
     async indicators() {
       // 0 and 1 are the booleans the log records; any other stored value stays as stored.
-      return (s(`SELECT ${INDICATOR_COLUMNS} FROM indicator`).all() as Array<Omit<IndicatorRecord, 'additive'> & { additive: unknown }>).map((r) => ({
+      return (s(`SELECT ${INDICATOR_COLUMNS} FROM indicator`).all() as Array<Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: unknown; synonyms: string }>).map((r) => ({
         ...r,
         additive: r.additive === 1 ? true : r.additive === 0 ? false : (r.additive ?? null),
+        synonyms: storedSynonyms(r.synonyms),
       }))
+    },
+    async topics() {
+      return readTopics(s)
     },
     async idempotencyRecords() {
       return s(`SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_key WHERE state = 'done'`).all() as IdempotencyRecord[]

@@ -66,6 +66,7 @@ export interface SparseSets {
   areas?: boolean
   periods?: boolean
   categories?: boolean
+  topics?: boolean
   periodRange?: boolean
 }
 
@@ -121,6 +122,7 @@ function pageQuery(
   const hasSets =
     [filter.indicators, filter.areas, filter.periods].some((values) => (values?.length ?? 0) > 1) ||
     Boolean(filter.categories?.length) ||
+    Boolean(filter.topics?.length) ||
     filter.periodFrom !== undefined ||
     filter.periodTo !== undefined
   const sparse = hasSets && !naturalKey && !single ? plan.sparseSets() : {}
@@ -131,6 +133,7 @@ function pageQuery(
     filter.periods?.length ?? 0,
     filter.kinds?.length ?? 0,
     filter.categories?.length ?? 0,
+    filter.topics?.length ?? 0,
     filter.periodFrom === undefined ? '' : 'f',
     filter.periodTo === undefined ? '' : 't',
     filter.updatedSince === undefined ? '' : since === undefined ? 'u' : since.fromLog ? 'ul' : 'us',
@@ -171,6 +174,10 @@ function pageQuery(
   if (filter.categories?.length) {
     setFilter('categories', 'indicator_code', `SELECT code FROM indicator WHERE category IN (${placeholders('category', filter.categories.length)})`)
     filter.categories.forEach((v, i) => (params[`category${i}`] = v))
+  }
+  if (filter.topics?.length) {
+    setFilter('topics', 'indicator_code', `SELECT indicator_code AS code FROM topic_indicator WHERE topic_code IN (${placeholders('topic', filter.topics.length)})`)
+    filter.topics.forEach((v, i) => (params[`topic${i}`] = v))
   }
   if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
     const within = []
@@ -266,6 +273,7 @@ export function createObservationRepository(db: Db) {
   }
   const catalogSizes = client.prepare('SELECT (SELECT count(*) FROM indicator), (SELECT count(*) FROM area), (SELECT count(*) FROM reporting_period)').raw(true)
   const indicatorsIn = client.prepare('SELECT count(*) FROM indicator WHERE category IN (SELECT value FROM json_each(?))').pluck()
+  const indicatorsOfTopics = client.prepare('SELECT count(DISTINCT indicator_code) FROM topic_indicator WHERE topic_code IN (SELECT value FROM json_each(?))').pluck()
   const periodsWithin = client.prepare('SELECT count(*) FROM reporting_period WHERE (@from IS NULL OR start_date >= @from) AND (@to IS NULL OR end_date <= @to)').pluck()
 
   /** The share of its kind each set filter's codes make up (a handful of small-table counts). */
@@ -277,6 +285,7 @@ export function createObservationRepository(db: Db) {
     if ((filter.areas?.length ?? 0) > 1) sparse.areas = few(filter.areas?.length ?? 0, areas)
     if ((filter.periods?.length ?? 0) > 1) sparse.periods = few(filter.periods?.length ?? 0, periods)
     if (filter.categories?.length) sparse.categories = few(indicatorsIn.get(JSON.stringify(filter.categories)) as number, indicators)
+    if (filter.topics?.length) sparse.topics = few(indicatorsOfTopics.get(JSON.stringify(filter.topics)) as number, indicators)
     if (filter.periodFrom !== undefined || filter.periodTo !== undefined) {
       sparse.periodRange = few(periodsWithin.get({ from: filter.periodFrom ?? null, to: filter.periodTo ?? null }) as number, periods)
     }

@@ -1,21 +1,32 @@
 // Catalog, audit, key and idempotency reads as SQLite statements: plain records out,
 // in the ports' shapes. Used by the store and, on the same connection, inside transactions.
-import { indicatorSearchPattern } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
+import { parseSynonyms, rankIndicators } from '../search.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord } from '../ports.js'
 import type { Statements } from './statements.js'
 
 export const AREA_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, level, parent_code AS parentCode, division_code AS divisionCode'
 export const PERIOD_COLUMNS = 'code, type, start_date AS startDate, end_date AS endDate'
-export const INDICATOR_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive'
+export const INDICATOR_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive, synonyms'
+export const TOPIC_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, description_zh AS descriptionZh, description_en AS descriptionEn, synonyms, position'
 export const SOURCE_METADATA_COLUMNS =
   'id, title, title_en AS titleEn, document_number AS documentNumber, issuer, recipient, issued_on AS issuedOn, media_type AS mediaType, byte_length AS byteLength, sha256, recorded_at AS recordedAt'
 export const KEY_COLUMNS = 'id, name, scopes, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt'
 export const IDEMPOTENCY_COLUMNS = 'actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt'
 export const AUDIT_COLUMNS = 'seq, recorded_at AS recordedAt, actor, action, entity_type AS entityType, entity_id AS entityId, before, after, prev_hash AS prevHash, hash'
 
-type StoredIndicator = Omit<IndicatorRecord, 'additive'> & { additive: number }
-/** The stored 0/1 as the boolean it means. */
-export const toIndicator = (row: StoredIndicator): IndicatorRecord => ({ ...row, additive: row.additive === 1 })
+type StoredIndicator = Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: number; synonyms: string }
+/** The stored 0/1 as the boolean it means, the synonyms' JSON text as its array. */
+export const toIndicator = (row: StoredIndicator): IndicatorRecord => ({ ...row, additive: row.additive === 1, synonyms: parseSynonyms(row.synonyms) })
+
+type StoredTopic = Omit<TopicRecord, 'synonyms' | 'indicators'> & { synonyms: string }
+/** Topics with their members (sorted), in position order. */
+export function readTopics(s: Statements, code?: string): TopicRecord[] {
+  const rows = (code === undefined ? s(`SELECT ${TOPIC_COLUMNS} FROM topic ORDER BY position, code`).all() : s(`SELECT ${TOPIC_COLUMNS} FROM topic WHERE code = ?`).all(code)) as StoredTopic[]
+  const members = (code === undefined
+    ? s('SELECT topic_code AS topic, indicator_code AS indicator FROM topic_indicator ORDER BY indicator_code').all()
+    : s('SELECT topic_code AS topic, indicator_code AS indicator FROM topic_indicator WHERE topic_code = ? ORDER BY indicator_code').all(code)) as Array<{ topic: string; indicator: string }>
+  return rows.map((t) => ({ ...t, synonyms: parseSynonyms(t.synonyms), indicators: members.filter((m) => m.topic === t.code).map((m) => m.indicator) }))
+}
 
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ')
 
@@ -28,14 +39,22 @@ export function catalogReads(s: Statements): CatalogReads {
         where.push(`category IN (${placeholders(filter.categories.length)})`)
         params.push(...filter.categories)
       }
-      if (filter.q !== undefined && filter.q.trim() !== '') {
-        // Case-insensitive substring over both languages, the code and the description.
-        const pattern = indicatorSearchPattern(filter.q)
-        where.push(`(${['code', 'name_zh', 'name_en', 'description'].map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`)
-        params.push(pattern, pattern, pattern, pattern)
+      if (filter.topics?.length) {
+        where.push(`code IN (SELECT indicator_code FROM topic_indicator WHERE topic_code IN (${placeholders(filter.topics.length)}))`)
+        params.push(...filter.topics)
       }
-      const rows = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY code`).all(...params) as StoredIndicator[]
-      return rows.map(toIndicator)
+      const rows = (s(`SELECT ${INDICATOR_COLUMNS} FROM indicator${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY code`).all(...params) as StoredIndicator[]).map(toIndicator)
+      if (filter.q === undefined || filter.q.trim() === '') return rows
+      // The words of each indicator's topics; matching and ranking are shared with PostgreSQL (storage/search.ts).
+      const terms = new Map<string, string[]>()
+      for (const t of readTopics(s)) for (const code of t.indicators) terms.set(code, [...(terms.get(code) ?? []), t.nameZh, t.nameEn, ...t.synonyms])
+      return rankIndicators(filter.q, rows.map((indicator) => ({ indicator, topicTerms: terms.get(indicator.code) ?? [] })))
+    },
+    async topics() {
+      return readTopics(s)
+    },
+    async topic(code) {
+      return readTopics(s, code)[0] ?? null
     },
     async indicator(code) {
       const row = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator WHERE code = ?`).get(code) as StoredIndicator | undefined

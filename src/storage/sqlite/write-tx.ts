@@ -4,7 +4,7 @@
 import type { AreaRecord, IdempotencyRecord, IndicatorRecord, PeriodRecord, SourceMetadata, WriteTx } from '../ports.js'
 import type { Queryable } from './client.js'
 import { openObservationStore, type ObservationStore } from './observations.js'
-import { AREA_COLUMNS, auditReads, INDICATOR_COLUMNS, PERIOD_COLUMNS, SOURCE_METADATA_COLUMNS, toIndicator, keyReads, IDEMPOTENCY_COLUMNS } from './records.js'
+import { AREA_COLUMNS, auditReads, INDICATOR_COLUMNS, PERIOD_COLUMNS, SOURCE_METADATA_COLUMNS, toIndicator, keyReads, IDEMPOTENCY_COLUMNS, readTopics } from './records.js'
 import { integrityReads } from './integrity-reads.js'
 import type { Statements } from './statements.js'
 
@@ -93,7 +93,7 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
       return s(`SELECT ${AREA_COLUMNS} FROM area WHERE division_code = ? AND code <> ? ORDER BY code`).all(divisionCode, exceptCode) as AreaRecord[]
     },
     async indicator(code) {
-      const row = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator WHERE code = ?`).get(code) as (Omit<IndicatorRecord, 'additive'> & { additive: number }) | undefined
+      const row = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator WHERE code = ?`).get(code) as (Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: number; synonyms: string }) | undefined
       return row ? toIndicator(row) : null
     },
     async indicatorInUse(code) {
@@ -115,11 +115,22 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
     },
     async insertIndicator(r) {
       writing('insertIndicator')
-      s('INSERT INTO indicator (code, name_zh, name_en, description, category, unit, additive) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.code, r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive ? 1 : 0)
+      s('INSERT INTO indicator (code, name_zh, name_en, description, category, unit, additive, synonyms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(r.code, r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive ? 1 : 0, JSON.stringify(r.synonyms ?? []))
     },
     async updateIndicator(r) {
       writing('updateIndicator')
-      s('UPDATE indicator SET name_zh = ?, name_en = ?, description = ?, category = ?, unit = ?, additive = ? WHERE code = ?').run(r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive ? 1 : 0, r.code)
+      s('UPDATE indicator SET name_zh = ?, name_en = ?, description = ?, category = ?, unit = ?, additive = ?, synonyms = ? WHERE code = ?').run(r.nameZh, r.nameEn, r.description, r.category, r.unit, r.additive ? 1 : 0, JSON.stringify(r.synonyms ?? []), r.code)
+    },
+    async topic(code) {
+      return readTopics(s, code)[0] ?? null
+    },
+    async insertTopic(r) {
+      writing('insertTopic')
+      s('INSERT INTO topic (code, name_zh, name_en, description_zh, description_en, synonyms, position) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.code, r.nameZh, r.nameEn, r.descriptionZh, r.descriptionEn, JSON.stringify(r.synonyms), r.position)
+    },
+    async addTopicMembers(topicCode, indicatorCodes) {
+      writing('addTopicMembers')
+      for (const code of indicatorCodes) s('INSERT INTO topic_indicator (topic_code, indicator_code) VALUES (?, ?) ON CONFLICT DO NOTHING').run(topicCode, code)
     },
     async insertPeriod(r) {
       writing('insertPeriod')
