@@ -245,7 +245,7 @@ export interface paths {
         };
         /**
          * One indicator with its observations
-         * @description The indicator and its observations in force now, or at `asOf`.
+         * @description The indicator and its observations in force now, or as published by `asOf` and/or recorded by `knownAt`.
          */
         get: operations["getIndicator"];
         /**
@@ -309,7 +309,7 @@ export interface paths {
         };
         /**
          * One observation
-         * @description The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.
+         * @description The revision in force now, or the latest one published by `asOf` and/or recorded by `knownAt`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.
          */
         get: operations["getObservation"];
         /**
@@ -359,9 +359,29 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).
          */
         post: operations["importObservations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vintages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Publication dates (vintages)
+         * @description The distinct UTC dates of `publishedAt` over every revision (withdrawals included), oldest first, like ALFRED's vintage dates: each is an `asOf` at which some figure first reads as published that day. Filter by `indicator` and `area`. See docs/time.md.
+         */
+        get: operations["listVintages"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -995,6 +1015,23 @@ export interface components {
             brokenSeq?: number;
             /** @description Why it does not verify. */
             reason?: string;
+        };
+        /** @description One publication date. */
+        Vintage: {
+            /**
+             * Format: date
+             * @description A UTC date on which revisions were published (`publishedAt`); `asOf` set to it sees them.
+             */
+            date: string;
+            /** @description Revisions published that day. */
+            revisions: number;
+            /** @description Observations those revisions belong to. */
+            observations: number;
+        };
+        /** @description The publication dates of the matching observations' revisions. */
+        VintageList: {
+            /** @description Publication dates, oldest first. */
+            data: components["schemas"]["Vintage"][];
         };
     };
     responses: {
@@ -1679,7 +1716,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T14:33:34.654Z"
+                     *         "lastFullAt": "2026-11-29T14:44:06.875Z"
                      *       }
                      *     }
                      */
@@ -1866,7 +1903,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1957,7 +1994,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:33:35.245Z",
+                     *       "recordedAt": "2026-11-29T14:44:07.909Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2026,7 +2063,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *       "recordedAt": "2026-11-29T14:44:06.804Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2588,10 +2625,15 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description RFC 3339 time: the observations as the service knew them then.
-                 * @example 2030-01-01T00:00:00Z
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
                  */
                 asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
             };
             header?: {
                 /**
@@ -2664,7 +2706,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2923,10 +2965,15 @@ export interface operations {
                  */
                 category?: string[];
                 /**
-                 * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
-                 * @example 2030-01-01T00:00:00Z
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
                  */
                 asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
                 /**
                  * @description RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).
                  * @example 2023-07-01T00:00:00Z
@@ -2944,7 +2991,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
-                 * @example eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ
+                 * @example eyJhIjoyMiwiZiI6IlhEY3hlOFJTOTRtZEpaaEIifQ
                  */
                 cursor?: string;
                 /**
@@ -3015,7 +3062,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3048,7 +3095,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3057,8 +3104,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:44:06.804Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:44:06.804Z
                      */
                     "text/csv": string;
                 };
@@ -3077,10 +3124,15 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
-                 * @example 2030-01-01T00:00:00Z
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
                  */
                 asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
             };
             header?: {
                 /**
@@ -3144,7 +3196,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *       "recordedAt": "2026-11-29T14:44:06.804Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3179,7 +3231,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The new content of the observation; its identity (indicator, area, period, kind) stays. */
+        /** @description The new content of the observation; its identity (indicator, area, period, kind) stays. Omitted `temporality` keeps the current one, and omitted `referenceDate` the current one while it stays a stock; omitted `publishedAt` is now. */
         requestBody: {
             content: {
                 /**
@@ -3224,6 +3276,15 @@ export interface operations {
                     involvedAreas?: string[];
                     /** @description Reviewer's note. */
                     note?: string | null;
+                    /**
+                     * @description `flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).
+                     * @enum {string}
+                     */
+                    temporality?: "flow" | "stock";
+                    /** @description The date a stock is measured at (YYYY-MM-DD): required for a stock, absent or null for a flow. */
+                    referenceDate?: string | null;
+                    /** @description When the authority published the figure (RFC 3339); `asOf` reads by it. Omitted: when the service records it. More than 5 minutes ahead of the server's clock is 422. */
+                    publishedAt?: string;
                     /** @description Why the change is made; kept in the revision and the audit log. */
                     reason: string;
                 };
@@ -3271,8 +3332,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:33:35.281Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.281Z"
+                     *       "publishedAt": "2026-11-29T14:44:07.952Z",
+                     *       "recordedAt": "2026-11-29T14:44:07.952Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3363,7 +3424,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.286Z"
+                     *       "recordedAt": "2026-11-29T14:44:07.955Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3451,7 +3512,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3486,6 +3547,11 @@ export interface operations {
                  * @example Figures of the 2023 H1 report, second reading.
                  */
                 reason?: string;
+                /**
+                 * @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.
+                 * @example 2023-09-30T00:00:00+08:00
+                 */
+                publishedAt?: string;
             };
             header?: {
                 /**
@@ -3502,6 +3568,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "reason": "Q3 brief: the H1 social-assistance figures restated",
+                 *       "publishedAt": "2023-09-30T00:00:00+08:00",
                  *       "observations": [
                  *         {
                  *           "indicator": "tekun_paid",
@@ -3523,6 +3590,8 @@ export interface operations {
                 "application/json": {
                     /** @description Why these figures are recorded (or give `reason` in the query). */
                     reason?: string;
+                    /** @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. */
+                    publishedAt?: string;
                     /** @description The rows (at most 10000; more is 413). */
                     observations: {
                         /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
@@ -3567,6 +3636,15 @@ export interface operations {
                         reason?: string;
                         /** @description Required (true) to bring back a withdrawn observation; without it such a row is rejected. */
                         restore?: boolean;
+                        /**
+                         * @description `flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).
+                         * @enum {string}
+                         */
+                        temporality?: "flow" | "stock";
+                        /** @description The date a stock is measured at (YYYY-MM-DD): required for a stock, absent or null for a flow. */
+                        referenceDate?: string | null;
+                        /** @description When the authority published the figure (RFC 3339); `asOf` reads by it. Omitted: when the service records it. More than 5 minutes ahead of the server's clock is 422. */
+                        publishedAt?: string;
                     }[];
                 };
                 /**
@@ -3595,15 +3673,15 @@ export interface operations {
                      *       "dryRun": true,
                      *       "received": 1,
                      *       "created": 0,
-                     *       "updated": 0,
-                     *       "unchanged": 1,
+                     *       "updated": 1,
+                     *       "unchanged": 0,
                      *       "rejected": 0,
                      *       "results": [
                      *         {
                      *           "index": 0,
                      *           "id": 24,
-                     *           "revision": 1,
-                     *           "outcome": "unchanged"
+                     *           "revision": 2,
+                     *           "outcome": "updated"
                      *         }
                      *       ],
                      *       "errors": []
@@ -3620,6 +3698,75 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listVintages: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "dibao_paid",
+                 *       "dibao_beneficiaries"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The publication dates of the matching observations' revisions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "date": "2023-06-25",
+                     *           "revisions": 59,
+                     *           "observations": 59
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VintageList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];
@@ -3701,7 +3848,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3738,7 +3885,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3807,7 +3954,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3822,11 +3969,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+                     *           "hash": "9a8d034ab5aca06f1d8a11c75e714d88bf0fe02d16a522551969bcadac424afc"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3840,8 +3987,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-                     *           "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+                     *           "prevHash": "9a8d034ab5aca06f1d8a11c75e714d88bf0fe02d16a522551969bcadac424afc",
+                     *           "hash": "758f96cd4cf0ad73584b0683c87361c16be6ae27e94150a85c739c54bd4b0767"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3893,10 +4040,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 159,
-                     *       "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-                     *       "recordedAt": "2026-11-29T14:33:34.584Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-                     *       "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+                     *       "hash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e",
+                     *       "recordedAt": "2026-11-29T14:44:06.828Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e\nrecordedAt=2026-11-29T14:44:06.828Z\n",
+                     *       "signature": "ZDBAwRMwiXJ3t89lEodjLHixIaynJaEPwt62QqIHWXrQvMTa4k/2q7BwktvmfGZ9crgfIbwvX764vzjHvxYjAA==",
                      *       "verified": true
                      *     }
                      */
@@ -3944,7 +4091,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=
+                     *     MCowBQYDK2VwAyEAkM5vOEnBRI5dwczsqsWJHGDGdritcmy3i9nm8OVYqdA=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3986,9 +4133,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:34.654Z",
+                     *       "lastFullAt": "2026-11-29T14:44:06.875Z",
                      *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "headHash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4029,9 +4176,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:35.231Z",
+                     *       "lastFullAt": "2026-11-29T14:44:07.870Z",
                      *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "headHash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
