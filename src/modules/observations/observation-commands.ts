@@ -296,7 +296,8 @@ export function createObservationCommands(storage: Storage) {
         const current = await tx.currentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
-        const [written] = await writeObservations(tx, audit, [{ observation: rowToChecked(current), status: 'withdrawn', reason, actor, current }])
+        // A withdrawal is published when it is recorded, not when the figure it retracts was.
+        const [written] = await writeObservations(tx, audit, [{ observation: { ...rowToChecked(current), publishedAt: null }, status: 'withdrawn', reason, actor, current }])
         return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }
       })
     },
