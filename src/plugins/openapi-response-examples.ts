@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T14:44:06.875Z"
+          "lastFullAt": "2026-11-29T15:02:37.904Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:44:06.804Z",
+            "recordedAt": "2026-11-29T15:02:37.856Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:44:06.804Z",
+        "recordedAt": "2026-11-29T15:02:37.856Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -212,7 +212,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:44:06.804Z"
+            "recordedAt": "2026-11-29T15:02:37.856Z"
           }
         ],
         "observationsTruncated": false,
@@ -281,7 +281,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:44:06.804Z"
+            "recordedAt": "2026-11-29T15:02:37.856Z"
           },
           {
             "id": 2,
@@ -314,12 +314,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:44:06.804Z"
+            "recordedAt": "2026-11-29T15:02:37.856Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:44:06.804Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:44:06.804Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:02:37.856Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:02:37.856Z\r\n"
     }
   },
   "getObservation": {
@@ -352,7 +352,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:44:06.804Z"
+        "recordedAt": "2026-11-29T15:02:37.856Z"
       }
     }
   },
@@ -388,7 +388,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:44:06.804Z",
+            "recordedAt": "2026-11-29T15:02:37.856Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -446,7 +446,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:44:06.804Z",
+            "recordedAt": "2026-11-29T15:02:37.856Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -483,7 +483,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:44:06.804Z",
+            "recordedAt": "2026-11-29T15:02:37.856Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -501,7 +501,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:44:06.804Z",
+            "recordedAt": "2026-11-29T15:02:37.856Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -516,11 +516,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "9a8d034ab5aca06f1d8a11c75e714d88bf0fe02d16a522551969bcadac424afc"
+            "hash": "05f7aa009d60e634e0c736f9abc832e4ae37a583d7f9a6a3ac8891cbc5d9bec8"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:44:06.804Z",
+            "recordedAt": "2026-11-29T15:02:37.856Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -534,8 +534,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "9a8d034ab5aca06f1d8a11c75e714d88bf0fe02d16a522551969bcadac424afc",
-            "hash": "758f96cd4cf0ad73584b0683c87361c16be6ae27e94150a85c739c54bd4b0767"
+            "prevHash": "05f7aa009d60e634e0c736f9abc832e4ae37a583d7f9a6a3ac8891cbc5d9bec8",
+            "hash": "015663ec537c68dc39b59098f2923561c095dd3540f9686b871a54f9fcfb37c6"
           }
         ],
         "nextAfter": 100,
@@ -547,17 +547,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 159,
-        "hash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e",
-        "recordedAt": "2026-11-29T14:44:06.828Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e\nrecordedAt=2026-11-29T14:44:06.828Z\n",
-        "signature": "ZDBAwRMwiXJ3t89lEodjLHixIaynJaEPwt62QqIHWXrQvMTa4k/2q7BwktvmfGZ9crgfIbwvX764vzjHvxYjAA==",
+        "hash": "06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52",
+        "recordedAt": "2026-11-29T15:02:37.869Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52\nrecordedAt=2026-11-29T15:02:37.869Z\n",
+        "signature": "l2mwzs7yQUwZb1Wny8uxZzl3Sj5YFeToA6Wi3CcvXPJrS8nGBctC8rRGkOyIH4lU1g7Q0GFybemv90sbsGyNAA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAkM5vOEnBRI5dwczsqsWJHGDGdritcmy3i9nm8OVYqdA=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA/4igOMkoOkfMJkk9OX5wpUb/igxBZDP5Q0a82MqiW+4=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -566,9 +566,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:44:06.875Z",
+        "lastFullAt": "2026-11-29T15:02:37.904Z",
         "headSeq": 159,
-        "headHash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e"
+        "headHash": "06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52"
       }
     }
   },
@@ -578,9 +578,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 159,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:44:07.870Z",
+        "lastFullAt": "2026-11-29T15:02:38.236Z",
         "headSeq": 159,
-        "headHash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e"
+        "headHash": "06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52"
       }
     }
   },
@@ -597,7 +597,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:44:07.909Z",
+        "recordedAt": "2026-11-29T15:02:38.254Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -716,8 +716,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:44:07.952Z",
-        "recordedAt": "2026-11-29T14:44:07.952Z"
+        "publishedAt": "2026-11-29T15:02:38.270Z",
+        "recordedAt": "2026-11-29T15:02:38.270Z"
       }
     }
   },
@@ -750,8 +750,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:44:07.955Z"
+        "publishedAt": "2026-11-29T15:02:38.273Z",
+        "recordedAt": "2026-11-29T15:02:38.273Z"
       }
     }
   }

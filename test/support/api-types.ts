@@ -359,7 +359,7 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
          */
         post: operations["importObservations"];
         delete?: never;
@@ -1716,7 +1716,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T14:44:06.875Z"
+                     *         "lastFullAt": "2026-11-29T15:02:37.904Z"
                      *       }
                      *     }
                      */
@@ -1903,7 +1903,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1994,7 +1994,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:44:07.909Z",
+                     *       "recordedAt": "2026-11-29T15:02:38.254Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2063,7 +2063,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *       "recordedAt": "2026-11-29T15:02:37.856Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2706,7 +2706,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z"
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3062,7 +3062,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z"
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3095,7 +3095,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z"
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3104,8 +3104,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:44:06.804Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:44:06.804Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:02:37.856Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:02:37.856Z
                      */
                     "text/csv": string;
                 };
@@ -3196,7 +3196,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:44:06.804Z"
+                     *       "recordedAt": "2026-11-29T15:02:37.856Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3332,8 +3332,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:44:07.952Z",
-                     *       "recordedAt": "2026-11-29T14:44:07.952Z"
+                     *       "publishedAt": "2026-11-29T15:02:38.270Z",
+                     *       "recordedAt": "2026-11-29T15:02:38.270Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3423,8 +3423,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:44:07.955Z"
+                     *       "publishedAt": "2026-11-29T15:02:38.273Z",
+                     *       "recordedAt": "2026-11-29T15:02:38.273Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3512,7 +3512,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3848,7 +3848,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3885,7 +3885,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3954,7 +3954,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3969,11 +3969,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "9a8d034ab5aca06f1d8a11c75e714d88bf0fe02d16a522551969bcadac424afc"
+                     *           "hash": "05f7aa009d60e634e0c736f9abc832e4ae37a583d7f9a6a3ac8891cbc5d9bec8"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:44:06.804Z",
+                     *           "recordedAt": "2026-11-29T15:02:37.856Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3987,8 +3987,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "9a8d034ab5aca06f1d8a11c75e714d88bf0fe02d16a522551969bcadac424afc",
-                     *           "hash": "758f96cd4cf0ad73584b0683c87361c16be6ae27e94150a85c739c54bd4b0767"
+                     *           "prevHash": "05f7aa009d60e634e0c736f9abc832e4ae37a583d7f9a6a3ac8891cbc5d9bec8",
+                     *           "hash": "015663ec537c68dc39b59098f2923561c095dd3540f9686b871a54f9fcfb37c6"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -4040,10 +4040,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 159,
-                     *       "hash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e",
-                     *       "recordedAt": "2026-11-29T14:44:06.828Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e\nrecordedAt=2026-11-29T14:44:06.828Z\n",
-                     *       "signature": "ZDBAwRMwiXJ3t89lEodjLHixIaynJaEPwt62QqIHWXrQvMTa4k/2q7BwktvmfGZ9crgfIbwvX764vzjHvxYjAA==",
+                     *       "hash": "06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52",
+                     *       "recordedAt": "2026-11-29T15:02:37.869Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52\nrecordedAt=2026-11-29T15:02:37.869Z\n",
+                     *       "signature": "l2mwzs7yQUwZb1Wny8uxZzl3Sj5YFeToA6Wi3CcvXPJrS8nGBctC8rRGkOyIH4lU1g7Q0GFybemv90sbsGyNAA==",
                      *       "verified": true
                      *     }
                      */
@@ -4091,7 +4091,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAkM5vOEnBRI5dwczsqsWJHGDGdritcmy3i9nm8OVYqdA=
+                     *     MCowBQYDK2VwAyEA/4igOMkoOkfMJkk9OX5wpUb/igxBZDP5Q0a82MqiW+4=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -4133,9 +4133,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:44:06.875Z",
+                     *       "lastFullAt": "2026-11-29T15:02:37.904Z",
                      *       "headSeq": 159,
-                     *       "headHash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e"
+                     *       "headHash": "06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4176,9 +4176,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 159,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:44:07.870Z",
+                     *       "lastFullAt": "2026-11-29T15:02:38.236Z",
                      *       "headSeq": 159,
-                     *       "headHash": "c06bf3eeebe9255436027f630d3c944cb263a1841ffa59d65c750e492408de9e"
+                     *       "headHash": "06458ae148faded3316442da6c41140ec9560e6f7dbec4f5da76901679736c52"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -207,7 +207,8 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           '`dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer ' +
           `(header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept ${IDEMPOTENCY_TTL_HOURS} hours, per API key. ` +
           'A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. ' +
-          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).',
+          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). ' +
+          'Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch\'s, for rows that give none (docs/time.md).',
         security: [{ bearer: [] }],
         querystring: Type.Object(
           {
