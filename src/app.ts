@@ -19,6 +19,7 @@ import { createIntegrityMonitor } from './modules/audit/integrity-monitor.js'
 import { auditFilesFor, keyFileTooOpen, loadSigner } from './modules/audit/signing.js'
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
+import vintageRoutes from './modules/vintages/vintages.routes.js'
 import { createWriter } from './writes/writer.js'
 import { openStorage } from './storage/open.js'
 import type { Storage } from './storage/ports.js'
@@ -197,6 +198,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(topicRoutes, { prefix: '/v1/topics', catalog })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
+  await app.register(vintageRoutes, { prefix: '/v1/vintages', observations })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: storage.observations })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
   return app

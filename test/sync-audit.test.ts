@@ -164,6 +164,8 @@ describe('change feed', () => {
       ['includeWithdrawn=true', { includeWithdrawn: true }],
       ['', {}],
       [`asOf=${firstRevision}`, { asOf: firstRevision }],
+      [`knownAt=${firstRevision}`, { knownAt: firstRevision }],
+      [`asOf=2023-07-01&knownAt=${firstRevision}`, { asOf: '2023-07-01T23:59:59.999Z', knownAt: firstRevision }],
       ['category=social_security&category=agriculture&kind=actual', { categories: ['social_security', 'agriculture'], kinds: ['actual'] }],
     ]
     for (const [query, filter] of queries) {

@@ -114,10 +114,16 @@ describe('correcting an observation', () => {
     expect(listThen[0].revision).toBe(1)
     const indicatorThen = json((await t.app.inject({ url: `/v1/indicators/dibao_paid?asOf=${between}` })).body)
     expect(indicatorThen.observations[0].qualifier).toBe('eq')
+    // Published when recorded (no publishedAt given): the recording axis answers the same.
+    expect(json((await t.app.inject({ url: `/v1/observations/${o.id}?knownAt=${between}` })).body)).toMatchObject({ revision: 1, qualifier: 'eq' })
+    expect(json((await t.app.inject({ url: `/v1/observations?indicator=dibao_paid&knownAt=${between}` })).body).data[0].revision).toBe(1)
+    expect(json((await t.app.inject({ url: `/v1/indicators/dibao_paid?knownAt=${between}` })).body).observations[0].qualifier).toBe('eq')
+    expect(corrected.publishedAt).toBe(corrected.recordedAt)
     expect(json((await t.app.inject({ url: `/v1/indicators/dibao_paid` })).body).observations[0].qualifier).toBe('approx')
     // Before the observation existed: nothing.
     expect(json((await t.app.inject({ url: `/v1/observations?indicator=dibao_paid&asOf=2020-01-01T00:00:00Z` })).body).data).toEqual([])
     expect((await t.app.inject({ url: `/v1/observations/${o.id}?asOf=2020-01-01T00:00:00Z` })).statusCode).toBe(404)
+    expect((await t.app.inject({ url: `/v1/observations/${o.id}?knownAt=2020-01-01T00:00:00Z` })).statusCode).toBe(404)
   })
 
   it('refuses a stale If-Match with 412 and a missing one with 428, changing nothing', async () => {

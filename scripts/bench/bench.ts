@@ -81,7 +81,7 @@ const DURATION = Number(opt.duration)
 const WARMUP = Number(opt.warmup)
 const CONNECTIONS = Number(opt.connections)
 const BIG = opt.quick ? { name: '100k', observations: 100_000, file: join(projectRoot, 'data', 'synth-100k.db') } : { name: '1M', observations: 1_000_000, file: join(projectRoot, 'data', 'synth.db') }
-const SCENARIOS = ['indicator', 'filtered', 'filtered-uncached', 'deep-page', 'not-modified', 'as-of', 'changes', 'csv', 'csv-coded', 'import'] as const
+const SCENARIOS = ['indicator', 'filtered', 'filtered-uncached', 'deep-page', 'not-modified', 'as-of', 'vintages', 'changes', 'csv', 'csv-coded', 'import'] as const
 type ScenarioName = (typeof SCENARIOS)[number]
 const ONLY = new Set<string>(opt.only ? opt.only.split(',').map((s) => s.trim()) : SCENARIOS)
 for (const s of ONLY) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`)
@@ -799,6 +799,17 @@ async function scenarioAsOf(ds: Dataset, bare: ServerProc): Promise<void> {
   await latencyScenario(ds, bare, 'as-of', path, {}, 200, `revision 1 of 2 in force at asOf`)
 }
 
+/** The publication dates: one pass over the revision log when it grew, then cached (docs/time.md). */
+async function scenarioVintages(ds: Dataset, bare: ServerProc): Promise<LatencyRow> {
+  const started = performance.now()
+  const first = await get(ds.service.base, '/v1/vintages', { 'cache-control': 'no-cache' })
+  const firstMs = performance.now() - started
+  expectStatus(first, 200, 'vintages')
+  const dates = (JSON.parse(first.body.toString('utf8')) as { data: unknown[] }).data.length
+  log(`  vintages: first answer ${r1(firstMs)} ms (${dates} dates, the whole log read)`)
+  return latencyScenario(ds, bare, 'vintages', '/v1/vintages', {}, 200, `${dates} dates; first answer ${r1(firstMs)} ms`)
+}
+
 async function scenarioChanges(ds: Dataset): Promise<ThroughputRow> {
   const counts = (await ds.query.one<{ total: number; maxSeq: number }>('SELECT count(*) AS total, max(seq) AS "maxSeq" FROM observation_revision')) as { total: number; maxSeq: number }
   const total = Number(counts.total)
@@ -1173,6 +1184,7 @@ async function runScenarios(ds: Dataset, bare: ServerProc, instances?: () => Pro
     ['deep-page', () => scenarioDeepPage(ds, bare)],
     ['not-modified', () => scenarioNotModified(ds, bare)],
     ['as-of', () => scenarioAsOf(ds, bare)],
+    ['vintages', () => scenarioVintages(ds, bare)],
     ...(instances ? [['two instances', instances] as ['two instances', () => Promise<void>]] : []),
     ['changes', () => scenarioChanges(ds)],
     ['csv', () => scenarioCsv(ds)],

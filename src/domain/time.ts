@@ -75,3 +75,26 @@ export function isCalendarDate(text: string): boolean {
   const [year, month, day] = m.slice(1).map(Number) as [number, number, number]
   return year >= MIN_YEAR && year <= MAX_YEAR && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month)
 }
+
+/**
+ * A bound on a time axis (asOf, knownAt): a calendar date YYYY-MM-DD means the
+ * whole of that UTC day (its last millisecond, the store's precision), an RFC
+ * 3339 date-time that instant. Returns the store's form, or throws a 400
+ * naming the parameter.
+ */
+export function parseTimeBound(text: string, parameter: string): string {
+  if (isCalendarDate(text)) return `${text}T23:59:59.999Z`
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    throw Errors.validation(`${parameter} must be a calendar date YYYY-MM-DD (years ${MIN_YEAR}-${MAX_YEAR}) or an RFC 3339 time, got "${text}".`, {
+      errors: [{ in: 'query', name: parameter, message: 'is not a calendar date or an RFC 3339 time' }],
+    })
+  }
+  try {
+    return parseInstant(text, parameter)
+  } catch {
+    throw Errors.validation(
+      `${parameter} must be a calendar date such as 2023-06-25 (the end of that UTC day) or an RFC 3339 time such as 2023-06-25T00:00:00Z (a real calendar date, hours 00-23, offset within ±23:59, years ${MIN_YEAR}-${MAX_YEAR}), got "${text}".`,
+      { errors: [{ in: 'query', name: parameter, message: 'is not a calendar date or an RFC 3339 time' }] },
+    )
+  }
+}

@@ -33,7 +33,9 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   kind: ['actual'],
   category: ['social_security'],
   topic: ['subsidies'],
-  asOf: '2030-01-01T00:00:00Z',
+  asOf: '2023-07-01',
+  knownAt: '2030-01-01T00:00:00Z',
+  publishedAt: '2023-09-30T00:00:00+08:00',
   updatedSince: '2023-07-01T00:00:00Z',
   includeWithdrawn: false,
   limit: 10,
@@ -121,6 +123,7 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
   importObservations: {
     'application/json': {
       reason: 'Q3 brief: the H1 social-assistance figures restated',
+      publishedAt: '2023-09-30T00:00:00+08:00',
       observations: [
         {
           indicator: 'tekun_paid',

@@ -484,6 +484,19 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "listVintages": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "date": "2023-06-25",
+            "revisions": 59,
+            "observations": 59
+          }
+        ]
+      }
+    }
+  },
   "listChanges": {
     "200": {
       "application/json": {
@@ -753,15 +766,15 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "dryRun": true,
         "received": 1,
         "created": 0,
-        "updated": 0,
-        "unchanged": 1,
+        "updated": 1,
+        "unchanged": 0,
         "rejected": 0,
         "results": [
           {
             "index": 0,
             "id": 24,
-            "revision": 1,
-            "outcome": "unchanged"
+            "revision": 2,
+            "outcome": "updated"
           }
         ],
         "errors": []

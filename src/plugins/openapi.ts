@@ -16,6 +16,7 @@ import { Period, PeriodList } from '../modules/periods/periods.routes.js'
 import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
 import { Source, SourceList } from '../modules/sources/sources.routes.js'
 import { TopicDetail, TopicList, TopicMember, TopicSummary } from '../modules/topics/topics.routes.js'
+import { Vintage, VintageList } from '../modules/vintages/vintages.routes.js'
 import { completeDocument } from './openapi-contract.js'
 
 export const API_VERSION = '1.0.0'
@@ -26,6 +27,7 @@ export const COMPONENT_SCHEMAS = [
   Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
   Indicator, IndicatorDetail, IndicatorList, TopicSummary, TopicList, TopicMember, TopicDetail, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
+  Vintage, VintageList,
 ]
 
 export default fp(

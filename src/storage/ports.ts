@@ -52,11 +52,25 @@ export interface ObservationFilter {
   categories?: string[] | undefined
   /** Indicators that belong to any of these topics. */
   topics?: string[] | undefined
-  /** Revision in force at this instant instead of the current one. */
+  /** Valid time: the latest revision (by seq) published at or before this instant (store form), instead of the current one. */
   asOf?: string | undefined
+  /** Transaction time: the latest revision (by seq) recorded at or before this instant; with asOf, both must hold. */
+  knownAt?: string | undefined
   /** Only observations whose revision in force was recorded at or after this instant (withdrawn included). */
   updatedSince?: string | undefined
   includeWithdrawn?: boolean | undefined
+}
+
+export interface VintageFilter {
+  indicators?: string[] | undefined
+  areas?: string[] | undefined
+}
+
+/** One publication date: how many revisions were published that UTC day and how many observations they touch. */
+export interface Vintage {
+  date: string
+  revisions: number
+  observations: number
 }
 
 export interface NaturalKey {
@@ -184,7 +198,10 @@ export interface ObservationReads {
   pageJson(filter: ObservationFilter, afterId: number, limit: number): Promise<Array<[number, string]>>
   /** The same page as CSV lines (CRLF-terminated, no header), their count, and the last id. */
   pageCsv(filter: ObservationFilter, afterId: number, limit: number): Promise<{ text: string; count: number; lastId: number }>
-  byId(id: number, asOf?: string): Promise<ObservationRow | null>
+  /** The revision in force now, or the latest one published by `asOf` and recorded by `knownAt` (store-form instants). */
+  byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow | null>
+  /** Publication dates (UTC) of the revisions of the matching observations, ascending. */
+  vintages(filter: VintageFilter): Promise<Vintage[]>
   exists(id: number): Promise<boolean>
   /** Revisions in seq (commit) order after `afterSeq`. */
   changes(afterSeq: number, limit: number): Promise<ObservationRow[]>

@@ -120,7 +120,9 @@ function referencePage(all: ObservationRow[], filter: ObservationFilter, afterId
   const out: ObservationRow[] = []
   for (const id of [...byObservation.keys()].sort((a, b) => a - b)) {
     if (id <= afterId) continue
-    const revisions = (byObservation.get(id) as ObservationRow[]).filter((r) => filter.asOf === undefined || r.recordedAt <= filter.asOf)
+    const revisions = (byObservation.get(id) as ObservationRow[]).filter(
+      (r) => (filter.asOf === undefined || r.publishedAt <= filter.asOf) && (filter.knownAt === undefined || r.recordedAt <= filter.knownAt),
+    )
     const r = revisions.sort((a, b) => a.seq - b.seq).at(-1)
     if (!r) continue
     if (filter.indicators?.length && !filter.indicators.includes(r.indicator)) continue
@@ -180,7 +182,7 @@ async function writeRevisions(storage: Storage, drafts: Array<{ key: { indicator
       const id = current[i]?.id ?? (ids.get(JSON.stringify(d.key)) as number)
       const revision = (nextRevision.get(id) ?? current[i]?.revision ?? 0) + 1
       nextRevision.set(id, revision)
-      return { observationId: id, revision, status: d.content.withdrawn ? 'withdrawn' : 'active', observation: checked(d.key, d.content), reason: d.content.reason, actor: d.content.actor, recordedAt }
+      return { observationId: id, revision, status: d.content.withdrawn ? 'withdrawn' : 'active', observation: checked(d.key, d.content), reason: d.content.reason, actor: d.content.actor, recordedAt, publishedAt: d.content.publishedAt ?? undefined }
     })
     const seqs = await tx.appendRevisions(revisions)
     return revisions.map((r, i) => expectedRow(r.observationId, seqs[i] as number, r))
@@ -385,7 +387,8 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
         expect(await storage.observations.byId(id)).toEqual(history.at(-1))
         expect(await storage.observations.exists(id)).toBe(true)
         const first = history[0] as ObservationRow
-        expect(await storage.observations.byId(id, first.recordedAt)).toEqual(history.filter((r) => r.recordedAt <= first.recordedAt).at(-1))
+        expect(await storage.observations.byId(id, first.publishedAt)).toEqual(history.filter((r) => r.publishedAt <= first.publishedAt).at(-1))
+        expect(await storage.observations.byId(id, undefined, first.recordedAt)).toEqual(history.filter((r) => r.recordedAt <= first.recordedAt).at(-1))
         expect(await storage.observations.byId(id, '2023-12-31T00:00:00.000Z')).toBeNull()
         await storage.transaction('snapshot', async (tx) => {
           expect(await tx.revision(id, 1)).toEqual(first)

@@ -245,7 +245,7 @@ export interface paths {
         };
         /**
          * One indicator with its observations
-         * @description The indicator and its observations in force now, or at `asOf`.
+         * @description The indicator and its observations in force now, or as published by `asOf` and/or recorded by `knownAt`.
          */
         get: operations["getIndicator"];
         /**
@@ -349,7 +349,7 @@ export interface paths {
         };
         /**
          * One observation
-         * @description The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.
+         * @description The revision in force now, or the latest one published by `asOf` and/or recorded by `knownAt`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.
          */
         get: operations["getObservation"];
         /**
@@ -399,9 +399,29 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
          */
         post: operations["importObservations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/vintages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Publication dates (vintages)
+         * @description The distinct UTC dates of `publishedAt` over every revision (withdrawals included), oldest first, like ALFRED's vintage dates: each is an `asOf` at which some figure first reads as published that day. Filter by `indicator` and `area`. See docs/time.md.
+         */
+        get: operations["listVintages"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1101,6 +1121,23 @@ export interface components {
             brokenSeq?: number;
             /** @description Why it does not verify. */
             reason?: string;
+        };
+        /** @description One publication date. */
+        Vintage: {
+            /**
+             * Format: date
+             * @description A UTC date on which revisions were published (`publishedAt`); `asOf` set to it sees them.
+             */
+            date: string;
+            /** @description Revisions published that day. */
+            revisions: number;
+            /** @description Observations those revisions belong to. */
+            observations: number;
+        };
+        /** @description The publication dates of the matching observations' revisions. */
+        VintageList: {
+            /** @description Publication dates, oldest first. */
+            data: components["schemas"]["Vintage"][];
         };
     };
     responses: {
@@ -2694,10 +2731,15 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description RFC 3339 time: the observations as the service knew them then.
-                 * @example 2030-01-01T00:00:00Z
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
                  */
                 asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
             };
             header?: {
                 /**
@@ -3237,6 +3279,11 @@ export interface operations {
                  */
                 asOf?: string;
                 /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+                /**
                  * @description RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).
                  * @example 2023-07-01T00:00:00Z
                  */
@@ -3386,10 +3433,15 @@ export interface operations {
         parameters: {
             query?: {
                 /**
-                 * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
-                 * @example 2030-01-01T00:00:00Z
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
                  */
                 asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
             };
             header?: {
                 /**
@@ -3488,7 +3540,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description The new content of the observation; its identity (indicator, area, period, kind) stays. */
+        /** @description The new content of the observation; its identity (indicator, area, period, kind) stays. Omitted `temporality` keeps the current one, and omitted `referenceDate` the current one while it stays a stock; omitted `publishedAt` is now. */
         requestBody: {
             content: {
                 /**
@@ -3533,6 +3585,15 @@ export interface operations {
                     involvedAreas?: string[];
                     /** @description Reviewer's note. */
                     note?: string | null;
+                    /**
+                     * @description `flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).
+                     * @enum {string}
+                     */
+                    temporality?: "flow" | "stock";
+                    /** @description The date a stock is measured at (YYYY-MM-DD): required for a stock, absent or null for a flow. */
+                    referenceDate?: string | null;
+                    /** @description When the authority published the figure (RFC 3339); `asOf` reads by it. Omitted: when the service records it. More than 5 minutes ahead of the server's clock is 422. */
+                    publishedAt?: string;
                     /** @description Why the change is made; kept in the revision and the audit log. */
                     reason: string;
                 };
@@ -3795,6 +3856,11 @@ export interface operations {
                  * @example Figures of the 2023 H1 report, second reading.
                  */
                 reason?: string;
+                /**
+                 * @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.
+                 * @example 2023-09-30T00:00:00+08:00
+                 */
+                publishedAt?: string;
             };
             header?: {
                 /**
@@ -3811,6 +3877,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "reason": "Q3 brief: the H1 social-assistance figures restated",
+                 *       "publishedAt": "2023-09-30T00:00:00+08:00",
                  *       "observations": [
                  *         {
                  *           "indicator": "tekun_paid",
@@ -3832,6 +3899,8 @@ export interface operations {
                 "application/json": {
                     /** @description Why these figures are recorded (or give `reason` in the query). */
                     reason?: string;
+                    /** @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. */
+                    publishedAt?: string;
                     /** @description The rows (at most 10000; more is 413). */
                     observations: {
                         /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
@@ -3876,6 +3945,15 @@ export interface operations {
                         reason?: string;
                         /** @description Required (true) to bring back a withdrawn observation; without it such a row is rejected. */
                         restore?: boolean;
+                        /**
+                         * @description `flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).
+                         * @enum {string}
+                         */
+                        temporality?: "flow" | "stock";
+                        /** @description The date a stock is measured at (YYYY-MM-DD): required for a stock, absent or null for a flow. */
+                        referenceDate?: string | null;
+                        /** @description When the authority published the figure (RFC 3339); `asOf` reads by it. Omitted: when the service records it. More than 5 minutes ahead of the server's clock is 422. */
+                        publishedAt?: string;
                     }[];
                 };
                 /**
@@ -3904,15 +3982,15 @@ export interface operations {
                      *       "dryRun": true,
                      *       "received": 1,
                      *       "created": 0,
-                     *       "updated": 0,
-                     *       "unchanged": 1,
+                     *       "updated": 1,
+                     *       "unchanged": 0,
                      *       "rejected": 0,
                      *       "results": [
                      *         {
                      *           "index": 0,
                      *           "id": 24,
-                     *           "revision": 1,
-                     *           "outcome": "unchanged"
+                     *           "revision": 2,
+                     *           "outcome": "updated"
                      *         }
                      *       ],
                      *       "errors": []
@@ -3929,6 +4007,75 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listVintages: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "dibao_paid",
+                 *       "dibao_beneficiaries"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The publication dates of the matching observations' revisions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "date": "2023-06-25",
+                     *           "revisions": 59,
+                     *           "observations": 59
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VintageList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["InternalError"];

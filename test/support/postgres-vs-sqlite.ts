@@ -53,6 +53,7 @@ export function filtersOver(v: Vocabulary): fc.Arbitrary<ObservationFilter> {
       periodFrom: fc.option(fc.constantFrom(...v.periods.map((p) => p.startDate)), { nil: undefined }),
       periodTo: fc.option(fc.constantFrom(...v.periods.map((p) => p.endDate)), { nil: undefined }),
       asOf: fc.option(instant, { nil: undefined }),
+      knownAt: fc.option(instant, { nil: undefined }),
       updatedSince: fc.option(instant, { nil: undefined }),
       includeWithdrawn: fc.option(fc.boolean(), { nil: undefined }),
     },

@@ -121,6 +121,8 @@ export const content = fc.record({
   actor: hostileText,
   withdrawn: fc.boolean(),
   stock: fc.boolean(),
+  /** A declared publication time, on the same few instants the filters use (so asOf and knownAt diverge); null: published when recorded. */
+  publishedAt: fc.option(fc.integer({ min: 0, max: 11 }).map((n) => `2024-01-01T00:${String(n * 5).padStart(2, '0')}:00.000Z`), { nil: null }),
 })
 export type Content = typeof content extends fc.Arbitrary<infer T> ? T : never
 
@@ -159,6 +161,7 @@ export const filterArb: fc.Arbitrary<ObservationFilter> = fc.record(
     periodFrom: fc.option(fc.constantFrom(...PERIODS.map((p) => p.startDate)), { nil: undefined }),
     periodTo: fc.option(fc.constantFrom(...PERIODS.map((p) => p.endDate)), { nil: undefined }),
     asOf: fc.option(instant, { nil: undefined }),
+    knownAt: fc.option(instant, { nil: undefined }),
     updatedSince: fc.option(instant, { nil: undefined }),
     includeWithdrawn: fc.option(fc.boolean(), { nil: undefined }),
   },

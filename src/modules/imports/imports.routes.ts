@@ -12,11 +12,14 @@ import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors, type FieldError } from '../../errors.js'
 import type { Writer } from '../../writes/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow } from '../observations/observation-commands.js'
-import { Citation, Kind, Qualifier, Reported } from '../observations/observations.schemas.js'
+import { Citation, Kind, Qualifier, Reported, WrittenTime } from '../observations/observations.schemas.js'
 import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'
 
 /** Bytes an import body may hold. */
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024
+
+const BATCH_PUBLISHED_AT =
+  'When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.'
 
 const ImportRowSchema = Type.Object(
   {
@@ -32,6 +35,7 @@ const ImportRowSchema = Type.Object(
     note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }), { description: 'Reviewer\'s note; an empty note is no note (null).' })),
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Reason for this row; defaults to the batch reason.' })),
     restore: Type.Optional(Type.Boolean({ description: 'Required (true) to bring back a withdrawn observation; without it such a row is rejected.' })),
+    ...WrittenTime,
   },
   { additionalProperties: false, description: 'One observation, identified by indicator, area, period and kind.' },
 )
@@ -39,6 +43,7 @@ const ImportRowSchema = Type.Object(
 const ImportBody = Type.Object(
   {
     reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Why these figures are recorded (or give `reason` in the query).' })),
+    publishedAt: Type.Optional(Type.String({ maxLength: 40, description: BATCH_PUBLISHED_AT })),
     observations: Type.Array(ImportRowSchema, { description: `The rows (at most ${MAX_IMPORT_ROWS}; more is 413).` }),
   },
   { additionalProperties: false, description: 'A batch of observations.' },
@@ -70,7 +75,7 @@ export const ImportSummarySchema = Type.Object(
 )
 
 const CSV_REQUIRED = ['indicator', 'area', 'period', 'kind', 'reported_value', 'reported_unit', 'source_id', 'quote'] as const
-const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', 'note', 'reason', 'restore'] as const
+const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', 'note', 'reason', 'restore', 'temporality', 'reference_date', 'published_at'] as const
 
 // CSV rows are turned into the objects a JSON import carries and checked by the same schema: one set of limits for both.
 const validateCsvBatch = compileBodyValidator(ImportBody)
@@ -136,6 +141,9 @@ function rowsFromCsv(text: string): unknown[] {
     put(row, 'reason', get('reason'))
     const restore = get('restore')
     put(row, 'restore', restore === 'true' ? true : restore === 'false' ? false : restore)
+    put(row, 'temporality', get('temporality'))
+    put(row, 'referenceDate', get('reference_date'))
+    put(row, 'publishedAt', get('published_at'))
     return row
   })
 }
@@ -199,12 +207,14 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           '`dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer ' +
           `(header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept ${IDEMPOTENCY_TTL_HOURS} hours, per API key. ` +
           'A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. ' +
-          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none).',
+          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). ' +
+          'Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch\'s, for rows that give none (docs/time.md).',
         security: [{ bearer: [] }],
         querystring: Type.Object(
           {
             dryRun: Type.Optional(Type.Boolean({ description: 'Validate and count, write nothing.' })),
             reason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'Reason for the batch (required for CSV unless every row has one).' })),
+            publishedAt: Type.Optional(Type.String({ maxLength: 40, description: BATCH_PUBLISHED_AT })),
           },
           { additionalProperties: false },
         ),
@@ -228,7 +238,10 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       }
       const isCsv = typeof req.body === 'string'
       const body = req.body as Static<typeof ImportBody> | string
-      const rows = isCsv ? validateCsvRows(rowsFromCsv(body as string)) : (body as Static<typeof ImportBody>).observations
+      const given = isCsv ? validateCsvRows(rowsFromCsv(body as string)) : (body as Static<typeof ImportBody>).observations
+      const batchPublishedAt = req.query.publishedAt ?? (isCsv ? undefined : (body as Static<typeof ImportBody>).publishedAt)
+      // The batch's publication time is each row's unless the row states its own; the rows' rules then check it.
+      const rows = batchPublishedAt === undefined ? given : given.map((row) => (row.publishedAt === undefined ? { ...row, publishedAt: batchPublishedAt } : row))
       if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
       const reason = req.query.reason ?? (isCsv ? undefined : (body as Static<typeof ImportBody>).reason)
       if (reason === undefined && rows.some((r) => r.reason === undefined)) {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BASE_UNITS } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { codeList, IndicatorCode, listOf, problemResponses, refTo, splitCodes } from '../../http/schemas.js'
-import { Observation } from '../observations/observations.schemas.js'
+import { AsOf, KnownAt, Observation } from '../observations/observations.schemas.js'
 import type { ObservationService } from '../observations/observations.service.js'
 import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
@@ -120,10 +120,10 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
         tags: ['indicators'],
         operationId: 'getIndicator',
         summary: 'One indicator with its observations',
-        description: 'The indicator and its observations in force now, or at `asOf`.',
+        description: 'The indicator and its observations in force now, or as published by `asOf` and/or recorded by `knownAt`.',
         params: Type.Object({ code: IndicatorCode }, { additionalProperties: false }),
         querystring: Type.Object(
-          { asOf: Type.Optional(Type.String({ maxLength: 40, description: 'RFC 3339 time: the observations as the service knew them then.' })) },
+          { asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt) },
           { additionalProperties: false },
         ),
         response: { 200: refTo(IndicatorDetail), ...problemResponses(400, 404) },
@@ -132,7 +132,7 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
     async (req, reply) => {
       const indicator = await catalog.indicator(req.params.code)
       if (!indicator) throw Errors.notFound(`No indicator "${req.params.code}".`)
-      const page = await observations.pageJson({ indicator: [indicator.code], asOf: req.query.asOf }, undefined, EMBEDDED_OBSERVATIONS)
+      const page = await observations.pageJson({ indicator: [indicator.code], asOf: req.query.asOf, knownAt: req.query.knownAt }, undefined, EMBEDDED_OBSERVATIONS)
       // The observations come as JSON built by SQLite (up to a thousand: serializing objects was
       // most of this answer's cost); the IndicatorDetail fields around them, in schema order.
       const head = JSON.stringify(toIndicator(indicator)).slice(0, -1)

@@ -9,6 +9,8 @@ import type { ObservationRow, Storage, WriteTx } from '../../storage/ports.js'
 import { writeUnit } from '../../writes/write-unit.js'
 import type { AuditAppender } from '../audit/audit-appender.js'
 import { checkObservation, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier, type RuleContext } from './observation-rules.js'
+import type { Temporality } from '../../domain/observation.js'
+import { parseInstantOrNull } from '../../domain/time.js'
 import { rowToChecked, sameContent, writeObservations, type WriteOutcome } from './observation-writes.js'
 import { prefetchRuleContext } from './rule-context.js'
 
@@ -46,6 +48,12 @@ export interface RevisionStatement {
   citation: { sourceId: string; quote: string }
   involvedAreas?: string[] | undefined
   note?: string | null | undefined
+  /** `flow` (default) or `stock`; a correction that omits it keeps the current revision's. */
+  temporality?: Temporality | undefined
+  /** Required for a stock; a correction that omits it keeps the current one while the figure stays a stock. */
+  referenceDate?: string | null | undefined
+  /** RFC 3339; omitted: published when recorded. */
+  publishedAt?: string | undefined
 }
 
 export interface CorrectionBody extends RevisionStatement {
@@ -95,7 +103,21 @@ function toDraft(row: ImportRow | (CorrectionBody & Pick<ImportRow, 'indicator' 
     involvedAreas: row.involvedAreas ?? [],
     // An empty note is no note: otherwise "" and an omitted note would alternate as revisions.
     note: row.note === '' || row.note === undefined ? null : row.note,
+    temporality: row.temporality,
+    referenceDate: row.referenceDate,
+    publishedAt: row.publishedAt,
   }
+}
+
+/** How far ahead of this server's clock a declared publication time may be (the publisher's clock may run ahead). */
+export const PUBLICATION_CLOCK_SKEW_MS = 5 * 60_000
+
+/** A publication time in the future would make asOf answers change by themselves later: refused. */
+function futurePublication(draft: ObservationDraft, now = Date.now()): BodyProblem | null {
+  if (typeof draft.publishedAt !== 'string') return null
+  const at = parseInstantOrNull(draft.publishedAt)
+  if (at === null || Date.parse(at) <= now + PUBLICATION_CLOCK_SKEW_MS) return null
+  return { pointer: '/publishedAt', message: `publishedAt ${draft.publishedAt} is in the future (more than ${PUBLICATION_CLOCK_SKEW_MS / 60_000} minutes after this server's clock)` }
 }
 
 /** A value with more digits than are stored and served (a derived one: reported × the unit's multiplier, can outgrow its source). */
@@ -137,8 +159,9 @@ function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: RuleConte
       return
     }
     const result = checkObservation(draft, ctx)
-    if (!result.ok) {
-      rowErrors(errors, index, result.problems)
+    const future = futurePublication(draft)
+    if (!result.ok || future) {
+      rowErrors(errors, index, [...(result.ok ? [] : result.problems), ...(future ? [future] : [])])
       return
     }
     const o = result.observation
@@ -236,6 +259,17 @@ async function planOnSnapshot(storage: Storage, rows: ImportRow[], dryRun: boole
   })
 }
 
+/**
+ * A correction restates the figure, not when it holds: omitted, temporality stays the current
+ * revision's, and so does referenceDate while the figure stays a stock (a flow has none).
+ * publishedAt is never kept: a new revision is published when it is declared to be, else now.
+ */
+function keptTime(body: CorrectionBody, current: ObservationRow): Pick<CorrectionBody, 'temporality' | 'referenceDate'> {
+  const temporality = body.temporality ?? current.temporality
+  const referenceDate = body.referenceDate !== undefined ? body.referenceDate : temporality === 'stock' ? current.referenceDate : null
+  return { temporality, referenceDate }
+}
+
 export function createObservationCommands(storage: Storage) {
   return {
     /** PUT: a new revision with the given content, if the caller saw the current one. */
@@ -244,11 +278,13 @@ export function createObservationCommands(storage: Storage) {
         const current = await tx.currentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
-        const draft = toDraft({ ...body, indicator: current.indicator, area: current.area, period: current.period, kind: current.kind })
+        const draft = toDraft({ ...body, ...keptTime(body, current), indicator: current.indicator, area: current.area, period: current.period, kind: current.kind })
         const tooLong = unservableValue(draft)
         if (tooLong) throw Errors.unprocessable(tooLong, { errors: bodyErrors([{ pointer: '/value', message: tooLong }]) })
         const result = checkObservation(draft, await prefetchRuleContext(tx, [draft]))
-        if (!result.ok) throw Errors.unprocessable(result.problems.map((q) => q.message).join('; '), { errors: bodyErrors(result.problems) })
+        const future = futurePublication(draft)
+        const problems = [...(result.ok ? [] : result.problems), ...(future ? [future] : [])]
+        if (!result.ok || problems.length) throw Errors.unprocessable(problems.map((q) => q.message).join('; '), { errors: bodyErrors(problems) })
         const [written] = await writeObservations(tx, audit, [{ observation: result.observation, status: 'active', reason: body.reason, actor, current }])
         return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }
       })
@@ -260,7 +296,8 @@ export function createObservationCommands(storage: Storage) {
         const current = await tx.currentById(id)
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
-        const [written] = await writeObservations(tx, audit, [{ observation: rowToChecked(current), status: 'withdrawn', reason, actor, current }])
+        // A withdrawal is published when it is recorded, not when the figure it retracts was.
+        const [written] = await writeObservations(tx, audit, [{ observation: { ...rowToChecked(current), publishedAt: null }, status: 'withdrawn', reason, actor, current }])
         return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }
       })
     },

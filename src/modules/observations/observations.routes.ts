@@ -10,7 +10,7 @@ import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, ref
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { Writer } from '../../writes/writer.js'
 import { observationEtag } from './observation-commands.js'
-import { Citation, Kind, Observation, ObservationRevision, Qualifier, Reported, toObservation, toObservationRevision } from './observations.schemas.js'
+import { AsOf, Citation, Kind, KnownAt, Observation, ObservationRevision, Qualifier, Reported, WrittenTime, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
@@ -24,11 +24,6 @@ const CSV_DESCRIPTION =
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
 
-const AsOf = Type.String({
-  maxLength: 40,
-  description: 'RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.',
-})
-
 export const ObservationListQuery = Type.Object(
   {
     indicator: Type.Optional(codeList('Indicator codes.')),
@@ -40,6 +35,7 @@ export const ObservationListQuery = Type.Object(
     category: Type.Optional(codeList('Indicator categories.')),
     topic: Type.Optional(codeList('Topics (see /v1/topics): observations of indicators in any of them.')),
     asOf: Type.Optional(AsOf),
+    knownAt: Type.Optional(KnownAt),
     updatedSince: Type.Optional(
       Type.String({ maxLength: 40, description: 'RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).' }),
     ),
@@ -78,9 +74,14 @@ const CorrectionBody = Type.Object(
     citation: Citation,
     involvedAreas: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }), { maxItems: 100, uniqueItems: true, description: 'Areas the source names as involved.' })),
     note: Type.Optional(Nullable(Type.String({ maxLength: 2000 }), { description: 'Reviewer\'s note.' })),
+    ...WrittenTime,
     reason: Reason,
   },
-  { additionalProperties: false, description: 'The new content of the observation; its identity (indicator, area, period, kind) stays.' },
+  {
+    additionalProperties: false,
+    description:
+      'The new content of the observation; its identity (indicator, area, period, kind) stays. Omitted `temporality` keeps the current one, and omitted `referenceDate` the current one while it stays a stock; omitted `publishedAt` is now.',
+  },
 )
 
 
@@ -132,14 +133,15 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         tags: ['observations'],
         operationId: 'getObservation',
         summary: 'One observation',
-        description: 'The revision in force now, or at `asOf`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
+        description:
+          'The revision in force now, or the latest one published by `asOf` and/or recorded by `knownAt`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
-        querystring: Type.Object({ asOf: Type.Optional(AsOf) }, { additionalProperties: false }),
+        querystring: Type.Object({ asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt) }, { additionalProperties: false }),
         response: { 200: refTo(Observation), 304: NotModified, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
-      const row = await observations.byId(req.params.id, req.query.asOf)
+      const row = await observations.byId(req.params.id, req.query.asOf, req.query.knownAt)
       const etag = observationEtag(row)
       reply.header('etag', etag).header('cache-control', 'no-cache')
       // Only for an uncoded answer: whether the 200 would be coded (another tag) depends on its size, known later (the response cache and the compression plugin answer 304 then).

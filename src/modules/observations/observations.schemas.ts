@@ -17,6 +17,21 @@ export const Temporality = StringEnum(TEMPORALITIES, {
   description: '`flow`: accumulated over the period (paid, planted, held in H1); `stock`: a level at `referenceDate` (目前, 已: head held now).',
 })
 export const ReferenceDate = Type.String({ format: 'date', description: 'The date a stock is measured at (YYYY-MM-DD); null for a flow.' })
+/** The time fields a write may state (docs/time.md); their rules (a stock needs a date, a flow has none, no future publication) answer 422 with a pointer. */
+export const WrittenTime = {
+  temporality: Type.Optional(Temporality),
+  referenceDate: Type.Optional(
+    Nullable(Type.String({ maxLength: 10, description: 'The date a stock is measured at (YYYY-MM-DD): required for a stock, absent or null for a flow.' }), {
+      description: 'The date a stock is measured at (YYYY-MM-DD): required for a stock, absent or null for a flow.',
+    }),
+  ),
+  publishedAt: Type.Optional(
+    Type.String({
+      maxLength: 40,
+      description: 'When the authority published the figure (RFC 3339); `asOf` reads by it. Omitted: when the service records it. More than 5 minutes ahead of the server\'s clock is 422.',
+    }),
+  ),
+}
 export const RuleState = StringEnum(['pass', 'fail', 'incomplete'], {
   description: '`pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.',
 })
@@ -30,6 +45,19 @@ export const RuleChange = Type.Object(
   },
   { additionalProperties: false, description: 'A validation rule whose result this revision changed.' },
 )
+/** Valid time: what the authority had published by then (docs/time.md). */
+export const AsOf = Type.String({
+  maxLength: 40,
+  description:
+    'A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.',
+})
+/** Transaction time: what this service had recorded by then (docs/time.md). */
+export const KnownAt = Type.String({
+  maxLength: 40,
+  description:
+    'A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.',
+})
+
 export const Status = StringEnum(['active', 'withdrawn'], {
   description: '`withdrawn` when the latest revision retracts the observation.',
 })

@@ -1,12 +1,12 @@
 // Reading observations: filters made canonical, keyset pages, streamed exports.
-import { parseInstant } from '../../domain/time.js'
+import { parseInstant, parseTimeBound } from '../../domain/time.js'
 import { decodeCursor, encodeCursor, filterDigest } from '../../http/cursor.js'
 import { splitCodes } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
-import type { ObservationFilter, ObservationReads, ObservationRow } from '../../storage/ports.js'
+import type { ObservationFilter, ObservationReads, ObservationRow, Vintage } from '../../storage/ports.js'
 import { CSV_HEADER } from './observations.csv.js'
 
 export interface ObservationQuery {
@@ -19,6 +19,7 @@ export interface ObservationQuery {
   category?: string[] | undefined
   topic?: string[] | undefined
   asOf?: string | undefined
+  knownAt?: string | undefined
   updatedSince?: string | undefined
   includeWithdrawn?: boolean | undefined
 }
@@ -43,7 +44,8 @@ export function createObservationService(repo: ObservationReads) {
       kinds: q.kind ? [...new Set(q.kind)].sort() : undefined,
       categories: splitCodes(q.category)?.sort(),
       topics: splitCodes(q.topic)?.sort(),
-      asOf: q.asOf === undefined ? undefined : parseInstant(q.asOf, 'asOf'),
+      asOf: q.asOf === undefined ? undefined : parseTimeBound(q.asOf, 'asOf'),
+      knownAt: q.knownAt === undefined ? undefined : parseTimeBound(q.knownAt, 'knownAt'),
       updatedSince: q.updatedSince === undefined ? undefined : parseInstant(q.updatedSince, 'updatedSince'),
       includeWithdrawn: q.includeWithdrawn ?? false,
     }
@@ -87,12 +89,21 @@ export function createObservationService(repo: ObservationReads) {
       })()
     },
 
-    async byId(id: number, asOf?: string): Promise<ObservationRow> {
-      const at = asOf === undefined ? undefined : parseInstant(asOf, 'asOf')
-      const row = await repo.byId(id, at)
+    async byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow> {
+      const published = asOf === undefined ? undefined : parseTimeBound(asOf, 'asOf')
+      const known = knownAt === undefined ? undefined : parseTimeBound(knownAt, 'knownAt')
+      const row = await repo.byId(id, published, known)
       if (row) return row
-      if (at !== undefined && (await repo.exists(id))) throw Errors.notFound(`Observation ${id} did not exist yet at ${asOf}.`)
+      if ((published !== undefined || known !== undefined) && (await repo.exists(id))) {
+        const when = [asOf === undefined ? '' : `published by ${asOf}`, knownAt === undefined ? '' : `recorded by ${knownAt}`].filter(Boolean).join(' and ')
+        throw Errors.notFound(`Observation ${id} had no revision ${when}.`)
+      }
       throw Errors.notFound(`No observation ${id}.`)
+    },
+
+    /** Publication dates of the matching observations' revisions. */
+    async vintages(q: { indicator?: string[] | undefined; area?: string[] | undefined }): Promise<Vintage[]> {
+      return repo.vintages({ indicators: splitCodes(q.indicator)?.sort(), areas: splitCodes(q.area)?.sort() })
     },
 
     async revisions(id: number): Promise<ObservationRow[]> {

@@ -3,7 +3,7 @@
 // are derived from the field table (storage/fields.ts), whose JavaScript forms they must equal.
 import { createHash } from 'node:crypto'
 import { csvLine, jsonTree, ROW_COLUMNS, sourceTextUrl, type JsonNode, type ObservationField } from '../fields.js'
-import type { ObservationFilter, ObservationReads, ObservationRow } from '../ports.js'
+import type { ObservationFilter, ObservationReads, ObservationRow, Vintage } from '../ports.js'
 import { run, runArrays, type Queryable } from './client.js'
 
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`
@@ -47,11 +47,15 @@ function jsonSql(revision: boolean): string {
 export const OBSERVATION_JSON_SQL = jsonSql(false)
 export const REVISION_JSON_SQL = jsonSql(true)
 
-/** Which revision a read sees: the current one, or the last one recorded by asOf (its parameter). */
-function revisionJoin(asOfParam: string | null): string {
-  return asOfParam === null
-    ? 'JOIN observation_revision r ON r.seq = o.current_seq'
-    : `JOIN LATERAL (SELECT * FROM observation_revision r2 WHERE r2.observation_id = o.id AND r2.recorded_at <= ${asOfParam} ORDER BY r2.seq DESC LIMIT 1) r ON true`
+/**
+ * Which revision a read sees: the current one, or the last one (by seq) published by asOf and/or
+ * recorded by knownAt (their parameters). Rows written before migration 0003 have no
+ * published_at: they were published when recorded.
+ */
+function revisionJoin(asOfParam: string | null, knownAtParam: string | null = null): string {
+  if (asOfParam === null && knownAtParam === null) return 'JOIN observation_revision r ON r.seq = o.current_seq'
+  const bounds = [asOfParam === null ? '' : `coalesce(r2.published_at, r2.recorded_at) <= ${asOfParam}`, knownAtParam === null ? '' : `r2.recorded_at <= ${knownAtParam}`].filter(Boolean)
+  return `JOIN LATERAL (SELECT * FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${bounds.join(' AND ')} ORDER BY r2.seq DESC LIMIT 1) r ON true`
 }
 
 /** Past every id: where a page starts when none of its codes has rows left. */
@@ -72,6 +76,7 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
   }
   const where = ['o.id > $1']
   const asOf = filter.asOf === undefined ? null : p(filter.asOf)
+  const knownAt = filter.knownAt === undefined ? null : p(filter.knownAt)
   // Sets of codes on an indexed column: several values, a category, a period range.
   const sets: Array<{ column: string; codes: string }> = []
   // One value: equality, so the (column, id) index yields the page in id order; a LIMIT does not
@@ -116,7 +121,7 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
     }
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status <> 'withdrawn'")
-  const from = `FROM observation o ${revisionJoin(asOf)} JOIN indicator i ON i.code = o.indicator_code`
+  const from = `FROM observation o ${revisionJoin(asOf, knownAt)} JOIN indicator i ON i.code = o.indicator_code`
   const conditions = where.join(' AND ')
   if (split !== undefined) {
     // Many changed since T, but only a few older observations among them (corrections, through
@@ -172,6 +177,8 @@ const LOG_READ_MAX = 5_000
 const REVISION_FROM = 'FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code'
 const BY_ID_CURRENT = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(null)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
 const BY_ID_AS_OF = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin('$2')} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
+const BY_ID_KNOWN_AT = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin(null, '$2')} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
+const BY_ID_BITEMPORAL = `SELECT ${ROW_SQL} FROM observation o ${revisionJoin('$2', '$3')} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = $1`
 const CHANGES = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`
 const CHANGES_JSON = `SELECT r.seq, ${REVISION_JSON_SQL} ${REVISION_FROM} WHERE r.seq > $1 ORDER BY r.seq LIMIT $2`
 const REVISIONS = `SELECT ${ROW_SQL} ${REVISION_FROM} WHERE r.observation_id = $1 ORDER BY r.revision`
@@ -184,9 +191,11 @@ export interface SincePlanning {
 }
 
 export function observationReads(q: Queryable, planning: SincePlanning = { sparseShare: SPARSE_SHARE, logReadMax: LOG_READ_MAX }): ObservationReads {
+  /** The unfiltered vintages and the last seq they were read at: revisions are append-only, so they hold until it moves. */
+  let allVintages: { lastSeq: number; vintages: Vintage[] } | undefined
   const sinceStart = async (filter: ObservationFilter): Promise<SinceStart | undefined> => {
     // With asOf the revision in force is not the current one: only its time can say.
-    if (filter.updatedSince === undefined || filter.asOf !== undefined) return undefined
+    if (filter.updatedSince === undefined || filter.asOf !== undefined || filter.knownAt !== undefined) return undefined
     const [row] = await run<{ start: number; last: number }>(q, SINCE_START, [filter.updatedSince], 'since_start')
     const { start, last } = row as { start: number; last: number }
     const since = last + 1 - start
@@ -220,9 +229,39 @@ export function observationReads(q: Queryable, planning: SincePlanning = { spars
       for (const row of rows) text += csvLine(row)
       return { text, count: rows.length, lastId: rows.length ? (rows[rows.length - 1] as ObservationRow).id : afterId }
     },
-    async byId(id, asOf) {
-      const rows = asOf === undefined ? await run(q, BY_ID_CURRENT, [id], statementName(BY_ID_CURRENT)) : await run(q, BY_ID_AS_OF, [id, asOf], statementName(BY_ID_AS_OF))
+    async byId(id, asOf, knownAt) {
+      const [text, values] =
+        asOf === undefined && knownAt === undefined
+          ? [BY_ID_CURRENT, [id]]
+          : asOf === undefined
+            ? [BY_ID_KNOWN_AT, [id, knownAt]]
+            : knownAt === undefined
+              ? [BY_ID_AS_OF, [id, asOf]]
+              : [BY_ID_BITEMPORAL, [id, asOf, knownAt]]
+      const rows = await run(q, text, values, statementName(text))
       return (rows[0] as ObservationRow | undefined) ?? null
+    },
+    async vintages(filter) {
+      const values: unknown[] = []
+      const where: string[] = []
+      if (filter.indicators?.length) {
+        values.push(filter.indicators)
+        where.push(`o.indicator_code = ANY($${values.length}::text[])`)
+      }
+      if (filter.areas?.length) {
+        values.push(filter.areas)
+        where.push(`o.area_code = ANY($${values.length}::text[])`)
+      }
+      // Unfiltered, the log alone answers (one pass, no join); the response cache keeps the answer until the next write.
+      const from = where.length ? `observation o JOIN observation_revision r ON r.observation_id = o.id WHERE ${where.join(' AND ')}` : 'observation_revision r'
+      const text = `SELECT substr(coalesce(r.published_at, r.recorded_at), 1, 10) AS date, count(*)::int AS revisions, count(DISTINCT r.observation_id)::int AS observations FROM ${from} GROUP BY 1 ORDER BY 1`
+      const read = () => run<Vintage & Record<string, unknown>>(q, text, values, statementName(text)) as Promise<Vintage[]>
+      if (where.length) return read()
+      // The whole log is read again only when a revision was appended since (by any instance: the seq says).
+      const [row] = await run<{ last: string }>(q, 'SELECT coalesce(max(seq), 0)::text AS last FROM observation_revision', [], 'vintages_last_seq')
+      const last = Number((row as { last: string }).last)
+      if (allVintages?.lastSeq !== last) allVintages = { lastSeq: last, vintages: await read() }
+      return allVintages.vintages.map((v) => ({ ...v }))
     },
     async exists(id) {
       return (await run(q, 'SELECT 1 FROM observation WHERE id = $1', [id])).length > 0

@@ -91,6 +91,7 @@ export function sqliteStorageOn(db: Db, options: Pick<SqliteStorageOptions, 'loc
       changes: (...a) => observationReads().changes(...a),
       changesJson: (...a) => observationReads().changesJson(...a),
       revisions: (...a) => observationReads().revisions(...a),
+      vintages: (...a) => observationReads().vintages(...a),
     },
     catalog: catalogReads(s),
     audit: auditReads(s),

@@ -4,7 +4,7 @@
 // measured several times SQLite's own work.
 import type Database from 'better-sqlite3'
 import type { Db, Queryable } from './client.js'
-import type { NaturalKey, ObservationFilter, ObservationRow } from '../ports.js'
+import type { NaturalKey, ObservationFilter, ObservationRow, Vintage, VintageFilter } from '../ports.js'
 import type { CheckedObservation } from '../../domain/observation.js'
 import { ROW_COLUMNS, jsonTree, sourceTextUrl, type JsonNode } from '../fields.js'
 // CSV pages are built by SQLite: one string per row instead of a JavaScript value per cell.
@@ -41,11 +41,15 @@ export const OBSERVATION_JSON_SQL = jsonObjectSql(jsonTree(false))
 /** The same with the ObservationRevision fields: the change feed's items. */
 export const REVISION_JSON_SQL = jsonObjectSql(jsonTree(true))
 
-/** Which revision a read sees: the current one, or the last one recorded by asOf. */
-function revisionJoin(asOf: boolean): string {
-  return asOf
-    ? 'JOIN observation_revision r ON r.seq = (SELECT max(r2.seq) FROM observation_revision r2 WHERE r2.observation_id = o.id AND r2.recorded_at <= @asOf)'
-    : 'JOIN observation_revision r ON r.seq = o.current_seq'
+/**
+ * Which revision a read sees: the current one, or the last one (by seq) published by @asOf
+ * and/or recorded by @knownAt. Rows written before migration 0006 have no published_at: they
+ * were published when recorded.
+ */
+function revisionJoin(asOf: boolean, knownAt = false): string {
+  if (!asOf && !knownAt) return 'JOIN observation_revision r ON r.seq = o.current_seq'
+  const bounds = [asOf ? 'coalesce(r2.published_at, r2.recorded_at) <= @asOf' : '', knownAt ? 'r2.recorded_at <= @knownAt' : ''].filter(Boolean)
+  return `JOIN observation_revision r ON r.seq = (SELECT max(r2.seq) FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${bounds.join(' AND ')})`
 }
 
 /**
@@ -139,6 +143,7 @@ function pageQuery(
     filter.updatedSince === undefined ? '' : since === undefined ? 'u' : since.fromLog ? 'ul' : 'us',
     filter.includeWithdrawn || filter.updatedSince !== undefined ? 'w' : '',
     filter.asOf === undefined ? '' : 'a',
+    filter.knownAt === undefined ? '' : 'k',
     Object.entries(sparse)
       .filter(([, v]) => v)
       .map(([k]) => k)
@@ -214,8 +219,9 @@ function pageQuery(
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status != 'withdrawn'")
   if (filter.asOf !== undefined) params.asOf = filter.asOf
+  if (filter.knownAt !== undefined) params.knownAt = filter.knownAt
   const access = naturalKey ? ' INDEXED BY observation_natural_key' : ''
-  const text = () => `SELECT ${columns} FROM observation o${access} ${revisionJoin(filter.asOf !== undefined)} JOIN indicator i ON i.code = o.indicator_code
+  const text = () => `SELECT ${columns} FROM observation o${access} ${revisionJoin(filter.asOf !== undefined, filter.knownAt !== undefined)} JOIN indicator i ON i.code = o.indicator_code
     WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT ${BOUND_LIMIT('@limit')}`
   return { shape, text, params }
 }
@@ -241,7 +247,14 @@ export function createObservationRepository(db: Db) {
   const client = db.$client
   const prepared = statementCache(client)
   const byIdCurrent = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(false)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
-  const byIdAsOf = client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`)
+  const byIdAt = {
+    asOf: client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`),
+    knownAt: client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(false, true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`),
+    both: client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true, true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`),
+  }
+  const vintageQuery = statementCache(client, 64)
+  /** The unfiltered vintages and the last seq they were read at: revisions are append-only, so they hold until it moves. */
+  let allVintages: { lastSeq: number; vintages: Vintage[] } | undefined
   const exists = client.prepare('SELECT 1 FROM observation WHERE id = ?')
   const changes = client.prepare(
     `SELECT ${ROW_SQL} FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code WHERE r.seq > ? ORDER BY r.seq LIMIT ${BOUND_LIMIT('?')}`,
@@ -296,7 +309,7 @@ export function createObservationRepository(db: Db) {
   function pageOf<T>(form: 'rows' | 'json' | 'csv', filter: ObservationFilter, afterId: number, limit: number): T[] {
     const columns = form === 'rows' ? ROW_SQL : `o.id, ${form === 'json' ? OBSERVATION_JSON_SQL : CSV_LINE_SQL}`
     const q = pageQuery(filter, afterId, limit, columns, {
-      since: filter.updatedSince !== undefined && filter.asOf === undefined ? sinceStart(filter.updatedSince) : undefined,
+      since: filter.updatedSince !== undefined && filter.asOf === undefined && filter.knownAt === undefined ? sinceStart(filter.updatedSince) : undefined,
       sparseSets: () => sparseSets(filter),
     })
     return prepared(`${form}|${q.shape}`, q.text, form !== 'rows').all(q.params) as T[]
@@ -325,9 +338,38 @@ export function createObservationRepository(db: Db) {
       return { text, count: rows.length, lastId: rows.length ? (rows[rows.length - 1] as [number, string])[0] : afterId }
     },
 
-    async byId(id: number, asOf?: string): Promise<ObservationRow | null> {
-      const row = asOf === undefined ? byIdCurrent.get(id) : byIdAsOf.get({ id, asOf })
+    async byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow | null> {
+      const row =
+        asOf === undefined && knownAt === undefined
+          ? byIdCurrent.get(id)
+          : asOf === undefined
+            ? byIdAt.knownAt.get({ id, knownAt })
+            : knownAt === undefined
+              ? byIdAt.asOf.get({ id, asOf })
+              : byIdAt.both.get({ id, asOf, knownAt })
       return (row as ObservationRow | undefined) ?? null
+    },
+
+    async vintages(filter: VintageFilter): Promise<Vintage[]> {
+      const params: Record<string, string> = {}
+      const where: string[] = []
+      const codes = (column: string, name: string, values: string[] | undefined) => {
+        if (!values?.length) return
+        values.forEach((v, i) => (params[`${name}${i}`] = v))
+        where.push(`o.${column} IN (${placeholders(name, values.length)})`)
+      }
+      codes('indicator_code', 'indicator', filter.indicators)
+      codes('area_code', 'area', filter.areas)
+      // Unfiltered, the log alone answers (one pass, no join); the response cache keeps the answer until the next write.
+      const from = where.length ? `observation o JOIN observation_revision r ON r.observation_id = o.id WHERE ${where.join(' AND ')}` : 'observation_revision r'
+      const shape = `${filter.indicators?.length ?? 0},${filter.areas?.length ?? 0}`
+      const text = () =>
+        `SELECT substr(coalesce(r.published_at, r.recorded_at), 1, 10) AS date, count(*) AS revisions, count(DISTINCT r.observation_id) AS observations FROM ${from} GROUP BY 1 ORDER BY 1`
+      if (where.length) return vintageQuery(shape, text).all(params) as Vintage[]
+      // The whole log (about a second at a million revisions) is read again only when a revision was appended since.
+      const last = (lastRevision.get() as number | null) ?? 0
+      if (allVintages?.lastSeq !== last) allVintages = { lastSeq: last, vintages: vintageQuery(shape, text).all(params) as Vintage[] }
+      return allVintages.vintages.map((v) => ({ ...v }))
     },
 
     async exists(id: number): Promise<boolean> {
