@@ -86,7 +86,7 @@ function cloneCheckpoint(c: Checkpoint): Checkpoint {
 }
 
 /** Entity types whose rows the log's snapshots must match, with their table's rows in snapshot form. */
-const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator'] as const
+const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator', 'unit'] as const
 type CatalogType = (typeof CATALOG_TYPES)[number]
 
 interface CatalogRow {
@@ -111,6 +111,8 @@ async function catalogRows(reads: IntegrityReads, type: CatalogType, full: boole
     case 'indicator':
       // The booleans the log records; any other stored value cannot match one, so it stays as stored.
       return (await reads.indicators()).map((r) => ({ id: r.code, snapshot: { ...r, additive: (r.additive ?? null) as JsonValue } }))
+    case 'unit':
+      return (await reads.units()).map((r) => ({ id: r.code, snapshot: { ...r } }))
   }
 }
 

@@ -1,12 +1,13 @@
 // Catalog, audit, key, idempotency and integrity reads on PostgreSQL: plain records out, in
 // the orders the SQLite adapter answers in (text keys sort in binary, as there).
 import { indicatorSearchPattern } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, UnitRecord } from '../ports.js'
 import { run, type Queryable } from './client.js'
 
 export const AREA_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", level, parent_code AS "parentCode", division_code AS "divisionCode" FROM area'
 export const PERIOD_SQL = 'SELECT code, type, start_date AS "startDate", end_date AS "endDate" FROM reporting_period'
 export const INDICATOR_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", description, category, unit, additive FROM indicator'
+export const UNIT_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", base, multiplier, description FROM unit'
 const SOURCE_COLUMNS =
   'id, title, title_en AS "titleEn", document_number AS "documentNumber", issuer, recipient, issued_on AS "issuedOn", media_type AS "mediaType", byte_length AS "byteLength", sha256'
 export const SOURCE_SQL = `SELECT ${SOURCE_COLUMNS}, recorded_at AS "recordedAt" FROM source`
@@ -84,6 +85,14 @@ export function catalogReads(q: Queryable): CatalogReads {
     async sourceContent(id) {
       return first<{ content: Buffer; sha256: string; mediaType: string }>(await run(q, 'SELECT content, sha256, media_type AS "mediaType" FROM source WHERE id = $1', [id]))
     },
+    async units(filter = {}) {
+      // COLLATE "C": codes in binary order, as SQLite sorts them.
+      if (filter.base?.length) return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} WHERE base = ANY($1::text[]) ORDER BY code COLLATE "C"`, [filter.base])
+      return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} ORDER BY code COLLATE "C"`)
+    },
+    async unit(code) {
+      return first<UnitRecord>(await run(q, `${UNIT_SQL} WHERE code = $1`, [code]))
+    },
   }
 }
 
@@ -152,6 +161,9 @@ export function integrityReads(q: Queryable): IntegrityReads {
     },
     async indicators() {
       return run<Record<string, unknown>>(q, `${INDICATOR_SQL} ORDER BY code`) as Promise<Array<Omit<IndicatorRecord, 'additive'> & { additive: unknown }>>
+    },
+    async units() {
+      return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} ORDER BY code COLLATE "C"`)
     },
     async idempotencyRecords() {
       return run<IdempotencyRecord & Record<string, unknown>>(q, `${IDEMPOTENCY_SQL} WHERE state = 'done' ORDER BY actor, key`)
