@@ -19,8 +19,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         },
         "integrity": {
           "state": "verified",
-          "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T14:33:34.654Z"
+          "verifiedSeq": 270,
+          "lastFullAt": "2026-11-29T14:55:45.051Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:55:44.826Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:33:34.568Z",
+        "recordedAt": "2026-11-29T14:55:44.826Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -173,6 +173,49 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "getUnit": {
+    "200": {
+      "application/json": {
+        "code": "mu",
+        "nameZh": "亩",
+        "nameEn": "mu",
+        "base": "mu",
+        "multiplier": "1",
+        "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+        "isBase": true,
+        "compatible": [
+          "mu",
+          "万亩"
+        ]
+      }
+    }
+  },
+  "listUnits": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "%",
+            "nameZh": "%",
+            "nameEn": "percent",
+            "base": "percent",
+            "multiplier": "1",
+            "description": "",
+            "isBase": false
+          },
+          {
+            "code": "CNY",
+            "nameZh": "元（人民币）",
+            "nameEn": "yuan (Chinese renminbi)",
+            "base": "CNY",
+            "multiplier": "1",
+            "description": "Money, in yuan.",
+            "isBase": true
+          }
+        ]
+      }
+    }
+  },
   "getIndicator": {
     "200": {
       "application/json": {
@@ -212,7 +255,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:55:44.826Z"
           }
         ],
         "observationsTruncated": false,
@@ -281,7 +324,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:55:44.826Z"
           },
           {
             "id": 2,
@@ -314,12 +357,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:55:44.826Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:55:44.826Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:55:44.826Z\r\n"
     }
   },
   "getObservation": {
@@ -352,7 +395,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:33:34.568Z"
+        "recordedAt": "2026-11-29T14:55:44.826Z"
       }
     }
   },
@@ -388,7 +431,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:55:44.826Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -433,7 +476,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:55:44.826Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -470,7 +513,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:55:44.826Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -488,41 +531,41 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:55:44.826Z",
             "actor": "seed",
-            "action": "area.create",
-            "entityType": "area",
-            "entityId": "inner-mongolia",
+            "action": "unit.create",
+            "entityType": "unit",
+            "entityId": "CNY",
             "before": null,
             "after": {
-              "code": "inner-mongolia",
-              "divisionCode": "150000",
-              "level": "province",
-              "nameEn": "Inner Mongolia Autonomous Region",
-              "nameZh": "内蒙古自治区",
-              "parentCode": null
+              "base": "CNY",
+              "code": "CNY",
+              "description": "Money, in yuan.",
+              "multiplier": "1",
+              "nameEn": "yuan (Chinese renminbi)",
+              "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+            "hash": "76b945b39841a1b6df176bd6da1c3d8819a5163a99fc937253311ddee28c3faa"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:55:44.826Z",
             "actor": "seed",
-            "action": "area.create",
-            "entityType": "area",
-            "entityId": "tongliao",
+            "action": "unit.create",
+            "entityType": "unit",
+            "entityId": "mu",
             "before": null,
             "after": {
-              "code": "tongliao",
-              "divisionCode": "150500",
-              "level": "prefecture",
-              "nameEn": "Tongliao City",
-              "nameZh": "通辽市",
-              "parentCode": "inner-mongolia"
+              "base": "mu",
+              "code": "mu",
+              "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+              "multiplier": "1",
+              "nameEn": "mu",
+              "nameZh": "亩"
             },
-            "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-            "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+            "prevHash": "76b945b39841a1b6df176bd6da1c3d8819a5163a99fc937253311ddee28c3faa",
+            "hash": "aa21ac412cd535b3ff22a6ca9cb096359339f63463d0caf11ce33b947e572b0c"
           }
         ],
         "nextAfter": 100,
@@ -533,29 +576,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
   "getAuditHead": {
     "200": {
       "application/json": {
-        "seq": 159,
-        "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-        "recordedAt": "2026-11-29T14:33:34.584Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-        "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+        "seq": 270,
+        "hash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb",
+        "recordedAt": "2026-11-29T14:55:44.922Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb\nrecordedAt=2026-11-29T14:55:44.922Z\n",
+        "signature": "4hms8RtiOqQsC6jUPl/EQWAAno8bbQdOi1ymnGfquzfNJJL5Alxqv1FMI7GX3ck0A/YjP7Ih7ZjiAC1Fok7wAg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAv1swUX4zwCvRvzcx2S+Lj1leqO6Xsj17WmTddHLX6QI=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 159,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:33:34.654Z",
-        "headSeq": 159,
-        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+        "entries": 270,
+        "checkedFrom": 271,
+        "lastFullAt": "2026-11-29T14:55:45.051Z",
+        "headSeq": 270,
+        "headHash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb"
       }
     }
   },
@@ -563,11 +606,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 159,
+        "entries": 270,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:33:35.231Z",
-        "headSeq": 159,
-        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+        "lastFullAt": "2026-11-29T14:55:46.840Z",
+        "headSeq": 270,
+        "headHash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb"
       }
     }
   },
@@ -584,7 +627,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:33:35.245Z",
+        "recordedAt": "2026-11-29T14:55:46.914Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -653,6 +696,30 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "putUnit": {
+    "200": {
+      "application/json": {
+        "code": "公顷",
+        "nameZh": "公顷",
+        "nameEn": "hectare",
+        "base": "mu",
+        "multiplier": "15",
+        "description": "1 hectare = 15 mu exactly.",
+        "isBase": false
+      }
+    },
+    "201": {
+      "application/json": {
+        "code": "公顷",
+        "nameZh": "公顷",
+        "nameEn": "hectare",
+        "base": "mu",
+        "multiplier": "15",
+        "description": "1 hectare = 15 mu exactly.",
+        "isBase": false
+      }
+    }
+  },
   "importObservations": {
     "200": {
       "application/json": {
@@ -703,8 +770,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:33:35.281Z",
-        "recordedAt": "2026-11-29T14:33:35.281Z"
+        "publishedAt": "2026-11-29T14:55:47.000Z",
+        "recordedAt": "2026-11-29T14:55:47.000Z"
       }
     }
   },
@@ -738,11 +805,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 2,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:33:35.286Z"
+        "recordedAt": "2026-11-29T14:55:47.003Z"
       }
     }
   }
 }
 
 /** The nextCursor of the list query made of the other parameter examples with limit=1. */
-export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ"
+export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6IlcyaUZ1WG5FaUNiWi0wQkIifQ"

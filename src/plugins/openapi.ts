@@ -10,8 +10,9 @@ import { AuditEntry, AuditHead, AuditPage, VerifyResult } from '../modules/audit
 import { ChangePage } from '../modules/changes/changes.routes.js'
 import { ImportSummarySchema } from '../modules/imports/imports.routes.js'
 import { Indicator, IndicatorDetail, IndicatorList } from '../modules/indicators/indicators.routes.js'
+import { Unit, UnitDetail, UnitList } from '../modules/units/units.routes.js'
 import { ObservationPage, RevisionList } from '../modules/observations/observations.routes.js'
-import { Observation, ObservationRevision } from '../modules/observations/observations.schemas.js'
+import { Observation, ObservationRevision, UnitConversion } from '../modules/observations/observations.schemas.js'
 import { Period, PeriodList } from '../modules/periods/periods.routes.js'
 import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
 import { Source, SourceList } from '../modules/sources/sources.routes.js'
@@ -22,8 +23,8 @@ export const API_VERSION = '1.0.0'
 /** Every named resource and envelope: registered once, `$ref`'d by the routes, listed under components/schemas. */
 export const COMPONENT_SCHEMAS = [
   FieldErrorSchema, Problem, ProblemType, ProblemTypeList,
-  Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
-  Indicator, IndicatorDetail, IndicatorList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
+  UnitConversion, Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
+  Indicator, IndicatorDetail, IndicatorList, Unit, UnitDetail, UnitList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
 ]
 
@@ -54,6 +55,7 @@ export default fp(
           { name: 'indicators', description: 'What is measured.' },
           { name: 'areas', description: 'Where: the town, its villages and the areas above it.' },
           { name: 'periods', description: 'When: reporting periods.' },
+          { name: 'units', description: 'The unit catalogue: base units and the reported units that convert to them exactly.' },
           { name: 'sources', description: 'The reports, byte for byte.' },
           { name: 'imports', description: 'Batch writes of observations.' },
           { name: 'changes', description: 'The change feed for incremental sync.' },

@@ -236,6 +236,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One unit
+         * @description A unit with its base and every compatible unit (same base).
+         */
+        get: operations["getUnit"];
+        /**
+         * Create or change a unit (admin)
+         * @description Creates the unit (201) or replaces its definition (200); an identical definition changes nothing. Audited. A base unit has base = its code and multiplier 1; a reported unit's base must be an existing base unit, its multiplier a positive exact decimal (422). A unit that observations are reported in, indicators store values in, or other units convert to keeps its base and multiplier (409); its names and description may change.
+         */
+        put: operations["putUnit"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List units
+         * @description The unit catalogue, by code: base units (isBase) and the reported units that convert to them. Filter by base.
+         */
+        get: operations["listUnits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/indicators/{code}": {
         parameters: {
             query?: never;
@@ -546,6 +590,17 @@ export interface components {
             /** @description The items, in the order described. */
             data: components["schemas"]["ProblemType"][];
         };
+        /** @description The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored. */
+        UnitConversion: {
+            /** @description The base unit the value is stored in (the indicator's unit). */
+            from: string;
+            /** @description The unit served (`unit=`): `value` and `unit` are in it. */
+            to: string;
+            /** @description The target unit's multiplier: served value = stored value ÷ divisor. */
+            divisor: string;
+            /** @description True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places. */
+            exact: boolean;
+        };
         /** @description One figure: indicator × area × reporting period × kind, with its citation. */
         Observation: {
             /** @description Stable id of the observation (its identity, not a revision). */
@@ -563,8 +618,9 @@ export interface components {
             kind: "actual" | "target" | "forecast";
             /** @description An exact decimal number as a string (at most 40 digits). */
             value: string;
-            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
+            /** @description Unit of `value`: the indicator's base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how). */
             unit: string;
+            conversion?: components["schemas"]["UnitConversion"];
             /**
              * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
              * @enum {string}
@@ -648,8 +704,9 @@ export interface components {
             kind: "actual" | "target" | "forecast";
             /** @description An exact decimal number as a string (at most 40 digits). */
             value: string;
-            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
+            /** @description Unit of `value`: the indicator's base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how). */
             unit: string;
+            conversion?: components["schemas"]["UnitConversion"];
             /**
              * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
              * @enum {string}
@@ -760,7 +817,7 @@ export interface components {
             description: string;
             /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
             category: string;
-            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
+            /** @description Base unit of every value: a base unit of the catalogue (GET /v1/units?base=…), e.g. CNY, mu, km, person, percent. */
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
@@ -777,7 +834,7 @@ export interface components {
             description: string;
             /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
             category: string;
-            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
+            /** @description Base unit of every value: a base unit of the catalogue (GET /v1/units?base=…), e.g. CNY, mu, km, person, percent. */
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
@@ -792,6 +849,47 @@ export interface components {
         IndicatorList: {
             /** @description The items, in the order described. */
             data: components["schemas"]["Indicator"][];
+        };
+        /** @description A unit of the catalogue: a base unit, or a reported unit that converts exactly to its base. */
+        Unit: {
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            base: string;
+            /** @description Exact decimal: a value in this unit × multiplier = the value in the base unit (1 for a base unit). */
+            multiplier: string;
+            /** @description What it counts or measures; may be empty. */
+            description: string;
+            /** @description Whether this is a base unit (base = code): the unit indicators store their values in. */
+            isBase: boolean;
+        };
+        /** @description A unit with the units it converts to and from. */
+        UnitDetail: {
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            base: string;
+            /** @description Exact decimal: a value in this unit × multiplier = the value in the base unit (1 for a base unit). */
+            multiplier: string;
+            /** @description What it counts or measures; may be empty. */
+            description: string;
+            /** @description Whether this is a base unit (base = code): the unit indicators store their values in. */
+            isBase: boolean;
+            /** @description Every unit with the same base (this one and the base included), by code: the units `unit=` on observation reads converts between. */
+            compatible: string[];
+        };
+        /** @description Units, by code. */
+        UnitList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["Unit"][];
         };
         /** @description An area: a place that observations are about. */
         Area: {
@@ -1678,8 +1776,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T14:33:34.654Z"
+                     *         "verifiedSeq": 270,
+                     *         "lastFullAt": "2026-11-29T14:55:45.051Z"
                      *       }
                      *     }
                      */
@@ -1866,7 +1964,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1957,7 +2055,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:33:35.245Z",
+                     *       "recordedAt": "2026-11-29T14:55:46.914Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2026,7 +2124,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *       "recordedAt": "2026-11-29T14:55:44.826Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2584,6 +2682,250 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getUnit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese).
+                 * @example mu
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A unit with the units it converts to and from. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "mu",
+                     *       "nameZh": "亩",
+                     *       "nameEn": "mu",
+                     *       "base": "mu",
+                     *       "multiplier": "1",
+                     *       "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+                     *       "isBase": true,
+                     *       "compatible": [
+                     *         "mu",
+                     *         "万亩"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnitDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese).
+                 * @example 公顷
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        /** @description A unit's definition. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "nameZh": "公顷",
+                 *       "nameEn": "hectare",
+                 *       "base": "mu",
+                 *       "multiplier": "15",
+                 *       "description": "1 hectare = 15 mu exactly."
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Name in Chinese. */
+                    nameZh: string;
+                    /** @description Name in English. */
+                    nameEn: string;
+                    /** @description The base unit it converts to: its own code for a new base unit, else an existing base unit. */
+                    base: string;
+                    /** @description Exact positive decimal: value in this unit × multiplier = value in the base (1 for a base unit). */
+                    multiplier: string;
+                    /** @description What it counts or measures. */
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A unit of the catalogue: a base unit, or a reported unit that converts exactly to its base. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "公顷",
+                     *       "nameZh": "公顷",
+                     *       "nameEn": "hectare",
+                     *       "base": "mu",
+                     *       "multiplier": "15",
+                     *       "description": "1 hectare = 15 mu exactly.",
+                     *       "isBase": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            /** @description A unit of the catalogue: a base unit, or a reported unit that converts exactly to its base. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "公顷",
+                     *       "nameZh": "公顷",
+                     *       "nameEn": "hectare",
+                     *       "base": "mu",
+                     *       "multiplier": "15",
+                     *       "description": "1 hectare = 15 mu exactly.",
+                     *       "isBase": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUnits: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only units of these bases (repeat the parameter for several).
+                 * @example [
+                 *       "mu"
+                 *     ]
+                 */
+                base?: string[];
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Units, by code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "%",
+                     *           "nameZh": "%",
+                     *           "nameEn": "percent",
+                     *           "base": "percent",
+                     *           "multiplier": "1",
+                     *           "description": "",
+                     *           "isBase": false
+                     *         },
+                     *         {
+                     *           "code": "CNY",
+                     *           "nameZh": "元（人民币）",
+                     *           "nameEn": "yuan (Chinese renminbi)",
+                     *           "base": "CNY",
+                     *           "multiplier": "1",
+                     *           "description": "Money, in yuan.",
+                     *           "isBase": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnitList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getIndicator: {
         parameters: {
             query?: {
@@ -2664,7 +3006,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2719,7 +3061,7 @@ export interface operations {
                     description: string;
                     /** @description Policy area (lowercase snake_case). */
                     category: string;
-                    /** @description Base unit: CNY, mu, km, kg, person, household, head, plant, count, month. Cannot change once observations exist. */
+                    /** @description A base unit of the unit catalogue (GET /v1/units lists them: base equals code). Cannot change once observations exist. */
                     unit: string;
                     /** @description Whether values add up across areas. */
                     additive: boolean;
@@ -2880,7 +3222,7 @@ export interface operations {
                  * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
                  * @example [
                  *       "dibao_paid",
-                 *       "dibao_beneficiaries"
+                 *       "tekun_paid"
                  *     ]
                  */
                 indicator?: string[];
@@ -2944,7 +3286,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
-                 * @example eyJhIjoyMiwiZiI6ImZBVWZIOVlkOFlIcHl6UkEifQ
+                 * @example eyJhIjoyMiwiZiI6IlcyaUZ1WG5FaUNiWi0wQkIifQ
                  */
                 cursor?: string;
                 /**
@@ -2952,6 +3294,11 @@ export interface operations {
                  * @example json
                  */
                 format?: "json" | "csv";
+                /**
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.
+                 * @example 万元
+                 */
+                unit?: string;
             };
             header?: {
                 /**
@@ -3015,7 +3362,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3048,7 +3395,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3057,8 +3404,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:55:44.826Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:55:44.826Z
                      */
                     "text/csv": string;
                 };
@@ -3081,6 +3428,11 @@ export interface operations {
                  * @example 2030-01-01T00:00:00Z
                  */
                 asOf?: string;
+                /**
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %).
+                 * @example 万元
+                 */
+                unit?: string;
             };
             header?: {
                 /**
@@ -3144,7 +3496,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *       "recordedAt": "2026-11-29T14:55:44.826Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3271,8 +3623,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:33:35.281Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.281Z"
+                     *       "publishedAt": "2026-11-29T14:55:47.000Z",
+                     *       "recordedAt": "2026-11-29T14:55:47.000Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3363,7 +3715,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.286Z"
+                     *       "recordedAt": "2026-11-29T14:55:47.003Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3386,7 +3738,13 @@ export interface operations {
     };
     listObservationRevisions: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %).
+                 * @example 万元
+                 */
+                unit?: string;
+            };
             header?: {
                 /**
                  * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
@@ -3451,7 +3809,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3701,7 +4059,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3738,7 +4096,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3807,41 +4165,41 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
                      *           "actor": "seed",
-                     *           "action": "area.create",
-                     *           "entityType": "area",
-                     *           "entityId": "inner-mongolia",
+                     *           "action": "unit.create",
+                     *           "entityType": "unit",
+                     *           "entityId": "CNY",
                      *           "before": null,
                      *           "after": {
-                     *             "code": "inner-mongolia",
-                     *             "divisionCode": "150000",
-                     *             "level": "province",
-                     *             "nameEn": "Inner Mongolia Autonomous Region",
-                     *             "nameZh": "内蒙古自治区",
-                     *             "parentCode": null
+                     *             "base": "CNY",
+                     *             "code": "CNY",
+                     *             "description": "Money, in yuan.",
+                     *             "multiplier": "1",
+                     *             "nameEn": "yuan (Chinese renminbi)",
+                     *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+                     *           "hash": "76b945b39841a1b6df176bd6da1c3d8819a5163a99fc937253311ddee28c3faa"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
                      *           "actor": "seed",
-                     *           "action": "area.create",
-                     *           "entityType": "area",
-                     *           "entityId": "tongliao",
+                     *           "action": "unit.create",
+                     *           "entityType": "unit",
+                     *           "entityId": "mu",
                      *           "before": null,
                      *           "after": {
-                     *             "code": "tongliao",
-                     *             "divisionCode": "150500",
-                     *             "level": "prefecture",
-                     *             "nameEn": "Tongliao City",
-                     *             "nameZh": "通辽市",
-                     *             "parentCode": "inner-mongolia"
+                     *             "base": "mu",
+                     *             "code": "mu",
+                     *             "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+                     *             "multiplier": "1",
+                     *             "nameEn": "mu",
+                     *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-                     *           "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+                     *           "prevHash": "76b945b39841a1b6df176bd6da1c3d8819a5163a99fc937253311ddee28c3faa",
+                     *           "hash": "aa21ac412cd535b3ff22a6ca9cb096359339f63463d0caf11ce33b947e572b0c"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3892,11 +4250,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 159,
-                     *       "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-                     *       "recordedAt": "2026-11-29T14:33:34.584Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-                     *       "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+                     *       "seq": 270,
+                     *       "hash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb",
+                     *       "recordedAt": "2026-11-29T14:55:44.922Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb\nrecordedAt=2026-11-29T14:55:44.922Z\n",
+                     *       "signature": "4hms8RtiOqQsC6jUPl/EQWAAno8bbQdOi1ymnGfquzfNJJL5Alxqv1FMI7GX3ck0A/YjP7Ih7ZjiAC1Fok7wAg==",
                      *       "verified": true
                      *     }
                      */
@@ -3944,7 +4302,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=
+                     *     MCowBQYDK2VwAyEAv1swUX4zwCvRvzcx2S+Lj1leqO6Xsj17WmTddHLX6QI=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3984,11 +4342,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:34.654Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "entries": 270,
+                     *       "checkedFrom": 271,
+                     *       "lastFullAt": "2026-11-29T14:55:45.051Z",
+                     *       "headSeq": 270,
+                     *       "headHash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4027,11 +4385,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
+                     *       "entries": 270,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:35.231Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "lastFullAt": "2026-11-29T14:55:46.840Z",
+                     *       "headSeq": 270,
+                     *       "headHash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
