@@ -18,6 +18,8 @@ export const API_SUITE = [
   'test/auth-hardening.test.ts',
   'test/shared-limits.test.ts',
   'test/http-semantics.test.ts',
+  'test/units.test.ts',
+  'test/other-town.test.ts',
 ]
 
 export default defineConfig({

@@ -1661,6 +1661,11 @@ export interface components {
          */
         "Content-Location": string;
         /**
+         * @description With `unit=`: the conversion applied to every value, `base=<stored base unit>; to*=UTF-8''<served unit, percent-encoded>; divisor=<its multiplier>` (served value = stored value ÷ divisor).
+         * @example base=CNY; to*=UTF-8''%E4%B8%87%E5%85%83; divisor=10000
+         */
+        "Unit-Conversion": string;
+        /**
          * @description Seconds to wait before retrying.
          * @example 5
          */
@@ -1777,7 +1782,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 270,
-                     *         "lastFullAt": "2026-11-29T14:55:45.051Z"
+                     *         "lastFullAt": "2026-11-29T14:58:10.217Z"
                      *       }
                      *     }
                      */
@@ -1964,7 +1969,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2055,7 +2060,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:55:46.914Z",
+                     *       "recordedAt": "2026-11-29T14:58:12.145Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2124,7 +2129,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *       "recordedAt": "2026-11-29T14:58:10.159Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2818,6 +2823,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     Vary: components["headers"]["Vary"];
                     "Content-Encoding": components["headers"]["Content-Encoding"];
+                    Location: components["headers"]["Location"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3006,7 +3012,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z"
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3322,6 +3328,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "X-Cache": components["headers"]["X-Cache"];
                     "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "Unit-Conversion": components["headers"]["Unit-Conversion"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3362,7 +3369,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z"
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3395,7 +3402,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z"
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3404,8 +3411,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:55:44.826Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:55:44.826Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:58:10.159Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:58:10.159Z
                      */
                     "text/csv": string;
                 };
@@ -3461,6 +3468,7 @@ export interface operations {
                     "Content-Encoding": components["headers"]["Content-Encoding"];
                     ETag: components["headers"]["ETag"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    "Unit-Conversion": components["headers"]["Unit-Conversion"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3496,7 +3504,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:55:44.826Z"
+                     *       "recordedAt": "2026-11-29T14:58:10.159Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3623,8 +3631,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:55:47.000Z",
-                     *       "recordedAt": "2026-11-29T14:55:47.000Z"
+                     *       "publishedAt": "2026-11-29T14:58:12.175Z",
+                     *       "recordedAt": "2026-11-29T14:58:12.175Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3715,7 +3723,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:55:47.003Z"
+                     *       "recordedAt": "2026-11-29T14:58:12.189Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3772,6 +3780,7 @@ export interface operations {
                     "Content-Encoding": components["headers"]["Content-Encoding"];
                     ETag: components["headers"]["ETag"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    "Unit-Conversion": components["headers"]["Unit-Conversion"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3809,7 +3818,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4059,7 +4068,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4096,7 +4105,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4165,7 +4174,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -4180,11 +4189,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "76b945b39841a1b6df176bd6da1c3d8819a5163a99fc937253311ddee28c3faa"
+                     *           "hash": "4170dfcfe5d974d40348e31d8cef04f626d29792f2fe283fc52427b3c2a68214"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:55:44.826Z",
+                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -4198,8 +4207,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "76b945b39841a1b6df176bd6da1c3d8819a5163a99fc937253311ddee28c3faa",
-                     *           "hash": "aa21ac412cd535b3ff22a6ca9cb096359339f63463d0caf11ce33b947e572b0c"
+                     *           "prevHash": "4170dfcfe5d974d40348e31d8cef04f626d29792f2fe283fc52427b3c2a68214",
+                     *           "hash": "154aec3b6654e64c08956bb0e4c5073e9c865cb8e6c9baca2181756cd128fb05"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -4251,10 +4260,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 270,
-                     *       "hash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb",
-                     *       "recordedAt": "2026-11-29T14:55:44.922Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb\nrecordedAt=2026-11-29T14:55:44.922Z\n",
-                     *       "signature": "4hms8RtiOqQsC6jUPl/EQWAAno8bbQdOi1ymnGfquzfNJJL5Alxqv1FMI7GX3ck0A/YjP7Ih7ZjiAC1Fok7wAg==",
+                     *       "hash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c",
+                     *       "recordedAt": "2026-11-29T14:58:10.177Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c\nrecordedAt=2026-11-29T14:58:10.177Z\n",
+                     *       "signature": "yMYwA9n/jp4pN/mosb5CwepjAA14G6kgsCvnjz58hBZ986vXX5MeYtgUeqhJdEcPjQIm4sY3LQ+iJIXQdrZCDQ==",
                      *       "verified": true
                      *     }
                      */
@@ -4302,7 +4311,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAv1swUX4zwCvRvzcx2S+Lj1leqO6Xsj17WmTddHLX6QI=
+                     *     MCowBQYDK2VwAyEAdDPzbIdzZneZ0raN7LOqaXe1XgdsAUJguaEmjCgHsH4=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -4344,9 +4353,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 270,
                      *       "checkedFrom": 271,
-                     *       "lastFullAt": "2026-11-29T14:55:45.051Z",
+                     *       "lastFullAt": "2026-11-29T14:58:10.217Z",
                      *       "headSeq": 270,
-                     *       "headHash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb"
+                     *       "headHash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4387,9 +4396,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 270,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:55:46.840Z",
+                     *       "lastFullAt": "2026-11-29T14:58:12.124Z",
                      *       "headSeq": 270,
-                     *       "headHash": "412e235ee84a1905070ba2467aa1a85e41cc53a4b29e28aeeba8ad7333992acb"
+                     *       "headHash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
