@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 270,
-          "lastFullAt": "2026-11-29T14:58:10.217Z"
+          "lastFullAt": "2026-11-29T15:09:08.442Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:58:10.159Z",
+            "recordedAt": "2026-11-29T15:09:08.374Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:58:10.159Z",
+        "recordedAt": "2026-11-29T15:09:08.374Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -255,7 +255,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:58:10.159Z"
+            "recordedAt": "2026-11-29T15:09:08.374Z"
           }
         ],
         "observationsTruncated": false,
@@ -324,7 +324,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:58:10.159Z"
+            "recordedAt": "2026-11-29T15:09:08.374Z"
           },
           {
             "id": 2,
@@ -357,12 +357,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:58:10.159Z"
+            "recordedAt": "2026-11-29T15:09:08.374Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:58:10.159Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:58:10.159Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:09:08.374Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:09:08.374Z\r\n"
     }
   },
   "getObservation": {
@@ -395,7 +395,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:58:10.159Z"
+        "recordedAt": "2026-11-29T15:09:08.374Z"
       }
     }
   },
@@ -431,7 +431,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:58:10.159Z",
+            "recordedAt": "2026-11-29T15:09:08.374Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -476,7 +476,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:58:10.159Z",
+            "recordedAt": "2026-11-29T15:09:08.374Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -513,7 +513,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:58:10.159Z",
+            "recordedAt": "2026-11-29T15:09:08.374Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -531,7 +531,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:58:10.159Z",
+            "recordedAt": "2026-11-29T15:09:08.374Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -546,11 +546,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "4170dfcfe5d974d40348e31d8cef04f626d29792f2fe283fc52427b3c2a68214"
+            "hash": "bc6dcab71edf296a057f24f2d4c18b9acf5c362a313505ee47e45d3ca70f7947"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:58:10.159Z",
+            "recordedAt": "2026-11-29T15:09:08.374Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -564,8 +564,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "4170dfcfe5d974d40348e31d8cef04f626d29792f2fe283fc52427b3c2a68214",
-            "hash": "154aec3b6654e64c08956bb0e4c5073e9c865cb8e6c9baca2181756cd128fb05"
+            "prevHash": "bc6dcab71edf296a057f24f2d4c18b9acf5c362a313505ee47e45d3ca70f7947",
+            "hash": "c3d0e365a21062e2072ce564ab02f57c609fd333f23f1304022b7c83d2aa87ce"
           }
         ],
         "nextAfter": 100,
@@ -577,17 +577,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 270,
-        "hash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c",
-        "recordedAt": "2026-11-29T14:58:10.177Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c\nrecordedAt=2026-11-29T14:58:10.177Z\n",
-        "signature": "yMYwA9n/jp4pN/mosb5CwepjAA14G6kgsCvnjz58hBZ986vXX5MeYtgUeqhJdEcPjQIm4sY3LQ+iJIXQdrZCDQ==",
+        "hash": "4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639",
+        "recordedAt": "2026-11-29T15:09:08.393Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639\nrecordedAt=2026-11-29T15:09:08.393Z\n",
+        "signature": "Vm1xgTMj1N4vSRPrZgTfZ8yGsBZluwxldZ+QThi8aFZ6hpXjBUSrr6p9f5q6hFQexTNDLKVkGHc4NLF8HRwDAQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAdDPzbIdzZneZ0raN7LOqaXe1XgdsAUJguaEmjCgHsH4=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAuu+IvCtoHY7s4RZ+zD0voV1Jwp5z4HVOC67ar+m9yWk=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -595,10 +595,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 270,
-        "checkedFrom": 271,
-        "lastFullAt": "2026-11-29T14:58:10.217Z",
+        "checkedFrom": 1,
+        "lastFullAt": "2026-11-29T15:09:08.442Z",
         "headSeq": 270,
-        "headHash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c"
+        "headHash": "4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639"
       }
     }
   },
@@ -608,9 +608,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 270,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:58:12.124Z",
+        "lastFullAt": "2026-11-29T15:09:09.398Z",
         "headSeq": 270,
-        "headHash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c"
+        "headHash": "4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639"
       }
     }
   },
@@ -627,7 +627,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:58:12.145Z",
+        "recordedAt": "2026-11-29T15:09:09.435Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -770,8 +770,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:58:12.175Z",
-        "recordedAt": "2026-11-29T14:58:12.175Z"
+        "publishedAt": "2026-11-29T15:09:09.472Z",
+        "recordedAt": "2026-11-29T15:09:09.472Z"
       }
     }
   },
@@ -805,7 +805,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 2,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:58:12.189Z"
+        "recordedAt": "2026-11-29T15:09:09.485Z"
       }
     }
   }

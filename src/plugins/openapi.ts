@@ -12,7 +12,7 @@ import { ImportSummarySchema } from '../modules/imports/imports.routes.js'
 import { Indicator, IndicatorDetail, IndicatorList } from '../modules/indicators/indicators.routes.js'
 import { Unit, UnitDetail, UnitList } from '../modules/units/units.routes.js'
 import { ObservationPage, RevisionList } from '../modules/observations/observations.routes.js'
-import { Observation, ObservationRevision, UnitConversion } from '../modules/observations/observations.schemas.js'
+import { Observation, ObservationRevision } from '../modules/observations/observations.schemas.js'
 import { Period, PeriodList } from '../modules/periods/periods.routes.js'
 import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
 import { Source, SourceList } from '../modules/sources/sources.routes.js'
@@ -23,7 +23,7 @@ export const API_VERSION = '1.0.0'
 /** Every named resource and envelope: registered once, `$ref`'d by the routes, listed under components/schemas. */
 export const COMPONENT_SCHEMAS = [
   FieldErrorSchema, Problem, ProblemType, ProblemTypeList,
-  UnitConversion, Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
+  Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
   Indicator, IndicatorDetail, IndicatorList, Unit, UnitDetail, UnitList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
 ]

@@ -590,17 +590,6 @@ export interface components {
             /** @description The items, in the order described. */
             data: components["schemas"]["ProblemType"][];
         };
-        /** @description The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored. */
-        UnitConversion: {
-            /** @description The base unit the value is stored in (the indicator's unit). */
-            from: string;
-            /** @description The unit served (`unit=`): `value` and `unit` are in it. */
-            to: string;
-            /** @description The target unit's multiplier: served value = stored value ÷ divisor. */
-            divisor: string;
-            /** @description True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places. */
-            exact: boolean;
-        };
         /** @description One figure: indicator × area × reporting period × kind, with its citation. */
         Observation: {
             /** @description Stable id of the observation (its identity, not a revision). */
@@ -620,7 +609,17 @@ export interface components {
             value: string;
             /** @description Unit of `value`: the indicator's base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how). */
             unit: string;
-            conversion?: components["schemas"]["UnitConversion"];
+            /** @description The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored. */
+            conversion?: {
+                /** @description The base unit the value is stored in (the indicator's unit). */
+                from: string;
+                /** @description The unit served (`unit=`): `value` and `unit` are in it. */
+                to: string;
+                /** @description The target unit's multiplier: served value = stored value ÷ divisor. */
+                divisor: string;
+                /** @description True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places. */
+                exact: boolean;
+            };
             /**
              * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
              * @enum {string}
@@ -706,7 +705,17 @@ export interface components {
             value: string;
             /** @description Unit of `value`: the indicator's base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how). */
             unit: string;
-            conversion?: components["schemas"]["UnitConversion"];
+            /** @description The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored. */
+            conversion?: {
+                /** @description The base unit the value is stored in (the indicator's unit). */
+                from: string;
+                /** @description The unit served (`unit=`): `value` and `unit` are in it. */
+                to: string;
+                /** @description The target unit's multiplier: served value = stored value ÷ divisor. */
+                divisor: string;
+                /** @description True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places. */
+                exact: boolean;
+            };
             /**
              * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
              * @enum {string}
@@ -1782,7 +1791,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 270,
-                     *         "lastFullAt": "2026-11-29T14:58:10.217Z"
+                     *         "lastFullAt": "2026-11-29T15:09:08.442Z"
                      *       }
                      *     }
                      */
@@ -1969,7 +1978,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2060,7 +2069,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:58:12.145Z",
+                     *       "recordedAt": "2026-11-29T15:09:09.435Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2129,7 +2138,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *       "recordedAt": "2026-11-29T15:09:08.374Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3012,7 +3021,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z"
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3369,7 +3378,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z"
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3402,7 +3411,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z"
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3411,8 +3420,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:58:10.159Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:58:10.159Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:09:08.374Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:09:08.374Z
                      */
                     "text/csv": string;
                 };
@@ -3504,7 +3513,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:58:10.159Z"
+                     *       "recordedAt": "2026-11-29T15:09:08.374Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3631,8 +3640,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:58:12.175Z",
-                     *       "recordedAt": "2026-11-29T14:58:12.175Z"
+                     *       "publishedAt": "2026-11-29T15:09:09.472Z",
+                     *       "recordedAt": "2026-11-29T15:09:09.472Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3723,7 +3732,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:58:12.189Z"
+                     *       "recordedAt": "2026-11-29T15:09:09.485Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3818,7 +3827,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4068,7 +4077,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4105,7 +4114,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4174,7 +4183,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -4189,11 +4198,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "4170dfcfe5d974d40348e31d8cef04f626d29792f2fe283fc52427b3c2a68214"
+                     *           "hash": "bc6dcab71edf296a057f24f2d4c18b9acf5c362a313505ee47e45d3ca70f7947"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:58:10.159Z",
+                     *           "recordedAt": "2026-11-29T15:09:08.374Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -4207,8 +4216,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "4170dfcfe5d974d40348e31d8cef04f626d29792f2fe283fc52427b3c2a68214",
-                     *           "hash": "154aec3b6654e64c08956bb0e4c5073e9c865cb8e6c9baca2181756cd128fb05"
+                     *           "prevHash": "bc6dcab71edf296a057f24f2d4c18b9acf5c362a313505ee47e45d3ca70f7947",
+                     *           "hash": "c3d0e365a21062e2072ce564ab02f57c609fd333f23f1304022b7c83d2aa87ce"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -4260,10 +4269,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 270,
-                     *       "hash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c",
-                     *       "recordedAt": "2026-11-29T14:58:10.177Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c\nrecordedAt=2026-11-29T14:58:10.177Z\n",
-                     *       "signature": "yMYwA9n/jp4pN/mosb5CwepjAA14G6kgsCvnjz58hBZ986vXX5MeYtgUeqhJdEcPjQIm4sY3LQ+iJIXQdrZCDQ==",
+                     *       "hash": "4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639",
+                     *       "recordedAt": "2026-11-29T15:09:08.393Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=270\nhash=4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639\nrecordedAt=2026-11-29T15:09:08.393Z\n",
+                     *       "signature": "Vm1xgTMj1N4vSRPrZgTfZ8yGsBZluwxldZ+QThi8aFZ6hpXjBUSrr6p9f5q6hFQexTNDLKVkGHc4NLF8HRwDAQ==",
                      *       "verified": true
                      *     }
                      */
@@ -4311,7 +4320,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAdDPzbIdzZneZ0raN7LOqaXe1XgdsAUJguaEmjCgHsH4=
+                     *     MCowBQYDK2VwAyEAuu+IvCtoHY7s4RZ+zD0voV1Jwp5z4HVOC67ar+m9yWk=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -4352,10 +4361,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 270,
-                     *       "checkedFrom": 271,
-                     *       "lastFullAt": "2026-11-29T14:58:10.217Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T15:09:08.442Z",
                      *       "headSeq": 270,
-                     *       "headHash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c"
+                     *       "headHash": "4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4396,9 +4405,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 270,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:58:12.124Z",
+                     *       "lastFullAt": "2026-11-29T15:09:09.398Z",
                      *       "headSeq": 270,
-                     *       "headHash": "1c3755fe926070e2d4153f5cff949fe52cf5393401db4701720810adba68636c"
+                     *       "headHash": "4696cb3779c80d6ea2d504b054cfc1e7dfdfeca5bb1888cfc289a24f454d8639"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -1,7 +1,7 @@
 // The observation as clients see it, in JSON and in CSV.
 import { MAX_DECIMAL_CHARS } from '../../domain/decimal.js'
 import { Type, type Static } from '@sinclair/typebox'
-import { AreaCode, DecimalString, IndicatorCode, Nullable, refTo, SourceId, StringEnum } from '../../http/schemas.js'
+import { AreaCode, DecimalString, IndicatorCode, Nullable, SourceId, StringEnum } from '../../http/schemas.js'
 import { KINDS, QUALIFIERS } from './observation-rules.js'
 import { TEMPORALITIES } from '../../domain/observation.js'
 import type { ObservationRow } from '../../storage/ports.js'
@@ -58,7 +58,8 @@ export const UnitConversion = Type.Object(
     divisor: Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'The target unit\'s multiplier: served value = stored value ÷ divisor.' }),
     exact: Type.Boolean({ description: 'True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places.' }),
   },
-  { $id: 'UnitConversion', description: 'The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored.' },
+  // Inline, not a named component: consumers that resolve Observation alone (the fast-path checks) need no other schema.
+  { description: 'The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored.' },
 )
 
 export const Observation = Type.Object(
@@ -70,7 +71,7 @@ export const Observation = Type.Object(
     kind: Kind,
     value: DecimalString,
     unit: Type.String({ description: 'Unit of `value`: the indicator\'s base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how).' }),
-    conversion: Type.Optional(refTo(UnitConversion)),
+    conversion: Type.Optional(UnitConversion),
     qualifier: Qualifier,
     temporality: Temporality,
     referenceDate: Nullable(ReferenceDate, { description: "The date a stock is measured at (YYYY-MM-DD); null for a flow." }),
