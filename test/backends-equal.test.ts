@@ -67,7 +67,7 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
   /** Every GET URL the data offers: lists and their filters, each resource, pages followed to the end. */
   async function urls(): Promise<string[]> {
     const get = async (url: string) => JSON.parse((await sqlite.inject({ url })).body)
-    const out = ['/v1/sources', '/v1/indicators', '/v1/areas', '/v1/periods', '/v1/audit/head', '/v1/audit/public-key', '/problems', '/v1/indicators?q=insur', '/v1/indicators?q=%E4%BD%8F', '/v1/indicators?category=agriculture', '/v1/areas?level=village', '/v1/periods?type=month']
+    const out = ['/v1/sources', '/v1/indicators', '/v1/areas', '/v1/periods', '/v1/audit/head', '/v1/audit/public-key', '/problems', '/v1/indicators?q=insur', '/v1/indicators?q=%E4%BD%8F', '/v1/indicators?category=agriculture', '/v1/areas?level=village', '/v1/periods?type=month', '/v1/units', '/v1/units?base=mu&base=CNY', `/v1/units/${encodeURIComponent('公顷')}`, '/v1/units/%25', `/v1/observations?indicator=dibao_paid,tekun_paid&unit=${encodeURIComponent('亿元')}`, `/v1/observations?indicator=dibao_paid&unit=${encodeURIComponent('亿元')}&format=csv`]
     for (const s of (await get('/v1/sources')).data) out.push(`/v1/sources/${s.id}`, `/v1/sources/${s.id}/text`)
     for (const i of (await get('/v1/indicators')).data) out.push(`/v1/indicators/${i.code}`, `/v1/indicators/${i.code}?asOf=2030-01-01T00:00:00Z`)
     for (const a of (await get('/v1/areas')).data) out.push(`/v1/areas/${a.code}`)
