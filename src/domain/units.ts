@@ -1,7 +1,7 @@
 // The unit catalogue as the rules and conversions use it. The units themselves
 // are data (table `unit`, seeded from seeds/units.json, extended through the API);
 // this module only answers questions about a list of them. See docs/units.md.
-import { isDecimal, multiplyDecimal } from './decimal.js'
+import { isDecimal } from './decimal.js'
 
 export interface UnitDefinition {
   code: string
@@ -108,9 +108,4 @@ export function divideDecimal(value: string, divisor: string): { value: string; 
 /** A value in `from`'s base, served in `to` (same base): value ÷ to.multiplier. */
 export function convertFromBase(value: string, to: UnitDefinition): { value: string; exact: boolean } {
   return divideDecimal(value, to.multiplier)
-}
-
-/** A value in `unit`, in its base: value × multiplier (always exact). */
-export function convertToBase(value: string, unit: UnitDefinition): string {
-  return multiplyDecimal(value, unit.multiplier)
 }
