@@ -21,6 +21,8 @@ export const API_SUITE = [
   'test/corrections.test.ts',
   'test/topics.test.ts',
   'test/time.test.ts',
+  'test/units.test.ts',
+  'test/other-town.test.ts',
 ]
 
 export default defineConfig({

@@ -9,6 +9,7 @@ import areaRoutes from './modules/areas/areas.routes.js'
 import healthRoutes from './modules/health/health.routes.js'
 import indicatorRoutes from './modules/indicators/indicators.routes.js'
 import topicRoutes from './modules/topics/topics.routes.js'
+import unitRoutes from './modules/units/units.routes.js'
 import observationRoutes from './modules/observations/observations.routes.js'
 import { createObservationService } from './modules/observations/observations.service.js'
 import periodRoutes from './modules/periods/periods.routes.js'
@@ -187,13 +188,14 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
 
   await app.register(auth, { keys: storage.keys })
 
-  const observations = createObservationService(storage.observations)
+  const observations = createObservationService(storage.observations, storage.catalog)
   const catalog = storage.catalog
   await app.register(healthRoutes, { storage, writer, integrity })
   await app.register(problemRoutes, { prefix: '/problems' })
   await app.register(sourceRoutes, { prefix: '/v1/sources', writer, catalog })
   await app.register(areaRoutes, { prefix: '/v1/areas', writer, catalog })
   await app.register(periodRoutes, { prefix: '/v1/periods', writer, catalog })
+  await app.register(unitRoutes, { prefix: '/v1/units', writer, catalog })
   await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations })
   await app.register(topicRoutes, { prefix: '/v1/topics', catalog })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })

@@ -72,6 +72,7 @@ const TABLES: Record<string, { key: string; columns: string[] }> = {
   area: { key: 'code', columns: ['code', 'name_zh', 'name_en', 'level', 'parent_code', 'division_code'] },
   reporting_period: { key: 'code', columns: ['code', 'type', 'start_date', 'end_date'] },
   indicator: { key: 'code', columns: ['code', 'name_zh', 'name_en', 'description', 'category', 'unit', 'additive'] },
+  unit: { key: 'code', columns: ['code', 'name_zh', 'name_en', 'base', 'multiplier', 'description'] },
 }
 
 describe('tamper evidence beyond the chain (full verification: npm run audit:verify, /v1/audit/verify/full, start)', () => {
@@ -90,6 +91,8 @@ describe('tamper evidence beyond the chain (full verification: npm run audit:ver
       ],
       'source bytes only': ["UPDATE source SET content = CAST(replace(CAST(content AS TEXT), '1', '7') AS BLOB) WHERE rowid = (SELECT min(rowid) FROM source)"],
       'indicator unit': ["UPDATE indicator SET unit = 'mu' WHERE rowid = (SELECT min(rowid) FROM indicator)"],
+      'unit multiplier': ["UPDATE unit SET multiplier = '1000' WHERE code = '万元'"],
+      'insert a unit': ["INSERT INTO unit (code, name_zh, name_en, base, multiplier, description) VALUES ('万万元', '万万元', 'x', 'CNY', '100000000', '')"],
       'area parent': ["UPDATE area SET parent_code = (SELECT code FROM area WHERE parent_code IS NULL LIMIT 1) WHERE rowid = (SELECT max(rowid) FROM area)"],
       'period dates': ["UPDATE reporting_period SET end_date = '2099-12-31' WHERE rowid = (SELECT min(rowid) FROM reporting_period)"],
       'delete an area': ['PRAGMA foreign_keys = OFF', 'DELETE FROM area WHERE code NOT IN (SELECT area_code FROM observation) AND code NOT IN (SELECT parent_code FROM area WHERE parent_code IS NOT NULL)'],

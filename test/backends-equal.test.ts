@@ -71,6 +71,7 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
     // Search ranks in one shared matcher: both backends must give the same order.
     for (const q of ['enrollment', '医保', '救助', 'social assistance', 'subsidies', '造林', 'drainage', '排水', 'dibao_paid', 'Village', 'a', '村']) out.push(`/v1/indicators?q=${encodeURIComponent(q)}`)
     for (const topic of (await get('/v1/topics')).data) out.push(`/v1/topics/${topic.code}`, `/v1/indicators?topic=${topic.code}`)
+    out.push('/v1/units', '/v1/units?base=mu&base=CNY', `/v1/units/${encodeURIComponent('公顷')}`, '/v1/units/%25', `/v1/observations?indicator=dibao_paid,tekun_paid&unit=${encodeURIComponent('亿元')}`, `/v1/observations?indicator=dibao_paid&unit=${encodeURIComponent('亿元')}&format=csv`)
     for (const s of (await get('/v1/sources')).data) out.push(`/v1/sources/${s.id}`, `/v1/sources/${s.id}/text`)
     for (const i of (await get('/v1/indicators')).data) out.push(`/v1/indicators/${i.code}`, `/v1/indicators/${i.code}?asOf=2030-01-01T00:00:00Z`)
     for (const a of (await get('/v1/areas')).data) out.push(`/v1/areas/${a.code}`)

@@ -6,17 +6,18 @@ import { runs } from './support/property-runs.js'
 import { chineseNumeralValue, parseChineseNumeral, writeChineseNumeral } from '../src/domain/chinese-numerals.js'
 import { buildQuoteIndex, locateQuote, QUOTE_KEY_BYTES } from '../src/domain/citation.js'
 import { normalizeDecimal } from '../src/domain/decimal.js'
-import { arabicValue, findStatedNumber, numberTokens, unitAfter } from '../src/domain/quote-numbers.js'
-import { REPORTED_UNITS } from '../src/domain/units.js'
+import { arabicValue, findStatedNumber, NON_NUMERIC_WORDS, numberTokens, unitAfter } from '../src/domain/quote-numbers.js'
+import { SEED_CATALOGUE, seedUnitContext } from './support/seed-units.js'
 import { checkObservation, type ObservationDraft, type RuleContext } from '../src/modules/observations/observation-rules.js'
 import { QuoteIndexCache } from '../src/modules/observations/rule-context.js'
 
-const UNITS = Object.keys(REPORTED_UNITS)
+// The unit words a quote writes after a number: Latin base codes (CNY, mu) glue to digits and are never written so.
+const UNITS = SEED_CATALOGUE.words.filter((w) => !/^[A-Za-z]/.test(w))
 const FULL_WIDTH = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)))
 // Characters that end a token and are no unit, numeral, sign or glue (a full-width comma between digits is glue: see the traps).
 const SEPARATORS = ['、', '；', '（', '）', '和', '及', '共', '为', '。']
 
-const states = (quote: string, value: string, unit: string, text?: string) => findStatedNumber(quote, value, unit, text).ok
+const states = (quote: string, value: string, unit: string, text?: string) => findStatedNumber(quote, value, unit, text, SEED_CATALOGUE.words).ok
 
 describe('the examples of issue 9', () => {
   it('refuses numeral characters that are part of a word or of a larger numeral', async () => {
@@ -42,7 +43,7 @@ describe('the examples of issue 9', () => {
     expect(states('出生6个月后', '6', '个月')).toBe(true)
     expect(states('服务3000人次', '3000', '人')).toBe(false)
     expect(states('造林0.3万亩', '0.3', '亩')).toBe(false)
-    expect(findStatedNumber('发放484.752万元', '484.752', '元')).toEqual({
+    expect(findStatedNumber('发放484.752万元', '484.752', '元', undefined, SEED_CATALOGUE.words)).toEqual({
       ok: false,
       problem: 'quote writes "484.752万元": the number "484.752" is not followed by the reported unit "元"',
     })
@@ -117,10 +118,10 @@ describe('the forms the report writes', () => {
     expect(numberTokens('点五')[0]?.notAQuantity).toBeUndefined()
     expect(numberTokens('5万')[0]?.notAQuantity).toBeUndefined()
     expect(numberTokens('abc')).toEqual([])
-    expect(unitAfter('5万元', 1)).toBe('万元')
-    expect(unitAfter('5余 人', 1)).toBe('人')
-    expect(unitAfter('5 余人', 1)).toBeNull()
-    expect(unitAfter('5', 1)).toBeNull()
+    expect(unitAfter('5万元', 1, SEED_CATALOGUE.words)).toBe('万元')
+    expect(unitAfter('5余 人', 1, SEED_CATALOGUE.words)).toBe('人')
+    expect(unitAfter('5 余人', 1, SEED_CATALOGUE.words)).toBeNull()
+    expect(unitAfter('5', 1, SEED_CATALOGUE.words)).toBeNull()
     expect(arabicValue('-0.0')).toBe('0')
     expect(arabicValue('+1,000.10')).toBe('1000.1')
     expect(arabicValue('1,000,0')).toBeNull()
@@ -217,7 +218,10 @@ const cleanPiece: fc.Arbitrary<Piece> = fc
     gap: fc.constantFrom('', '', '余', ' '),
     wrongUnit: fc.constantFrom(...UNITS),
   })
-  .filter(({ number, unit }) => !(number.chinese && unit.startsWith('万')))
+  // 三千米 reads as 3000 米: after a Chinese numeral, a unit that begins with a numeral character is part of the numeral.
+  .filter(({ number, unit }) => !(number.chinese && /^[十百千万亿]/.test(unit)))
+  // A numeral and unit that together write a word (十一起 holds 一起 "together", 四十一度 一度 "once") state nothing, by design.
+  .filter(({ number, gap, unit }) => !NON_NUMERIC_WORDS.some((w) => (number.written + gap + unit).includes(w) && !number.written.includes(w) && !unit.includes(w)))
   .map(({ number, unit, gap, wrongUnit }) => ({
     text: number.written + gap + unit,
     stated: UNITS.includes(unit) ? [`${number.value}|${unit}`] : [],
@@ -318,6 +322,7 @@ const ctx: RuleContext = {
   areaExists: (code) => ['bayantala', 'xiba', 'beiba'].includes(code),
   periodExists: (code) => ['2023-H1', '2023'].includes(code),
   source: (id) => (id === 'src' ? SOURCE_INDEX : undefined),
+  ...seedUnitContext,
 }
 const draft = (over: Partial<ObservationDraft> = {}): ObservationDraft => ({
   indicator: 'dibao_paid',
@@ -382,7 +387,7 @@ describe('the observation rules', () => {
     expect(problems({ value: '4.8e6' })).toEqual(['value "4.8e6" is not a decimal number'])
     expect(problems({ reported: { value: '484,752', unit: '万元' } })).toEqual(['reported value "484,752" is not a decimal number'])
     expect(problems({ reported: { value: '484.752', unit: '万块' } })).toEqual([
-      'reported unit "万块" is not a known unit',
+      'reported unit "万块" is not in the unit catalogue (GET /v1/units; an admin adds one with PUT /v1/units/{code})',
       'quote writes "484.752万元": the number "484.752" is not followed by the reported unit "万块"',
     ])
     expect(problems({ reported: { value: '484.752', unit: '万亩' }, value: '4847520' })).toEqual([
@@ -507,9 +512,9 @@ describe('every separator, sign and unit word the tokenizer knows', () => {
     for (const [quote, value, unit] of [['服务30户次', '30', '户'], ['服务3万人次', '3', '万元'], ['增长5个百分点', '5', '个'], ['服务30人次', '30', '人']]) {
       expect(states(quote as string, value as string, unit as string), quote).toBe(false)
     }
-    expect(unitAfter('3万人次', 1)).toBe('万人次')
-    expect(unitAfter('5个百分点', 1)).toBe('个百分点')
-    expect(unitAfter('30户次', 2)).toBe('户次')
+    expect(unitAfter('3万人次', 1, SEED_CATALOGUE.words)).toBe('万人次')
+    expect(unitAfter('5个百分点', 1, SEED_CATALOGUE.words)).toBe('个百分点')
+    expect(unitAfter('30户次', 2, SEED_CATALOGUE.words)).toBe('户次')
   })
   it('tells each way a Chinese run is no quantity', async () => {
     const why = (quote: string) => numberTokens(quote).map((t) => t.notAQuantity ?? t.value)

@@ -2,7 +2,6 @@
 // the unit written with each. A citation holds a figure only if one of these
 // tokens equals it exactly and carries its unit (see docs/citation-rules.md).
 import { CHINESE_NUMERAL_CHARS, chineseNumeralValue } from './chinese-numerals.js'
-import { REPORTED_UNITS } from './units.js'
 
 export interface NumberToken {
   /** The token exactly as the quote writes it. */
@@ -110,45 +109,61 @@ export function numberTokens(quote: string): NumberToken[] {
     } else i++
   }
   // Digits written against numeral characters (一5, 5十, 3二) make one mixed token that is no number;
-  // only 万 and 亿 may follow Arabic digits, as the multiplier of a unit (5万元).
+  // only 千, 万 and 亿 may follow Arabic digits, as the start of a unit (5万元, 3.2千米, 800千瓦时).
   for (let k = 1; k < tokens.length; k++) {
     const a = tokens[k - 1] as NumberToken
     const b = tokens[k] as NumberToken
     if (a.end !== b.start || a.script === b.script) continue
-    if (a.script === 'arabic' && /^[万亿]/.test(b.written)) continue
+    if (a.script === 'arabic' && /^[千万亿]/.test(b.written)) continue
     a.notAQuantity ??= 'mixed'
     b.notAQuantity ??= 'mixed'
   }
   return tokens
 }
 
-/** Unit words a quote may write that are not the reported units they begin with (人次 is not 人). */
-const OTHER_UNIT_WORDS = ['人次', '户次', '万人次', '个百分点']
-const UNIT_WORDS = [...Object.keys(REPORTED_UNITS), ...OTHER_UNIT_WORDS].sort((a, b) => b.length - a.length)
+/**
+ * Words a quote may write after a number that are not the catalogue units they begin with: 人次 is not 人,
+ * 个百分点 is no 个, and 方面/台账/期间 are words, not 方/台/期 (units that are also ordinary characters).
+ */
+export const NOT_THE_UNIT_WORDS = [
+  '人次', '户次', '万人次', '个百分点', '方面', '方案', '方式', '方向', '方法', '方位', '台账', '台阶', '期间', '期末', '期内', '条件', '条例',
+  '只有', '只是', '只要', '度过', '家庭', '家中', '家门口', '处理', '处置', '所有', '所在', '件事', '起步', '宗旨', '场所', '场地',
+  '次要', '项目', '口径', '间隔', '年度', '年龄',
+] as const
 // Between a number and its unit the report writes nothing, 余 or 多 ("more than": 1210余人), or a space.
 const APPROXIMATE = new Set(['余', '多'])
 const SPACE = new Set([' ', '\u3000'])
 
-/** The unit word written right after quote[end], longest first (6个月 is 个月, 484.752万元 is 万元); null if none. */
-export function unitAfter(quote: string, end: number): string | null {
+/** The candidates for the unit word after a number: the catalogue's, the guards, longest first. */
+function unitWords(catalogue: readonly string[]): string[] {
+  return [...new Set([...catalogue, ...NOT_THE_UNIT_WORDS])].sort((a, b) => b.length - a.length)
+}
+
+/**
+ * The unit word written right after quote[end], longest first (6个月 is 个月, 484.752万元 is 万元); null if none.
+ * `catalogue` is every unit code of the unit catalogue.
+ */
+export function unitAfter(quote: string, end: number, catalogue: readonly string[]): string | null {
   let at = end
   if (APPROXIMATE.has(quote[at] as string)) at++
   if (SPACE.has(quote[at] as string)) at++
-  return UNIT_WORDS.find((word) => quote.startsWith(word, at)) ?? null
+  return unitWords(catalogue).find((word) => quote.startsWith(word, at)) ?? null
 }
 
 export type StatedNumber = { ok: true; token: NumberToken } | { ok: false; problem: string }
 
 /**
  * Whether the quote states `value` (canonical decimal text) in `unit`: a whole token that is a quantity,
- * equal to the value (and written exactly as `text` when a Chinese spelling is given), followed by the unit.
+ * equal to the value (and written exactly as `text` when a Chinese spelling is given), followed by the unit:
+ * the longest catalogue unit (or guard word) written after the number must be `unit` itself.
  */
-export function findStatedNumber(quote: string, value: string, unit: string, text?: string): StatedNumber {
+export function findStatedNumber(quote: string, value: string, unit: string, text?: string, catalogue: readonly string[] = [unit]): StatedNumber {
+  const words = catalogue.includes(unit) ? catalogue : [...catalogue, unit]
   const equal = numberTokens(quote).filter((t) => t.notAQuantity === undefined && t.value === value && (text === undefined || t.written === text))
   const shown = text ?? value
   if (equal.length === 0) return { ok: false, problem: `quote does not state the number "${shown}" as a whole number` }
-  const withUnit = equal.find((t) => unitAfter(quote, t.end) === unit)
+  const withUnit = equal.find((t) => unitAfter(quote, t.end, words) === unit)
   if (withUnit) return { ok: true, token: withUnit }
-  const written = equal.map((t) => `"${t.written}${unitAfter(quote, t.end) ?? ''}"`).join(', ')
+  const written = equal.map((t) => `"${t.written}${unitAfter(quote, t.end, words) ?? ''}"`).join(', ')
   return { ok: false, problem: `quote writes ${written}: the number "${shown}" is not followed by the reported unit "${unit}"` }
 }

@@ -86,6 +86,12 @@ export const NotModified = { description: 'Not modified: If-None-Match matched t
 
 export const AreaCode = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$', description: 'Area code (lowercase slug), e.g. `bayantala`.' })
 export const IndicatorCode = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Indicator code (lowercase snake_case), e.g. `dibao_paid`.' })
+/** A unit's code as a report writes it (万元, 公顷, %) or a base unit's name (CNY, mu): no space, slash, ? or #. */
+export const UnitCode = Type.String({
+  pattern: '^[^\\s/\\\\?#\\u0000-\\u001f\\u007f]{1,20}$',
+  description: 'Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit\'s name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese).',
+})
+
 export const PeriodCodeInput = Type.String({
   minLength: 4,
   maxLength: 10,

@@ -25,6 +25,11 @@ export const RESPONSE_HEADERS: Record<string, Json> = {
   'Content-Encoding': { description: 'The compression applied (gzip or br) when the client accepts it and the body is large enough to gain.', schema: string, example: 'gzip' },
   Location: { description: 'Where the created resource is served.', required: true, schema: string, example: '/v1/areas/bayantala' },
   'Content-Location': { description: 'The canonical URL of the resource, when it was asked for by an alias.', schema: string, example: '/v1/periods/2023-H1' },
+  'Unit-Conversion': {
+    description: "With `unit=`: the conversion applied to every value, `base=<stored base unit>; to*=UTF-8''<served unit, percent-encoded>; divisor=<its multiplier>` (served value = stored value ÷ divisor).",
+    schema: string,
+    example: "base=CNY; to*=UTF-8''%E4%B8%87%E5%85%83; divisor=10000",
+  },
   'Retry-After': { description: 'Seconds to wait before retrying.', schema: integer, example: 5 },
   'RateLimit-Limit': { description: 'Requests allowed per minute to this client (an API key, else an address).', schema: integer, example: 600 },
   'RateLimit-Remaining': { description: 'Requests left in the current window.', schema: integer, example: 599 },
@@ -95,11 +100,14 @@ const OPERATION_HEADERS: Record<string, Record<string, string[]>> = {
   putArea: { '201': ['Location'] },
   putPeriod: { '201': ['Location'] },
   putIndicator: { '201': ['Location'] },
+  putUnit: { '201': ['Location'] },
   getPeriod: { '200': ['Content-Location'] },
   getSourceText: { '200': ['Accept-Ranges'], '206': ['Accept-Ranges', 'Content-Range'] },
   correctObservation: { '200': ['ETag'] },
   withdrawObservation: { '200': ['ETag'] },
-  listObservations: { '200': ['Content-Disposition'] },
+  listObservations: { '200': ['Content-Disposition', 'Unit-Conversion'] },
+  getObservation: { '200': ['Unit-Conversion'] },
+  listObservationRevisions: { '200': ['Unit-Conversion'] },
   importObservations: { '200': ['Idempotent-Replayed'] },
 }
 

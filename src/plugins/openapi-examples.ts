@@ -17,6 +17,8 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'getIndicator.code': 'dibao_paid',
   'getTopic.code': 'subsidies',
   'putIndicator.code': 'dibao_paid',
+  'getUnit.code': 'mu',
+  'putUnit.code': '公顷',
   'getSource.id': 'bayantala-2023h1',
   'getSourceText.id': 'bayantala-2023h1',
   'getProblemType.slug': 'not-found',
@@ -25,7 +27,10 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'withdrawObservation.reason': 'Counted twice: the same payment is reported in the annual report.',
   'importObservations.reason': 'Figures of the 2023 H1 report, second reading.',
   id: EXAMPLE_OBSERVATION_ID,
-  indicator: ['dibao_paid', 'dibao_beneficiaries'],
+  // Two indicators in one base unit (CNY), so that `unit` converts the list they select.
+  indicator: ['dibao_paid', 'tekun_paid'],
+  unit: '万元',
+  base: ['mu'],
   area: ['bayantala'],
   period: ['2023-H1'],
   periodFrom: '2023-H1',
@@ -100,6 +105,9 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
   },
   putArea: {
     'application/json': { nameZh: '巴彦塔拉镇', nameEn: 'Bayantala Town', level: 'town', parent: 'horqin-left-middle', divisionCode: null },
+  },
+  putUnit: {
+    'application/json': { nameZh: '公顷', nameEn: 'hectare', base: 'mu', multiplier: '15', description: '1 hectare = 15 mu exactly.' },
   },
   putIndicator: {
     'application/json': {

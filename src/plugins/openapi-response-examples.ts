@@ -19,8 +19,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         },
         "integrity": {
           "state": "verified",
-          "verifiedSeq": 179,
-          "lastFullAt": "2026-11-29T14:51:55.911Z"
+          "verifiedSeq": 329,
+          "lastFullAt": "2026-11-29T15:32:12.342Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:51:55.735Z",
+            "recordedAt": "2026-11-29T15:32:12.255Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:51:55.735Z",
+        "recordedAt": "2026-11-29T15:32:12.255Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -173,6 +173,49 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "getUnit": {
+    "200": {
+      "application/json": {
+        "code": "mu",
+        "nameZh": "亩",
+        "nameEn": "mu",
+        "base": "mu",
+        "multiplier": "1",
+        "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+        "isBase": true,
+        "compatible": [
+          "mu",
+          "万亩"
+        ]
+      }
+    }
+  },
+  "listUnits": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "%",
+            "nameZh": "%",
+            "nameEn": "percent",
+            "base": "percent",
+            "multiplier": "1",
+            "description": "",
+            "isBase": false
+          },
+          {
+            "code": "CNY",
+            "nameZh": "元（人民币）",
+            "nameEn": "yuan (Chinese renminbi)",
+            "base": "CNY",
+            "multiplier": "1",
+            "description": "Money, in yuan.",
+            "isBase": true
+          }
+        ]
+      }
+    }
+  },
   "getIndicator": {
     "200": {
       "application/json": {
@@ -216,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:51:55.735Z"
+            "recordedAt": "2026-11-29T15:32:12.255Z"
           }
         ],
         "observationsTruncated": false,
@@ -367,7 +410,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:51:55.735Z"
+            "recordedAt": "2026-11-29T15:32:12.255Z"
           },
           {
             "id": 2,
@@ -400,12 +443,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:51:55.770Z"
+            "recordedAt": "2026-11-29T15:32:12.272Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:51:55.735Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T14:51:55.770Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:32:12.255Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:32:12.272Z\r\n"
     }
   },
   "getObservation": {
@@ -438,7 +481,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:51:55.735Z"
+        "recordedAt": "2026-11-29T15:32:12.255Z"
       }
     }
   },
@@ -474,7 +517,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:51:55.735Z",
+            "recordedAt": "2026-11-29T15:32:12.255Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -492,6 +535,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "date": "2023-06-25",
             "revisions": 59,
             "observations": 59
+          },
+          {
+            "date": "2026-11-29",
+            "revisions": 16,
+            "observations": 16
           }
         ]
       }
@@ -532,7 +580,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:51:55.735Z",
+            "recordedAt": "2026-11-29T15:32:12.255Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -569,7 +617,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:51:55.735Z",
+            "recordedAt": "2026-11-29T15:32:12.255Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -587,41 +635,41 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:51:55.735Z",
+            "recordedAt": "2026-11-29T15:32:12.253Z",
             "actor": "seed",
-            "action": "area.create",
-            "entityType": "area",
-            "entityId": "inner-mongolia",
+            "action": "unit.create",
+            "entityType": "unit",
+            "entityId": "CNY",
             "before": null,
             "after": {
-              "code": "inner-mongolia",
-              "divisionCode": "150000",
-              "level": "province",
-              "nameEn": "Inner Mongolia Autonomous Region",
-              "nameZh": "内蒙古自治区",
-              "parentCode": null
+              "base": "CNY",
+              "code": "CNY",
+              "description": "Money, in yuan.",
+              "multiplier": "1",
+              "nameEn": "yuan (Chinese renminbi)",
+              "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "1b1d06d42d8b9871fee0df58023f95468ce014764fcf4936c59debb542eaaebe"
+            "hash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:51:55.735Z",
+            "recordedAt": "2026-11-29T15:32:12.253Z",
             "actor": "seed",
-            "action": "area.create",
-            "entityType": "area",
-            "entityId": "tongliao",
+            "action": "unit.create",
+            "entityType": "unit",
+            "entityId": "mu",
             "before": null,
             "after": {
-              "code": "tongliao",
-              "divisionCode": "150500",
-              "level": "prefecture",
-              "nameEn": "Tongliao City",
-              "nameZh": "通辽市",
-              "parentCode": "inner-mongolia"
+              "base": "mu",
+              "code": "mu",
+              "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+              "multiplier": "1",
+              "nameEn": "mu",
+              "nameZh": "亩"
             },
-            "prevHash": "1b1d06d42d8b9871fee0df58023f95468ce014764fcf4936c59debb542eaaebe",
-            "hash": "83c6f5ceb050b18e8ead0732c2cf048f79c07e77083434425ef48ac484865138"
+            "prevHash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4",
+            "hash": "609046871c8953bd22dfcd81c4c5f3589a29acc4d05b4255720003a1334b3538"
           }
         ],
         "nextAfter": 100,
@@ -632,29 +680,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
   "getAuditHead": {
     "200": {
       "application/json": {
-        "seq": 179,
-        "hash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010",
-        "recordedAt": "2026-11-29T14:51:55.799Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=179\nhash=943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010\nrecordedAt=2026-11-29T14:51:55.799Z\n",
-        "signature": "TMc+s8Oxl9O1d/4RwNaJuS5LSzWqwqQ8BrGTPJVZK75ut3jJ7B+RmqqeFwZHGQs17OLwfTEFFycKLMVgzKJ1Bg==",
+        "seq": 329,
+        "hash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833",
+        "recordedAt": "2026-11-29T15:32:12.301Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=329\nhash=3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833\nrecordedAt=2026-11-29T15:32:12.301Z\n",
+        "signature": "CwjgVgbuGhB8Hj6qjpZYbAiYqlczXjkvhuY9TYoht7MTSXSeISn5e+X5ZegHYNaIF31Zqr+jPnWhbOUO3TiJAg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAxiUBpNBuXdZE3KLgABLbclydUB/U6t0gSsiry9lj28Q=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAEmq+U0P7xfvM4aE2Mb52atrdE+m8oE3jou9013FRMwU=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 179,
-        "checkedFrom": 180,
-        "lastFullAt": "2026-11-29T14:51:55.911Z",
-        "headSeq": 179,
-        "headHash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010"
+        "entries": 329,
+        "checkedFrom": 1,
+        "lastFullAt": "2026-11-29T15:32:12.342Z",
+        "headSeq": 329,
+        "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
       }
     }
   },
@@ -662,11 +710,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 179,
+        "entries": 329,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:51:57.121Z",
-        "headSeq": 179,
-        "headHash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010"
+        "lastFullAt": "2026-11-29T15:32:12.939Z",
+        "headSeq": 329,
+        "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
       }
     }
   },
@@ -683,7 +731,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:51:57.181Z",
+        "recordedAt": "2026-11-29T15:32:12.954Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -760,6 +808,30 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "putUnit": {
+    "200": {
+      "application/json": {
+        "code": "公顷",
+        "nameZh": "公顷",
+        "nameEn": "hectare",
+        "base": "mu",
+        "multiplier": "15",
+        "description": "1 hectare = 15 mu exactly.",
+        "isBase": false
+      }
+    },
+    "201": {
+      "application/json": {
+        "code": "公顷",
+        "nameZh": "公顷",
+        "nameEn": "hectare",
+        "base": "mu",
+        "multiplier": "15",
+        "description": "1 hectare = 15 mu exactly.",
+        "isBase": false
+      }
+    }
+  },
   "importObservations": {
     "200": {
       "application/json": {
@@ -810,8 +882,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:51:57.214Z",
-        "recordedAt": "2026-11-29T14:51:57.214Z"
+        "publishedAt": "2026-11-29T15:32:12.966Z",
+        "recordedAt": "2026-11-29T15:32:12.966Z"
       }
     }
   },
@@ -844,12 +916,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:51:57.220Z"
+        "publishedAt": "2026-11-29T15:32:12.969Z",
+        "recordedAt": "2026-11-29T15:32:12.969Z"
       }
     }
   }
 }
 
 /** The nextCursor of the list query made of the other parameter examples with limit=1. */
-export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6Ilo3T3JFaWxaT3VLaHVmXy0ifQ"
+export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6IlVlY21vWXotNkZkR2FSSE4ifQ"

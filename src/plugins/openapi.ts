@@ -10,6 +10,7 @@ import { AuditEntry, AuditHead, AuditPage, VerifyResult } from '../modules/audit
 import { ChangePage } from '../modules/changes/changes.routes.js'
 import { ImportSummarySchema } from '../modules/imports/imports.routes.js'
 import { Indicator, IndicatorDetail, IndicatorList } from '../modules/indicators/indicators.routes.js'
+import { Unit, UnitDetail, UnitList } from '../modules/units/units.routes.js'
 import { ObservationPage, RevisionList } from '../modules/observations/observations.routes.js'
 import { Observation, ObservationRevision } from '../modules/observations/observations.schemas.js'
 import { Period, PeriodList } from '../modules/periods/periods.routes.js'
@@ -25,7 +26,7 @@ export const API_VERSION = '1.0.0'
 export const COMPONENT_SCHEMAS = [
   FieldErrorSchema, Problem, ProblemType, ProblemTypeList,
   Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
-  Indicator, IndicatorDetail, IndicatorList, TopicSummary, TopicList, TopicMember, TopicDetail, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
+  Indicator, IndicatorDetail, IndicatorList, TopicSummary, TopicList, TopicMember, TopicDetail, Unit, UnitDetail, UnitList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
   Vintage, VintageList,
 ]
@@ -58,6 +59,7 @@ export default fp(
           { name: 'topics', description: 'Families of indicators, by the words users look for them by.' },
           { name: 'areas', description: 'Where: the town, its villages and the areas above it.' },
           { name: 'periods', description: 'When: reporting periods.' },
+          { name: 'units', description: 'The unit catalogue: base units and the reported units that convert to them exactly.' },
           { name: 'sources', description: 'The reports, byte for byte.' },
           { name: 'imports', description: 'Batch writes of observations.' },
           { name: 'changes', description: 'The change feed for incremental sync.' },

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { buildQuoteIndex } from '../domain/citation.js'
 import { parsePeriod } from '../domain/periods.js'
 import { parseInstantOrNull } from '../domain/time.js'
-import { isBaseUnit } from '../domain/units.js'
+import { UnitCatalogue } from '../domain/units.js'
 import { SeedError } from '../errors.js'
 import { INTERNAL_ACTORS } from '../modules/audit/actors.js'
 import { auditedPut } from '../modules/audit/audited-put.js'
@@ -104,7 +104,6 @@ function shapeProblems(corrections: SeedCorrection[]): string[] {
       for (const k of INDICATOR_KEYS.filter((k) => k !== 'additive')) if (!isText((ind as unknown as Record<string, unknown>)[k])) problems.push(`${at}: ${k} is required`)
       if (typeof ind.additive !== 'boolean') problems.push(`${at}: additive must be true or false`)
       if (!/^[a-z][a-z0-9_]{1,63}$/.test(String(ind.code))) problems.push(`${at}: code must be lowercase snake_case`)
-      if (!isBaseUnit(ind.unit)) problems.push(`${at}: unit "${ind.unit}" is not a base unit`)
     })
     const keys = new Set<string>()
     ;(c.observations ?? []).forEach((o, j) => {
@@ -144,8 +143,10 @@ export async function applySeedCorrections(storage: Storage, report: { folder: s
       const indicators = c.indicators ?? []
 
       const units = await tx.indicatorUnits([...new Set([...observations.map((o) => o.indicator), ...indicators.map((i) => i.code)])])
+      const catalogue = new UnitCatalogue(await tx.units())
       const befores = new Map<string, IndicatorRecord | null>()
       for (const ind of indicators) {
+        if (!catalogue.isBaseUnit(ind.unit)) problems.push(`${name} indicators (${ind.code}): unit "${ind.unit}" is not a base unit of the unit catalogue`)
         const before = await tx.indicator(ind.code)
         befores.set(ind.code, before)
         // Stored values are in the old unit: changing it would silently change every figure.
@@ -163,6 +164,9 @@ export async function applySeedCorrections(storage: Storage, report: { folder: s
         areaExists: (code: string) => areas.has(code),
         periodExists: (code: string) => periods.has(code),
         source: (id: string) => (id === report.sourceId ? index : undefined),
+        unitBase: (code: string) => catalogue.reportedUnit(code)?.base,
+        unitMultiplier: (code: string) => catalogue.reportedUnit(code)?.multiplier,
+        unitWords: () => catalogue.words,
       }
       const publishedAt = parseInstantOrNull(c.publishedAt) as string
       const entries: Array<{ key: NaturalKey; status: ObservationStatus; observation: CheckedObservation | null; reason: string; at: string }> = []

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parsePeriod, periodsOfYear } from '../domain/periods.js'
 import { buildQuoteIndex } from '../domain/citation.js'
-import { isBaseUnit } from '../domain/units.js'
+import { UnitCatalogue } from '../domain/units.js'
 import { SeedError } from '../errors.js'
 import { seedsFolder } from '../paths.js'
 import type { AuditAppender } from '../modules/audit/audit-appender.js'
@@ -18,6 +18,7 @@ import { storeSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
 import { applySeedCorrections } from './corrections.js'
+import { ensureUnits, readSeedUnits } from './seed-units.js'
 import { loadVocabulary } from './vocabulary-seed.js'
 
 export const SEED_ACTOR = INTERNAL_ACTORS.seed
@@ -92,7 +93,7 @@ function describe(o: SeedObservationFile, index: number): string {
   return `observations[${index}] (${o.indicator} ${o.area} ${o.period} ${o.kind})`
 }
 
-function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: Set<string>; indicators: Map<string, string>; periods: Set<string> }): CheckedObservation[] {
+function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: Set<string>; indicators: Map<string, string>; periods: Set<string>; units: UnitCatalogue }): CheckedObservation[] {
   const problems: string[] = []
   const s = extraction.source
   const sha = createHash('sha256').update(text).digest('hex')
@@ -102,7 +103,7 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
   extraction.indicators.forEach((ind, i) => {
     const name = `indicators[${i}] (${ind.code})`
     if (!/^[a-z][a-z0-9_]{1,63}$/.test(ind.code)) problems.push(`${name}: code must be lowercase snake_case`)
-    if (!isBaseUnit(ind.unit)) problems.push(`${name}: unit "${ind.unit}" is not a base unit`)
+    if (!known.units.isBaseUnit(ind.unit)) problems.push(`${name}: unit "${ind.unit}" is not a base unit of the unit catalogue`)
     if (units.has(ind.code) && units.get(ind.code) !== ind.unit) problems.push(`${name}: already defined in ${units.get(ind.code)}`)
     units.set(ind.code, ind.unit)
   })
@@ -113,6 +114,9 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
     areaExists: (code: string) => known.areas.has(code),
     periodExists: (code: string) => known.periods.has(code),
     source: (id: string) => (id === s.id ? index : undefined),
+    unitBase: (code: string) => known.units.reportedUnit(code)?.base,
+    unitMultiplier: (code: string) => known.units.reportedUnit(code)?.multiplier,
+    unitWords: () => known.units.words,
   }
   const keys = new Map<string, number>()
   const checked: CheckedObservation[] = []
@@ -192,7 +196,10 @@ async function ensurePeriods(tx: WriteTx, audit: AuditAppender, codes: Iterable<
 /** Migrated database in, seeds loaded; idempotent. */
 export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Promise<SeedReport> {
   const { areas, extractions } = readSeeds(options.folder)
+  const units = readSeedUnits(options.folder)
   const report: SeedReport = { sources: [], corrections: [] }
+  // The catalogue first, in its own transaction: a report, and the corrections of a report loaded before units were data, are checked against it.
+  await writeUnit(storage, (tx, audit) => ensureUnits(tx, audit, units))
   for (const { extraction, text, folder } of extractions) {
     const s = extraction.source
     // Checked inside the transaction, so two processes starting at once cannot both load it.
@@ -212,6 +219,7 @@ export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Pr
         areas: await tx.existingAreas([...new Set(named.flatMap((o) => [o.area, ...(o.involvedAreas ?? [])]))]),
         indicators: await tx.indicatorUnits(indicatorCodes),
         periods: await tx.existingPeriods([...new Set(named.map((o) => parsePeriod(o.period)?.code ?? o.period))]),
+        units: new UnitCatalogue(await tx.units()),
       }
       const checked = checkExtraction(extraction, text, known)
       await storeSource(tx, audit, { ...s, content: text }, SEED_ACTOR)

@@ -138,6 +138,27 @@ export interface TopicRecord {
   indicators: string[]
 }
 
+/** A unit of the catalogue: a base unit has base = code and multiplier '1'. */
+export interface UnitRecord {
+  code: string
+  nameZh: string
+  nameEn: string
+  base: string
+  /** Exact decimal text: value in base = value in this unit × multiplier. */
+  multiplier: string
+  description: string
+}
+
+/** Why a unit's base or multiplier may not change: what refers to it. */
+export interface UnitUse {
+  /** Observation revisions reported in it. */
+  observations: boolean
+  /** Indicators whose values are in it (a base unit). */
+  indicators: boolean
+  /** Other units converting to it (a base unit). */
+  units: boolean
+}
+
 export interface SourceMetadata {
   id: string
   title: string
@@ -229,6 +250,9 @@ export interface CatalogReads {
   sources(): Promise<SourceMetadata[]>
   source(id: string): Promise<SourceMetadata | null>
   sourceContent(id: string): Promise<{ content: Buffer; sha256: string; mediaType: string } | null>
+  /** The unit catalogue by code, optionally only the units of these bases. */
+  units(filter?: { base?: string[] | undefined }): Promise<UnitRecord[]>
+  unit(code: string): Promise<UnitRecord | null>
 }
 
 export interface AuditReads {
@@ -263,6 +287,7 @@ export interface IntegrityReads {
   /** `synonyms` parsed from its JSON text, or the text itself when it is not a JSON array. */
   indicators(): Promise<Array<Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: unknown; synonyms: unknown }>>
   topics(): Promise<TopicRecord[]>
+  units(): Promise<UnitRecord[]>
   idempotencyRecords(): Promise<IdempotencyRecord[]>
   /** Revisions with lowSeq < seq <= highSeq (highSeq undefined: no upper bound). */
   revisionCount(lowSeq: number, highSeq?: number): Promise<number>
@@ -332,6 +357,12 @@ export interface WriteTx {
   /** Whether this reviewed seed correction was applied (seed_correction); read under the write lock, so it is applied once. */
   seedCorrectionApplied(id: string): Promise<boolean>
   recordSeedCorrection(record: { id: string; sourceId: string; appliedAt: string }): Promise<void>
+  /** The whole unit catalogue, by code. */
+  units(): Promise<UnitRecord[]>
+  unit(code: string): Promise<UnitRecord | null>
+  unitUse(code: string): Promise<UnitUse>
+  insertUnit(record: UnitRecord): Promise<void>
+  updateUnit(record: UnitRecord): Promise<void>
 
   // keys
   keyById(id: string): Promise<ApiKeyRecord | null>

@@ -7,7 +7,8 @@ import { putIndicator } from '../modules/indicators/indicators.commands.js'
 import { createObservationCommands, type CorrectionBody, type ImportPlan, type ImportRow, type ImportSummary } from '../modules/observations/observation-commands.js'
 import { putPeriod } from '../modules/periods/periods.commands.js'
 import { createSource, type NewSource } from '../modules/sources/sources.commands.js'
-import type { AreaRecord, IndicatorRecord, Storage } from '../storage/ports.js'
+import { putUnit } from '../modules/units/units.commands.js'
+import type { AreaRecord, IndicatorRecord, Storage, UnitRecord } from '../storage/ports.js'
 import { writeUnit } from './write-unit.js'
 
 export interface ImportOptions {
@@ -64,6 +65,7 @@ export function createWriteCommands(storage: Storage) {
     'indicator.put': (record: IndicatorRecord, actor: string) => putIndicator(storage, record, actor),
     'area.put': (record: AreaRecord, actor: string) => putArea(storage, record, actor),
     'period.put': (code: string, actor: string) => putPeriod(storage, code, actor),
+    'unit.put': (record: UnitRecord, actor: string) => putUnit(storage, record, actor),
   }
 }
 

@@ -236,6 +236,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/units/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One unit
+         * @description A unit with its base and every compatible unit (same base).
+         */
+        get: operations["getUnit"];
+        /**
+         * Create or change a unit (admin)
+         * @description Creates the unit (201) or replaces its definition (200); an identical definition changes nothing. Audited. A base unit has base = its code and multiplier 1; a reported unit's base must be an existing base unit, its multiplier a positive exact decimal (422). A unit that observations are reported in, indicators store values in, or other units convert to keeps its base and multiplier (409); its names and description may change.
+         */
+        put: operations["putUnit"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List units
+         * @description The unit catalogue, by code: base units (isBase) and the reported units that convert to them. Filter by base.
+         */
+        get: operations["listUnits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/indicators/{code}": {
         parameters: {
             query?: never;
@@ -623,8 +667,19 @@ export interface components {
             kind: "actual" | "target" | "forecast";
             /** @description An exact decimal number as a string (at most 40 digits). */
             value: string;
-            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
+            /** @description Unit of `value`: the indicator's base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how). */
             unit: string;
+            /** @description The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored. */
+            conversion?: {
+                /** @description The base unit the value is stored in (the indicator's unit). */
+                from: string;
+                /** @description The unit served (`unit=`): `value` and `unit` are in it. */
+                to: string;
+                /** @description The target unit's multiplier: served value = stored value ÷ divisor. */
+                divisor: string;
+                /** @description True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places. */
+                exact: boolean;
+            };
             /**
              * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
              * @enum {string}
@@ -708,8 +763,19 @@ export interface components {
             kind: "actual" | "target" | "forecast";
             /** @description An exact decimal number as a string (at most 40 digits). */
             value: string;
-            /** @description Base unit of `value` (the indicator's unit), e.g. `CNY`, `mu`, `person`. */
+            /** @description Unit of `value`: the indicator's base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how). */
             unit: string;
+            /** @description The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored. */
+            conversion?: {
+                /** @description The base unit the value is stored in (the indicator's unit). */
+                from: string;
+                /** @description The unit served (`unit=`): `value` and `unit` are in it. */
+                to: string;
+                /** @description The target unit's multiplier: served value = stored value ÷ divisor. */
+                divisor: string;
+                /** @description True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places. */
+                exact: boolean;
+            };
             /**
              * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
              * @enum {string}
@@ -820,7 +886,7 @@ export interface components {
             description: string;
             /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
             category: string;
-            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
+            /** @description Base unit of every value: a base unit of the catalogue (GET /v1/units?base=…), e.g. CNY, mu, km, person, percent. */
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
@@ -839,7 +905,7 @@ export interface components {
             description: string;
             /** @description Policy area, e.g. `social_security`, `agriculture`, `ecology`. */
             category: string;
-            /** @description Base unit of every value: CNY, mu, km, kg, person, household, head, plant, count, month. */
+            /** @description Base unit of every value: a base unit of the catalogue (GET /v1/units?base=…), e.g. CNY, mu, km, person, percent. */
             unit: string;
             /** @description Whether values add up across areas (amounts, persons: yes; prices, ages: no). */
             additive: boolean;
@@ -918,6 +984,47 @@ export interface components {
             indicators: components["schemas"]["TopicMember"][];
             /** @description The observations of its indicators. */
             observationsUrl: string;
+        };
+        /** @description A unit of the catalogue: a base unit, or a reported unit that converts exactly to its base. */
+        Unit: {
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            base: string;
+            /** @description Exact decimal: a value in this unit × multiplier = the value in the base unit (1 for a base unit). */
+            multiplier: string;
+            /** @description What it counts or measures; may be empty. */
+            description: string;
+            /** @description Whether this is a base unit (base = code): the unit indicators store their values in. */
+            isBase: boolean;
+        };
+        /** @description A unit with the units it converts to and from. */
+        UnitDetail: {
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            code: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese). */
+            base: string;
+            /** @description Exact decimal: a value in this unit × multiplier = the value in the base unit (1 for a base unit). */
+            multiplier: string;
+            /** @description What it counts or measures; may be empty. */
+            description: string;
+            /** @description Whether this is a base unit (base = code): the unit indicators store their values in. */
+            isBase: boolean;
+            /** @description Every unit with the same base (this one and the base included), by code: the units `unit=` on observation reads converts between. */
+            compatible: string[];
+        };
+        /** @description Units, by code. */
+        UnitList: {
+            /** @description The items, in the order described. */
+            data: components["schemas"]["Unit"][];
         };
         /** @description An area: a place that observations are about. */
         Area: {
@@ -1706,6 +1813,11 @@ export interface components {
          */
         "Content-Location": string;
         /**
+         * @description With `unit=`: the conversion applied to every value, `base=<stored base unit>; to*=UTF-8''<served unit, percent-encoded>; divisor=<its multiplier>` (served value = stored value ÷ divisor).
+         * @example base=CNY; to*=UTF-8''%E4%B8%87%E5%85%83; divisor=10000
+         */
+        "Unit-Conversion": string;
+        /**
          * @description Seconds to wait before retrying.
          * @example 5
          */
@@ -1821,8 +1933,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 179,
-                     *         "lastFullAt": "2026-11-29T14:51:55.911Z"
+                     *         "verifiedSeq": 329,
+                     *         "lastFullAt": "2026-11-29T15:32:12.342Z"
                      *       }
                      *     }
                      */
@@ -2009,7 +2121,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2100,7 +2212,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:51:57.181Z",
+                     *       "recordedAt": "2026-11-29T15:32:12.954Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2169,7 +2281,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *       "recordedAt": "2026-11-29T15:32:12.255Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2727,6 +2839,251 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getUnit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese).
+                 * @example mu
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A unit with the units it converts to and from. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "mu",
+                     *       "nameZh": "亩",
+                     *       "nameEn": "mu",
+                     *       "base": "mu",
+                     *       "multiplier": "1",
+                     *       "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+                     *       "isBase": true,
+                     *       "compatible": [
+                     *         "mu",
+                     *         "万亩"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnitDetail"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Unit code: the word a report writes (万元, 公顷, 人次, %) or a base unit's name (CNY, mu, percent). In a path, percent-encode it (`%25` for `%`, UTF-8 for Chinese).
+                 * @example 公顷
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        /** @description A unit's definition. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "nameZh": "公顷",
+                 *       "nameEn": "hectare",
+                 *       "base": "mu",
+                 *       "multiplier": "15",
+                 *       "description": "1 hectare = 15 mu exactly."
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Name in Chinese. */
+                    nameZh: string;
+                    /** @description Name in English. */
+                    nameEn: string;
+                    /** @description The base unit it converts to: its own code for a new base unit, else an existing base unit. */
+                    base: string;
+                    /** @description Exact positive decimal: value in this unit × multiplier = value in the base (1 for a base unit). */
+                    multiplier: string;
+                    /** @description What it counts or measures. */
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A unit of the catalogue: a base unit, or a reported unit that converts exactly to its base. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "公顷",
+                     *       "nameZh": "公顷",
+                     *       "nameEn": "hectare",
+                     *       "base": "mu",
+                     *       "multiplier": "15",
+                     *       "description": "1 hectare = 15 mu exactly.",
+                     *       "isBase": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            /** @description A unit of the catalogue: a base unit, or a reported unit that converts exactly to its base. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "公顷",
+                     *       "nameZh": "公顷",
+                     *       "nameEn": "hectare",
+                     *       "base": "mu",
+                     *       "multiplier": "15",
+                     *       "description": "1 hectare = 15 mu exactly.",
+                     *       "isBase": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listUnits: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only units of these bases (repeat the parameter for several).
+                 * @example [
+                 *       "mu"
+                 *     ]
+                 */
+                base?: string[];
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Units, by code. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "%",
+                     *           "nameZh": "%",
+                     *           "nameEn": "percent",
+                     *           "base": "percent",
+                     *           "multiplier": "1",
+                     *           "description": "",
+                     *           "isBase": false
+                     *         },
+                     *         {
+                     *           "code": "CNY",
+                     *           "nameZh": "元（人民币）",
+                     *           "nameEn": "yuan (Chinese renminbi)",
+                     *           "base": "CNY",
+                     *           "multiplier": "1",
+                     *           "description": "Money, in yuan.",
+                     *           "isBase": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnitList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getIndicator: {
         parameters: {
             query?: {
@@ -2816,7 +3173,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z"
+                     *           "recordedAt": "2026-11-29T15:32:12.255Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -2877,7 +3234,7 @@ export interface operations {
                     description: string;
                     /** @description Policy area (lowercase snake_case). */
                     category: string;
-                    /** @description Base unit: CNY, mu, km, kg, person, household, head, plant, count, month. Cannot change once observations exist. */
+                    /** @description A base unit of the unit catalogue (GET /v1/units lists them: base equals code). Cannot change once observations exist. */
                     unit: string;
                     /** @description Whether values add up across areas. */
                     additive: boolean;
@@ -3224,7 +3581,7 @@ export interface operations {
                  * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
                  * @example [
                  *       "dibao_paid",
-                 *       "dibao_beneficiaries"
+                 *       "tekun_paid"
                  *     ]
                  */
                 indicator?: string[];
@@ -3274,8 +3631,8 @@ export interface operations {
                  */
                 topic?: string[];
                 /**
-                 * @description RFC 3339 time (a real calendar date and time, else 400): answer with what the service knew at that moment (the revision then in force); observations recorded later are absent.
-                 * @example 2030-01-01T00:00:00Z
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
                  */
                 asOf?: string;
                 /**
@@ -3300,7 +3657,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
-                 * @example eyJhIjoyMiwiZiI6Ilo3T3JFaWxaT3VLaHVmXy0ifQ
+                 * @example eyJhIjoyMiwiZiI6IlVlY21vWXotNkZkR2FSSE4ifQ
                  */
                 cursor?: string;
                 /**
@@ -3308,6 +3665,11 @@ export interface operations {
                  * @example json
                  */
                 format?: "json" | "csv";
+                /**
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.
+                 * @example 万元
+                 */
+                unit?: string;
             };
             header?: {
                 /**
@@ -3331,6 +3693,7 @@ export interface operations {
                     ETag: components["headers"]["ETag"];
                     "X-Cache": components["headers"]["X-Cache"];
                     "Content-Disposition": components["headers"]["Content-Disposition"];
+                    "Unit-Conversion": components["headers"]["Unit-Conversion"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3371,7 +3734,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z"
+                     *           "recordedAt": "2026-11-29T15:32:12.255Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3404,7 +3767,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:51:55.770Z"
+                     *           "recordedAt": "2026-11-29T15:32:12.272Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3413,8 +3776,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:51:55.735Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T14:51:55.770Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:32:12.255Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:32:12.272Z
                      */
                     "text/csv": string;
                 };
@@ -3442,6 +3805,11 @@ export interface operations {
                  * @example 2030-01-01T00:00:00Z
                  */
                 knownAt?: string;
+                /**
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %).
+                 * @example 万元
+                 */
+                unit?: string;
             };
             header?: {
                 /**
@@ -3470,6 +3838,7 @@ export interface operations {
                     "Content-Encoding": components["headers"]["Content-Encoding"];
                     ETag: components["headers"]["ETag"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    "Unit-Conversion": components["headers"]["Unit-Conversion"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3505,7 +3874,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:51:55.735Z"
+                     *       "recordedAt": "2026-11-29T15:32:12.255Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3641,8 +4010,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:51:57.214Z",
-                     *       "recordedAt": "2026-11-29T14:51:57.214Z"
+                     *       "publishedAt": "2026-11-29T15:32:12.966Z",
+                     *       "recordedAt": "2026-11-29T15:32:12.966Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3732,8 +4101,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:51:57.220Z"
+                     *       "publishedAt": "2026-11-29T15:32:12.969Z",
+                     *       "recordedAt": "2026-11-29T15:32:12.969Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3756,7 +4125,13 @@ export interface operations {
     };
     listObservationRevisions: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %).
+                 * @example 万元
+                 */
+                unit?: string;
+            };
             header?: {
                 /**
                  * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
@@ -3784,6 +4159,7 @@ export interface operations {
                     "Content-Encoding": components["headers"]["Content-Encoding"];
                     ETag: components["headers"]["ETag"];
                     "X-Cache": components["headers"]["X-Cache"];
+                    "Unit-Conversion": components["headers"]["Unit-Conversion"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -3821,7 +4197,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4020,7 +4396,7 @@ export interface operations {
                  * @description Indicator codes. One or several: repeat the parameter or separate codes with commas.
                  * @example [
                  *       "dibao_paid",
-                 *       "dibao_beneficiaries"
+                 *       "tekun_paid"
                  *     ]
                  */
                 indicator?: string[];
@@ -4066,6 +4442,11 @@ export interface operations {
                      *           "date": "2023-06-25",
                      *           "revisions": 59,
                      *           "observations": 59
+                     *         },
+                     *         {
+                     *           "date": "2026-11-29",
+                     *           "revisions": 16,
+                     *           "observations": 16
                      *         }
                      *       ]
                      *     }
@@ -4157,7 +4538,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4194,7 +4575,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4263,41 +4644,41 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *           "recordedAt": "2026-11-29T15:32:12.253Z",
                      *           "actor": "seed",
-                     *           "action": "area.create",
-                     *           "entityType": "area",
-                     *           "entityId": "inner-mongolia",
+                     *           "action": "unit.create",
+                     *           "entityType": "unit",
+                     *           "entityId": "CNY",
                      *           "before": null,
                      *           "after": {
-                     *             "code": "inner-mongolia",
-                     *             "divisionCode": "150000",
-                     *             "level": "province",
-                     *             "nameEn": "Inner Mongolia Autonomous Region",
-                     *             "nameZh": "内蒙古自治区",
-                     *             "parentCode": null
+                     *             "base": "CNY",
+                     *             "code": "CNY",
+                     *             "description": "Money, in yuan.",
+                     *             "multiplier": "1",
+                     *             "nameEn": "yuan (Chinese renminbi)",
+                     *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "1b1d06d42d8b9871fee0df58023f95468ce014764fcf4936c59debb542eaaebe"
+                     *           "hash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:51:55.735Z",
+                     *           "recordedAt": "2026-11-29T15:32:12.253Z",
                      *           "actor": "seed",
-                     *           "action": "area.create",
-                     *           "entityType": "area",
-                     *           "entityId": "tongliao",
+                     *           "action": "unit.create",
+                     *           "entityType": "unit",
+                     *           "entityId": "mu",
                      *           "before": null,
                      *           "after": {
-                     *             "code": "tongliao",
-                     *             "divisionCode": "150500",
-                     *             "level": "prefecture",
-                     *             "nameEn": "Tongliao City",
-                     *             "nameZh": "通辽市",
-                     *             "parentCode": "inner-mongolia"
+                     *             "base": "mu",
+                     *             "code": "mu",
+                     *             "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
+                     *             "multiplier": "1",
+                     *             "nameEn": "mu",
+                     *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "1b1d06d42d8b9871fee0df58023f95468ce014764fcf4936c59debb542eaaebe",
-                     *           "hash": "83c6f5ceb050b18e8ead0732c2cf048f79c07e77083434425ef48ac484865138"
+                     *           "prevHash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4",
+                     *           "hash": "609046871c8953bd22dfcd81c4c5f3589a29acc4d05b4255720003a1334b3538"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -4348,11 +4729,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 179,
-                     *       "hash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010",
-                     *       "recordedAt": "2026-11-29T14:51:55.799Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=179\nhash=943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010\nrecordedAt=2026-11-29T14:51:55.799Z\n",
-                     *       "signature": "TMc+s8Oxl9O1d/4RwNaJuS5LSzWqwqQ8BrGTPJVZK75ut3jJ7B+RmqqeFwZHGQs17OLwfTEFFycKLMVgzKJ1Bg==",
+                     *       "seq": 329,
+                     *       "hash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833",
+                     *       "recordedAt": "2026-11-29T15:32:12.301Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=329\nhash=3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833\nrecordedAt=2026-11-29T15:32:12.301Z\n",
+                     *       "signature": "CwjgVgbuGhB8Hj6qjpZYbAiYqlczXjkvhuY9TYoht7MTSXSeISn5e+X5ZegHYNaIF31Zqr+jPnWhbOUO3TiJAg==",
                      *       "verified": true
                      *     }
                      */
@@ -4400,7 +4781,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAxiUBpNBuXdZE3KLgABLbclydUB/U6t0gSsiry9lj28Q=
+                     *     MCowBQYDK2VwAyEAEmq+U0P7xfvM4aE2Mb52atrdE+m8oE3jou9013FRMwU=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -4440,11 +4821,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 179,
-                     *       "checkedFrom": 180,
-                     *       "lastFullAt": "2026-11-29T14:51:55.911Z",
-                     *       "headSeq": 179,
-                     *       "headHash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010"
+                     *       "entries": 329,
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T15:32:12.342Z",
+                     *       "headSeq": 329,
+                     *       "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4483,11 +4864,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 179,
+                     *       "entries": 329,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:51:57.121Z",
-                     *       "headSeq": 179,
-                     *       "headHash": "943e3c05297f135e2b61e8f1f90679b285a338e2549ab1e0e14722a2f9c28010"
+                     *       "lastFullAt": "2026-11-29T15:32:12.939Z",
+                     *       "headSeq": 329,
+                     *       "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -86,7 +86,7 @@ function cloneCheckpoint(c: Checkpoint): Checkpoint {
 }
 
 /** Entity types whose rows the log's snapshots must match, with their table's rows in snapshot form. */
-const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator', 'topic'] as const
+const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator', 'topic', 'unit'] as const
 type CatalogType = (typeof CATALOG_TYPES)[number]
 
 interface CatalogRow {
@@ -114,6 +114,8 @@ async function catalogRows(reads: IntegrityReads, type: CatalogType, full: boole
     case 'topic':
       // A topic's snapshot holds its members (sorted), so a membership added or removed outside the log shows.
       return (await reads.topics()).map((r) => ({ id: r.code, snapshot: { ...r } }))
+    case 'unit':
+      return (await reads.units()).map((r) => ({ id: r.code, snapshot: { ...r } }))
   }
 }
 

@@ -1,7 +1,6 @@
 // Indicators: what is measured, and its current observations.
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BASE_UNITS } from '../../domain/units.js'
 import { Errors } from '../../errors.js'
 import { codeList, IndicatorCode, listOf, problemResponses, refTo, splitCodes } from '../../http/schemas.js'
 import { AsOf, KnownAt, Observation } from '../observations/observations.schemas.js'
@@ -21,7 +20,7 @@ export const Indicator = Type.Object(
     nameEn: Type.String({ description: 'Name in English.' }),
     description: Type.String({ description: 'What is counted, over what period, as of when.' }),
     category: Type.String({ description: 'Policy area, e.g. `social_security`, `agriculture`, `ecology`.' }),
-    unit: Type.String({ description: `Base unit of every value: ${Object.keys(BASE_UNITS).join(', ')}.` }),
+    unit: Type.String({ description: 'Base unit of every value: a base unit of the catalogue (GET /v1/units?base=…), e.g. CNY, mu, km, person, percent.' }),
     additive: Type.Boolean({ description: 'Whether values add up across areas (amounts, persons: yes; prices, ages: no).' }),
     synonyms: Type.Array(Type.String(), { description: 'Other words for it (Chinese or English) that search matches, e.g. 医保 for medical insurance.' }),
   },
@@ -57,7 +56,7 @@ const IndicatorBody = Type.Object(
     nameEn: Type.String({ minLength: 1, maxLength: 200, description: 'Name in English.' }),
     description: Type.String({ minLength: 1, maxLength: 2000, description: 'What is counted, over what period, as of when.' }),
     category: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Policy area (lowercase snake_case).' }),
-    unit: Type.String({ maxLength: 20, description: `Base unit: ${Object.keys(BASE_UNITS).join(', ')}. Cannot change once observations exist.` }),
+    unit: Type.String({ maxLength: 20, description: 'A base unit of the unit catalogue (GET /v1/units lists them: base equals code). Cannot change once observations exist.' }),
     additive: Type.Boolean({ description: 'Whether values add up across areas.' }),
     synonyms: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 50, uniqueItems: true, description: 'Other words for it that search matches (default: none).' }),

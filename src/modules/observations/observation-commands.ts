@@ -2,7 +2,6 @@
 // imports that are all or nothing. Each runs in one write unit with its
 // revisions and audit entries.
 import { multiplyDecimal, isDecimal, MAX_DECIMAL_DIGITS } from '../../domain/decimal.js'
-import { reportedUnit } from '../../domain/units.js'
 import { bodyErrors, Errors, type BodyProblem, type FieldError } from '../../errors.js'
 import { ifMatchVerdict } from '../../http/conditional.js'
 import type { ObservationRow, Storage, WriteTx } from '../../storage/ports.js'
@@ -85,9 +84,16 @@ export interface ImportSummary {
 }
 
 /** value may be omitted: it is then the reported value times the unit's multiplier. */
-function derivedValue(reported: { value: string; unit: string }): string {
-  const unit = reportedUnit(reported.unit)
-  return unit && isDecimal(reported.value) ? multiplyDecimal(reported.value, unit.multiplier) : reported.value
+function derivedValue(reported: { value: string; unit: string }, ctx: RuleContext): string {
+  const multiplier = ctx.unitMultiplier(reported.unit)
+  return multiplier !== undefined && isDecimal(reported.value) ? multiplyDecimal(reported.value, multiplier) : reported.value
+}
+
+/** Rows that omit `value` get reported value × the catalogue multiplier, known once the context is fetched. */
+function deriveValues(rows: Array<{ value?: string | undefined; reported: { value: string; unit: string } }>, drafts: ObservationDraft[], ctx: RuleContext): void {
+  rows.forEach((row, i) => {
+    if (row.value === undefined) (drafts[i] as ObservationDraft).value = derivedValue(row.reported, ctx)
+  })
 }
 
 function toDraft(row: ImportRow | (CorrectionBody & Pick<ImportRow, 'indicator' | 'area' | 'period' | 'kind'>)): ObservationDraft {
@@ -96,7 +102,7 @@ function toDraft(row: ImportRow | (CorrectionBody & Pick<ImportRow, 'indicator' 
     area: row.area,
     period: row.period,
     kind: row.kind,
-    value: row.value ?? derivedValue(row.reported),
+    value: row.value ?? row.reported.value,
     qualifier: row.qualifier ?? 'eq',
     reported: row.reported,
     citation: row.citation,
@@ -199,7 +205,9 @@ export interface ImportPlan {
 }
 
 // Objects (a source's text) are compared by presence: sources are immutable once stored.
-const project = (v: unknown): string | number | boolean | null => (v === undefined || v === null ? null : typeof v === 'object' ? 'present' : (v as string | number | boolean))
+// A list (the catalogue's unit words) is compared by content.
+const project = (v: unknown): string | number | boolean | null =>
+  v === undefined || v === null ? null : Array.isArray(v) ? JSON.stringify(v) : typeof v === 'object' ? 'present' : (v as string | number | boolean)
 
 /** Wraps every question of a rule context so that its answers can be confirmed later under the write lock. */
 function recordingContext(ctx: RuleContext): { ctx: RuleContext; facts: () => CatalogFacts } {
@@ -237,6 +245,7 @@ async function planOnSnapshot(storage: Storage, rows: ImportRow[], dryRun: boole
   return storage.transaction('snapshot', async (tx) => {
     const summary = emptySummary(rows.length, dryRun)
     const recording = recordingContext(await prefetchRuleContext(tx, drafts))
+    deriveValues(rows, drafts, recording.ctx)
     const checked = checkRows(rows, drafts, recording.ctx, summary.errors)
     const currents = summary.errors.length === 0 ? await checkRestores(tx, rows, checked, summary.errors) : []
     rejectIfInvalid(summary)
@@ -279,9 +288,11 @@ export function createObservationCommands(storage: Storage) {
         if (!current) throw Errors.notFound(`No observation ${id}.`)
         ifMatchAllows(ifMatch, current)
         const draft = toDraft({ ...body, ...keptTime(body, current), indicator: current.indicator, area: current.area, period: current.period, kind: current.kind })
+        const ctx = await prefetchRuleContext(tx, [draft])
+        deriveValues([body], [draft], ctx)
         const tooLong = unservableValue(draft)
         if (tooLong) throw Errors.unprocessable(tooLong, { errors: bodyErrors([{ pointer: '/value', message: tooLong }]) })
-        const result = checkObservation(draft, await prefetchRuleContext(tx, [draft]))
+        const result = checkObservation(draft, ctx)
         const future = futurePublication(draft)
         const problems = [...(result.ok ? [] : result.problems), ...(future ? [future] : [])]
         if (!result.ok || problems.length) throw Errors.unprocessable(problems.map((q) => q.message).join('; '), { errors: bodyErrors(problems) })
@@ -327,6 +338,7 @@ export function createObservationCommands(storage: Storage) {
       const drafts = rows.map(toDraft)
       await writeUnit(storage, async (tx, audit) => {
         const ctx = await prefetchRuleContext(tx, drafts)
+        deriveValues(rows, drafts, ctx)
         const planned = options.plan && factsHold(ctx, options.plan.facts) ? options.plan.checked : checkRows(rows, drafts, ctx, summary.errors)
         const currents = summary.errors.length === 0 ? await checkRestores(tx, rows, planned, summary.errors) : []
         summary.rejected = summary.errors.length

@@ -5,7 +5,6 @@ import type { QuoteIndex } from '../../domain/citation.js'
 import { isDecimal, multiplyDecimal, normalizeDecimal } from '../../domain/decimal.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { findStatedNumber } from '../../domain/quote-numbers.js'
-import { reportedUnit } from '../../domain/units.js'
 import type { BodyProblem } from '../../errors.js'
 
 export { KINDS, QUALIFIERS, type CheckedObservation, type Kind, type ObservationDraft, type Qualifier } from '../../domain/observation.js'
@@ -16,6 +15,11 @@ export interface RuleContext {
   indicatorUnit(code: string): string | undefined
   areaExists(code: string): boolean
   periodExists(code: string): boolean
+  /** From the unit catalogue: the base a unit converts to and its exact multiplier (undefined for an unknown unit). */
+  unitBase(code: string): string | undefined
+  unitMultiplier(code: string): string | undefined
+  /** Every unit code of the catalogue: the words a quote may write after a number. */
+  unitWords(): readonly string[]
   /** The quote index of a source's text (built once per source and reused), or undefined for an unknown source. */
   source(id: string): QuoteIndex | undefined
 }
@@ -52,8 +56,9 @@ export function checkObservation(draft: ObservationDraft, ctx: RuleContext): Rul
   if (!valueOk) at('/value', `value "${draft.value}" is not a decimal number`)
   const reportedOk = isDecimal(draft.reported.value)
   if (!reportedOk) at('/reported/value', `reported value "${draft.reported.value}" is not a decimal number`)
-  const ru = reportedUnit(draft.reported.unit)
-  if (!ru) at('/reported/unit', `reported unit "${draft.reported.unit}" is not a known unit`)
+  const ruBase = ctx.unitBase(draft.reported.unit)
+  const ru = ruBase === undefined ? undefined : { base: ruBase, multiplier: ctx.unitMultiplier(draft.reported.unit) as string }
+  if (!ru) at('/reported/unit', `reported unit "${draft.reported.unit}" is not in the unit catalogue (GET /v1/units; an admin adds one with PUT /v1/units/{code})`)
   else {
     if (unit !== undefined && ru.base !== unit) {
       at('/reported/unit', `reported unit "${draft.reported.unit}" converts to ${ru.base}, but indicator "${draft.indicator}" is in ${unit}`)
@@ -83,7 +88,7 @@ export function checkObservation(draft: ObservationDraft, ctx: RuleContext): Rul
       at('/citation/quote', `quote occurs ${found.byteStarts.length} times in source "${draft.citation.sourceId}" (at bytes ${found.byteStarts.join(', ')}); extend it until it is unique`)
     } else span = { byteStart: found.byteStart, byteEnd: found.byteEnd }
     if (reportedOk) {
-      const stated = findStatedNumber(draft.citation.quote, normalizeDecimal(draft.reported.value), draft.reported.unit, draft.reported.text)
+      const stated = findStatedNumber(draft.citation.quote, normalizeDecimal(draft.reported.value), draft.reported.unit, draft.reported.text, ctx.unitWords())
       if (!stated.ok) at('/citation/quote', stated.problem)
     }
   }

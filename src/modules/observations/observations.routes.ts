@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { codingFor } from '../../http/compression.js'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
-import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum } from '../../http/schemas.js'
+import { codeList, NotModified, Nullable, PeriodCodeInput, problemResponses, refTo, StringEnum, UnitCode } from '../../http/schemas.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { Writer } from '../../writes/writer.js'
 import { observationEtag } from './observation-commands.js'
@@ -14,6 +14,7 @@ import { AsOf, Citation, Kind, KnownAt, Observation, ObservationRevision, Qualif
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
+import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 
 const CSV_DESCRIPTION =
   `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
@@ -23,6 +24,15 @@ const CSV_DESCRIPTION =
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
+
+/** `unit=`: serve values converted to a compatible unit of the catalogue. */
+const TargetUnit = Type.String({
+  ...UnitCode,
+  description:
+    'Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator\'s unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): ' +
+    'value ÷ the unit\'s multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how ' +
+    '(the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %).',
+})
 
 export const ObservationListQuery = Type.Object(
   {
@@ -43,6 +53,12 @@ export const ObservationListQuery = Type.Object(
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all).` })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor; keep the other parameters unchanged.' })),
     format: Type.Optional(StringEnum(['json', 'csv'], { description: 'Overrides the Accept header.' })),
+    unit: Type.Optional(
+      Type.String({
+        ...TargetUnit,
+        description: `${TargetUnit.description} On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.`,
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -113,7 +129,18 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { limit, cursor, format: _format, ...filters } = req.query
+      const { limit, cursor, format: _format, unit, ...filters } = req.query
+      if (unit !== undefined) {
+        // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.
+        const target = await observations.listTarget(filters, unit)
+        reply.header('unit-conversion', conversionHeader(target))
+        if (req.representation === 'csv') {
+          reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', 'attachment; filename="observations.csv"')
+          return reply.send(Readable.from(await observations.csvConverted(filters, cursor, limit, target)))
+        }
+        const page = await observations.pageConverted(filters, cursor, limit ?? DEFAULT_PAGE, target)
+        return { data: page.data.map((r) => ({ ...toObservation(r), conversion: r.conversion })), nextCursor: page.nextCursor }
+      }
       if (req.representation === 'csv') {
         const lines = await observations.csv(filters, cursor, limit)
         reply
@@ -136,17 +163,20 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         description:
           'The revision in force now, or the latest one published by `asOf` and/or recorded by `knownAt`. The ETag names the revision; send it back as If-None-Match for a 304, or as If-Match to correct it.',
         params: IdParams,
-        querystring: Type.Object({ asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt) }, { additionalProperties: false }),
+        querystring: Type.Object({ asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt), unit: Type.Optional(TargetUnit) }, { additionalProperties: false }),
         response: { 200: refTo(Observation), 304: NotModified, ...problemResponses(400, 404) },
       },
     },
     async (req, reply) => {
-      const row = await observations.byId(req.params.id, req.query.asOf, req.query.knownAt)
+      const found = await observations.byId(req.params.id, req.query.asOf, req.query.knownAt)
+      const target = req.query.unit === undefined ? null : await observations.rowTarget(req.query.unit, found.unit, `Observation ${found.id} (${found.indicator})`)
+      const row: ConvertedRow = target ? convertRow(found, target) : found
+      if (target) reply.header('unit-conversion', conversionHeader(target))
       const etag = observationEtag(row)
       reply.header('etag', etag).header('cache-control', 'no-cache')
       // Only for an uncoded answer: whether the 200 would be coded (another tag) depends on its size, known later (the response cache and the compression plugin answer 304 then).
       if (codingFor(req.headers['accept-encoding']) === null && ifNoneMatchMatches(req.headers['if-none-match'], etag)) return reply.code(304).send()
-      return toObservation(row)
+      return row.conversion ? { ...toObservation(row), conversion: row.conversion } : toObservation(row)
     },
   )
 
@@ -206,11 +236,18 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         summary: 'Revision history of an observation',
         description: 'Every revision, oldest first, with the reason and who made it. Nothing is ever removed from this list.',
         params: IdParams,
-        querystring: Type.Object({}, { additionalProperties: false }),
+        querystring: Type.Object({ unit: Type.Optional(TargetUnit) }, { additionalProperties: false }),
         response: { 200: refTo(RevisionList), ...problemResponses(400, 404) },
       },
     },
-    async (req) => ({ data: (await observations.revisions(req.params.id)).map(toObservationRevision) }),
+    async (req, reply) => {
+      const rows = await observations.revisions(req.params.id)
+      if (req.query.unit === undefined) return { data: rows.map(toObservationRevision) }
+      const first = rows[0] as (typeof rows)[number]
+      const target = await observations.rowTarget(req.query.unit, first.unit, `Observation ${first.id} (${first.indicator})`)
+      reply.header('unit-conversion', conversionHeader(target))
+      return { data: rows.map((r) => convertRow(r, target)).map((r) => ({ ...toObservationRevision(r), conversion: r.conversion })) }
+    },
   )
 }
 

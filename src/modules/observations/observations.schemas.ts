@@ -79,6 +79,17 @@ export const Citation = Type.Object(
   { additionalProperties: false, description: 'Where the figure is stated.' },
 )
 
+export const UnitConversion = Type.Object(
+  {
+    from: Type.String({ description: 'The base unit the value is stored in (the indicator\'s unit).' }),
+    to: Type.String({ description: 'The unit served (`unit=`): `value` and `unit` are in it.' }),
+    divisor: Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'The target unit\'s multiplier: served value = stored value ÷ divisor.' }),
+    exact: Type.Boolean({ description: 'True when the quotient terminates and is served exactly; false when it was rounded half to even at 12 decimal places.' }),
+  },
+  // Inline, not a named component: consumers that resolve Observation alone (the fast-path checks) need no other schema.
+  { description: 'The conversion applied to `value` on request (`unit=`); absent when the value is served in its base unit as stored.' },
+)
+
 export const Observation = Type.Object(
   {
     id: Type.Integer({ description: 'Stable id of the observation (its identity, not a revision).' }),
@@ -87,7 +98,8 @@ export const Observation = Type.Object(
     period: Type.String({ description: 'Canonical reporting period code.' }),
     kind: Kind,
     value: DecimalString,
-    unit: Type.String({ description: 'Base unit of `value` (the indicator\'s unit), e.g. `CNY`, `mu`, `person`.' }),
+    unit: Type.String({ description: 'Unit of `value`: the indicator\'s base unit (e.g. `CNY`, `mu`, `person`), or the unit asked for with `unit=` (then `conversion` says how).' }),
+    conversion: Type.Optional(UnitConversion),
     qualifier: Qualifier,
     temporality: Temporality,
     referenceDate: Nullable(ReferenceDate, { description: "The date a stock is measured at (YYYY-MM-DD); null for a flow." }),

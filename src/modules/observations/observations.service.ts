@@ -6,8 +6,9 @@ import { Errors } from '../../errors.js'
 import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
-import type { ObservationFilter, ObservationReads, ObservationRow, Vintage } from '../../storage/ports.js'
-import { CSV_HEADER } from './observations.csv.js'
+import type { CatalogReads, ObservationFilter, ObservationReads, ObservationRow, UnitRecord, Vintage } from '../../storage/ports.js'
+import { CSV_HEADER, csvLine } from './observations.csv.js'
+import { convertRow, incompatible, targetUnit, type ConvertedRow } from './unit-conversion.js'
 
 export interface ObservationQuery {
   indicator?: string[] | undefined
@@ -27,7 +28,7 @@ export interface ObservationQuery {
 /** Export batches: short read snapshots, so a long export never pins the WAL. */
 export const EXPORT_BATCH = 1000
 
-export function createObservationService(repo: ObservationReads) {
+export function createObservationService(repo: ObservationReads, catalog: Pick<CatalogReads, 'unit' | 'units' | 'indicator'>) {
   function toFilter(q: ObservationQuery): ObservationFilter {
     const periods = splitCodes(q.period)?.map((p) => canonicalPeriod(p, 'period'))
     const from = q.periodFrom === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodFrom, 'periodFrom'))
@@ -55,7 +56,77 @@ export function createObservationService(repo: ObservationReads) {
     return filterDigest(JSON.parse(JSON.stringify(filter)))
   }
 
+  /** The rows of one keyset page after `cursor`, and the next cursor. */
+  async function rowsPage(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ rows: ObservationRow[]; nextCursor: string | null }> {
+    const filter = toFilter(q)
+    const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
+    const rows = await repo.page(filter, after, limit + 1)
+    const more = rows.length > limit
+    if (more) rows.pop()
+    const last = rows[rows.length - 1]
+    return { rows, nextCursor: more && last ? encodeCursor(last.id, digestOf(filter)) : null }
+  }
+
   return {
+    /**
+     * The unit `unit=` asks for, checked against the list's indicators before any row is read: they must be
+     * named (indicator=) and every one stored in the unit's base, so that every page of the list converts alike.
+     */
+    async listTarget(q: ObservationQuery, code: string): Promise<UnitRecord> {
+      const target = await targetUnit(catalog, code)
+      const named = splitCodes(q.indicator)
+      if (!named?.length) {
+        throw Errors.validation(`unit=${code} converts values of indicators in ${target.base}: name them with indicator=.`, {
+          errors: [{ in: 'query', name: 'unit', message: 'needs indicator= naming the indicators to convert (all in the same base unit)' }],
+        })
+      }
+      const wrong: string[] = []
+      let base: string | undefined
+      for (const code of [...new Set(named)].sort()) {
+        const indicator = await catalog.indicator(code)
+        if (!indicator) wrong.push(`${code} (unknown)`)
+        else if (indicator.unit !== target.base) {
+          wrong.push(`${code} (${indicator.unit})`)
+          base ??= indicator.unit
+        }
+      }
+      if (wrong.length === 0) return target
+      if (base !== undefined && wrong.length === 1) return incompatible(catalog, target, base, `Indicator ${wrong[0]?.split(' ')[0]}`)
+      throw Errors.validation(`unit=${code} converts to ${target.base}; these indicators are not in ${target.base}: ${wrong.join(', ')}.`, {
+        errors: [{ in: 'query', name: 'unit', message: `not compatible with indicators ${wrong.join(', ')}` }],
+      })
+    },
+
+    /** The unit `unit=` asks for one observation's answers, given the indicator's base unit. */
+    async rowTarget(code: string, base: string, what: string): Promise<UnitRecord> {
+      const target = await targetUnit(catalog, code)
+      return target.base === base ? target : incompatible(catalog, target, base, what)
+    },
+
+    /** One keyset page with values converted to `target` (checked with listTarget). */
+    async pageConverted(q: ObservationQuery, cursor: string | undefined, limit: number, target: UnitRecord): Promise<{ data: ConvertedRow[]; nextCursor: string | null }> {
+      const page = await rowsPage(q, cursor, limit)
+      return { data: page.rows.map((r) => convertRow(r, target)), nextCursor: page.nextCursor }
+    },
+
+    /** The CSV export with values converted to `target`: the value and unit columns in it. */
+    async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord): Promise<AsyncGenerator<string>> {
+      let next = cursor
+      return (async function* () {
+        yield CSV_HEADER
+        let remaining = limit ?? Number.POSITIVE_INFINITY
+        while (remaining > 0) {
+          const page = await rowsPage(q, next, Math.min(EXPORT_BATCH, remaining))
+          if (page.rows.length === 0) return
+          yield page.rows.map((r) => csvLine(convertRow(r, target))).join('')
+          await new Promise((resolve) => setImmediate(resolve))
+          remaining -= page.rows.length
+          if (page.nextCursor === null) return
+          next = page.nextCursor
+        }
+      })()
+    },
+
     /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
     async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
       const filter = toFilter(q)

@@ -4,6 +4,7 @@
 import { buildQuoteIndex, type QuoteIndex } from '../../domain/citation.js'
 import type { ObservationDraft } from '../../domain/observation.js'
 import { parsePeriod } from '../../domain/periods.js'
+import { UnitCatalogue } from '../../domain/units.js'
 import type { WriteTx } from '../../storage/ports.js'
 import type { RuleContext } from './observation-rules.js'
 
@@ -83,6 +84,9 @@ export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[
   const areas = await tx.existingAreas(codes.areas)
   const periods = await tx.existingPeriods(codes.periods)
   const hashes = await tx.sourceHashes(codes.sources)
+  // The whole unit catalogue: a few dozen rows, and the citation rule needs every unit word.
+  const catalogue = new UnitCatalogue(await tx.units())
+  const words = [...catalogue.words]
   const asked = { indicators: new Set(codes.indicators), areas: new Set(codes.areas), periods: new Set(codes.periods) }
   const quoteIndexes = new Map<string, QuoteIndex>()
   for (const [id, sha256] of hashes) {
@@ -95,5 +99,8 @@ export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[
     areaExists: (code) => (asked.areas.has(code) ? areas.has(code) : unasked('area', code)),
     periodExists: (code) => (asked.periods.has(code) ? periods.has(code) : unasked('period', code)),
     source: (id) => quoteIndexes.get(id),
+    unitBase: (code) => catalogue.reportedUnit(code)?.base,
+    unitMultiplier: (code) => catalogue.reportedUnit(code)?.multiplier,
+    unitWords: () => words,
   }
 }

@@ -27,6 +27,7 @@ const TABLES: PgTable[] = [
   schema.auditEntries,
   schema.apiKeys,
   schema.idempotencyKeys,
+  schema.units,
 ]
 
 /** Areas parents first (area.parent_code references area.code); the rest by primary key. */

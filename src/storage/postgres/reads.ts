@@ -1,7 +1,7 @@
 // Catalog, audit, key, idempotency and integrity reads on PostgreSQL: plain records out, in
 // the orders the SQLite adapter answers in (text keys sort in binary, as there).
 import { parseSynonyms, rankIndicators, storedSynonyms } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord, UnitRecord } from '../ports.js'
 import { run, type Queryable } from './client.js'
 
 export const AREA_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", level, parent_code AS "parentCode", division_code AS "divisionCode" FROM area'
@@ -21,6 +21,7 @@ export async function readTopics(q: Queryable, code?: string): Promise<TopicReco
       : await run<{ topic: string; indicator: string }>(q, 'SELECT topic_code AS topic, indicator_code AS indicator FROM topic_indicator WHERE topic_code = $1 ORDER BY indicator_code COLLATE "C"', [code])
   return rows.map((t) => ({ ...(t as unknown as TopicRecord), synonyms: parseSynonyms(t.synonyms), indicators: members.filter((m) => m.topic === t.code).map((m) => m.indicator) }))
 }
+export const UNIT_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", base, multiplier, description FROM unit'
 const SOURCE_COLUMNS =
   'id, title, title_en AS "titleEn", document_number AS "documentNumber", issuer, recipient, issued_on AS "issuedOn", media_type AS "mediaType", byte_length AS "byteLength", sha256'
 export const SOURCE_SQL = `SELECT ${SOURCE_COLUMNS}, recorded_at AS "recordedAt" FROM source`
@@ -107,6 +108,14 @@ export function catalogReads(q: Queryable): CatalogReads {
     async sourceContent(id) {
       return first<{ content: Buffer; sha256: string; mediaType: string }>(await run(q, 'SELECT content, sha256, media_type AS "mediaType" FROM source WHERE id = $1', [id]))
     },
+    async units(filter = {}) {
+      // COLLATE "C": codes in binary order, as SQLite sorts them.
+      if (filter.base?.length) return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} WHERE base = ANY($1::text[]) ORDER BY code COLLATE "C"`, [filter.base])
+      return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} ORDER BY code COLLATE "C"`)
+    },
+    async unit(code) {
+      return first<UnitRecord>(await run(q, `${UNIT_SQL} WHERE code = $1`, [code]))
+    },
   }
 }
 
@@ -179,6 +188,9 @@ export function integrityReads(q: Queryable): IntegrityReads {
     },
     async topics() {
       return readTopics(q)
+    },
+    async units() {
+      return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} ORDER BY code COLLATE "C"`)
     },
     async idempotencyRecords() {
       return run<IdempotencyRecord & Record<string, unknown>>(q, `${IDEMPOTENCY_SQL} WHERE state = 'done' ORDER BY actor, key`)

@@ -2,10 +2,10 @@
 // the transaction (and, for writes, the advisory lock), so ids and seqs taken as max+1 are
 // gap-free and in commit order. Bulk appends are one statement over unnest()ed arrays: an
 // import's rows cost a few round trips, not a few per row.
-import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, NaturalKey, NewRevision, ObservationRow, PeriodRecord, SourceMetadata, StoredAuditRow, WriteTx } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, NaturalKey, NewRevision, ObservationRow, PeriodRecord, SourceMetadata, StoredAuditRow, UnitRecord, WriteTx } from '../ports.js'
 import { run, type Queryable } from './client.js'
 import { REVISION_BY_NUMBER, ROW_SQL } from './observations.js'
-import { AREA_SQL, auditReads, IDEMPOTENCY_SQL, INDICATOR_SQL, integrityReads, KEY_SQL, PERIOD_SQL, SOURCE_SQL, readTopics, toIndicator } from './reads.js'
+import { AREA_SQL, auditReads, IDEMPOTENCY_SQL, INDICATOR_SQL, integrityReads, KEY_SQL, PERIOD_SQL, SOURCE_SQL, readTopics, toIndicator, UNIT_SQL } from './reads.js'
 
 const CURRENT_FROM = 'FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code'
 const first = <T>(rows: unknown[]): T | null => (rows[0] as T | undefined) ?? null
@@ -166,6 +166,28 @@ export function openWriteTx(q: Queryable): WriteTx {
     },
     async source(id) {
       return first<SourceMetadata>(await run(q, `${SOURCE_SQL} WHERE id = $1`, [id]))
+    },
+    async units() {
+      return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} ORDER BY code COLLATE "C"`)
+    },
+    async unit(code) {
+      return first<UnitRecord>(await run(q, `${UNIT_SQL} WHERE code = $1`, [code]))
+    },
+    async unitUse(code) {
+      const [row] = await run<{ observations: boolean; indicators: boolean; units: boolean }>(
+        q,
+        `SELECT EXISTS (SELECT 1 FROM observation_revision WHERE reported_unit = $1) AS observations,
+                EXISTS (SELECT 1 FROM indicator WHERE unit = $1) AS indicators,
+                EXISTS (SELECT 1 FROM unit WHERE base = $1 AND code <> $1) AS units`,
+        [code],
+      )
+      return row as { observations: boolean; indicators: boolean; units: boolean }
+    },
+    async insertUnit(r) {
+      await run(q, 'INSERT INTO unit (code, name_zh, name_en, base, multiplier, description) VALUES ($1, $2, $3, $4, $5, $6)', [r.code, r.nameZh, r.nameEn, r.base, r.multiplier, r.description])
+    },
+    async updateUnit(r) {
+      await run(q, 'UPDATE unit SET name_zh = $2, name_en = $3, base = $4, multiplier = $5, description = $6 WHERE code = $1', [r.code, r.nameZh, r.nameEn, r.base, r.multiplier, r.description])
     },
     async insertArea(a) {
       await run(q, 'INSERT INTO area (code, name_zh, name_en, level, parent_code, division_code) VALUES ($1, $2, $3, $4, $5, $6)', [a.code, a.nameZh, a.nameEn, a.level, a.parentCode, a.divisionCode])

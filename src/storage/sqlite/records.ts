@@ -1,13 +1,14 @@
 // Catalog, audit, key and idempotency reads as SQLite statements: plain records out,
 // in the ports' shapes. Used by the store and, on the same connection, inside transactions.
 import { parseSynonyms, rankIndicators } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord, UnitRecord } from '../ports.js'
 import type { Statements } from './statements.js'
 
 export const AREA_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, level, parent_code AS parentCode, division_code AS divisionCode'
 export const PERIOD_COLUMNS = 'code, type, start_date AS startDate, end_date AS endDate'
 export const INDICATOR_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, description, category, unit, additive, synonyms'
 export const TOPIC_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, description_zh AS descriptionZh, description_en AS descriptionEn, synonyms, position'
+export const UNIT_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, base, multiplier, description'
 export const SOURCE_METADATA_COLUMNS =
   'id, title, title_en AS titleEn, document_number AS documentNumber, issuer, recipient, issued_on AS issuedOn, media_type AS mediaType, byte_length AS byteLength, sha256, recorded_at AS recordedAt'
 export const KEY_COLUMNS = 'id, name, scopes, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt'
@@ -96,6 +97,14 @@ export function catalogReads(s: Statements): CatalogReads {
     },
     async source(id) {
       return (s(`SELECT ${SOURCE_METADATA_COLUMNS} FROM source WHERE id = ?`).get(id) as SourceMetadata | undefined) ?? null
+    },
+    async units(filter = {}) {
+      const bases = filter.base ?? []
+      const where = bases.length ? ` WHERE base IN (${placeholders(bases.length)})` : ''
+      return s(`SELECT ${UNIT_COLUMNS} FROM unit${where} ORDER BY code`).all(...bases) as UnitRecord[]
+    },
+    async unit(code) {
+      return (s(`SELECT ${UNIT_COLUMNS} FROM unit WHERE code = ?`).get(code) as UnitRecord | undefined) ?? null
     },
     async sourceContent(id) {
       return (s('SELECT content, sha256, media_type AS mediaType FROM source WHERE id = ?').get(id) as { content: Buffer; sha256: string; mediaType: string } | undefined) ?? null

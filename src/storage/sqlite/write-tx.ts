@@ -1,10 +1,10 @@
 // WriteTx over one SQLite connection inside an open transaction. Every method does
 // its work synchronously on prepared statements and resolves at once; the bulk
 // methods just loop (on SQLite a round trip costs nothing).
-import type { AreaRecord, IdempotencyRecord, IndicatorRecord, PeriodRecord, SourceMetadata, WriteTx } from '../ports.js'
+import type { AreaRecord, IdempotencyRecord, IndicatorRecord, PeriodRecord, SourceMetadata, UnitRecord, WriteTx } from '../ports.js'
 import type { Queryable } from './client.js'
 import { openObservationStore, type ObservationStore } from './observations.js'
-import { AREA_COLUMNS, auditReads, INDICATOR_COLUMNS, PERIOD_COLUMNS, SOURCE_METADATA_COLUMNS, toIndicator, keyReads, IDEMPOTENCY_COLUMNS, readTopics } from './records.js'
+import { AREA_COLUMNS, auditReads, INDICATOR_COLUMNS, PERIOD_COLUMNS, SOURCE_METADATA_COLUMNS, toIndicator, keyReads, IDEMPOTENCY_COLUMNS, readTopics, UNIT_COLUMNS } from './records.js'
 import { integrityReads } from './integrity-reads.js'
 import type { Statements } from './statements.js'
 
@@ -104,6 +104,27 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
     },
     async source(id) {
       return (s(`SELECT ${SOURCE_METADATA_COLUMNS} FROM source WHERE id = ?`).get(id) as SourceMetadata | undefined) ?? null
+    },
+    async units() {
+      return s(`SELECT ${UNIT_COLUMNS} FROM unit ORDER BY code`).all() as UnitRecord[]
+    },
+    async unit(code) {
+      return (s(`SELECT ${UNIT_COLUMNS} FROM unit WHERE code = ?`).get(code) as UnitRecord | undefined) ?? null
+    },
+    async unitUse(code) {
+      return {
+        observations: s('SELECT 1 FROM observation_revision WHERE reported_unit = ? LIMIT 1').get(code) !== undefined,
+        indicators: s('SELECT 1 FROM indicator WHERE unit = ? LIMIT 1').get(code) !== undefined,
+        units: s('SELECT 1 FROM unit WHERE base = ? AND code <> ? LIMIT 1').get(code, code) !== undefined,
+      }
+    },
+    async insertUnit(r) {
+      writing('insertUnit')
+      s('INSERT INTO unit (code, name_zh, name_en, base, multiplier, description) VALUES (?, ?, ?, ?, ?, ?)').run(r.code, r.nameZh, r.nameEn, r.base, r.multiplier, r.description)
+    },
+    async updateUnit(r) {
+      writing('updateUnit')
+      s('UPDATE unit SET name_zh = ?, name_en = ?, base = ?, multiplier = ?, description = ? WHERE code = ?').run(r.nameZh, r.nameEn, r.base, r.multiplier, r.description, r.code)
     },
     async insertArea(r) {
       writing('insertArea')
