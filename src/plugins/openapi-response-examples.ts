@@ -19,8 +19,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         },
         "integrity": {
           "state": "verified",
-          "verifiedSeq": 159,
-          "lastFullAt": "2026-11-29T14:33:34.654Z"
+          "verifiedSeq": 165,
+          "lastFullAt": "2026-11-29T14:49:51.311Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:49:51.252Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:33:34.568Z",
+        "recordedAt": "2026-11-29T14:49:51.252Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -212,11 +212,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:49:51.252Z"
           }
         ],
         "observationsTruncated": false,
-        "observationsUrl": "/v1/observations?indicator=dibao_paid"
+        "observationsUrl": "/v1/observations?indicator=dibao_paid",
+        "progress": []
       }
     }
   },
@@ -281,7 +282,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:49:51.252Z"
           },
           {
             "id": 2,
@@ -314,12 +315,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z"
+            "recordedAt": "2026-11-29T14:49:51.252Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z\r\n"
     }
   },
   "getObservation": {
@@ -352,7 +353,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:33:34.568Z"
+        "recordedAt": "2026-11-29T14:49:51.252Z"
       }
     }
   },
@@ -388,7 +389,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:49:51.252Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -433,7 +434,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:49:51.252Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -470,7 +471,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:49:51.252Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -482,13 +483,468 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "listRelations": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "afforestation_components",
+            "type": "components_total",
+            "definition": {
+              "total": "key_afforestation_area",
+              "components": [
+                "banner_planted_forest_area",
+                "shanshui_sand_closure_area"
+              ],
+              "unmeasuredComponents": [
+                "village_greening_sites"
+              ],
+              "kinds": [
+                "actual",
+                "target"
+              ]
+            },
+            "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+            "indicators": [
+              "key_afforestation_area",
+              "banner_planted_forest_area"
+            ],
+            "rules": [
+              "afforestation_components"
+            ]
+          },
+          {
+            "code": "dibao_per_recipient",
+            "type": "amount_recipients",
+            "definition": {
+              "amount": "dibao_paid",
+              "recipients": "dibao_beneficiaries",
+              "derived": {
+                "code": "dibao_per_recipient",
+                "nameZh": "人均低保金",
+                "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                "unit": "CNY/person",
+                "scale": 2
+              }
+            },
+            "description": "Minimum living allowance (低保) paid in 2023 H1 and the persons it was paid to; their quotient is the amount per recipient over the half-year.",
+            "indicators": [
+              "dibao_paid",
+              "dibao_beneficiaries"
+            ],
+            "rules": []
+          }
+        ]
+      }
+    }
+  },
+  "getRelation": {
+    "200": {
+      "application/json": {
+        "code": "afforestation_components",
+        "type": "components_total",
+        "definition": {
+          "total": "key_afforestation_area",
+          "components": [
+            "banner_planted_forest_area",
+            "shanshui_sand_closure_area"
+          ],
+          "unmeasuredComponents": [
+            "village_greening_sites"
+          ],
+          "kinds": [
+            "actual",
+            "target"
+          ]
+        },
+        "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+        "indicators": [
+          "key_afforestation_area",
+          "banner_planted_forest_area"
+        ],
+        "rules": [
+          "afforestation_components"
+        ]
+      }
+    }
+  },
+  "listProgress": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "relation": "wagyu_surrogacy_progress",
+            "area": "bayantala",
+            "target": {
+              "id": 9,
+              "revision": 1,
+              "indicator": "wagyu_surrogate_cattle",
+              "period": "2023",
+              "kind": "target",
+              "value": "200",
+              "unit": "head",
+              "qualifier": "eq",
+              "quote": "全年计划代孕“和牛”200头",
+              "textUrl": "/v1/sources/bayantala-2023h1/text",
+              "byteStart": 1636,
+              "byteEnd": 1672
+            },
+            "actual": {
+              "id": 10,
+              "revision": 1,
+              "indicator": "wagyu_surrogate_cattle",
+              "period": "2023-H1",
+              "kind": "actual",
+              "value": "80",
+              "unit": "head",
+              "qualifier": "eq",
+              "quote": "目前全镇代孕“和牛”80头",
+              "textUrl": "/v1/sources/bayantala-2023h1/text",
+              "byteStart": 1675,
+              "byteEnd": 1710
+            },
+            "ratio": "0.4",
+            "percent": "40",
+            "rounding": "ratio = actual / target rounded half to even at 6 decimal places; percent = ratio × 100 (4 places)",
+            "exact": true
+          }
+        ]
+      }
+    }
+  },
+  "listValidationResults": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "rule": "afforestation_components",
+            "description": "key_afforestation_area equals the sum of its measured components (banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area).",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "left": {
+              "expression": "banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area",
+              "value": "13500",
+              "observations": [
+                {
+                  "id": 12,
+                  "revision": 1,
+                  "indicator": "banner_planted_forest_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "1500",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "旗本级人工造林0.15万亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1961,
+                  "byteEnd": 1992
+                },
+                {
+                  "id": 13,
+                  "revision": 1,
+                  "indicator": "shanshui_sand_closure_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "9000",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "山水封沙育林0.9万亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1995,
+                  "byteEnd": 2022
+                }
+              ]
+            },
+            "operator": "==",
+            "right": {
+              "expression": "key_afforestation_area",
+              "value": "13500",
+              "observations": [
+                {
+                  "id": 11,
+                  "revision": 1,
+                  "indicator": "key_afforestation_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "13500",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "完成重点造林任务1.35万亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1918,
+                  "byteEnd": 1952
+                }
+              ]
+            },
+            "result": "pass",
+            "exact": true
+          },
+          {
+            "rule": "maize_core_area_same_land",
+            "description": "high_yield_dense_maize_area and core_area_trusteeship_transfer_area describe the same land: equal, and never to be added.",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "left": {
+              "expression": "high_yield_dense_maize_area",
+              "value": "5000",
+              "observations": [
+                {
+                  "id": 2,
+                  "revision": 1,
+                  "indicator": "high_yield_dense_maize_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "5000",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 710,
+                  "byteEnd": 771
+                }
+              ]
+            },
+            "operator": "==",
+            "right": {
+              "expression": "core_area_trusteeship_transfer_area",
+              "value": "5000",
+              "observations": [
+                {
+                  "id": 5,
+                  "revision": 1,
+                  "indicator": "core_area_trusteeship_transfer_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "5000",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "对核心区5000亩采取土地托管和流转直投两种模式",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1092,
+                  "byteEnd": 1156
+                }
+              ]
+            },
+            "result": "pass",
+            "exact": true
+          }
+        ],
+        "summary": {
+          "pass": 2,
+          "fail": 0,
+          "incomplete": 0
+        }
+      }
+    }
+  },
+  "listDerived": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+            "indicator": "dibao_per_recipient",
+            "relation": "dibao_per_recipient",
+            "nameZh": "人均低保金",
+            "nameEn": "Minimum living allowance (dibao) paid per recipient",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "2128.91",
+            "unit": "CNY/person",
+            "qualifier": "eq",
+            "formula": "dibao_paid / dibao_beneficiaries",
+            "rounding": "half to even at 2 decimal places",
+            "exact": false,
+            "derived": true,
+            "revision": 1,
+            "inputs": [
+              {
+                "id": 22,
+                "revision": 1,
+                "indicator": "dibao_paid",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "4847520",
+                "unit": "CNY",
+                "qualifier": "eq",
+                "quote": "2023年上半年发放城乡低保金484.752万元",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3521,
+                "byteEnd": 3571,
+                "role": "amount"
+              },
+              {
+                "id": 23,
+                "revision": 1,
+                "indicator": "dibao_beneficiaries",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "2277",
+                "unit": "person",
+                "qualifier": "eq",
+                "quote": "受益2277人",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3574,
+                "byteEnd": 3587,
+                "role": "recipients"
+              }
+            ],
+            "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+          },
+          {
+            "code": "disability_care_per_recipient.bayantala.2023-H1.actual",
+            "indicator": "disability_care_per_recipient",
+            "relation": "disability_care_per_recipient",
+            "nameZh": "人均残疾人护理补贴",
+            "nameEn": "Disability care subsidy paid per recipient",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "600",
+            "unit": "CNY/person",
+            "qualifier": "eq",
+            "formula": "disability_care_subsidy_paid / disability_care_subsidy_beneficiaries",
+            "rounding": "half to even at 2 decimal places",
+            "exact": true,
+            "derived": true,
+            "revision": 1,
+            "inputs": [
+              {
+                "id": 26,
+                "revision": 1,
+                "indicator": "disability_care_subsidy_paid",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "768000",
+                "unit": "CNY",
+                "qualifier": "eq",
+                "quote": "发放残疾人护理补贴76.8万元",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3639,
+                "byteEnd": 3676,
+                "role": "amount"
+              },
+              {
+                "id": 27,
+                "revision": 1,
+                "indicator": "disability_care_subsidy_beneficiaries",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "1280",
+                "unit": "person",
+                "qualifier": "eq",
+                "quote": "受益1280人",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3679,
+                "byteEnd": 3692,
+                "role": "recipients"
+              }
+            ],
+            "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
+          }
+        ]
+      }
+    }
+  },
+  "getDerived": {
+    "200": {
+      "application/json": {
+        "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+        "indicator": "dibao_per_recipient",
+        "relation": "dibao_per_recipient",
+        "nameZh": "人均低保金",
+        "nameEn": "Minimum living allowance (dibao) paid per recipient",
+        "area": "bayantala",
+        "period": "2023-H1",
+        "kind": "actual",
+        "value": "2128.91",
+        "unit": "CNY/person",
+        "qualifier": "eq",
+        "formula": "dibao_paid / dibao_beneficiaries",
+        "rounding": "half to even at 2 decimal places",
+        "exact": false,
+        "derived": true,
+        "revision": 1,
+        "inputs": [
+          {
+            "id": 22,
+            "revision": 1,
+            "indicator": "dibao_paid",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "4847520",
+            "unit": "CNY",
+            "qualifier": "eq",
+            "quote": "2023年上半年发放城乡低保金484.752万元",
+            "textUrl": "/v1/sources/bayantala-2023h1/text",
+            "byteStart": 3521,
+            "byteEnd": 3571,
+            "role": "amount"
+          },
+          {
+            "id": 23,
+            "revision": 1,
+            "indicator": "dibao_beneficiaries",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "2277",
+            "unit": "person",
+            "qualifier": "eq",
+            "quote": "受益2277人",
+            "textUrl": "/v1/sources/bayantala-2023h1/text",
+            "byteStart": 3574,
+            "byteEnd": 3587,
+            "role": "recipients"
+          }
+        ],
+        "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+      }
+    }
+  },
+  "listDerivedRevisions": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "revision": 1,
+            "seq": 23,
+            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "value": "2128.91",
+            "qualifier": "eq",
+            "exact": false,
+            "inputs": [
+              {
+                "role": "amount",
+                "id": 22,
+                "revision": 1,
+                "value": "4847520",
+                "qualifier": "eq",
+                "status": "active"
+              },
+              {
+                "role": "recipients",
+                "id": 23,
+                "revision": 1,
+                "value": "2277",
+                "qualifier": "eq",
+                "status": "active"
+              }
+            ]
+          }
+        ]
+      }
+    }
+  },
   "listAuditEntries": {
     "200": {
       "application/json": {
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:49:51.252Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -503,11 +959,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+            "hash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:33:34.568Z",
+            "recordedAt": "2026-11-29T14:49:51.252Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -521,8 +977,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-            "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+            "prevHash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696",
+            "hash": "9e6c64eeb54937cc824bbc878ac3d043a2142bf8018160a111cac2f809327174"
           }
         ],
         "nextAfter": 100,
@@ -533,29 +989,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
   "getAuditHead": {
     "200": {
       "application/json": {
-        "seq": 159,
-        "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-        "recordedAt": "2026-11-29T14:33:34.584Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-        "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+        "seq": 165,
+        "hash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a",
+        "recordedAt": "2026-11-29T14:49:51.276Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=165\nhash=b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a\nrecordedAt=2026-11-29T14:49:51.276Z\n",
+        "signature": "CmrXbT+bZW9SVNJGHXsHhVMhozy0OF/ogzHpfjiEo+ZN1D+skS3U3Vx4V2CnGo1YbnOTqKvmdiVGj+GGixIpCg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAZMsliRid3VjVsAKrbAuR8N8OvXJCqjZYej5SkuPdYQ0=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 159,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:33:34.654Z",
-        "headSeq": 159,
-        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+        "entries": 165,
+        "checkedFrom": 166,
+        "lastFullAt": "2026-11-29T14:49:51.311Z",
+        "headSeq": 165,
+        "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
       }
     }
   },
@@ -563,11 +1019,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 159,
+        "entries": 165,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:33:35.231Z",
-        "headSeq": 159,
-        "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+        "lastFullAt": "2026-11-29T14:49:52.975Z",
+        "headSeq": 165,
+        "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
       }
     }
   },
@@ -584,7 +1040,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:33:35.245Z",
+        "recordedAt": "2026-11-29T14:49:54.001Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -703,8 +1159,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:33:35.281Z",
-        "recordedAt": "2026-11-29T14:33:35.281Z"
+        "publishedAt": "2026-11-29T14:49:54.027Z",
+        "recordedAt": "2026-11-29T14:49:54.027Z"
       }
     }
   },
@@ -738,7 +1194,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 2,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:33:35.286Z"
+        "recordedAt": "2026-11-29T14:49:54.046Z"
       }
     }
   }

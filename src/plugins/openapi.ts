@@ -14,6 +14,7 @@ import { ObservationPage, RevisionList } from '../modules/observations/observati
 import { Observation, ObservationRevision } from '../modules/observations/observations.schemas.js'
 import { Period, PeriodList } from '../modules/periods/periods.routes.js'
 import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
+import { CitedFigure, Derived, DerivedList, DerivedRevision, DerivedRevisionList, Progress, ProgressList, RelationList, RelationSchema, ValidationList, ValidationResult } from '../modules/relations/relations.schemas.js'
 import { Source, SourceList } from '../modules/sources/sources.routes.js'
 import { completeDocument } from './openapi-contract.js'
 
@@ -25,6 +26,7 @@ export const COMPONENT_SCHEMAS = [
   Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
   Indicator, IndicatorDetail, IndicatorList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
+  CitedFigure, RelationSchema, RelationList, Progress, ProgressList, ValidationResult, ValidationList, Derived, DerivedList, DerivedRevision, DerivedRevisionList,
 ]
 
 export default fp(
@@ -56,6 +58,7 @@ export default fp(
           { name: 'periods', description: 'When: reporting periods.' },
           { name: 'sources', description: 'The reports, byte for byte.' },
           { name: 'imports', description: 'Batch writes of observations.' },
+          { name: 'relations', description: 'Relations between indicators: progress, validation rules and derived values.' },
           { name: 'changes', description: 'The change feed for incremental sync.' },
           { name: 'audit', description: 'The tamper-evident log of every write.' },
           { name: 'health', description: 'Liveness and readiness.' },

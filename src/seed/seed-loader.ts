@@ -17,6 +17,7 @@ import { writeObservations } from '../modules/observations/observation-writes.js
 import { storeSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
+import { loadRelationSeeds } from './relations.js'
 
 export const SEED_ACTOR = INTERNAL_ACTORS.seed
 
@@ -229,5 +230,6 @@ export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Pr
     })
     report.sources.push({ id: s.id, loaded: count !== null, observations: count ?? 0 })
   }
+  await loadRelationSeeds(storage, options.folder)
   return report
 }

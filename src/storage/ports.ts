@@ -106,6 +106,14 @@ export interface IndicatorRecord {
   additive: boolean
 }
 
+/** A declared relation between indicators; `definition` is the canonical JSON text of its type's definition (domain/relations.ts). */
+export interface RelationRecord {
+  code: string
+  type: string
+  definition: string
+  description: string
+}
+
 export interface SourceMetadata {
   id: string
   title: string
@@ -190,6 +198,8 @@ export interface CatalogReads {
   sources(): Promise<SourceMetadata[]>
   source(id: string): Promise<SourceMetadata | null>
   sourceContent(id: string): Promise<{ content: Buffer; sha256: string; mediaType: string } | null>
+  /** Declared relations, by code. */
+  relations(): Promise<RelationRecord[]>
 }
 
 export interface AuditReads {
@@ -223,6 +233,8 @@ export interface IntegrityReads {
   /** `additive` as stored: true/false, or whatever else a tampered row holds. */
   indicators(): Promise<Array<Omit<IndicatorRecord, 'additive'> & { additive: unknown }>>
   idempotencyRecords(): Promise<IdempotencyRecord[]>
+  /** Declared relations as stored (definition as its JSON text). */
+  relations(): Promise<RelationRecord[]>
   /** Revisions with lowSeq < seq <= highSeq (highSeq undefined: no upper bound). */
   revisionCount(lowSeq: number, highSeq?: number): Promise<number>
   maxObservationId(): Promise<number>
@@ -284,6 +296,10 @@ export interface WriteTx {
   updateIndicator(record: IndicatorRecord): Promise<void>
   insertPeriod(record: PeriodRecord): Promise<void>
   insertSource(record: SourceRecord): Promise<void>
+  /** Declared relations, by code: the write path reads them once per transaction to attribute rule changes. */
+  relations(): Promise<RelationRecord[]>
+  insertRelation(record: RelationRecord): Promise<void>
+  updateRelation(record: RelationRecord): Promise<void>
 
   // keys
   keyById(id: string): Promise<ApiKeyRecord | null>

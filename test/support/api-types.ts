@@ -388,6 +388,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List declared relations
+         * @description Relations between indicators: components → total, target ↔ actual, amount ↔ recipients, same scope; with the validation rules each implies.
+         */
+        get: operations["listRelations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/relations/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One relation
+         * @description A declared relation with its members and rules.
+         */
+        get: operations["getRelation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress of actuals against targets
+         * @description Every target/actual pair of the declared target_actual relations (same area, the actual's period within the target's), both observations cited, with the ratio actual / target as an exact decimal rounded half to even at 6 places and the percent (ratio × 100). `exact` says whether no rounding happened and both figures are exact.
+         */
+        get: operations["listProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/validation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Validation rule results
+         * @description DHIS2-style results of the rules the relations imply, per area, period and kind: left side, operator, right side, the observations involved, and `pass`, `fail` or `incomplete` (a figure missing). Figures qualified other than `eq` are judged by their bounds (gt/gte below, lt/lte above, approx none): a rule fails only when no values within them could satisfy it, and `exact` is false. Writes are never refused by these rules: a correction that breaks one is stored and shows here as `fail`.
+         */
+        get: operations["listValidationResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/derived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Derived values
+         * @description Values computed from reported figures (amount per recipient), with formula, rounding rule and cited inputs. Never listed among observations.
+         */
+        get: operations["listDerived"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/derived/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One derived value
+         * @description The value computed from its inputs in force (at `asOf`/`knownAt` when given).
+         */
+        get: operations["getDerived"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/derived/{code}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revision trail of a derived value
+         * @description One entry per revision of an input, from the first moment both inputs existed, with the inputs used and the value they gave; oldest first.
+         */
+        get: operations["listDerivedRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -723,6 +863,11 @@ export interface components {
                 /** @description The reporting period the rule was evaluated for. */
                 period: string;
                 /**
+                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+                 * @enum {string}
+                 */
+                kind: "actual" | "target" | "forecast";
+                /**
                  * @description `pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.
                  * @enum {string}
                  */
@@ -787,6 +932,8 @@ export interface components {
             observationsTruncated: boolean;
             /** @description The full, pageable list of its observations. */
             observationsUrl: string;
+            /** @description Its target/actual pairs (as at GET /v1/progress?indicator=…): the ratio actual / target, both observations cited. */
+            progress: components["schemas"]["Progress"][];
         };
         /** @description Matching indicators, by code. */
         IndicatorList: {
@@ -995,6 +1142,316 @@ export interface components {
             brokenSeq?: number;
             /** @description Why it does not verify. */
             reason?: string;
+        };
+        /** @description An observation used in a computation, with its citation. */
+        CitedFigure: {
+            /** @description Observation id. */
+            id: number;
+            /** @description The revision used. */
+            revision: number;
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            indicator: string;
+            /** @description Its reporting period. */
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            value: string;
+            /** @description Base unit of the value. */
+            unit: string;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description Verbatim words of the source that state it. */
+            quote: string;
+            /** @description The source text; bytes [byteStart, byteEnd) are the quote. */
+            textUrl: string;
+            byteStart: number;
+            byteEnd: number;
+        };
+        /** @description A declared relation between indicators. */
+        Relation: {
+            /** @description The relation's code; a validation rule it implies has the same code. */
+            code: string;
+            /**
+             * @description `components_total`, `target_actual`, `amount_recipients` or `same_scope`.
+             * @enum {string}
+             */
+            type: "components_total" | "target_actual" | "amount_recipients" | "same_scope";
+            /** @description The members, by type. */
+            definition: {
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                total: string;
+                /** @description Measured components: their sum is the total. */
+                components: string[];
+                /** @description Components the source names without a figure in the total's unit (not summed). */
+                unmeasuredComponents: string[];
+                /** @description The kinds the rule is checked for. */
+                kinds: ("actual" | "target" | "forecast")[];
+            } | {
+                target: {
+                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                    indicator: string;
+                    /** @description A kind: actual, target or forecast. */
+                    kind: "actual" | "target" | "forecast";
+                };
+                actual: {
+                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                    indicator: string;
+                    /** @description A kind: actual, target or forecast. */
+                    kind: "actual" | "target" | "forecast";
+                };
+                /**
+                 * @description An actual pairs with a target of the same area whose period contains the actual's period.
+                 * @enum {string}
+                 */
+                pairing: "actual_period_within_target_period";
+            } | {
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                amount: string;
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                recipients: string;
+                /** @description The derived per-recipient value. */
+                derived: {
+                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                    code: string;
+                    nameZh: string;
+                    nameEn: string;
+                    /** @description Unit of the derived value, e.g. `CNY/person`. */
+                    unit: string;
+                    /** @description Decimal places the quotient is rounded to (half to even). */
+                    scale: number;
+                };
+            } | {
+                /** @description Two indicators that describe the same scope: equal, never summed. */
+                indicators: string[];
+                /** @description The kinds the rule is checked for. */
+                kinds: ("actual" | "target" | "forecast")[];
+            };
+            /** @description What the relation says, in words. */
+            description: string;
+            /** @description Every indicator the relation names. */
+            indicators: string[];
+            /** @description Codes of the validation rules it implies (GET /v1/validation?rule=…). */
+            rules: string[];
+        };
+        /** @description Declared relations. */
+        RelationList: {
+            /** @description Relations, by code. */
+            data: components["schemas"]["Relation"][];
+        };
+        /** @description An actual against its target: the ratio as an exact decimal. */
+        Progress: {
+            /** @description The target_actual relation. */
+            relation: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            target: components["schemas"]["CitedFigure"];
+            actual: components["schemas"]["CitedFigure"];
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            ratio: string;
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            percent: string;
+            /** @description The rounding rule: the ratio actual / target half to even at 6 decimal places; percent = ratio × 100 (4 places). */
+            rounding: string;
+            /** @description True when the quotient terminated within 6 places and both figures are exact (eq). */
+            exact: boolean;
+        };
+        /** @description Progress of actuals against targets. */
+        ProgressList: {
+            /** @description Target/actual pairs, by relation, area, target period, actual period. */
+            data: components["schemas"]["Progress"][];
+        };
+        /** @description A rule evaluated for one area, period and kind (DHIS2-style). */
+        ValidationResult: {
+            /** @description The rule's code (that of its relation). */
+            rule: string;
+            description: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description One side of the rule. */
+            left: {
+                /** @description Indicator codes summed, e.g. `a + b`. */
+                expression: string;
+                /** @description Sum of the stated values; null when a figure is missing. */
+                value: string | null;
+                /** @description The observations on this side. */
+                observations: components["schemas"]["CitedFigure"][];
+            };
+            /**
+             * @description How the left side compares with the right.
+             * @enum {string}
+             */
+            operator: "==" | "<=" | ">=" | "<" | ">";
+            /** @description One side of the rule. */
+            right: {
+                /** @description Indicator codes summed, e.g. `a + b`. */
+                expression: string;
+                /** @description Sum of the stated values; null when a figure is missing. */
+                value: string | null;
+                /** @description The observations on this side. */
+                observations: components["schemas"]["CitedFigure"][];
+            };
+            /**
+             * @description `pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.
+             * @enum {string}
+             */
+            result: "pass" | "fail" | "incomplete";
+            /** @description True when every figure is exact (eq); a pass over inexact figures means the qualifiers' bounds allow the rule to hold. */
+            exact: boolean;
+        };
+        /** @description Validation rule results. */
+        ValidationList: {
+            /** @description Results by rule, area, period, kind. */
+            data: components["schemas"]["ValidationResult"][];
+            /** @description Counts by result. */
+            summary: {
+                pass: number;
+                fail: number;
+                incomplete: number;
+            };
+        };
+        /** @description A value derived from reported figures (never a reported fact), with its formula and cited inputs. */
+        Derived: {
+            /** @description `<derived indicator>.<area>.<period>.<kind>`. */
+            code: string;
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            indicator: string;
+            /** @description The amount_recipients relation it comes from. */
+            relation: string;
+            nameZh: string;
+            nameEn: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description The quotient, rounded as `rounding` says; null when an input is withdrawn or recipients are 0. */
+            value: string | null;
+            /** @description e.g. `CNY/person`. */
+            unit: string;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description e.g. `dibao_paid / dibao_beneficiaries`. */
+            formula: string;
+            /** @description e.g. half to even at 2 decimal places (0.01 CNY). */
+            rounding: string;
+            /** @description True when the quotient terminated within the scale (no rounding happened). */
+            exact: boolean;
+            /**
+             * @description Always true: computed by this service, not reported.
+             * @enum {boolean}
+             */
+            derived: true;
+            /** @description Number of entries in its revision trail. */
+            revision: number;
+            /** @description The input observations, in force. */
+            inputs: {
+                /** @description Observation id. */
+                id: number;
+                /** @description The revision used. */
+                revision: number;
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                indicator: string;
+                /** @description Its reporting period. */
+                period: string;
+                /**
+                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+                 * @enum {string}
+                 */
+                kind: "actual" | "target" | "forecast";
+                /** @description An exact decimal number as a string (at most 40 digits). */
+                value: string;
+                /** @description Base unit of the value. */
+                unit: string;
+                /**
+                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+                 * @enum {string}
+                 */
+                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+                /** @description Verbatim words of the source that state it. */
+                quote: string;
+                /** @description The source text; bytes [byteStart, byteEnd) are the quote. */
+                textUrl: string;
+                byteStart: number;
+                byteEnd: number;
+                /**
+                 * @description Numerator (amount) or denominator (recipients).
+                 * @enum {string}
+                 */
+                role: "amount" | "recipients";
+            }[];
+            /** @description Its revision trail. */
+            revisionsUrl: string;
+        };
+        /** @description Derived values. */
+        DerivedList: {
+            /** @description Derived values, by code. */
+            data: components["schemas"]["Derived"][];
+        };
+        /** @description One entry of a derived value's revision trail. */
+        DerivedRevision: {
+            /** @description 1 for the first computable value, then one per input revision. */
+            revision: number;
+            /** @description Change-feed seq of the input revision that caused this entry. */
+            seq: number;
+            /**
+             * Format: date-time
+             * @description When that input revision was recorded.
+             */
+            recordedAt: string;
+            /** @description The value then; null when an input was withdrawn or recipients were 0. */
+            value: string | null;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            exact: boolean;
+            /** @description The input revisions used. */
+            inputs: {
+                /**
+                 * @description Numerator or denominator.
+                 * @enum {string}
+                 */
+                role: "amount" | "recipients";
+                id: number;
+                revision: number;
+                /** @description An exact decimal number as a string (at most 40 digits). */
+                value: string;
+                /**
+                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+                 * @enum {string}
+                 */
+                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+                /**
+                 * @description Withdrawn: the input was retracted.
+                 * @enum {string}
+                 */
+                status: "active" | "withdrawn";
+            }[];
+        };
+        /** @description A derived value's revision trail. */
+        DerivedRevisionList: {
+            /** @description Oldest first. */
+            data: components["schemas"]["DerivedRevision"][];
         };
     };
     responses: {
@@ -1678,8 +2135,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 159,
-                     *         "lastFullAt": "2026-11-29T14:33:34.654Z"
+                     *         "verifiedSeq": 165,
+                     *         "lastFullAt": "2026-11-29T14:49:51.311Z"
                      *       }
                      *     }
                      */
@@ -1866,7 +2323,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -1957,7 +2414,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:33:35.245Z",
+                     *       "recordedAt": "2026-11-29T14:49:54.001Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2026,7 +2483,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *       "recordedAt": "2026-11-29T14:49:51.252Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -2664,11 +3121,12 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
-                     *       "observationsUrl": "/v1/observations?indicator=dibao_paid"
+                     *       "observationsUrl": "/v1/observations?indicator=dibao_paid",
+                     *       "progress": []
                      *     }
                      */
                     "application/json": components["schemas"]["IndicatorDetail"];
@@ -3015,7 +3473,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3048,7 +3506,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3057,8 +3515,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:33:34.568Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z
                      */
                     "text/csv": string;
                 };
@@ -3144,7 +3602,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:34.568Z"
+                     *       "recordedAt": "2026-11-29T14:49:51.252Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3271,8 +3729,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:33:35.281Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.281Z"
+                     *       "publishedAt": "2026-11-29T14:49:54.027Z",
+                     *       "recordedAt": "2026-11-29T14:49:54.027Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3363,7 +3821,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:33:35.286Z"
+                     *       "recordedAt": "2026-11-29T14:49:54.046Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3451,7 +3909,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3701,7 +4159,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3738,7 +4196,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -3754,6 +4212,881 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRelations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declared relations. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "afforestation_components",
+                     *           "type": "components_total",
+                     *           "definition": {
+                     *             "total": "key_afforestation_area",
+                     *             "components": [
+                     *               "banner_planted_forest_area",
+                     *               "shanshui_sand_closure_area"
+                     *             ],
+                     *             "unmeasuredComponents": [
+                     *               "village_greening_sites"
+                     *             ],
+                     *             "kinds": [
+                     *               "actual",
+                     *               "target"
+                     *             ]
+                     *           },
+                     *           "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+                     *           "indicators": [
+                     *             "key_afforestation_area",
+                     *             "banner_planted_forest_area"
+                     *           ],
+                     *           "rules": [
+                     *             "afforestation_components"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "code": "dibao_per_recipient",
+                     *           "type": "amount_recipients",
+                     *           "definition": {
+                     *             "amount": "dibao_paid",
+                     *             "recipients": "dibao_beneficiaries",
+                     *             "derived": {
+                     *               "code": "dibao_per_recipient",
+                     *               "nameZh": "人均低保金",
+                     *               "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                     *               "unit": "CNY/person",
+                     *               "scale": 2
+                     *             }
+                     *           },
+                     *           "description": "Minimum living allowance (低保) paid in 2023 H1 and the persons it was paid to; their quotient is the amount per recipient over the half-year.",
+                     *           "indicators": [
+                     *             "dibao_paid",
+                     *             "dibao_beneficiaries"
+                     *           ],
+                     *           "rules": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RelationList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRelation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Relation code.
+                 * @example afforestation_components
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A declared relation between indicators. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "afforestation_components",
+                     *       "type": "components_total",
+                     *       "definition": {
+                     *         "total": "key_afforestation_area",
+                     *         "components": [
+                     *           "banner_planted_forest_area",
+                     *           "shanshui_sand_closure_area"
+                     *         ],
+                     *         "unmeasuredComponents": [
+                     *           "village_greening_sites"
+                     *         ],
+                     *         "kinds": [
+                     *           "actual",
+                     *           "target"
+                     *         ]
+                     *       },
+                     *       "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+                     *       "indicators": [
+                     *         "key_afforestation_area",
+                     *         "banner_planted_forest_area"
+                     *       ],
+                     *       "rules": [
+                     *         "afforestation_components"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Relation"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgress: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indicator codes (target or actual side). One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "wagyu_surrogate_cattle"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description Compute from the observations in force at this time (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+                /**
+                 * @description Transaction time: only revisions recorded by then (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Progress of actuals against targets. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "relation": "wagyu_surrogacy_progress",
+                     *           "area": "bayantala",
+                     *           "target": {
+                     *             "id": 9,
+                     *             "revision": 1,
+                     *             "indicator": "wagyu_surrogate_cattle",
+                     *             "period": "2023",
+                     *             "kind": "target",
+                     *             "value": "200",
+                     *             "unit": "head",
+                     *             "qualifier": "eq",
+                     *             "quote": "全年计划代孕“和牛”200头",
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *             "byteStart": 1636,
+                     *             "byteEnd": 1672
+                     *           },
+                     *           "actual": {
+                     *             "id": 10,
+                     *             "revision": 1,
+                     *             "indicator": "wagyu_surrogate_cattle",
+                     *             "period": "2023-H1",
+                     *             "kind": "actual",
+                     *             "value": "80",
+                     *             "unit": "head",
+                     *             "qualifier": "eq",
+                     *             "quote": "目前全镇代孕“和牛”80头",
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *             "byteStart": 1675,
+                     *             "byteEnd": 1710
+                     *           },
+                     *           "ratio": "0.4",
+                     *           "percent": "40",
+                     *           "rounding": "ratio = actual / target rounded half to even at 6 decimal places; percent = ratio × 100 (4 places)",
+                     *           "exact": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProgressList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listValidationResults: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Rule codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "afforestation_components"
+                 *     ]
+                 */
+                rule?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description Compute from the observations in force at this time (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+                /**
+                 * @description Transaction time: only revisions recorded by then (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Validation rule results. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "rule": "afforestation_components",
+                     *           "description": "key_afforestation_area equals the sum of its measured components (banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area).",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "left": {
+                     *             "expression": "banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area",
+                     *             "value": "13500",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 12,
+                     *                 "revision": 1,
+                     *                 "indicator": "banner_planted_forest_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "1500",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "旗本级人工造林0.15万亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1961,
+                     *                 "byteEnd": 1992
+                     *               },
+                     *               {
+                     *                 "id": 13,
+                     *                 "revision": 1,
+                     *                 "indicator": "shanshui_sand_closure_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "9000",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "山水封沙育林0.9万亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1995,
+                     *                 "byteEnd": 2022
+                     *               }
+                     *             ]
+                     *           },
+                     *           "operator": "==",
+                     *           "right": {
+                     *             "expression": "key_afforestation_area",
+                     *             "value": "13500",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 11,
+                     *                 "revision": 1,
+                     *                 "indicator": "key_afforestation_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "13500",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "完成重点造林任务1.35万亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1918,
+                     *                 "byteEnd": 1952
+                     *               }
+                     *             ]
+                     *           },
+                     *           "result": "pass",
+                     *           "exact": true
+                     *         },
+                     *         {
+                     *           "rule": "maize_core_area_same_land",
+                     *           "description": "high_yield_dense_maize_area and core_area_trusteeship_transfer_area describe the same land: equal, and never to be added.",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "left": {
+                     *             "expression": "high_yield_dense_maize_area",
+                     *             "value": "5000",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 2,
+                     *                 "revision": 1,
+                     *                 "indicator": "high_yield_dense_maize_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "5000",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 710,
+                     *                 "byteEnd": 771
+                     *               }
+                     *             ]
+                     *           },
+                     *           "operator": "==",
+                     *           "right": {
+                     *             "expression": "core_area_trusteeship_transfer_area",
+                     *             "value": "5000",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 5,
+                     *                 "revision": 1,
+                     *                 "indicator": "core_area_trusteeship_transfer_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "5000",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "对核心区5000亩采取土地托管和流转直投两种模式",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1092,
+                     *                 "byteEnd": 1156
+                     *               }
+                     *             ]
+                     *           },
+                     *           "result": "pass",
+                     *           "exact": true
+                     *         }
+                     *       ],
+                     *       "summary": {
+                     *         "pass": 2,
+                     *         "fail": 0,
+                     *         "incomplete": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDerived: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Derived indicator codes, e.g. `dibao_per_recipient`. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "dibao_per_recipient"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description Compute from the observations in force at this time (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+                /**
+                 * @description Transaction time: only revisions recorded by then (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Derived values. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+                     *           "indicator": "dibao_per_recipient",
+                     *           "relation": "dibao_per_recipient",
+                     *           "nameZh": "人均低保金",
+                     *           "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "2128.91",
+                     *           "unit": "CNY/person",
+                     *           "qualifier": "eq",
+                     *           "formula": "dibao_paid / dibao_beneficiaries",
+                     *           "rounding": "half to even at 2 decimal places",
+                     *           "exact": false,
+                     *           "derived": true,
+                     *           "revision": 1,
+                     *           "inputs": [
+                     *             {
+                     *               "id": 22,
+                     *               "revision": 1,
+                     *               "indicator": "dibao_paid",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "4847520",
+                     *               "unit": "CNY",
+                     *               "qualifier": "eq",
+                     *               "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3521,
+                     *               "byteEnd": 3571,
+                     *               "role": "amount"
+                     *             },
+                     *             {
+                     *               "id": 23,
+                     *               "revision": 1,
+                     *               "indicator": "dibao_beneficiaries",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "2277",
+                     *               "unit": "person",
+                     *               "qualifier": "eq",
+                     *               "quote": "受益2277人",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3574,
+                     *               "byteEnd": 3587,
+                     *               "role": "recipients"
+                     *             }
+                     *           ],
+                     *           "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+                     *         },
+                     *         {
+                     *           "code": "disability_care_per_recipient.bayantala.2023-H1.actual",
+                     *           "indicator": "disability_care_per_recipient",
+                     *           "relation": "disability_care_per_recipient",
+                     *           "nameZh": "人均残疾人护理补贴",
+                     *           "nameEn": "Disability care subsidy paid per recipient",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "600",
+                     *           "unit": "CNY/person",
+                     *           "qualifier": "eq",
+                     *           "formula": "disability_care_subsidy_paid / disability_care_subsidy_beneficiaries",
+                     *           "rounding": "half to even at 2 decimal places",
+                     *           "exact": true,
+                     *           "derived": true,
+                     *           "revision": 1,
+                     *           "inputs": [
+                     *             {
+                     *               "id": 26,
+                     *               "revision": 1,
+                     *               "indicator": "disability_care_subsidy_paid",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "768000",
+                     *               "unit": "CNY",
+                     *               "qualifier": "eq",
+                     *               "quote": "发放残疾人护理补贴76.8万元",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3639,
+                     *               "byteEnd": 3676,
+                     *               "role": "amount"
+                     *             },
+                     *             {
+                     *               "id": 27,
+                     *               "revision": 1,
+                     *               "indicator": "disability_care_subsidy_beneficiaries",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "1280",
+                     *               "unit": "person",
+                     *               "qualifier": "eq",
+                     *               "quote": "受益1280人",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3679,
+                     *               "byteEnd": 3692,
+                     *               "role": "recipients"
+                     *             }
+                     *           ],
+                     *           "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DerivedList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDerived: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Compute from the observations in force at this time (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+                /**
+                 * @description Transaction time: only revisions recorded by then (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description `<derived indicator>.<area>.<period>.<kind>`, e.g. `dibao_per_recipient.bayantala.2023-H1.actual`.
+                 * @example dibao_per_recipient.bayantala.2023-H1.actual
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A value derived from reported figures (never a reported fact), with its formula and cited inputs. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+                     *       "indicator": "dibao_per_recipient",
+                     *       "relation": "dibao_per_recipient",
+                     *       "nameZh": "人均低保金",
+                     *       "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                     *       "area": "bayantala",
+                     *       "period": "2023-H1",
+                     *       "kind": "actual",
+                     *       "value": "2128.91",
+                     *       "unit": "CNY/person",
+                     *       "qualifier": "eq",
+                     *       "formula": "dibao_paid / dibao_beneficiaries",
+                     *       "rounding": "half to even at 2 decimal places",
+                     *       "exact": false,
+                     *       "derived": true,
+                     *       "revision": 1,
+                     *       "inputs": [
+                     *         {
+                     *           "id": 22,
+                     *           "revision": 1,
+                     *           "indicator": "dibao_paid",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "4847520",
+                     *           "unit": "CNY",
+                     *           "qualifier": "eq",
+                     *           "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *           "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *           "byteStart": 3521,
+                     *           "byteEnd": 3571,
+                     *           "role": "amount"
+                     *         },
+                     *         {
+                     *           "id": 23,
+                     *           "revision": 1,
+                     *           "indicator": "dibao_beneficiaries",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "2277",
+                     *           "unit": "person",
+                     *           "qualifier": "eq",
+                     *           "quote": "受益2277人",
+                     *           "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *           "byteStart": 3574,
+                     *           "byteEnd": 3587,
+                     *           "role": "recipients"
+                     *         }
+                     *       ],
+                     *       "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Derived"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDerivedRevisions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Compute from the observations in force at this time (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                asOf?: string;
+                /**
+                 * @description Transaction time: only revisions recorded by then (as on /v1/observations).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description `<derived indicator>.<area>.<period>.<kind>`, e.g. `dibao_per_recipient.bayantala.2023-H1.actual`.
+                 * @example dibao_per_recipient.bayantala.2023-H1.actual
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A derived value's revision trail. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "revision": 1,
+                     *           "seq": 23,
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "value": "2128.91",
+                     *           "qualifier": "eq",
+                     *           "exact": false,
+                     *           "inputs": [
+                     *             {
+                     *               "role": "amount",
+                     *               "id": 22,
+                     *               "revision": 1,
+                     *               "value": "4847520",
+                     *               "qualifier": "eq",
+                     *               "status": "active"
+                     *             },
+                     *             {
+                     *               "role": "recipients",
+                     *               "id": 23,
+                     *               "revision": 1,
+                     *               "value": "2277",
+                     *               "qualifier": "eq",
+                     *               "status": "active"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DerivedRevisionList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
@@ -3807,7 +5140,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3822,11 +5155,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487"
+                     *           "hash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:33:34.568Z",
+                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -3840,8 +5173,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "a880700454428ae8281e6fbbca4acab2b32ca71bed6c647b3ee49ecd20f0f487",
-                     *           "hash": "6d6c3a3fddfb8e909a657114a8ff1efb25619782a7b5c1e189f674a211e154f7"
+                     *           "prevHash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696",
+                     *           "hash": "9e6c64eeb54937cc824bbc878ac3d043a2142bf8018160a111cac2f809327174"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -3892,11 +5225,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 159,
-                     *       "hash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666",
-                     *       "recordedAt": "2026-11-29T14:33:34.584Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=159\nhash=00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666\nrecordedAt=2026-11-29T14:33:34.584Z\n",
-                     *       "signature": "rgDcLpZddmybQjGsgXXFemUbE9oZJJHrOqf4SlLgg2CjPsLT95+eLlyqYwJ04A6LOqlyfnT7+gfW97dYvH5TAg==",
+                     *       "seq": 165,
+                     *       "hash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a",
+                     *       "recordedAt": "2026-11-29T14:49:51.276Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=165\nhash=b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a\nrecordedAt=2026-11-29T14:49:51.276Z\n",
+                     *       "signature": "CmrXbT+bZW9SVNJGHXsHhVMhozy0OF/ogzHpfjiEo+ZN1D+skS3U3Vx4V2CnGo1YbnOTqKvmdiVGj+GGixIpCg==",
                      *       "verified": true
                      *     }
                      */
@@ -3944,7 +5277,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAIL4kWuGV9yYi3dy1R/p6EnIuMysxJ8RrRwF/MwoXHi4=
+                     *     MCowBQYDK2VwAyEAZMsliRid3VjVsAKrbAuR8N8OvXJCqjZYej5SkuPdYQ0=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -3984,11 +5317,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:34.654Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "entries": 165,
+                     *       "checkedFrom": 166,
+                     *       "lastFullAt": "2026-11-29T14:49:51.311Z",
+                     *       "headSeq": 165,
+                     *       "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4027,11 +5360,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 159,
+                     *       "entries": 165,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:33:35.231Z",
-                     *       "headSeq": 159,
-                     *       "headHash": "00e7eba9e2ae42503238770430080249b5449668b38d78b81b94b8b11f0fa666"
+                     *       "lastFullAt": "2026-11-29T14:49:52.975Z",
+                     *       "headSeq": 165,
+                     *       "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -1,7 +1,7 @@
 // Catalog, audit, key, idempotency and integrity reads on PostgreSQL: plain records out, in
 // the orders the SQLite adapter answers in (text keys sort in binary, as there).
 import { indicatorSearchPattern } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, RelationRecord, SourceMetadata, StoredAuditRow } from '../ports.js'
 import { run, type Queryable } from './client.js'
 
 export const AREA_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", level, parent_code AS "parentCode", division_code AS "divisionCode" FROM area'
@@ -10,6 +10,7 @@ export const INDICATOR_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "name
 const SOURCE_COLUMNS =
   'id, title, title_en AS "titleEn", document_number AS "documentNumber", issuer, recipient, issued_on AS "issuedOn", media_type AS "mediaType", byte_length AS "byteLength", sha256'
 export const SOURCE_SQL = `SELECT ${SOURCE_COLUMNS}, recorded_at AS "recordedAt" FROM source`
+export const RELATION_SQL = 'SELECT code, type, definition, description FROM indicator_relation ORDER BY code'
 export const AUDIT_SQL =
   'SELECT seq, recorded_at AS "recordedAt", actor, action, entity_type AS "entityType", entity_id AS "entityId", before, after, prev_hash AS "prevHash", hash FROM audit_entry'
 export const KEY_SQL = 'SELECT id, name, scopes, secret_hash AS "secretHash", created_at AS "createdAt", revoked_at AS "revokedAt" FROM api_key'
@@ -45,6 +46,9 @@ export function catalogReads(q: Queryable): CatalogReads {
     },
     async indicator(code) {
       return first<IndicatorRecord>(await run(q, `${INDICATOR_SQL} WHERE code = $1`, [code]))
+    },
+    async relations() {
+      return run<RelationRecord & Record<string, unknown>>(q, RELATION_SQL)
     },
     async categories() {
       return (await run<{ category: string }>(q, 'SELECT DISTINCT category FROM indicator ORDER BY category')).map((r) => r.category)
@@ -152,6 +156,9 @@ export function integrityReads(q: Queryable): IntegrityReads {
     },
     async indicators() {
       return run<Record<string, unknown>>(q, `${INDICATOR_SQL} ORDER BY code`) as Promise<Array<Omit<IndicatorRecord, 'additive'> & { additive: unknown }>>
+    },
+    async relations() {
+      return run<RelationRecord & Record<string, unknown>>(q, RELATION_SQL)
     },
     async idempotencyRecords() {
       return run<IdempotencyRecord & Record<string, unknown>>(q, `${IDEMPOTENCY_SQL} WHERE state = 'done' ORDER BY actor, key`)

@@ -1,6 +1,6 @@
 // What the integrity checks read: every table that changes an answer or an authority.
-import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, IntegrityReads, PeriodRecord, SourceMetadata } from '../ports.js'
-import { AREA_COLUMNS, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, KEY_COLUMNS, PERIOD_COLUMNS } from './records.js'
+import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, IntegrityReads, PeriodRecord, RelationRecord, SourceMetadata } from '../ports.js'
+import { AREA_COLUMNS, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, KEY_COLUMNS, PERIOD_COLUMNS, RELATION_SQL } from './records.js'
 import type { Statements } from './statements.js'
 
 export function integrityReads(s: Statements): IntegrityReads {
@@ -34,6 +34,9 @@ export function integrityReads(s: Statements): IntegrityReads {
         ...r,
         additive: r.additive === 1 ? true : r.additive === 0 ? false : (r.additive ?? null),
       }))
+    },
+    async relations() {
+      return s(RELATION_SQL).all() as RelationRecord[]
     },
     async idempotencyRecords() {
       return s(`SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_key WHERE state = 'done'`).all() as IdempotencyRecord[]
