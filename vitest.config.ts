@@ -18,6 +18,7 @@ export const API_SUITE = [
   'test/auth-hardening.test.ts',
   'test/shared-limits.test.ts',
   'test/http-semantics.test.ts',
+  'test/relations.test.ts',
 ]
 
 export default defineConfig({
