@@ -2,6 +2,7 @@
 // actuals against targets, validation rules and their state changes in the change
 // feed, derived per-recipient values with their revision trail.
 import fc from 'fast-check'
+import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { divideDecimal, sumDecimals } from '../src/domain/decimal.js'
 import { evaluateRule, type Figure, type Rule } from '../src/domain/relations.js'
@@ -23,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 /** The machine is shared: an answer shed as overloaded (503 eventLoopDelay) is retried, as its Retry-After asks. */
-async function inject(options: Parameters<TestContext['app']['inject']>[0] & object) {
+async function inject(options: InjectOptions) {
   for (let attempt = 0; ; attempt++) {
     const res = await t.app.inject(options)
     if (res.statusCode !== 503 || !res.body.includes('overloaded') || attempt === 50) return res

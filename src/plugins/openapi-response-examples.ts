@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 165,
-          "lastFullAt": "2026-11-29T14:49:51.311Z"
+          "lastFullAt": "2026-11-29T15:03:11.114Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T14:49:51.252Z",
+        "recordedAt": "2026-11-29T15:03:10.948Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -212,7 +212,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:49:51.252Z"
+            "recordedAt": "2026-11-29T15:03:10.948Z"
           }
         ],
         "observationsTruncated": false,
@@ -282,7 +282,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:49:51.252Z"
+            "recordedAt": "2026-11-29T15:03:10.948Z"
           },
           {
             "id": 2,
@@ -315,12 +315,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:49:51.252Z"
+            "recordedAt": "2026-11-29T15:03:10.948Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:03:10.948Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:03:10.948Z\r\n"
     }
   },
   "getObservation": {
@@ -353,7 +353,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:49:51.252Z"
+        "recordedAt": "2026-11-29T15:03:10.948Z"
       }
     }
   },
@@ -389,7 +389,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -434,7 +434,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -471,7 +471,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -911,7 +911,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
           {
             "revision": 1,
             "seq": 23,
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "value": "2128.91",
             "qualifier": "eq",
             "exact": false,
@@ -944,7 +944,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -959,11 +959,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "parentCode": null
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696"
+            "hash": "09438e4118edda734d0fb50c235ee2cbde1ae9a26d52b6bf66bbda9f8c978ca8"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T14:49:51.252Z",
+            "recordedAt": "2026-11-29T15:03:10.948Z",
             "actor": "seed",
             "action": "area.create",
             "entityType": "area",
@@ -977,8 +977,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "通辽市",
               "parentCode": "inner-mongolia"
             },
-            "prevHash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696",
-            "hash": "9e6c64eeb54937cc824bbc878ac3d043a2142bf8018160a111cac2f809327174"
+            "prevHash": "09438e4118edda734d0fb50c235ee2cbde1ae9a26d52b6bf66bbda9f8c978ca8",
+            "hash": "f703dc6803f662fc7638475564082a93f1f9b5e085e598e71b5a091987769009"
           }
         ],
         "nextAfter": 100,
@@ -990,17 +990,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 165,
-        "hash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a",
-        "recordedAt": "2026-11-29T14:49:51.276Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=165\nhash=b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a\nrecordedAt=2026-11-29T14:49:51.276Z\n",
-        "signature": "CmrXbT+bZW9SVNJGHXsHhVMhozy0OF/ogzHpfjiEo+ZN1D+skS3U3Vx4V2CnGo1YbnOTqKvmdiVGj+GGixIpCg==",
+        "hash": "2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e",
+        "recordedAt": "2026-11-29T15:03:10.994Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=165\nhash=2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e\nrecordedAt=2026-11-29T15:03:10.994Z\n",
+        "signature": "ZEjs3GPqU0IHtvGGbLOVLBTwZlKuM/imr7fbT0Sb3n04pH6gheG5R1Ba1dRyTvip9bnUE6a898T9N5kiG0pGCA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAZMsliRid3VjVsAKrbAuR8N8OvXJCqjZYej5SkuPdYQ0=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEArbyiznFesglK2fbGviOG02mM4LD56z9B1rKgMTGxeHQ=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1009,9 +1009,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 165,
         "checkedFrom": 166,
-        "lastFullAt": "2026-11-29T14:49:51.311Z",
+        "lastFullAt": "2026-11-29T15:03:11.114Z",
         "headSeq": 165,
-        "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
+        "headHash": "2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e"
       }
     }
   },
@@ -1021,9 +1021,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 165,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T14:49:52.975Z",
+        "lastFullAt": "2026-11-29T15:03:12.679Z",
         "headSeq": 165,
-        "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
+        "headHash": "2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e"
       }
     }
   },
@@ -1040,7 +1040,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T14:49:54.001Z",
+        "recordedAt": "2026-11-29T15:03:12.714Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1159,8 +1159,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T14:49:54.027Z",
-        "recordedAt": "2026-11-29T14:49:54.027Z"
+        "publishedAt": "2026-11-29T15:03:12.751Z",
+        "recordedAt": "2026-11-29T15:03:12.751Z"
       }
     }
   },
@@ -1194,7 +1194,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 2,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T14:49:54.046Z"
+        "recordedAt": "2026-11-29T15:03:12.755Z"
       }
     }
   }

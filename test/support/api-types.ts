@@ -597,7 +597,7 @@ export interface paths {
         };
         /**
          * Verify the audit chain (incremental)
-         * @description Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. Answers are reused for a second while the head does not move. 503 while the verification at start runs.
+         * @description Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators, relations) against the log. Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. Answers are reused for a second while the head does not move. 503 while the verification at start runs.
          */
         get: operations["verifyAudit"];
         put?: never;
@@ -1171,7 +1171,9 @@ export interface components {
             quote: string;
             /** @description The source text; bytes [byteStart, byteEnd) are the quote. */
             textUrl: string;
+            /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
             byteStart: number;
+            /** @description Offset just past the quote's last byte. */
             byteEnd: number;
         };
         /** @description A declared relation between indicators. */
@@ -1194,12 +1196,14 @@ export interface components {
                 /** @description The kinds the rule is checked for. */
                 kinds: ("actual" | "target" | "forecast")[];
             } | {
+                /** @description The target side: its indicator and kind. */
                 target: {
                     /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
                     indicator: string;
                     /** @description A kind: actual, target or forecast. */
                     kind: "actual" | "target" | "forecast";
                 };
+                /** @description The actual side: its indicator and kind. */
                 actual: {
                     /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
                     indicator: string;
@@ -1220,7 +1224,9 @@ export interface components {
                 derived: {
                     /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
                     code: string;
+                    /** @description Name in Chinese. */
                     nameZh: string;
+                    /** @description Name in English. */
                     nameEn: string;
                     /** @description Unit of the derived value, e.g. `CNY/person`. */
                     unit: string;
@@ -1271,9 +1277,11 @@ export interface components {
         ValidationResult: {
             /** @description The rule's code (that of its relation). */
             rule: string;
+            /** @description What the rule checks, in words. */
             description: string;
             /** @description Area code (lowercase slug), e.g. `bayantala`. */
             area: string;
+            /** @description The reporting period evaluated. */
             period: string;
             /**
              * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
@@ -1317,8 +1325,11 @@ export interface components {
             data: components["schemas"]["ValidationResult"][];
             /** @description Counts by result. */
             summary: {
+                /** @description Results that pass. */
                 pass: number;
+                /** @description Results that fail. */
                 fail: number;
+                /** @description Results with a figure missing. */
                 incomplete: number;
             };
         };
@@ -1330,10 +1341,13 @@ export interface components {
             indicator: string;
             /** @description The amount_recipients relation it comes from. */
             relation: string;
+            /** @description Name in Chinese. */
             nameZh: string;
+            /** @description Name in English. */
             nameEn: string;
             /** @description Area code (lowercase slug), e.g. `bayantala`. */
             area: string;
+            /** @description The reporting period of its inputs. */
             period: string;
             /**
              * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
@@ -1390,7 +1404,9 @@ export interface components {
                 quote: string;
                 /** @description The source text; bytes [byteStart, byteEnd) are the quote. */
                 textUrl: string;
+                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
                 byteStart: number;
+                /** @description Offset just past the quote's last byte. */
                 byteEnd: number;
                 /**
                  * @description Numerator (amount) or denominator (recipients).
@@ -1424,6 +1440,7 @@ export interface components {
              * @enum {string}
              */
             qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description True when the quotient terminated within the scale. */
             exact: boolean;
             /** @description The input revisions used. */
             inputs: {
@@ -1432,7 +1449,9 @@ export interface components {
                  * @enum {string}
                  */
                 role: "amount" | "recipients";
+                /** @description Observation id. */
                 id: number;
+                /** @description The revision used. */
                 revision: number;
                 /** @description An exact decimal number as a string (at most 40 digits). */
                 value: string;
@@ -2136,7 +2155,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 165,
-                     *         "lastFullAt": "2026-11-29T14:49:51.311Z"
+                     *         "lastFullAt": "2026-11-29T15:03:11.114Z"
                      *       }
                      *     }
                      */
@@ -2323,7 +2342,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2414,7 +2433,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T14:49:54.001Z",
+                     *       "recordedAt": "2026-11-29T15:03:12.714Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2483,7 +2502,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *       "recordedAt": "2026-11-29T15:03:10.948Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3121,7 +3140,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z"
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3473,7 +3492,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z"
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3506,7 +3525,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z"
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3515,8 +3534,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T14:49:51.252Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:03:10.948Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:03:10.948Z
                      */
                     "text/csv": string;
                 };
@@ -3602,7 +3621,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:49:51.252Z"
+                     *       "recordedAt": "2026-11-29T15:03:10.948Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3729,8 +3748,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T14:49:54.027Z",
-                     *       "recordedAt": "2026-11-29T14:49:54.027Z"
+                     *       "publishedAt": "2026-11-29T15:03:12.751Z",
+                     *       "recordedAt": "2026-11-29T15:03:12.751Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3821,7 +3840,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 2,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T14:49:54.046Z"
+                     *       "recordedAt": "2026-11-29T15:03:12.755Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -3909,7 +3928,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4159,7 +4178,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4196,7 +4215,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5055,7 +5074,7 @@ export interface operations {
                      *         {
                      *           "revision": 1,
                      *           "seq": 23,
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "value": "2128.91",
                      *           "qualifier": "eq",
                      *           "exact": false,
@@ -5140,7 +5159,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -5155,11 +5174,11 @@ export interface operations {
                      *             "parentCode": null
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696"
+                     *           "hash": "09438e4118edda734d0fb50c235ee2cbde1ae9a26d52b6bf66bbda9f8c978ca8"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T14:49:51.252Z",
+                     *           "recordedAt": "2026-11-29T15:03:10.948Z",
                      *           "actor": "seed",
                      *           "action": "area.create",
                      *           "entityType": "area",
@@ -5173,8 +5192,8 @@ export interface operations {
                      *             "nameZh": "通辽市",
                      *             "parentCode": "inner-mongolia"
                      *           },
-                     *           "prevHash": "f2a9e492216e13b4cf9bb831649e783552fc063148574773a90b1127cb3bf696",
-                     *           "hash": "9e6c64eeb54937cc824bbc878ac3d043a2142bf8018160a111cac2f809327174"
+                     *           "prevHash": "09438e4118edda734d0fb50c235ee2cbde1ae9a26d52b6bf66bbda9f8c978ca8",
+                     *           "hash": "f703dc6803f662fc7638475564082a93f1f9b5e085e598e71b5a091987769009"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -5226,10 +5245,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 165,
-                     *       "hash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a",
-                     *       "recordedAt": "2026-11-29T14:49:51.276Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=165\nhash=b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a\nrecordedAt=2026-11-29T14:49:51.276Z\n",
-                     *       "signature": "CmrXbT+bZW9SVNJGHXsHhVMhozy0OF/ogzHpfjiEo+ZN1D+skS3U3Vx4V2CnGo1YbnOTqKvmdiVGj+GGixIpCg==",
+                     *       "hash": "2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e",
+                     *       "recordedAt": "2026-11-29T15:03:10.994Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=165\nhash=2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e\nrecordedAt=2026-11-29T15:03:10.994Z\n",
+                     *       "signature": "ZEjs3GPqU0IHtvGGbLOVLBTwZlKuM/imr7fbT0Sb3n04pH6gheG5R1Ba1dRyTvip9bnUE6a898T9N5kiG0pGCA==",
                      *       "verified": true
                      *     }
                      */
@@ -5277,7 +5296,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAZMsliRid3VjVsAKrbAuR8N8OvXJCqjZYej5SkuPdYQ0=
+                     *     MCowBQYDK2VwAyEArbyiznFesglK2fbGviOG02mM4LD56z9B1rKgMTGxeHQ=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -5319,9 +5338,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 165,
                      *       "checkedFrom": 166,
-                     *       "lastFullAt": "2026-11-29T14:49:51.311Z",
+                     *       "lastFullAt": "2026-11-29T15:03:11.114Z",
                      *       "headSeq": 165,
-                     *       "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
+                     *       "headHash": "2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -5362,9 +5381,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 165,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T14:49:52.975Z",
+                     *       "lastFullAt": "2026-11-29T15:03:12.679Z",
                      *       "headSeq": 165,
-                     *       "headHash": "b7fbac37f02864eb749ed0d6e09d36c018300247551e1bd68a5626f53f49ac8a"
+                     *       "headHash": "2a529c96650b67393a4e5b522f77b88ac6eeee73832f1824dba5a35379a5198e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

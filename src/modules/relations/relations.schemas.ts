@@ -22,8 +22,8 @@ export const ComponentsTotalDefinition = Type.Object(
 )
 export const TargetActualDefinition = Type.Object(
   {
-    target: Type.Object({ indicator: IndicatorCode, kind: KindLiteral }, { additionalProperties: false }),
-    actual: Type.Object({ indicator: IndicatorCode, kind: KindLiteral }, { additionalProperties: false }),
+    target: Type.Object({ indicator: IndicatorCode, kind: KindLiteral }, { additionalProperties: false, description: 'The target side: its indicator and kind.' }),
+    actual: Type.Object({ indicator: IndicatorCode, kind: KindLiteral }, { additionalProperties: false, description: 'The actual side: its indicator and kind.' }),
     pairing: Type.Literal('actual_period_within_target_period', { description: 'An actual pairs with a target of the same area whose period contains the actual\'s period.' }),
   },
   { additionalProperties: false, description: '`target_actual`: progress = actual / target.' },
@@ -35,8 +35,8 @@ export const AmountRecipientsDefinition = Type.Object(
     derived: Type.Object(
       {
         code: IndicatorCode,
-        nameZh: Type.String({ minLength: 1 }),
-        nameEn: Type.String({ minLength: 1 }),
+        nameZh: Type.String({ minLength: 1, description: 'Name in Chinese.' }),
+        nameEn: Type.String({ minLength: 1, description: 'Name in English.' }),
         unit: Type.String({ minLength: 1, description: 'Unit of the derived value, e.g. `CNY/person`.' }),
         scale: Type.Integer({ minimum: 0, maximum: 12, description: 'Decimal places the quotient is rounded to (half to even).' }),
       },
@@ -97,8 +97,8 @@ export const CitedFigure = Type.Object(
     qualifier: Qualifier,
     quote: Type.String({ description: 'Verbatim words of the source that state it.' }),
     textUrl: Type.String({ description: 'The source text; bytes [byteStart, byteEnd) are the quote.' }),
-    byteStart: Type.Integer(),
-    byteEnd: Type.Integer(),
+    byteStart: Type.Integer({ description: 'Offset of the quote\'s first byte in the source text (UTF-8, from 0).' }),
+    byteEnd: Type.Integer({ description: 'Offset just past the quote\'s last byte.' }),
   },
   { $id: 'CitedFigure', description: 'An observation used in a computation, with its citation.' },
 )
@@ -129,9 +129,9 @@ const RuleSide = Type.Object(
 export const ValidationResult = Type.Object(
   {
     rule: Type.String({ description: 'The rule\'s code (that of its relation).' }),
-    description: Type.String(),
+    description: Type.String({ description: 'What the rule checks, in words.' }),
     area: AreaCode,
-    period: Type.String(),
+    period: Type.String({ description: 'The reporting period evaluated.' }),
     kind: Kind,
     left: RuleSide,
     operator: StringEnum(RULE_OPERATORS, { description: 'How the left side compares with the right.' }),
@@ -144,7 +144,10 @@ export const ValidationResult = Type.Object(
 export const ValidationList = Type.Object(
   {
     data: Type.Array(refTo(ValidationResult), { description: 'Results by rule, area, period, kind.' }),
-    summary: Type.Object({ pass: Type.Integer(), fail: Type.Integer(), incomplete: Type.Integer() }, { description: 'Counts by result.' }),
+    summary: Type.Object(
+      { pass: Type.Integer({ description: 'Results that pass.' }), fail: Type.Integer({ description: 'Results that fail.' }), incomplete: Type.Integer({ description: 'Results with a figure missing.' }) },
+      { description: 'Counts by result.' },
+    ),
   },
   { $id: 'ValidationList', description: 'Validation rule results.' },
 )
@@ -157,10 +160,10 @@ export const Derived = Type.Object(
     code: Type.String({ description: '`<derived indicator>.<area>.<period>.<kind>`.' }),
     indicator: IndicatorCode,
     relation: Type.String({ description: 'The amount_recipients relation it comes from.' }),
-    nameZh: Type.String(),
-    nameEn: Type.String(),
+    nameZh: Type.String({ description: 'Name in Chinese.' }),
+    nameEn: Type.String({ description: 'Name in English.' }),
     area: AreaCode,
-    period: Type.String(),
+    period: Type.String({ description: 'The reporting period of its inputs.' }),
     kind: Kind,
     value: Nullable(DecimalString, { description: 'The quotient, rounded as `rounding` says; null when an input is withdrawn or recipients are 0.' }),
     unit: Type.String({ description: 'e.g. `CNY/person`.' }),
@@ -184,9 +187,9 @@ export const DerivedRevision = Type.Object(
     recordedAt: Type.String({ format: 'date-time', description: 'When that input revision was recorded.' }),
     value: Nullable(DecimalString, { description: 'The value then; null when an input was withdrawn or recipients were 0.' }),
     qualifier: Qualifier,
-    exact: Type.Boolean(),
+    exact: Type.Boolean({ description: 'True when the quotient terminated within the scale.' }),
     inputs: Type.Array(
-      Type.Object({ role: StringEnum(['amount', 'recipients'], { description: 'Numerator or denominator.' }), id: Type.Integer(), revision: Type.Integer(), value: DecimalString, qualifier: Qualifier, status: StringEnum(['active', 'withdrawn'], { description: 'Withdrawn: the input was retracted.' }) }),
+      Type.Object({ role: StringEnum(['amount', 'recipients'], { description: 'Numerator or denominator.' }), id: Type.Integer({ description: 'Observation id.' }), revision: Type.Integer({ description: 'The revision used.' }), value: DecimalString, qualifier: Qualifier, status: StringEnum(['active', 'withdrawn'], { description: 'Withdrawn: the input was retracted.' }) }),
       { description: 'The input revisions used.' },
     ),
   },

@@ -216,7 +216,8 @@ export function createRelationService(catalog: CatalogReads, observations: Obser
       if (r.type !== 'amount_recipients') continue
       const d = r.definition
       if (wanted && !wanted.includes(d.derived.code)) continue
-      const rows = await rowsOf([d.amount, d.recipients], filter)
+      // Withdrawn inputs included: the derived value then stays listed, its value null.
+      const rows = await rowsOf([d.amount, d.recipients], { ...filter, includeWithdrawn: true })
       for (const amount of rows.filter((o) => o.indicator === d.amount)) {
         const recipients = rows.find((o) => o.indicator === d.recipients && o.area === amount.area && o.period === amount.period && o.kind === amount.kind)
         if (!recipients) continue
