@@ -20,6 +20,7 @@ const TABLES: PgTable[] = [
   schema.areas,
   schema.reportingPeriods,
   schema.indicators,
+  schema.indicatorRelations,
   schema.observations,
   schema.observationRevisions,
   schema.auditEntries,
