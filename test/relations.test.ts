@@ -9,6 +9,9 @@ import { evaluateRule, type Figure, type Rule } from '../src/domain/relations.js
 import { QUALIFIERS } from '../src/domain/observation.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { loadRelationSeeds, readRelationSeeds } from '../src/seed/relations.js'
+import { rowToChecked, writeObservations } from '../src/modules/observations/observation-writes.js'
+import type { WriteTx } from '../src/storage/ports.js'
+import { writeUnit } from '../src/writes/write-unit.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 let t: TestContext
@@ -242,6 +245,36 @@ describe('derived values', () => {
     ])
     expect(after.revision).toBe(2)
     expect(trail[1].seq).toBeGreaterThan(trail[0].seq)
+  })
+})
+
+describe('the write path\'s cost', () => {
+  /** Writes a note on each of these indicators' observations through writeObservations, counting the port calls it makes. */
+  async function noteOn(indicators: string[], note: string) {
+    const calls = { relations: 0, currentByKeys: 0 }
+    await writeUnit(t.storage, async (tx, audit) => {
+      const rows = await Promise.all(indicators.map(async (code) => (await tx.currentByKeys([{ indicator: code, area: 'bayantala', period: '2023-H1', kind: 'actual' }]))[0]!))
+      const counted = new Proxy(tx, {
+        get(target, name, receiver) {
+          const member = Reflect.get(target, name, receiver)
+          if (name !== 'relations' && name !== 'currentByKeys') return member
+          return (...args: unknown[]) => {
+            calls[name]++
+            return (member as (...a: unknown[]) => unknown).apply(target, args)
+          }
+        },
+      }) as WriteTx
+      await writeObservations(counted, audit, rows.map((row) => ({ observation: { ...rowToChecked(row), note }, status: 'active' as const, reason: 'test: cost', actor: 'test', current: row })))
+    })
+    return calls
+  }
+
+  it('reads the relations once per transaction; a batch touching no rule reads nothing more, one touching a rule one lookup', async () => {
+    expect(await noteOn(['drainage_channel_length', 'pension_insurance_enrolled', 'dibao_paid'], 'cost probe 1')).toEqual({ relations: 1, currentByKeys: 0 })
+    expect(await noteOn(['drainage_channel_length', 'banner_planted_forest_area', 'key_afforestation_area'], 'cost probe 2')).toEqual({ relations: 1, currentByKeys: 1 })
+    // A note changes no figure: no rule changed state.
+    const banner = await observationOf('banner_planted_forest_area')
+    expect((await lastChange(banner.id)).ruleChanges).toEqual([])
   })
 })
 
