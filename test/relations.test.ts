@@ -2,6 +2,9 @@
 // actuals against targets, validation rules and their state changes in the change
 // feed, derived per-recipient values with their revision trail.
 import fc from 'fast-check'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { divideDecimal, sumDecimals } from '../src/domain/decimal.js'
@@ -279,6 +282,23 @@ describe('the write path\'s cost', () => {
 })
 
 describe('audit', () => {
+  it('a changed relations.json updates the relation once, audited as relation.update', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relations-seed-'))
+    try {
+      const file = JSON.parse(readFileSync('seeds/bayantala-2023h1/relations.json', 'utf8'))
+      file.relations[0].description += ' Checked again.'
+      mkdirSync(join(dir, 'report'))
+      writeFileSync(join(dir, 'report', 'relations.json'), JSON.stringify(file))
+      expect(await loadRelationSeeds(t.storage, dir)).toBe(1)
+      expect(await loadRelationSeeds(t.storage, dir)).toBe(0)
+      expect((await get(`/v1/relations/${file.relations[0].code}`)).description).toBe(file.relations[0].description)
+      const [entry] = await t.query("SELECT action FROM audit_entry WHERE entity_type = 'relation' ORDER BY seq DESC LIMIT 1")
+      expect(entry!.action).toBe('relation.update')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('the full verification passes, and a tampered relation is found', async () => {
     const ok = json((await inject({ url: '/v1/audit/verify/full', headers: auth(admin) })).body)
     expect(ok.ok, ok.reason).toBe(true)
