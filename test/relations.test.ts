@@ -131,6 +131,12 @@ describe('progress', () => {
     expect((await get('/v1/progress?period=2023')).data).toEqual(data)
     expect((await get('/v1/progress?area=houguaxi')).data).toEqual([])
     expect((await get('/v1/progress?indicator=dibao_paid')).data).toEqual([])
+    // Both time axes pass through to the observation reads: before anything was published or recorded, no pair.
+    expect((await get('/v1/progress?asOf=2000-01-01T00:00:00Z')).data).toEqual([])
+    expect((await get('/v1/progress?knownAt=2030-01-01T00:00:00Z&asOf=2030-01-01T00:00:00Z')).data).toEqual(data)
+    expect((await get('/v1/validation?asOf=2000-01-01T00:00:00Z')).data).toEqual([])
+    expect((await get('/v1/derived?asOf=2000-01-01T00:00:00Z')).data).toEqual([])
+    expect((await inject({ url: '/v1/progress?asOf=yesterday' })).statusCode).toBe(400)
   })
 
   it('has no pair between the H1 maize core area and the H2 drive target (different scopes)', async () => {
