@@ -23,6 +23,7 @@ export const API_SUITE = [
   'test/time.test.ts',
   'test/units.test.ts',
   'test/other-town.test.ts',
+  'test/relations.test.ts',
 ]
 
 export default defineConfig({

@@ -21,6 +21,8 @@ import { auditFilesFor, keyFileTooOpen, loadSigner } from './modules/audit/signi
 import changeRoutes from './modules/changes/changes.routes.js'
 import importRoutes from './modules/imports/imports.routes.js'
 import vintageRoutes from './modules/vintages/vintages.routes.js'
+import { derivedRoutes, progressRoutes, relationRoutes, validationRoutes } from './modules/relations/relations.routes.js'
+import { createRelationService } from './modules/relations/relations.service.js'
 import { createWriter } from './writes/writer.js'
 import { openStorage } from './storage/open.js'
 import type { Storage } from './storage/ports.js'
@@ -196,12 +198,17 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(areaRoutes, { prefix: '/v1/areas', writer, catalog })
   await app.register(periodRoutes, { prefix: '/v1/periods', writer, catalog })
   await app.register(unitRoutes, { prefix: '/v1/units', writer, catalog })
-  await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations })
+  const relations = createRelationService(catalog, storage.observations)
+  await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations, relations })
   await app.register(topicRoutes, { prefix: '/v1/topics', catalog })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
   await app.register(vintageRoutes, { prefix: '/v1/vintages', observations })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: storage.observations })
+  await app.register(relationRoutes, { prefix: '/v1/relations', relations })
+  await app.register(progressRoutes, { prefix: '/v1/progress', relations })
+  await app.register(validationRoutes, { prefix: '/v1/validation', relations })
+  await app.register(derivedRoutes, { prefix: '/v1/derived', relations })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
   return app
 }

@@ -75,6 +75,9 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
     for (const s of (await get('/v1/sources')).data) out.push(`/v1/sources/${s.id}`, `/v1/sources/${s.id}/text`)
     for (const i of (await get('/v1/indicators')).data) out.push(`/v1/indicators/${i.code}`, `/v1/indicators/${i.code}?asOf=2030-01-01T00:00:00Z`)
     for (const a of (await get('/v1/areas')).data) out.push(`/v1/areas/${a.code}`)
+    out.push('/v1/relations', '/v1/progress', '/v1/validation', '/v1/derived')
+    for (const r of (await get('/v1/relations')).data) out.push(`/v1/relations/${r.code}`)
+    for (const d of (await get('/v1/derived')).data) out.push(`/v1/derived/${d.code}`, `/v1/derived/${d.code}/revisions`)
     for (const p of (await get('/v1/periods')).data.slice(0, 10)) out.push(`/v1/periods/${p.code}`)
     const queries = ['limit=7', 'limit=1000', 'includeWithdrawn=true&limit=9', 'kind=forecast', 'category=social_security&category=agriculture', 'topic=subsidies&topic=drainage&limit=3', 'topic=afforestation&category=ecology', 'period=2023-H1', 'periodFrom=2023-H1&periodTo=2023', 'updatedSince=2020-01-01T00:00:00Z&limit=11', 'format=csv', 'format=csv&kind=actual']
     for (const q of queries) {

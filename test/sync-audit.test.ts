@@ -13,6 +13,7 @@ import type { ObservationFilter } from '../src/storage/ports.js'
 import { IndicatorDetail } from '../src/modules/indicators/indicators.routes.js'
 import { ObservationPage } from '../src/modules/observations/observations.routes.js'
 import { Observation, ObservationRevision, toObservation, toObservationRevision } from '../src/modules/observations/observations.schemas.js'
+import { CitedFigure, Progress } from '../src/modules/relations/relations.schemas.js'
 import { buildTestApp, json, onPostgres, type TestContext } from './helpers.js'
 
 let t: TestContext
@@ -39,7 +40,7 @@ function strictly(schema: unknown): object {
 }
 
 /** A strict validator that resolves the pages' `$ref`s to the named Observation and Revision schemas. */
-const withNamedSchemas = (): Ajv => withFormats(new Ajv({ strict: false, allErrors: true })).addSchema([strictly(Observation), strictly(ObservationRevision)])
+const withNamedSchemas = (): Ajv => withFormats(new Ajv({ strict: false, allErrors: true })).addSchema([strictly(Observation), strictly(ObservationRevision), strictly(CitedFigure), strictly(Progress)])
 
 const auth = (secret: string) => ({ authorization: `Bearer ${secret}` })
 
@@ -196,10 +197,10 @@ describe('change feed', () => {
       expect(res.statusCode, res.body).toBe(200)
       const detail = json(res.body)
       expect(checkDetail(detail), JSON.stringify(checkDetail.errors)).toBe(true)
-      const { observations: _o, observationsTruncated: _t, observationsUrl: _u, ...indicator } = detail
+      const { observations: _o, observationsTruncated: _t, observationsUrl: _u, progress, ...indicator } = detail
       const rows = await repo.page({ indicators: [revised.code], asOf }, 0, 1000)
       expect(rows.length).toBeGreaterThan(0)
-      const expected = { ...indicator, observations: rows.map(toObservation), observationsTruncated: false, observationsUrl: `/v1/observations?indicator=${revised.code}` }
+      const expected = { ...indicator, observations: rows.map(toObservation), observationsTruncated: false, observationsUrl: `/v1/observations?indicator=${revised.code}`, progress }
       expect(res.body).toBe(JSON.stringify(expected))
     }
   })

@@ -364,7 +364,7 @@ describe('catalog writes (admin)', () => {
     expect(json((await t.app.inject({ url: '/v1/indicators/test_indicator' })).body).nameEn).toBe('Renamed')
     expect((await t.app.inject({ method: 'PUT', url: '/v1/indicators/test_indicator', headers: bearer(admin), payload: { ...ind, unit: 'furlong' } })).statusCode).toBe(422)
     const dibao = json((await t.app.inject({ url: '/v1/indicators/dibao_paid' })).body)
-    const { observations: _o, observationsTruncated: _t, observationsUrl: _u, code: _c, ...def } = dibao
+    const { observations: _o, observationsTruncated: _t, observationsUrl: _u, progress: _p, code: _c, ...def } = dibao
     expect((await t.app.inject({ method: 'PUT', url: '/v1/indicators/dibao_paid', headers: bearer(admin), payload: { ...def, unit: 'person' } })).statusCode).toBe(409)
 
     const area = { nameZh: '新村', nameEn: 'Xincun', level: 'village', parent: 'bayantala' }

@@ -57,3 +57,47 @@ export function compareDecimal(a: string, b: string): -1 | 0 | 1 {
   const yu = y.units * 10n ** BigInt(scale - y.scale)
   return xu < yu ? -1 : xu > yu ? 1 : 0
 }
+
+/** Exact sum of decimals ('0' for none). */
+export function sumDecimals(values: string[]): string {
+  let scale = 0
+  const scaled = values.map((v) => {
+    const s = toScaled(v)
+    scale = Math.max(scale, s.scale)
+    return s
+  })
+  return fromScaled({ units: scaled.reduce((acc, s) => acc + s.units * 10n ** BigInt(scale - s.scale), 0n), scale })
+}
+
+export interface Quotient {
+  /** The quotient rounded half to even at `scale` decimal places, canonical form. */
+  value: string
+  /** Whether the quotient terminates within `scale` places (no rounding happened). */
+  exact: boolean
+}
+
+/**
+ * a / b rounded half to even (banker's rounding) at `scale` decimal places, in
+ * integer arithmetic only: n / d with n = a·10^(scale+sa…) exactly, then one
+ * integer division and a comparison of twice the remainder with the divisor.
+ */
+export function divideDecimal(a: string, b: string, scale: number): Quotient {
+  if (!Number.isSafeInteger(scale) || scale < 0) throw new RangeError(`scale must be a whole number ≥ 0, got ${scale}`)
+  const x = toScaled(a)
+  const y = toScaled(b)
+  if (y.units === 0n) throw new RangeError('division by zero')
+  // a / b = (x.units / 10^x.scale) / (y.units / 10^y.scale); scaled by 10^scale: x.units·10^(scale+y.scale) / (y.units·10^x.scale).
+  let n = x.units * 10n ** BigInt(scale + y.scale)
+  let d = y.units * 10n ** BigInt(x.scale)
+  if (d < 0n) {
+    n = -n
+    d = -d
+  }
+  const negative = n < 0n
+  const absN = negative ? -n : n
+  let q = absN / d
+  const r = absN % d
+  const twice = 2n * r
+  if (twice > d || (twice === d && q % 2n === 1n)) q += 1n
+  return { value: fromScaled({ units: negative ? -q : q, scale }), exact: r === 0n }
+}

@@ -22,6 +22,12 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'getSource.id': 'bayantala-2023h1',
   'getSourceText.id': 'bayantala-2023h1',
   'getProblemType.slug': 'not-found',
+  'getRelation.code': 'afforestation_components',
+  'listProgress.indicator': ['wagyu_surrogate_cattle'],
+  'listDerived.indicator': ['dibao_per_recipient'],
+  'getDerived.code': 'dibao_per_recipient.bayantala.2023-H1.actual',
+  'listDerivedRevisions.code': 'dibao_per_recipient.bayantala.2023-H1.actual',
+  rule: ['afforestation_components'],
   // Another observation than the correction's: a tester calling both in document order finds each example's If-Match true.
   'withdrawObservation.id': EXAMPLE_OBSERVATION_ID + 1,
   'withdrawObservation.reason': 'Counted twice: the same payment is reported in the annual report.',

@@ -19,8 +19,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         },
         "integrity": {
           "state": "verified",
-          "verifiedSeq": 329,
-          "lastFullAt": "2026-11-29T15:32:12.342Z"
+          "verifiedSeq": 335,
+          "lastFullAt": "2026-11-29T15:39:44.478Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T15:32:12.255Z",
+            "recordedAt": "2026-11-29T15:39:44.416Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T15:32:12.255Z",
+        "recordedAt": "2026-11-29T15:39:44.416Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,11 +259,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:32:12.255Z"
+            "recordedAt": "2026-11-29T15:39:44.416Z"
           }
         ],
         "observationsTruncated": false,
-        "observationsUrl": "/v1/observations?indicator=dibao_paid"
+        "observationsUrl": "/v1/observations?indicator=dibao_paid",
+        "progress": []
       }
     }
   },
@@ -410,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:32:12.255Z"
+            "recordedAt": "2026-11-29T15:39:44.416Z"
           },
           {
             "id": 2,
@@ -443,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:32:12.272Z"
+            "recordedAt": "2026-11-29T15:39:44.428Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:32:12.255Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:32:12.272Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z\r\n"
     }
   },
   "getObservation": {
@@ -481,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T15:32:12.255Z"
+        "recordedAt": "2026-11-29T15:39:44.416Z"
       }
     }
   },
@@ -517,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:32:12.255Z",
+            "recordedAt": "2026-11-29T15:39:44.416Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -580,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:32:12.255Z",
+            "recordedAt": "2026-11-29T15:39:44.416Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -617,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:32:12.255Z",
+            "recordedAt": "2026-11-29T15:39:44.416Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -629,13 +630,468 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "listRelations": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "afforestation_components",
+            "type": "components_total",
+            "definition": {
+              "total": "key_afforestation_area",
+              "components": [
+                "banner_planted_forest_area",
+                "shanshui_sand_closure_area"
+              ],
+              "unmeasuredComponents": [
+                "village_greening_sites"
+              ],
+              "kinds": [
+                "actual",
+                "target"
+              ]
+            },
+            "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+            "indicators": [
+              "key_afforestation_area",
+              "banner_planted_forest_area"
+            ],
+            "rules": [
+              "afforestation_components"
+            ]
+          },
+          {
+            "code": "dibao_per_recipient",
+            "type": "amount_recipients",
+            "definition": {
+              "amount": "dibao_paid",
+              "recipients": "dibao_beneficiaries",
+              "derived": {
+                "code": "dibao_per_recipient",
+                "nameZh": "人均低保金",
+                "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                "unit": "CNY/person",
+                "scale": 2
+              }
+            },
+            "description": "Minimum living allowance (低保) paid in 2023 H1 and the persons it was paid to; their quotient is the amount per recipient over the half-year.",
+            "indicators": [
+              "dibao_paid",
+              "dibao_beneficiaries"
+            ],
+            "rules": []
+          }
+        ]
+      }
+    }
+  },
+  "getRelation": {
+    "200": {
+      "application/json": {
+        "code": "afforestation_components",
+        "type": "components_total",
+        "definition": {
+          "total": "key_afforestation_area",
+          "components": [
+            "banner_planted_forest_area",
+            "shanshui_sand_closure_area"
+          ],
+          "unmeasuredComponents": [
+            "village_greening_sites"
+          ],
+          "kinds": [
+            "actual",
+            "target"
+          ]
+        },
+        "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+        "indicators": [
+          "key_afforestation_area",
+          "banner_planted_forest_area"
+        ],
+        "rules": [
+          "afforestation_components"
+        ]
+      }
+    }
+  },
+  "listProgress": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "relation": "wagyu_surrogacy_progress",
+            "area": "bayantala",
+            "target": {
+              "id": 9,
+              "revision": 1,
+              "indicator": "wagyu_surrogate_cattle",
+              "period": "2023",
+              "kind": "target",
+              "value": "200",
+              "unit": "head",
+              "qualifier": "eq",
+              "quote": "全年计划代孕“和牛”200头",
+              "textUrl": "/v1/sources/bayantala-2023h1/text",
+              "byteStart": 1636,
+              "byteEnd": 1672
+            },
+            "actual": {
+              "id": 10,
+              "revision": 2,
+              "indicator": "wagyu_surrogate_cattle",
+              "period": "2023-H1",
+              "kind": "actual",
+              "value": "80",
+              "unit": "head",
+              "qualifier": "eq",
+              "quote": "目前全镇代孕“和牛”80头",
+              "textUrl": "/v1/sources/bayantala-2023h1/text",
+              "byteStart": 1675,
+              "byteEnd": 1710
+            },
+            "ratio": "0.4",
+            "percent": "40",
+            "rounding": "ratio = actual / target rounded half to even at 6 decimal places; percent = ratio × 100 (4 places)",
+            "exact": true
+          }
+        ]
+      }
+    }
+  },
+  "listValidationResults": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "rule": "afforestation_components",
+            "description": "key_afforestation_area equals the sum of its measured components (banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area).",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "left": {
+              "expression": "banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area",
+              "value": "13500",
+              "observations": [
+                {
+                  "id": 12,
+                  "revision": 1,
+                  "indicator": "banner_planted_forest_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "1500",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "旗本级人工造林0.15万亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1961,
+                  "byteEnd": 1992
+                },
+                {
+                  "id": 13,
+                  "revision": 1,
+                  "indicator": "shanshui_sand_closure_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "9000",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "山水封沙育林0.9万亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1995,
+                  "byteEnd": 2022
+                }
+              ]
+            },
+            "operator": "==",
+            "right": {
+              "expression": "key_afforestation_area",
+              "value": "13500",
+              "observations": [
+                {
+                  "id": 11,
+                  "revision": 1,
+                  "indicator": "key_afforestation_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "13500",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "完成重点造林任务1.35万亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1918,
+                  "byteEnd": 1952
+                }
+              ]
+            },
+            "result": "pass",
+            "exact": true
+          },
+          {
+            "rule": "maize_core_area_same_land",
+            "description": "high_yield_dense_maize_area and core_area_trusteeship_transfer_area describe the same land: equal, and never to be added.",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "left": {
+              "expression": "high_yield_dense_maize_area",
+              "value": "5000",
+              "observations": [
+                {
+                  "id": 2,
+                  "revision": 2,
+                  "indicator": "high_yield_dense_maize_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "5000",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 710,
+                  "byteEnd": 771
+                }
+              ]
+            },
+            "operator": "==",
+            "right": {
+              "expression": "core_area_trusteeship_transfer_area",
+              "value": "5000",
+              "observations": [
+                {
+                  "id": 5,
+                  "revision": 1,
+                  "indicator": "core_area_trusteeship_transfer_area",
+                  "period": "2023-H1",
+                  "kind": "actual",
+                  "value": "5000",
+                  "unit": "mu",
+                  "qualifier": "eq",
+                  "quote": "对核心区5000亩采取土地托管和流转直投两种模式",
+                  "textUrl": "/v1/sources/bayantala-2023h1/text",
+                  "byteStart": 1092,
+                  "byteEnd": 1156
+                }
+              ]
+            },
+            "result": "pass",
+            "exact": true
+          }
+        ],
+        "summary": {
+          "pass": 2,
+          "fail": 0,
+          "incomplete": 0
+        }
+      }
+    }
+  },
+  "listDerived": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+            "indicator": "dibao_per_recipient",
+            "relation": "dibao_per_recipient",
+            "nameZh": "人均低保金",
+            "nameEn": "Minimum living allowance (dibao) paid per recipient",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "2128.91",
+            "unit": "CNY/person",
+            "qualifier": "eq",
+            "formula": "dibao_paid / dibao_beneficiaries",
+            "rounding": "half to even at 2 decimal places",
+            "exact": false,
+            "derived": true,
+            "revision": 1,
+            "inputs": [
+              {
+                "id": 22,
+                "revision": 1,
+                "indicator": "dibao_paid",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "4847520",
+                "unit": "CNY",
+                "qualifier": "eq",
+                "quote": "2023年上半年发放城乡低保金484.752万元",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3521,
+                "byteEnd": 3571,
+                "role": "amount"
+              },
+              {
+                "id": 23,
+                "revision": 1,
+                "indicator": "dibao_beneficiaries",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "2277",
+                "unit": "person",
+                "qualifier": "eq",
+                "quote": "受益2277人",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3574,
+                "byteEnd": 3587,
+                "role": "recipients"
+              }
+            ],
+            "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+          },
+          {
+            "code": "disability_care_per_recipient.bayantala.2023-H1.actual",
+            "indicator": "disability_care_per_recipient",
+            "relation": "disability_care_per_recipient",
+            "nameZh": "人均残疾人护理补贴",
+            "nameEn": "Disability care subsidy paid per recipient",
+            "area": "bayantala",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "600",
+            "unit": "CNY/person",
+            "qualifier": "eq",
+            "formula": "disability_care_subsidy_paid / disability_care_subsidy_beneficiaries",
+            "rounding": "half to even at 2 decimal places",
+            "exact": true,
+            "derived": true,
+            "revision": 1,
+            "inputs": [
+              {
+                "id": 26,
+                "revision": 1,
+                "indicator": "disability_care_subsidy_paid",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "768000",
+                "unit": "CNY",
+                "qualifier": "eq",
+                "quote": "发放残疾人护理补贴76.8万元",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3639,
+                "byteEnd": 3676,
+                "role": "amount"
+              },
+              {
+                "id": 27,
+                "revision": 1,
+                "indicator": "disability_care_subsidy_beneficiaries",
+                "period": "2023-H1",
+                "kind": "actual",
+                "value": "1280",
+                "unit": "person",
+                "qualifier": "eq",
+                "quote": "受益1280人",
+                "textUrl": "/v1/sources/bayantala-2023h1/text",
+                "byteStart": 3679,
+                "byteEnd": 3692,
+                "role": "recipients"
+              }
+            ],
+            "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
+          }
+        ]
+      }
+    }
+  },
+  "getDerived": {
+    "200": {
+      "application/json": {
+        "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+        "indicator": "dibao_per_recipient",
+        "relation": "dibao_per_recipient",
+        "nameZh": "人均低保金",
+        "nameEn": "Minimum living allowance (dibao) paid per recipient",
+        "area": "bayantala",
+        "period": "2023-H1",
+        "kind": "actual",
+        "value": "2128.91",
+        "unit": "CNY/person",
+        "qualifier": "eq",
+        "formula": "dibao_paid / dibao_beneficiaries",
+        "rounding": "half to even at 2 decimal places",
+        "exact": false,
+        "derived": true,
+        "revision": 1,
+        "inputs": [
+          {
+            "id": 22,
+            "revision": 1,
+            "indicator": "dibao_paid",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "4847520",
+            "unit": "CNY",
+            "qualifier": "eq",
+            "quote": "2023年上半年发放城乡低保金484.752万元",
+            "textUrl": "/v1/sources/bayantala-2023h1/text",
+            "byteStart": 3521,
+            "byteEnd": 3571,
+            "role": "amount"
+          },
+          {
+            "id": 23,
+            "revision": 1,
+            "indicator": "dibao_beneficiaries",
+            "period": "2023-H1",
+            "kind": "actual",
+            "value": "2277",
+            "unit": "person",
+            "qualifier": "eq",
+            "quote": "受益2277人",
+            "textUrl": "/v1/sources/bayantala-2023h1/text",
+            "byteStart": 3574,
+            "byteEnd": 3587,
+            "role": "recipients"
+          }
+        ],
+        "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+      }
+    }
+  },
+  "listDerivedRevisions": {
+    "200": {
+      "application/json": {
+        "data": [
+          {
+            "revision": 1,
+            "seq": 23,
+            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "value": "2128.91",
+            "qualifier": "eq",
+            "exact": false,
+            "inputs": [
+              {
+                "role": "amount",
+                "id": 22,
+                "revision": 1,
+                "value": "4847520",
+                "qualifier": "eq",
+                "status": "active"
+              },
+              {
+                "role": "recipients",
+                "id": 23,
+                "revision": 1,
+                "value": "2277",
+                "qualifier": "eq",
+                "status": "active"
+              }
+            ]
+          }
+        ]
+      }
+    }
+  },
   "listAuditEntries": {
     "200": {
       "application/json": {
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T15:32:12.253Z",
+            "recordedAt": "2026-11-29T15:39:44.414Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -650,11 +1106,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4"
+            "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T15:32:12.253Z",
+            "recordedAt": "2026-11-29T15:39:44.414Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -668,8 +1124,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4",
-            "hash": "609046871c8953bd22dfcd81c4c5f3589a29acc4d05b4255720003a1334b3538"
+            "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
+            "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
           }
         ],
         "nextAfter": 100,
@@ -680,29 +1136,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
   "getAuditHead": {
     "200": {
       "application/json": {
-        "seq": 329,
-        "hash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833",
-        "recordedAt": "2026-11-29T15:32:12.301Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=329\nhash=3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833\nrecordedAt=2026-11-29T15:32:12.301Z\n",
-        "signature": "CwjgVgbuGhB8Hj6qjpZYbAiYqlczXjkvhuY9TYoht7MTSXSeISn5e+X5ZegHYNaIF31Zqr+jPnWhbOUO3TiJAg==",
+        "seq": 335,
+        "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
+        "recordedAt": "2026-11-29T15:39:44.442Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
+        "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAEmq+U0P7xfvM4aE2Mb52atrdE+m8oE3jou9013FRMwU=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 329,
+        "entries": 335,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:32:12.342Z",
-        "headSeq": 329,
-        "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
+        "lastFullAt": "2026-11-29T15:39:44.478Z",
+        "headSeq": 335,
+        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
       }
     }
   },
@@ -710,11 +1166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 329,
+        "entries": 335,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:32:12.939Z",
-        "headSeq": 329,
-        "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
+        "lastFullAt": "2026-11-29T15:39:45.015Z",
+        "headSeq": 335,
+        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
       }
     }
   },
@@ -731,7 +1187,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T15:32:12.954Z",
+        "recordedAt": "2026-11-29T15:39:45.026Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -882,8 +1338,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T15:32:12.966Z",
-        "recordedAt": "2026-11-29T15:32:12.966Z"
+        "publishedAt": "2026-11-29T15:39:45.038Z",
+        "recordedAt": "2026-11-29T15:39:45.038Z"
       }
     }
   },
@@ -916,8 +1372,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T15:32:12.969Z",
-        "recordedAt": "2026-11-29T15:32:12.969Z"
+        "publishedAt": "2026-11-29T15:39:45.041Z",
+        "recordedAt": "2026-11-29T15:39:45.041Z"
       }
     }
   }

@@ -15,6 +15,7 @@ import { ObservationPage, RevisionList } from '../modules/observations/observati
 import { Observation, ObservationRevision } from '../modules/observations/observations.schemas.js'
 import { Period, PeriodList } from '../modules/periods/periods.routes.js'
 import { ProblemType, ProblemTypeList } from '../modules/problems/problems.routes.js'
+import { CitedFigure, Derived, DerivedList, DerivedRevision, DerivedRevisionList, Progress, ProgressList, RelationList, RelationSchema, ValidationList, ValidationResult } from '../modules/relations/relations.schemas.js'
 import { Source, SourceList } from '../modules/sources/sources.routes.js'
 import { TopicDetail, TopicList, TopicMember, TopicSummary } from '../modules/topics/topics.routes.js'
 import { Vintage, VintageList } from '../modules/vintages/vintages.routes.js'
@@ -29,6 +30,7 @@ export const COMPONENT_SCHEMAS = [
   Indicator, IndicatorDetail, IndicatorList, TopicSummary, TopicList, TopicMember, TopicDetail, Unit, UnitDetail, UnitList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
   Vintage, VintageList,
+  CitedFigure, RelationSchema, RelationList, Progress, ProgressList, ValidationResult, ValidationList, Derived, DerivedList, DerivedRevision, DerivedRevisionList,
 ]
 
 export default fp(
@@ -62,6 +64,7 @@ export default fp(
           { name: 'units', description: 'The unit catalogue: base units and the reported units that convert to them exactly.' },
           { name: 'sources', description: 'The reports, byte for byte.' },
           { name: 'imports', description: 'Batch writes of observations.' },
+          { name: 'relations', description: 'Relations between indicators: progress, validation rules and derived values.' },
           { name: 'changes', description: 'The change feed for incremental sync.' },
           { name: 'audit', description: 'The tamper-evident log of every write.' },
           { name: 'health', description: 'Liveness and readiness.' },

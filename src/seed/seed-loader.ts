@@ -18,6 +18,7 @@ import { storeSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
 import { applySeedCorrections } from './corrections.js'
+import { loadRelationSeeds } from './relations.js'
 import { ensureUnits, readSeedUnits } from './seed-units.js'
 import { loadVocabulary } from './vocabulary-seed.js'
 
@@ -243,5 +244,6 @@ export async function loadSeeds(storage: Storage, options: SeedOptions = {}): Pr
     report.corrections.push(...(await applySeedCorrections(storage, { folder, sourceId: s.id })))
   }
   await loadVocabulary(storage, options.folder)
+  await loadRelationSeeds(storage, options.folder)
   return report
 }

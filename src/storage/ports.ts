@@ -159,6 +159,14 @@ export interface UnitUse {
   units: boolean
 }
 
+/** A declared relation between indicators; `definition` is the canonical JSON text of its type's definition (domain/relations.ts). */
+export interface RelationRecord {
+  code: string
+  type: string
+  definition: string
+  description: string
+}
+
 export interface SourceMetadata {
   id: string
   title: string
@@ -253,6 +261,8 @@ export interface CatalogReads {
   /** The unit catalogue by code, optionally only the units of these bases. */
   units(filter?: { base?: string[] | undefined }): Promise<UnitRecord[]>
   unit(code: string): Promise<UnitRecord | null>
+  /** Declared relations, by code. */
+  relations(): Promise<RelationRecord[]>
 }
 
 export interface AuditReads {
@@ -289,6 +299,8 @@ export interface IntegrityReads {
   topics(): Promise<TopicRecord[]>
   units(): Promise<UnitRecord[]>
   idempotencyRecords(): Promise<IdempotencyRecord[]>
+  /** Declared relations as stored (definition as its JSON text). */
+  relations(): Promise<RelationRecord[]>
   /** Revisions with lowSeq < seq <= highSeq (highSeq undefined: no upper bound). */
   revisionCount(lowSeq: number, highSeq?: number): Promise<number>
   maxObservationId(): Promise<number>
@@ -363,6 +375,10 @@ export interface WriteTx {
   unitUse(code: string): Promise<UnitUse>
   insertUnit(record: UnitRecord): Promise<void>
   updateUnit(record: UnitRecord): Promise<void>
+  /** Declared relations, by code: the write path reads them once per transaction to attribute rule changes. */
+  relations(): Promise<RelationRecord[]>
+  insertRelation(record: RelationRecord): Promise<void>
+  updateRelation(record: RelationRecord): Promise<void>
 
   // keys
   keyById(id: string): Promise<ApiKeyRecord | null>

@@ -492,6 +492,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/relations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List declared relations
+         * @description Relations between indicators: components → total, target ↔ actual, amount ↔ recipients, same scope; with the validation rules each implies.
+         */
+        get: operations["listRelations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/relations/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One relation
+         * @description A declared relation with its members and rules.
+         */
+        get: operations["getRelation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Progress of actuals against targets
+         * @description Every target/actual pair of the declared target_actual relations (same area, the actual's period within the target's), both observations cited, with the ratio actual / target as an exact decimal rounded half to even at 6 places and the percent (ratio × 100). `exact` says whether no rounding happened and both figures are exact.
+         */
+        get: operations["listProgress"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/validation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Validation rule results
+         * @description DHIS2-style results of the rules the relations imply, per area, period and kind: left side, operator, right side, the observations involved, and `pass`, `fail` or `incomplete` (a figure missing). Figures qualified other than `eq` are judged by their bounds (gt/gte below, lt/lte above, approx none): a rule fails only when no values within them could satisfy it, and `exact` is false. Writes are never refused by these rules: a correction that breaks one is stored and shows here as `fail`.
+         */
+        get: operations["listValidationResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/derived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Derived values
+         * @description Values computed from reported figures (amount per recipient), with formula, rounding rule and cited inputs. Never listed among observations.
+         */
+        get: operations["listDerived"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/derived/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One derived value
+         * @description The value computed from its inputs in force (at `asOf`/`knownAt` when given).
+         */
+        get: operations["getDerived"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/derived/{code}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revision trail of a derived value
+         * @description One entry per revision of an input, from the first moment both inputs existed, with the inputs used and the value they gave; oldest first.
+         */
+        get: operations["listDerivedRevisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -561,7 +701,7 @@ export interface paths {
         };
         /**
          * Verify the audit chain (incremental)
-         * @description Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. Answers are reused for a second while the head does not move. 503 while the verification at start runs.
+         * @description Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators, relations) against the log. Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. Answers are reused for a second while the head does not move. 503 while the verification at start runs.
          */
         get: operations["verifyAudit"];
         put?: never;
@@ -849,6 +989,11 @@ export interface components {
                 /** @description The reporting period the rule was evaluated for. */
                 period: string;
                 /**
+                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+                 * @enum {string}
+                 */
+                kind: "actual" | "target" | "forecast";
+                /**
                  * @description `pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.
                  * @enum {string}
                  */
@@ -917,6 +1062,8 @@ export interface components {
             observationsTruncated: boolean;
             /** @description The full, pageable list of its observations. */
             observationsUrl: string;
+            /** @description Its target/actual pairs (as at GET /v1/progress?indicator=…): the ratio actual / target, both observations cited. */
+            progress: components["schemas"]["Progress"][];
         };
         /** @description Matching indicators: by code, or best match first with `q`. */
         IndicatorList: {
@@ -1245,6 +1392,335 @@ export interface components {
         VintageList: {
             /** @description Publication dates, oldest first. */
             data: components["schemas"]["Vintage"][];
+        };
+        /** @description An observation used in a computation, with its citation. */
+        CitedFigure: {
+            /** @description Observation id. */
+            id: number;
+            /** @description The revision used. */
+            revision: number;
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            indicator: string;
+            /** @description Its reporting period. */
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            value: string;
+            /** @description Base unit of the value. */
+            unit: string;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description Verbatim words of the source that state it. */
+            quote: string;
+            /** @description The source text; bytes [byteStart, byteEnd) are the quote. */
+            textUrl: string;
+            /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
+            byteStart: number;
+            /** @description Offset just past the quote's last byte. */
+            byteEnd: number;
+        };
+        /** @description A declared relation between indicators. */
+        Relation: {
+            /** @description The relation's code; a validation rule it implies has the same code. */
+            code: string;
+            /**
+             * @description `components_total`, `target_actual`, `amount_recipients` or `same_scope`.
+             * @enum {string}
+             */
+            type: "components_total" | "target_actual" | "amount_recipients" | "same_scope";
+            /** @description The members, by type. */
+            definition: {
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                total: string;
+                /** @description Measured components: their sum is the total. */
+                components: string[];
+                /** @description Components the source names without a figure in the total's unit (not summed). */
+                unmeasuredComponents: string[];
+                /** @description The kinds the rule is checked for. */
+                kinds: ("actual" | "target" | "forecast")[];
+            } | {
+                /** @description The target side: its indicator and kind. */
+                target: {
+                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                    indicator: string;
+                    /** @description A kind: actual, target or forecast. */
+                    kind: "actual" | "target" | "forecast";
+                };
+                /** @description The actual side: its indicator and kind. */
+                actual: {
+                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                    indicator: string;
+                    /** @description A kind: actual, target or forecast. */
+                    kind: "actual" | "target" | "forecast";
+                };
+                /**
+                 * @description An actual pairs with a target of the same area whose period contains the actual's period.
+                 * @enum {string}
+                 */
+                pairing: "actual_period_within_target_period";
+            } | {
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                amount: string;
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                recipients: string;
+                /** @description The derived per-recipient value. */
+                derived: {
+                    /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                    code: string;
+                    /** @description Name in Chinese. */
+                    nameZh: string;
+                    /** @description Name in English. */
+                    nameEn: string;
+                    /** @description Unit of the derived value, e.g. `CNY/person`. */
+                    unit: string;
+                    /** @description Decimal places the quotient is rounded to (half to even). */
+                    scale: number;
+                };
+            } | {
+                /** @description Two indicators that describe the same scope: equal, never summed. */
+                indicators: string[];
+                /** @description The kinds the rule is checked for. */
+                kinds: ("actual" | "target" | "forecast")[];
+            };
+            /** @description What the relation says, in words. */
+            description: string;
+            /** @description Every indicator the relation names. */
+            indicators: string[];
+            /** @description Codes of the validation rules it implies (GET /v1/validation?rule=…). */
+            rules: string[];
+        };
+        /** @description Declared relations. */
+        RelationList: {
+            /** @description Relations, by code. */
+            data: components["schemas"]["Relation"][];
+        };
+        /** @description An actual against its target: the ratio as an exact decimal. */
+        Progress: {
+            /** @description The target_actual relation. */
+            relation: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            target: components["schemas"]["CitedFigure"];
+            actual: components["schemas"]["CitedFigure"];
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            ratio: string;
+            /** @description An exact decimal number as a string (at most 40 digits). */
+            percent: string;
+            /** @description The rounding rule: the ratio actual / target half to even at 6 decimal places; percent = ratio × 100 (4 places). */
+            rounding: string;
+            /** @description True when the quotient terminated within 6 places and both figures are exact (eq). */
+            exact: boolean;
+        };
+        /** @description Progress of actuals against targets. */
+        ProgressList: {
+            /** @description Target/actual pairs, by relation, area, target period, actual period. */
+            data: components["schemas"]["Progress"][];
+        };
+        /** @description A rule evaluated for one area, period and kind (DHIS2-style). */
+        ValidationResult: {
+            /** @description The rule's code (that of its relation). */
+            rule: string;
+            /** @description What the rule checks, in words. */
+            description: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            /** @description The reporting period evaluated. */
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description One side of the rule. */
+            left: {
+                /** @description Indicator codes summed, e.g. `a + b`. */
+                expression: string;
+                /** @description Sum of the stated values; null when a figure is missing. */
+                value: string | null;
+                /** @description The observations on this side. */
+                observations: components["schemas"]["CitedFigure"][];
+            };
+            /**
+             * @description How the left side compares with the right.
+             * @enum {string}
+             */
+            operator: "==" | "<=" | ">=" | "<" | ">";
+            /** @description One side of the rule. */
+            right: {
+                /** @description Indicator codes summed, e.g. `a + b`. */
+                expression: string;
+                /** @description Sum of the stated values; null when a figure is missing. */
+                value: string | null;
+                /** @description The observations on this side. */
+                observations: components["schemas"]["CitedFigure"][];
+            };
+            /**
+             * @description `pass` or `fail` as the rule evaluates; `incomplete` when one of its sides has no figure.
+             * @enum {string}
+             */
+            result: "pass" | "fail" | "incomplete";
+            /** @description True when every figure is exact (eq); a pass over inexact figures means the qualifiers' bounds allow the rule to hold. */
+            exact: boolean;
+        };
+        /** @description Validation rule results. */
+        ValidationList: {
+            /** @description Results by rule, area, period, kind. */
+            data: components["schemas"]["ValidationResult"][];
+            /** @description Counts by result. */
+            summary: {
+                /** @description Results that pass. */
+                pass: number;
+                /** @description Results that fail. */
+                fail: number;
+                /** @description Results with a figure missing. */
+                incomplete: number;
+            };
+        };
+        /** @description A value derived from reported figures (never a reported fact), with its formula and cited inputs. */
+        Derived: {
+            /** @description `<derived indicator>.<area>.<period>.<kind>`. */
+            code: string;
+            /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+            indicator: string;
+            /** @description The amount_recipients relation it comes from. */
+            relation: string;
+            /** @description Name in Chinese. */
+            nameZh: string;
+            /** @description Name in English. */
+            nameEn: string;
+            /** @description Area code (lowercase slug), e.g. `bayantala`. */
+            area: string;
+            /** @description The reporting period of its inputs. */
+            period: string;
+            /**
+             * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+             * @enum {string}
+             */
+            kind: "actual" | "target" | "forecast";
+            /** @description The quotient, rounded as `rounding` says; null when an input is withdrawn or recipients are 0. */
+            value: string | null;
+            /** @description e.g. `CNY/person`. */
+            unit: string;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description e.g. `dibao_paid / dibao_beneficiaries`. */
+            formula: string;
+            /** @description e.g. half to even at 2 decimal places (0.01 CNY). */
+            rounding: string;
+            /** @description True when the quotient terminated within the scale (no rounding happened). */
+            exact: boolean;
+            /**
+             * @description Always true: computed by this service, not reported.
+             * @enum {boolean}
+             */
+            derived: true;
+            /** @description Number of entries in its revision trail. */
+            revision: number;
+            /** @description The input observations, in force. */
+            inputs: {
+                /** @description Observation id. */
+                id: number;
+                /** @description The revision used. */
+                revision: number;
+                /** @description Indicator code (lowercase snake_case), e.g. `dibao_paid`. */
+                indicator: string;
+                /** @description Its reporting period. */
+                period: string;
+                /**
+                 * @description `actual` (a figure achieved), `target` (a plan) or `forecast` (an expectation, 预计).
+                 * @enum {string}
+                 */
+                kind: "actual" | "target" | "forecast";
+                /** @description An exact decimal number as a string (at most 40 digits). */
+                value: string;
+                /** @description Base unit of the value. */
+                unit: string;
+                /**
+                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+                 * @enum {string}
+                 */
+                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+                /** @description Verbatim words of the source that state it. */
+                quote: string;
+                /** @description The source text; bytes [byteStart, byteEnd) are the quote. */
+                textUrl: string;
+                /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
+                byteStart: number;
+                /** @description Offset just past the quote's last byte. */
+                byteEnd: number;
+                /**
+                 * @description Numerator (amount) or denominator (recipients).
+                 * @enum {string}
+                 */
+                role: "amount" | "recipients";
+            }[];
+            /** @description Its revision trail. */
+            revisionsUrl: string;
+        };
+        /** @description Derived values. */
+        DerivedList: {
+            /** @description Derived values, by code. */
+            data: components["schemas"]["Derived"][];
+        };
+        /** @description One entry of a derived value's revision trail. */
+        DerivedRevision: {
+            /** @description 1 for the first computable value, then one per input revision. */
+            revision: number;
+            /** @description Change-feed seq of the input revision that caused this entry. */
+            seq: number;
+            /**
+             * Format: date-time
+             * @description When that input revision was recorded.
+             */
+            recordedAt: string;
+            /** @description The value then; null when an input was withdrawn or recipients were 0. */
+            value: string | null;
+            /**
+             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @enum {string}
+             */
+            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            /** @description True when the quotient terminated within the scale. */
+            exact: boolean;
+            /** @description The input revisions used. */
+            inputs: {
+                /**
+                 * @description Numerator or denominator.
+                 * @enum {string}
+                 */
+                role: "amount" | "recipients";
+                /** @description Observation id. */
+                id: number;
+                /** @description The revision used. */
+                revision: number;
+                /** @description An exact decimal number as a string (at most 40 digits). */
+                value: string;
+                /**
+                 * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+                 * @enum {string}
+                 */
+                qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+                /**
+                 * @description Withdrawn: the input was retracted.
+                 * @enum {string}
+                 */
+                status: "active" | "withdrawn";
+            }[];
+        };
+        /** @description A derived value's revision trail. */
+        DerivedRevisionList: {
+            /** @description Oldest first. */
+            data: components["schemas"]["DerivedRevision"][];
         };
     };
     responses: {
@@ -1933,8 +2409,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 329,
-                     *         "lastFullAt": "2026-11-29T15:32:12.342Z"
+                     *         "verifiedSeq": 335,
+                     *         "lastFullAt": "2026-11-29T15:39:44.478Z"
                      *       }
                      *     }
                      */
@@ -2121,7 +2597,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2212,7 +2688,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T15:32:12.954Z",
+                     *       "recordedAt": "2026-11-29T15:39:45.026Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2281,7 +2757,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T15:32:12.255Z",
+                     *       "recordedAt": "2026-11-29T15:39:44.416Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3173,11 +3649,12 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:32:12.255Z"
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
-                     *       "observationsUrl": "/v1/observations?indicator=dibao_paid"
+                     *       "observationsUrl": "/v1/observations?indicator=dibao_paid",
+                     *       "progress": []
                      *     }
                      */
                     "application/json": components["schemas"]["IndicatorDetail"];
@@ -3734,7 +4211,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:32:12.255Z"
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -3767,7 +4244,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:32:12.272Z"
+                     *           "recordedAt": "2026-11-29T15:39:44.428Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3776,8 +4253,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:32:12.255Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:32:12.272Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z
                      */
                     "text/csv": string;
                 };
@@ -3874,7 +4351,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T15:32:12.255Z"
+                     *       "recordedAt": "2026-11-29T15:39:44.416Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4010,8 +4487,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:32:12.966Z",
-                     *       "recordedAt": "2026-11-29T15:32:12.966Z"
+                     *       "publishedAt": "2026-11-29T15:39:45.038Z",
+                     *       "recordedAt": "2026-11-29T15:39:45.038Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4101,8 +4578,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:32:12.969Z",
-                     *       "recordedAt": "2026-11-29T15:32:12.969Z"
+                     *       "publishedAt": "2026-11-29T15:39:45.041Z",
+                     *       "recordedAt": "2026-11-29T15:39:45.041Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4197,7 +4674,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4538,7 +5015,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4575,7 +5052,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:32:12.255Z",
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4591,6 +5068,881 @@ export interface operations {
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listRelations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declared relations. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "afforestation_components",
+                     *           "type": "components_total",
+                     *           "definition": {
+                     *             "total": "key_afforestation_area",
+                     *             "components": [
+                     *               "banner_planted_forest_area",
+                     *               "shanshui_sand_closure_area"
+                     *             ],
+                     *             "unmeasuredComponents": [
+                     *               "village_greening_sites"
+                     *             ],
+                     *             "kinds": [
+                     *               "actual",
+                     *               "target"
+                     *             ]
+                     *           },
+                     *           "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+                     *           "indicators": [
+                     *             "key_afforestation_area",
+                     *             "banner_planted_forest_area"
+                     *           ],
+                     *           "rules": [
+                     *             "afforestation_components"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "code": "dibao_per_recipient",
+                     *           "type": "amount_recipients",
+                     *           "definition": {
+                     *             "amount": "dibao_paid",
+                     *             "recipients": "dibao_beneficiaries",
+                     *             "derived": {
+                     *               "code": "dibao_per_recipient",
+                     *               "nameZh": "人均低保金",
+                     *               "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                     *               "unit": "CNY/person",
+                     *               "scale": 2
+                     *             }
+                     *           },
+                     *           "description": "Minimum living allowance (低保) paid in 2023 H1 and the persons it was paid to; their quotient is the amount per recipient over the half-year.",
+                     *           "indicators": [
+                     *             "dibao_paid",
+                     *             "dibao_beneficiaries"
+                     *           ],
+                     *           "rules": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RelationList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getRelation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Relation code.
+                 * @example afforestation_components
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A declared relation between indicators. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "afforestation_components",
+                     *       "type": "components_total",
+                     *       "definition": {
+                     *         "total": "key_afforestation_area",
+                     *         "components": [
+                     *           "banner_planted_forest_area",
+                     *           "shanshui_sand_closure_area"
+                     *         ],
+                     *         "unmeasuredComponents": [
+                     *           "village_greening_sites"
+                     *         ],
+                     *         "kinds": [
+                     *           "actual",
+                     *           "target"
+                     *         ]
+                     *       },
+                     *       "description": "The key afforestation task of 13 500 mu (1.35万亩) is the banner-level planted forest (1 500 mu), the Shanshui project's sand closure (9 000 mu) and its afforestation (3 000 mu): 1 500 + 9 000 + 3 000 = 13 500. The report also lists one village greening site (村屯绿化1个) inside the brackets, counted as a site with no area, so it is an unmeasured component and not summed.",
+                     *       "indicators": [
+                     *         "key_afforestation_area",
+                     *         "banner_planted_forest_area"
+                     *       ],
+                     *       "rules": [
+                     *         "afforestation_components"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Relation"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listProgress: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Indicator codes (target or actual side). One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "wagyu_surrogate_cattle"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
+                 */
+                asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Progress of actuals against targets. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "relation": "wagyu_surrogacy_progress",
+                     *           "area": "bayantala",
+                     *           "target": {
+                     *             "id": 9,
+                     *             "revision": 1,
+                     *             "indicator": "wagyu_surrogate_cattle",
+                     *             "period": "2023",
+                     *             "kind": "target",
+                     *             "value": "200",
+                     *             "unit": "head",
+                     *             "qualifier": "eq",
+                     *             "quote": "全年计划代孕“和牛”200头",
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *             "byteStart": 1636,
+                     *             "byteEnd": 1672
+                     *           },
+                     *           "actual": {
+                     *             "id": 10,
+                     *             "revision": 2,
+                     *             "indicator": "wagyu_surrogate_cattle",
+                     *             "period": "2023-H1",
+                     *             "kind": "actual",
+                     *             "value": "80",
+                     *             "unit": "head",
+                     *             "qualifier": "eq",
+                     *             "quote": "目前全镇代孕“和牛”80头",
+                     *             "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *             "byteStart": 1675,
+                     *             "byteEnd": 1710
+                     *           },
+                     *           "ratio": "0.4",
+                     *           "percent": "40",
+                     *           "rounding": "ratio = actual / target rounded half to even at 6 decimal places; percent = ratio × 100 (4 places)",
+                     *           "exact": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProgressList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listValidationResults: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Rule codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "afforestation_components"
+                 *     ]
+                 */
+                rule?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
+                 */
+                asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Validation rule results. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "rule": "afforestation_components",
+                     *           "description": "key_afforestation_area equals the sum of its measured components (banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area).",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "left": {
+                     *             "expression": "banner_planted_forest_area + shanshui_sand_closure_area + shanshui_afforestation_area",
+                     *             "value": "13500",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 12,
+                     *                 "revision": 1,
+                     *                 "indicator": "banner_planted_forest_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "1500",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "旗本级人工造林0.15万亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1961,
+                     *                 "byteEnd": 1992
+                     *               },
+                     *               {
+                     *                 "id": 13,
+                     *                 "revision": 1,
+                     *                 "indicator": "shanshui_sand_closure_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "9000",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "山水封沙育林0.9万亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1995,
+                     *                 "byteEnd": 2022
+                     *               }
+                     *             ]
+                     *           },
+                     *           "operator": "==",
+                     *           "right": {
+                     *             "expression": "key_afforestation_area",
+                     *             "value": "13500",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 11,
+                     *                 "revision": 1,
+                     *                 "indicator": "key_afforestation_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "13500",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "完成重点造林任务1.35万亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1918,
+                     *                 "byteEnd": 1952
+                     *               }
+                     *             ]
+                     *           },
+                     *           "result": "pass",
+                     *           "exact": true
+                     *         },
+                     *         {
+                     *           "rule": "maize_core_area_same_land",
+                     *           "description": "high_yield_dense_maize_area and core_area_trusteeship_transfer_area describe the same land: equal, and never to be added.",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "left": {
+                     *             "expression": "high_yield_dense_maize_area",
+                     *             "value": "5000",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 2,
+                     *                 "revision": 2,
+                     *                 "indicator": "high_yield_dense_maize_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "5000",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 710,
+                     *                 "byteEnd": 771
+                     *               }
+                     *             ]
+                     *           },
+                     *           "operator": "==",
+                     *           "right": {
+                     *             "expression": "core_area_trusteeship_transfer_area",
+                     *             "value": "5000",
+                     *             "observations": [
+                     *               {
+                     *                 "id": 5,
+                     *                 "revision": 1,
+                     *                 "indicator": "core_area_trusteeship_transfer_area",
+                     *                 "period": "2023-H1",
+                     *                 "kind": "actual",
+                     *                 "value": "5000",
+                     *                 "unit": "mu",
+                     *                 "qualifier": "eq",
+                     *                 "quote": "对核心区5000亩采取土地托管和流转直投两种模式",
+                     *                 "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *                 "byteStart": 1092,
+                     *                 "byteEnd": 1156
+                     *               }
+                     *             ]
+                     *           },
+                     *           "result": "pass",
+                     *           "exact": true
+                     *         }
+                     *       ],
+                     *       "summary": {
+                     *         "pass": 2,
+                     *         "fail": 0,
+                     *         "incomplete": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDerived: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Derived indicator codes, e.g. `dibao_per_recipient`. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "dibao_per_recipient"
+                 *     ]
+                 */
+                indicator?: string[];
+                /**
+                 * @description Area codes. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala"
+                 *     ]
+                 */
+                area?: string[];
+                /**
+                 * @description Reporting periods (any accepted spelling). Repeat or separate with commas.
+                 * @example [
+                 *       "2023-H1"
+                 *     ]
+                 */
+                period?: string[];
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
+                 */
+                asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Derived values. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+                     *           "indicator": "dibao_per_recipient",
+                     *           "relation": "dibao_per_recipient",
+                     *           "nameZh": "人均低保金",
+                     *           "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "2128.91",
+                     *           "unit": "CNY/person",
+                     *           "qualifier": "eq",
+                     *           "formula": "dibao_paid / dibao_beneficiaries",
+                     *           "rounding": "half to even at 2 decimal places",
+                     *           "exact": false,
+                     *           "derived": true,
+                     *           "revision": 1,
+                     *           "inputs": [
+                     *             {
+                     *               "id": 22,
+                     *               "revision": 1,
+                     *               "indicator": "dibao_paid",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "4847520",
+                     *               "unit": "CNY",
+                     *               "qualifier": "eq",
+                     *               "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3521,
+                     *               "byteEnd": 3571,
+                     *               "role": "amount"
+                     *             },
+                     *             {
+                     *               "id": 23,
+                     *               "revision": 1,
+                     *               "indicator": "dibao_beneficiaries",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "2277",
+                     *               "unit": "person",
+                     *               "qualifier": "eq",
+                     *               "quote": "受益2277人",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3574,
+                     *               "byteEnd": 3587,
+                     *               "role": "recipients"
+                     *             }
+                     *           ],
+                     *           "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+                     *         },
+                     *         {
+                     *           "code": "disability_care_per_recipient.bayantala.2023-H1.actual",
+                     *           "indicator": "disability_care_per_recipient",
+                     *           "relation": "disability_care_per_recipient",
+                     *           "nameZh": "人均残疾人护理补贴",
+                     *           "nameEn": "Disability care subsidy paid per recipient",
+                     *           "area": "bayantala",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "600",
+                     *           "unit": "CNY/person",
+                     *           "qualifier": "eq",
+                     *           "formula": "disability_care_subsidy_paid / disability_care_subsidy_beneficiaries",
+                     *           "rounding": "half to even at 2 decimal places",
+                     *           "exact": true,
+                     *           "derived": true,
+                     *           "revision": 1,
+                     *           "inputs": [
+                     *             {
+                     *               "id": 26,
+                     *               "revision": 1,
+                     *               "indicator": "disability_care_subsidy_paid",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "768000",
+                     *               "unit": "CNY",
+                     *               "qualifier": "eq",
+                     *               "quote": "发放残疾人护理补贴76.8万元",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3639,
+                     *               "byteEnd": 3676,
+                     *               "role": "amount"
+                     *             },
+                     *             {
+                     *               "id": 27,
+                     *               "revision": 1,
+                     *               "indicator": "disability_care_subsidy_beneficiaries",
+                     *               "period": "2023-H1",
+                     *               "kind": "actual",
+                     *               "value": "1280",
+                     *               "unit": "person",
+                     *               "qualifier": "eq",
+                     *               "quote": "受益1280人",
+                     *               "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *               "byteStart": 3679,
+                     *               "byteEnd": 3692,
+                     *               "role": "recipients"
+                     *             }
+                     *           ],
+                     *           "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DerivedList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getDerived: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
+                 */
+                asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description `<derived indicator>.<area>.<period>.<kind>`, e.g. `dibao_per_recipient.bayantala.2023-H1.actual`.
+                 * @example dibao_per_recipient.bayantala.2023-H1.actual
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A value derived from reported figures (never a reported fact), with its formula and cited inputs. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "dibao_per_recipient.bayantala.2023-H1.actual",
+                     *       "indicator": "dibao_per_recipient",
+                     *       "relation": "dibao_per_recipient",
+                     *       "nameZh": "人均低保金",
+                     *       "nameEn": "Minimum living allowance (dibao) paid per recipient",
+                     *       "area": "bayantala",
+                     *       "period": "2023-H1",
+                     *       "kind": "actual",
+                     *       "value": "2128.91",
+                     *       "unit": "CNY/person",
+                     *       "qualifier": "eq",
+                     *       "formula": "dibao_paid / dibao_beneficiaries",
+                     *       "rounding": "half to even at 2 decimal places",
+                     *       "exact": false,
+                     *       "derived": true,
+                     *       "revision": 1,
+                     *       "inputs": [
+                     *         {
+                     *           "id": 22,
+                     *           "revision": 1,
+                     *           "indicator": "dibao_paid",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "4847520",
+                     *           "unit": "CNY",
+                     *           "qualifier": "eq",
+                     *           "quote": "2023年上半年发放城乡低保金484.752万元",
+                     *           "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *           "byteStart": 3521,
+                     *           "byteEnd": 3571,
+                     *           "role": "amount"
+                     *         },
+                     *         {
+                     *           "id": 23,
+                     *           "revision": 1,
+                     *           "indicator": "dibao_beneficiaries",
+                     *           "period": "2023-H1",
+                     *           "kind": "actual",
+                     *           "value": "2277",
+                     *           "unit": "person",
+                     *           "qualifier": "eq",
+                     *           "quote": "受益2277人",
+                     *           "textUrl": "/v1/sources/bayantala-2023h1/text",
+                     *           "byteStart": 3574,
+                     *           "byteEnd": 3587,
+                     *           "role": "recipients"
+                     *         }
+                     *       ],
+                     *       "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Derived"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listDerivedRevisions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
+                 */
+                asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description `<derived indicator>.<area>.<period>.<kind>`, e.g. `dibao_per_recipient.bayantala.2023-H1.actual`.
+                 * @example dibao_per_recipient.bayantala.2023-H1.actual
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A derived value's revision trail. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "revision": 1,
+                     *           "seq": 23,
+                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "value": "2128.91",
+                     *           "qualifier": "eq",
+                     *           "exact": false,
+                     *           "inputs": [
+                     *             {
+                     *               "role": "amount",
+                     *               "id": 22,
+                     *               "revision": 1,
+                     *               "value": "4847520",
+                     *               "qualifier": "eq",
+                     *               "status": "active"
+                     *             },
+                     *             {
+                     *               "role": "recipients",
+                     *               "id": 23,
+                     *               "revision": 1,
+                     *               "value": "2277",
+                     *               "qualifier": "eq",
+                     *               "status": "active"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DerivedRevisionList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
@@ -4644,7 +5996,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T15:32:12.253Z",
+                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -4659,11 +6011,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4"
+                     *           "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T15:32:12.253Z",
+                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -4677,8 +6029,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "1a2ffca7d0654148f3bd9bbf0df955ad962109cd45e47f8be6e7c06e553427a4",
-                     *           "hash": "609046871c8953bd22dfcd81c4c5f3589a29acc4d05b4255720003a1334b3538"
+                     *           "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
+                     *           "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -4729,11 +6081,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 329,
-                     *       "hash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833",
-                     *       "recordedAt": "2026-11-29T15:32:12.301Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=329\nhash=3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833\nrecordedAt=2026-11-29T15:32:12.301Z\n",
-                     *       "signature": "CwjgVgbuGhB8Hj6qjpZYbAiYqlczXjkvhuY9TYoht7MTSXSeISn5e+X5ZegHYNaIF31Zqr+jPnWhbOUO3TiJAg==",
+                     *       "seq": 335,
+                     *       "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
+                     *       "recordedAt": "2026-11-29T15:39:44.442Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
+                     *       "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
                      *       "verified": true
                      *     }
                      */
@@ -4781,7 +6133,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAEmq+U0P7xfvM4aE2Mb52atrdE+m8oE3jou9013FRMwU=
+                     *     MCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -4821,11 +6173,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 329,
+                     *       "entries": 335,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:32:12.342Z",
-                     *       "headSeq": 329,
-                     *       "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
+                     *       "lastFullAt": "2026-11-29T15:39:44.478Z",
+                     *       "headSeq": 335,
+                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -4864,11 +6216,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 329,
+                     *       "entries": 335,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:32:12.939Z",
-                     *       "headSeq": 329,
-                     *       "headHash": "3164c99c1bd2694cfc8a3cd8e36d612cf9b5cbf7085b9a6c7dd49bed4adcb833"
+                     *       "lastFullAt": "2026-11-29T15:39:45.015Z",
+                     *       "headSeq": 335,
+                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

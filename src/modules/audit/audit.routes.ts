@@ -149,7 +149,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, {
         operationId: 'verifyAudit',
         summary: 'Verify the audit chain (incremental)',
         description:
-          'Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators) against the log. ' +
+          'Checks the entries appended since this process last verified (the hash chain and the rows they wrote), that the last verified entry still has its hash, and every catalog table (API keys, sources, areas, periods, indicators, relations) against the log. ' +
           'Earlier entries were recomputed by the start and hourly full passes; an edit of an old entry made since is found by the next full pass, by `GET /v1/audit/verify/full` (admin) or `npm run audit:verify`. ' +
           'Answers are reused for a second while the head does not move. 503 while the verification at start runs.',
         response: { 200: refTo(VerifyResult), ...problemResponses(503) },

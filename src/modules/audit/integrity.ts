@@ -86,7 +86,7 @@ function cloneCheckpoint(c: Checkpoint): Checkpoint {
 }
 
 /** Entity types whose rows the log's snapshots must match, with their table's rows in snapshot form. */
-const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator', 'topic', 'unit'] as const
+const CATALOG_TYPES = ['api_key', 'source', 'area', 'reporting_period', 'indicator', 'topic', 'unit', 'relation'] as const
 type CatalogType = (typeof CATALOG_TYPES)[number]
 
 interface CatalogRow {
@@ -116,6 +116,17 @@ async function catalogRows(reads: IntegrityReads, type: CatalogType, full: boole
       return (await reads.topics()).map((r) => ({ id: r.code, snapshot: { ...r } }))
     case 'unit':
       return (await reads.units()).map((r) => ({ id: r.code, snapshot: { ...r } }))
+    case 'relation':
+      // The log records the definition as an object; a stored text that is not JSON stays text, so it cannot match.
+      return (await reads.relations()).map((r) => ({ id: r.code, snapshot: { code: r.code, type: r.type, definition: parsedOrText(r.definition), description: r.description } }))
+  }
+}
+
+function parsedOrText(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue
+  } catch {
+    return text
   }
 }
 

@@ -9,6 +9,8 @@ import type { Writer } from '../../writes/writer.js'
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { CatalogReads, IndicatorRecord } from '../../storage/ports.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
+import { Progress } from '../relations/relations.schemas.js'
+import type { RelationService } from '../relations/relations.service.js'
 
 /** Observations embedded in an indicator; beyond this, page through /v1/observations. */
 export const EMBEDDED_OBSERVATIONS = 1000
@@ -35,6 +37,7 @@ export const IndicatorDetail = Type.Composite(
       observations: Type.Array(refTo(Observation), { description: `Its observations in force (at most ${EMBEDDED_OBSERVATIONS}), in id order.` }),
       observationsTruncated: Type.Boolean({ description: 'True when there are more; page through observationsUrl.' }),
       observationsUrl: Type.String({ description: 'The full, pageable list of its observations.' }),
+      progress: Type.Array(refTo(Progress), { description: 'Its target/actual pairs (as at GET /v1/progress?indicator=…): the ratio actual / target, both observations cited.' }),
     }),
   ],
   { $id: 'IndicatorDetail', description: 'An indicator with its observations.' },
@@ -48,6 +51,7 @@ export interface IndicatorRoutesOptions {
   writer: Writer
   catalog: CatalogReads
   observations: ObservationService
+  relations: RelationService
 }
 
 const IndicatorBody = Type.Object(
@@ -65,7 +69,7 @@ const IndicatorBody = Type.Object(
   { additionalProperties: false, description: 'An indicator\'s definition.' },
 )
 
-const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { writer, catalog, observations }) => {
+const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async (app, { writer, catalog, observations, relations }) => {
   app.put(
     '/:code',
     {
@@ -132,12 +136,13 @@ const indicatorRoutes: FastifyPluginAsyncTypebox<IndicatorRoutesOptions> = async
       const indicator = await catalog.indicator(req.params.code)
       if (!indicator) throw Errors.notFound(`No indicator "${req.params.code}".`)
       const page = await observations.pageJson({ indicator: [indicator.code], asOf: req.query.asOf, knownAt: req.query.knownAt }, undefined, EMBEDDED_OBSERVATIONS)
+      const progress = await relations.progress({ indicator: [indicator.code], asOf: req.query.asOf, knownAt: req.query.knownAt })
       // The observations come as JSON built by SQLite (up to a thousand: serializing objects was
       // most of this answer's cost); the IndicatorDetail fields around them, in schema order.
       const head = JSON.stringify(toIndicator(indicator)).slice(0, -1)
       return sendSerializedJson(
         reply,
-        `${head},"observations":[${page.data}],"observationsTruncated":${page.nextCursor !== null},"observationsUrl":${JSON.stringify(`/v1/observations?indicator=${indicator.code}`)}}`,
+        `${head},"observations":[${page.data}],"observationsTruncated":${page.nextCursor !== null},"observationsUrl":${JSON.stringify(`/v1/observations?indicator=${indicator.code}`)},"progress":${JSON.stringify(progress)}}`,
       )
     },
   )

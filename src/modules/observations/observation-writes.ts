@@ -5,6 +5,7 @@ import { CanonicalText, canonicalJson } from '../../domain/canonical-json.js'
 import type { CheckedObservation } from '../../domain/observation.js'
 import type { NewRevision, ObservationRow, WriteTx } from '../../storage/ports.js'
 import type { AuditAppender } from '../audit/audit-appender.js'
+import { attributeRuleChanges } from '../relations/rule-changes.js'
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged'
 export type ObservationStatus = 'active' | 'withdrawn'
@@ -129,7 +130,10 @@ async function writeChunk(tx: WriteTx, audit: AuditAppender, items: Array<{ obse
     })
     return { outcome: 'updated', id: current.id, revision }
   })
-  if (revisions.length) await tx.appendRevisions(revisions)
+  if (revisions.length) {
+    await attributeRuleChanges(tx, revisions)
+    await tx.appendRevisions(revisions)
+  }
   await audit.flush()
   return results
 }

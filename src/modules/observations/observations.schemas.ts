@@ -40,6 +40,7 @@ export const RuleChange = Type.Object(
     rule: Type.String({ description: 'The validation rule\'s code (GET /v1/validation).' }),
     area: AreaCode,
     period: Type.String({ description: 'The reporting period the rule was evaluated for.' }),
+    kind: Kind,
     before: RuleState,
     after: RuleState,
   },

@@ -22,12 +22,15 @@ const TABLES: PgTable[] = [
   schema.indicators,
   schema.topics,
   schema.topicIndicators,
+  schema.indicatorRelations,
   schema.observations,
   schema.observationRevisions,
   schema.auditEntries,
   schema.apiKeys,
   schema.idempotencyKeys,
   schema.units,
+  // Without it a copied store would apply the seed's corrections a second time on its first start.
+  schema.seedCorrections,
 ]
 
 /** Areas parents first (area.parent_code references area.code); the rest by primary key. */

@@ -1,7 +1,7 @@
 // Catalog, audit, key, idempotency and integrity reads on PostgreSQL: plain records out, in
 // the orders the SQLite adapter answers in (text keys sort in binary, as there).
 import { parseSynonyms, rankIndicators, storedSynonyms } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord, UnitRecord } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, IntegrityReads, KeyReads, PeriodRecord, RelationRecord, SourceMetadata, StoredAuditRow, TopicRecord, UnitRecord } from '../ports.js'
 import { run, type Queryable } from './client.js'
 
 export const AREA_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", level, parent_code AS "parentCode", division_code AS "divisionCode" FROM area'
@@ -25,6 +25,7 @@ export const UNIT_SQL = 'SELECT code, name_zh AS "nameZh", name_en AS "nameEn", 
 const SOURCE_COLUMNS =
   'id, title, title_en AS "titleEn", document_number AS "documentNumber", issuer, recipient, issued_on AS "issuedOn", media_type AS "mediaType", byte_length AS "byteLength", sha256'
 export const SOURCE_SQL = `SELECT ${SOURCE_COLUMNS}, recorded_at AS "recordedAt" FROM source`
+export const RELATION_SQL = 'SELECT code, type, definition, description FROM indicator_relation ORDER BY code'
 export const AUDIT_SQL =
   'SELECT seq, recorded_at AS "recordedAt", actor, action, entity_type AS "entityType", entity_id AS "entityId", before, after, prev_hash AS "prevHash", hash FROM audit_entry'
 export const KEY_SQL = 'SELECT id, name, scopes, secret_hash AS "secretHash", created_at AS "createdAt", revoked_at AS "revokedAt" FROM api_key'
@@ -69,6 +70,9 @@ export function catalogReads(q: Queryable): CatalogReads {
     },
     async topic(code) {
       return (await readTopics(q, code))[0] ?? null
+    },
+    async relations() {
+      return run<RelationRecord & Record<string, unknown>>(q, RELATION_SQL)
     },
     async categories() {
       return (await run<{ category: string }>(q, 'SELECT DISTINCT category FROM indicator ORDER BY category')).map((r) => r.category)
@@ -191,6 +195,9 @@ export function integrityReads(q: Queryable): IntegrityReads {
     },
     async units() {
       return run<UnitRecord & Record<string, unknown>>(q, `${UNIT_SQL} ORDER BY code COLLATE "C"`)
+    },
+    async relations() {
+      return run<RelationRecord & Record<string, unknown>>(q, RELATION_SQL)
     },
     async idempotencyRecords() {
       return run<IdempotencyRecord & Record<string, unknown>>(q, `${IDEMPOTENCY_SQL} WHERE state = 'done' ORDER BY actor, key`)

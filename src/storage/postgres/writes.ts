@@ -2,10 +2,10 @@
 // the transaction (and, for writes, the advisory lock), so ids and seqs taken as max+1 are
 // gap-free and in commit order. Bulk appends are one statement over unnest()ed arrays: an
 // import's rows cost a few round trips, not a few per row.
-import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, NaturalKey, NewRevision, ObservationRow, PeriodRecord, SourceMetadata, StoredAuditRow, UnitRecord, WriteTx } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, NaturalKey, NewRevision, ObservationRow, PeriodRecord, RelationRecord, SourceMetadata, StoredAuditRow, UnitRecord, WriteTx } from '../ports.js'
 import { run, type Queryable } from './client.js'
 import { REVISION_BY_NUMBER, ROW_SQL } from './observations.js'
-import { AREA_SQL, auditReads, IDEMPOTENCY_SQL, INDICATOR_SQL, integrityReads, KEY_SQL, PERIOD_SQL, SOURCE_SQL, readTopics, toIndicator, UNIT_SQL } from './reads.js'
+import { AREA_SQL, auditReads, IDEMPOTENCY_SQL, INDICATOR_SQL, integrityReads, KEY_SQL, PERIOD_SQL, readTopics, RELATION_SQL, SOURCE_SQL, toIndicator, UNIT_SQL } from './reads.js'
 
 const CURRENT_FROM = 'FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code'
 const first = <T>(rows: unknown[]): T | null => (rows[0] as T | undefined) ?? null
@@ -219,6 +219,15 @@ export function openWriteTx(q: Queryable): WriteTx {
     },
     async recordSeedCorrection(r) {
       await run(q, 'INSERT INTO seed_correction (id, source_id, applied_at) VALUES ($1, $2, $3)', [r.id, r.sourceId, r.appliedAt])
+    },
+    async relations() {
+      return run<RelationRecord & Record<string, unknown>>(q, RELATION_SQL)
+    },
+    async insertRelation(r) {
+      await run(q, 'INSERT INTO indicator_relation (code, type, definition, description) VALUES ($1, $2, $3, $4)', [r.code, r.type, r.definition, r.description])
+    },
+    async updateRelation(r) {
+      await run(q, 'UPDATE indicator_relation SET type = $2, definition = $3, description = $4 WHERE code = $1', [r.code, r.type, r.definition, r.description])
     },
     async insertSource(s) {
       await run(

@@ -1,7 +1,7 @@
 // What the integrity checks read: every table that changes an answer or an authority.
-import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, IntegrityReads, PeriodRecord, SourceMetadata, UnitRecord } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, IdempotencyRecord, IndicatorRecord, IntegrityReads, PeriodRecord, RelationRecord, SourceMetadata, UnitRecord } from '../ports.js'
 import { storedSynonyms } from '../search.js'
-import { AREA_COLUMNS, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, KEY_COLUMNS, PERIOD_COLUMNS, readTopics, UNIT_COLUMNS } from './records.js'
+import { AREA_COLUMNS, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, KEY_COLUMNS, PERIOD_COLUMNS, readTopics, RELATION_SQL, UNIT_COLUMNS } from './records.js'
 import type { Statements } from './statements.js'
 
 export function integrityReads(s: Statements): IntegrityReads {
@@ -42,6 +42,9 @@ export function integrityReads(s: Statements): IntegrityReads {
     },
     async units() {
       return s(`SELECT ${UNIT_COLUMNS} FROM unit`).all() as UnitRecord[]
+    },
+    async relations() {
+      return s(RELATION_SQL).all() as RelationRecord[]
     },
     async idempotencyRecords() {
       return s(`SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_key WHERE state = 'done'`).all() as IdempotencyRecord[]

@@ -1,7 +1,7 @@
 // Catalog, audit, key and idempotency reads as SQLite statements: plain records out,
 // in the ports' shapes. Used by the store and, on the same connection, inside transactions.
 import { parseSynonyms, rankIndicators } from '../search.js'
-import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyRecord, IdempotencyReads, IndicatorRecord, KeyReads, PeriodRecord, SourceMetadata, StoredAuditRow, TopicRecord, UnitRecord } from '../ports.js'
+import type { ApiKeyRecord, AreaRecord, AuditReads, CatalogReads, IdempotencyReads, IdempotencyRecord, IndicatorRecord, KeyReads, PeriodRecord, RelationRecord, SourceMetadata, StoredAuditRow, TopicRecord, UnitRecord } from '../ports.js'
 import type { Statements } from './statements.js'
 
 export const AREA_COLUMNS = 'code, name_zh AS nameZh, name_en AS nameEn, level, parent_code AS parentCode, division_code AS divisionCode'
@@ -13,6 +13,7 @@ export const SOURCE_METADATA_COLUMNS =
   'id, title, title_en AS titleEn, document_number AS documentNumber, issuer, recipient, issued_on AS issuedOn, media_type AS mediaType, byte_length AS byteLength, sha256, recorded_at AS recordedAt'
 export const KEY_COLUMNS = 'id, name, scopes, secret_hash AS secretHash, created_at AS createdAt, revoked_at AS revokedAt'
 export const IDEMPOTENCY_COLUMNS = 'actor, key, request_hash AS requestHash, status_code AS statusCode, response_body AS responseBody, created_at AS createdAt, expires_at AS expiresAt'
+export const RELATION_SQL = 'SELECT code, type, definition, description FROM indicator_relation ORDER BY code'
 export const AUDIT_COLUMNS = 'seq, recorded_at AS recordedAt, actor, action, entity_type AS entityType, entity_id AS entityId, before, after, prev_hash AS prevHash, hash'
 
 type StoredIndicator = Omit<IndicatorRecord, 'additive' | 'synonyms'> & { additive: number; synonyms: string }
@@ -60,6 +61,9 @@ export function catalogReads(s: Statements): CatalogReads {
     async indicator(code) {
       const row = s(`SELECT ${INDICATOR_COLUMNS} FROM indicator WHERE code = ?`).get(code) as StoredIndicator | undefined
       return row ? toIndicator(row) : null
+    },
+    async relations() {
+      return s(RELATION_SQL).all() as RelationRecord[]
     },
     async categories() {
       return s('SELECT DISTINCT category FROM indicator ORDER BY category').pluck().all() as string[]

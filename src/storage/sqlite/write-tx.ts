@@ -1,10 +1,10 @@
 // WriteTx over one SQLite connection inside an open transaction. Every method does
 // its work synchronously on prepared statements and resolves at once; the bulk
 // methods just loop (on SQLite a round trip costs nothing).
-import type { AreaRecord, IdempotencyRecord, IndicatorRecord, PeriodRecord, SourceMetadata, UnitRecord, WriteTx } from '../ports.js'
+import type { AreaRecord, IdempotencyRecord, IndicatorRecord, PeriodRecord, RelationRecord, SourceMetadata, UnitRecord, WriteTx } from '../ports.js'
 import type { Queryable } from './client.js'
 import { openObservationStore, type ObservationStore } from './observations.js'
-import { AREA_COLUMNS, auditReads, INDICATOR_COLUMNS, PERIOD_COLUMNS, SOURCE_METADATA_COLUMNS, toIndicator, keyReads, IDEMPOTENCY_COLUMNS, readTopics, UNIT_COLUMNS } from './records.js'
+import { AREA_COLUMNS, auditReads, IDEMPOTENCY_COLUMNS, INDICATOR_COLUMNS, keyReads, PERIOD_COLUMNS, readTopics, RELATION_SQL, SOURCE_METADATA_COLUMNS, toIndicator, UNIT_COLUMNS } from './records.js'
 import { integrityReads } from './integrity-reads.js'
 import type { Statements } from './statements.js'
 
@@ -169,6 +169,17 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
       s(
         'INSERT INTO source (id, title, title_en, document_number, issuer, recipient, issued_on, media_type, byte_length, sha256, content, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ).run(r.id, r.title, r.titleEn, r.documentNumber, r.issuer, r.recipient, r.issuedOn, r.mediaType, r.byteLength, r.sha256, r.content, r.recordedAt)
+    },
+    async relations() {
+      return s(RELATION_SQL).all() as RelationRecord[]
+    },
+    async insertRelation(r) {
+      writing('insertRelation')
+      s('INSERT INTO indicator_relation (code, type, definition, description) VALUES (?, ?, ?, ?)').run(r.code, r.type, r.definition, r.description)
+    },
+    async updateRelation(r) {
+      writing('updateRelation')
+      s('UPDATE indicator_relation SET type = ?, definition = ?, description = ? WHERE code = ?').run(r.type, r.definition, r.description, r.code)
     },
 
     keyById: (id) => keys.byId(id),
