@@ -1,5 +1,5 @@
-// Topics, indicator synonyms and search (issue 12 §1): the brief's four families findable by its words.
-import { readFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -249,21 +249,29 @@ describe('the vocabulary seed and the audit log', () => {
 
   it('skips a member indicator that does not exist yet and adds it, audited, once it does', async () => {
     const db = await freshDb()
+    // The seed's vocabulary with one member whose indicator no report has defined yet.
+    const folder = mkdtempSync(join(tmpdir(), 'vocabulary-'))
+    cpSync(seedsFolder, folder, { recursive: true })
+    const topics = JSON.parse(readFileSync(join(folder, 'topics.json'), 'utf8'))
+    const agricultureSeed = topics.topics.find((t: { code: string }) => t.code === 'agriculture')
+    agricultureSeed.indicators.push('maize_silage_area_planned')
+    writeFileSync(join(folder, 'topics.json'), JSON.stringify(topics))
     try {
-      const agriculture = await db.storage.catalog.topic('agriculture')
-      expect(agriculture?.indicators).not.toContain('maize_dense_planting_drive_area')
+      expect(await loadVocabulary(db.storage, folder)).toBe(0)
+      expect((await db.storage.catalog.topic('agriculture'))?.indicators).not.toContain('maize_silage_area_planned')
       const before = (await db.storage.audit.head())?.seq ?? 0
       // Created later (as a seed correction would), audited.
-      const created = await putIndicator(db.storage, { code: 'maize_dense_planting_drive_area', nameZh: '带动高产密植玉米面积', nameEn: 'Dense maize to be driven', description: 'd', category: 'agriculture', unit: 'mu', additive: true }, 'seed')
+      const created = await putIndicator(db.storage, { code: 'maize_silage_area_planned', nameZh: '青贮玉米计划面积', nameEn: 'Silage maize area planned', description: 'd', category: 'agriculture', unit: 'mu', additive: true }, 'seed')
       expect(created.outcome).toBe('created')
-      expect(await loadVocabulary(db.storage)).toBe(1)
+      expect(await loadVocabulary(db.storage, folder)).toBe(1)
       expect(await verifyAuditChain(db.storage)).toMatchObject({ ok: true })
-      expect((await db.storage.catalog.topic('agriculture'))?.indicators).toContain('maize_dense_planting_drive_area')
+      expect((await db.storage.catalog.topic('agriculture'))?.indicators).toContain('maize_silage_area_planned')
       const logged = await db.query<{ action: string; after: string }>("SELECT action, after FROM audit_entry WHERE seq > ? AND entity_type = 'topic'", before)
       expect(logged.map((r) => r.action)).toEqual(['topic.update'])
-      expect(JSON.parse(logged[0]?.after as string).indicators).toContain('maize_dense_planting_drive_area')
-      expect(await loadVocabulary(db.storage)).toBe(0)
+      expect(JSON.parse(logged[0]?.after as string).indicators).toContain('maize_silage_area_planned')
+      expect(await loadVocabulary(db.storage, folder)).toBe(0)
     } finally {
+      rmSync(folder, { recursive: true, force: true })
       await db.cleanup()
     }
   })
