@@ -111,13 +111,19 @@ describe('seed corrections on a fresh seed', () => {
     expect((await verifyAuditChain(t.storage)).ok).toBe(true)
   })
 
-  it('marks as stocks at the report date exactly the figures stated with 目前/已', async () => {
+  it('marks as stocks exactly the figures stated with 目前/已 (at the report date) and the levels by nature the corrections name', async () => {
     const active = (await everyObservation()).filter((o) => o.status === 'active')
-    const expected = active.filter((o) => statedAsStock(o.source.quote)).map(keyOf).sort()
+    const byNature = new Map<string, string>(
+      corrections
+        .filter((c: any) => c.id.endsWith('/levels-by-their-nature'))
+        .flatMap((c: any) => c.observations.map((o: any) => [`${o.indicator} ${o.area} ${o.period} ${o.kind}`, o.referenceDate])),
+    )
+    expect([...byNature.keys()]).toEqual(expect.arrayContaining(['medical_insurance_enrolled bayantala 2023-H1 actual', 'beef_cattle_stock bayantala 2023-H2 target']))
+    const expected = active.filter((o) => statedAsStock(o.source.quote) || byNature.has(keyOf(o))).map(keyOf).sort()
     const stocks = active.filter((o) => o.temporality === 'stock')
     expect(stocks.map(keyOf).sort()).toEqual(expected)
     expect(expected).toContain('wagyu_surrogate_cattle bayantala 2023-H1 actual')
-    for (const o of stocks) expect(o.referenceDate).toBe(extraction.source.issuedOn)
+    for (const o of stocks) expect(o.referenceDate).toBe(byNature.get(keyOf(o)) ?? extraction.source.issuedOn)
   })
 
   it('splits the two maize scopes, with no H2 target left on the core-area indicator', async () => {
