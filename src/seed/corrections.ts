@@ -209,7 +209,9 @@ export async function applySeedCorrections(storage: Storage, report: { folder: s
       if (problems.length > 0) refuse(name, problems)
 
       for (const ind of indicators) {
-        const record: IndicatorRecord = { code: ind.code, nameZh: ind.nameZh, nameEn: ind.nameEn, description: ind.description, category: ind.category, unit: ind.unit, additive: ind.additive }
+        // A correction restates the definition, not the search words: synonyms an indicator has keep.
+        const kept = befores.get(ind.code)?.synonyms ?? []
+        const record: IndicatorRecord = { code: ind.code, nameZh: ind.nameZh, nameEn: ind.nameEn, description: ind.description, category: ind.category, unit: ind.unit, additive: ind.additive, ...(kept.length ? { synonyms: kept } : {}) }
         await auditedPut(audit, {
           entityType: 'indicator',
           entityId: record.code,
