@@ -20,6 +20,7 @@ export const API_SUITE = [
   'test/http-semantics.test.ts',
   'test/corrections.test.ts',
   'test/topics.test.ts',
+  'test/topics-admin.test.ts',
   'test/time.test.ts',
   'test/units.test.ts',
   'test/other-town.test.ts',

@@ -101,7 +101,7 @@ record('getSourceText', await call('get', `/v1/sources/${observation.source.id}/
 const body = (operationId: string, mediaType = 'application/json') => REQUEST_EXAMPLES[operationId]![mediaType]
 record('createSource', await call('post', '/v1/sources', { body: body('createSource') }))
 // An upsert answers the same representation whether it created (201) or found (200) the entry.
-for (const [operationId, url, payload] of [['putArea', '/v1/areas/bayantala', body('putArea')], ['putPeriod', '/v1/periods/2023-H1', undefined], ['putIndicator', '/v1/indicators/dibao_paid', body('putIndicator')], ['putUnit', `/v1/units/${encodeURIComponent('公顷')}`, body('putUnit')]] as const) {
+for (const [operationId, url, payload] of [['putArea', '/v1/areas/bayantala', body('putArea')], ['putPeriod', '/v1/periods/2023-H1', undefined], ['putIndicator', '/v1/indicators/dibao_paid', body('putIndicator')], ['putUnit', `/v1/units/${encodeURIComponent('公顷')}`, body('putUnit')], ['putTopic', '/v1/topics/drainage', body('putTopic')]] as const) {
   const res = await call('put', url, payload === undefined ? {} : { body: payload })
   record(operationId, res)
   put(operationId, 201, 'application/json', examples[operationId]![String(res.statusCode)]!['application/json'])

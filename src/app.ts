@@ -200,7 +200,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(unitRoutes, { prefix: '/v1/units', writer, catalog })
   const relations = createRelationService(catalog, storage.observations)
   await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations, relations })
-  await app.register(topicRoutes, { prefix: '/v1/topics', catalog })
+  await app.register(topicRoutes, { prefix: '/v1/topics', writer, catalog })
   await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
   await app.register(vintageRoutes, { prefix: '/v1/vintages', observations })

@@ -101,6 +101,7 @@ const OPERATION_HEADERS: Record<string, Record<string, string[]>> = {
   putPeriod: { '201': ['Location'] },
   putIndicator: { '201': ['Location'] },
   putUnit: { '201': ['Location'] },
+  putTopic: { '201': ['Location'] },
   getPeriod: { '200': ['Content-Location'] },
   getSourceText: { '200': ['Accept-Ranges'], '206': ['Accept-Ranges', 'Content-Range'] },
   correctObservation: { '200': ['ETag'] },

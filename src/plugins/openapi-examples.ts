@@ -19,6 +19,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'putIndicator.code': 'dibao_paid',
   'getUnit.code': 'mu',
   'putUnit.code': '公顷',
+  'putTopic.code': 'drainage',
   'getSource.id': 'bayantala-2023h1',
   'getSourceText.id': 'bayantala-2023h1',
   'getProblemType.slug': 'not-found',
@@ -114,6 +115,9 @@ export const REQUEST_EXAMPLES: Record<string, Record<string, unknown>> = {
   },
   putUnit: {
     'application/json': { nameZh: '公顷', nameEn: 'hectare', base: 'mu', multiplier: '15', description: '1 hectare = 15 mu exactly.' },
+  },
+  putTopic: {
+    'application/json': {"nameZh": "农田排水", "nameEn": "Drainage", "descriptionZh": "农田排水渠建设维护项目：119公里排水渠，涉及29个嘎查村。", "descriptionEn": "The farmland drainage channel construction and maintenance project: 119 km of channels (the family's measure, in km) in 29 villages (its scope).", "synonyms": ["drainage", "drainage channel", "drainage ditch", "ditch", "排水", "排干", "排水渠", "沟渠"], "position": 4, "indicators": ["drainage_channel_length", "drainage_project_villages"]},
   },
   putIndicator: {
     'application/json': {

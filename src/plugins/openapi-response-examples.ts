@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 335,
-          "lastFullAt": "2026-11-29T15:39:44.478Z"
+          "lastFullAt": "2026-11-29T16:04:48.667Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:48.574Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T15:39:44.416Z",
+        "recordedAt": "2026-11-29T16:04:48.574Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z"
+            "recordedAt": "2026-11-29T16:04:48.574Z"
           }
         ],
         "observationsTruncated": false,
@@ -296,6 +296,41 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             ]
           }
         ]
+      }
+    }
+  },
+  "getTopic": {
+    "200": {
+      "application/json": {
+        "code": "subsidies",
+        "nameZh": "补贴与社会救助",
+        "nameEn": "Subsidies and social assistance",
+        "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+        "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+        "synonyms": [
+          "subsidy",
+          "subsidies"
+        ],
+        "position": 2,
+        "indicators": [
+          {
+            "code": "dibao_beneficiaries",
+            "nameZh": "城乡低保受益人数",
+            "nameEn": "Dibao beneficiaries",
+            "unit": "person",
+            "category": "social_security",
+            "url": "/v1/indicators/dibao_beneficiaries"
+          },
+          {
+            "code": "dibao_paid",
+            "nameZh": "城乡低保金发放",
+            "nameEn": "Urban and rural minimum living allowance (dibao) paid",
+            "unit": "CNY",
+            "category": "social_security",
+            "url": "/v1/indicators/dibao_paid"
+          }
+        ],
+        "observationsUrl": "/v1/observations?topic=subsidies"
       }
     }
   },
@@ -341,41 +376,6 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
-  "getTopic": {
-    "200": {
-      "application/json": {
-        "code": "subsidies",
-        "nameZh": "补贴与社会救助",
-        "nameEn": "Subsidies and social assistance",
-        "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
-        "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
-        "synonyms": [
-          "subsidy",
-          "subsidies"
-        ],
-        "position": 2,
-        "indicators": [
-          {
-            "code": "dibao_beneficiaries",
-            "nameZh": "城乡低保受益人数",
-            "nameEn": "Dibao beneficiaries",
-            "unit": "person",
-            "category": "social_security",
-            "url": "/v1/indicators/dibao_beneficiaries"
-          },
-          {
-            "code": "dibao_paid",
-            "nameZh": "城乡低保金发放",
-            "nameEn": "Urban and rural minimum living allowance (dibao) paid",
-            "unit": "CNY",
-            "category": "social_security",
-            "url": "/v1/indicators/dibao_paid"
-          }
-        ],
-        "observationsUrl": "/v1/observations?topic=subsidies"
-      }
-    }
-  },
   "listObservations": {
     "200": {
       "application/json": {
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z"
+            "recordedAt": "2026-11-29T16:04:48.574Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.428Z"
+            "recordedAt": "2026-11-29T16:04:48.595Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:04:48.574Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:04:48.595Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T15:39:44.416Z"
+        "recordedAt": "2026-11-29T16:04:48.574Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:48.574Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:48.574Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:48.574Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1058,7 +1058,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
           {
             "revision": 1,
             "seq": 23,
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:48.574Z",
             "value": "2128.91",
             "qualifier": "eq",
             "exact": false,
@@ -1091,7 +1091,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T15:39:44.414Z",
+            "recordedAt": "2026-11-29T16:04:48.572Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1106,11 +1106,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
+            "hash": "cf2f0f01c81610eadb67b3e183c6c0bc325a3f1374c05c4248671f2978f9a4ea"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T15:39:44.414Z",
+            "recordedAt": "2026-11-29T16:04:48.572Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1124,8 +1124,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
-            "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
+            "prevHash": "cf2f0f01c81610eadb67b3e183c6c0bc325a3f1374c05c4248671f2978f9a4ea",
+            "hash": "50ac55c468b549dce49529287f007eec370958c3f75cf9a9e698b27f62cf098d"
           }
         ],
         "nextAfter": 100,
@@ -1137,17 +1137,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 335,
-        "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
-        "recordedAt": "2026-11-29T15:39:44.442Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
-        "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
+        "hash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229",
+        "recordedAt": "2026-11-29T16:04:48.620Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229\nrecordedAt=2026-11-29T16:04:48.620Z\n",
+        "signature": "lra/pGh0h5c45gWV9yBpU49IrdqiEyRJ9s8Ji3NB86QtKaOfwlNU4nNirDOOMVcrr1kTSCe+K8JPQHZKBSE4Bg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAyDnj+/PHjzOHEWmo0IIKAA2GlXWVOG/ZAgCsnv+GM4I=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1155,10 +1155,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 335,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:39:44.478Z",
+        "checkedFrom": 336,
+        "lastFullAt": "2026-11-29T16:04:48.667Z",
         "headSeq": 335,
-        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+        "headHash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229"
       }
     }
   },
@@ -1168,9 +1168,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 335,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:39:45.015Z",
+        "lastFullAt": "2026-11-29T16:04:49.846Z",
         "headSeq": 335,
-        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+        "headHash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229"
       }
     }
   },
@@ -1187,7 +1187,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T15:39:45.026Z",
+        "recordedAt": "2026-11-29T16:04:49.865Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1288,6 +1288,46 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       }
     }
   },
+  "putTopic": {
+    "200": {
+      "application/json": {
+        "code": "drainage",
+        "nameZh": "农田排水",
+        "nameEn": "Drainage",
+        "descriptionZh": "农田排水渠建设维护项目：119公里排水渠，涉及29个嘎查村。",
+        "descriptionEn": "The farmland drainage channel construction and maintenance project: 119 km of channels (the family's measure, in km) in 29 villages (its scope).",
+        "synonyms": [
+          "drainage",
+          "drainage channel"
+        ],
+        "position": 4,
+        "indicatorCount": 2,
+        "indicators": [
+          "drainage_channel_length",
+          "drainage_project_villages"
+        ]
+      }
+    },
+    "201": {
+      "application/json": {
+        "code": "drainage",
+        "nameZh": "农田排水",
+        "nameEn": "Drainage",
+        "descriptionZh": "农田排水渠建设维护项目：119公里排水渠，涉及29个嘎查村。",
+        "descriptionEn": "The farmland drainage channel construction and maintenance project: 119 km of channels (the family's measure, in km) in 29 villages (its scope).",
+        "synonyms": [
+          "drainage",
+          "drainage channel"
+        ],
+        "position": 4,
+        "indicatorCount": 2,
+        "indicators": [
+          "drainage_channel_length",
+          "drainage_project_villages"
+        ]
+      }
+    }
+  },
   "importObservations": {
     "200": {
       "application/json": {
@@ -1338,8 +1378,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T15:39:45.038Z",
-        "recordedAt": "2026-11-29T15:39:45.038Z"
+        "publishedAt": "2026-11-29T16:04:49.886Z",
+        "recordedAt": "2026-11-29T16:04:49.886Z"
       }
     }
   },
@@ -1372,8 +1412,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T15:39:45.041Z",
-        "recordedAt": "2026-11-29T15:39:45.041Z"
+        "publishedAt": "2026-11-29T16:04:49.892Z",
+        "recordedAt": "2026-11-29T16:04:49.892Z"
       }
     }
   }

@@ -362,9 +362,14 @@ export interface WriteTx {
   updateIndicator(record: IndicatorRecord): Promise<void>
   insertPeriod(record: PeriodRecord): Promise<void>
   topic(code: string): Promise<TopicRecord | null>
+  /** Every topic with its members, in position order. */
+  topics(): Promise<TopicRecord[]>
   /** The topic's row; its members are added with addTopicMembers. */
   insertTopic(record: Omit<TopicRecord, 'indicators'>): Promise<void>
+  /** The topic's row (names, descriptions, synonyms, position); members are not touched. */
+  updateTopic(record: Omit<TopicRecord, 'indicators'>): Promise<void>
   addTopicMembers(topicCode: string, indicatorCodes: string[]): Promise<void>
+  removeTopicMembers(topicCode: string, indicatorCodes: string[]): Promise<void>
   insertSource(record: SourceRecord): Promise<void>
   /** Whether this reviewed seed correction was applied (seed_correction); read under the write lock, so it is applied once. */
   seedCorrectionApplied(id: string): Promise<boolean>

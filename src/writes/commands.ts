@@ -7,6 +7,7 @@ import { putIndicator } from '../modules/indicators/indicators.commands.js'
 import { createObservationCommands, type CorrectionBody, type ImportPlan, type ImportRow, type ImportSummary } from '../modules/observations/observation-commands.js'
 import { putPeriod } from '../modules/periods/periods.commands.js'
 import { createSource, type NewSource } from '../modules/sources/sources.commands.js'
+import { putTopic, type TopicInput } from '../modules/topics/topics.commands.js'
 import { putUnit } from '../modules/units/units.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, UnitRecord } from '../storage/ports.js'
 import { writeUnit } from './write-unit.js'
@@ -66,6 +67,7 @@ export function createWriteCommands(storage: Storage) {
     'area.put': (record: AreaRecord, actor: string) => putArea(storage, record, actor),
     'period.put': (code: string, actor: string) => putPeriod(storage, code, actor),
     'unit.put': (record: UnitRecord, actor: string) => putUnit(storage, record, actor),
+    'topic.put': (input: TopicInput, actor: string) => putTopic(storage, input, actor),
   }
 }
 

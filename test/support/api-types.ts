@@ -324,26 +324,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/topics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List topics
-         * @description Every topic in position order (the product brief's families first), with its indicators' codes. Filter indicators and observations by topic with `topic=`.
-         */
-        get: operations["listTopics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/topics/{code}": {
         parameters: {
             query?: never;
@@ -356,6 +336,30 @@ export interface paths {
          * @description The topic's names, description and synonyms in both languages, and its indicators.
          */
         get: operations["getTopic"];
+        /**
+         * Create or change a topic (admin)
+         * @description Creates the topic (201) or replaces its names, descriptions, synonyms, position and member list (200); an identical definition changes nothing. Audited (`topic.create`/`topic.update`, the members in the snapshot). Members left out of `indicators` leave the topic; an unknown indicator code is 422. The seed never re-adds a member removed here.
+         */
+        put: operations["putTopic"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topics
+         * @description Every topic in position order (the product brief's families first), with its indicators' codes. Filter indicators and observations by topic with `topic=`.
+         */
+        get: operations["listTopics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2410,7 +2414,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 335,
-                     *         "lastFullAt": "2026-11-29T15:39:44.478Z"
+                     *         "lastFullAt": "2026-11-29T16:04:48.667Z"
                      *       }
                      *     }
                      */
@@ -2597,7 +2601,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2688,7 +2692,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T15:39:45.026Z",
+                     *       "recordedAt": "2026-11-29T16:04:49.865Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2757,7 +2761,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *       "recordedAt": "2026-11-29T16:04:48.574Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3649,7 +3653,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -3887,88 +3891,6 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
-    listTopics: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
-                 * @example "obs-22-r0"
-                 */
-                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Every topic, in position order. */
-            200: {
-                headers: {
-                    "X-Request-Id": components["headers"]["X-Request-Id"];
-                    "Cache-Control": components["headers"]["Cache-Control"];
-                    Vary: components["headers"]["Vary"];
-                    "Content-Encoding": components["headers"]["Content-Encoding"];
-                    ETag: components["headers"]["ETag"];
-                    "X-Cache": components["headers"]["X-Cache"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "data": [
-                     *         {
-                     *           "code": "insurance_enrolment",
-                     *           "nameZh": "参保",
-                     *           "nameEn": "Insurance enrolment",
-                     *           "descriptionZh": "城乡居民养老保险和医疗保险的参保人数（报告中的“两费”收缴）。",
-                     *           "descriptionEn": "Persons enrolled in urban and rural resident pension insurance and medical insurance (the \"two fees\" the report collects). Both figures are stocks as of the report date.",
-                     *           "synonyms": [
-                     *             "insurance enrollment",
-                     *             "enrollment"
-                     *           ],
-                     *           "position": 1,
-                     *           "indicatorCount": 2,
-                     *           "indicators": [
-                     *             "medical_insurance_enrolled",
-                     *             "pension_insurance_enrolled"
-                     *           ]
-                     *         },
-                     *         {
-                     *           "code": "subsidies",
-                     *           "nameZh": "补贴与社会救助",
-                     *           "nameEn": "Subsidies and social assistance",
-                     *           "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
-                     *           "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
-                     *           "synonyms": [
-                     *             "subsidy",
-                     *             "subsidies"
-                     *           ],
-                     *           "position": 2,
-                     *           "indicatorCount": 6,
-                     *           "indicators": [
-                     *             "dibao_beneficiaries",
-                     *             "dibao_paid"
-                     *           ]
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": components["schemas"]["TopicList"];
-                };
-            };
-            304: components["responses"]["NotModified"];
-            400: components["responses"]["BadRequest"];
-            414: components["responses"]["UriTooLong"];
-            429: components["responses"]["TooManyRequests"];
-            431: components["responses"]["HeadersTooLarge"];
-            500: components["responses"]["InternalError"];
-            503: components["responses"]["ServiceUnavailable"];
-        };
-    };
     getTopic: {
         parameters: {
             query?: never;
@@ -4044,6 +3966,228 @@ export interface operations {
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putTopic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Topic code (lowercase snake_case), e.g. `subsidies`.
+                 * @example drainage
+                 */
+                code: string;
+            };
+            cookie?: never;
+        };
+        /** @description A topic's definition and its whole member list. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "nameZh": "农田排水",
+                 *       "nameEn": "Drainage",
+                 *       "descriptionZh": "农田排水渠建设维护项目：119公里排水渠，涉及29个嘎查村。",
+                 *       "descriptionEn": "The farmland drainage channel construction and maintenance project: 119 km of channels (the family's measure, in km) in 29 villages (its scope).",
+                 *       "synonyms": [
+                 *         "drainage",
+                 *         "drainage channel",
+                 *         "drainage ditch",
+                 *         "ditch",
+                 *         "排水",
+                 *         "排干",
+                 *         "排水渠",
+                 *         "沟渠"
+                 *       ],
+                 *       "position": 4,
+                 *       "indicators": [
+                 *         "drainage_channel_length",
+                 *         "drainage_project_villages"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Name in Chinese. */
+                    nameZh: string;
+                    /** @description Name in English. */
+                    nameEn: string;
+                    /** @description What belongs to it, in Chinese. */
+                    descriptionZh: string;
+                    /** @description What belongs to it and why borderline figures are in or out, in English. */
+                    descriptionEn: string;
+                    /** @description Other words for it that indicator search matches; default none. */
+                    synonyms?: string[];
+                    /** @description Listing order; default: a new topic after the last one, an existing topic where it is. */
+                    position?: number;
+                    /** @description Every member indicator's code: the list replaces the current members (missing ones leave the topic). Each must exist (422). */
+                    indicators: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description A topic with its member indicators' codes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "drainage",
+                     *       "nameZh": "农田排水",
+                     *       "nameEn": "Drainage",
+                     *       "descriptionZh": "农田排水渠建设维护项目：119公里排水渠，涉及29个嘎查村。",
+                     *       "descriptionEn": "The farmland drainage channel construction and maintenance project: 119 km of channels (the family's measure, in km) in 29 villages (its scope).",
+                     *       "synonyms": [
+                     *         "drainage",
+                     *         "drainage channel"
+                     *       ],
+                     *       "position": 4,
+                     *       "indicatorCount": 2,
+                     *       "indicators": [
+                     *         "drainage_channel_length",
+                     *         "drainage_project_villages"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicSummary"];
+                };
+            };
+            /** @description A topic with its member indicators' codes. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    Location: components["headers"]["Location"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "drainage",
+                     *       "nameZh": "农田排水",
+                     *       "nameEn": "Drainage",
+                     *       "descriptionZh": "农田排水渠建设维护项目：119公里排水渠，涉及29个嘎查村。",
+                     *       "descriptionEn": "The farmland drainage channel construction and maintenance project: 119 km of channels (the family's measure, in km) in 29 villages (its scope).",
+                     *       "synonyms": [
+                     *         "drainage",
+                     *         "drainage channel"
+                     *       ],
+                     *       "position": 4,
+                     *       "indicatorCount": 2,
+                     *       "indicators": [
+                     *         "drainage_channel_length",
+                     *         "drainage_project_villages"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicSummary"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTopics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every topic, in position order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "code": "insurance_enrolment",
+                     *           "nameZh": "参保",
+                     *           "nameEn": "Insurance enrolment",
+                     *           "descriptionZh": "城乡居民养老保险和医疗保险的参保人数（报告中的“两费”收缴）。",
+                     *           "descriptionEn": "Persons enrolled in urban and rural resident pension insurance and medical insurance (the \"two fees\" the report collects). Both figures are stocks as of the report date.",
+                     *           "synonyms": [
+                     *             "insurance enrollment",
+                     *             "enrollment"
+                     *           ],
+                     *           "position": 1,
+                     *           "indicatorCount": 2,
+                     *           "indicators": [
+                     *             "medical_insurance_enrolled",
+                     *             "pension_insurance_enrolled"
+                     *           ]
+                     *         },
+                     *         {
+                     *           "code": "subsidies",
+                     *           "nameZh": "补贴与社会救助",
+                     *           "nameEn": "Subsidies and social assistance",
+                     *           "descriptionZh": "各类补贴、津贴和社会救助资金及其受益人数：城乡低保金、特困供养金、残疾人护理补贴。",
+                     *           "descriptionEn": "Every subsidy, allowance and social-assistance payment the report states, with its recipients: urban and rural minimum living allowance (dibao), extreme-poverty support (tekun) and the care subsidy for persons with severe disabilities. Not included: the Wagyu calf price, which the report states excluding subsidy funds (不含奖补资金), is a contract term and no payment; public-welfare jobs and ecological ranger posts are employment (poverty alleviation), not transfers; the village collective accumulation is income, not a subsidy.",
+                     *           "synonyms": [
+                     *             "subsidy",
+                     *             "subsidies"
+                     *           ],
+                     *           "position": 2,
+                     *           "indicatorCount": 6,
+                     *           "indicators": [
+                     *             "dibao_beneficiaries",
+                     *             "dibao_paid"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicList"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
@@ -4211,7 +4355,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4244,7 +4388,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.428Z"
+                     *           "recordedAt": "2026-11-29T16:04:48.595Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4253,8 +4397,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:04:48.574Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:04:48.595Z
                      */
                     "text/csv": string;
                 };
@@ -4351,7 +4495,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *       "recordedAt": "2026-11-29T16:04:48.574Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4487,8 +4631,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:39:45.038Z",
-                     *       "recordedAt": "2026-11-29T15:39:45.038Z"
+                     *       "publishedAt": "2026-11-29T16:04:49.886Z",
+                     *       "recordedAt": "2026-11-29T16:04:49.886Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4578,8 +4722,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:39:45.041Z",
-                     *       "recordedAt": "2026-11-29T15:39:45.041Z"
+                     *       "publishedAt": "2026-11-29T16:04:49.892Z",
+                     *       "recordedAt": "2026-11-29T16:04:49.892Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4674,7 +4818,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5015,7 +5159,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5052,7 +5196,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5911,7 +6055,7 @@ export interface operations {
                      *         {
                      *           "revision": 1,
                      *           "seq": 23,
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
                      *           "value": "2128.91",
                      *           "qualifier": "eq",
                      *           "exact": false,
@@ -5996,7 +6140,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.572Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6011,11 +6155,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
+                     *           "hash": "cf2f0f01c81610eadb67b3e183c6c0bc325a3f1374c05c4248671f2978f9a4ea"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
+                     *           "recordedAt": "2026-11-29T16:04:48.572Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6029,8 +6173,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
-                     *           "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
+                     *           "prevHash": "cf2f0f01c81610eadb67b3e183c6c0bc325a3f1374c05c4248671f2978f9a4ea",
+                     *           "hash": "50ac55c468b549dce49529287f007eec370958c3f75cf9a9e698b27f62cf098d"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6082,10 +6226,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 335,
-                     *       "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
-                     *       "recordedAt": "2026-11-29T15:39:44.442Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
-                     *       "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
+                     *       "hash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229",
+                     *       "recordedAt": "2026-11-29T16:04:48.620Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229\nrecordedAt=2026-11-29T16:04:48.620Z\n",
+                     *       "signature": "lra/pGh0h5c45gWV9yBpU49IrdqiEyRJ9s8Ji3NB86QtKaOfwlNU4nNirDOOMVcrr1kTSCe+K8JPQHZKBSE4Bg==",
                      *       "verified": true
                      *     }
                      */
@@ -6133,7 +6277,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=
+                     *     MCowBQYDK2VwAyEAyDnj+/PHjzOHEWmo0IIKAA2GlXWVOG/ZAgCsnv+GM4I=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6174,10 +6318,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 335,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:39:44.478Z",
+                     *       "checkedFrom": 336,
+                     *       "lastFullAt": "2026-11-29T16:04:48.667Z",
                      *       "headSeq": 335,
-                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+                     *       "headHash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6218,9 +6362,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 335,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:39:45.015Z",
+                     *       "lastFullAt": "2026-11-29T16:04:49.846Z",
                      *       "headSeq": 335,
-                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+                     *       "headHash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

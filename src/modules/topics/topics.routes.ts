@@ -4,7 +4,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Errors } from '../../errors.js'
 import { IndicatorCode, listOf, problemResponses, refTo } from '../../http/schemas.js'
+import { actorOf, authorityOf } from '../../plugins/auth.js'
 import type { CatalogReads, IndicatorRecord, TopicRecord } from '../../storage/ports.js'
+import type { Writer } from '../../writes/writer.js'
 
 export const TopicCode = Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Topic code (lowercase snake_case), e.g. `subsidies`.' })
 
@@ -61,11 +63,52 @@ function toMember(i: IndicatorRecord): Static<typeof TopicMember> {
   return { code: i.code, nameZh: i.nameZh, nameEn: i.nameEn, unit: i.unit, category: i.category, url: `/v1/indicators/${i.code}` }
 }
 
+const TopicBody = Type.Object(
+  {
+    nameZh: Type.String({ minLength: 1, maxLength: 200, description: 'Name in Chinese.' }),
+    nameEn: Type.String({ minLength: 1, maxLength: 200, description: 'Name in English.' }),
+    descriptionZh: Type.String({ minLength: 1, maxLength: 4000, description: 'What belongs to it, in Chinese.' }),
+    descriptionEn: Type.String({ minLength: 1, maxLength: 4000, description: 'What belongs to it and why borderline figures are in or out, in English.' }),
+    synonyms: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100, description: 'Other words for it that indicator search matches; default none.' })),
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Listing order; default: a new topic after the last one, an existing topic where it is.' })),
+    indicators: Type.Array(IndicatorCode, { maxItems: 1000, description: 'Every member indicator\'s code: the list replaces the current members (missing ones leave the topic). Each must exist (422).' }),
+  },
+  { additionalProperties: false, description: 'A topic\'s definition and its whole member list.' },
+)
+
 export interface TopicRoutesOptions {
+  writer: Writer
   catalog: CatalogReads
 }
 
-const topicRoutes: FastifyPluginAsyncTypebox<TopicRoutesOptions> = async (app, { catalog }) => {
+const topicRoutes: FastifyPluginAsyncTypebox<TopicRoutesOptions> = async (app, { writer, catalog }) => {
+  app.put(
+    '/:code',
+    {
+      onRequest: app.requireScope('admin'),
+      schema: {
+        tags: ['topics'],
+        operationId: 'putTopic',
+        summary: 'Create or change a topic (admin)',
+        description:
+          'Creates the topic (201) or replaces its names, descriptions, synonyms, position and member list (200); an identical definition changes nothing. Audited ' +
+          '(`topic.create`/`topic.update`, the members in the snapshot). Members left out of `indicators` leave the topic; an unknown indicator code is 422. ' +
+          'The seed never re-adds a member removed here.',
+        security: [{ bearer: [] }],
+        params: Type.Object({ code: TopicCode }, { additionalProperties: false }),
+        body: TopicBody,
+        response: { 200: refTo(TopicSummary), 201: refTo(TopicSummary), ...problemResponses(400, 401, 403, 422) },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body
+      const input = { code: req.params.code, nameZh: b.nameZh, nameEn: b.nameEn, descriptionZh: b.descriptionZh, descriptionEn: b.descriptionEn, synonyms: b.synonyms ?? [], position: b.position, indicators: b.indicators }
+      const { topic, outcome } = await writer.run(authorityOf(req), 'topic.put', input, actorOf(req))
+      if (outcome === 'created') reply.code(201).header('location', `/v1/topics/${encodeURIComponent(topic.code)}`)
+      return toTopicSummary(topic)
+    },
+  )
+
   app.get(
     '/',
     {

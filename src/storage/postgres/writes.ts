@@ -204,12 +204,22 @@ export function openWriteTx(q: Queryable): WriteTx {
     async topic(code) {
       return (await readTopics(q, code))[0] ?? null
     },
+    async topics() {
+      return readTopics(q)
+    },
     async insertTopic(r) {
       await run(q, 'INSERT INTO topic (code, name_zh, name_en, description_zh, description_en, synonyms, position) VALUES ($1, $2, $3, $4, $5, $6, $7)', [r.code, r.nameZh, r.nameEn, r.descriptionZh, r.descriptionEn, JSON.stringify(r.synonyms), r.position])
+    },
+    async updateTopic(r) {
+      await run(q, 'UPDATE topic SET name_zh = $2, name_en = $3, description_zh = $4, description_en = $5, synonyms = $6, position = $7 WHERE code = $1', [r.code, r.nameZh, r.nameEn, r.descriptionZh, r.descriptionEn, JSON.stringify(r.synonyms), r.position])
     },
     async addTopicMembers(topicCode, indicatorCodes) {
       if (indicatorCodes.length === 0) return
       await run(q, 'INSERT INTO topic_indicator (topic_code, indicator_code) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [topicCode, indicatorCodes])
+    },
+    async removeTopicMembers(topicCode, indicatorCodes) {
+      if (indicatorCodes.length === 0) return
+      await run(q, 'DELETE FROM topic_indicator WHERE topic_code = $1 AND indicator_code = ANY($2::text[])', [topicCode, indicatorCodes])
     },
     async insertPeriod(p) {
       await run(q, 'INSERT INTO reporting_period (code, type, start_date, end_date) VALUES ($1, $2, $3, $4)', [p.code, p.type, p.startDate, p.endDate])

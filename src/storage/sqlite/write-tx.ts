@@ -145,13 +145,24 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
     async topic(code) {
       return readTopics(s, code)[0] ?? null
     },
+    async topics() {
+      return readTopics(s)
+    },
     async insertTopic(r) {
       writing('insertTopic')
       s('INSERT INTO topic (code, name_zh, name_en, description_zh, description_en, synonyms, position) VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.code, r.nameZh, r.nameEn, r.descriptionZh, r.descriptionEn, JSON.stringify(r.synonyms), r.position)
     },
+    async updateTopic(r) {
+      writing('updateTopic')
+      s('UPDATE topic SET name_zh = ?, name_en = ?, description_zh = ?, description_en = ?, synonyms = ?, position = ? WHERE code = ?').run(r.nameZh, r.nameEn, r.descriptionZh, r.descriptionEn, JSON.stringify(r.synonyms), r.position, r.code)
+    },
     async addTopicMembers(topicCode, indicatorCodes) {
       writing('addTopicMembers')
       for (const code of indicatorCodes) s('INSERT INTO topic_indicator (topic_code, indicator_code) VALUES (?, ?) ON CONFLICT DO NOTHING').run(topicCode, code)
+    },
+    async removeTopicMembers(topicCode, indicatorCodes) {
+      writing('removeTopicMembers')
+      for (const code of indicatorCodes) s('DELETE FROM topic_indicator WHERE topic_code = ? AND indicator_code = ?').run(topicCode, code)
     },
     async insertPeriod(r) {
       writing('insertPeriod')
