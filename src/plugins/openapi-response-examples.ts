@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 335,
-          "lastFullAt": "2026-11-29T15:39:44.478Z"
+          "lastFullAt": "2026-11-29T15:56:44.709Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T15:56:44.549Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T15:39:44.416Z",
+        "recordedAt": "2026-11-29T15:56:44.549Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z"
+            "recordedAt": "2026-11-29T15:56:44.549Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z"
+            "recordedAt": "2026-11-29T15:56:44.549Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.428Z"
+            "recordedAt": "2026-11-29T15:56:44.566Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:56:44.549Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:56:44.566Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T15:39:44.416Z"
+        "recordedAt": "2026-11-29T15:56:44.549Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T15:56:44.549Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T15:56:44.549Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T15:56:44.549Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -901,7 +901,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "kind": "actual",
             "value": "2128.91",
             "unit": "CNY/person",
-            "qualifier": "eq",
+            "qualifier": "approx",
             "formula": "dibao_paid / dibao_beneficiaries",
             "rounding": "half to even at 2 decimal places",
             "exact": false,
@@ -921,7 +921,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3521,
                 "byteEnd": 3571,
-                "role": "amount"
+                "role": "amount",
+                "status": "active"
               },
               {
                 "id": 23,
@@ -936,7 +937,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3574,
                 "byteEnd": 3587,
-                "role": "recipients"
+                "role": "recipients",
+                "status": "active"
               }
             ],
             "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -972,7 +974,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3639,
                 "byteEnd": 3676,
-                "role": "amount"
+                "role": "amount",
+                "status": "active"
               },
               {
                 "id": 27,
@@ -987,7 +990,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3679,
                 "byteEnd": 3692,
-                "role": "recipients"
+                "role": "recipients",
+                "status": "active"
               }
             ],
             "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -1009,7 +1013,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "kind": "actual",
         "value": "2128.91",
         "unit": "CNY/person",
-        "qualifier": "eq",
+        "qualifier": "approx",
         "formula": "dibao_paid / dibao_beneficiaries",
         "rounding": "half to even at 2 decimal places",
         "exact": false,
@@ -1029,7 +1033,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "textUrl": "/v1/sources/bayantala-2023h1/text",
             "byteStart": 3521,
             "byteEnd": 3571,
-            "role": "amount"
+            "role": "amount",
+            "status": "active"
           },
           {
             "id": 23,
@@ -1044,7 +1049,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "textUrl": "/v1/sources/bayantala-2023h1/text",
             "byteStart": 3574,
             "byteEnd": 3587,
-            "role": "recipients"
+            "role": "recipients",
+            "status": "active"
           }
         ],
         "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -1058,9 +1064,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
           {
             "revision": 1,
             "seq": 23,
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "publishedAt": "2023-06-25T00:00:00.000Z",
+            "recordedAt": "2026-11-29T15:56:44.549Z",
             "value": "2128.91",
-            "qualifier": "eq",
+            "qualifier": "approx",
             "exact": false,
             "inputs": [
               {
@@ -1091,7 +1098,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T15:39:44.414Z",
+            "recordedAt": "2026-11-29T15:56:44.547Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1106,11 +1113,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
+            "hash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T15:39:44.414Z",
+            "recordedAt": "2026-11-29T15:56:44.547Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1124,8 +1131,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
-            "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
+            "prevHash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9",
+            "hash": "6fbd5ad7f74e1695036101294f345f580dc51e838481e5db563ef91946d5652b"
           }
         ],
         "nextAfter": 100,
@@ -1137,17 +1144,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 335,
-        "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
-        "recordedAt": "2026-11-29T15:39:44.442Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
-        "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
+        "hash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55",
+        "recordedAt": "2026-11-29T15:56:44.654Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55\nrecordedAt=2026-11-29T15:56:44.654Z\n",
+        "signature": "ECmotpuulzRU/9CS39bMhqwazzQH0Bv2Jj/u6j9i/b7CjZ9A3Wn2i1RWQUfYTwsNI5JwcUUECfAIpcazANhjBg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAg42tibS1NwmxuO1iSzrWRgqZtB2oiMO0lqPmv7MrdLE=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1155,10 +1162,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 335,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:39:44.478Z",
+        "checkedFrom": 336,
+        "lastFullAt": "2026-11-29T15:56:44.709Z",
         "headSeq": 335,
-        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+        "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
       }
     }
   },
@@ -1168,9 +1175,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 335,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:39:45.015Z",
+        "lastFullAt": "2026-11-29T15:56:46.477Z",
         "headSeq": 335,
-        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+        "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
       }
     }
   },
@@ -1187,7 +1194,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T15:39:45.026Z",
+        "recordedAt": "2026-11-29T15:56:46.504Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1338,8 +1345,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T15:39:45.038Z",
-        "recordedAt": "2026-11-29T15:39:45.038Z"
+        "publishedAt": "2026-11-29T15:56:46.525Z",
+        "recordedAt": "2026-11-29T15:56:46.525Z"
       }
     }
   },
@@ -1372,8 +1379,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T15:39:45.041Z",
-        "recordedAt": "2026-11-29T15:39:45.041Z"
+        "publishedAt": "2026-11-29T15:56:46.534Z",
+        "recordedAt": "2026-11-29T15:56:46.534Z"
       }
     }
   }

@@ -1609,10 +1609,10 @@ export interface components {
             /** @description e.g. `CNY/person`. */
             unit: string;
             /**
-             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @description `eq` when the quotient terminated within the scale and both inputs are `eq`; otherwise `approx`.
              * @enum {string}
              */
-            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            qualifier: "eq" | "approx";
             /** @description e.g. `dibao_paid / dibao_beneficiaries`. */
             formula: string;
             /** @description e.g. half to even at 2 decimal places (0.01 CNY). */
@@ -1624,9 +1624,9 @@ export interface components {
              * @enum {boolean}
              */
             derived: true;
-            /** @description Number of entries in its revision trail. */
+            /** @description Its revision at the time asked (asOf/knownAt, else now): the number of entries its revision trail has then. */
             revision: number;
-            /** @description The input observations, in force. */
+            /** @description The input observations in force at the time asked. */
             inputs: {
                 /** @description Observation id. */
                 id: number;
@@ -1663,6 +1663,11 @@ export interface components {
                  * @enum {string}
                  */
                 role: "amount" | "recipients";
+                /**
+                 * @description Withdrawn: the input was retracted (the derived value is then null).
+                 * @enum {string}
+                 */
+                status: "active" | "withdrawn";
             }[];
             /** @description Its revision trail. */
             revisionsUrl: string;
@@ -1680,16 +1685,21 @@ export interface components {
             seq: number;
             /**
              * Format: date-time
-             * @description When that input revision was recorded.
+             * @description When this value became public: the latest publishedAt of the input revisions it uses (what asOf compares).
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description When this value became known here: the latest recordedAt of the input revisions it uses (what knownAt compares).
              */
             recordedAt: string;
             /** @description The value then; null when an input was withdrawn or recipients were 0. */
             value: string | null;
             /**
-             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @description `eq` when the quotient terminated and both inputs are `eq`; otherwise `approx`.
              * @enum {string}
              */
-            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            qualifier: "eq" | "approx";
             /** @description True when the quotient terminated within the scale. */
             exact: boolean;
             /** @description The input revisions used. */
@@ -2410,7 +2420,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 335,
-                     *         "lastFullAt": "2026-11-29T15:39:44.478Z"
+                     *         "lastFullAt": "2026-11-29T15:56:44.709Z"
                      *       }
                      *     }
                      */
@@ -2597,7 +2607,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2688,7 +2698,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T15:39:45.026Z",
+                     *       "recordedAt": "2026-11-29T15:56:46.504Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2757,7 +2767,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *       "recordedAt": "2026-11-29T15:56:44.549Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3649,7 +3659,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4211,7 +4221,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4244,7 +4254,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.428Z"
+                     *           "recordedAt": "2026-11-29T15:56:44.566Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4253,8 +4263,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:56:44.549Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:56:44.566Z
                      */
                     "text/csv": string;
                 };
@@ -4351,7 +4361,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *       "recordedAt": "2026-11-29T15:56:44.549Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4487,8 +4497,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:39:45.038Z",
-                     *       "recordedAt": "2026-11-29T15:39:45.038Z"
+                     *       "publishedAt": "2026-11-29T15:56:46.525Z",
+                     *       "recordedAt": "2026-11-29T15:56:46.525Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4578,8 +4588,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:39:45.041Z",
-                     *       "recordedAt": "2026-11-29T15:39:45.041Z"
+                     *       "publishedAt": "2026-11-29T15:56:46.534Z",
+                     *       "recordedAt": "2026-11-29T15:56:46.534Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4674,7 +4684,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5015,7 +5025,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5052,7 +5062,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5639,7 +5649,7 @@ export interface operations {
                      *           "kind": "actual",
                      *           "value": "2128.91",
                      *           "unit": "CNY/person",
-                     *           "qualifier": "eq",
+                     *           "qualifier": "approx",
                      *           "formula": "dibao_paid / dibao_beneficiaries",
                      *           "rounding": "half to even at 2 decimal places",
                      *           "exact": false,
@@ -5659,7 +5669,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3521,
                      *               "byteEnd": 3571,
-                     *               "role": "amount"
+                     *               "role": "amount",
+                     *               "status": "active"
                      *             },
                      *             {
                      *               "id": 23,
@@ -5674,7 +5685,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3574,
                      *               "byteEnd": 3587,
-                     *               "role": "recipients"
+                     *               "role": "recipients",
+                     *               "status": "active"
                      *             }
                      *           ],
                      *           "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -5710,7 +5722,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3639,
                      *               "byteEnd": 3676,
-                     *               "role": "amount"
+                     *               "role": "amount",
+                     *               "status": "active"
                      *             },
                      *             {
                      *               "id": 27,
@@ -5725,7 +5738,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3679,
                      *               "byteEnd": 3692,
-                     *               "role": "recipients"
+                     *               "role": "recipients",
+                     *               "status": "active"
                      *             }
                      *           ],
                      *           "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -5804,7 +5818,7 @@ export interface operations {
                      *       "kind": "actual",
                      *       "value": "2128.91",
                      *       "unit": "CNY/person",
-                     *       "qualifier": "eq",
+                     *       "qualifier": "approx",
                      *       "formula": "dibao_paid / dibao_beneficiaries",
                      *       "rounding": "half to even at 2 decimal places",
                      *       "exact": false,
@@ -5824,7 +5838,8 @@ export interface operations {
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *           "byteStart": 3521,
                      *           "byteEnd": 3571,
-                     *           "role": "amount"
+                     *           "role": "amount",
+                     *           "status": "active"
                      *         },
                      *         {
                      *           "id": 23,
@@ -5839,7 +5854,8 @@ export interface operations {
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *           "byteStart": 3574,
                      *           "byteEnd": 3587,
-                     *           "role": "recipients"
+                     *           "role": "recipients",
+                     *           "status": "active"
                      *         }
                      *       ],
                      *       "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -5911,9 +5927,10 @@ export interface operations {
                      *         {
                      *           "revision": 1,
                      *           "seq": 23,
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
                      *           "value": "2128.91",
-                     *           "qualifier": "eq",
+                     *           "qualifier": "approx",
                      *           "exact": false,
                      *           "inputs": [
                      *             {
@@ -5996,7 +6013,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.547Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6011,11 +6028,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
+                     *           "hash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
+                     *           "recordedAt": "2026-11-29T15:56:44.547Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6029,8 +6046,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
-                     *           "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
+                     *           "prevHash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9",
+                     *           "hash": "6fbd5ad7f74e1695036101294f345f580dc51e838481e5db563ef91946d5652b"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6082,10 +6099,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 335,
-                     *       "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
-                     *       "recordedAt": "2026-11-29T15:39:44.442Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
-                     *       "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
+                     *       "hash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55",
+                     *       "recordedAt": "2026-11-29T15:56:44.654Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55\nrecordedAt=2026-11-29T15:56:44.654Z\n",
+                     *       "signature": "ECmotpuulzRU/9CS39bMhqwazzQH0Bv2Jj/u6j9i/b7CjZ9A3Wn2i1RWQUfYTwsNI5JwcUUECfAIpcazANhjBg==",
                      *       "verified": true
                      *     }
                      */
@@ -6133,7 +6150,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=
+                     *     MCowBQYDK2VwAyEAg42tibS1NwmxuO1iSzrWRgqZtB2oiMO0lqPmv7MrdLE=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6174,10 +6191,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 335,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:39:44.478Z",
+                     *       "checkedFrom": 336,
+                     *       "lastFullAt": "2026-11-29T15:56:44.709Z",
                      *       "headSeq": 335,
-                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+                     *       "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6218,9 +6235,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 335,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:39:45.015Z",
+                     *       "lastFullAt": "2026-11-29T15:56:46.477Z",
                      *       "headSeq": 335,
-                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+                     *       "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
