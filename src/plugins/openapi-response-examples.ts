@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 335,
-          "lastFullAt": "2026-11-29T15:56:44.709Z"
+          "lastFullAt": "2026-11-29T16:08:44.621Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T15:56:44.549Z",
+            "recordedAt": "2026-11-29T16:08:44.510Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T15:56:44.549Z",
+        "recordedAt": "2026-11-29T16:08:44.510Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.549Z"
+            "recordedAt": "2026-11-29T16:08:44.510Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.549Z"
+            "recordedAt": "2026-11-29T16:08:44.510Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.566Z"
+            "recordedAt": "2026-11-29T16:08:44.531Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:56:44.549Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:56:44.566Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:08:44.510Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:08:44.531Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T15:56:44.549Z"
+        "recordedAt": "2026-11-29T16:08:44.510Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.549Z",
+            "recordedAt": "2026-11-29T16:08:44.510Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.549Z",
+            "recordedAt": "2026-11-29T16:08:44.510Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.549Z",
+            "recordedAt": "2026-11-29T16:08:44.510Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1065,7 +1065,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:56:44.549Z",
+            "recordedAt": "2026-11-29T16:08:44.510Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -1098,7 +1098,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T15:56:44.547Z",
+            "recordedAt": "2026-11-29T16:08:44.508Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1113,11 +1113,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9"
+            "hash": "5b29cca7d2d998b68671e47f3c1752072ec83f9a94e32082db30ba81e40dca14"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T15:56:44.547Z",
+            "recordedAt": "2026-11-29T16:08:44.508Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1131,8 +1131,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9",
-            "hash": "6fbd5ad7f74e1695036101294f345f580dc51e838481e5db563ef91946d5652b"
+            "prevHash": "5b29cca7d2d998b68671e47f3c1752072ec83f9a94e32082db30ba81e40dca14",
+            "hash": "3bc6c751fc16430903c89bc25097019df4a618ec804803dafdff4e0d39b9df0d"
           }
         ],
         "nextAfter": 100,
@@ -1144,17 +1144,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 335,
-        "hash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55",
-        "recordedAt": "2026-11-29T15:56:44.654Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55\nrecordedAt=2026-11-29T15:56:44.654Z\n",
-        "signature": "ECmotpuulzRU/9CS39bMhqwazzQH0Bv2Jj/u6j9i/b7CjZ9A3Wn2i1RWQUfYTwsNI5JwcUUECfAIpcazANhjBg==",
+        "hash": "9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e",
+        "recordedAt": "2026-11-29T16:08:44.559Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e\nrecordedAt=2026-11-29T16:08:44.559Z\n",
+        "signature": "Pdf06dQJwnk11A/SbKvI8aUC1dUAinfPxUhLA2+1upJlFBq3b5lO2xU6IT4U/P4z+hpvKpZYziG3y+9O+3EgCw==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAg42tibS1NwmxuO1iSzrWRgqZtB2oiMO0lqPmv7MrdLE=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAOi+YrY3cHxYo4kNT7yzrjb/whOIV2SGGtd6VHKxh288=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1163,9 +1163,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 335,
         "checkedFrom": 336,
-        "lastFullAt": "2026-11-29T15:56:44.709Z",
+        "lastFullAt": "2026-11-29T16:08:44.621Z",
         "headSeq": 335,
-        "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
+        "headHash": "9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e"
       }
     }
   },
@@ -1175,9 +1175,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 335,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:56:46.477Z",
+        "lastFullAt": "2026-11-29T16:08:45.753Z",
         "headSeq": 335,
-        "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
+        "headHash": "9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e"
       }
     }
   },
@@ -1194,7 +1194,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T15:56:46.504Z",
+        "recordedAt": "2026-11-29T16:08:45.768Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1345,8 +1345,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T15:56:46.525Z",
-        "recordedAt": "2026-11-29T15:56:46.525Z"
+        "publishedAt": "2026-11-29T16:08:45.780Z",
+        "recordedAt": "2026-11-29T16:08:45.780Z"
       }
     }
   },
@@ -1379,8 +1379,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T15:56:46.534Z",
-        "recordedAt": "2026-11-29T15:56:46.534Z"
+        "publishedAt": "2026-11-29T16:08:45.784Z",
+        "recordedAt": "2026-11-29T16:08:45.784Z"
       }
     }
   }

@@ -601,7 +601,7 @@ export interface paths {
         };
         /**
          * One derived value
-         * @description The value computed from its inputs in force (at `asOf`/`knownAt` when given).
+         * @description The value computed from its inputs in force (at `asOf`/`knownAt` when given), with its revision at that time.
          */
         get: operations["getDerived"];
         put?: never;
@@ -621,7 +621,7 @@ export interface paths {
         };
         /**
          * Revision trail of a derived value
-         * @description One entry per revision of an input, from the first moment both inputs existed, with the inputs used and the value they gave; oldest first.
+         * @description One entry per revision of an input, from the first moment both inputs existed, with the inputs used, the value they gave and when it was published and recorded; oldest first. With `asOf`/`knownAt`, the trail as it stood then: only input revisions published by `asOf` and recorded by `knownAt`; its length is the derived value's `revision` then.
          */
         get: operations["listDerivedRevisions"];
         put?: never;
@@ -2420,7 +2420,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 335,
-                     *         "lastFullAt": "2026-11-29T15:56:44.709Z"
+                     *         "lastFullAt": "2026-11-29T16:08:44.621Z"
                      *       }
                      *     }
                      */
@@ -2607,7 +2607,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2698,7 +2698,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T15:56:46.504Z",
+                     *       "recordedAt": "2026-11-29T16:08:45.768Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2767,7 +2767,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T15:56:44.549Z",
+                     *       "recordedAt": "2026-11-29T16:08:44.510Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3659,7 +3659,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z"
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4221,7 +4221,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z"
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4254,7 +4254,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.566Z"
+                     *           "recordedAt": "2026-11-29T16:08:44.531Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4263,8 +4263,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:56:44.549Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:56:44.566Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:08:44.510Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:08:44.531Z
                      */
                     "text/csv": string;
                 };
@@ -4361,7 +4361,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T15:56:44.549Z"
+                     *       "recordedAt": "2026-11-29T16:08:44.510Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4497,8 +4497,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:56:46.525Z",
-                     *       "recordedAt": "2026-11-29T15:56:46.525Z"
+                     *       "publishedAt": "2026-11-29T16:08:45.780Z",
+                     *       "recordedAt": "2026-11-29T16:08:45.780Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4588,8 +4588,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:56:46.534Z",
-                     *       "recordedAt": "2026-11-29T15:56:46.534Z"
+                     *       "publishedAt": "2026-11-29T16:08:45.784Z",
+                     *       "recordedAt": "2026-11-29T16:08:45.784Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4684,7 +4684,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -4720,7 +4720,7 @@ export interface operations {
                  */
                 reason?: string;
                 /**
-                 * @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.
+                 * @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. Not before the issue date of a source a row cites (422 naming this parameter).
                  * @example 2023-09-30T00:00:00+08:00
                  */
                 publishedAt?: string;
@@ -4762,7 +4762,7 @@ export interface operations {
                 "application/json": {
                     /** @description Why these figures are recorded (or give `reason` in the query). */
                     reason?: string;
-                    /** @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. */
+                    /** @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. Not before the issue date of a source a row cites (422 naming this parameter). */
                     publishedAt?: string;
                     /** @description The rows (at most 10000; more is 413). */
                     observations: {
@@ -5025,7 +5025,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5062,7 +5062,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5928,7 +5928,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:56:44.549Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.510Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6013,7 +6013,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T15:56:44.547Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.508Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6028,11 +6028,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9"
+                     *           "hash": "5b29cca7d2d998b68671e47f3c1752072ec83f9a94e32082db30ba81e40dca14"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T15:56:44.547Z",
+                     *           "recordedAt": "2026-11-29T16:08:44.508Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6046,8 +6046,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "88b9adf18505468c43d230cb26f4959a31297756d4e505d0eb13cd231c4a05e9",
-                     *           "hash": "6fbd5ad7f74e1695036101294f345f580dc51e838481e5db563ef91946d5652b"
+                     *           "prevHash": "5b29cca7d2d998b68671e47f3c1752072ec83f9a94e32082db30ba81e40dca14",
+                     *           "hash": "3bc6c751fc16430903c89bc25097019df4a618ec804803dafdff4e0d39b9df0d"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6099,10 +6099,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 335,
-                     *       "hash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55",
-                     *       "recordedAt": "2026-11-29T15:56:44.654Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55\nrecordedAt=2026-11-29T15:56:44.654Z\n",
-                     *       "signature": "ECmotpuulzRU/9CS39bMhqwazzQH0Bv2Jj/u6j9i/b7CjZ9A3Wn2i1RWQUfYTwsNI5JwcUUECfAIpcazANhjBg==",
+                     *       "hash": "9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e",
+                     *       "recordedAt": "2026-11-29T16:08:44.559Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e\nrecordedAt=2026-11-29T16:08:44.559Z\n",
+                     *       "signature": "Pdf06dQJwnk11A/SbKvI8aUC1dUAinfPxUhLA2+1upJlFBq3b5lO2xU6IT4U/P4z+hpvKpZYziG3y+9O+3EgCw==",
                      *       "verified": true
                      *     }
                      */
@@ -6150,7 +6150,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAg42tibS1NwmxuO1iSzrWRgqZtB2oiMO0lqPmv7MrdLE=
+                     *     MCowBQYDK2VwAyEAOi+YrY3cHxYo4kNT7yzrjb/whOIV2SGGtd6VHKxh288=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6192,9 +6192,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 335,
                      *       "checkedFrom": 336,
-                     *       "lastFullAt": "2026-11-29T15:56:44.709Z",
+                     *       "lastFullAt": "2026-11-29T16:08:44.621Z",
                      *       "headSeq": 335,
-                     *       "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
+                     *       "headHash": "9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6235,9 +6235,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 335,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:56:46.477Z",
+                     *       "lastFullAt": "2026-11-29T16:08:45.753Z",
                      *       "headSeq": 335,
-                     *       "headHash": "1309b49c9de79a5f7db7a01b00694f922a3c9176d8198fc2baa39bcfae9c1f55"
+                     *       "headHash": "9c3f23170e3e78ae64cb492efdae917ff4aeb983af08387b8c8a105aca37746e"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

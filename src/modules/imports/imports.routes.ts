@@ -20,7 +20,8 @@ import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempo
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024
 
 const BATCH_PUBLISHED_AT =
-  'When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.'
+  'When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. ' +
+  'Not before the issue date of a source a row cites (422 naming this parameter).'
 
 /**
  * The batch's publication time (the query's wins over the body's), checked as itself before any row inherits it:
