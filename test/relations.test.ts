@@ -255,6 +255,122 @@ describe('derived values', () => {
     expect(after.revision).toBe(2)
     expect(trail[1].seq).toBeGreaterThan(trail[0].seq)
   })
+
+  /** The plain rule: the revision a reader sees is the latest by seq published by asOf and recorded by knownAt. */
+  const bound = (text: string) => (/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T23:59:59.999Z` : new Date(text).toISOString())
+  const visible = (r: any, asOf?: string, knownAt?: string) => (asOf === undefined || r.publishedAt <= bound(asOf)) && (knownAt === undefined || r.recordedAt <= bound(knownAt))
+  const query = (asOf?: string, knownAt?: string) => [asOf && `asOf=${encodeURIComponent(asOf)}`, knownAt && `knownAt=${encodeURIComponent(knownAt)}`].filter(Boolean).join('&')
+
+  /** Checks one derived value at one time against its inputs' histories read through the observation API. */
+  async function expectDerivedAt(code: string, asOf?: string, knownAt?: string) {
+    const q = query(asOf, knownAt)
+    const d = await get(`/v1/derived/${code}?${q}`)
+    const trail = (await get(`/v1/derived/${code}/revisions?${q}`)).data
+    const histories = await Promise.all(d.inputs.map(async (i: any) => (await get(`/v1/observations/${i.id}/revisions`)).data))
+    const inForce = histories.map((h: any[]) => h.filter((r) => visible(r, asOf, knownAt)).at(-1))
+    const [amount, recipients] = inForce
+    expect(d.inputs.map((i: any) => [i.revision, i.status, i.value]), q).toEqual(inForce.map((r: any) => [r.revision, r.status, r.value]))
+    // The trail as it stood then: one entry per visible input revision once both exist; the value's revision is its length.
+    const steps = histories.flat().filter((r: any) => visible(r, asOf, knownAt)).sort((a: any, b: any) => a.seq - b.seq)
+    const firstBoth = Math.max(...histories.map((h: any[]) => h.find((r) => visible(r, asOf, knownAt)).seq))
+    expect(trail.map((e: any) => e.seq), q).toEqual(steps.filter((r: any) => r.seq >= firstBoth).map((r: any) => r.seq))
+    expect(d.revision, q).toBe(trail.length)
+    const last = trail.at(-1)
+    expect([last.value, last.qualifier, last.exact, last.inputs.map((i: any) => `${i.id}r${i.revision}:${i.status}`)], q).toEqual([d.value, d.qualifier, d.exact, d.inputs.map((i: any) => `${i.id}r${i.revision}:${i.status}`)])
+    const later = (a: string, b: string) => (a > b ? a : b)
+    expect([last.publishedAt, last.recordedAt], q).toEqual([later(amount.publishedAt, recipients.publishedAt), later(amount.recordedAt, recipients.recordedAt)])
+    for (const e of trail) expect(visible(e, asOf, knownAt), q).toBe(true)
+    // The value, its exactness and its qualifier from the inputs: eq only for an exact quotient of eq inputs; null when one is withdrawn.
+    const active = amount.status === 'active' && recipients.status === 'active'
+    const expected = active ? divideDecimal(amount.value, recipients.value, 2) : null
+    expect(d.value, q).toBe(expected?.value ?? null)
+    expect(d.exact, q).toBe(expected?.exact ?? false)
+    expect(d.qualifier, q).toBe(expected?.exact && amount.qualifier === 'eq' && recipients.qualifier === 'eq' ? 'eq' : 'approx')
+    return d
+  }
+
+  it('read at an earlier time: value, inputs, revision and trail are those in force then (asOf by publication, knownAt by recording)', async () => {
+    const code = 'dibao_per_recipient.bayantala.2023-H1.actual'
+    const before = await get(`/v1/derived/${code}`)
+    expect([before.value, before.qualifier, before.exact, before.revision]).toEqual(['2128.91', 'approx', false, 1])
+    const recipients = await observationOf('dibao_beneficiaries')
+    const tekunRecipients = await observationOf('tekun_beneficiaries')
+    await new Promise((r) => setTimeout(r, 5))
+    const beforeRecording = new Date().toISOString()
+    await new Promise((r) => setTimeout(r, 5))
+    // A correction declared published on 2023-09-01: a reader of July still sees revision 1.
+    const etag = (await inject({ url: `/v1/observations/${recipients.id}` })).headers.etag as string
+    const fix = await inject({
+      method: 'PUT',
+      url: `/v1/observations/${recipients.id}`,
+      headers: { ...auth(writer), 'if-match': etag },
+      payload: { reported: reportedOf(tekunRecipients), citation: { sourceId: 'bayantala-2023h1', quote: tekunRecipients.source.quote }, reason: 'test: published later', publishedAt: '2023-09-01T00:00:00Z' },
+    })
+    expect(fix.statusCode, fix.body).toBe(200)
+    const july = await expectDerivedAt(code, '2023-07-01')
+    expect([july.value, july.revision, july.inputs[1].revision]).toEqual(['2128.91', 1, 1])
+    expect((await expectDerivedAt(code, undefined, beforeRecording)).revision).toBe(1)
+    expect((await expectDerivedAt(code, '2023-09-01', beforeRecording)).revision).toBe(1)
+    const september = await expectDerivedAt(code, '2023-09-01')
+    expect([september.value, september.revision]).toEqual([perRecipient(before.inputs[0].value, tekunRecipients.value), 2])
+    expect((await get(`/v1/derived/${code}/revisions?asOf=2023-07-01`)).data).toEqual((await get(`/v1/derived/${code}/revisions`)).data.slice(0, 1))
+    expect((await get(`/v1/derived/${code}/revisions`)).data[1].publishedAt).toBe('2023-09-01T00:00:00.000Z')
+    expect((await get(`/v1/derived?asOf=2023-07-01`)).data.find((d: any) => d.code === code)).toEqual(july)
+  })
+
+  it('agree with the plain rule over random input histories (published out of order, qualifiers changed, an input withdrawn and restored)', async () => {
+    const code = 'dibao_per_recipient.bayantala.2023-H1.actual'
+    const amount = await observationOf('dibao_paid')
+    const recipients = (await get(`/v1/derived/${code}`)).inputs[1]
+    const quotes = [await observationOf('dibao_beneficiaries'), await observationOf('tekun_beneficiaries')].map((o) => ({ reported: reportedOf(o), quote: o.source.quote }))
+    const published = fc.option(fc.integer({ min: 0, max: 120 }).map((d) => new Date(Date.parse('2023-06-25T00:00:00Z') + d * 86_400_000).toISOString()), { nil: undefined })
+    const step = fc.record({ which: fc.nat({ max: 1 }), figure: fc.nat({ max: 1 }), qualifier: fc.constantFrom('eq', 'approx', 'gte'), published, withdraw: fc.boolean() })
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 3 }), fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat({ max: 3 })), { minLength: 5, maxLength: 5 }), async (steps, picks) => {
+        for (const s of steps) {
+          const target = s.which === 0 ? amount : recipients
+          const current = await inject({ url: `/v1/observations/${target.id}` })
+          const etag = current.headers.etag as string
+          const isWithdrawn = current.statusCode !== 200 || json(current.body).status === 'withdrawn'
+          if (s.withdraw && !isWithdrawn && s.which === 1) {
+            const res = await inject({ method: 'DELETE', url: `/v1/observations/${target.id}?reason=test`, headers: { ...auth(writer), 'if-match': etag } })
+            expect(res.statusCode, res.body).toBe(200)
+            continue
+          }
+          const figure = s.which === 0 ? { reported: reportedOf(amount), quote: amount.source.quote } : (quotes[s.figure] as { reported: any; quote: string })
+          const row = { indicator: target.indicator, area: 'bayantala', period: '2023-H1', kind: 'actual', reported: figure.reported, qualifier: s.qualifier, citation: { sourceId: 'bayantala-2023h1', quote: figure.quote }, note: `derived history ${n++}`, restore: true, ...(s.published ? { publishedAt: s.published } : {}) }
+          const res = await inject({ method: 'POST', url: '/v1/imports', headers: auth(writer), payload: { reason: 'test: history', observations: [row] } })
+          expect(res.statusCode, res.body).toBe(200)
+        }
+        const histories = [...(await get(`/v1/observations/${amount.id}/revisions`)).data, ...(await get(`/v1/observations/${recipients.id}/revisions`)).data]
+        const times = [...new Set(histories.flatMap((r: any) => [r.publishedAt, r.recordedAt]))] as string[]
+        const candidates = [...times, ...times.map((x) => new Date(Date.parse(x) - 1).toISOString()), ...times.map((x) => x.slice(0, 10))]
+        await expectDerivedAt(code)
+        for (const [i, j, how] of picks) {
+          const asOf = how === 1 || how === 3 ? candidates[i % candidates.length] : undefined
+          const knownAt = how === 2 || how === 3 ? candidates[j % candidates.length] : undefined
+          const q = query(asOf, knownAt)
+          // Before both inputs were visible there is no derived value.
+          const both = [amount.id, recipients.id].every((id) => histories.some((r: any) => r.id === id && visible(r, asOf, knownAt)))
+          if (both) await expectDerivedAt(code, asOf, knownAt)
+          else expect((await inject({ url: `/v1/derived/${code}?${q}` })).statusCode, q).toBe(404)
+        }
+      }),
+      { numRuns: 8, seed: 12 },
+    )
+    // Withdrawn: the value is null and the input says so.
+    const etag = (await inject({ url: `/v1/observations/${recipients.id}` })).headers.etag as string
+    const last = (await get(`/v1/derived/${code}`)).inputs[1]
+    if (last.status === 'active') expect((await inject({ method: 'DELETE', url: `/v1/observations/${recipients.id}?reason=test`, headers: { ...auth(writer), 'if-match': etag } })).statusCode).toBe(200)
+    const gone = await expectDerivedAt(code)
+    expect([gone.value, gone.inputs[1].status, gone.qualifier]).toEqual([null, 'withdrawn', 'approx'])
+    expect((await get(`/v1/derived/${code}/revisions`)).data.at(-1).inputs[1].status).toBe('withdrawn')
+    // Restored to the reported figure, as the seed had it.
+    const restore = { indicator: recipients.indicator, area: 'bayantala', period: '2023-H1', kind: 'actual', reported: quotes[0]!.reported, citation: { sourceId: 'bayantala-2023h1', quote: quotes[0]!.quote }, restore: true }
+    expect((await inject({ method: 'POST', url: '/v1/imports', headers: auth(writer), payload: { reason: 'test: restore', observations: [restore] } })).statusCode).toBe(200)
+    expect((await expectDerivedAt(code)).value).toBe('2128.91')
+  })
 })
 
 describe('the write path\'s cost', () => {

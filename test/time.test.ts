@@ -184,17 +184,19 @@ describe('writes state temporality, referenceDate and publishedAt', () => {
 
   it('a correction keeps the current temporality and date when it omits them, and is published now unless it says when', async () => {
     const o = observationOf('beef_cattle_stock')
-    const stock = await put(o.id, statement(o, { temporality: 'stock', referenceDate: '2023-06-25', note: 'a level at the report date' }))
+    // Its figure is the 2023-H2 target: a level at the end of the half-year.
+    expect(o.period).toBe('2023-H2')
+    const stock = await put(o.id, statement(o, { temporality: 'stock', referenceDate: '2023-12-31', note: 'a level at the end of the period' }))
     expect(stock.status, JSON.stringify(stock.body)).toBe(200)
-    expect(stock.body).toMatchObject({ temporality: 'stock', referenceDate: '2023-06-25' })
+    expect(stock.body).toMatchObject({ temporality: 'stock', referenceDate: '2023-12-31' })
     expect(Date.parse(stock.body.publishedAt)).toBe(Date.parse(stock.body.recordedAt))
 
     const kept = await put(o.id, statement(o, { note: 'still a level', publishedAt: '2023-06-30T08:00:00+08:00' }))
-    expect(kept.body).toMatchObject({ temporality: 'stock', referenceDate: '2023-06-25', revision: stock.body.revision + 1 })
+    expect(kept.body).toMatchObject({ temporality: 'stock', referenceDate: '2023-12-31', revision: stock.body.revision + 1 })
     expect(new Date(kept.body.publishedAt).toISOString()).toBe('2023-06-30T00:00:00.000Z')
 
-    const redated = await put(o.id, statement(o, { note: 'still a level', referenceDate: '2023-06-30' }))
-    expect(redated.body).toMatchObject({ temporality: 'stock', referenceDate: '2023-06-30' })
+    const redated = await put(o.id, statement(o, { note: 'still a level', referenceDate: '2023-12-30' }))
+    expect(redated.body).toMatchObject({ temporality: 'stock', referenceDate: '2023-12-30' })
     const flow = await put(o.id, statement(o, { note: 'a flow again', temporality: 'flow' }))
     expect(flow.body).toMatchObject({ temporality: 'flow', referenceDate: null })
     // The same content without a publication time records nothing.
@@ -211,11 +213,20 @@ describe('writes state temporality, referenceDate and publishedAt', () => {
     expect(pointers(rejected.body)).toEqual(['/observations/0/referenceDate', '/observations/1/referenceDate'])
     const future = await importJson({ reason: 'r', publishedAt: new Date(Date.now() + 3_600_000).toISOString(), observations: [row(a, { note: 'x' })] })
     expect(future.status).toBe(422)
-    expect(pointers(future.body)).toEqual(['/observations/0/publishedAt'])
-    // A bad batch time is each row's that takes it, and names those rows; a row's own time is checked instead.
-    const badBatch = await importJson({ reason: 'r', observations: [row(a, { note: 'x' }), row(b, { note: 'y', publishedAt: '2023-07-01T00:00:00Z' })] }, '?publishedAt=2023-07-01')
-    expect(badBatch.status).toBe(422)
-    expect(pointers(badBatch.body)).toEqual(['/observations/0/publishedAt'])
+    // The time the row took from the batch body is named where it was given.
+    expect(future.body.errors.map((e: any) => [e.in, e.name, e.index])).toEqual([['body', '/publishedAt', 0]])
+    // A malformed batch time is the request's error, named where it was given, even when every row states its own.
+    const everyRowOwn = [row(a, { note: 'x', publishedAt: '2023-07-01T00:00:00Z' }), row(b, { note: 'y', publishedAt: '2023-07-01T00:00:00Z' })]
+    for (const [payload, query, where] of [
+      [{ reason: 'r', observations: everyRowOwn }, '?publishedAt=2023-07-01', { in: 'query', name: 'publishedAt' }],
+      [{ reason: 'r', observations: [row(a, { note: 'x' })] }, '?publishedAt=soon', { in: 'query', name: 'publishedAt' }],
+      [{ reason: 'r', publishedAt: '2023-07-01', observations: everyRowOwn }, '', { in: 'body', name: '/publishedAt' }],
+      [{ reason: 'r', publishedAt: '2023-07-01T00:00:00Z', observations: everyRowOwn }, '?publishedAt=2023-13-01T00:00:00Z', { in: 'query', name: 'publishedAt' }],
+    ] as const) {
+      const bad = await importJson(payload, query)
+      expect(bad.status, JSON.stringify(bad.body)).toBe(400)
+      expect(bad.body.errors.map((e: any) => ({ in: e.in, name: e.name }))).toEqual([where])
+    }
 
     const header = 'indicator,area,period,kind,reported_value,reported_unit,source_id,quote,temporality,reference_date,published_at'
     const line = (o: any, temporality: string, date: string, published: string) =>
@@ -253,6 +264,112 @@ describe('writes state temporality, referenceDate and publishedAt', () => {
   })
 })
 
+describe('publication and reference dates are bounded by the source and the period', () => {
+  const DAY = 86_400_000
+  /** A later brief restating a seeded figure word for word: a second source with its own issue date. */
+  const LATER = { id: 'later-brief-2023-09', issuedOn: '2023-09-01' }
+  let admin: string
+  beforeAll(async () => {
+    admin = (await createKey(t.storage, 'source-admin', ['admin'])).secret
+    const quotes = ['tekun_paid', 'dibao_beneficiaries'].map((code) => observationOf(code).source.quote)
+    const res = await inject({ method: 'POST', url: '/v1/sources', headers: { authorization: `Bearer ${admin}` }, payload: { id: LATER.id, title: 'A later brief', issuer: 'Bayantala Town', issuedOn: LATER.issuedOn, text: quotes.join('\n') } })
+    expect(res.statusCode, res.body).toBe(201)
+  })
+
+  /** The rule in plain words: a publication time no earlier than 00:00 UTC of the cited source's issue date. */
+  const allowed = (publishedAt: string, issuedOn: string) => Date.parse(publishedAt) >= Date.parse(`${issuedOn}T00:00:00Z`)
+
+  it('a correction published before its cited source was issued is refused at /publishedAt, changing nothing; from that instant on it is accepted', async () => {
+    const o = observationOf('tekun_paid')
+    const sources = [
+      { id: o.source.id, issuedOn: SEED_PUBLISHED.slice(0, 10) },
+      { id: LATER.id, issuedOn: LATER.issuedOn },
+    ]
+    // Offsets around each issue date: whole days (either side), the last millisecond before, the first instant, other offsets.
+    const offset = fc.oneof(fc.integer({ min: -800, max: 60 }).map((d) => d * DAY), fc.constantFrom(-1, 0, 1, -8 * 3_600_000), fc.integer({ min: -2 * DAY, max: 2 * DAY }))
+    const zone = fc.constantFrom('Z', '+08:00', '-05:00')
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 1 }), offset, zone, async (which, delta, tz) => {
+        const source = sources[which]!
+        const instant = new Date(Date.parse(`${source.issuedOn}T00:00:00Z`) + delta)
+        const shift = tz === 'Z' ? 0 : (tz === '+08:00' ? 8 : -5) * 3_600_000
+        const publishedAt = `${new Date(instant.getTime() + shift).toISOString().slice(0, 23)}${tz}`
+        const before = (await get(`/v1/observations/${o.id}`)).body.revision
+        const res = await put(o.id, statement(o, { note: `issue rule ${n++}`, publishedAt, citation: { sourceId: source.id, quote: o.source.quote } }))
+        if (allowed(publishedAt, source.issuedOn)) {
+          expect(res.status, `${publishedAt} ${JSON.stringify(res.body)}`).toBe(200)
+          expect(Date.parse(res.body.publishedAt)).toBe(instant.getTime())
+        } else {
+          expect(res.status, publishedAt).toBe(422)
+          expect(res.body.errors, publishedAt).toEqual([{ in: 'body', name: '/publishedAt', message: expect.stringContaining(`${source.issuedOn}T00:00:00Z`) }])
+          expect((await get(`/v1/observations/${o.id}`)).body.revision).toBe(before)
+        }
+      }),
+      { numRuns: 25, seed: 912 },
+    )
+  })
+
+  it('imports apply the same rule: a row\'s own time names the row, the batch\'s time names the query or body parameter', async () => {
+    const a = observationOf('tekun_paid')
+    const b = observationOf('dibao_beneficiaries')
+    const row = (o: any, extra: Record<string, unknown>) => ({ indicator: o.indicator, area: o.area, period: o.period, kind: o.kind, ...statement(o), ...extra })
+    const later = (o: any) => ({ citation: { sourceId: LATER.id, quote: o.source.quote } })
+    const before = await allRevisions()
+    const where = (body: any) => body.errors.map((e: any) => `${e.in} ${e.name}`)
+
+    const own = await importJson({ reason: 'r', observations: [row(a, { note: 'i1', publishedAt: '1990-01-01T00:00:00Z' }), row(b, { note: 'i2', ...later(b), publishedAt: '2023-08-31T23:59:59.999Z' })] })
+    expect(own.status).toBe(422)
+    expect(where(own.body)).toEqual(['body /observations/0/publishedAt', 'body /observations/1/publishedAt'])
+    // The batch's time is allowed for the seed's source but not for the later brief: only the row citing it fails, named by the parameter.
+    const inherited = [row(a, { note: 'i3' }), row(b, { note: 'i4', ...later(b) })]
+    const byQuery = await importJson({ reason: 'r', observations: inherited }, '?publishedAt=2023-07-01T00:00:00Z')
+    expect(byQuery.status).toBe(422)
+    expect(byQuery.body.errors.map((e: any) => [e.in, e.name, e.index])).toEqual([['query', 'publishedAt', 1]])
+    const byBody = await importJson({ reason: 'r', publishedAt: '2023-07-01T00:00:00Z', observations: inherited })
+    expect(byBody.body.errors.map((e: any) => [e.in, e.name, e.index])).toEqual([['body', '/publishedAt', 1]])
+    const header = 'indicator,area,period,kind,reported_value,reported_unit,source_id,quote,note,published_at'
+    const line = (o: any, source: string, published: string) => [o.indicator, o.area, o.period, o.kind, o.reported.value, o.reported.unit, source, o.source.quote, 'csv', published].join(',')
+    const csv = await importCsv(`${header}\r\n${line(a, a.source.id, '')}\r\n${line(b, LATER.id, '2023-06-25T00:00:00Z')}\r\n`, '?reason=r&publishedAt=1990-01-01T00:00:00Z')
+    expect(csv.status).toBe(422)
+    expect(csv.body.errors.map((e: any) => [e.in, e.name, e.index])).toEqual([
+      ['query', 'publishedAt', 0],
+      ['body', '/observations/1/publishedAt', 1],
+    ])
+    expect(await allRevisions()).toEqual(before)
+    // At or after the issue date, the same rows are taken.
+    const ok = await importJson({ reason: 'r', observations: inherited }, `?publishedAt=${LATER.issuedOn}T00:00:00Z`)
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200)
+  })
+
+  it('a stock\'s referenceDate lies within its period: outside is refused at /referenceDate naming the period\'s dates, inside accepted (PUT and imports)', async () => {
+    // The report's figures are in these periods; their first and last days, as the calendar has them.
+    const PERIODS: Record<string, [string, string]> = { '2023-H1': ['2023-01-01', '2023-06-30'], '2023-H2': ['2023-07-01', '2023-12-31'] }
+    for (const o of ['beef_cattle_stock', 'dibao_beneficiaries'].map(observationOf)) await stockDates(o, ...(PERIODS[o.period] as [string, string]))
+  })
+
+  async function stockDates(o: any, start: string, end: string) {
+    const date = fc.integer({ min: Date.parse('2018-01-01T00:00:00Z') / DAY, max: Date.parse('2024-12-31T00:00:00Z') / DAY }).map((d) => new Date(d * DAY).toISOString().slice(0, 10))
+    const edges = fc.constantFrom('2022-12-31', '2023-01-01', '2023-06-30', '2023-07-01', '2023-12-31', '2024-01-01', '2019-01-01', start, end)
+    let n = 0
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(date, edges), fc.boolean(), async (referenceDate, viaImport) => {
+        const fields = { temporality: 'stock', referenceDate, note: `stock date ${n++}` }
+        const res = viaImport
+          ? await importJson({ reason: 'r', observations: [{ indicator: o.indicator, area: o.area, period: o.period, kind: o.kind, ...statement(o, fields) }] })
+          : await put(o.id, statement(o, fields))
+        const pointer = viaImport ? '/observations/0/referenceDate' : '/referenceDate'
+        if (start <= referenceDate && referenceDate <= end) expect(res.status, `${referenceDate} ${JSON.stringify(res.body)}`).toBe(200)
+        else {
+          expect(res.status, referenceDate).toBe(422)
+          expect(res.body.errors.map((e: any) => [e.name, e.message])).toEqual([[pointer, expect.stringMatching(new RegExp(`${o.period}.*${start}.*${end}`))]])
+        }
+      }),
+      { numRuns: 20, seed: 1230 },
+    )
+  }
+})
+
 describe('asOf and knownAt diverge', () => {
   it('a correction declared as published in the past: asOf after its publication shows it, knownAt before its recording does not', async () => {
     const o = observationOf('dibao_paid')
@@ -283,7 +400,8 @@ describe('asOf and knownAt diverge', () => {
   it('answers as the plain rule does over random revision histories (one observation, lists, indicators; dates and instants)', async () => {
     const subjects = ['tekun_paid', 'disability_care_subsidy_paid', 'dibao_beneficiaries'].map(observationOf).filter(Boolean)
     expect(subjects.length).toBeGreaterThan(1)
-    const published = fc.option(fc.integer({ min: 0, max: 60 }).map((d) => new Date(Date.parse('2023-06-01T00:00:00Z') + d * 86_400_000 + (d % 3) * 3_600_000).toISOString()), { nil: undefined })
+    // From the source's issue date on: nothing is published before the document that states it.
+    const published = fc.option(fc.integer({ min: 0, max: 60 }).map((d) => new Date(Date.parse(SEED_PUBLISHED) + d * 86_400_000 + (d % 3) * 3_600_000).toISOString()), { nil: undefined })
     const step = fc.record({ subject: fc.nat({ max: subjects.length - 1 }), published })
     let n = 0
     await fc.assert(
@@ -295,7 +413,7 @@ describe('asOf and knownAt diverge', () => {
         }
         const revisions = await allRevisions()
         const times = [...new Set(revisions.flatMap((r) => [r.publishedAt, r.recordedAt]))]
-        const candidates = [...times, ...times.map((x) => new Date(Date.parse(x) - 1).toISOString()), ...times.map((x) => x.slice(0, 10)), '2023-06-24', '2023-07-01']
+        const candidates = [...times, ...times.map((x) => new Date(Date.parse(x) - 1).toISOString()), ...times.map((x) => x.slice(0, 10)), '2023-06-24', '2023-07-01', '2023-07-20']
         for (const [i, j, how] of picks) {
           const a = candidates[i % candidates.length] as string
           const k = candidates[j % candidates.length] as string

@@ -901,7 +901,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "kind": "actual",
             "value": "2128.91",
             "unit": "CNY/person",
-            "qualifier": "eq",
+            "qualifier": "approx",
             "formula": "dibao_paid / dibao_beneficiaries",
             "rounding": "half to even at 2 decimal places",
             "exact": false,
@@ -921,7 +921,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3521,
                 "byteEnd": 3571,
-                "role": "amount"
+                "role": "amount",
+                "status": "active"
               },
               {
                 "id": 23,
@@ -936,7 +937,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3574,
                 "byteEnd": 3587,
-                "role": "recipients"
+                "role": "recipients",
+                "status": "active"
               }
             ],
             "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -972,7 +974,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3639,
                 "byteEnd": 3676,
-                "role": "amount"
+                "role": "amount",
+                "status": "active"
               },
               {
                 "id": 27,
@@ -987,7 +990,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
                 "textUrl": "/v1/sources/bayantala-2023h1/text",
                 "byteStart": 3679,
                 "byteEnd": 3692,
-                "role": "recipients"
+                "role": "recipients",
+                "status": "active"
               }
             ],
             "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -1009,7 +1013,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "kind": "actual",
         "value": "2128.91",
         "unit": "CNY/person",
-        "qualifier": "eq",
+        "qualifier": "approx",
         "formula": "dibao_paid / dibao_beneficiaries",
         "rounding": "half to even at 2 decimal places",
         "exact": false,
@@ -1029,7 +1033,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "textUrl": "/v1/sources/bayantala-2023h1/text",
             "byteStart": 3521,
             "byteEnd": 3571,
-            "role": "amount"
+            "role": "amount",
+            "status": "active"
           },
           {
             "id": 23,
@@ -1044,7 +1049,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "textUrl": "/v1/sources/bayantala-2023h1/text",
             "byteStart": 3574,
             "byteEnd": 3587,
-            "role": "recipients"
+            "role": "recipients",
+            "status": "active"
           }
         ],
         "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -1060,7 +1066,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "seq": 23,
             "recordedAt": "2026-11-29T16:04:48.574Z",
             "value": "2128.91",
-            "qualifier": "eq",
+            "qualifier": "approx",
             "exact": false,
             "inputs": [
               {

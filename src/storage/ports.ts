@@ -347,6 +347,8 @@ export interface WriteTx {
   existingAreas(codes: string[]): Promise<Set<string>>
   existingPeriods(codes: string[]): Promise<Set<string>>
   sourceHashes(ids: string[]): Promise<Map<string, string>>
+  /** The issue date (YYYY-MM-DD) of each of these sources that exists. */
+  sourceIssueDates(ids: string[]): Promise<Map<string, string>>
   sourceContent(id: string): Promise<Buffer | null>
   area(code: string): Promise<AreaRecord | null>
   areaChildren(code: string): Promise<AreaRecord[]>

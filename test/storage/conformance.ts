@@ -225,6 +225,7 @@ export function storageConformance(name: string, open: () => Promise<Storage>): 
         expect(await tx.existingAreas(['v01', 'x'])).toEqual(new Set(['v01']))
         expect(await tx.existingPeriods(['2023-Q1', '2023-Q2'])).toEqual(new Set(['2023-Q1']))
         expect(await tx.sourceHashes(['report-2023'])).toEqual(new Map([['report-2023', sha256(SOURCE_TEXT)]]))
+        expect(await tx.sourceIssueDates(['report-2023', 'nope'])).toEqual(new Map([['report-2023', '2023-12-31']]))
         expect(Buffer.compare((await tx.sourceContent('report-2023')) as Buffer, SOURCE_TEXT)).toBe(0)
         expect((await tx.areasWithDivisionCode('152', 'v01')).map((a) => a.code)).toEqual(['v02'])
         expect(await tx.areasWithDivisionCode('152', 'v02')).toEqual([])

@@ -276,6 +276,7 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
         expect(await tx.existingAreas(['town', 'nope'])).toEqual(new Set(['town']))
         expect(await tx.existingPeriods(['2023-H1', '2024'])).toEqual(new Set(['2023-H1']))
         expect(await tx.sourceHashes([SOURCE.id, 'x'])).toEqual(new Map([[SOURCE.id, SOURCE.sha256]]))
+        expect(await tx.sourceIssueDates([SOURCE.id, 'x'])).toEqual(new Map([[SOURCE.id, SOURCE.issuedOn]]))
         expect(Buffer.compare((await tx.sourceContent(SOURCE.id)) as Buffer, SOURCE_TEXT)).toBe(0)
         expect(await tx.sourceContent('x')).toBeNull()
         expect(await tx.period('2023')).toEqual(PERIODS[0])

@@ -605,7 +605,7 @@ export interface paths {
         };
         /**
          * One derived value
-         * @description The value computed from its inputs in force (at `asOf`/`knownAt` when given).
+         * @description The value computed from its inputs in force (at `asOf`/`knownAt` when given), with its revision at that time.
          */
         get: operations["getDerived"];
         put?: never;
@@ -625,7 +625,7 @@ export interface paths {
         };
         /**
          * Revision trail of a derived value
-         * @description One entry per revision of an input, from the first moment both inputs existed, with the inputs used and the value they gave; oldest first.
+         * @description One entry per revision of an input, from the first moment both inputs existed, with the inputs used, the value they gave and when it was published and recorded; oldest first. With `asOf`/`knownAt`, the trail as it stood then: only input revisions published by `asOf` and recorded by `knownAt`; its length is the derived value's `revision` then.
          */
         get: operations["listDerivedRevisions"];
         put?: never;
@@ -1613,10 +1613,10 @@ export interface components {
             /** @description e.g. `CNY/person`. */
             unit: string;
             /**
-             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @description `eq` when the quotient terminated within the scale and both inputs are `eq`; otherwise `approx`.
              * @enum {string}
              */
-            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            qualifier: "eq" | "approx";
             /** @description e.g. `dibao_paid / dibao_beneficiaries`. */
             formula: string;
             /** @description e.g. half to even at 2 decimal places (0.01 CNY). */
@@ -1628,9 +1628,9 @@ export interface components {
              * @enum {boolean}
              */
             derived: true;
-            /** @description Number of entries in its revision trail. */
+            /** @description Its revision at the time asked (asOf/knownAt, else now): the number of entries its revision trail has then. */
             revision: number;
-            /** @description The input observations, in force. */
+            /** @description The input observations in force at the time asked. */
             inputs: {
                 /** @description Observation id. */
                 id: number;
@@ -1667,6 +1667,11 @@ export interface components {
                  * @enum {string}
                  */
                 role: "amount" | "recipients";
+                /**
+                 * @description Withdrawn: the input was retracted (the derived value is then null).
+                 * @enum {string}
+                 */
+                status: "active" | "withdrawn";
             }[];
             /** @description Its revision trail. */
             revisionsUrl: string;
@@ -1684,16 +1689,21 @@ export interface components {
             seq: number;
             /**
              * Format: date-time
-             * @description When that input revision was recorded.
+             * @description When this value became public: the latest publishedAt of the input revisions it uses (what asOf compares).
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description When this value became known here: the latest recordedAt of the input revisions it uses (what knownAt compares).
              */
             recordedAt: string;
             /** @description The value then; null when an input was withdrawn or recipients were 0. */
             value: string | null;
             /**
-             * @description How the value bounds the truth: `eq` exact; `gt` more than (余, 超过); `gte` at least (以上); `lt`, `lte`; `approx` about.
+             * @description `eq` when the quotient terminated and both inputs are `eq`; otherwise `approx`.
              * @enum {string}
              */
-            qualifier: "eq" | "gt" | "gte" | "lt" | "lte" | "approx";
+            qualifier: "eq" | "approx";
             /** @description True when the quotient terminated within the scale. */
             exact: boolean;
             /** @description The input revisions used. */
@@ -4854,7 +4864,7 @@ export interface operations {
                  */
                 reason?: string;
                 /**
-                 * @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.
+                 * @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. Not before the issue date of a source a row cites (422 naming this parameter).
                  * @example 2023-09-30T00:00:00+08:00
                  */
                 publishedAt?: string;
@@ -4896,7 +4906,7 @@ export interface operations {
                 "application/json": {
                     /** @description Why these figures are recorded (or give `reason` in the query). */
                     reason?: string;
-                    /** @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. */
+                    /** @description When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. Not before the issue date of a source a row cites (422 naming this parameter). */
                     publishedAt?: string;
                     /** @description The rows (at most 10000; more is 413). */
                     observations: {
@@ -5783,7 +5793,7 @@ export interface operations {
                      *           "kind": "actual",
                      *           "value": "2128.91",
                      *           "unit": "CNY/person",
-                     *           "qualifier": "eq",
+                     *           "qualifier": "approx",
                      *           "formula": "dibao_paid / dibao_beneficiaries",
                      *           "rounding": "half to even at 2 decimal places",
                      *           "exact": false,
@@ -5803,7 +5813,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3521,
                      *               "byteEnd": 3571,
-                     *               "role": "amount"
+                     *               "role": "amount",
+                     *               "status": "active"
                      *             },
                      *             {
                      *               "id": 23,
@@ -5818,7 +5829,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3574,
                      *               "byteEnd": 3587,
-                     *               "role": "recipients"
+                     *               "role": "recipients",
+                     *               "status": "active"
                      *             }
                      *           ],
                      *           "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -5854,7 +5866,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3639,
                      *               "byteEnd": 3676,
-                     *               "role": "amount"
+                     *               "role": "amount",
+                     *               "status": "active"
                      *             },
                      *             {
                      *               "id": 27,
@@ -5869,7 +5882,8 @@ export interface operations {
                      *               "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *               "byteStart": 3679,
                      *               "byteEnd": 3692,
-                     *               "role": "recipients"
+                     *               "role": "recipients",
+                     *               "status": "active"
                      *             }
                      *           ],
                      *           "revisionsUrl": "/v1/derived/disability_care_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -5948,7 +5962,7 @@ export interface operations {
                      *       "kind": "actual",
                      *       "value": "2128.91",
                      *       "unit": "CNY/person",
-                     *       "qualifier": "eq",
+                     *       "qualifier": "approx",
                      *       "formula": "dibao_paid / dibao_beneficiaries",
                      *       "rounding": "half to even at 2 decimal places",
                      *       "exact": false,
@@ -5968,7 +5982,8 @@ export interface operations {
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *           "byteStart": 3521,
                      *           "byteEnd": 3571,
-                     *           "role": "amount"
+                     *           "role": "amount",
+                     *           "status": "active"
                      *         },
                      *         {
                      *           "id": 23,
@@ -5983,7 +5998,8 @@ export interface operations {
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text",
                      *           "byteStart": 3574,
                      *           "byteEnd": 3587,
-                     *           "role": "recipients"
+                     *           "role": "recipients",
+                     *           "status": "active"
                      *         }
                      *       ],
                      *       "revisionsUrl": "/v1/derived/dibao_per_recipient.bayantala.2023-H1.actual/revisions"
@@ -6057,7 +6073,7 @@ export interface operations {
                      *           "seq": 23,
                      *           "recordedAt": "2026-11-29T16:04:48.574Z",
                      *           "value": "2128.91",
-                     *           "qualifier": "eq",
+                     *           "qualifier": "approx",
                      *           "exact": false,
                      *           "inputs": [
                      *             {

@@ -10,8 +10,9 @@ import { AreaCode, FieldErrorSchema, IndicatorCode, Nullable, PeriodCodeInput, p
 import { actorOf, authorityOf } from '../../plugins/auth.js'
 import { problemBody } from '../../plugins/problem-details.js'
 import { AppError, Errors, type FieldError } from '../../errors.js'
+import { parseInstantOrNull } from '../../domain/time.js'
 import type { Writer } from '../../writes/writer.js'
-import { MAX_IMPORT_ROWS, type ImportRow } from '../observations/observation-commands.js'
+import { MAX_IMPORT_ROWS, type ImportRow, type ParameterName } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported, WrittenTime } from '../observations/observations.schemas.js'
 import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'
 
@@ -19,7 +20,25 @@ import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempo
 export const MAX_IMPORT_BYTES = 16 * 1024 * 1024
 
 const BATCH_PUBLISHED_AT =
-  'When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it.'
+  'When the authority published the batch (RFC 3339): the `publishedAt` of every row that does not give its own (or give `publishedAt` in the query, which wins). Omitted: when the service records it. ' +
+  'Not before the issue date of a source a row cites (422 naming this parameter).'
+
+/**
+ * The batch's publication time (the query's wins over the body's), checked as itself before any row inherits it:
+ * a malformed one is the request's error, even when every row states its own.
+ */
+function batchPublication(query: string | undefined, body: string | undefined): { value: string; from: ParameterName } | undefined {
+  const given: Array<{ value: string | undefined; from: ParameterName }> = [
+    { value: query, from: { in: 'query', name: 'publishedAt' } },
+    { value: body, from: { in: 'body', name: '/publishedAt' } },
+  ]
+  for (const { value, from } of given) {
+    if (value !== undefined && parseInstantOrNull(value) === null) {
+      throw Errors.validation(`publishedAt must be an RFC 3339 time such as 2023-06-25T00:00:00Z, got "${value}".`, { errors: [{ ...from, message: 'is not an RFC 3339 time' }] })
+    }
+  }
+  return given.find((g): g is { value: string; from: ParameterName } => g.value !== undefined)
+}
 
 const ImportRowSchema = Type.Object(
   {
@@ -239,9 +258,9 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
       const isCsv = typeof req.body === 'string'
       const body = req.body as Static<typeof ImportBody> | string
       const given = isCsv ? validateCsvRows(rowsFromCsv(body as string)) : (body as Static<typeof ImportBody>).observations
-      const batchPublishedAt = req.query.publishedAt ?? (isCsv ? undefined : (body as Static<typeof ImportBody>).publishedAt)
-      // The batch's publication time is each row's unless the row states its own; the rows' rules then check it.
-      const rows = batchPublishedAt === undefined ? given : given.map((row) => (row.publishedAt === undefined ? { ...row, publishedAt: batchPublishedAt } : row))
+      const batch = batchPublication(req.query.publishedAt, isCsv ? undefined : (body as Static<typeof ImportBody>).publishedAt)
+      // The batch's publication time is each row's unless the row states its own; the rows' rules then check it, naming the batch's parameter.
+      const rows = batch === undefined ? given : given.map((row) => (row.publishedAt === undefined ? { ...row, publishedAt: batch.value, publishedAtFrom: batch.from } : row))
       if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
       const reason = req.query.reason ?? (isCsv ? undefined : (body as Static<typeof ImportBody>).reason)
       if (reason === undefined && rows.some((r) => r.reason === undefined)) {

@@ -11,7 +11,7 @@ import { checkObservation, type CheckedObservation, type Kind, type ObservationD
 import type { Temporality } from '../../domain/observation.js'
 import { parseInstantOrNull } from '../../domain/time.js'
 import { rowToChecked, sameContent, writeObservations, type WriteOutcome } from './observation-writes.js'
-import { prefetchRuleContext } from './rule-context.js'
+import { prefetchRuleContext, type WriteRuleContext } from './rule-context.js'
 
 /** Most rows one import may carry; larger batches are refused with 413. */
 export const MAX_IMPORT_ROWS = 10_000
@@ -59,6 +59,9 @@ export interface CorrectionBody extends RevisionStatement {
   reason: string
 }
 
+/** Where a request gave a value: a query parameter or a body member. */
+export type ParameterName = Pick<FieldError, 'in' | 'name'>
+
 /** An import row: an observation's natural key and what its revision states. */
 export interface ImportRow extends RevisionStatement {
   indicator: string
@@ -68,6 +71,8 @@ export interface ImportRow extends RevisionStatement {
   reason?: string | undefined
   /** Must be true for a row that would bring back a withdrawn observation. */
   restore?: boolean | undefined
+  /** Set when publishedAt is the batch's (query or body), not the row's: where errors about it point. */
+  publishedAtFrom?: ParameterName | undefined
 }
 
 export interface ImportSummary {
@@ -126,6 +131,23 @@ function futurePublication(draft: ObservationDraft, now = Date.now()): BodyProbl
   return { pointer: '/publishedAt', message: `publishedAt ${draft.publishedAt} is in the future (more than ${PUBLICATION_CLOCK_SKEW_MS / 60_000} minutes after this server's clock)` }
 }
 
+/**
+ * An authority cannot publish a figure before the document that states it was issued:
+ * a publication time before the cited source's issue date (00:00 UTC that day) is refused.
+ */
+function publishedBeforeIssue(draft: ObservationDraft, ctx: WriteRuleContext): BodyProblem | null {
+  if (typeof draft.publishedAt !== 'string') return null
+  const at = parseInstantOrNull(draft.publishedAt)
+  const issuedOn = ctx.sourceIssuedOn(draft.citation.sourceId)
+  if (at === null || issuedOn === undefined || Date.parse(at) >= Date.parse(`${issuedOn}T00:00:00Z`)) return null
+  return { pointer: '/publishedAt', message: `publishedAt ${draft.publishedAt} is before source "${draft.citation.sourceId}" was issued (${issuedOn}T00:00:00Z)` }
+}
+
+/** The rules on when a revision was published: not in the future, not before its source was issued. */
+function publicationProblems(draft: ObservationDraft, ctx: WriteRuleContext): BodyProblem[] {
+  return [futurePublication(draft), publishedBeforeIssue(draft, ctx)].filter((p): p is BodyProblem => p !== null)
+}
+
 /** A value with more digits than are stored and served (a derived one: reported × the unit's multiplier, can outgrow its source). */
 function unservableValue(draft: ObservationDraft): string | null {
   if (!/^-?[0-9]+(\.[0-9]+)?$/.test(draft.value) || isDecimal(draft.value)) return null
@@ -150,14 +172,18 @@ function rejectIfInvalid(summary: ImportSummary): ImportSummary {
 
 /** Checks every row against the rules and the rest of the batch; fills `errors`, returns the checked rows by index. */
 /** The rows' reasons, in the one error shape, pointing into the batch. */
-function rowErrors(errors: ImportSummary['errors'], index: number, problems: BodyProblem[]): void {
-  for (const e of bodyErrors(problems, `/observations/${index}`)) errors.push({ ...e, index })
+function rowErrors(errors: ImportSummary['errors'], index: number, problems: BodyProblem[], publishedAtFrom?: ParameterName): void {
+  for (const e of bodyErrors(problems, `/observations/${index}`)) {
+    // A publication time the row took from the batch is wrong where the batch gave it.
+    const from = publishedAtFrom && e.name === `/observations/${index}/publishedAt` ? { in: publishedAtFrom.in, name: publishedAtFrom.name } : {}
+    errors.push({ ...e, ...from, index })
+  }
 }
 
-function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: RuleContext, errors: ImportSummary['errors']): CheckedObservation[] {
+function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: WriteRuleContext, errors: ImportSummary['errors']): CheckedObservation[] {
   const checked: CheckedObservation[] = []
   const seen = new Map<string, number>()
-  rows.forEach((_row, index) => {
+  rows.forEach((row, index) => {
     const draft = drafts[index] as ObservationDraft
     const tooLong = unservableValue(draft)
     if (tooLong) {
@@ -165,9 +191,9 @@ function checkRows(rows: ImportRow[], drafts: ObservationDraft[], ctx: RuleConte
       return
     }
     const result = checkObservation(draft, ctx)
-    const future = futurePublication(draft)
-    if (!result.ok || future) {
-      rowErrors(errors, index, [...(result.ok ? [] : result.problems), ...(future ? [future] : [])])
+    const publication = publicationProblems(draft, ctx)
+    if (!result.ok || publication.length > 0) {
+      rowErrors(errors, index, [...(result.ok ? [] : result.problems), ...publication], row.publishedAtFrom)
       return
     }
     const o = result.observation
@@ -210,7 +236,7 @@ const project = (v: unknown): string | number | boolean | null =>
   v === undefined || v === null ? null : Array.isArray(v) ? JSON.stringify(v) : typeof v === 'object' ? 'present' : (v as string | number | boolean)
 
 /** Wraps every question of a rule context so that its answers can be confirmed later under the write lock. */
-function recordingContext(ctx: RuleContext): { ctx: RuleContext; facts: () => CatalogFacts } {
+function recordingContext(ctx: WriteRuleContext): { ctx: WriteRuleContext; facts: () => CatalogFacts } {
   const answers = new Map<string, [string, string, string | number | boolean | null]>()
   const wrapped: Record<string, unknown> = {}
   for (const [name, fn] of Object.entries(ctx)) {
@@ -226,7 +252,7 @@ function recordingContext(ctx: RuleContext): { ctx: RuleContext; facts: () => Ca
       return answer
     }
   }
-  return { ctx: wrapped as unknown as RuleContext, facts: () => [...answers.values()] }
+  return { ctx: wrapped as unknown as WriteRuleContext, facts: () => [...answers.values()] }
 }
 
 function factsHold(ctx: RuleContext, facts: CatalogFacts): boolean {
@@ -293,8 +319,7 @@ export function createObservationCommands(storage: Storage) {
         const tooLong = unservableValue(draft)
         if (tooLong) throw Errors.unprocessable(tooLong, { errors: bodyErrors([{ pointer: '/value', message: tooLong }]) })
         const result = checkObservation(draft, ctx)
-        const future = futurePublication(draft)
-        const problems = [...(result.ok ? [] : result.problems), ...(future ? [future] : [])]
+        const problems = [...(result.ok ? [] : result.problems), ...publicationProblems(draft, ctx)]
         if (!result.ok || problems.length) throw Errors.unprocessable(problems.map((q) => q.message).join('; '), { errors: bodyErrors(problems) })
         const [written] = await writeObservations(tx, audit, [{ observation: result.observation, status: 'active', reason: body.reason, actor, current }])
         return { row: (await tx.currentById(id)) as ObservationRow, outcome: (written as { outcome: WriteOutcome }).outcome }

@@ -46,6 +46,10 @@ export function checkObservation(draft: ObservationDraft, ctx: RuleContext): Rul
   else if (temporality === 'stock' && referenceDate === null) at('/referenceDate', 'a stock is measured at a date: referenceDate is required')
   else if (temporality === 'flow' && referenceDate !== null) at('/referenceDate', 'a flow runs over its period: referenceDate is only for a stock')
   if (referenceDate !== null && !isCalendarDate(referenceDate)) at('/referenceDate', `referenceDate "${referenceDate}" is not a calendar date (YYYY-MM-DD)`)
+  // A stock is measured within the period it is reported for (YYYY-MM-DD compare as text).
+  else if (referenceDate !== null && temporality === 'stock' && period && (referenceDate < period.startDate || referenceDate > period.endDate)) {
+    at('/referenceDate', `referenceDate ${referenceDate} is outside period ${period.code} (${period.startDate} to ${period.endDate})`)
+  }
   let publishedAt: string | null = null
   if (draft.publishedAt !== undefined && draft.publishedAt !== null) {
     publishedAt = parseInstantOrNull(draft.publishedAt)

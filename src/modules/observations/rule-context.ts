@@ -54,6 +54,12 @@ export class QuoteIndexCache {
 
 export const quoteIndexCache = new QuoteIndexCache(QUOTE_INDEX_CACHE_BYTES)
 
+/** What writes through the API also ask: when a cited source was issued (its publication rule, next to the clock's). */
+export interface WriteRuleContext extends RuleContext {
+  /** The source's issue date (YYYY-MM-DD), or undefined for an unknown source. */
+  sourceIssuedOn(id: string): string | undefined
+}
+
 /** Every catalog code the rules may ask about for these drafts. */
 function codesNamed(drafts: ObservationDraft[]) {
   const indicators = new Set<string>()
@@ -77,17 +83,18 @@ function unasked(what: string, code: string): never {
 }
 
 /** Fetches what the rules will ask about `drafts`, and answers from it. */
-export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[], indexes: QuoteIndexCache = quoteIndexCache): Promise<RuleContext> {
+export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[], indexes: QuoteIndexCache = quoteIndexCache): Promise<WriteRuleContext> {
   const codes = codesNamed(drafts)
   // One after another: a transaction is one connection, and node-postgres refuses overlapping queries on one from pg 9.
   const units = await tx.indicatorUnits(codes.indicators)
   const areas = await tx.existingAreas(codes.areas)
   const periods = await tx.existingPeriods(codes.periods)
   const hashes = await tx.sourceHashes(codes.sources)
+  const issuedOn = await tx.sourceIssueDates(codes.sources)
   // The whole unit catalogue: a few dozen rows, and the citation rule needs every unit word.
   const catalogue = new UnitCatalogue(await tx.units())
   const words = [...catalogue.words]
-  const asked = { indicators: new Set(codes.indicators), areas: new Set(codes.areas), periods: new Set(codes.periods) }
+  const asked = { indicators: new Set(codes.indicators), areas: new Set(codes.areas), periods: new Set(codes.periods), sources: new Set(codes.sources) }
   const quoteIndexes = new Map<string, QuoteIndex>()
   for (const [id, sha256] of hashes) {
     // Only a source not indexed yet (or evicted) has its bytes read.
@@ -99,6 +106,7 @@ export async function prefetchRuleContext(tx: WriteTx, drafts: ObservationDraft[
     areaExists: (code) => (asked.areas.has(code) ? areas.has(code) : unasked('area', code)),
     periodExists: (code) => (asked.periods.has(code) ? periods.has(code) : unasked('period', code)),
     source: (id) => quoteIndexes.get(id),
+    sourceIssuedOn: (id) => (asked.sources.has(id) ? issuedOn.get(id) : unasked('source', id)),
     unitBase: (code) => catalogue.reportedUnit(code)?.base,
     unitMultiplier: (code) => catalogue.reportedUnit(code)?.multiplier,
     unitWords: () => words,

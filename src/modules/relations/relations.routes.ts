@@ -138,7 +138,7 @@ export const derivedRoutes: FastifyPluginAsyncTypebox<RelationRoutesOptions> = a
         tags: ['relations'],
         operationId: 'getDerived',
         summary: 'One derived value',
-        description: 'The value computed from its inputs in force (at `asOf`/`knownAt` when given).',
+        description: 'The value computed from its inputs in force (at `asOf`/`knownAt` when given), with its revision at that time.',
         params: Type.Object({ code: DerivedCode }, { additionalProperties: false }),
         querystring: TimeQuery,
         response: { 200: refTo(Derived), ...problemResponses(400, 404) },
@@ -153,7 +153,9 @@ export const derivedRoutes: FastifyPluginAsyncTypebox<RelationRoutesOptions> = a
         tags: ['relations'],
         operationId: 'listDerivedRevisions',
         summary: 'Revision trail of a derived value',
-        description: 'One entry per revision of an input, from the first moment both inputs existed, with the inputs used and the value they gave; oldest first.',
+        description:
+          'One entry per revision of an input, from the first moment both inputs existed, with the inputs used, the value they gave and when it was published and recorded; oldest first. ' +
+          'With `asOf`/`knownAt`, the trail as it stood then: only input revisions published by `asOf` and recorded by `knownAt`; its length is the derived value\'s `revision` then.',
         params: Type.Object({ code: DerivedCode }, { additionalProperties: false }),
         querystring: TimeQuery,
         response: { 200: refTo(DerivedRevisionList), ...problemResponses(400, 404) },

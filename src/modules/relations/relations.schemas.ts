@@ -152,7 +152,8 @@ export const ValidationList = Type.Object(
   { $id: 'ValidationList', description: 'Validation rule results.' },
 )
 
-const DerivedInput = Type.Composite([CitedFigure, Type.Object({ role: StringEnum(['amount', 'recipients'], { description: 'Numerator (amount) or denominator (recipients).' }) })], {
+const InputStatus = StringEnum(['active', 'withdrawn'], { description: 'Withdrawn: the input was retracted (the derived value is then null).' })
+const DerivedInput = Type.Composite([CitedFigure, Type.Object({ role: StringEnum(['amount', 'recipients'], { description: 'Numerator (amount) or denominator (recipients).' }), status: InputStatus })], {
   description: 'An input observation.',
 })
 export const Derived = Type.Object(
@@ -167,13 +168,13 @@ export const Derived = Type.Object(
     kind: Kind,
     value: Nullable(DecimalString, { description: 'The quotient, rounded as `rounding` says; null when an input is withdrawn or recipients are 0.' }),
     unit: Type.String({ description: 'e.g. `CNY/person`.' }),
-    qualifier: Qualifier,
+    qualifier: StringEnum(['eq', 'approx'], { description: '`eq` when the quotient terminated within the scale and both inputs are `eq`; otherwise `approx`.' }),
     formula: Type.String({ description: 'e.g. `dibao_paid / dibao_beneficiaries`.' }),
     rounding: Type.String({ description: 'e.g. half to even at 2 decimal places (0.01 CNY).' }),
     exact: Type.Boolean({ description: 'True when the quotient terminated within the scale (no rounding happened).' }),
     derived: Type.Literal(true, { description: 'Always true: computed by this service, not reported.' }),
-    revision: Type.Integer({ description: 'Number of entries in its revision trail.' }),
-    inputs: Type.Array(DerivedInput, { description: 'The input observations, in force.' }),
+    revision: Type.Integer({ description: 'Its revision at the time asked (asOf/knownAt, else now): the number of entries its revision trail has then.' }),
+    inputs: Type.Array(DerivedInput, { description: 'The input observations in force at the time asked.' }),
     revisionsUrl: Type.String({ description: 'Its revision trail.' }),
   },
   { $id: 'Derived', description: 'A value derived from reported figures (never a reported fact), with its formula and cited inputs.' },
@@ -184,9 +185,10 @@ export const DerivedRevision = Type.Object(
   {
     revision: Type.Integer({ description: '1 for the first computable value, then one per input revision.' }),
     seq: Type.Integer({ description: 'Change-feed seq of the input revision that caused this entry.' }),
-    recordedAt: Type.String({ format: 'date-time', description: 'When that input revision was recorded.' }),
+    publishedAt: Type.String({ format: 'date-time', description: 'When this value became public: the latest publishedAt of the input revisions it uses (what asOf compares).' }),
+    recordedAt: Type.String({ format: 'date-time', description: 'When this value became known here: the latest recordedAt of the input revisions it uses (what knownAt compares).' }),
     value: Nullable(DecimalString, { description: 'The value then; null when an input was withdrawn or recipients were 0.' }),
-    qualifier: Qualifier,
+    qualifier: StringEnum(['eq', 'approx'], { description: '`eq` when the quotient terminated and both inputs are `eq`; otherwise `approx`.' }),
     exact: Type.Boolean({ description: 'True when the quotient terminated within the scale.' }),
     inputs: Type.Array(
       Type.Object({ role: StringEnum(['amount', 'recipients'], { description: 'Numerator or denominator.' }), id: Type.Integer({ description: 'Observation id.' }), revision: Type.Integer({ description: 'The revision used.' }), value: DecimalString, qualifier: Qualifier, status: StringEnum(['active', 'withdrawn'], { description: 'Withdrawn: the input was retracted.' }) }),

@@ -173,20 +173,28 @@ export function createRelationService(catalog: CatalogReads, observations: Obser
   }
 
   type AmountRelation = Extract<Relation, { type: 'amount_recipients' }>
+  type DerivedQualifier = DerivedT['qualifier']
 
+  /** The quotient: `eq` only when no rounding happened and both inputs are exact (eq); otherwise `approx`. */
   function quotient(r: AmountRelation, amount: { value: string; qualifier: Qualifier; status: string }, recipients: { value: string; qualifier: Qualifier; status: string }) {
-    if (amount.status !== 'active' || recipients.status !== 'active' || normalizeDecimal(recipients.value) === '0') return { value: null, exact: false, qualifier: 'approx' as Qualifier }
+    if (amount.status !== 'active' || recipients.status !== 'active' || normalizeDecimal(recipients.value) === '0') return { value: null, exact: false, qualifier: 'approx' as DerivedQualifier }
     const q = divideDecimal(amount.value, recipients.value, r.definition.derived.scale)
-    return { value: q.value, exact: q.exact, qualifier: (amount.qualifier === 'eq' && recipients.qualifier === 'eq' ? 'eq' : 'approx') as Qualifier }
+    return { value: q.value, exact: q.exact, qualifier: (q.exact && amount.qualifier === 'eq' && recipients.qualifier === 'eq' ? 'eq' : 'approx') as DerivedQualifier }
   }
 
-  /** The trail: one entry per input revision from the first moment both inputs exist. */
-  async function trail(r: AmountRelation, amountId: number, recipientsId: number): Promise<DerivedRevisionT[]> {
-    const steps = [...(await observations.revisions(amountId)).map((row) => ({ role: 'amount' as const, row })), ...(await observations.revisions(recipientsId)).map((row) => ({ role: 'recipients' as const, row }))].sort(
-      (a, b) => a.row.seq - b.row.seq,
-    )
+  /**
+   * The trail as it stood at the time filter: one entry per input revision visible then (published by asOf,
+   * recorded by knownAt), in seq order, from the first moment both inputs exist. Its last entry uses the
+   * revisions in force then, so its length is the derived value's revision then.
+   */
+  async function trail(r: AmountRelation, amountId: number, recipientsId: number, filter: ObservationFilter): Promise<DerivedRevisionT[]> {
+    const visible = (row: ObservationRow) => (filter.asOf === undefined || row.publishedAt <= filter.asOf) && (filter.knownAt === undefined || row.recordedAt <= filter.knownAt)
+    const steps = [...(await observations.revisions(amountId)).map((row) => ({ role: 'amount' as const, row })), ...(await observations.revisions(recipientsId)).map((row) => ({ role: 'recipients' as const, row }))]
+      .filter((step) => visible(step.row))
+      .sort((a, b) => a.row.seq - b.row.seq)
     const inForce: { amount?: ObservationRow; recipients?: ObservationRow } = {}
     const out: DerivedRevisionT[] = []
+    const later = (a: string, b: string) => (a > b ? a : b)
     for (const step of steps) {
       inForce[step.role] = step.row
       const { amount, recipients } = inForce
@@ -195,7 +203,8 @@ export function createRelationService(catalog: CatalogReads, observations: Obser
       out.push({
         revision: out.length + 1,
         seq: step.row.seq,
-        recordedAt: step.row.recordedAt,
+        publishedAt: later(amount.publishedAt, recipients.publishedAt),
+        recordedAt: later(amount.recordedAt, recipients.recordedAt),
         value: q.value,
         qualifier: q.qualifier,
         exact: q.exact,
@@ -226,7 +235,7 @@ export function createRelationService(catalog: CatalogReads, observations: Obser
         if (periods && !periods.has(amount.period)) continue
         const code = `${d.derived.code}.${amount.area}.${amount.period}.${amount.kind}`
         const q2 = quotient(r, amount, recipients)
-        const history = await trail(r, amount.id, recipients.id)
+        const history = await trail(r, amount.id, recipients.id, filter)
         out.push({
           relation: r,
           amountId: amount.id,
@@ -249,8 +258,8 @@ export function createRelationService(catalog: CatalogReads, observations: Obser
             derived: true,
             revision: history.length,
             inputs: [
-              { ...citedFigure(amount), role: 'amount' },
-              { ...citedFigure(recipients), role: 'recipients' },
+              { ...citedFigure(amount), role: 'amount', status: amount.status },
+              { ...citedFigure(recipients), role: 'recipients', status: recipients.status },
             ],
             revisionsUrl: `/v1/derived/${code}/revisions`,
           },
@@ -286,7 +295,7 @@ export function createRelationService(catalog: CatalogReads, observations: Obser
     },
     async derivedRevisions(code: string, q: TimeQuery): Promise<DerivedRevisionT[]> {
       const found = await derivedOne(code, q)
-      return trail(found.relation, found.amountId, found.recipientsId)
+      return trail(found.relation, found.amountId, found.recipientsId, timeFilter(q))
     },
   }
 }

@@ -142,6 +142,10 @@ export function openWriteTx(q: Queryable): WriteTx {
       const rows = await run<{ id: string; sha256: string }>(q, 'SELECT id, sha256 FROM source WHERE id = ANY($1::text[])', [ids])
       return new Map(rows.map((r) => [r.id, r.sha256]))
     },
+    async sourceIssueDates(ids) {
+      const rows = await run<{ id: string; issued_on: string }>(q, 'SELECT id, issued_on FROM source WHERE id = ANY($1::text[])', [ids])
+      return new Map(rows.map((r) => [r.id, r.issued_on]))
+    },
     async sourceContent(id) {
       return first<{ content: Buffer }>(await run(q, 'SELECT content FROM source WHERE id = $1', [id]))?.content ?? null
     },

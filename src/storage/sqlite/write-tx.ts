@@ -80,6 +80,9 @@ export function openWriteTx(db: Queryable, s: Statements, writable: boolean): Wr
     async sourceHashes(ids) {
       return new Map((codesIn('SELECT id, sha256 FROM source WHERE id IN ?', ids) as Array<{ id: string; sha256: string }>).map((r) => [r.id, r.sha256]))
     },
+    async sourceIssueDates(ids) {
+      return new Map((codesIn('SELECT id, issued_on FROM source WHERE id IN ?', ids) as Array<{ id: string; issued_on: string }>).map((r) => [r.id, r.issued_on]))
+    },
     async sourceContent(id) {
       return (s('SELECT content FROM source WHERE id = ?').pluck().get(id) as Buffer | undefined) ?? null
     },
