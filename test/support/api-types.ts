@@ -2423,8 +2423,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 335,
-                     *         "lastFullAt": "2026-11-29T16:04:48.667Z"
+                     *         "verifiedSeq": 345,
+                     *         "lastFullAt": "2026-11-29T16:11:14.856Z"
                      *       }
                      *     }
                      */
@@ -2611,7 +2611,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2702,7 +2702,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T16:04:49.865Z",
+                     *       "recordedAt": "2026-11-29T16:11:15.587Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2771,7 +2771,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T16:04:48.574Z",
+                     *       "recordedAt": "2026-11-29T16:11:14.755Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3663,7 +3663,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z"
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4365,7 +4365,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z"
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4398,7 +4398,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:04:48.595Z"
+                     *           "recordedAt": "2026-11-29T16:11:14.781Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4407,8 +4407,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:04:48.574Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:04:48.595Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:11:14.755Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:11:14.781Z
                      */
                     "text/csv": string;
                 };
@@ -4505,7 +4505,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T16:04:48.574Z"
+                     *       "recordedAt": "2026-11-29T16:11:14.755Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4641,8 +4641,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T16:04:49.886Z",
-                     *       "recordedAt": "2026-11-29T16:04:49.886Z"
+                     *       "publishedAt": "2026-11-29T16:11:15.600Z",
+                     *       "recordedAt": "2026-11-29T16:11:15.600Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4732,8 +4732,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T16:04:49.892Z",
-                     *       "recordedAt": "2026-11-29T16:04:49.892Z"
+                     *       "publishedAt": "2026-11-29T16:11:15.604Z",
+                     *       "recordedAt": "2026-11-29T16:11:15.604Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4828,7 +4828,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5076,8 +5076,8 @@ export interface operations {
                      *         },
                      *         {
                      *           "date": "2026-11-29",
-                     *           "revisions": 16,
-                     *           "observations": 16
+                     *           "revisions": 19,
+                     *           "observations": 19
                      *         }
                      *       ]
                      *     }
@@ -5169,7 +5169,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5206,14 +5206,14 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
                      *           "ruleChanges": []
                      *         }
                      *       ],
-                     *       "nextAfter": 75,
+                     *       "nextAfter": 78,
                      *       "hasMore": false
                      *     }
                      */
@@ -6071,7 +6071,8 @@ export interface operations {
                      *         {
                      *           "revision": 1,
                      *           "seq": 23,
-                     *           "recordedAt": "2026-11-29T16:04:48.574Z",
+                     *           "publishedAt": "2023-06-25T00:00:00.000Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6156,7 +6157,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T16:04:48.572Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.753Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6171,11 +6172,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "cf2f0f01c81610eadb67b3e183c6c0bc325a3f1374c05c4248671f2978f9a4ea"
+                     *           "hash": "a142e14dc82b1b503f5e7c0e6eeb0bc0327c18ee0a11fe4cd7e317e71e91a2bb"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T16:04:48.572Z",
+                     *           "recordedAt": "2026-11-29T16:11:14.753Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6189,8 +6190,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "cf2f0f01c81610eadb67b3e183c6c0bc325a3f1374c05c4248671f2978f9a4ea",
-                     *           "hash": "50ac55c468b549dce49529287f007eec370958c3f75cf9a9e698b27f62cf098d"
+                     *           "prevHash": "a142e14dc82b1b503f5e7c0e6eeb0bc0327c18ee0a11fe4cd7e317e71e91a2bb",
+                     *           "hash": "73cc2380fe6f93b6e1f40f1a9719e45dfdaf012a858e32fbbfea0d8a4b7f323a"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6241,11 +6242,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 335,
-                     *       "hash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229",
-                     *       "recordedAt": "2026-11-29T16:04:48.620Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229\nrecordedAt=2026-11-29T16:04:48.620Z\n",
-                     *       "signature": "lra/pGh0h5c45gWV9yBpU49IrdqiEyRJ9s8Ji3NB86QtKaOfwlNU4nNirDOOMVcrr1kTSCe+K8JPQHZKBSE4Bg==",
+                     *       "seq": 345,
+                     *       "hash": "860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5",
+                     *       "recordedAt": "2026-11-29T16:11:14.812Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=345\nhash=860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5\nrecordedAt=2026-11-29T16:11:14.812Z\n",
+                     *       "signature": "U3F1bAIb1YuzEiJB2S9VqeTH/iJmXT03vBp+9yJX0ba5naXiPsFS7rkq7x4PFnkQtscRIVvTL5IhC1R3Dnf8AQ==",
                      *       "verified": true
                      *     }
                      */
@@ -6293,7 +6294,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAyDnj+/PHjzOHEWmo0IIKAA2GlXWVOG/ZAgCsnv+GM4I=
+                     *     MCowBQYDK2VwAyEAZG82S7bkZtaqYiCHqiwsQrfW5q8ik7IQwVUAAe3ec+k=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6333,11 +6334,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 335,
-                     *       "checkedFrom": 336,
-                     *       "lastFullAt": "2026-11-29T16:04:48.667Z",
-                     *       "headSeq": 335,
-                     *       "headHash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229"
+                     *       "entries": 345,
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T16:11:14.856Z",
+                     *       "headSeq": 345,
+                     *       "headHash": "860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6376,11 +6377,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 335,
+                     *       "entries": 345,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T16:04:49.846Z",
-                     *       "headSeq": 335,
-                     *       "headHash": "3251333b00bbd43e7d8ba8ffbff4ac7668da0231f0adc2bfd77058889da01229"
+                     *       "lastFullAt": "2026-11-29T16:11:15.571Z",
+                     *       "headSeq": 345,
+                     *       "headHash": "860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
