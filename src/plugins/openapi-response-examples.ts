@@ -19,8 +19,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         },
         "integrity": {
           "state": "verified",
-          "verifiedSeq": 335,
-          "lastFullAt": "2026-11-29T15:39:44.478Z"
+          "verifiedSeq": 356,
+          "lastFullAt": "2026-11-29T16:04:38.829Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:38.757Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T15:39:44.416Z",
+        "recordedAt": "2026-11-29T16:04:38.757Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -184,8 +184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
         "isBase": true,
         "compatible": [
-          "mu",
-          "万亩"
+          "ha",
+          "hm2"
         ]
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z"
+            "recordedAt": "2026-11-29T16:04:38.757Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z"
+            "recordedAt": "2026-11-29T16:04:38.757Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.428Z"
+            "recordedAt": "2026-11-29T16:04:38.770Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:04:38.757Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:04:38.770Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T15:39:44.416Z"
+        "recordedAt": "2026-11-29T16:04:38.757Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:38.757Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:38.757Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:38.757Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1058,7 +1058,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
           {
             "revision": 1,
             "seq": 23,
-            "recordedAt": "2026-11-29T15:39:44.416Z",
+            "recordedAt": "2026-11-29T16:04:38.757Z",
             "value": "2128.91",
             "qualifier": "eq",
             "exact": false,
@@ -1091,7 +1091,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T15:39:44.414Z",
+            "recordedAt": "2026-11-29T16:04:38.755Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1106,11 +1106,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
+            "hash": "37fa43ef4625e1dff9a704c6632f19ca922eac70c2f02819dcfa4bd406be8e4b"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T15:39:44.414Z",
+            "recordedAt": "2026-11-29T16:04:38.755Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1124,8 +1124,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
-            "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
+            "prevHash": "37fa43ef4625e1dff9a704c6632f19ca922eac70c2f02819dcfa4bd406be8e4b",
+            "hash": "7e1af6ab322c637ed5bf97bd120f9de1ab64495a75a8e8a00a0da90c2cc45b2e"
           }
         ],
         "nextAfter": 100,
@@ -1136,29 +1136,29 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
   "getAuditHead": {
     "200": {
       "application/json": {
-        "seq": 335,
-        "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
-        "recordedAt": "2026-11-29T15:39:44.442Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
-        "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
+        "seq": 356,
+        "hash": "00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef",
+        "recordedAt": "2026-11-29T16:04:38.785Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=356\nhash=00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef\nrecordedAt=2026-11-29T16:04:38.785Z\n",
+        "signature": "WWT2OjjQAWsvmJidcdIhZYmgMLukK26y2LdfhwmLmDPT1tW+fnAulCoCZBlE7iYjfS5RKm5jsotkspw441B1CQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEATMXAwqdfRuIjCh48pxG8Et3CiF5TRZvTaksAA5aZRu0=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 335,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:39:44.478Z",
-        "headSeq": 335,
-        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+        "entries": 356,
+        "checkedFrom": 357,
+        "lastFullAt": "2026-11-29T16:04:38.829Z",
+        "headSeq": 356,
+        "headHash": "00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef"
       }
     }
   },
@@ -1166,11 +1166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "ok": true,
-        "entries": 335,
+        "entries": 356,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T15:39:45.015Z",
-        "headSeq": 335,
-        "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+        "lastFullAt": "2026-11-29T16:04:39.954Z",
+        "headSeq": 356,
+        "headHash": "00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef"
       }
     }
   },
@@ -1187,7 +1187,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T15:39:45.026Z",
+        "recordedAt": "2026-11-29T16:04:39.980Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1338,8 +1338,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T15:39:45.038Z",
-        "recordedAt": "2026-11-29T15:39:45.038Z"
+        "publishedAt": "2026-11-29T16:04:40.011Z",
+        "recordedAt": "2026-11-29T16:04:40.011Z"
       }
     }
   },
@@ -1372,8 +1372,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T15:39:45.041Z",
-        "recordedAt": "2026-11-29T15:39:45.041Z"
+        "publishedAt": "2026-11-29T16:04:40.018Z",
+        "recordedAt": "2026-11-29T16:04:40.018Z"
       }
     }
   }

@@ -2409,8 +2409,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 335,
-                     *         "lastFullAt": "2026-11-29T15:39:44.478Z"
+                     *         "verifiedSeq": 356,
+                     *         "lastFullAt": "2026-11-29T16:04:38.829Z"
                      *       }
                      *     }
                      */
@@ -2597,7 +2597,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2688,7 +2688,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T15:39:45.026Z",
+                     *       "recordedAt": "2026-11-29T16:04:39.980Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2757,7 +2757,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *       "recordedAt": "2026-11-29T16:04:38.757Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3361,8 +3361,8 @@ export interface operations {
                      *       "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
                      *       "isBase": true,
                      *       "compatible": [
-                     *         "mu",
-                     *         "万亩"
+                     *         "ha",
+                     *         "hm2"
                      *       ]
                      *     }
                      */
@@ -3649,7 +3649,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4211,7 +4211,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4244,7 +4244,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.428Z"
+                     *           "recordedAt": "2026-11-29T16:04:38.770Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4253,8 +4253,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T15:39:44.416Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T15:39:44.428Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:04:38.757Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:04:38.770Z
                      */
                     "text/csv": string;
                 };
@@ -4351,7 +4351,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T15:39:44.416Z"
+                     *       "recordedAt": "2026-11-29T16:04:38.757Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4487,8 +4487,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:39:45.038Z",
-                     *       "recordedAt": "2026-11-29T15:39:45.038Z"
+                     *       "publishedAt": "2026-11-29T16:04:40.011Z",
+                     *       "recordedAt": "2026-11-29T16:04:40.011Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4578,8 +4578,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T15:39:45.041Z",
-                     *       "recordedAt": "2026-11-29T15:39:45.041Z"
+                     *       "publishedAt": "2026-11-29T16:04:40.018Z",
+                     *       "recordedAt": "2026-11-29T16:04:40.018Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4674,7 +4674,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5015,7 +5015,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5052,7 +5052,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5911,7 +5911,7 @@ export interface operations {
                      *         {
                      *           "revision": 1,
                      *           "seq": 23,
-                     *           "recordedAt": "2026-11-29T15:39:44.416Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.757Z",
                      *           "value": "2128.91",
                      *           "qualifier": "eq",
                      *           "exact": false,
@@ -5996,7 +5996,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.755Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6011,11 +6011,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4"
+                     *           "hash": "37fa43ef4625e1dff9a704c6632f19ca922eac70c2f02819dcfa4bd406be8e4b"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T15:39:44.414Z",
+                     *           "recordedAt": "2026-11-29T16:04:38.755Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6029,8 +6029,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "2950c7ced61b56918436de55b79f3d81cecc98c340a13d0b426670f0072a76b4",
-                     *           "hash": "48ab94e09c2e43869e0a81a3a78986523358a07087025c34d561ba55dbe2c493"
+                     *           "prevHash": "37fa43ef4625e1dff9a704c6632f19ca922eac70c2f02819dcfa4bd406be8e4b",
+                     *           "hash": "7e1af6ab322c637ed5bf97bd120f9de1ab64495a75a8e8a00a0da90c2cc45b2e"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6081,11 +6081,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 335,
-                     *       "hash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41",
-                     *       "recordedAt": "2026-11-29T15:39:44.442Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=335\nhash=28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41\nrecordedAt=2026-11-29T15:39:44.442Z\n",
-                     *       "signature": "yzrexQts45VtZYM/39zcbFqk+htQmox9htWVwgTExgZpCAIFKQ0ENFuPVuH291I7XGOjBau7brxrH+tot8QWDQ==",
+                     *       "seq": 356,
+                     *       "hash": "00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef",
+                     *       "recordedAt": "2026-11-29T16:04:38.785Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=356\nhash=00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef\nrecordedAt=2026-11-29T16:04:38.785Z\n",
+                     *       "signature": "WWT2OjjQAWsvmJidcdIhZYmgMLukK26y2LdfhwmLmDPT1tW+fnAulCoCZBlE7iYjfS5RKm5jsotkspw441B1CQ==",
                      *       "verified": true
                      *     }
                      */
@@ -6133,7 +6133,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAB3/BYu+1EVTGsBDmM5UNDO5Qv1BJKXEZ/Ky1iYMa1vI=
+                     *     MCowBQYDK2VwAyEATMXAwqdfRuIjCh48pxG8Et3CiF5TRZvTaksAA5aZRu0=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6173,11 +6173,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 335,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:39:44.478Z",
-                     *       "headSeq": 335,
-                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+                     *       "entries": 356,
+                     *       "checkedFrom": 357,
+                     *       "lastFullAt": "2026-11-29T16:04:38.829Z",
+                     *       "headSeq": 356,
+                     *       "headHash": "00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6216,11 +6216,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 335,
+                     *       "entries": 356,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T15:39:45.015Z",
-                     *       "headSeq": 335,
-                     *       "headHash": "28a8c1744391e22dd49dca53f05a66884f42269f7ba843268cc8788aa4720d41"
+                     *       "lastFullAt": "2026-11-29T16:04:39.954Z",
+                     *       "headSeq": 356,
+                     *       "headHash": "00357d33e02b3fb34a66e6ccb89c528c460b9afb6d51e6e12bf7dc8f3d495bef"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
