@@ -69,7 +69,7 @@ describe.skipIf(!available)('SQLite and PostgreSQL, route by route', () => {
     const get = async (url: string) => JSON.parse((await sqlite.inject({ url })).body)
     const out = ['/v1/sources', '/v1/indicators', '/v1/areas', '/v1/periods', '/v1/audit/head', '/v1/audit/public-key', '/problems', '/v1/indicators?q=insur', '/v1/indicators?q=%E4%BD%8F', '/v1/indicators?category=agriculture', '/v1/areas?level=village', '/v1/periods?type=month', '/v1/topics']
     // Search ranks in one shared matcher: both backends must give the same order.
-    for (const q of ['enrollment', '医保', '救助', 'social assistance', 'subsidies', '造林', 'drainage', '排水', 'dibao_paid', 'Village', 'a', '村']) out.push(`/v1/indicators?q=${encodeURIComponent(q)}`)
+    for (const q of ['enrollment', '医保', '救助', 'social assistance', 'subsidies', '造林', 'drainage', '排水', 'dibao_paid', 'Village', 'a', '村', 'drainage (km)', 'medical insurance enrollment', 'subsidised payments', '居民医保', '农田排水渠']) out.push(`/v1/indicators?q=${encodeURIComponent(q)}`)
     for (const topic of (await get('/v1/topics')).data) out.push(`/v1/topics/${topic.code}`, `/v1/indicators?topic=${topic.code}`)
     out.push('/v1/units', '/v1/units?base=mu&base=CNY', `/v1/units/${encodeURIComponent('公顷')}`, '/v1/units/%25', `/v1/observations?indicator=dibao_paid,tekun_paid&unit=${encodeURIComponent('亿元')}`, `/v1/observations?indicator=dibao_paid&unit=${encodeURIComponent('亿元')}&format=csv`)
     for (const s of (await get('/v1/sources')).data) out.push(`/v1/sources/${s.id}`, `/v1/sources/${s.id}/text`)

@@ -11,8 +11,8 @@ import { SEED_CATALOGUE, seedUnitContext } from './support/seed-units.js'
 import { checkObservation, type ObservationDraft, type RuleContext } from '../src/modules/observations/observation-rules.js'
 import { QuoteIndexCache } from '../src/modules/observations/rule-context.js'
 
-// The unit words a quote writes after a number: Latin base codes (CNY, mu) glue to digits and are never written so.
-const UNITS = SEED_CATALOGUE.words.filter((w) => !/^[A-Za-z]/.test(w))
+// The unit words a quote writes after a number, Latin codes (km, ha, mu) included: written right after digits they end the number.
+const UNITS = [...SEED_CATALOGUE.words]
 const FULL_WIDTH = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)))
 // Characters that end a token and are no unit, numeral, sign or glue (a full-width comma between digits is glue: see the traps).
 const SEPARATORS = ['、', '；', '（', '）', '和', '及', '共', '为', '。']
@@ -47,7 +47,8 @@ describe('the examples of issue 9', () => {
       ok: false,
       problem: 'quote writes "484.752万元": the number "484.752" is not followed by the reported unit "元"',
     })
-    expect(findStatedNumber('进一步', '1', '个')).toEqual({ ok: false, problem: 'quote does not state the number "1" as a whole number' })
+    expect(findStatedNumber('进一步', '1', '个')).toEqual({ ok: false, problem: 'quote writes "一" inside a word (进一步, 统一…), which states no quantity' })
+    expect(findStatedNumber('共1e3个', '1', '个')).toEqual({ ok: false, problem: 'quote does not state the number "1" as a whole number' })
   })
 })
 
@@ -67,6 +68,30 @@ describe('the forms the report writes', () => {
     expect(states('18户39人', '39', '人')).toBe(true)
     expect(states('18户39人', '18', '户')).toBe(true)
     expect(states('18户39人', '18', '人')).toBe(false)
+  })
+  it('reads 余 or 多 between a multiplier and the rest of its unit, and Latin units written right after the digits', async () => {
+    expect(states('造林4.5万余亩', '4.5', '万亩')).toBe(true)
+    expect(states('收入3万多元', '3', '万元')).toBe(true)
+    expect(states('投资1.2亿余元', '1.2', '亿元')).toBe(true)
+    expect(states('造林200余亩', '200', '亩')).toBe(true)
+    // The quote writes 4.5 with 万亩, not 45000 or 4.5 亩.
+    expect(states('造林4.5万余亩', '45000', '亩')).toBe(false)
+    expect(states('造林4.5万余亩', '4.5', '亩')).toBe(false)
+    expect(states('造林4.5万余多亩', '4.5', '万亩')).toBe(false)
+    expect(states('造林4.5余万亩', '4.5', '万亩')).toBe(true)
+    for (const [quote, value, unit] of [['道路8.5km', '8.5', 'km'], ['道路8.5km，', '8.5', 'km'], ['面积100ha', '100', 'ha'], ['面积3km2', '3', 'km2'], ['面积3km²', '3', 'km²'], ['管网120m', '120', 'm'], ['装机5MW', '5', 'MW'], ['面积三km2', '3', 'km2'], ['容积5m3', '5', 'm3'], ['道路8.5 km', '8.5', 'km']]) {
+      expect(states(quote as string, value as string, unit as string), quote).toBe(true)
+    }
+    // A longer unit is not its prefix (8.5km is no 8.5 m), a code glued on both sides states nothing, and a Latin word that is no unit keeps the run one token.
+    expect(states('道路8.5km', '8.5', 'm')).toBe(false)
+    expect(states('面积3km2', '3', 'km')).toBe(false)
+    expect(states('型号G8.5km', '8.5', 'km')).toBe(false)
+    expect(states('型号8.5kmx', '8.5', 'km')).toBe(false)
+    expect(states('共1e3m', '1000', 'm')).toBe(false)
+    expect(findStatedNumber('道路二8.5km', '8.5', 'km', undefined, SEED_CATALOGUE.words)).toEqual({
+      ok: false,
+      problem: 'quote writes "8.5" against numeral characters of the other script (一5, 二8.5), which states no quantity',
+    })
   })
   it('reads signs, separators, full-width digits and trailing punctuation', async () => {
     expect(states('增长-5个', '-5', '个')).toBe(true)

@@ -181,6 +181,45 @@ describe('search', () => {
     expect(sorted(await search('排水'))).toEqual(FAMILIES.drainage)
   })
 
+  it('finds multi-word queries by every word, and Chinese queries that hold a name or synonym, without widening single terms', async () => {
+    const { insurance_enrolment: insurance, subsidies, drainage } = FAMILIES as Record<string, string[]>
+    expect(await search('medical insurance enrollment')).toEqual(['medical_insurance_enrolled'])
+    expect(await search('pension enrollment')).toEqual(['pension_insurance_enrolled'])
+    expect(sorted(await search('insurance enrolment persons'))).toEqual(insurance)
+    for (const q of ['social assistance payments', 'subsidy payments', 'subsidised payments', 'subsidized payments', 'Subsidies, payments']) expect(sorted(await search(q)), q).toEqual(subsidies)
+    // The unit code counts beside other words: drainage km is the length, not the villages.
+    for (const q of ['drainage km', 'drainage (km)', 'km drainage', 'drainage ditches km']) expect(await search(q), q).toEqual(['drainage_channel_length'])
+    expect(sorted(await search('drainage ditches'))).toEqual(drainage)
+    for (const q of ['农田排水渠', '排水渠长度']) expect(sorted(await search(q)), q).toEqual(drainage)
+    for (const q of ['城乡居民医保', '居民医保']) expect(await search(q), q).toEqual(['medical_insurance_enrolled'])
+    // A single word or term finds what it did: km alone is no unit search, 低保 is the dibao figures.
+    expect(await search('km')).not.toContain('drainage_channel_length')
+    expect(sorted(await search('低保'))).toEqual(['dibao_beneficiaries', 'dibao_paid'])
+    // Words that no one indicator holds together find nothing.
+    expect(await search('pension drainage')).toEqual([])
+    expect(await search('医保排水渠x')).toEqual(sorted(['drainage_channel_length', 'drainage_project_villages', 'medical_insurance_enrolled']))
+  })
+
+  it('finds an indicator by the words of its English name in any order and punctuation, after every phrase match', async () => {
+    const indicators = (await body('/v1/indicators')).data as any[]
+    const named = fc.constantFrom(...indicators.filter((i) => i.nameEn.split(' ').length >= 2))
+    await fc.assert(
+      fc.asyncProperty(named, fc.nat(), fc.constantFrom(' ', ', ', ' (', ') ', '  '), async (i, seed, sep) => {
+        const words = (i.nameEn as string).split(/\s+/)
+        const shuffled = words.map((w, k) => ({ w, key: (k * 7919 + seed) % 101 })).sort((a, b) => a.key - b.key).map((x) => x.w)
+        const q = shuffled.join(sep)
+        const found = await search(q)
+        expect(found, q).toContain(i.code)
+        // Phrase matches (the query as one piece of text) come before word matches.
+        const phrase = indicators.filter((x) => [x.code, x.nameZh, x.nameEn, x.description].some((f: string) => searchText(f).includes(searchText(q)) || searchText(f, false).includes(searchText(q, false)))).map((x) => x.code)
+        for (const code of phrase) expect(found.indexOf(code), q).toBeLessThan(found.length)
+        const firstWordOnly = found.findIndex((c) => !phrase.includes(c))
+        if (firstWordOnly !== -1) for (const code of found.slice(firstWordOnly)) expect(phrase, q).not.toContain(code)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
   it('ranks an exact code first, for every indicator', async () => {
     for (const code of seededCodes) expect((await search(code))[0], code).toBe(code)
   })

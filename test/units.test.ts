@@ -61,6 +61,14 @@ describe('the seeded catalogue', () => {
     for (const code of ['家', '座', '处', '所', '场', '期', '起', '件', '宗', '人次', '只', '匹', '口', '羽', '头', '千米', '公里', '平方米', '亩', '万亩', '公斤', '立方米', '千瓦时', '辆', '台', '套', '条', '个月', '天', '年']) {
       expect(byCode.has(code), code).toBe(true)
     }
+    // Every ASCII or symbol spelling converts exactly as its Chinese name does (unit=ha, unit=km2 from a URL).
+    const spellings: Array<[string, string]> = [
+      ['ha', '公顷'], ['hm2', '公顷'], ['hm²', '公顷'], ['km2', '平方千米'], ['km²', '平方公里'], ['m2', '平方米'], ['m²', '平方米'], ['㎡', '平方米'],
+      ['m', '米'], ['t', '吨'], ['m³', '立方米'], ['kWh', '千瓦时'], ['kW·h', '千瓦时'], ['kW', '千瓦'], ['MW', '兆瓦'], ['MWh', '兆瓦时'], ['倍', 'times'],
+    ]
+    for (const [ascii, chinese] of spellings) expect(factor(ascii), ascii).toEqual(factor(chinese))
+    expect(factor('MW')).toEqual(['kw', '1000'])
+    expect(factor('万公顷')).toEqual(['mu', '150000'])
     // The first report's base units stay, so its data stays valid.
     for (const base of ['CNY', 'mu', 'km', 'kg', 'person', 'household', 'head', 'plant', 'count', 'month']) expect(byCode.get(base)?.base).toBe(base)
   })
@@ -90,33 +98,33 @@ describe('the seeded catalogue', () => {
 })
 
 describe('PUT /v1/units/{code}', () => {
-  const hectareLike = { nameZh: '万公顷', nameEn: 'ten thousand hectares', base: 'mu', multiplier: '150000', description: '10 000 ha = 150 000 mu.' }
+  const hectareLike = { nameZh: '千公顷', nameEn: 'thousand hectares', base: 'mu', multiplier: '15000', description: '1 000 ha = 15 000 mu.' }
 
   it('needs an admin key: 401 without one, 403 with a write key, and nothing is written', async () => {
     const before = await t.query('SELECT count(*) AS n FROM unit')
-    expect((await t.app.inject({ method: 'PUT', url: unitUrl('万公顷'), payload: hectareLike })).statusCode).toBe(401)
-    expect((await put('万公顷', hectareLike, writer)).statusCode).toBe(403)
+    expect((await t.app.inject({ method: 'PUT', url: unitUrl('千公顷'), payload: hectareLike })).statusCode).toBe(401)
+    expect((await put('千公顷', hectareLike, writer)).statusCode).toBe(403)
     expect(await t.query('SELECT count(*) AS n FROM unit')).toEqual(before)
-    expect(await auditOf('万公顷')).toEqual([])
+    expect(await auditOf('千公顷')).toEqual([])
   })
 
   it('creates (201, Location, audited), is idempotent when unchanged, and changes names (200, audited)', async () => {
-    const created = await put('万公顷', hectareLike)
+    const created = await put('千公顷', hectareLike)
     expect(created.statusCode).toBe(201)
-    expect(created.headers.location).toBe(unitUrl('万公顷'))
-    expect(json(created.body)).toEqual({ code: '万公顷', ...hectareLike, isBase: false })
-    expect(await auditOf('万公顷')).toEqual([{ action: 'unit.create', actor: 'unit-admin' }])
-    const again = await put('万公顷', { ...hectareLike, multiplier: '150000.00' })
+    expect(created.headers.location).toBe(unitUrl('千公顷'))
+    expect(json(created.body)).toEqual({ code: '千公顷', ...hectareLike, isBase: false })
+    expect(await auditOf('千公顷')).toEqual([{ action: 'unit.create', actor: 'unit-admin' }])
+    const again = await put('千公顷', { ...hectareLike, multiplier: '15000.00' })
     expect(again.statusCode).toBe(200)
-    expect(json(again.body).multiplier).toBe('150000')
-    expect(await auditOf('万公顷')).toHaveLength(1)
-    const renamed = await put('万公顷', { ...hectareLike, nameEn: '10k hectares' })
+    expect(json(again.body).multiplier).toBe('15000')
+    expect(await auditOf('千公顷')).toHaveLength(1)
+    const renamed = await put('千公顷', { ...hectareLike, nameEn: '10k hectares' })
     expect(renamed.statusCode).toBe(200)
-    expect(await auditOf('万公顷')).toEqual([{ action: 'unit.create', actor: 'unit-admin' }, { action: 'unit.update', actor: 'unit-admin' }])
-    expect(json((await t.app.inject({ url: unitUrl('万公顷') })).body).nameEn).toBe('10k hectares')
+    expect(await auditOf('千公顷')).toEqual([{ action: 'unit.create', actor: 'unit-admin' }, { action: 'unit.update', actor: 'unit-admin' }])
+    expect(json((await t.app.inject({ url: unitUrl('千公顷') })).body).nameEn).toBe('10k hectares')
     // Not in use yet: its factor may still be corrected.
-    expect((await put('万公顷', { ...hectareLike, multiplier: '150001' })).statusCode).toBe(200)
-    expect(json((await t.app.inject({ url: unitUrl('mu') })).body).compatible).toContain('万公顷')
+    expect((await put('千公顷', { ...hectareLike, multiplier: '15001' })).statusCode).toBe(200)
+    expect(json((await t.app.inject({ url: unitUrl('mu') })).body).compatible).toContain('千公顷')
   })
 
   it('creates a base unit (base = code, multiplier 1) that indicators may then use', async () => {
@@ -301,6 +309,42 @@ describe('unit= on observation reads', () => {
     const unknown = await t.app.inject({ url: `/v1/observations/${id}?unit=${encodeURIComponent('银两')}` })
     expect(unknown.statusCode).toBe(400)
     expect(json(unknown.body).errors[0]).toMatchObject({ in: 'query', name: 'unit' })
+  })
+
+  it('names the compatible units of the indicators asked about when the unit is unknown, on every read that converts', async () => {
+    const [id] = await ids('dibao_paid')
+    const compatible = (base: string) => SEED_UNITS.filter((u) => u.base === base).map((u) => u.code)
+    const cases: Array<[string, string[]]> = [
+      [`/v1/observations/${id}?unit=hectare`, ['CNY']],
+      [`/v1/observations/${id}/revisions?unit=hectare`, ['CNY']],
+      ['/v1/observations?indicator=key_afforestation_area&unit=hectare', ['mu']],
+      ['/v1/observations?indicator=key_afforestation_area,drainage_channel_length&unit=hectare&format=csv', ['mu', 'km']],
+    ]
+    for (const [url, bases] of cases) {
+      const res = await t.app.inject({ url })
+      expect(res.statusCode, url).toBe(400)
+      const problem = json(res.body)
+      expect(problem.detail, url).toContain('No unit "hectare"')
+      expect(problem.errors[0]).toMatchObject({ in: 'query', name: 'unit' })
+      for (const base of bases) for (const code of compatible(base)) expect(problem.errors[0].message, `${url} ${code}`).toContain(code)
+    }
+    // An unknown indicator tells no base: the refusal names the unit only.
+    const blind = json((await t.app.inject({ url: '/v1/observations?indicator=no_such_indicator&unit=hectare' })).body)
+    expect(blind.detail).toBe('No unit "hectare" in the catalogue (GET /v1/units).')
+  })
+
+  it('converts with the ASCII codes a URL is typed with: ha, km2, km², m', async () => {
+    const value = async (indicator: string, unit?: string) =>
+      (json((await t.app.inject({ url: `/v1/observations?indicator=${indicator}${unit ? `&unit=${encodeURIComponent(unit)}` : ''}` })).body).data as Array<{ value: string; unit: string }>)
+    for (const [indicator, unit, divisor] of [['key_afforestation_area', 'ha', '15'], ['key_afforestation_area', 'km2', '1500'], ['key_afforestation_area', 'km²', '1500'], ['drainage_channel_length', 'm', '0.001']] as const) {
+      const plain = await value(indicator)
+      const served = await value(indicator, unit)
+      expect(served.length, unit).toBe(plain.length)
+      served.forEach((o, k) => {
+        expect(o.unit).toBe(unit)
+        expect(o.value).toBe(divideDecimal(plain[k]!.value, divisor).value)
+      })
+    }
   })
 
   it('serves the same bytes as before when unit is absent (the SQL-built fast path)', async () => {

@@ -74,18 +74,26 @@ function chineseToken(quote: string, start: number, end: number, words: Array<[n
   return token
 }
 
-function arabicToken(quote: string, start: number, end: number): NumberToken | null {
+function arabicToken(quote: string, start: number, end: number, units: readonly string[]): NumberToken | null {
   while (start < end && LEADING.has(quote[start] as string)) start++
   while (end > start && TRAILING.has(quote[end - 1] as string)) end--
   if (start === end) return null
+  // A Latin unit of the catalogue written right after the digits (8.5km, 100ha) is the unit, not part of the number.
+  let letter = start
+  while (letter < end && !isLatinLetter(quote.charCodeAt(letter))) letter++
+  const unitHere = (u: string) => isLatinLetter(u.charCodeAt(0)) && quote.startsWith(u, letter) && letter + u.length >= end
+  if (letter > start && letter < end && arabicValue(quote.slice(start, letter)) !== null && units.some(unitHere)) end = letter
   const written = quote.slice(start, end)
   const token: NumberToken = { written, value: arabicValue(written), script: 'arabic', start, end }
   if (quote[start - 1] === '第') token.notAQuantity = 'ordinal'
   return token
 }
 
-/** Every numeric token of the quote, left to right: maximal runs of Arabic digits with their glue, and maximal Chinese numeral runs. */
-export function numberTokens(quote: string): NumberToken[] {
+/**
+ * Every numeric token of the quote, left to right: maximal runs of Arabic digits with their glue, and maximal Chinese numeral runs.
+ * `units` (catalogue unit codes) lets a run that is a number followed by a Latin unit code (8.5km) end before the unit.
+ */
+export function numberTokens(quote: string, units: readonly string[] = []): NumberToken[] {
   const words: Array<[number, number]> = []
   for (const word of NON_NUMERIC_WORDS) {
     for (let at = quote.indexOf(word); at !== -1; at = quote.indexOf(word, at + 1)) words.push([at, at + word.length])
@@ -98,7 +106,11 @@ export function numberTokens(quote: string): NumberToken[] {
       let j = i
       let digits = false
       while (j < quote.length && isArabicPart(quote.charCodeAt(j))) digits = isDigit(quote.charCodeAt(j++)) || digits
-      const token = digits ? arabicToken(quote, i, j) : null
+      let k = j
+      while (k > i && TRAILING.has(quote[k - 1] as string)) k--
+      // A Latin unit with a digit (km2, m3) written after a Chinese numeral (三km2) is the unit, no number.
+      const isUnit = isLatinLetter(c) && units.some((u) => quote.startsWith(u, i) && i + u.length >= k)
+      const token = digits && !isUnit ? arabicToken(quote, i, j, units) : null
       if (token) tokens.push(token)
       i = j
     } else if (isChineseNumeralChar(quote[i] as string)) {
@@ -145,9 +157,25 @@ function unitWords(catalogue: readonly string[]): string[] {
  */
 export function unitAfter(quote: string, end: number, catalogue: readonly string[]): string | null {
   let at = end
-  if (APPROXIMATE.has(quote[at] as string)) at++
+  let multiplier = ''
+  // 4.5万余亩, 3万多元: "more than" may stand between the multiplier and the rest of the unit.
+  if (MULTIPLIERS.has(quote[at] as string) && APPROXIMATE.has(quote[at + 1] as string)) {
+    multiplier = quote[at] as string
+    at += 2
+  } else if (APPROXIMATE.has(quote[at] as string)) at++
   if (SPACE.has(quote[at] as string)) at++
-  return unitWords(catalogue).find((word) => quote.startsWith(word, at)) ?? null
+  const rest = multiplier + quote.slice(at)
+  return unitWords(catalogue).find((word) => rest.startsWith(word)) ?? null
+}
+const MULTIPLIERS = new Set(['千', '万', '亿'])
+
+// Why a token equal to the value states nothing, as the refusal says it.
+const NO_QUANTITY: Record<NonNullable<NumberToken['notAQuantity']>, string> = {
+  ordinal: 'as an ordinal (after 第)',
+  indefinite: 'in an indefinite count (几, 数)',
+  word: 'inside a word (进一步, 统一…)',
+  fraction: 'inside a fraction (点, 分之)',
+  mixed: 'against numeral characters of the other script (一5, 二8.5)',
 }
 
 export type StatedNumber = { ok: true; token: NumberToken } | { ok: false; problem: string }
@@ -159,8 +187,11 @@ export type StatedNumber = { ok: true; token: NumberToken } | { ok: false; probl
  */
 export function findStatedNumber(quote: string, value: string, unit: string, text?: string, catalogue: readonly string[] = [unit]): StatedNumber {
   const words = catalogue.includes(unit) ? catalogue : [...catalogue, unit]
-  const equal = numberTokens(quote).filter((t) => t.notAQuantity === undefined && t.value === value && (text === undefined || t.written === text))
+  const tokens = numberTokens(quote, words).filter((t) => t.value === value && (text === undefined || t.written === text))
+  const equal = tokens.filter((t) => t.notAQuantity === undefined)
   const shown = text ?? value
+  const unstated = tokens.find((t) => t.notAQuantity !== undefined)
+  if (equal.length === 0 && unstated?.notAQuantity) return { ok: false, problem: `quote writes "${unstated.written}" ${NO_QUANTITY[unstated.notAQuantity]}, which states no quantity` }
   if (equal.length === 0) return { ok: false, problem: `quote does not state the number "${shown}" as a whole number` }
   const withUnit = equal.find((t) => unitAfter(quote, t.end, words) === unit)
   if (withUnit) return { ok: true, token: withUnit }

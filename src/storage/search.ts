@@ -10,7 +10,7 @@ export interface SearchCandidate {
 }
 
 /** Ranks, best first; an indicator is ranked by the best field it matches. */
-export const SEARCH_RANKS = ['code', 'exact name', 'name', 'synonym or topic', 'description'] as const
+export const SEARCH_RANKS = ['code', 'exact name', 'name', 'synonym or topic', 'description', 'every word', 'term in query'] as const
 export type SearchRank = (typeof SEARCH_RANKS)[number]
 
 // British and American spellings of one word, folded to the first.
@@ -19,6 +19,7 @@ const SPELLINGS: Array<[RegExp, string]> = [
   [/^labor/, 'labour'],
   [/^center/, 'centre'],
   [/^standardiz/, 'standardis'],
+  [/^subsidiz/, 'subsidis'],
 ]
 
 /** One Latin word with its plural and spelling variants folded: subsidies → subsidy, enrollment → enrolment. */
@@ -26,6 +27,7 @@ export function foldWord(word: string): string {
   let w = word
   for (const [from, to] of SPELLINGS) w = w.replace(from, to)
   if (w.length > 4 && w.endsWith('ies')) return `${w.slice(0, -3)}y`
+  if (w.length > 4 && /(ch|sh|x|ss)es$/.test(w)) return w.slice(0, -2)
   if (w.length > 3 && w.endsWith('s') && !/(ss|us|is)$/.test(w)) return w.slice(0, -1)
   return w
 }
@@ -52,7 +54,33 @@ export function searchRank(q: string, candidate: SearchCandidate): SearchRank | 
   if ([...names, i.code].some((n) => contains(n, q))) return 'name'
   if ([...(i.synonyms ?? []), ...topicTerms].some((t) => contains(t, q))) return 'synonym or topic'
   if (contains(i.description, q)) return 'description'
+  const terms = [...names, ...(i.synonyms ?? []), ...topicTerms]
+  const words = queryWords(q)
+  if (words.length > 0) {
+    // The unit code counts only beside other words (drainage km), so that km or person alone does not list every such figure.
+    const text = [i.code, ...terms, i.description, ...(words.length > 1 ? [i.unit] : [])].join('\n')
+    if (words.every((w) => contains(text, w) || (stem(w) !== null && searchText(text).includes(stem(w) as string)))) return 'every word'
+  }
+  // A Chinese query is not segmented: it finds an indicator when it contains one of its Chinese names or synonyms (居民医保 holds 医保).
+  const query = searchText(q, false)
+  if (terms.some((t) => CHINESE.test(t) && [...t].length >= 2 && query.includes(searchText(t, false)))) return 'term in query'
   return null
+}
+
+const CHINESE = /\p{Script=Han}/u
+
+/** The query's words: punctuation (brackets, commas) dropped, split at spaces. */
+function queryWords(q: string): string[] {
+  return searchText(q, false)
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .split(' ')
+    .filter((w) => w !== '')
+}
+
+/** A folded Latin word without its verb ending (subsidised → subsid, finds subsidy), when enough of it is left. */
+function stem(word: string): string | null {
+  const m = /^([a-z]{5,}?)(?:is|iz)?(?:ed|ing)$/.exec(searchText(word))
+  return m ? (m[1] as string) : null
 }
 
 /** The candidates `q` finds, best rank first, by code within a rank. */

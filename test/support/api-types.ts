@@ -2423,8 +2423,8 @@ export interface operations {
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
-                     *         "verifiedSeq": 345,
-                     *         "lastFullAt": "2026-11-29T16:11:14.856Z"
+                     *         "verifiedSeq": 366,
+                     *         "lastFullAt": "2026-11-29T16:11:35.163Z"
                      *       }
                      *     }
                      */
@@ -2611,7 +2611,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2702,7 +2702,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T16:11:15.587Z",
+                     *       "recordedAt": "2026-11-29T16:11:35.667Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2771,7 +2771,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T16:11:14.755Z",
+                     *       "recordedAt": "2026-11-29T16:11:35.103Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3375,8 +3375,8 @@ export interface operations {
                      *       "description": "Land area in mu: 15 mu = 1 hectare exactly, so 1 mu = 10000/15 m².",
                      *       "isBase": true,
                      *       "compatible": [
-                     *         "mu",
-                     *         "万亩"
+                     *         "ha",
+                     *         "hm2"
                      *       ]
                      *     }
                      */
@@ -3663,7 +3663,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z"
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4365,7 +4365,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z"
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4398,7 +4398,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.781Z"
+                     *           "recordedAt": "2026-11-29T16:11:35.115Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4407,8 +4407,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:11:14.755Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:11:14.781Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:11:35.103Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:11:35.115Z
                      */
                     "text/csv": string;
                 };
@@ -4505,7 +4505,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T16:11:14.755Z"
+                     *       "recordedAt": "2026-11-29T16:11:35.103Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4641,8 +4641,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T16:11:15.600Z",
-                     *       "recordedAt": "2026-11-29T16:11:15.600Z"
+                     *       "publishedAt": "2026-11-29T16:11:35.678Z",
+                     *       "recordedAt": "2026-11-29T16:11:35.678Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4732,8 +4732,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T16:11:15.604Z",
-                     *       "recordedAt": "2026-11-29T16:11:15.604Z"
+                     *       "publishedAt": "2026-11-29T16:11:35.681Z",
+                     *       "recordedAt": "2026-11-29T16:11:35.681Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4828,7 +4828,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5169,7 +5169,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5206,7 +5206,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6072,7 +6072,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:14.755Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6157,7 +6157,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T16:11:14.753Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.101Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6172,11 +6172,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "a142e14dc82b1b503f5e7c0e6eeb0bc0327c18ee0a11fe4cd7e317e71e91a2bb"
+                     *           "hash": "bf16dc8827000cfe510a52c6822685c40ff169b10d064c03e1c363dc215b3b15"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T16:11:14.753Z",
+                     *           "recordedAt": "2026-11-29T16:11:35.101Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6190,8 +6190,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "a142e14dc82b1b503f5e7c0e6eeb0bc0327c18ee0a11fe4cd7e317e71e91a2bb",
-                     *           "hash": "73cc2380fe6f93b6e1f40f1a9719e45dfdaf012a858e32fbbfea0d8a4b7f323a"
+                     *           "prevHash": "bf16dc8827000cfe510a52c6822685c40ff169b10d064c03e1c363dc215b3b15",
+                     *           "hash": "3059e2674ec1462acfa63a994799c464427893173beff3ebdd9e71dbc38f989d"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6242,11 +6242,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "seq": 345,
-                     *       "hash": "860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5",
-                     *       "recordedAt": "2026-11-29T16:11:14.812Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=345\nhash=860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5\nrecordedAt=2026-11-29T16:11:14.812Z\n",
-                     *       "signature": "U3F1bAIb1YuzEiJB2S9VqeTH/iJmXT03vBp+9yJX0ba5naXiPsFS7rkq7x4PFnkQtscRIVvTL5IhC1R3Dnf8AQ==",
+                     *       "seq": 366,
+                     *       "hash": "32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732",
+                     *       "recordedAt": "2026-11-29T16:11:35.131Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732\nrecordedAt=2026-11-29T16:11:35.131Z\n",
+                     *       "signature": "Cn8f/jggsv6pEdMc88m6k/w1e+PI2HBE7qaK3goCobaKLrHvjbB0zvlCupBP+iKAgYlZLkPd2FPr++YvbI07CA==",
                      *       "verified": true
                      *     }
                      */
@@ -6294,7 +6294,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAZG82S7bkZtaqYiCHqiwsQrfW5q8ik7IQwVUAAe3ec+k=
+                     *     MCowBQYDK2VwAyEAe/PMAuiSXCOLiBij9+ZZfreAcs3jjAGLOWP7dv5pZWc=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6334,11 +6334,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 345,
+                     *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T16:11:14.856Z",
-                     *       "headSeq": 345,
-                     *       "headHash": "860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5"
+                     *       "lastFullAt": "2026-11-29T16:11:35.163Z",
+                     *       "headSeq": 366,
+                     *       "headHash": "32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6377,11 +6377,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "ok": true,
-                     *       "entries": 345,
+                     *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T16:11:15.571Z",
-                     *       "headSeq": 345,
-                     *       "headHash": "860e40dd35599b6a85c9124fd25bcfbbe596a528540f6abd6d3f1cca5955e6a5"
+                     *       "lastFullAt": "2026-11-29T16:11:35.656Z",
+                     *       "headSeq": 366,
+                     *       "headHash": "32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

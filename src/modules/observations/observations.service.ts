@@ -73,8 +73,9 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
      * named (indicator=) and every one stored in the unit's base, so that every page of the list converts alike.
      */
     async listTarget(q: ObservationQuery, code: string): Promise<UnitRecord> {
-      const target = await targetUnit(catalog, code)
       const named = splitCodes(q.indicator)
+      const bases = (await Promise.all([...new Set(named ?? [])].map((c) => catalog.indicator(c)))).flatMap((i) => (i ? [i.unit] : []))
+      const target = await targetUnit(catalog, code, bases)
       if (!named?.length) {
         throw Errors.validation(`unit=${code} converts values of indicators in ${target.base}: name them with indicator=.`, {
           errors: [{ in: 'query', name: 'unit', message: 'needs indicator= naming the indicators to convert (all in the same base unit)' }],
@@ -99,7 +100,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
 
     /** The unit `unit=` asks for one observation's answers, given the indicator's base unit. */
     async rowTarget(code: string, base: string, what: string): Promise<UnitRecord> {
-      const target = await targetUnit(catalog, code)
+      const target = await targetUnit(catalog, code, [base])
       return target.base === base ? target : incompatible(catalog, target, base, what)
     },
 

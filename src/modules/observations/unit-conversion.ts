@@ -15,11 +15,17 @@ export type ConvertedRow = ObservationRow & { conversion?: Conversion }
 
 const refuse = (detail: string, message: string) => Errors.validation(detail, { errors: [{ in: 'query', name: 'unit', message }] })
 
-/** The catalogue's unit named by `unit=`, or a 400 naming what the catalogue has. */
-export async function targetUnit(catalog: Pick<CatalogReads, 'unit'>, code: string): Promise<UnitRecord> {
+/**
+ * The catalogue's unit named by `unit=`, or a 400 naming what the catalogue has: with the bases of the
+ * indicators asked about known, the units each of them can be served in.
+ */
+export async function targetUnit(catalog: Pick<CatalogReads, 'unit' | 'units'>, code: string, bases: readonly string[] = []): Promise<UnitRecord> {
   const unit = await catalog.unit(code)
-  if (!unit) throw refuse(`No unit "${code}" in the catalogue (GET /v1/units).`, `unknown unit "${code}"`)
-  return unit
+  if (unit) return unit
+  const lists: string[] = []
+  for (const base of [...new Set(bases)].sort()) lists.push(`${base}: ${(await catalog.units({ base: [base] })).map((u) => u.code).join(', ')}`)
+  if (lists.length === 0) throw refuse(`No unit "${code}" in the catalogue (GET /v1/units).`, `unknown unit "${code}"`)
+  throw refuse(`No unit "${code}" in the catalogue (GET /v1/units). Compatible units: ${lists.join('; ')}.`, `unknown unit "${code}"; use one of ${lists.join('; ')}`)
 }
 
 /** A 400 naming the units that values in `base` can be served in. */
