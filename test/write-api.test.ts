@@ -173,7 +173,7 @@ describe('correcting an observation', () => {
 describe('imports', () => {
   async function seededRow(indicator: string, overrides: Record<string, unknown> = {}) {
     const o = await observationOf(indicator)
-    return { indicator: o.indicator, area: o.area, period: o.period, kind: o.kind, reported: { value: o.reported.value, unit: o.reported.unit, ...(o.reported.text ? { text: o.reported.text } : {}) }, citation: { sourceId: o.source.id, quote: o.source.quote }, involvedAreas: o.involvedAreas, note: o.note, ...overrides }
+    return { indicator: o.indicator, area: o.area, period: o.period, kind: o.kind, reported: { value: o.reported.value, unit: o.reported.unit, ...(o.reported.text ? { text: o.reported.text } : {}) }, citation: { sourceId: o.source.id, quote: o.source.quote }, involvedAreas: o.involvedAreas, note: o.note, ...(o.temporality === 'stock' ? { temporality: o.temporality, referenceDate: o.referenceDate } : {}), ...overrides }
   }
   const post = (payload: unknown, headers: Record<string, string> = {}, query = '') =>
     t.app.inject({ method: 'POST', url: `/v1/imports${query}`, headers: { ...bearer(writer), ...headers }, payload: payload as object })

@@ -12,10 +12,11 @@ import { UnitCatalogue } from '../domain/units.js'
 import { SeedError } from '../errors.js'
 import { INTERNAL_ACTORS } from '../modules/audit/actors.js'
 import { auditedPut } from '../modules/audit/audited-put.js'
-import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
+import { checkObservation, type CheckedObservation } from '../modules/observations/observation-rules.js'
 import { rowToChecked, writeObservations, type ObservationStatus } from '../modules/observations/observation-writes.js'
 import type { IndicatorRecord, NaturalKey, ObservationRow, Storage } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
+import { seedDraft } from './seed-draft.js'
 
 export const CORRECTIONS_FILE = 'corrections.json'
 
@@ -177,21 +178,7 @@ export async function applySeedCorrections(storage: Storage, report: { folder: s
           entries.push({ key: { ...o, period: parsePeriod(o.period)?.code ?? o.period }, status: 'withdrawn', observation: null, reason, at })
           return
         }
-        const draft: ObservationDraft = {
-          indicator: o.indicator,
-          area: o.area,
-          period: o.period,
-          kind: o.kind as ObservationDraft['kind'],
-          value: o.value,
-          qualifier: o.qualifier as ObservationDraft['qualifier'],
-          reported: o.reported,
-          citation: { sourceId: report.sourceId, quote: o.quote },
-          involvedAreas: o.involvedAreas ?? [],
-          note: o.note ?? null,
-          temporality: o.temporality,
-          referenceDate: o.referenceDate ?? null,
-          publishedAt: c.publishedAt,
-        }
+        const draft = seedDraft(o, report.sourceId, c.publishedAt)
         const result = checkObservation(draft, ctx)
         if (!result.ok) for (const p of result.problems) problems.push(`${at}${p.pointer}: ${p.message}`)
         else entries.push({ key: result.observation, status: 'active', observation: result.observation, reason, at })

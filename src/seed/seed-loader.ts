@@ -12,12 +12,13 @@ import { SeedError } from '../errors.js'
 import { seedsFolder } from '../paths.js'
 import type { AuditAppender } from '../modules/audit/audit-appender.js'
 import { INTERNAL_ACTORS } from '../modules/audit/actors.js'
-import { checkObservation, type CheckedObservation, type ObservationDraft } from '../modules/observations/observation-rules.js'
+import { checkObservation, type CheckedObservation } from '../modules/observations/observation-rules.js'
 import { writeObservations } from '../modules/observations/observation-writes.js'
 import { storeSource } from '../modules/sources/sources.commands.js'
 import type { AreaRecord, IndicatorRecord, Storage, WriteTx } from '../storage/ports.js'
 import { writeUnit } from '../writes/write-unit.js'
 import { applySeedCorrections } from './corrections.js'
+import { seedDraft, type SeedObservationFile } from './seed-draft.js'
 import { loadRelationSeeds } from './relations.js'
 import { ensureUnits, readSeedUnits } from './seed-units.js'
 import { loadVocabulary } from './vocabulary-seed.js'
@@ -35,19 +36,6 @@ interface SeedSourceFile {
   issuedOn: string
   mediaType: string
   sha256: string
-}
-
-interface SeedObservationFile {
-  indicator: string
-  area: string
-  period: string
-  kind: string
-  value: string
-  qualifier: string
-  reported: { value: string; unit: string; text?: string }
-  quote: string
-  involvedAreas?: string[]
-  note?: string
 }
 
 interface Extraction {
@@ -123,20 +111,8 @@ function checkExtraction(extraction: Extraction, text: Buffer, known: { areas: S
   const checked: CheckedObservation[] = []
   extraction.observations.forEach((o, i) => {
     const name = describe(o, i)
-    const draft: ObservationDraft = {
-      indicator: o.indicator,
-      area: o.area,
-      period: o.period,
-      kind: o.kind as ObservationDraft['kind'],
-      value: o.value,
-      qualifier: o.qualifier as ObservationDraft['qualifier'],
-      reported: o.reported,
-      citation: { sourceId: s.id, quote: o.quote },
-      involvedAreas: o.involvedAreas ?? [],
-      note: o.note ?? null,
-      // Published by the authority on its issue date (a UTC day, as every date this service reads).
-      publishedAt: `${s.issuedOn}T00:00:00Z`,
-    }
+    // Published by the authority on its issue date (a UTC day, as every date this service reads).
+    const draft = seedDraft(o, s.id, `${s.issuedOn}T00:00:00Z`)
     const result = checkObservation(draft, ctx)
     if (!result.ok) {
       for (const p of result.problems) problems.push(`${name}${p.pointer}: ${p.message}`)
