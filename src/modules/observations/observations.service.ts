@@ -56,15 +56,48 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     return filterDigest(JSON.parse(JSON.stringify(filter)))
   }
 
-  /** The rows of one keyset page after `cursor`, and the next cursor. */
-  async function rowsPage(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ rows: ObservationRow[]; nextCursor: string | null }> {
+  /** One keyset page after `cursor` as `read` answers it, and the next cursor (bound to the filter). */
+  async function keysetPage<T>(
+    q: ObservationQuery,
+    cursor: string | undefined,
+    limit: number,
+    read: (filter: ObservationFilter, afterId: number, limit: number) => Promise<T[]>,
+    idOf: (item: T) => number,
+  ): Promise<{ items: T[]; nextCursor: string | null }> {
     const filter = toFilter(q)
+    // The digest binds cursors to filters; hashing is only needed when a cursor comes in or goes out.
     const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
-    const rows = await repo.page(filter, after, limit + 1)
-    const more = rows.length > limit
-    if (more) rows.pop()
-    const last = rows[rows.length - 1]
-    return { rows, nextCursor: more && last ? encodeCursor(last.id, digestOf(filter)) : null }
+    const items = await read(filter, after, limit + 1)
+    const more = items.length > limit
+    if (more) items.pop()
+    const last = items[items.length - 1]
+    return { items, nextCursor: more && last !== undefined ? encodeCursor(idOf(last), digestOf(filter)) : null }
+  }
+
+  /** The CSV export: a header, then every matching row, `batch` by batch as the client reads. */
+  async function exportBatches(
+    q: ObservationQuery,
+    cursor: string | undefined,
+    limit: number | undefined,
+    batch: (filter: ObservationFilter, afterId: number, limit: number) => Promise<{ text: string; count: number; lastId: number }>,
+  ): Promise<AsyncGenerator<string>> {
+    const filter = toFilter(q)
+    let after = decodeCursor(cursor, digestOf(filter))
+    return (async function* () {
+      yield CSV_HEADER
+      let remaining = limit ?? Number.POSITIVE_INFINITY
+      while (remaining > 0) {
+        const next = await batch(filter, after, Math.min(EXPORT_BATCH, remaining))
+        if (next.count === 0) return
+        yield next.text
+        // A socket that always has room would keep this loop on microtasks alone and starve
+        // every other request for the whole export: give the event loop a turn per batch.
+        await new Promise((resolve) => setImmediate(resolve))
+        remaining -= next.count
+        after = next.lastId
+        if (next.count < EXPORT_BATCH) return
+      }
+    })()
   }
 
   return {
@@ -73,18 +106,18 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
      * named (indicator=) and every one stored in the unit's base, so that every page of the list converts alike.
      */
     async listTarget(q: ObservationQuery, code: string): Promise<UnitRecord> {
-      const named = splitCodes(q.indicator)
-      const bases = (await Promise.all([...new Set(named ?? [])].map((c) => catalog.indicator(c)))).flatMap((i) => (i ? [i.unit] : []))
-      const target = await targetUnit(catalog, code, bases)
-      if (!named?.length) {
+      const named = [...new Set(splitCodes(q.indicator) ?? [])].sort()
+      const indicators = await Promise.all(named.map((c) => catalog.indicator(c)))
+      const target = await targetUnit(catalog, code, indicators.flatMap((i) => (i ? [i.unit] : [])))
+      if (!named.length) {
         throw Errors.validation(`unit=${code} converts values of indicators in ${target.base}: name them with indicator=.`, {
           errors: [{ in: 'query', name: 'unit', message: 'needs indicator= naming the indicators to convert (all in the same base unit)' }],
         })
       }
       const wrong: string[] = []
       let base: string | undefined
-      for (const code of [...new Set(named)].sort()) {
-        const indicator = await catalog.indicator(code)
+      for (const [i, code] of named.entries()) {
+        const indicator = indicators[i]
         if (!indicator) wrong.push(`${code} (unknown)`)
         else if (indicator.unit !== target.base) {
           wrong.push(`${code} (${indicator.unit})`)
@@ -106,59 +139,27 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
 
     /** One keyset page with values converted to `target` (checked with listTarget). */
     async pageConverted(q: ObservationQuery, cursor: string | undefined, limit: number, target: UnitRecord): Promise<{ data: ConvertedRow[]; nextCursor: string | null }> {
-      const page = await rowsPage(q, cursor, limit)
-      return { data: page.rows.map((r) => convertRow(r, target)), nextCursor: page.nextCursor }
+      const page = await keysetPage(q, cursor, limit, (f, a, n) => repo.page(f, a, n), (r) => r.id)
+      return { data: page.items.map((r) => convertRow(r, target)), nextCursor: page.nextCursor }
     },
 
     /** The CSV export with values converted to `target`: the value and unit columns in it. */
     async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord): Promise<AsyncGenerator<string>> {
-      let next = cursor
-      return (async function* () {
-        yield CSV_HEADER
-        let remaining = limit ?? Number.POSITIVE_INFINITY
-        while (remaining > 0) {
-          const page = await rowsPage(q, next, Math.min(EXPORT_BATCH, remaining))
-          if (page.rows.length === 0) return
-          yield page.rows.map((r) => csvLine(convertRow(r, target))).join('')
-          await new Promise((resolve) => setImmediate(resolve))
-          remaining -= page.rows.length
-          if (page.nextCursor === null) return
-          next = page.nextCursor
-        }
-      })()
+      return exportBatches(q, cursor, limit, async (filter, after, n) => {
+        const rows = await repo.page(filter, after, n)
+        return { text: rows.map((r) => csvLine(convertRow(r, target))).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
+      })
     },
 
     /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
     async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
-      const filter = toFilter(q)
-      // The digest binds cursors to filters; hashing is only needed when a cursor comes in or goes out.
-      const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
-      const rows = await repo.pageJson(filter, after, limit + 1)
-      const more = rows.length > limit
-      if (more) rows.pop()
-      const last = rows[rows.length - 1]
-      return { data: rows.map((r) => r[1]).join(','), nextCursor: more && last ? encodeCursor(last[0], digestOf(filter)) : null }
+      const page = await keysetPage(q, cursor, limit, (f, a, n) => repo.pageJson(f, a, n), (r) => r[0])
+      return { data: page.items.map((r) => r[1]).join(','), nextCursor: page.nextCursor }
     },
 
     /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
     async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined): Promise<AsyncGenerator<string>> {
-      const filter = toFilter(q)
-      let after = decodeCursor(cursor, digestOf(filter))
-      return (async function* () {
-        yield CSV_HEADER
-        let remaining = limit ?? Number.POSITIVE_INFINITY
-        while (remaining > 0) {
-          const batch = await repo.pageCsv(filter, after, Math.min(EXPORT_BATCH, remaining))
-          if (batch.count === 0) return
-          yield batch.text
-          // A socket that always has room would keep this loop on microtasks alone and starve
-          // every other request for the whole export: give the event loop a turn per batch.
-          await new Promise((resolve) => setImmediate(resolve))
-          remaining -= batch.count
-          after = batch.lastId
-          if (batch.count < EXPORT_BATCH) return
-        }
-      })()
+      return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
     },
 
     async byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow> {

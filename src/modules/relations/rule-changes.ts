@@ -6,17 +6,13 @@
 // no related indicator costs one set lookup per revision.
 import { evaluateRule, rulesOf, type Figure, type Rule, type RuleState } from '../../domain/relations.js'
 import type { Kind } from '../../domain/observation.js'
+import type { Static } from '@sinclair/typebox'
 import type { NaturalKey, NewRevision, WriteTx } from '../../storage/ports.js'
+import type { RuleChange as RuleChangeSchema } from '../observations/observations.schemas.js'
 import { toRelation } from './relations.schemas.js'
 
-export interface RuleChange {
-  rule: string
-  area: string
-  period: string
-  kind: Kind
-  before: RuleState
-  after: RuleState
-}
+/** One change of a rule's state, as the Revision schema serves it (declared there once). */
+export type RuleChange = Static<typeof RuleChangeSchema>
 
 interface RuleIndex {
   byIndicator: Map<string, Rule[]>

@@ -191,8 +191,6 @@ export interface SincePlanning {
 }
 
 export function observationReads(q: Queryable, planning: SincePlanning = { sparseShare: SPARSE_SHARE, logReadMax: LOG_READ_MAX }): ObservationReads {
-  /** The unfiltered vintages and the last seq they were read at: revisions are append-only, so they hold until it moves. */
-  let allVintages: { lastSeq: number; vintages: Vintage[] } | undefined
   const sinceStart = async (filter: ObservationFilter): Promise<SinceStart | undefined> => {
     // With asOf the revision in force is not the current one: only its time can say.
     if (filter.updatedSince === undefined || filter.asOf !== undefined || filter.knownAt !== undefined) return undefined
@@ -255,13 +253,7 @@ export function observationReads(q: Queryable, planning: SincePlanning = { spars
       // Unfiltered, the log alone answers (one pass, no join); the response cache keeps the answer until the next write.
       const from = where.length ? `observation o JOIN observation_revision r ON r.observation_id = o.id WHERE ${where.join(' AND ')}` : 'observation_revision r'
       const text = `SELECT substr(coalesce(r.published_at, r.recorded_at), 1, 10) AS date, count(*)::int AS revisions, count(DISTINCT r.observation_id)::int AS observations FROM ${from} GROUP BY 1 ORDER BY 1`
-      const read = () => run<Vintage & Record<string, unknown>>(q, text, values, statementName(text)) as Promise<Vintage[]>
-      if (where.length) return read()
-      // The whole log is read again only when a revision was appended since (by any instance: the seq says).
-      const [row] = await run<{ last: string }>(q, 'SELECT coalesce(max(seq), 0)::text AS last FROM observation_revision', [], 'vintages_last_seq')
-      const last = Number((row as { last: string }).last)
-      if (allVintages?.lastSeq !== last) allVintages = { lastSeq: last, vintages: await read() }
-      return allVintages.vintages.map((v) => ({ ...v }))
+      return run<Vintage & Record<string, unknown>>(q, text, values, statementName(text)) as Promise<Vintage[]>
     },
     async exists(id) {
       return (await run(q, 'SELECT 1 FROM observation WHERE id = $1', [id])).length > 0

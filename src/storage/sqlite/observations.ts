@@ -253,8 +253,6 @@ export function createObservationRepository(db: Db) {
     both: client.prepare(`SELECT ${ROW_SQL} FROM observation o ${revisionJoin(true, true)} JOIN indicator i ON i.code = o.indicator_code WHERE o.id = @id`),
   }
   const vintageQuery = statementCache(client, 64)
-  /** The unfiltered vintages and the last seq they were read at: revisions are append-only, so they hold until it moves. */
-  let allVintages: { lastSeq: number; vintages: Vintage[] } | undefined
   const exists = client.prepare('SELECT 1 FROM observation WHERE id = ?')
   const changes = client.prepare(
     `SELECT ${ROW_SQL} FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code WHERE r.seq > ? ORDER BY r.seq LIMIT ${BOUND_LIMIT('?')}`,
@@ -365,11 +363,7 @@ export function createObservationRepository(db: Db) {
       const shape = `${filter.indicators?.length ?? 0},${filter.areas?.length ?? 0}`
       const text = () =>
         `SELECT substr(coalesce(r.published_at, r.recorded_at), 1, 10) AS date, count(*) AS revisions, count(DISTINCT r.observation_id) AS observations FROM ${from} GROUP BY 1 ORDER BY 1`
-      if (where.length) return vintageQuery(shape, text).all(params) as Vintage[]
-      // The whole log (about a second at a million revisions) is read again only when a revision was appended since.
-      const last = (lastRevision.get() as number | null) ?? 0
-      if (allVintages?.lastSeq !== last) allVintages = { lastSeq: last, vintages: vintageQuery(shape, text).all(params) as Vintage[] }
-      return allVintages.vintages.map((v) => ({ ...v }))
+      return vintageQuery(shape, text).all(params) as Vintage[]
     },
 
     async exists(id: number): Promise<boolean> {
