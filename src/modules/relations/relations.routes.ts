@@ -16,7 +16,10 @@ const DerivedCode = Type.String({
   pattern: '^[a-z][a-z0-9_]{0,63}\\.[a-z0-9][a-z0-9-]{0,63}\\.[0-9A-Za-z-]{4,10}\\.(actual|target|forecast)$',
   description: '`<derived indicator>.<area>.<period>.<kind>`, e.g. `dibao_per_recipient.bayantala.2023-H1.actual`.',
 })
-const TimeQuery = Type.Object({ asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt) }, { additionalProperties: false })
+const TIME = { asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt) }
+const TimeQuery = Type.Object(TIME, { additionalProperties: false })
+/** Where and when the relation reads look: the same parameters on progress, validation and derived lists. */
+const SCOPE = { area: Type.Optional(codeList('Area codes.')), period: Type.Optional(Periods), ...TIME }
 
 export const relationRoutes: FastifyPluginAsyncTypebox<RelationRoutesOptions> = async (app, { relations }) => {
   app.get(
@@ -64,10 +67,7 @@ export const progressRoutes: FastifyPluginAsyncTypebox<RelationRoutesOptions> = 
         querystring: Type.Object(
           {
             indicator: Type.Optional(codeList('Indicator codes (target or actual side).')),
-            area: Type.Optional(codeList('Area codes.')),
-            period: Type.Optional(Periods),
-            asOf: Type.Optional(AsOf),
-            knownAt: Type.Optional(KnownAt),
+            ...SCOPE,
           },
           { additionalProperties: false },
         ),
@@ -93,10 +93,7 @@ export const validationRoutes: FastifyPluginAsyncTypebox<RelationRoutesOptions> 
         querystring: Type.Object(
           {
             rule: Type.Optional(codeList('Rule codes.')),
-            area: Type.Optional(codeList('Area codes.')),
-            period: Type.Optional(Periods),
-            asOf: Type.Optional(AsOf),
-            knownAt: Type.Optional(KnownAt),
+            ...SCOPE,
           },
           { additionalProperties: false },
         ),
@@ -119,10 +116,7 @@ export const derivedRoutes: FastifyPluginAsyncTypebox<RelationRoutesOptions> = a
         querystring: Type.Object(
           {
             indicator: Type.Optional(codeList('Derived indicator codes, e.g. `dibao_per_recipient`.')),
-            area: Type.Optional(codeList('Area codes.')),
-            period: Type.Optional(Periods),
-            asOf: Type.Optional(AsOf),
-            knownAt: Type.Optional(KnownAt),
+            ...SCOPE,
           },
           { additionalProperties: false },
         ),
