@@ -39,6 +39,7 @@ import problemDetails, { sendProblem } from './plugins/problem-details.js'
 import { Errors } from './errors.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { loadSeeds } from './seed/seed-loader.js'
+import webRoutes from './modules/web/web.routes.js'
 
 export interface BuildOptions {
   /** Overrides of the configuration; the rest comes from loadConfig(). */
@@ -210,5 +211,6 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(validationRoutes, { prefix: '/v1/validation', relations })
   await app.register(derivedRoutes, { prefix: '/v1/derived', relations })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
+  await app.register(webRoutes, { catalog, observations, relations, audit: storage.audit, integrity })
   return app
 }

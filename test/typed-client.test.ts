@@ -29,7 +29,7 @@ async function injectFetch(request: Request): Promise<Response> {
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, String(v))
   }
   const bodiless = res.statusCode === 204 || res.statusCode === 304 || request.method === 'HEAD'
-  return new Response(bodiless ? null : res.rawPayload, { status: res.statusCode, headers })
+  return new Response(bodiless ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers })
 }
 
 // JSON and problem+json are the client's media types: `data` is the JSON schema's type, `error` the problem's; CSV is asked for as text.

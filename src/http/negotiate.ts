@@ -42,7 +42,10 @@ export function negotiate<T extends string>(accept: string | undefined, offers: 
     if (!match || match.q <= 0) continue
     if (!best || match.q > best.q || (match.q === best.q && match.specificity > best.specificity)) best = { key, ...match }
   }
-  if (!best) throw Errors.notAcceptable(`This resource is available as ${Object.values(offers).join(' or ')}; the Accept header allows neither.`)
+  if (!best) {
+    const types = [...new Set(Object.values(offers) as string[])]
+    throw Errors.notAcceptable(`This resource is available as ${types.length > 2 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types.join(' or ')}; the Accept header allows none of them.`)
+  }
   return best.key
 }
 

@@ -16,6 +16,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The representations a route offers by Accept (first is the default), e.g. `{ json: 'application/json', csv: 'text/csv' }`; `?format=` overrides. */
     representations?: Record<string, string>
+    /** A page of the web view (text/html for people): its own security policy, outside openapi.yaml. */
+    page?: boolean
   }
   interface FastifyRequest {
     /** The key of the negotiated representation, or null on a route that offers one. */

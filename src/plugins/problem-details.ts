@@ -98,6 +98,8 @@ export default fp(
     // Answers that plugins send themselves (a 4xx or 5xx of @fastify/static or @fastify/cors, say) become problems too.
     app.addHook('onSend', async (request, reply, payload) => {
       if (reply.statusCode < 400 || String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return payload
+      // A web page's error is rendered as a page by the web view's own handler.
+      if (request.routeOptions.config.page === true && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) return payload
       const status = reply.statusCode
       const known = Object.values(Errors).find((e) => e.statusCode === status) ?? (status >= 500 ? Errors.internal : Errors.validation)
       const text = typeof payload === 'string' && payload.length <= 300 && !payload.trimStart().startsWith('{') ? payload.trim() : ''

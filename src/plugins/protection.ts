@@ -31,6 +31,19 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'cross-origin-resource-policy': 'cross-origin',
 })
 
+/**
+ * The headers of the web view's pages (routes with `config.page`): no script at all, styles,
+ * images and forms from this origin only.
+ */
+export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  ...SECURITY_HEADERS,
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'same-origin',
+})
+
 /** The headers of the HTML pages under /docs: a policy that lets the docs' own scripts and styles run. */
 export const DOCUMENT_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   ...SECURITY_HEADERS,
@@ -158,7 +171,7 @@ export default fp(
     const windowText = `${Math.round(options.authFailureWindowMs / 1000)} s`
 
     app.addHook('onRequest', async (req, reply) => {
-      reply.headers(req.url.startsWith('/docs') ? DOCUMENT_SECURITY_HEADERS : SECURITY_HEADERS)
+      reply.headers(req.routeOptions.config.page === true ? PAGE_SECURITY_HEADERS : req.url.startsWith('/docs') ? DOCUMENT_SECURITY_HEADERS : SECURITY_HEADERS)
       if (req.url.length > MAX_URI_LENGTH) throw Errors.uriTooLong(`The request URI has ${req.url.length} characters; at most ${MAX_URI_LENGTH} are accepted.`)
       if (req.headers.authorization === undefined || isAllowListed(req)) return
       // A locked-out address is refused before its key is even looked at: no answer tells a right guess from a wrong one.

@@ -1889,7 +1889,7 @@ export interface components {
                  *       "type": "/problems/not-acceptable",
                  *       "title": "Not acceptable",
                  *       "status": 406,
-                 *       "detail": "This resource is available as application/json or text/csv; the Accept header allows neither.",
+                 *       "detail": "This resource is available as application/json, text/csv, application/vnd.sdmx.data+csv or application/vnd.sdmx.data+json; the Accept header allows none of them.",
                  *       "instance": "/v1/observations",
                  *       "code": "APP_ERR_NOT_ACCEPTABLE",
                  *       "requestId": "5f0c6f1e-6d35-4f0e-9a53-0b1c2d3e4f50"
@@ -2424,7 +2424,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T16:11:35.163Z"
+                     *         "lastFullAt": "2026-11-29T17:39:49.665Z"
                      *       }
                      *     }
                      */
@@ -2611,7 +2611,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2702,7 +2702,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T16:11:35.667Z",
+                     *       "recordedAt": "2026-11-29T17:39:50.440Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2771,7 +2771,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T16:11:35.103Z",
+                     *       "recordedAt": "2026-11-29T17:39:49.561Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3663,7 +3663,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z"
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4292,10 +4292,40 @@ export interface operations {
                  */
                 cursor?: string;
                 /**
-                 * @description Overrides the Accept header.
+                 * @description Overrides the Accept header: `csv` (RFC 4180), `sdmx-csv` (SDMX-CSV 2.0), `sdmx-json` (SDMX-JSON 2.0 data message), `jsonstat` (one JSON-stat 2.0 dataset).
                  * @example json
                  */
-                format?: "json" | "csv";
+                format?: "json" | "csv" | "sdmx-csv" | "sdmx-json" | "jsonstat";
+                /**
+                 * @description CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).
+                 * @example false
+                 */
+                bom?: boolean;
+                /**
+                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) after the code columns. JSON-stat: the language of the labels.
+                 * @example en
+                 */
+                labels?: "zh" | "en";
+                /**
+                 * @description SDMX alias of periodFrom (SDMX period codes such as 2023-S1 are accepted).
+                 * @example 2023-S1
+                 */
+                startPeriod?: string;
+                /**
+                 * @description SDMX alias of periodTo.
+                 * @example 2023-S1
+                 */
+                endPeriod?: string;
+                /**
+                 * @description SDMX alias of updatedSince.
+                 * @example 2023-07-01T00:00:00Z
+                 */
+                updatedAfter?: string;
+                /**
+                 * @description SDMX: only the last N periods of each series (indicator, area, kind).
+                 * @example 1
+                 */
+                lastNObservations?: number;
                 /**
                  * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.
                  * @example 万元
@@ -4365,7 +4395,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z"
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4398,7 +4428,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.115Z"
+                     *           "recordedAt": "2026-11-29T17:39:49.579Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4407,8 +4437,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T16:11:35.103Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T16:11:35.115Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:39:49.561Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:39:49.579Z
                      */
                     "text/csv": string;
                 };
@@ -4505,7 +4535,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T16:11:35.103Z"
+                     *       "recordedAt": "2026-11-29T17:39:49.561Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4641,8 +4671,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T16:11:35.678Z",
-                     *       "recordedAt": "2026-11-29T16:11:35.678Z"
+                     *       "publishedAt": "2026-11-29T17:39:50.459Z",
+                     *       "recordedAt": "2026-11-29T17:39:50.459Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4732,8 +4762,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T16:11:35.681Z",
-                     *       "recordedAt": "2026-11-29T16:11:35.681Z"
+                     *       "publishedAt": "2026-11-29T17:39:50.463Z",
+                     *       "recordedAt": "2026-11-29T17:39:50.463Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4828,7 +4858,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5169,7 +5199,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5206,7 +5236,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6072,7 +6102,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T16:11:35.103Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6157,7 +6187,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T16:11:35.101Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.557Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6172,11 +6202,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "bf16dc8827000cfe510a52c6822685c40ff169b10d064c03e1c363dc215b3b15"
+                     *           "hash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T16:11:35.101Z",
+                     *           "recordedAt": "2026-11-29T17:39:49.557Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6190,8 +6220,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "bf16dc8827000cfe510a52c6822685c40ff169b10d064c03e1c363dc215b3b15",
-                     *           "hash": "3059e2674ec1462acfa63a994799c464427893173beff3ebdd9e71dbc38f989d"
+                     *           "prevHash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62",
+                     *           "hash": "1a7a8acd12405debdbe180512fd7954aac697571aa77b14f20d3ad0dc6e96ee8"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6243,10 +6273,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732",
-                     *       "recordedAt": "2026-11-29T16:11:35.131Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732\nrecordedAt=2026-11-29T16:11:35.131Z\n",
-                     *       "signature": "Cn8f/jggsv6pEdMc88m6k/w1e+PI2HBE7qaK3goCobaKLrHvjbB0zvlCupBP+iKAgYlZLkPd2FPr++YvbI07CA==",
+                     *       "hash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f",
+                     *       "recordedAt": "2026-11-29T17:39:49.605Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f\nrecordedAt=2026-11-29T17:39:49.605Z\n",
+                     *       "signature": "Psst3TE92MhljfEprId1WT9P5suN5UvbtxcOkZrmUiPLEfzge9rVYNOkfdByiXknSKa7vVL5WKoWAykZi1MwDg==",
                      *       "verified": true
                      *     }
                      */
@@ -6294,7 +6324,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAe/PMAuiSXCOLiBij9+ZZfreAcs3jjAGLOWP7dv5pZWc=
+                     *     MCowBQYDK2VwAyEA20lRKrKWq3Qtvn05O6m/Ir/wc1vBWT76MFqZ6jsUfB4=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6336,9 +6366,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T16:11:35.163Z",
+                     *       "lastFullAt": "2026-11-29T17:39:49.665Z",
                      *       "headSeq": 366,
-                     *       "headHash": "32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732"
+                     *       "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6379,9 +6409,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T16:11:35.656Z",
+                     *       "lastFullAt": "2026-11-29T17:39:50.418Z",
                      *       "headSeq": 366,
-                     *       "headHash": "32516ec012259eac7b7c61013456f2cdbf09a8f1e84d57a59e4889a5fb038732"
+                     *       "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

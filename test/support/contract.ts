@@ -57,7 +57,8 @@ const SECURITY_HEADERS = new Set([
 ])
 
 /** The document itself and its HTML viewer: they present the API, they are not operations of it. */
-const PRESENTATION_PATHS = [/^\/docs(\/|$)/, /^\/openapi\.(json|yaml)$/]
+// The web view's pages and stylesheet are for people, not in the API's document.
+const PRESENTATION_PATHS = [/^\/docs(\/|$)/, /^\/openapi\.(json|yaml)$/, /^\/(?:[?#]|$)/, /^\/(?:indicators|sources)\/[^/?#]+(?:[?#]|$)/, /^\/audit(?:[?#]|$)/, /^\/assets\//]
 
 export interface Violation { operation: string; status: number; kind: string; detail: string; test?: string }
 

@@ -52,7 +52,21 @@ export const ObservationListQuery = Type.Object(
     includeWithdrawn: Type.Optional(Type.Boolean({ description: 'Include withdrawn observations (default false).' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all).` })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor; keep the other parameters unchanged.' })),
-    format: Type.Optional(StringEnum(['json', 'csv'], { description: 'Overrides the Accept header.' })),
+    format: Type.Optional(
+      StringEnum(['json', 'csv', 'sdmx-csv', 'sdmx-json', 'jsonstat'], {
+        description: 'Overrides the Accept header: `csv` (RFC 4180), `sdmx-csv` (SDMX-CSV 2.0), `sdmx-json` (SDMX-JSON 2.0 data message), `jsonstat` (one JSON-stat 2.0 dataset).',
+      }),
+    ),
+    bom: Type.Optional(Type.Boolean({ description: 'CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).' })),
+    labels: Type.Optional(
+      StringEnum(['zh', 'en'], {
+        description: 'CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) after the code columns. JSON-stat: the language of the labels.',
+      }),
+    ),
+    startPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodFrom (SDMX period codes such as 2023-S1 are accepted).' })),
+    endPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodTo.' })),
+    updatedAfter: Type.Optional(Type.String({ maxLength: 40, description: 'SDMX alias of updatedSince.' })),
+    lastNObservations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'SDMX: only the last N periods of each series (indicator, area, kind).' })),
     unit: Type.Optional(
       Type.String({
         ...TargetUnit,
@@ -106,7 +120,15 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     '/',
     {
       // Negotiated before the response cache looks (plugins/http-semantics), so a cached answer is keyed by it.
-      config: { representations: { json: 'application/json', csv: 'text/csv' } },
+      config: {
+        representations: {
+          json: 'application/json',
+          csv: 'text/csv',
+          'sdmx-csv': 'application/vnd.sdmx.data+csv',
+          'sdmx-json': 'application/vnd.sdmx.data+json',
+          jsonstat: 'application/json',
+        },
+      },
       schema: {
         tags: ['observations'],
         operationId: 'listObservations',
