@@ -12,6 +12,7 @@ import topicRoutes from './modules/topics/topics.routes.js'
 import unitRoutes from './modules/units/units.routes.js'
 import observationRoutes from './modules/observations/observations.routes.js'
 import { createObservationService } from './modules/observations/observations.service.js'
+import { createJsonStatService } from './modules/jsonstat/jsonstat.js'
 import periodRoutes from './modules/periods/periods.routes.js'
 import problemRoutes from './modules/problems/problems.routes.js'
 import sourceRoutes from './modules/sources/sources.routes.js'
@@ -202,7 +203,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   const relations = createRelationService(catalog, storage.observations)
   await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations, relations })
   await app.register(topicRoutes, { prefix: '/v1/topics', writer, catalog })
-  await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer })
+  await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer, jsonstat: createJsonStatService(observations, catalog) })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
   await app.register(vintageRoutes, { prefix: '/v1/vintages', observations })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: storage.observations })

@@ -10,7 +10,8 @@ import { projectRoot } from '../src/paths.js'
 import { buildTestApp, type TestContext } from './helpers.js'
 import type { paths } from './support/api-types.js'
 
-type ObservationsPage = paths['/v1/observations']['get']['responses'][200]['content']['application/json']
+// application/json is a page, or a JSON-stat dataset with format=jsonstat: the page is the member with a cursor.
+type ObservationsPage = Extract<paths['/v1/observations']['get']['responses'][200]['content']['application/json'], { nextCursor: unknown }>
 type Observation = ObservationsPage['data'][number]
 type Change = paths['/v1/changes']['get']['responses'][200]['content']['application/json']['data'][number]
 type ImportRow = paths['/v1/imports']['post']['requestBody']['content']['application/json']['observations'][number]
@@ -49,6 +50,7 @@ async function listAll(query: { indicator?: string[]; includeWithdrawn?: boolean
   for (let page = 0; page < 1000; page++) {
     const { data, error } = await client.GET('/v1/observations', { params: { query: { ...query, limit: 7, ...(cursor ? { cursor } : {}) } } })
     if (error) throw new Error(`page ${page}: ${error.detail}`)
+    if (!('nextCursor' in data)) throw new Error(`page ${page} is not a page`)
     all.push(...data.data)
     if (data.nextCursor === null) return all
     cursor = data.nextCursor
@@ -153,7 +155,7 @@ describe('a typed client generated from openapi.yaml', () => {
   it('tells the JSON and the CSV answers of /v1/observations apart in the types', async () => {
     const json = await client.GET('/v1/observations', { params: { query: { limit: 2 } } })
     const csv = await client.GET('/v1/observations', { params: { query: { format: 'csv', limit: 2 } }, parseAs: 'text' })
-    const page: ObservationsPage | undefined = json.data
+    const page: ObservationsPage | undefined = json.data && 'nextCursor' in json.data ? json.data : undefined
     // @ts-expect-error the CSV answer is text, not the JSON page
     const notAPage: ObservationsPage | undefined = csv.data
     void notAPage

@@ -20,6 +20,7 @@ import { Source, SourceList } from '../modules/sources/sources.routes.js'
 import { TopicDetail, TopicList, TopicMember, TopicSummary } from '../modules/topics/topics.routes.js'
 import { Vintage, VintageList } from '../modules/vintages/vintages.routes.js'
 import { completeDocument } from './openapi-contract.js'
+import { JsonStatDataset } from '../modules/jsonstat/jsonstat.schemas.js'
 
 export const API_VERSION = '1.0.0'
 
@@ -29,7 +30,7 @@ export const COMPONENT_SCHEMAS = [
   Observation, ObservationPage, ObservationRevision, RevisionList, ChangePage,
   Indicator, IndicatorDetail, IndicatorList, TopicSummary, TopicList, TopicMember, TopicDetail, Unit, UnitDetail, UnitList, Area, AreaDetail, AreaList, Period, PeriodList, Source, SourceList,
   ImportSummarySchema, AuditEntry, AuditPage, AuditHead, VerifyResult,
-  Vintage, VintageList,
+  Vintage, VintageList, JsonStatDataset,
   CitedFigure, RelationSchema, RelationList, Progress, ProgressList, ValidationResult, ValidationList, Derived, DerivedList, DerivedRevision, DerivedRevisionList,
 ]
 

@@ -1397,6 +1397,186 @@ export interface components {
             /** @description Publication dates, oldest first. */
             data: components["schemas"]["Vintage"][];
         };
+        /** @description A JSON-stat 2.0 dataset (format=jsonstat): the observations of the selection in a cube indicator × area × period × kind. */
+        JsonStatDataset: {
+            /**
+             * @description JSON-stat version.
+             * @enum {string}
+             */
+            version: "2.0";
+            /**
+             * @description JSON-stat class.
+             * @enum {string}
+             */
+            class: "dataset";
+            /** @description What the dataset is. */
+            label: string;
+            /** @description Titles of the reports the figures are cited from; absent when the selection is empty. */
+            source?: string;
+            /** @description When the latest revision in the dataset was recorded (RFC 3339); absent when the selection is empty. */
+            updated?: string;
+            /** @description How to read the dataset: exact values, qualifiers, citations. */
+            note: string[];
+            /** @description The dimensions in cell order, the last varying fastest: always indicator, area, period, kind. */
+            id: ("indicator" | "area" | "period" | "kind")[];
+            /** @description How many categories each dimension has, in `id` order. */
+            size: number[];
+            /** @description What the dimensions stand for. */
+            role: {
+                /** @description The dimension whose categories carry units: indicator. */
+                metric: string[];
+                /** @description The geographic dimension: area. */
+                geo: string[];
+                /** @description The time dimension: period. */
+                time: string[];
+            };
+            /** @description The dimensions by id. */
+            dimension: {
+                /** @description The indicator dimension. */
+                indicator: {
+                    /** @description The dimension's name (indicator). */
+                    label: string;
+                    /** @description The indicators present in the selection. */
+                    category: {
+                        /** @description Position of each indicator code along the dimension, from 0. */
+                        index: {
+                            [key: string]: number;
+                        };
+                        /** @description Name of each indicator in the language asked for (labels=). */
+                        label: {
+                            [key: string]: string;
+                        };
+                        /** @description The unit of each indicator's values (unit= converts them). */
+                        unit?: {
+                            [key: string]: {
+                                /** @description The unit's name. */
+                                label: string;
+                                /** @description The unit's code in the catalogue (GET /v1/units). */
+                                symbol: string;
+                                /**
+                                 * @description The symbol follows the number.
+                                 * @enum {string}
+                                 */
+                                position: "end";
+                                /** @description The most decimal places any value of this indicator has in the dataset. */
+                                decimals: number;
+                            };
+                        };
+                    };
+                };
+                /** @description The area dimension. */
+                area: {
+                    /** @description The dimension's name (area). */
+                    label: string;
+                    /** @description The areas present in the selection. */
+                    category: {
+                        /** @description Position of each area code along the dimension, from 0. */
+                        index: {
+                            [key: string]: number;
+                        };
+                        /** @description Name of each area in the language asked for (labels=). */
+                        label: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+                /** @description The reporting period dimension. */
+                period: {
+                    /** @description The dimension's name (reporting period). */
+                    label: string;
+                    /** @description The reporting periods present in the selection. */
+                    category: {
+                        /** @description Position of each reporting period code along the dimension, from 0. */
+                        index: {
+                            [key: string]: number;
+                        };
+                        /** @description Name of each reporting period in the language asked for (labels=). */
+                        label: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+                /** @description The kind dimension. */
+                kind: {
+                    /** @description The dimension's name (kind). */
+                    label: string;
+                    /** @description The kinds present in the selection. */
+                    category: {
+                        /** @description Position of each kind code along the dimension, from 0. */
+                        index: {
+                            [key: string]: number;
+                        };
+                        /** @description Name of each kind in the language asked for (labels=). */
+                        label: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            /** @description Related resources (JSON-stat link relations). */
+            link: {
+                /** @description The same selection as the JSON list and as CSV. */
+                alternate: {
+                    /** @description Where (a path on this service). */
+                    href: string;
+                    /** @description Its media type. */
+                    type?: string;
+                    /** @description What it is. */
+                    label?: string;
+                }[];
+                /** @description The sources the figures are cited from. */
+                related: {
+                    /** @description Where (a path on this service). */
+                    href: string;
+                    /** @description Its media type. */
+                    type?: string;
+                    /** @description What it is. */
+                    label?: string;
+                }[];
+            };
+            /** @description What JSON-stat has no place for, per cell (keys are cell indexes, as in `value` objects). */
+            extension: {
+                /** @description Each filled cell's value as the exact decimal string (the API's `value`), by cell index. */
+                value: {
+                    [key: string]: string;
+                };
+                /** @description Each filled cell's observation id (GET /v1/observations/{id}), by cell index. */
+                observation: {
+                    [key: string]: number;
+                };
+                /** @description How each value bounds the truth (eq, gt, gte, lt, lte, approx), by cell index. */
+                qualifier: {
+                    [key: string]: string;
+                };
+                /** @description Where each figure is stated, by cell index. */
+                citation: {
+                    [key: string]: {
+                        /** @description The source (GET /v1/sources/{id}). */
+                        sourceId: string;
+                        /** @description Verbatim words of the source that state the figure. */
+                        quote: string;
+                        /** @description Offset of the quote's first byte in the source text (UTF-8, from 0). */
+                        byteStart: number;
+                        /** @description Offset just past the quote's last byte. */
+                        byteEnd: number;
+                        /** @description The source text. */
+                        textUrl: string;
+                    };
+                };
+                /** @description The meaning of each `status` code, in the language asked for. */
+                statusLabel: {
+                    [key: string]: string;
+                };
+            };
+            /** @description Cells whose value is not an exact, current figure: a qualifier other than eq (gt, gte, lt, lte, approx), or withdrawn; see extension.statusLabel. */
+            status?: {
+                [key: string]: string;
+            };
+            /** @description The values as JSON numbers written with the stored digits: a dense array when at least half the cells are filled, else an object by cell index. A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the exact decimal strings. */
+            value: (number | null)[] | {
+                [key: string]: number;
+            };
+        };
         /** @description An observation used in a computation, with its citation. */
         CitedFigure: {
             /** @description Observation id. */
@@ -2424,7 +2604,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T17:39:49.665Z"
+                     *         "lastFullAt": "2026-11-29T17:51:13.502Z"
                      *       }
                      *     }
                      */
@@ -2611,7 +2791,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2702,7 +2882,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T17:39:50.440Z",
+                     *       "recordedAt": "2026-11-29T17:51:17.377Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2771,7 +2951,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *       "recordedAt": "2026-11-29T17:51:13.246Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3663,7 +3843,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z"
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4395,7 +4575,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z"
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4428,17 +4608,17 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.579Z"
+                     *           "recordedAt": "2026-11-29T17:51:13.290Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
                      *     }
                      */
-                    "application/json": components["schemas"]["ObservationPage"];
+                    "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:39:49.561Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:39:49.579Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:51:13.246Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:51:13.290Z
                      */
                     "text/csv": string;
                 };
@@ -4535,7 +4715,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T17:39:49.561Z"
+                     *       "recordedAt": "2026-11-29T17:51:13.246Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4671,8 +4851,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:39:50.459Z",
-                     *       "recordedAt": "2026-11-29T17:39:50.459Z"
+                     *       "publishedAt": "2026-11-29T17:51:17.497Z",
+                     *       "recordedAt": "2026-11-29T17:51:17.497Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4762,8 +4942,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:39:50.463Z",
-                     *       "recordedAt": "2026-11-29T17:39:50.463Z"
+                     *       "publishedAt": "2026-11-29T17:51:17.506Z",
+                     *       "recordedAt": "2026-11-29T17:51:17.506Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4858,7 +5038,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5199,7 +5379,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5236,7 +5416,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6102,7 +6282,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6187,7 +6367,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T17:39:49.557Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.241Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6202,11 +6382,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62"
+                     *           "hash": "8678898120ac16f1c537ff9d7ad09c529b066ededc49cb101fbdcfc7e7eb74bc"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T17:39:49.557Z",
+                     *           "recordedAt": "2026-11-29T17:51:13.241Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6220,8 +6400,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62",
-                     *           "hash": "1a7a8acd12405debdbe180512fd7954aac697571aa77b14f20d3ad0dc6e96ee8"
+                     *           "prevHash": "8678898120ac16f1c537ff9d7ad09c529b066ededc49cb101fbdcfc7e7eb74bc",
+                     *           "hash": "0af5476d1ec566fca08e9fcb0f94b9984b3138c3473f770956ca97e453b0d932"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6273,10 +6453,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f",
-                     *       "recordedAt": "2026-11-29T17:39:49.605Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f\nrecordedAt=2026-11-29T17:39:49.605Z\n",
-                     *       "signature": "Psst3TE92MhljfEprId1WT9P5suN5UvbtxcOkZrmUiPLEfzge9rVYNOkfdByiXknSKa7vVL5WKoWAykZi1MwDg==",
+                     *       "hash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c",
+                     *       "recordedAt": "2026-11-29T17:51:13.355Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c\nrecordedAt=2026-11-29T17:51:13.355Z\n",
+                     *       "signature": "sdaWJ+IMMBmRvJ5vlPCfhJikb91UIv04oQ8NAqhUJvYQYt7BGkZnVaJOEEP96jeRj5qGcsMTLFbzqggmAAtOCQ==",
                      *       "verified": true
                      *     }
                      */
@@ -6324,7 +6504,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEA20lRKrKWq3Qtvn05O6m/Ir/wc1vBWT76MFqZ6jsUfB4=
+                     *     MCowBQYDK2VwAyEAsB07X3oXv5LnWKm7ExKYfGs0ZbiL4nUELoYOL83TAfA=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6365,10 +6545,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T17:39:49.665Z",
+                     *       "checkedFrom": 367,
+                     *       "lastFullAt": "2026-11-29T17:51:13.502Z",
                      *       "headSeq": 366,
-                     *       "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
+                     *       "headHash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6409,9 +6589,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T17:39:50.418Z",
+                     *       "lastFullAt": "2026-11-29T17:51:16.324Z",
                      *       "headSeq": 366,
-                     *       "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
+                     *       "headHash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -13,8 +13,11 @@ import { observationEtag } from './observation-commands.js'
 import { AsOf, Citation, Kind, KnownAt, Observation, ObservationRevision, Qualifier, Reported, WrittenTime, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
+import { Errors } from '../../errors.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
+import { DEFAULT_LANG, type JsonStatService } from '../jsonstat/jsonstat.js'
+import { JsonStatDataset } from '../jsonstat/jsonstat.schemas.js'
 
 const CSV_DESCRIPTION =
   `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
@@ -92,6 +95,7 @@ export const RevisionList = Type.Object({ data: Type.Array(refTo(ObservationRevi
 export interface ObservationRoutesOptions {
   observations: ObservationService
   writer: Writer
+  jsonstat: JsonStatService
 }
 
 const Reason = Type.String({ minLength: 1, maxLength: 2000, description: 'Why the change is made; kept in the revision and the audit log.' })
@@ -115,7 +119,7 @@ const CorrectionBody = Type.Object(
 )
 
 
-const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer }) => {
+const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer, jsonstat }) => {
   app.get(
     '/',
     {
@@ -142,7 +146,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
           200: {
             description: 'A page of observations, or the CSV export.',
             content: {
-              'application/json': { schema: refTo(ObservationPage) },
+              'application/json': { schema: { anyOf: [refTo(ObservationPage), refTo(JsonStatDataset)], description: 'A page of observations; with format=jsonstat, one JSON-stat 2.0 dataset (docs/jsonstat.md).' } },
               'text/csv': { schema: { type: 'string', description: CSV_DESCRIPTION } },
             },
           },
@@ -152,6 +156,10 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     },
     async (req, reply) => {
       const { limit, cursor, format: _format, unit, ...filters } = req.query
+      if (req.representation === 'jsonstat') {
+        if (cursor !== undefined || limit !== undefined) throw Errors.validation('A JSON-stat dataset is the whole selection: leave out cursor and limit, and narrow it with filters.', { errors: [{ in: 'query', name: cursor === undefined ? 'limit' : 'cursor', message: 'not taken with format=jsonstat' }] })
+        return sendSerializedJson(reply, await jsonstat.dataset(filters, { lang: req.query.labels ?? DEFAULT_LANG, unit, search: req.url.slice(req.url.indexOf('?') + 1) }))
+      }
       if (unit !== undefined) {
         // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.
         const target = await observations.listTarget(filters, unit)

@@ -151,6 +151,17 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       })
     },
 
+    /**
+     * A whole selection, for answers that are one document (JSON-stat): at most `max` rows in id order, converted to
+     * `target` when given, and whether more match (the caller refuses rather than cut a dataset short).
+     */
+    async selection(q: ObservationQuery, max: number, target: UnitRecord | null): Promise<{ rows: ConvertedRow[]; more: boolean }> {
+      const rows = await repo.page(toFilter(q), 0, max + 1)
+      const more = rows.length > max
+      if (more) rows.pop()
+      return { rows: target ? rows.map((r) => convertRow(r, target)) : rows, more }
+    },
+
     /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
     async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
       const page = await keysetPage(q, cursor, limit, (f, a, n) => repo.pageJson(f, a, n), (r) => r[0])

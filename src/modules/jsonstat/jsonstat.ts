@@ -1,0 +1,211 @@
+// JSON-stat 2.0 (format=jsonstat): a filtered selection of observations as one dataset,
+// indicator × area × period × kind, labels in one language, values as exact JSON number tokens.
+import { normalizeDecimal } from '../../domain/decimal.js'
+import { parsePeriod } from '../../domain/periods.js'
+import { Errors } from '../../errors.js'
+import { sourceTextUrl } from '../../storage/fields.js'
+import type { CatalogReads } from '../../storage/ports.js'
+import { KINDS } from '../../domain/observation.js'
+import type { ObservationQuery, ObservationService } from '../observations/observations.service.js'
+import type { ConvertedRow } from '../observations/unit-conversion.js'
+
+export type Lang = 'zh' | 'en'
+/** The labels' language when `labels=` is not given: the reports' own. */
+export const DEFAULT_LANG: Lang = 'zh'
+/** The most observations one dataset holds; a larger selection is refused (400), never cut short. */
+export const MAX_JSONSTAT_OBSERVATIONS = 10_000
+
+export const DIMENSIONS = ['indicator', 'area', 'period', 'kind'] as const
+
+const WORDS = {
+  dataset: { zh: '巴彦塔拉镇指标：观测值', en: 'Bayantala indicators: observations' },
+  indicator: { zh: '指标', en: 'Indicator' },
+  area: { zh: '地区', en: 'Area' },
+  period: { zh: '报告期', en: 'Reporting period' },
+  kind: { zh: '类型', en: 'Kind' },
+  actual: { zh: '实际', en: 'Actual' },
+  target: { zh: '目标', en: 'Target' },
+  forecast: { zh: '预计', en: 'Forecast' },
+  gt: { zh: '超过（余）', en: 'more than' },
+  gte: { zh: '以上（不少于）', en: 'at least' },
+  lt: { zh: '不足', en: 'less than' },
+  lte: { zh: '以内（不超过）', en: 'at most' },
+  approx: { zh: '约', en: 'about' },
+  withdrawn: { zh: '已撤回', en: 'withdrawn' },
+  noteExact: {
+    zh: '数值按存储的精确小数写成 JSON 数字；解析为双精度浮点数的客户端可能在 15–17 位有效数字后舍入，extension.value 另给出精确的小数字符串。',
+    en: 'Values are JSON numbers written with the exact stored digits; a client parsing them to IEEE doubles may round beyond 15 to 17 significant digits, so extension.value also gives each as an exact decimal string.',
+  },
+  noteCells: {
+    zh: '每个单元格的限定词、引文和观测编号在 extension 中，按单元格序号给出。',
+    en: 'Each cell\'s qualifier, citation and observation id are in extension, keyed by cell index.',
+  },
+} as const satisfies Record<string, Record<Lang, string>>
+
+const QUARTERS_ZH = ['一', '二', '三', '四']
+
+/** A reporting period's name: 2023-H1 → 2023年上半年 / 2023 H1. */
+export function periodLabel(code: string, lang: Lang): string {
+  const p = parsePeriod(code)
+  if (!p) return code
+  const year = code.slice(0, 4)
+  const n = Number(code.slice(-1))
+  if (p.type === 'year') return lang === 'zh' ? `${year}年` : year
+  if (p.type === 'half') return lang === 'zh' ? `${year}年${n === 1 ? '上' : '下'}半年` : `${year} H${n}`
+  if (p.type === 'quarter') return lang === 'zh' ? `${year}年第${QUARTERS_ZH[n - 1]}季度` : `${year} Q${n}`
+  return lang === 'zh' ? `${year}年${Number(code.slice(5))}月` : code
+}
+
+const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
+/** The decimal as a JSON number token with its digits (only leading zeros, which JSON forbids, are dropped). */
+export const numberToken = (decimal: string): string => (JSON_NUMBER.test(decimal) ? decimal : normalizeDecimal(decimal))
+const decimalsOf = (decimal: string): number => (decimal.includes('.') ? decimal.length - decimal.indexOf('.') - 1 : 0)
+
+/** Positions along one dimension, in the given order of its codes. */
+function indexOf(codes: readonly string[]): Map<string, number> {
+  return new Map(codes.map((c, i) => [c, i]))
+}
+
+export interface JsonStatOptions {
+  lang: Lang
+  /** `unit=`: convert values (checked like the list's). */
+  unit?: string | undefined
+  /** The list's query string, for the alternate links. */
+  search: string
+}
+
+export function createJsonStatService(observations: ObservationService, catalog: Pick<CatalogReads, 'indicators' | 'areas' | 'units' | 'sources'>) {
+  return {
+    /** The selection as JSON-stat text; 400 when it holds more than MAX_JSONSTAT_OBSERVATIONS. */
+    async dataset(q: ObservationQuery, options: JsonStatOptions): Promise<string> {
+      const target = options.unit === undefined ? null : await observations.listTarget(q, options.unit)
+      const { rows, more } = await observations.selection(q, MAX_JSONSTAT_OBSERVATIONS, target)
+      if (more) {
+        throw Errors.validation(`The selection holds more than ${MAX_JSONSTAT_OBSERVATIONS} observations, the most one JSON-stat dataset holds: narrow it with indicator, area, period or kind.`, {
+          errors: [{ in: 'query', name: 'format', message: `jsonstat holds at most ${MAX_JSONSTAT_OBSERVATIONS} observations; add filters` }],
+        })
+      }
+      const [indicators, areas, units, sources] = await Promise.all([catalog.indicators(), catalog.areas(), catalog.units(), catalog.sources()])
+      return datasetText(rows, options, {
+        indicators: new Map(indicators.map((i) => [i.code, i])),
+        areas: new Map(areas.map((a) => [a.code, a])),
+        units: new Map(units.map((u) => [u.code, u])),
+        sources: new Map(sources.map((s) => [s.id, s])),
+      })
+    },
+  }
+}
+
+export type JsonStatService = ReturnType<typeof createJsonStatService>
+
+export type Catalogue = {
+  indicators: Map<string, { nameZh: string; nameEn: string }>
+  areas: Map<string, { nameZh: string; nameEn: string }>
+  units: Map<string, { nameZh: string; nameEn: string }>
+  sources: Map<string, { title: string; titleEn: string | null }>
+}
+
+export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOptions, cat: Catalogue): string {
+  const name = (r: { nameZh: string; nameEn: string } | undefined, code: string) => (r ? (lang === 'en' && r.nameEn ? r.nameEn : r.nameZh) : code)
+  const sorted = (values: Iterable<string>) => [...new Set(values)].sort()
+  const periodOrder = (a: string, b: string) => {
+    const pa = parsePeriod(a)
+    const pb = parsePeriod(b)
+    // A containing period first (start ascending, end descending), as GET /v1/periods lists them.
+    return (pa?.startDate ?? a).localeCompare(pb?.startDate ?? b) || (pb?.endDate ?? b).localeCompare(pa?.endDate ?? a) || a.localeCompare(b)
+  }
+  const codes = {
+    indicator: sorted(rows.map((r) => r.indicator)),
+    area: sorted(rows.map((r) => r.area)),
+    period: [...new Set(rows.map((r) => r.period))].sort(periodOrder),
+    kind: KINDS.filter((k) => rows.some((r) => r.kind === k)) as string[],
+  }
+  const index = { indicator: indexOf(codes.indicator), area: indexOf(codes.area), period: indexOf(codes.period), kind: indexOf(codes.kind) }
+  const size = DIMENSIONS.map((d) => codes[d].length)
+  const cells = size.reduce((a, b) => a * b, 1)
+
+  const values = new Map<number, string>()
+  const ext = { value: {} as Record<string, string>, observation: {} as Record<string, number>, qualifier: {} as Record<string, string>, citation: {} as Record<string, unknown> }
+  const status: Record<string, string> = {}
+  const decimals = new Map<string, number>()
+  const unitOf = new Map<string, string>()
+  for (const r of rows) {
+    let cell = 0
+    for (const d of DIMENSIONS) cell = cell * (codes[d].length) + (index[d].get(r[d]) as number)
+    // The natural key (indicator, area, period, kind) is unique: a second row for a cell means the store is broken.
+    if (values.has(cell)) throw Errors.internal(`Two observations for ${r.indicator} ${r.area} ${r.period} ${r.kind}.`)
+    const token = numberToken(r.value)
+    values.set(cell, token)
+    const key = String(cell)
+    ext.value[key] = r.value
+    ext.observation[key] = r.id
+    ext.qualifier[key] = r.qualifier
+    ext.citation[key] = { sourceId: r.sourceId, quote: r.quote, byteStart: r.byteStart, byteEnd: r.byteEnd, textUrl: sourceTextUrl(r.sourceId) }
+    if (r.status === 'withdrawn') status[key] = 'withdrawn'
+    else if (r.qualifier !== 'eq') status[key] = r.qualifier
+    decimals.set(r.indicator, Math.max(decimals.get(r.indicator) ?? 0, decimalsOf(token)))
+    unitOf.set(r.indicator, r.unit)
+  }
+
+  const category = (d: (typeof DIMENSIONS)[number], label: (code: string) => string) => ({
+    index: Object.fromEntries(codes[d].map((c, i) => [c, i])),
+    label: Object.fromEntries(codes[d].map((c) => [c, label(c)])),
+  })
+  const sourceIds = sorted(rows.map((r) => r.sourceId))
+  const sourceTitle = (id: string) => {
+    const s = cat.sources.get(id)
+    return s ? (lang === 'en' && s.titleEn ? s.titleEn : s.title) : id
+  }
+  const updated = rows.reduce<string | undefined>((max, r) => (max === undefined || r.recordedAt > max ? r.recordedAt : max), undefined)
+  const params = new URLSearchParams(search)
+  params.delete('format')
+  params.delete('labels')
+  const list = `/v1/observations${params.size ? `?${params}` : ''}`
+  params.set('format', 'csv')
+  const usedStatus = sorted(Object.values(status))
+
+  const dataset = {
+    version: '2.0',
+    class: 'dataset',
+    label: WORDS.dataset[lang],
+    ...(sourceIds.length ? { source: sourceIds.map(sourceTitle).join('; ') } : {}),
+    ...(updated === undefined ? {} : { updated }),
+    note: [WORDS.noteExact[lang], WORDS.noteCells[lang]],
+    id: DIMENSIONS,
+    size,
+    role: { metric: ['indicator'], geo: ['area'], time: ['period'] },
+    dimension: {
+      indicator: {
+        label: WORDS.indicator[lang],
+        category: {
+          ...category('indicator', (c) => name(cat.indicators.get(c), c)),
+          unit: Object.fromEntries(
+            codes.indicator.map((c) => {
+              const unit = unitOf.get(c) as string
+              return [c, { label: name(cat.units.get(unit), unit), symbol: unit, position: 'end', decimals: decimals.get(c) ?? 0 }]
+            }),
+          ),
+        },
+      },
+      area: { label: WORDS.area[lang], category: category('area', (c) => name(cat.areas.get(c), c)) },
+      period: { label: WORDS.period[lang], category: category('period', (c) => periodLabel(c, lang)) },
+      kind: { label: WORDS.kind[lang], category: category('kind', (c) => WORDS[c as 'actual'][lang]) },
+    },
+    link: {
+      alternate: [
+        { type: 'application/json', href: list },
+        { type: 'text/csv', href: `/v1/observations?${params}` },
+      ],
+      related: sourceIds.map((id) => ({ href: `/v1/sources/${id}`, label: sourceTitle(id) })),
+    },
+    extension: { ...ext, statusLabel: Object.fromEntries(usedStatus.map((s) => [s, WORDS[s as 'gt'][lang]])) },
+    ...(usedStatus.length ? { status } : {}),
+  }
+  // Values go in as number tokens with the stored digits: JSON.stringify would pass them through a double.
+  const dense = cells <= 2 * values.size
+  const value = dense
+    ? `[${Array.from({ length: cells }, (_, i) => values.get(i) ?? 'null').join(',')}]`
+    : `{${[...values].sort((a, b) => a[0] - b[0]).map(([i, v]) => `"${i}":${v}`).join(',')}}`
+  const text = JSON.stringify(dataset)
+  return `${text.slice(0, -1)},"value":${value}}`
+}
