@@ -4,7 +4,8 @@ import fc from 'fast-check'
 import JSONstat from 'jsonstat-toolkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../src/modules/keys/keys.js'
-import { DIMENSIONS, datasetText, type Catalogue } from '../src/modules/jsonstat/jsonstat.js'
+import { DIMENSIONS, MAX_JSONSTAT_OBSERVATIONS, createJsonStatService, datasetText, type Catalogue } from '../src/modules/jsonstat/jsonstat.js'
+import type { ObservationService } from '../src/modules/observations/observations.service.js'
 import type { ObservationRow } from '../src/storage/ports.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 import { runs } from './support/property-runs.js'
@@ -230,5 +231,14 @@ describe('values as number tokens', () => {
 
   it('refuses two observations for one cell (the natural key is unique)', () => {
     expect(() => datasetText([row(0, '1'), { ...row(0, '2'), id: 99 }], { lang: 'en', search: '' }, none)).toThrow(/Two observations/)
+  })
+
+  it('refuses a selection over the bound with a 400 that asks for filters, rather than cut the dataset short', async () => {
+    let asked = 0
+    const observations = { selection: async (_q: unknown, max: number) => ((asked = max), { rows: [], more: true }) } as unknown as ObservationService
+    const empty = async () => []
+    const service = createJsonStatService(observations, { indicators: empty, areas: empty, units: empty, sources: empty })
+    await expect(service.dataset({}, { lang: 'en', search: '' })).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/narrow it/) })
+    expect(asked).toBe(MAX_JSONSTAT_OBSERVATIONS)
   })
 })
