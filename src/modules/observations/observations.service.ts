@@ -151,6 +151,12 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       })
     },
 
+    /** At most `limit` rows in id order, and whether more match: a bounded read for the web view. */
+    async rows(q: ObservationQuery, limit: number): Promise<{ rows: ObservationRow[]; truncated: boolean }> {
+      const page = await keysetPage(q, undefined, limit, (f, a, n) => repo.page(f, a, n), (r) => r.id)
+      return { rows: page.items, truncated: page.nextCursor !== null }
+    },
+
     /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
     async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
       const page = await keysetPage(q, cursor, limit, (f, a, n) => repo.pageJson(f, a, n), (r) => r[0])
