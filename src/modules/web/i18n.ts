@@ -54,7 +54,6 @@ const WORDS = {
   otherIndicators: { zh: '其他指标', en: 'Other indicators' },
   categories: { zh: '分类', en: 'Categories' },
   sources: { zh: '来源报告', en: 'Source reports' },
-  sourcePage: { zh: '引文标注', en: 'cited figures highlighted' },
   sourceText: { zh: '原文（纯文本）', en: 'plain text' },
   openapi: { zh: 'OpenAPI 描述', en: 'OpenAPI description' },
   indicator: { zh: '指标', en: 'Indicator' },
