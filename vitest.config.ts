@@ -26,6 +26,7 @@ export const API_SUITE = [
   'test/other-town.test.ts',
   'test/relations.test.ts',
   'test/jsonstat.test.ts',
+  'test/web-pages.test.ts',
 ]
 
 export default defineConfig({

@@ -152,7 +152,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     },
 
     /**
-     * A whole selection, for answers that are one document (JSON-stat): at most `max` rows in id order, converted to
+     * A whole selection, for answers that are one document (JSON-stat, a web page): at most `max` rows in id order, converted to
      * `target` when given, and whether more match (the caller refuses rather than cut a dataset short).
      */
     async selection(q: ObservationQuery, max: number, target: UnitRecord | null): Promise<{ rows: ConvertedRow[]; more: boolean }> {

@@ -82,6 +82,6 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
 
   app.get('/audit', { ...page }, async (req, reply) => {
     const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await AuditPage({ lang, services: options }), { varyLanguage: fromHeader })
+    return sendPage(req, reply, await AuditPage({ lang, origin: `${req.protocol}://${req.host}`, services: options }), { varyLanguage: fromHeader })
   })
 }

@@ -1,0 +1,103 @@
+// Figures in words for people: exact decimals grouped for reading, periods and qualifiers in words.
+// Every function works on the decimal text; nothing here parses a value to a float.
+import type { Kind, Qualifier, Temporality } from '../../../domain/observation.js'
+import { parsePeriod } from '../../../domain/periods.js'
+import type { Lang } from '../i18n.js'
+
+/** The narrow no-break space (SI's thin space that never breaks a number across lines). */
+export const THIN = '\u202f'
+
+/** `1234567.891` → `1 234 567.891` (thin spaces in the integer part; every fractional digit kept as stored). */
+export function formatDecimal(value: string): string {
+  const negative = value.startsWith('-')
+  const [int = '', frac] = (negative ? value.slice(1) : value).split('.')
+  // Four-digit integers stay whole (SI allows it, and years read better so).
+  const grouped = int.length <= 4 ? int : int.replace(/\B(?=(\d{3})+$)/g, THIN)
+  return `${negative ? '−' : ''}${grouped}${frac === undefined ? '' : `.${frac}`}`
+}
+
+/** A figure with its qualifier in words: `more than 10 000 mu` / `10 000余亩`. */
+export function qualified(lang: Lang, qualifier: Qualifier, value: string, unit: string): string {
+  const n = formatDecimal(value)
+  if (lang === 'zh') {
+    switch (qualifier) {
+      case 'gt': return `${n}余${unit}`
+      case 'gte': return `${n}${unit}以上`
+      case 'lt': return `不足${n}${unit}`
+      case 'lte': return `不超过${n}${unit}`
+      case 'approx': return `约${n}${unit}`
+      default: return `${n}${unit}`
+    }
+  }
+  const plain = `${n} ${unit}`
+  switch (qualifier) {
+    case 'gt': return `more than ${plain}`
+    case 'gte': return `at least ${plain}`
+    case 'lt': return `less than ${plain}`
+    case 'lte': return `at most ${plain}`
+    case 'approx': return `about ${plain}`
+    default: return plain
+  }
+}
+
+const QUALIFIER_WORDS: Record<Qualifier, Record<Lang, string>> = {
+  eq: { zh: '确数', en: 'exact' },
+  gt: { zh: '多于（余、超过）', en: 'more than' },
+  gte: { zh: '不少于（以上）', en: 'at least' },
+  lt: { zh: '少于（不足）', en: 'less than' },
+  lte: { zh: '不多于', en: 'at most' },
+  approx: { zh: '约数', en: 'about' },
+}
+
+export function qualifierWord(lang: Lang, qualifier: Qualifier): string {
+  return QUALIFIER_WORDS[qualifier][lang]
+}
+
+const KIND_WORDS: Record<Kind, Record<Lang, string>> = {
+  actual: { zh: '实际', en: 'actual' },
+  target: { zh: '目标', en: 'target' },
+  forecast: { zh: '预计', en: 'forecast' },
+}
+
+export function kindWord(lang: Lang, kind: Kind): string {
+  return KIND_WORDS[kind][lang]
+}
+
+const MONTHS_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+const QUARTERS_ZH = ['一', '二', '三', '四']
+
+/** A reporting period in words: `2023 H1` / `2023年上半年`; an unknown code as it is. */
+export function periodWords(lang: Lang, code: string): string {
+  const p = parsePeriod(code)
+  if (!p) return code
+  const year = p.startDate.slice(0, 4)
+  const month = Number(p.startDate.slice(5, 7))
+  switch (p.type) {
+    case 'year': return lang === 'zh' ? `${year}年` : year
+    case 'half': return lang === 'zh' ? `${year}年${month === 1 ? '上' : '下'}半年` : `${year} H${month === 1 ? 1 : 2}`
+    case 'quarter': return lang === 'zh' ? `${year}年第${QUARTERS_ZH[(month - 1) / 3]}季度` : `${year} Q${(month - 1) / 3 + 1}`
+    case 'month': return lang === 'zh' ? `${year}年${month}月` : `${MONTHS_EN[month - 1]} ${year}`
+  }
+}
+
+/** Flow over the period, or stock at its date, in words. */
+export function temporalityWords(lang: Lang, temporality: Temporality, referenceDate: string | null): string {
+  if (temporality === 'stock') return lang === 'zh' ? `存量（截至${referenceDate ?? '—'}）` : `stock at ${referenceDate ?? '—'}`
+  return lang === 'zh' ? '流量（期内累计）' : 'flow over the period'
+}
+
+/** Orders periods by start date, then the longer first (the year before its halves). */
+export function comparePeriods(a: string, b: string): number {
+  const x = parsePeriod(a)
+  const y = parsePeriod(b)
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0
+  return x.startDate < y.startDate ? -1 : x.startDate > y.startDate ? 1 : x.endDate > y.endDate ? -1 : x.endDate < y.endDate ? 1 : 0
+}
+
+/** The later-ending period (then the shorter, the more recent news): what "latest" means on the home page. */
+export function laterPeriod(a: string, b: string): boolean {
+  const x = parsePeriod(a)
+  const y = parsePeriod(b)
+  if (!x || !y) return a > b
+  return x.endDate > y.endDate || (x.endDate === y.endDate && x.startDate > y.startDate)
+}
