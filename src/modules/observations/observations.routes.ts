@@ -13,6 +13,7 @@ import { observationEtag } from './observation-commands.js'
 import { AsOf, Citation, Kind, KnownAt, Observation, ObservationRevision, Qualifier, Reported, WrittenTime, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
+import { withBom } from '../../http/csv-export.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 
@@ -151,20 +152,20 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { limit, cursor, format: _format, unit, ...filters } = req.query
+      const { limit, cursor, format: _format, unit, bom, labels, ...filters } = req.query
       if (unit !== undefined) {
         // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.
         const target = await observations.listTarget(filters, unit)
         reply.header('unit-conversion', conversionHeader(target))
         if (req.representation === 'csv') {
           reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', 'attachment; filename="observations.csv"')
-          return reply.send(Readable.from(await observations.csvConverted(filters, cursor, limit, target)))
+          return reply.send(Readable.from(withBom(await observations.csvConverted(filters, cursor, limit, target, labels), bom)))
         }
         const page = await observations.pageConverted(filters, cursor, limit ?? DEFAULT_PAGE, target)
         return { data: page.data.map((r) => ({ ...toObservation(r), conversion: r.conversion })), nextCursor: page.nextCursor }
       }
       if (req.representation === 'csv') {
-        const lines = await observations.csv(filters, cursor, limit)
+        const lines = withBom(await observations.csv(filters, cursor, limit, labels), bom)
         reply
           .type('text/csv; charset=utf-8; header=present')
           .header('content-disposition', 'attachment; filename="observations.csv"')
