@@ -447,7 +447,7 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. A CSV export of GET /v1/observations is read as it is: its other columns (id, unit, byte_start, byte_end, status, revision, recorded_at, indicator_name, area_name, unit_name, period_start, period_end, source_title) are ignored, except that a `status` of withdrawn is refused (422 per row), and one leading ' of a text cell (the export's formula neutralization) is dropped. Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
          */
         post: operations["importObservations"];
         delete?: never;
@@ -2424,7 +2424,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T17:39:49.665Z"
+                     *         "lastFullAt": "2026-11-29T18:09:59.039Z"
                      *       }
                      *     }
                      */
@@ -2611,7 +2611,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2702,7 +2702,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T17:39:50.440Z",
+                     *       "recordedAt": "2026-11-29T18:10:08.553Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2771,7 +2771,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *       "recordedAt": "2026-11-29T18:09:58.466Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3663,7 +3663,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z"
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4395,7 +4395,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z"
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4428,7 +4428,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.579Z"
+                     *           "recordedAt": "2026-11-29T18:09:58.498Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4436,9 +4436,9 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
-                     * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:39:49.561Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:39:49.579Z
+                     * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:09:58.466Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T18:09:58.498Z
                      */
                     "text/csv": string;
                 };
@@ -4535,7 +4535,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T17:39:49.561Z"
+                     *       "recordedAt": "2026-11-29T18:09:58.466Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4671,8 +4671,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:39:50.459Z",
-                     *       "recordedAt": "2026-11-29T17:39:50.459Z"
+                     *       "publishedAt": "2026-11-29T18:10:08.650Z",
+                     *       "recordedAt": "2026-11-29T18:10:08.650Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4762,8 +4762,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:39:50.463Z",
-                     *       "recordedAt": "2026-11-29T17:39:50.463Z"
+                     *       "publishedAt": "2026-11-29T18:10:08.676Z",
+                     *       "recordedAt": "2026-11-29T18:10:08.676Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4858,7 +4858,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5199,7 +5199,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5236,7 +5236,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6102,7 +6102,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:39:49.561Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.466Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6187,7 +6187,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T17:39:49.557Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.460Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6202,11 +6202,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62"
+                     *           "hash": "281d4d74c0b7f1fe093dcf57ceecf46d384ad3088f1a70b8340b256450f9d726"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T17:39:49.557Z",
+                     *           "recordedAt": "2026-11-29T18:09:58.460Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6220,8 +6220,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62",
-                     *           "hash": "1a7a8acd12405debdbe180512fd7954aac697571aa77b14f20d3ad0dc6e96ee8"
+                     *           "prevHash": "281d4d74c0b7f1fe093dcf57ceecf46d384ad3088f1a70b8340b256450f9d726",
+                     *           "hash": "f926f2a9c34901dbf3763ea2f82f42bb6e1d5a3d1ab0e7735e7a8462c1e190b8"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6273,10 +6273,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f",
-                     *       "recordedAt": "2026-11-29T17:39:49.605Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f\nrecordedAt=2026-11-29T17:39:49.605Z\n",
-                     *       "signature": "Psst3TE92MhljfEprId1WT9P5suN5UvbtxcOkZrmUiPLEfzge9rVYNOkfdByiXknSKa7vVL5WKoWAykZi1MwDg==",
+                     *       "hash": "f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c",
+                     *       "recordedAt": "2026-11-29T18:09:58.677Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c\nrecordedAt=2026-11-29T18:09:58.677Z\n",
+                     *       "signature": "hmoPq3vfG6I7PyqApbpygIAbmoz4X66MYUZ3DSylfy34jfvdzz825PDVNLr+Zkw/vmSewhzoAkITyykDsqHRCQ==",
                      *       "verified": true
                      *     }
                      */
@@ -6324,7 +6324,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEA20lRKrKWq3Qtvn05O6m/Ir/wc1vBWT76MFqZ6jsUfB4=
+                     *     MCowBQYDK2VwAyEAbnDOBq7y9pa/WF6c2M21WKfdl7uX82vNrM90vzLjw6U=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6365,10 +6365,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T17:39:49.665Z",
+                     *       "checkedFrom": 367,
+                     *       "lastFullAt": "2026-11-29T18:09:59.039Z",
                      *       "headSeq": 366,
-                     *       "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
+                     *       "headHash": "f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6409,9 +6409,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T17:39:50.418Z",
+                     *       "lastFullAt": "2026-11-29T18:10:07.416Z",
                      *       "headSeq": 366,
-                     *       "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
+                     *       "headHash": "f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

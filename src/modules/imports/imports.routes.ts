@@ -252,7 +252,9 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           '`dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer ' +
           `(header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept ${IDEMPOTENCY_TTL_HOURS} hours, per API key. ` +
           'A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. ' +
-          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). ' +
+          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. ' +
+          `A CSV export of GET /v1/observations is read as it is: its other columns (${CSV_EXPORT_ONLY.join(', ')}) are ignored, except that a \`status\` of withdrawn is refused (422 per row), ` +
+          'and one leading \' of a text cell (the export\'s formula neutralization) is dropped. ' +
           'Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch\'s, for rows that give none (docs/time.md).',
         security: [{ bearer: [] }],
         querystring: Type.Object(

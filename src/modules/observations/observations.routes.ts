@@ -15,13 +15,18 @@ import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { withBom } from '../../http/csv-export.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
+import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 
 const CSV_DESCRIPTION =
   `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
   "Every other column is text: a text cell that begins with = + - @ ' (or a full-width or other compatibility form of them), or with any control, space or invisible " +
   "format character, is written with a leading ' and quoted, so that no spreadsheet runs it as a formula: drop one leading ' from a text cell to get the stored value back. " +
-  'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte.'
+  'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte. ' +
+  '`bom=true` begins the body with a UTF-8 byte-order mark (EF BB BF). ' +
+  `\`labels=zh|en\` appends, after every column above, ${LABEL_COLUMNS.join(', ')}: the names of indicator, area and unit (the catalogue's, in that language, else the other) and of the source title, ` +
+  'and the period\'s first and last day (ISO 8601); they are text cells under the same rule. ' +
+  'The export, labels and BOM included, is accepted by POST /v1/imports as it is (docs/imports.md).'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
