@@ -203,13 +203,13 @@ describe('the line in SQL', () => {
     CREATE TABLE indicator (code TEXT PRIMARY KEY, unit TEXT);
     CREATE TABLE observation_revision (seq INTEGER PRIMARY KEY, revision INTEGER, status TEXT, value TEXT, qualifier TEXT, reported_value TEXT,
       reported_unit TEXT, reported_text TEXT, source_id TEXT, quote TEXT, byte_start INTEGER, byte_end INTEGER, involved_areas TEXT, recorded_at TEXT,
-      temporality TEXT, reference_date TEXT, published_at TEXT)`)
+      temporality TEXT, reference_date TEXT, published_at TEXT, note TEXT)`)
   afterAll(() => db.close())
   const line = db
     .prepare(`SELECT ${CSV_LINE_SQL} FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
     .pluck()
   let id = 0
-  const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt', 'temporality', 'referenceDate', 'publishedAt'] as const
+  const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt', 'temporality', 'referenceDate', 'publishedAt', 'note'] as const
 
   it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', async () => {
     const maybe = (a: fc.Arbitrary<string>) => fc.option(a, { nil: null })
@@ -218,7 +218,7 @@ describe('the line in SQL', () => {
         fc.record({
           indicator: csvText, area: csvText, period: csvText, kind: csvText, unit: csvText, qualifier: csvText, status: csvText,
           value: decimal, reportedValue: decimal, reportedUnit: csvText, reportedText: maybe(csvText), sourceId: csvText, quote: csvText,
-          involved: fc.array(csvText, { maxLength: 3 }), recordedAt: csvText, temporality: csvText, referenceDate: maybe(csvText), publishedAt: maybe(csvText),
+          involved: fc.array(csvText, { maxLength: 3 }), recordedAt: csvText, temporality: csvText, referenceDate: maybe(csvText), publishedAt: maybe(csvText), note: maybe(csvText),
           byteStart: fc.nat(), byteEnd: fc.nat(), revision: fc.integer({ min: 1, max: 1000 }),
         }),
         // Most rows in a real export have nothing to quote: generate rows with every column plain,
@@ -232,7 +232,7 @@ describe('the line in SQL', () => {
             unit: col('unit', g.unit), seq: id, revision: g.revision, status: col('status', g.status), value: g.value, qualifier: col('qualifier', g.qualifier),
             reportedValue: g.reportedValue, reportedUnit: col('reportedUnit', g.reportedUnit), reportedText: g.reportedText === null ? null : col('reportedText', g.reportedText),
             sourceId: col('sourceId', g.sourceId), quote: col('quote', g.quote), byteStart: g.byteStart, byteEnd: g.byteEnd,
-            involvedAreas: JSON.stringify(g.involved.map((a) => col('involved', a))), note: null, reason: 'r', actor: 'a', recordedAt: col('recordedAt', g.recordedAt),
+            involvedAreas: JSON.stringify(g.involved.map((a) => col('involved', a))), note: g.note === null ? null : col('note', g.note), reason: 'r', actor: 'a', recordedAt: col('recordedAt', g.recordedAt),
             temporality: col('temporality', g.temporality), referenceDate: g.referenceDate === null ? null : col('referenceDate', g.referenceDate),
             // A revision from before migration 0006 has no publication time: the line reads its recording time instead.
             storedPublishedAt: g.publishedAt === null ? null : col('publishedAt', g.publishedAt),
@@ -240,9 +240,9 @@ describe('the line in SQL', () => {
           row.publishedAt = row.storedPublishedAt ?? row.recordedAt
           db.prepare('INSERT INTO indicator VALUES (?, ?)').run(row.indicator, row.unit)
           db.prepare('INSERT INTO observation VALUES (?, ?, ?, ?, ?, ?)').run(id, row.indicator, row.area, row.period, row.kind, id)
-          db.prepare('INSERT INTO observation_revision VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+          db.prepare('INSERT INTO observation_revision VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
             id, row.revision, row.status, row.value, row.qualifier, row.reportedValue, row.reportedUnit, row.reportedText, row.sourceId, row.quote,
-            row.byteStart, row.byteEnd, row.involvedAreas, row.recordedAt, row.temporality, row.referenceDate, row.storedPublishedAt,
+            row.byteStart, row.byteEnd, row.involvedAreas, row.recordedAt, row.temporality, row.referenceDate, row.storedPublishedAt, row.note,
           )
           const sqlLine = line.get(id) as string
           expect(sqlLine).toBe(csvLine(row))
@@ -256,6 +256,7 @@ describe('the line in SQL', () => {
           expect(unneutralize(cell('indicator'))).toBe(row.indicator)
           expect(unneutralize(cell('involved_areas'))).toBe((JSON.parse(row.involvedAreas) as string[]).join(';'))
           expect(unneutralize(cell('reported_text'))).toBe(row.reportedText ?? '')
+          expect(unneutralize(cell('note'))).toBe(row.note ?? '')
         },
       ),
       { numRuns: 2000 },
