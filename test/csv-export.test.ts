@@ -1,6 +1,7 @@
 // The CSV export: text cells that could start a spreadsheet formula are neutralized (OWASP CSV
 // injection), numbers are never touched, every field holding a control character is quoted
 // (RFC 4180), and the lines SQLite builds are the JavaScript rule's, byte for byte.
+import type { InjectOptions } from 'fastify'
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -277,27 +278,36 @@ describe('the export, end to end', () => {
   })
   afterAll(() => t.close())
 
+  /** The machine is shared: an answer shed as overloaded (503) is retried, as its Retry-After asks. */
+  async function inject(options: InjectOptions) {
+    for (let attempt = 0; ; attempt++) {
+      const res = await t.app.inject(options)
+      if (res.statusCode !== 503 || !res.body.includes('overloaded') || attempt === 50) return res
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
   let run = 0
   /** Stores `text` as a source and cites it whole; returns the observation as the JSON API serves it. */
   async function cite(prefix: string, suffix: string, reported: { value: string; unit: string }, indicator: string) {
     run++
     const quote = `${prefix}共${reported.value}${reported.unit}${suffix}`
     const id = `csv-prop-${run}`
-    const src = await t.app.inject({
+    const src = await inject({
       method: 'POST',
       url: '/v1/sources',
       headers: bearer(admin),
       payload: { id, title: 'x', issuer: 'x', issuedOn: '2023-10-09', contentBase64: Buffer.from(quote, 'utf8').toString('base64') },
     })
     expect(src.statusCode, src.body).toBe(201)
-    const imp = await t.app.inject({
+    const imp = await inject({
       method: 'POST',
       url: '/v1/imports',
       headers: bearer(writer),
       payload: { reason: 'csv property', observations: [{ indicator, area: 'bayantala', period: '2023-Q3', kind: 'forecast', reported, citation: { sourceId: id, quote } }] },
     })
     expect(imp.statusCode, imp.body).toBe(200)
-    const page = json((await t.app.inject({ url: `/v1/observations?indicator=${indicator}&kind=forecast&period=2023-Q3` })).body)
+    const page = json((await inject({ url: `/v1/observations?indicator=${indicator}&kind=forecast&period=2023-Q3` })).body)
     const o = page.data[0]
     expect(o.source.quote).toBe(quote)
     return o
@@ -305,7 +315,7 @@ describe('the export, end to end', () => {
 
   /** The export, held to the JavaScript rule byte for byte, read back strictly as records by column name. */
   async function exported(): Promise<Array<Record<string, string>>> {
-    const res = await t.app.inject({ url: '/v1/observations?format=csv' })
+    const res = await inject({ url: '/v1/observations?format=csv' })
     expect(res.statusCode).toBe(200)
     const rows = await t.storage.observations.page({}, 0, 1_000_000)
     expect(res.body).toBe(CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join(''))
@@ -344,7 +354,7 @@ describe('the export, end to end', () => {
     expect(row.value).toBe(o.value)
     expect(row.value).toBe('-5000')
     expect(row.quote).toBe(`'${o.source.quote}`)
-    const raw = (await t.app.inject({ url: `/v1/observations?format=csv&indicator=dibao_paid&kind=forecast` })).body
+    const raw = (await inject({ url: `/v1/observations?format=csv&indicator=dibao_paid&kind=forecast` })).body
     expect(raw).toContain(`,-5000,CNY,eq,flow,,-0.5,万元,`)
     expect(raw).toContain(`,"'=HYPERLINK(""http://x.example"",""-0.5"")共-0.5万元",`)
   })
