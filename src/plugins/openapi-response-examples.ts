@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T18:09:59.039Z"
+          "lastFullAt": "2026-11-29T18:34:05.295Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T18:09:58.466Z",
+            "recordedAt": "2026-11-29T18:34:04.259Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T18:09:58.466Z",
+        "recordedAt": "2026-11-29T18:34:04.259Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.466Z"
+            "recordedAt": "2026-11-29T18:34:04.259Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.466Z"
+            "recordedAt": "2026-11-29T18:34:04.259Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.498Z"
+            "recordedAt": "2026-11-29T18:34:04.541Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:09:58.466Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:09:58.498Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:34:04.259Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:34:04.541Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T18:09:58.466Z"
+        "recordedAt": "2026-11-29T18:34:04.259Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.466Z",
+            "recordedAt": "2026-11-29T18:34:04.259Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.466Z",
+            "recordedAt": "2026-11-29T18:34:04.259Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.466Z",
+            "recordedAt": "2026-11-29T18:34:04.259Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1065,7 +1065,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:09:58.466Z",
+            "recordedAt": "2026-11-29T18:34:04.259Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -1098,7 +1098,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T18:09:58.460Z",
+            "recordedAt": "2026-11-29T18:34:04.182Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1113,11 +1113,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "281d4d74c0b7f1fe093dcf57ceecf46d384ad3088f1a70b8340b256450f9d726"
+            "hash": "7b3ffff9ec5d7d8c8eb8573c39f9abf5e02a4dfc240eef28a545b7dbe4ec898e"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T18:09:58.460Z",
+            "recordedAt": "2026-11-29T18:34:04.182Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1131,8 +1131,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "281d4d74c0b7f1fe093dcf57ceecf46d384ad3088f1a70b8340b256450f9d726",
-            "hash": "f926f2a9c34901dbf3763ea2f82f42bb6e1d5a3d1ab0e7735e7a8462c1e190b8"
+            "prevHash": "7b3ffff9ec5d7d8c8eb8573c39f9abf5e02a4dfc240eef28a545b7dbe4ec898e",
+            "hash": "01987719543dd60585c80cf9b09a5790217a3b716705e792058bfcaf7d9964ff"
           }
         ],
         "nextAfter": 100,
@@ -1144,17 +1144,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c",
-        "recordedAt": "2026-11-29T18:09:58.677Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c\nrecordedAt=2026-11-29T18:09:58.677Z\n",
-        "signature": "hmoPq3vfG6I7PyqApbpygIAbmoz4X66MYUZ3DSylfy34jfvdzz825PDVNLr+Zkw/vmSewhzoAkITyykDsqHRCQ==",
+        "hash": "8795888c78c68c8e95e65b0c805d2f918d21d10491ad4e1ef1ca12df23d77e94",
+        "recordedAt": "2026-11-29T18:34:04.921Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=8795888c78c68c8e95e65b0c805d2f918d21d10491ad4e1ef1ca12df23d77e94\nrecordedAt=2026-11-29T18:34:04.921Z\n",
+        "signature": "cF8vgtjsVCD++kUdCz+PGjEig8ug8pYETGMQDgIPIe1CbY1j7oiuAGE+OI9ivm9PLCdFcvDwngjuf33Tyb1BCg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAbnDOBq7y9pa/WF6c2M21WKfdl7uX82vNrM90vzLjw6U=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAWNcWOsuBuQ5dNQfYIu+xIztgWKYGfbA18+daH0rOTEQ=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1163,9 +1163,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T18:09:59.039Z",
+        "lastFullAt": "2026-11-29T18:34:05.295Z",
         "headSeq": 366,
-        "headHash": "f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c"
+        "headHash": "8795888c78c68c8e95e65b0c805d2f918d21d10491ad4e1ef1ca12df23d77e94"
       }
     }
   },
@@ -1175,9 +1175,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T18:10:07.416Z",
+        "lastFullAt": "2026-11-29T18:34:11.717Z",
         "headSeq": 366,
-        "headHash": "f4c9628a5cd9bcc8ef8a3cd0452b864af574918b671a91ff6af0c7405c5be52c"
+        "headHash": "8795888c78c68c8e95e65b0c805d2f918d21d10491ad4e1ef1ca12df23d77e94"
       }
     }
   },
@@ -1194,7 +1194,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T18:10:08.553Z",
+        "recordedAt": "2026-11-29T18:34:12.884Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1385,8 +1385,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T18:10:08.650Z",
-        "recordedAt": "2026-11-29T18:10:08.650Z"
+        "publishedAt": "2026-11-29T18:34:12.976Z",
+        "recordedAt": "2026-11-29T18:34:12.976Z"
       }
     }
   },
@@ -1419,8 +1419,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T18:10:08.676Z",
-        "recordedAt": "2026-11-29T18:10:08.676Z"
+        "publishedAt": "2026-11-29T18:34:12.994Z",
+        "recordedAt": "2026-11-29T18:34:12.994Z"
       }
     }
   }

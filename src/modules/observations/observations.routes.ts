@@ -66,7 +66,7 @@ export const ObservationListQuery = Type.Object(
     bom: Type.Optional(Type.Boolean({ description: 'CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).' })),
     labels: Type.Optional(
       StringEnum(['zh', 'en'], {
-        description: 'CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) after the code columns. JSON-stat: the language of the labels.',
+        description: 'CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels.',
       }),
     ),
     startPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodFrom (SDMX period codes such as 2023-S1 are accepted).' })),
