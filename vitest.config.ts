@@ -27,6 +27,7 @@ export const API_SUITE = [
   'test/relations.test.ts',
   'test/jsonstat.test.ts',
   'test/web-pages.test.ts',
+  'test/csv-roundtrip.test.ts',
 ]
 
 export default defineConfig({

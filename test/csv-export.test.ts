@@ -1,6 +1,7 @@
 // The CSV export: text cells that could start a spreadsheet formula are neutralized (OWASP CSV
 // injection), numbers are never touched, every field holding a control character is quoted
 // (RFC 4180), and the lines SQLite builds are the JavaScript rule's, byte for byte.
+import type { InjectOptions } from 'fastify'
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -203,13 +204,13 @@ describe('the line in SQL', () => {
     CREATE TABLE indicator (code TEXT PRIMARY KEY, unit TEXT);
     CREATE TABLE observation_revision (seq INTEGER PRIMARY KEY, revision INTEGER, status TEXT, value TEXT, qualifier TEXT, reported_value TEXT,
       reported_unit TEXT, reported_text TEXT, source_id TEXT, quote TEXT, byte_start INTEGER, byte_end INTEGER, involved_areas TEXT, recorded_at TEXT,
-      temporality TEXT, reference_date TEXT, published_at TEXT)`)
+      temporality TEXT, reference_date TEXT, published_at TEXT, note TEXT)`)
   afterAll(() => db.close())
   const line = db
     .prepare(`SELECT ${CSV_LINE_SQL} FROM observation o JOIN observation_revision r ON r.seq = o.current_seq JOIN indicator i ON i.code = o.indicator_code WHERE o.id = ?`)
     .pluck()
   let id = 0
-  const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt', 'temporality', 'referenceDate', 'publishedAt'] as const
+  const DIRTY = ['indicator', 'area', 'period', 'kind', 'unit', 'qualifier', 'status', 'reportedUnit', 'reportedText', 'sourceId', 'quote', 'involved', 'recordedAt', 'temporality', 'referenceDate', 'publishedAt', 'note'] as const
 
   it('equals the JavaScript line whichever column holds the text, clean rows and rows to quote alike', async () => {
     const maybe = (a: fc.Arbitrary<string>) => fc.option(a, { nil: null })
@@ -218,7 +219,7 @@ describe('the line in SQL', () => {
         fc.record({
           indicator: csvText, area: csvText, period: csvText, kind: csvText, unit: csvText, qualifier: csvText, status: csvText,
           value: decimal, reportedValue: decimal, reportedUnit: csvText, reportedText: maybe(csvText), sourceId: csvText, quote: csvText,
-          involved: fc.array(csvText, { maxLength: 3 }), recordedAt: csvText, temporality: csvText, referenceDate: maybe(csvText), publishedAt: maybe(csvText),
+          involved: fc.array(csvText, { maxLength: 3 }), recordedAt: csvText, temporality: csvText, referenceDate: maybe(csvText), publishedAt: maybe(csvText), note: maybe(csvText),
           byteStart: fc.nat(), byteEnd: fc.nat(), revision: fc.integer({ min: 1, max: 1000 }),
         }),
         // Most rows in a real export have nothing to quote: generate rows with every column plain,
@@ -232,7 +233,7 @@ describe('the line in SQL', () => {
             unit: col('unit', g.unit), seq: id, revision: g.revision, status: col('status', g.status), value: g.value, qualifier: col('qualifier', g.qualifier),
             reportedValue: g.reportedValue, reportedUnit: col('reportedUnit', g.reportedUnit), reportedText: g.reportedText === null ? null : col('reportedText', g.reportedText),
             sourceId: col('sourceId', g.sourceId), quote: col('quote', g.quote), byteStart: g.byteStart, byteEnd: g.byteEnd,
-            involvedAreas: JSON.stringify(g.involved.map((a) => col('involved', a))), note: null, reason: 'r', actor: 'a', recordedAt: col('recordedAt', g.recordedAt),
+            involvedAreas: JSON.stringify(g.involved.map((a) => col('involved', a))), note: g.note === null ? null : col('note', g.note), reason: 'r', actor: 'a', recordedAt: col('recordedAt', g.recordedAt),
             temporality: col('temporality', g.temporality), referenceDate: g.referenceDate === null ? null : col('referenceDate', g.referenceDate),
             // A revision from before migration 0006 has no publication time: the line reads its recording time instead.
             storedPublishedAt: g.publishedAt === null ? null : col('publishedAt', g.publishedAt),
@@ -240,9 +241,9 @@ describe('the line in SQL', () => {
           row.publishedAt = row.storedPublishedAt ?? row.recordedAt
           db.prepare('INSERT INTO indicator VALUES (?, ?)').run(row.indicator, row.unit)
           db.prepare('INSERT INTO observation VALUES (?, ?, ?, ?, ?, ?)').run(id, row.indicator, row.area, row.period, row.kind, id)
-          db.prepare('INSERT INTO observation_revision VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+          db.prepare('INSERT INTO observation_revision VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
             id, row.revision, row.status, row.value, row.qualifier, row.reportedValue, row.reportedUnit, row.reportedText, row.sourceId, row.quote,
-            row.byteStart, row.byteEnd, row.involvedAreas, row.recordedAt, row.temporality, row.referenceDate, row.storedPublishedAt,
+            row.byteStart, row.byteEnd, row.involvedAreas, row.recordedAt, row.temporality, row.referenceDate, row.storedPublishedAt, row.note,
           )
           const sqlLine = line.get(id) as string
           expect(sqlLine).toBe(csvLine(row))
@@ -256,6 +257,7 @@ describe('the line in SQL', () => {
           expect(unneutralize(cell('indicator'))).toBe(row.indicator)
           expect(unneutralize(cell('involved_areas'))).toBe((JSON.parse(row.involvedAreas) as string[]).join(';'))
           expect(unneutralize(cell('reported_text'))).toBe(row.reportedText ?? '')
+          expect(unneutralize(cell('note'))).toBe(row.note ?? '')
         },
       ),
       { numRuns: 2000 },
@@ -276,27 +278,36 @@ describe('the export, end to end', () => {
   })
   afterAll(() => t.close())
 
+  /** The machine is shared: an answer shed as overloaded (503) is retried, as its Retry-After asks. */
+  async function inject(options: InjectOptions) {
+    for (let attempt = 0; ; attempt++) {
+      const res = await t.app.inject(options)
+      if (res.statusCode !== 503 || !res.body.includes('overloaded') || attempt === 50) return res
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
   let run = 0
   /** Stores `text` as a source and cites it whole; returns the observation as the JSON API serves it. */
   async function cite(prefix: string, suffix: string, reported: { value: string; unit: string }, indicator: string) {
     run++
     const quote = `${prefix}共${reported.value}${reported.unit}${suffix}`
     const id = `csv-prop-${run}`
-    const src = await t.app.inject({
+    const src = await inject({
       method: 'POST',
       url: '/v1/sources',
       headers: bearer(admin),
       payload: { id, title: 'x', issuer: 'x', issuedOn: '2023-10-09', contentBase64: Buffer.from(quote, 'utf8').toString('base64') },
     })
     expect(src.statusCode, src.body).toBe(201)
-    const imp = await t.app.inject({
+    const imp = await inject({
       method: 'POST',
       url: '/v1/imports',
       headers: bearer(writer),
       payload: { reason: 'csv property', observations: [{ indicator, area: 'bayantala', period: '2023-Q3', kind: 'forecast', reported, citation: { sourceId: id, quote } }] },
     })
     expect(imp.statusCode, imp.body).toBe(200)
-    const page = json((await t.app.inject({ url: `/v1/observations?indicator=${indicator}&kind=forecast&period=2023-Q3` })).body)
+    const page = json((await inject({ url: `/v1/observations?indicator=${indicator}&kind=forecast&period=2023-Q3` })).body)
     const o = page.data[0]
     expect(o.source.quote).toBe(quote)
     return o
@@ -304,7 +315,7 @@ describe('the export, end to end', () => {
 
   /** The export, held to the JavaScript rule byte for byte, read back strictly as records by column name. */
   async function exported(): Promise<Array<Record<string, string>>> {
-    const res = await t.app.inject({ url: '/v1/observations?format=csv' })
+    const res = await inject({ url: '/v1/observations?format=csv' })
     expect(res.statusCode).toBe(200)
     const rows = await t.storage.observations.page({}, 0, 1_000_000)
     expect(res.body).toBe(CSV_COLUMNS.join(',') + '\r\n' + rows.map(csvLine).join(''))
@@ -343,7 +354,7 @@ describe('the export, end to end', () => {
     expect(row.value).toBe(o.value)
     expect(row.value).toBe('-5000')
     expect(row.quote).toBe(`'${o.source.quote}`)
-    const raw = (await t.app.inject({ url: `/v1/observations?format=csv&indicator=dibao_paid&kind=forecast` })).body
+    const raw = (await inject({ url: `/v1/observations?format=csv&indicator=dibao_paid&kind=forecast` })).body
     expect(raw).toContain(`,-5000,CNY,eq,flow,,-0.5,万元,`)
     expect(raw).toContain(`,"'=HYPERLINK(""http://x.example"",""-0.5"")共-0.5万元",`)
   })

@@ -13,6 +13,7 @@ import { DecimalString } from '../src/http/schemas.js'
 import { isDecimal } from '../src/domain/decimal.js'
 import { AREA_RANK } from '../src/modules/areas/areas.commands.js'
 import { buildTestApp, json, onPostgres, type TestContext } from './helpers.js'
+import { csvCell, type CsvCellKind } from '../src/http/csv-export.js'
 
 let t: TestContext
 let writer: string
@@ -62,7 +63,8 @@ const postRaw = (body: string | Buffer, contentType: string, query = '', headers
   inject(t.app, { method: 'POST', url: `/v1/imports${query}`, headers: { ...bearer(writer), 'content-type': contentType, ...headers }, payload: body })
 
 const CSV_HEADER = ['indicator', 'area', 'period', 'kind', 'value', 'qualifier', 'reported_value', 'reported_unit', 'reported_text', 'source_id', 'quote', 'involved_areas', 'note', 'reason', 'restore']
-const cell = (v: unknown) => (v === undefined || v === null ? '' : `"${String(v).replace(/"/g, '""')}"`)
+// Text cells as the export writes them (a leading ' neutralizes a formula lead; the import drops it again).
+const cell = (v: unknown, kind: CsvCellKind = 'text') => (v === undefined || v === null ? '' : csvCell(kind, String(v)))
 const CSV_FIELD: Record<string, (r: any) => unknown> = {
   indicator: (r) => r.indicator,
   area: (r) => r.area,
@@ -83,7 +85,7 @@ const CSV_FIELD: Record<string, (r: any) => unknown> = {
 /** The rows as CSV; `restore` is a column only when some row uses it. */
 function toCsv(rows: any[]): string {
   const header = CSV_HEADER.filter((h) => h !== 'restore' || rows.some((r) => r.restore !== undefined))
-  const lines = rows.map((r) => header.map((h) => cell((CSV_FIELD[h] as (r: any) => unknown)(r))).join(','))
+  const lines = rows.map((r) => header.map((h) => cell((CSV_FIELD[h] as (r: any) => unknown)(r), h === 'value' || h === 'reported_value' ? 'number' : 'text')).join(','))
   return `${header.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`
 }
 

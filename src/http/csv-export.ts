@@ -94,3 +94,16 @@ export function csvCell(kind: CsvCellKind, v: string | number | null): string {
 export function unneutralize(cell: string): string {
   return cell.startsWith("'") ? cell.slice(1) : cell
 }
+
+/** U+FEFF: spreadsheets on Windows read a CSV as UTF-8 only when it begins with it. */
+export const UTF8_BOM = '\ufeff'
+
+/** A CSV body's chunks, led by the byte-order mark when `bom` asks for one: every CSV export's `bom=true`. */
+export async function* withBom(chunks: AsyncIterable<string>, bom: boolean | undefined): AsyncGenerator<string> {
+  let first = bom === true
+  for await (const chunk of chunks) {
+    yield first ? UTF8_BOM + chunk : chunk
+    first = false
+  }
+  if (first) yield UTF8_BOM
+}

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T17:51:13.502Z"
+          "lastFullAt": "2026-11-29T18:38:04.797Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T17:51:13.246Z",
+            "recordedAt": "2026-11-29T18:38:04.678Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T17:51:13.246Z",
+        "recordedAt": "2026-11-29T18:38:04.678Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.246Z"
+            "recordedAt": "2026-11-29T18:38:04.678Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.246Z"
+            "recordedAt": "2026-11-29T18:38:04.678Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.290Z"
+            "recordedAt": "2026-11-29T18:38:04.698Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:51:13.246Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:51:13.290Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:38:04.678Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:38:04.698Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T17:51:13.246Z"
+        "recordedAt": "2026-11-29T18:38:04.678Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.246Z",
+            "recordedAt": "2026-11-29T18:38:04.678Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.246Z",
+            "recordedAt": "2026-11-29T18:38:04.678Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.246Z",
+            "recordedAt": "2026-11-29T18:38:04.678Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1065,7 +1065,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:51:13.246Z",
+            "recordedAt": "2026-11-29T18:38:04.678Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -1098,7 +1098,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T17:51:13.241Z",
+            "recordedAt": "2026-11-29T18:38:04.674Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1113,11 +1113,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "8678898120ac16f1c537ff9d7ad09c529b066ededc49cb101fbdcfc7e7eb74bc"
+            "hash": "92b107cbd1c53d440be599a5772c2f41e3629c2437604f310d26d6b688b17ee4"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T17:51:13.241Z",
+            "recordedAt": "2026-11-29T18:38:04.674Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1131,8 +1131,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "8678898120ac16f1c537ff9d7ad09c529b066ededc49cb101fbdcfc7e7eb74bc",
-            "hash": "0af5476d1ec566fca08e9fcb0f94b9984b3138c3473f770956ca97e453b0d932"
+            "prevHash": "92b107cbd1c53d440be599a5772c2f41e3629c2437604f310d26d6b688b17ee4",
+            "hash": "5864ce7fa36491ed122303d5b8865efa627415d43d981a0da8353ce97a671c35"
           }
         ],
         "nextAfter": 100,
@@ -1144,17 +1144,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c",
-        "recordedAt": "2026-11-29T17:51:13.355Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c\nrecordedAt=2026-11-29T17:51:13.355Z\n",
-        "signature": "sdaWJ+IMMBmRvJ5vlPCfhJikb91UIv04oQ8NAqhUJvYQYt7BGkZnVaJOEEP96jeRj5qGcsMTLFbzqggmAAtOCQ==",
+        "hash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f",
+        "recordedAt": "2026-11-29T18:38:04.729Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f\nrecordedAt=2026-11-29T18:38:04.729Z\n",
+        "signature": "LiMdmEtWpjLReO2pe+wxAOgvmr2SP+EiCbDKKEJ+FiABkhwfCIilPZ81RpW1sUMMv2mKMibQR9NwNMMtC1njBQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAsB07X3oXv5LnWKm7ExKYfGs0ZbiL4nUELoYOL83TAfA=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEANEW8RhlIvAEzYnfmJWdob+bT23fKvMBgygDnl2eKVDg=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1162,10 +1162,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 366,
-        "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T17:51:13.502Z",
+        "checkedFrom": 1,
+        "lastFullAt": "2026-11-29T18:38:04.797Z",
         "headSeq": 366,
-        "headHash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c"
+        "headHash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f"
       }
     }
   },
@@ -1175,9 +1175,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T17:51:16.324Z",
+        "lastFullAt": "2026-11-29T18:38:05.764Z",
         "headSeq": 366,
-        "headHash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c"
+        "headHash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f"
       }
     }
   },
@@ -1194,7 +1194,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T17:51:17.377Z",
+        "recordedAt": "2026-11-29T18:38:05.789Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1385,8 +1385,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T17:51:17.497Z",
-        "recordedAt": "2026-11-29T17:51:17.497Z"
+        "publishedAt": "2026-11-29T18:38:05.827Z",
+        "recordedAt": "2026-11-29T18:38:05.827Z"
       }
     }
   },
@@ -1419,8 +1419,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T17:51:17.506Z",
-        "recordedAt": "2026-11-29T17:51:17.506Z"
+        "publishedAt": "2026-11-29T18:38:05.832Z",
+        "recordedAt": "2026-11-29T18:38:05.832Z"
       }
     }
   }

@@ -58,7 +58,8 @@ export const OBSERVATION_FIELDS: readonly ObservationField[] = [
   // In CSV the codes are joined by ';' (empty for none).
   f(['involvedAreas'], 'r.involved_areas', 'involvedAreas', 'jsonArray', { name: 'involved_areas', kind: 'text' }),
   f(['status'], 'r.status', 'status', 'text', { name: 'status', kind: 'text' }),
-  f(['note'], 'r.note', 'note', 'nullableText', null),
+  // In CSV too: an export imported back must not clear the reviewer's notes.
+  f(['note'], 'r.note', 'note', 'nullableText', { name: 'note', kind: 'text' }),
   f(['revision'], 'r.revision', 'revision', 'integer', { name: 'revision', kind: 'number' }),
   // Revisions recorded before migration 0006 hold no publication time: they were published when recorded.
   f(['publishedAt'], 'coalesce(r.published_at, r.recorded_at)', 'publishedAt', 'text', { name: 'published_at', kind: 'text' }),

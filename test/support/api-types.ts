@@ -447,7 +447,7 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. A CSV export of GET /v1/observations is read as it is: its other columns (id, unit, byte_start, byte_end, status, revision, recorded_at, indicator_name, area_name, unit_name, period_start, period_end, source_title) are ignored, except that a `status` of withdrawn is refused (422 per row), and one leading ' of a text cell (the export's formula neutralization) is dropped. Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
          */
         post: operations["importObservations"];
         delete?: never;
@@ -2604,7 +2604,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T17:51:13.502Z"
+                     *         "lastFullAt": "2026-11-29T18:38:04.797Z"
                      *       }
                      *     }
                      */
@@ -2791,7 +2791,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2882,7 +2882,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T17:51:17.377Z",
+                     *       "recordedAt": "2026-11-29T18:38:05.789Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2951,7 +2951,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T17:51:13.246Z",
+                     *       "recordedAt": "2026-11-29T18:38:04.678Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3843,7 +3843,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z"
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4482,7 +4482,7 @@ export interface operations {
                  */
                 bom?: boolean;
                 /**
-                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) after the code columns. JSON-stat: the language of the labels.
+                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels.
                  * @example en
                  */
                 labels?: "zh" | "en";
@@ -4575,7 +4575,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z"
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4608,7 +4608,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.290Z"
+                     *           "recordedAt": "2026-11-29T18:38:04.698Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4616,9 +4616,9 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
-                     * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:51:13.246Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:51:13.290Z
+                     * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:38:04.678Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T18:38:04.698Z
                      */
                     "text/csv": string;
                 };
@@ -4715,7 +4715,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T17:51:13.246Z"
+                     *       "recordedAt": "2026-11-29T18:38:04.678Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4851,8 +4851,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:51:17.497Z",
-                     *       "recordedAt": "2026-11-29T17:51:17.497Z"
+                     *       "publishedAt": "2026-11-29T18:38:05.827Z",
+                     *       "recordedAt": "2026-11-29T18:38:05.827Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4942,8 +4942,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:51:17.506Z",
-                     *       "recordedAt": "2026-11-29T17:51:17.506Z"
+                     *       "publishedAt": "2026-11-29T18:38:05.832Z",
+                     *       "recordedAt": "2026-11-29T18:38:05.832Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5038,7 +5038,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5379,7 +5379,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5416,7 +5416,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6282,7 +6282,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:51:13.246Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.678Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6367,7 +6367,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T17:51:13.241Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.674Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6382,11 +6382,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "8678898120ac16f1c537ff9d7ad09c529b066ededc49cb101fbdcfc7e7eb74bc"
+                     *           "hash": "92b107cbd1c53d440be599a5772c2f41e3629c2437604f310d26d6b688b17ee4"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T17:51:13.241Z",
+                     *           "recordedAt": "2026-11-29T18:38:04.674Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6400,8 +6400,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "8678898120ac16f1c537ff9d7ad09c529b066ededc49cb101fbdcfc7e7eb74bc",
-                     *           "hash": "0af5476d1ec566fca08e9fcb0f94b9984b3138c3473f770956ca97e453b0d932"
+                     *           "prevHash": "92b107cbd1c53d440be599a5772c2f41e3629c2437604f310d26d6b688b17ee4",
+                     *           "hash": "5864ce7fa36491ed122303d5b8865efa627415d43d981a0da8353ce97a671c35"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6453,10 +6453,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c",
-                     *       "recordedAt": "2026-11-29T17:51:13.355Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c\nrecordedAt=2026-11-29T17:51:13.355Z\n",
-                     *       "signature": "sdaWJ+IMMBmRvJ5vlPCfhJikb91UIv04oQ8NAqhUJvYQYt7BGkZnVaJOEEP96jeRj5qGcsMTLFbzqggmAAtOCQ==",
+                     *       "hash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f",
+                     *       "recordedAt": "2026-11-29T18:38:04.729Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f\nrecordedAt=2026-11-29T18:38:04.729Z\n",
+                     *       "signature": "LiMdmEtWpjLReO2pe+wxAOgvmr2SP+EiCbDKKEJ+FiABkhwfCIilPZ81RpW1sUMMv2mKMibQR9NwNMMtC1njBQ==",
                      *       "verified": true
                      *     }
                      */
@@ -6504,7 +6504,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAsB07X3oXv5LnWKm7ExKYfGs0ZbiL4nUELoYOL83TAfA=
+                     *     MCowBQYDK2VwAyEANEW8RhlIvAEzYnfmJWdob+bT23fKvMBgygDnl2eKVDg=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6545,10 +6545,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T17:51:13.502Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T18:38:04.797Z",
                      *       "headSeq": 366,
-                     *       "headHash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c"
+                     *       "headHash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6589,9 +6589,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T17:51:16.324Z",
+                     *       "lastFullAt": "2026-11-29T18:38:05.764Z",
                      *       "headSeq": 366,
-                     *       "headHash": "a1f8e6e0f717775c315478b257b66ab3f99f7b02020b7e5fa08f21b4212cd51c"
+                     *       "headHash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -14,6 +14,8 @@ import { parseInstantOrNull } from '../../domain/time.js'
 import type { Writer } from '../../writes/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow, type ParameterName } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported, WrittenTime } from '../observations/observations.schemas.js'
+import { LABEL_COLUMNS } from '../observations/observation-labels.js'
+import { unneutralize } from '../../http/csv-export.js'
 import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'
 
 /** Bytes an import body may hold. */
@@ -95,6 +97,15 @@ export const ImportSummarySchema = Type.Object(
 
 const CSV_REQUIRED = ['indicator', 'area', 'period', 'kind', 'reported_value', 'reported_unit', 'source_id', 'quote'] as const
 const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', 'note', 'reason', 'restore', 'temporality', 'reference_date', 'published_at'] as const
+/**
+ * The export's columns that an import does not read, so that an export is imported as it is: `id`, `revision` and
+ * `recorded_at` are this database's bookkeeping (another database gives its own), `byte_start`/`byte_end` are found
+ * again from the quote, `unit` is the indicator's (the value is checked against reported × multiplier in it), and the
+ * label columns are names of the codes. `status` is read: a withdrawn row is refused.
+ */
+const CSV_EXPORT_ONLY = ['id', 'unit', 'byte_start', 'byte_end', 'status', 'revision', 'recorded_at', ...LABEL_COLUMNS] as const
+/** Columns whose cells are numbers in the export: never neutralized, so read as they are. */
+const CSV_NUMBER_CELLS: ReadonlySet<string> = new Set(['value', 'reported_value', 'id', 'byte_start', 'byte_end', 'revision'])
 
 // CSV rows are turned into the objects a JSON import carries and checked by the same schema: one set of limits for both.
 const validateCsvBatch = compileBodyValidator(ImportBody)
@@ -115,7 +126,7 @@ function rowsFromCsv(text: string): unknown[] {
   }
   const header = records.shift()
   if (!header) throw Errors.validation('The CSV is empty: a header row is required.', { errors: [csvError('header', 'is required')] })
-  const known = new Set<string>([...CSV_REQUIRED, ...CSV_OPTIONAL])
+  const known = new Set<string>([...CSV_REQUIRED, ...CSV_OPTIONAL, ...CSV_EXPORT_ONLY])
   const duplicated = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))]
   const unknown = header.filter((h) => !known.has(h))
   const missing = CSV_REQUIRED.filter((h) => !header.includes(h))
@@ -130,11 +141,21 @@ function rowsFromCsv(text: string): unknown[] {
   const col = new Map(header.map((h, i) => [h, i]))
   const rows = records.filter((r) => !(r.length === 1 && r[0] === ''))
   if (rows.length > MAX_IMPORT_ROWS) throw Errors.payloadTooLarge(`An import holds at most ${MAX_IMPORT_ROWS} rows; this one has ${rows.length}. Split it.`)
-  return rows.map((r, index) => {
+  const withdrawn: FieldError[] = []
+  const parsed = rows.map((r, index) => {
     if (r.length !== header.length) throw Errors.validation(`CSV row ${index} has ${r.length} fields, the header ${header.length}.`, { errors: [csvError(`row ${index}`, 'wrong number of fields')] })
+    // A text cell is read back the way the export wrote it: one leading ' (its formula neutralization) is dropped.
     const get = (name: string): string | undefined => {
       const i = col.get(name)
-      return i === undefined || r[i] === '' ? undefined : r[i]
+      const cell = i === undefined ? undefined : r[i]
+      return cell === undefined || cell === '' ? undefined : CSV_NUMBER_CELLS.has(name) ? cell : unneutralize(cell)
+    }
+    const status = get('status')
+    if (status !== undefined && status !== 'active' && status !== 'withdrawn') {
+      throw Errors.validation(`CSV row ${index}: status must be active or withdrawn, got "${status}".`, { errors: [csvError(`/observations/${index}/status`, 'must be active or withdrawn')] })
+    }
+    if (status === 'withdrawn') {
+      withdrawn.push({ in: 'body', name: `/observations/${index}/status`, index, message: 'is withdrawn: an import records figures in force; withdraw with DELETE /v1/observations/{id}, or export without includeWithdrawn' })
     }
     const row: Record<string, unknown> = {}
     const put = (target: Record<string, unknown>, key: string, value: unknown) => {
@@ -165,6 +186,11 @@ function rowsFromCsv(text: string): unknown[] {
     put(row, 'publishedAt', get('published_at'))
     return row
   })
+  if (withdrawn.length) {
+    const summary = { dryRun: false, received: parsed.length, created: 0, updated: 0, unchanged: 0, rejected: withdrawn.length, results: [], errors: withdrawn }
+    throw Errors.unprocessable(`${withdrawn.length} of ${parsed.length} rows are withdrawn observations; nothing was written.`, { errors: withdrawn, summary })
+  }
+  return parsed
 }
 
 /** Checks CSV rows with the JSON body's schema; a failure is answered exactly as the JSON body's would be. */
@@ -226,7 +252,9 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           '`dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer ' +
           `(header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept ${IDEMPOTENCY_TTL_HOURS} hours, per API key. ` +
           'A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. ' +
-          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none). ' +
+          'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. ' +
+          `A CSV export of GET /v1/observations is read as it is: its other columns (${CSV_EXPORT_ONLY.join(', ')}) are ignored, except that a \`status\` of withdrawn is refused (422 per row), ` +
+          'and one leading \' of a text cell (the export\'s formula neutralization) is dropped. ' +
           'Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch\'s, for rows that give none (docs/time.md).',
         security: [{ bearer: [] }],
         querystring: Type.Object(

@@ -14,7 +14,9 @@ import { AsOf, Citation, Kind, KnownAt, Observation, ObservationRevision, Qualif
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { Errors } from '../../errors.js'
+import { withBom } from '../../http/csv-export.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
+import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 import { DEFAULT_LANG, type JsonStatService } from '../jsonstat/jsonstat.js'
 import { JsonStatDataset } from '../jsonstat/jsonstat.schemas.js'
@@ -23,7 +25,11 @@ const CSV_DESCRIPTION =
   `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
   "Every other column is text: a text cell that begins with = + - @ ' (or a full-width or other compatibility form of them), or with any control, space or invisible " +
   "format character, is written with a leading ' and quoted, so that no spreadsheet runs it as a formula: drop one leading ' from a text cell to get the stored value back. " +
-  'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte.'
+  'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte. ' +
+  '`bom=true` begins the body with a UTF-8 byte-order mark (EF BB BF). ' +
+  `\`labels=zh|en\` appends, after every column above, ${LABEL_COLUMNS.join(', ')}: the names of indicator, area and unit (the catalogue's, in that language, else the other) and of the source title, ` +
+  'and the period\'s first and last day (ISO 8601); they are text cells under the same rule. ' +
+  'The export, labels and BOM included, is accepted by POST /v1/imports as it is (docs/imports.md).'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
@@ -63,7 +69,7 @@ export const ObservationListQuery = Type.Object(
     bom: Type.Optional(Type.Boolean({ description: 'CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).' })),
     labels: Type.Optional(
       StringEnum(['zh', 'en'], {
-        description: 'CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) after the code columns. JSON-stat: the language of the labels.',
+        description: 'CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels.',
       }),
     ),
     startPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodFrom (SDMX period codes such as 2023-S1 are accepted).' })),
@@ -155,10 +161,10 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       },
     },
     async (req, reply) => {
-      const { limit, cursor, format: _format, unit, ...filters } = req.query
+      const { limit, cursor, format: _format, unit, bom, labels, ...filters } = req.query
       if (req.representation === 'jsonstat') {
         if (cursor !== undefined || limit !== undefined) throw Errors.validation('A JSON-stat dataset is the whole selection: leave out cursor and limit, and narrow it with filters.', { errors: [{ in: 'query', name: cursor === undefined ? 'limit' : 'cursor', message: 'not taken with format=jsonstat' }] })
-        return sendSerializedJson(reply, await jsonstat.dataset(filters, { lang: req.query.labels ?? DEFAULT_LANG, unit, search: req.url.slice(req.url.indexOf('?') + 1) }))
+        return sendSerializedJson(reply, await jsonstat.dataset(filters, { lang: labels ?? DEFAULT_LANG, unit, search: req.url.slice(req.url.indexOf('?') + 1) }))
       }
       if (unit !== undefined) {
         // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.
@@ -166,13 +172,13 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         reply.header('unit-conversion', conversionHeader(target))
         if (req.representation === 'csv') {
           reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', 'attachment; filename="observations.csv"')
-          return reply.send(Readable.from(await observations.csvConverted(filters, cursor, limit, target)))
+          return reply.send(Readable.from(withBom(await observations.csvConverted(filters, cursor, limit, target, labels), bom)))
         }
         const page = await observations.pageConverted(filters, cursor, limit ?? DEFAULT_PAGE, target)
         return { data: page.data.map((r) => ({ ...toObservation(r), conversion: r.conversion })), nextCursor: page.nextCursor }
       }
       if (req.representation === 'csv') {
-        const lines = await observations.csv(filters, cursor, limit)
+        const lines = withBom(await observations.csv(filters, cursor, limit, labels), bom)
         reply
           .type('text/csv; charset=utf-8; header=present')
           .header('content-disposition', 'attachment; filename="observations.csv"')

@@ -8,6 +8,7 @@ import { canonicalPeriod } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
 import type { CatalogReads, ObservationFilter, ObservationReads, ObservationRow, UnitRecord, Vintage } from '../../storage/ports.js'
 import { CSV_HEADER, csvLine } from './observations.csv.js'
+import { LABEL_COLUMNS, labelCellsFor, type LabelLanguage } from './observation-labels.js'
 import { convertRow, incompatible, targetUnit, type ConvertedRow } from './unit-conversion.js'
 
 export interface ObservationQuery {
@@ -28,7 +29,7 @@ export interface ObservationQuery {
 /** Export batches: short read snapshots, so a long export never pins the WAL. */
 export const EXPORT_BATCH = 1000
 
-export function createObservationService(repo: ObservationReads, catalog: Pick<CatalogReads, 'unit' | 'units' | 'indicator'>) {
+export function createObservationService(repo: ObservationReads, catalog: Pick<CatalogReads, 'unit' | 'units' | 'indicator' | 'indicators' | 'areas' | 'sources'>) {
   function toFilter(q: ObservationQuery): ObservationFilter {
     const periods = splitCodes(q.period)?.map((p) => canonicalPeriod(p, 'period'))
     const from = q.periodFrom === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodFrom, 'periodFrom'))
@@ -80,11 +81,12 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     cursor: string | undefined,
     limit: number | undefined,
     batch: (filter: ObservationFilter, afterId: number, limit: number) => Promise<{ text: string; count: number; lastId: number }>,
+    header = CSV_HEADER,
   ): Promise<AsyncGenerator<string>> {
     const filter = toFilter(q)
     let after = decodeCursor(cursor, digestOf(filter))
     return (async function* () {
-      yield CSV_HEADER
+      yield header
       let remaining = limit ?? Number.POSITIVE_INFINITY
       while (remaining > 0) {
         const next = await batch(filter, after, Math.min(EXPORT_BATCH, remaining))
@@ -99,6 +101,16 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       }
     })()
   }
+
+  /** The header and the label cells of an export with `labels`: the catalogue is read once, before the first row. */
+  async function labelling(language: LabelLanguage): Promise<{ header: string; cells: ReturnType<typeof labelCellsFor> }> {
+    const [indicators, areas, units, sources] = await Promise.all([catalog.indicators(), catalog.areas(), catalog.units(), catalog.sources()])
+    return { header: CSV_HEADER.slice(0, -2) + ',' + LABEL_COLUMNS.join(',') + '\r\n', cells: labelCellsFor({ indicators, areas, units, sources }, language) }
+  }
+
+  /** An export line built in JavaScript from a row, with its label cells when the export has labels. */
+  const lineOf = (labels: Awaited<ReturnType<typeof labelling>> | undefined) =>
+    labels === undefined ? (r: ConvertedRow) => csvLine(r) : (r: ConvertedRow) => csvLine(r).slice(0, -2) + labels.cells(r) + '\r\n'
 
   return {
     /**
@@ -144,11 +156,19 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     },
 
     /** The CSV export with values converted to `target`: the value and unit columns in it. */
-    async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord): Promise<AsyncGenerator<string>> {
-      return exportBatches(q, cursor, limit, async (filter, after, n) => {
-        const rows = await repo.page(filter, after, n)
-        return { text: rows.map((r) => csvLine(convertRow(r, target))).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
-      })
+    async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
+      const labels = language === undefined ? undefined : await labelling(language)
+      const line = lineOf(labels)
+      return exportBatches(
+        q,
+        cursor,
+        limit,
+        async (filter, after, n) => {
+          const rows = await repo.page(filter, after, n)
+          return { text: rows.map((r) => line(convertRow(r, target))).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
+        },
+        labels?.header,
+      )
     },
 
     /**
@@ -169,8 +189,21 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     },
 
     /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
-    async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined): Promise<AsyncGenerator<string>> {
-      return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
+    async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
+      if (language === undefined) return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
+      // Labels are added per row in JavaScript from catalogue maps, on both backends: the SQL-built lines stay the unlabelled export's.
+      const labels = await labelling(language)
+      const line = lineOf(labels)
+      return exportBatches(
+        q,
+        cursor,
+        limit,
+        async (filter, after, n) => {
+          const rows = await repo.page(filter, after, n)
+          return { text: rows.map(line).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
+        },
+        labels.header,
+      )
     },
 
     async byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow> {
