@@ -15,6 +15,9 @@ import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
+import { Errors } from '../../errors.js'
+import { replySdmxData, SDMX_CSV_DESCRIPTION, SdmxDataMessage } from '../sdmx/sdmx.routes.js'
+import type { SdmxService } from '../sdmx/sdmx.service.js'
 
 const CSV_DESCRIPTION =
   `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
@@ -92,6 +95,8 @@ export const RevisionList = Type.Object({ data: Type.Array(refTo(ObservationRevi
 export interface ObservationRoutesOptions {
   observations: ObservationService
   writer: Writer
+  /** The SDMX representations of the list (modules/sdmx). */
+  sdmx?: SdmxService
 }
 
 const Reason = Type.String({ minLength: 1, maxLength: 2000, description: 'Why the change is made; kept in the revision and the audit log.' })
@@ -115,7 +120,7 @@ const CorrectionBody = Type.Object(
 )
 
 
-const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer }) => {
+const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer, sdmx }) => {
   app.get(
     '/',
     {
@@ -124,8 +129,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         representations: {
           json: 'application/json',
           csv: 'text/csv',
-          'sdmx-csv': 'application/vnd.sdmx.data+csv',
-          'sdmx-json': 'application/vnd.sdmx.data+json',
+          'sdmx-csv': 'application/vnd.sdmx.data+csv;version=2.0.0',
+          'sdmx-json': 'application/vnd.sdmx.data+json;version=2.0.0',
           jsonstat: 'application/json',
         },
       },
@@ -144,6 +149,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
             content: {
               'application/json': { schema: refTo(ObservationPage) },
               'text/csv': { schema: { type: 'string', description: CSV_DESCRIPTION } },
+              'application/vnd.sdmx.data+csv': { schema: { type: 'string', description: SDMX_CSV_DESCRIPTION } },
+              'application/vnd.sdmx.data+json': { schema: SdmxDataMessage },
             },
           },
           ...problemResponses(400, 406),
@@ -152,6 +159,10 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     },
     async (req, reply) => {
       const { limit, cursor, format: _format, unit, ...filters } = req.query
+      if (sdmx && (req.representation === 'sdmx-csv' || req.representation === 'sdmx-json')) {
+        if (unit !== undefined) throw Errors.validation('SDMX values are always in the indicator\'s base unit (UNIT_MULT 0): leave out unit=.', { errors: [{ in: 'query', name: 'unit', message: 'not with an SDMX representation' }] })
+        return replySdmxData(sdmx, req, reply, filters, cursor, limit)
+      }
       if (unit !== undefined) {
         // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.
         const target = await observations.listTarget(filters, unit)
