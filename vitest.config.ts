@@ -25,6 +25,7 @@ export const API_SUITE = [
   'test/units.test.ts',
   'test/other-town.test.ts',
   'test/relations.test.ts',
+  'test/sdmx.test.ts',
 ]
 
 export default defineConfig({
