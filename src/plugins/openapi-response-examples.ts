@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T17:58:03.834Z"
+          "lastFullAt": "2026-11-29T18:11:02.391Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T17:58:03.454Z",
+            "recordedAt": "2026-11-29T18:10:59.864Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T17:58:03.454Z",
+        "recordedAt": "2026-11-29T18:10:59.864Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.454Z"
+            "recordedAt": "2026-11-29T18:10:59.864Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.454Z"
+            "recordedAt": "2026-11-29T18:10:59.864Z"
           },
           {
             "id": 2,
@@ -444,19 +444,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.526Z"
+            "recordedAt": "2026-11-29T18:11:00.535Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:58:03.454Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:58:03.526Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T18:10:59.864Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T18:11:00.535Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
           "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json",
-          "id": "IREF-a53ef8a2-8087-4fe1-8307-e7dde2a893de",
           "test": false,
-          "prepared": "2026-11-29T17:58:09.159Z",
           "contentLanguages": [
             "en",
             "zh"
@@ -787,7 +785,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T17:58:03.454Z"
+        "recordedAt": "2026-11-29T18:10:59.864Z"
       }
     }
   },
@@ -823,7 +821,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.454Z",
+            "recordedAt": "2026-11-29T18:10:59.864Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -838,9 +836,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/vnd.sdmx.structure+json": {
         "meta": {
           "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json",
-          "id": "IREF-c7d5e0a7-2844-4903-9783-58ab2170f49f",
           "test": false,
-          "prepared": "2026-11-29T17:58:07.402Z",
           "contentLanguages": [
             "en",
             "zh"
@@ -2215,9 +2211,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/vnd.sdmx.structure+json": {
         "meta": {
           "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json",
-          "id": "IREF-d3700a4a-dc3f-47af-a125-eb53a6487430",
           "test": false,
-          "prepared": "2026-11-29T17:58:07.418Z",
           "contentLanguages": [
             "en",
             "zh"
@@ -3640,7 +3634,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.454Z",
+            "recordedAt": "2026-11-29T18:10:59.864Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3677,7 +3671,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.454Z",
+            "recordedAt": "2026-11-29T18:10:59.864Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4124,7 +4118,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:58:03.454Z",
+            "recordedAt": "2026-11-29T18:10:59.864Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4157,7 +4151,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T17:58:03.441Z",
+            "recordedAt": "2026-11-29T18:10:59.648Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4172,11 +4166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "eb98065db5b39da274ed7848a34b1a8627d444be7f0ed5235fbd2e9f81e87252"
+            "hash": "1ce7e5747d21293d930f21e86c42270803b862386f27bd4c297de7ed350b430d"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T17:58:03.441Z",
+            "recordedAt": "2026-11-29T18:10:59.648Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4190,8 +4184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "eb98065db5b39da274ed7848a34b1a8627d444be7f0ed5235fbd2e9f81e87252",
-            "hash": "1fb8fade0e52df8c0800e62706291ff2ce19d49a3bea9cd88e76f1b6b8948fdc"
+            "prevHash": "1ce7e5747d21293d930f21e86c42270803b862386f27bd4c297de7ed350b430d",
+            "hash": "29482e463e42c3b0bdf4d9373d9a0252e1e41109ffcb92b940cea97f3c5db657"
           }
         ],
         "nextAfter": 100,
@@ -4203,17 +4197,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "f65cb7e1bb6d7fd28a19a1b53c9845326bd3f3da32666c718ba5618f397e8363",
-        "recordedAt": "2026-11-29T17:58:03.653Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=f65cb7e1bb6d7fd28a19a1b53c9845326bd3f3da32666c718ba5618f397e8363\nrecordedAt=2026-11-29T17:58:03.653Z\n",
-        "signature": "PLPkbrkftYJaHfhnwPAkIoMFwFYw+vTWplXShU/9G1TcO3Ykb7YPzLlZ0zZfqRGopX/fBQHmZFGweQKTURTfAA==",
+        "hash": "14089ff050c6dc789bd9507ee26295178c54762944be5a402adddcc93994b7b9",
+        "recordedAt": "2026-11-29T18:11:01.102Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=14089ff050c6dc789bd9507ee26295178c54762944be5a402adddcc93994b7b9\nrecordedAt=2026-11-29T18:11:01.102Z\n",
+        "signature": "dD73hg/OcON9yr7zVe1YadgYiNLuOm/E/fVX7sGXr8Jdy3Tk8yPXCVuUS0O30yy/z0X4JtSoIHN141YXi0AyBg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEArIjDHDreeHB/ka89dWViHIbfP55rNor6hl1lGTflIdA=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAErqkGid3wskMy+2cRUKvVKrV0IalQv7Z3feC6bUTcqk=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4222,9 +4216,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T17:58:03.834Z",
+        "lastFullAt": "2026-11-29T18:11:02.391Z",
         "headSeq": 366,
-        "headHash": "f65cb7e1bb6d7fd28a19a1b53c9845326bd3f3da32666c718ba5618f397e8363"
+        "headHash": "14089ff050c6dc789bd9507ee26295178c54762944be5a402adddcc93994b7b9"
       }
     }
   },
@@ -4234,9 +4228,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T17:58:08.076Z",
+        "lastFullAt": "2026-11-29T18:11:23.298Z",
         "headSeq": 366,
-        "headHash": "f65cb7e1bb6d7fd28a19a1b53c9845326bd3f3da32666c718ba5618f397e8363"
+        "headHash": "14089ff050c6dc789bd9507ee26295178c54762944be5a402adddcc93994b7b9"
       }
     }
   },
@@ -4253,7 +4247,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T17:58:09.190Z",
+        "recordedAt": "2026-11-29T18:11:24.892Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4444,8 +4438,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T17:58:09.229Z",
-        "recordedAt": "2026-11-29T17:58:09.229Z"
+        "publishedAt": "2026-11-29T18:11:25.430Z",
+        "recordedAt": "2026-11-29T18:11:25.430Z"
       }
     }
   },
@@ -4478,8 +4472,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T17:58:09.234Z",
-        "recordedAt": "2026-11-29T17:58:09.234Z"
+        "publishedAt": "2026-11-29T18:11:25.501Z",
+        "recordedAt": "2026-11-29T18:11:25.501Z"
       }
     }
   }

@@ -110,8 +110,10 @@ export async function replySdmxData(
   limit: number | undefined,
 ): Promise<FastifyReply | Record<string, unknown>> {
   if (req.representation === 'sdmx-csv') {
+    // The lines' first read checks the query: a refusal must not carry the download's headers.
+    const lines = await sdmx.dataCsv(query, cursor, limit, query.bom)
     reply.type(SDMX_CSV_TYPE).header('content-disposition', 'attachment; filename="observations.sdmx.csv"')
-    return reply.send(Readable.from(await sdmx.dataCsv(query, cursor, limit, query.bom)))
+    return reply.send(Readable.from(lines))
   }
   const nextUrl = (next: string) => {
     const url = new URL(req.url, `${req.protocol}://${req.host}`)
