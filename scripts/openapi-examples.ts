@@ -72,14 +72,16 @@ function pathOf(path: string, op: any): string {
 
 function record(operationId: string, res: Awaited<ReturnType<typeof call>>) {
   const mediaType = String(res.headers['content-type']).split(';')[0]!
-  if (mediaType === 'application/json') put(operationId, res.statusCode, mediaType, cut(res.json()))
-  else if (mediaType.endsWith('+json')) {
-    // An SDMX message's id and preparation time are new on every answer: the example leaves them out, so that it stays a subset of any answer.
-    const message = res.json()
-    delete message.meta?.id
-    delete message.meta?.prepared
-    put(operationId, res.statusCode, mediaType, message)
+  // An SDMX message's id and preparation time are new on every answer: the example leaves them out, so that it stays a subset of any answer.
+  const sdmxMessage = (body: any) => {
+    if (body?.meta?.prepared !== undefined) {
+      delete body.meta.id
+      delete body.meta.prepared
+    }
+    return body
   }
+  if (mediaType === 'application/json') put(operationId, res.statusCode, mediaType, cut(sdmxMessage(res.json())))
+  else if (mediaType.endsWith('+json')) put(operationId, res.statusCode, mediaType, sdmxMessage(res.json()))
   else put(operationId, res.statusCode, mediaType, mediaType === 'text/csv' ? res.body.split(/(?<=\n)/).slice(0, 1 + KEPT_ITEMS).join('') : firstLines(res.body, 200))
 }
 
@@ -103,6 +105,10 @@ for (const [path, item] of Object.entries<any>(doc.paths)) {
 record('listObservations', await call('get', '/v1/observations', { headers: { accept: 'text/csv' } }))
 record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+csv;version=2.0.0' } }))
 record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+json;version=2.0.0' } }))
+// The SDMX structure routes also answer plain JSON.
+for (const [operationId, artefact, id] of [['getSdmxDataflow', 'dataflow', 'DF_TOWN_INDICATORS'], ['getSdmxDataStructure', 'datastructure', 'DSD_TOWN_INDICATORS']] as const) {
+  record(operationId, await call('get', `/v1/sdmx/structure/${artefact}/BAYANTALA/${id}/1.0`, { headers: { accept: 'application/json' } }))
+}
 const observation = (await call('get', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`)).json()
 record('getSourceText', await call('get', `/v1/sources/${observation.source.id}/text`, { headers: { range: `bytes=${observation.source.byteStart}-${observation.source.byteEnd - 1}` } }))
 
