@@ -105,10 +105,6 @@ for (const [path, item] of Object.entries<any>(doc.paths)) {
 record('listObservations', await call('get', '/v1/observations', { headers: { accept: 'text/csv' } }))
 record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+csv;version=2.0.0' } }))
 record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+json;version=2.0.0' } }))
-// The SDMX structure routes also answer plain JSON.
-for (const [operationId, artefact, id] of [['getSdmxDataflow', 'dataflow', 'DF_TOWN_INDICATORS'], ['getSdmxDataStructure', 'datastructure', 'DSD_TOWN_INDICATORS']] as const) {
-  record(operationId, await call('get', `/v1/sdmx/structure/${artefact}/BAYANTALA/${id}/1.0`, { headers: { accept: 'application/json' } }))
-}
 const observation = (await call('get', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`)).json()
 record('getSourceText', await call('get', `/v1/sources/${observation.source.id}/text`, { headers: { range: `bytes=${observation.source.byteStart}-${observation.source.byteEnd - 1}` } }))
 

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T18:28:37.252Z"
+          "lastFullAt": "2026-11-29T18:39:57.551Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T18:28:36.863Z",
+            "recordedAt": "2026-11-29T18:39:57.386Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T18:28:36.863Z",
+        "recordedAt": "2026-11-29T18:39:57.386Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.863Z"
+            "recordedAt": "2026-11-29T18:39:57.386Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.863Z"
+            "recordedAt": "2026-11-29T18:39:57.386Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.923Z"
+            "recordedAt": "2026-11-29T18:39:57.417Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T18:28:36.863Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T18:28:36.923Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T18:39:57.386Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T18:39:57.417Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -785,7 +785,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T18:28:36.863Z"
+        "recordedAt": "2026-11-29T18:39:57.386Z"
       }
     }
   },
@@ -821,7 +821,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.863Z",
+            "recordedAt": "2026-11-29T18:39:57.386Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -2203,224 +2203,6 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             }
           ]
         }
-      },
-      "application/json": {
-        "meta": {
-          "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json",
-          "test": false,
-          "contentLanguages": [
-            "en",
-            "zh"
-          ],
-          "sender": {
-            "id": "BAYANTALA"
-          }
-        },
-        "data": {
-          "dataflows": [
-            {
-              "id": "DF_TOWN_INDICATORS",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Town indicators",
-              "names": {
-                "en": "Town indicators",
-                "zh": "镇级指标"
-              },
-              "structure": "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=BAYANTALA:DSD_TOWN_INDICATORS(1.0)",
-              "links": [
-                {
-                  "rel": "self",
-                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=BAYANTALA:DF_TOWN_INDICATORS(1.0)"
-                }
-              ]
-            }
-          ],
-          "dataStructures": [
-            {
-              "id": "DSD_TOWN_INDICATORS",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Town indicators",
-              "names": {
-                "en": "Town indicators",
-                "zh": "镇级指标"
-              },
-              "dataStructureComponents": {
-                "dimensionList": {
-                  "id": "DimensionDescriptor",
-                  "dimensions": [
-                    {
-                      "id": "INDICATOR",
-                      "position": 0,
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
-                      }
-                    },
-                    {
-                      "id": "REF_AREA",
-                      "position": 1,
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
-                      }
-                    }
-                  ],
-                  "timeDimensions": [
-                    {
-                      "id": "TIME_PERIOD",
-                      "position": 3,
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
-                      "localRepresentation": {
-                        "format": {
-                          "dataType": "ObservationalTimePeriod"
-                        }
-                      }
-                    }
-                  ]
-                },
-                "attributeList": {
-                  "id": "AttributeDescriptor",
-                  "attributes": [
-                    {
-                      "id": "UNIT_MEASURE",
-                      "usage": "mandatory",
-                      "attributeRelationship": {
-                        "observation": {}
-                      },
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MEASURE",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT(1.0)"
-                      }
-                    },
-                    {
-                      "id": "UNIT_MULT",
-                      "usage": "mandatory",
-                      "attributeRelationship": {
-                        "observation": {}
-                      },
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MULT",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT_MULT(1.0)"
-                      }
-                    }
-                  ]
-                },
-                "measureList": {
-                  "id": "MeasureDescriptor",
-                  "measures": [
-                    {
-                      "id": "OBS_VALUE",
-                      "usage": "mandatory",
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_VALUE",
-                      "localRepresentation": {
-                        "format": {
-                          "dataType": "Decimal"
-                        }
-                      }
-                    }
-                  ]
-                }
-              }
-            }
-          ],
-          "conceptSchemes": [
-            {
-              "id": "CS_TOWN_INDICATORS",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Concepts of the town indicators",
-              "names": {
-                "en": "Concepts of the town indicators",
-                "zh": "镇级指标概念"
-              },
-              "concepts": [
-                {
-                  "id": "INDICATOR",
-                  "name": "Indicator",
-                  "names": {
-                    "en": "Indicator",
-                    "zh": "指标"
-                  }
-                },
-                {
-                  "id": "REF_AREA",
-                  "name": "Reference area",
-                  "names": {
-                    "en": "Reference area",
-                    "zh": "地区"
-                  }
-                }
-              ]
-            }
-          ],
-          "codelists": [
-            {
-              "id": "CL_INDICATOR",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Indicators",
-              "names": {
-                "en": "Indicators",
-                "zh": "指标"
-              },
-              "codes": [
-                {
-                  "id": "banner_planted_forest_area",
-                  "name": "Banner-level planted forest area",
-                  "names": {
-                    "en": "Banner-level planted forest area",
-                    "zh": "旗本级人工造林面积"
-                  }
-                },
-                {
-                  "id": "beef_cattle_stock",
-                  "name": "Beef cattle on hand",
-                  "names": {
-                    "en": "Beef cattle on hand",
-                    "zh": "肉牛存栏"
-                  }
-                }
-              ]
-            },
-            {
-              "id": "CL_AREA",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Areas",
-              "names": {
-                "en": "Areas",
-                "zh": "地区"
-              },
-              "codes": [
-                {
-                  "id": "aoriqige",
-                  "name": "Aoriqige",
-                  "names": {
-                    "en": "Aoriqige",
-                    "zh": "敖日其格"
-                  },
-                  "parent": "bayantala"
-                },
-                {
-                  "id": "baorihua",
-                  "name": "Baorihua",
-                  "names": {
-                    "en": "Baorihua",
-                    "zh": "宝日花"
-                  },
-                  "parent": "bayantala"
-                }
-              ]
-            }
-          ]
-        }
       }
     }
   },
@@ -3796,224 +3578,6 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             }
           ]
         }
-      },
-      "application/json": {
-        "meta": {
-          "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json",
-          "test": false,
-          "contentLanguages": [
-            "en",
-            "zh"
-          ],
-          "sender": {
-            "id": "BAYANTALA"
-          }
-        },
-        "data": {
-          "dataflows": [
-            {
-              "id": "DF_TOWN_INDICATORS",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Town indicators",
-              "names": {
-                "en": "Town indicators",
-                "zh": "镇级指标"
-              },
-              "structure": "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=BAYANTALA:DSD_TOWN_INDICATORS(1.0)",
-              "links": [
-                {
-                  "rel": "self",
-                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=BAYANTALA:DF_TOWN_INDICATORS(1.0)"
-                }
-              ]
-            }
-          ],
-          "dataStructures": [
-            {
-              "id": "DSD_TOWN_INDICATORS",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Town indicators",
-              "names": {
-                "en": "Town indicators",
-                "zh": "镇级指标"
-              },
-              "dataStructureComponents": {
-                "dimensionList": {
-                  "id": "DimensionDescriptor",
-                  "dimensions": [
-                    {
-                      "id": "INDICATOR",
-                      "position": 0,
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
-                      }
-                    },
-                    {
-                      "id": "REF_AREA",
-                      "position": 1,
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
-                      }
-                    }
-                  ],
-                  "timeDimensions": [
-                    {
-                      "id": "TIME_PERIOD",
-                      "position": 3,
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
-                      "localRepresentation": {
-                        "format": {
-                          "dataType": "ObservationalTimePeriod"
-                        }
-                      }
-                    }
-                  ]
-                },
-                "attributeList": {
-                  "id": "AttributeDescriptor",
-                  "attributes": [
-                    {
-                      "id": "UNIT_MEASURE",
-                      "usage": "mandatory",
-                      "attributeRelationship": {
-                        "observation": {}
-                      },
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MEASURE",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT(1.0)"
-                      }
-                    },
-                    {
-                      "id": "UNIT_MULT",
-                      "usage": "mandatory",
-                      "attributeRelationship": {
-                        "observation": {}
-                      },
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MULT",
-                      "localRepresentation": {
-                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT_MULT(1.0)"
-                      }
-                    }
-                  ]
-                },
-                "measureList": {
-                  "id": "MeasureDescriptor",
-                  "measures": [
-                    {
-                      "id": "OBS_VALUE",
-                      "usage": "mandatory",
-                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_VALUE",
-                      "localRepresentation": {
-                        "format": {
-                          "dataType": "Decimal"
-                        }
-                      }
-                    }
-                  ]
-                }
-              }
-            }
-          ],
-          "conceptSchemes": [
-            {
-              "id": "CS_TOWN_INDICATORS",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Concepts of the town indicators",
-              "names": {
-                "en": "Concepts of the town indicators",
-                "zh": "镇级指标概念"
-              },
-              "concepts": [
-                {
-                  "id": "INDICATOR",
-                  "name": "Indicator",
-                  "names": {
-                    "en": "Indicator",
-                    "zh": "指标"
-                  }
-                },
-                {
-                  "id": "REF_AREA",
-                  "name": "Reference area",
-                  "names": {
-                    "en": "Reference area",
-                    "zh": "地区"
-                  }
-                }
-              ]
-            }
-          ],
-          "codelists": [
-            {
-              "id": "CL_INDICATOR",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Indicators",
-              "names": {
-                "en": "Indicators",
-                "zh": "指标"
-              },
-              "codes": [
-                {
-                  "id": "banner_planted_forest_area",
-                  "name": "Banner-level planted forest area",
-                  "names": {
-                    "en": "Banner-level planted forest area",
-                    "zh": "旗本级人工造林面积"
-                  }
-                },
-                {
-                  "id": "beef_cattle_stock",
-                  "name": "Beef cattle on hand",
-                  "names": {
-                    "en": "Beef cattle on hand",
-                    "zh": "肉牛存栏"
-                  }
-                }
-              ]
-            },
-            {
-              "id": "CL_AREA",
-              "agencyID": "BAYANTALA",
-              "version": "1.0",
-              "isFinal": false,
-              "name": "Areas",
-              "names": {
-                "en": "Areas",
-                "zh": "地区"
-              },
-              "codes": [
-                {
-                  "id": "aoriqige",
-                  "name": "Aoriqige",
-                  "names": {
-                    "en": "Aoriqige",
-                    "zh": "敖日其格"
-                  },
-                  "parent": "bayantala"
-                },
-                {
-                  "id": "baorihua",
-                  "name": "Baorihua",
-                  "names": {
-                    "en": "Baorihua",
-                    "zh": "宝日花"
-                  },
-                  "parent": "bayantala"
-                }
-              ]
-            }
-          ]
-        }
       }
     }
   },
@@ -4070,7 +3634,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.863Z",
+            "recordedAt": "2026-11-29T18:39:57.386Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4107,7 +3671,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.863Z",
+            "recordedAt": "2026-11-29T18:39:57.386Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4554,7 +4118,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:28:36.863Z",
+            "recordedAt": "2026-11-29T18:39:57.386Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4587,7 +4151,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T18:28:36.858Z",
+            "recordedAt": "2026-11-29T18:39:57.381Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4602,11 +4166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "c4d51f1636957ea5033782f9436ddb2b5a3966f9f08d6bffddcb074127201e93"
+            "hash": "dc1b2b65d045f3cb74b3f0e6d52ab96422d6ed4fc494e218532f09fbe41e3494"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T18:28:36.858Z",
+            "recordedAt": "2026-11-29T18:39:57.381Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4620,8 +4184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "c4d51f1636957ea5033782f9436ddb2b5a3966f9f08d6bffddcb074127201e93",
-            "hash": "bd54ca8add759cc33abd899ff4d40942705d3fb48cd78eae32138fc150fd62e4"
+            "prevHash": "dc1b2b65d045f3cb74b3f0e6d52ab96422d6ed4fc494e218532f09fbe41e3494",
+            "hash": "d97f075027a75f4cda5a176a3f88543b90185ecfc309fd83903a76d0508caf80"
           }
         ],
         "nextAfter": 100,
@@ -4633,17 +4197,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "6687f0360cf29d854a1354b6c8f22ab92b028ae8bc55520bbaecdd8d0398bf65",
-        "recordedAt": "2026-11-29T18:28:37.067Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=6687f0360cf29d854a1354b6c8f22ab92b028ae8bc55520bbaecdd8d0398bf65\nrecordedAt=2026-11-29T18:28:37.067Z\n",
-        "signature": "ixXtPtTMSDk07QZ/JnGYNOzbMr0GljYvFAWxWO5A0SJ0wmfW8N6m7gmbQm33mgx3OaMReXU4aSpgrxbgyY9kBQ==",
+        "hash": "6f1be7e3a36cc77a38681a80b1253f0561d1104bf220981c7bbf7e0940414635",
+        "recordedAt": "2026-11-29T18:39:57.457Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=6f1be7e3a36cc77a38681a80b1253f0561d1104bf220981c7bbf7e0940414635\nrecordedAt=2026-11-29T18:39:57.457Z\n",
+        "signature": "7/V/6aQFyIOVDQt+KDuBevrlLB4xHEoULrVv+vasrd4t3nLtz9gRWZCW//qmjahtIK2SibCFISnbDTyfwrmbBQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA/YTybo/bnW92E8vqSrIJuiw+W1UnXQiGXU07+j3t29k=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA4ljPjtlqS7ncPuEUYFMCZeI1NK4zlyLkuT4h1DIou8E=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4652,9 +4216,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T18:28:37.252Z",
+        "lastFullAt": "2026-11-29T18:39:57.551Z",
         "headSeq": 366,
-        "headHash": "6687f0360cf29d854a1354b6c8f22ab92b028ae8bc55520bbaecdd8d0398bf65"
+        "headHash": "6f1be7e3a36cc77a38681a80b1253f0561d1104bf220981c7bbf7e0940414635"
       }
     }
   },
@@ -4664,9 +4228,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T18:28:39.385Z",
+        "lastFullAt": "2026-11-29T18:39:58.852Z",
         "headSeq": 366,
-        "headHash": "6687f0360cf29d854a1354b6c8f22ab92b028ae8bc55520bbaecdd8d0398bf65"
+        "headHash": "6f1be7e3a36cc77a38681a80b1253f0561d1104bf220981c7bbf7e0940414635"
       }
     }
   },
@@ -4683,7 +4247,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T18:28:39.468Z",
+        "recordedAt": "2026-11-29T18:39:58.906Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4874,8 +4438,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T18:28:39.506Z",
-        "recordedAt": "2026-11-29T18:28:39.506Z"
+        "publishedAt": "2026-11-29T18:39:58.950Z",
+        "recordedAt": "2026-11-29T18:39:58.950Z"
       }
     }
   },
@@ -4908,8 +4472,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T18:28:39.521Z",
-        "recordedAt": "2026-11-29T18:28:39.521Z"
+        "publishedAt": "2026-11-29T18:39:58.960Z",
+        "recordedAt": "2026-11-29T18:39:58.960Z"
       }
     }
   }

@@ -68,7 +68,6 @@ const sdmxRoutes: FastifyPluginAsyncTypebox<SdmxRoutesOptions> = async (app, { s
     app.get(
       `/structure/${artefact}/:agency/:id/:version`,
       {
-        config: { representations: { 'sdmx-structure': 'application/vnd.sdmx.structure+json;version=2.0.0', json: 'application/json' } },
         schema: {
           tags: ['sdmx'],
           operationId: artefact === 'dataflow' ? 'getSdmxDataflow' : 'getSdmxDataStructure',
@@ -82,7 +81,6 @@ const sdmxRoutes: FastifyPluginAsyncTypebox<SdmxRoutesOptions> = async (app, { s
               description: 'The structure message.',
               content: {
                 'application/vnd.sdmx.structure+json': { schema: SdmxStructureMessage },
-                'application/json': { schema: SdmxStructureMessage },
               },
             },
             ...problemResponses(404, 406),
@@ -92,7 +90,7 @@ const sdmxRoutes: FastifyPluginAsyncTypebox<SdmxRoutesOptions> = async (app, { s
       async (req, reply) => {
         const message = await sdmx.structure(artefact, req.params.agency, req.params.id, req.params.version)
         // Sent as text: the schema documents the message, whose members are open (the SDMX-JSON schema's).
-        return (reply as FastifyReply).type(req.representation === 'json' ? 'application/json; charset=utf-8' : SDMX_STRUCTURE_TYPE).send(JSON.stringify(message))
+        return (reply as FastifyReply).type(SDMX_STRUCTURE_TYPE).send(JSON.stringify(message))
       },
     )
   }

@@ -1,6 +1,6 @@
 // SDMX answers built on the observation service: the data formats of the observation list and
 // the structure (dataflow, data structure definition and code lists) they refer to.
-import { randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { Errors } from '../../errors.js'
 import type { CatalogReads } from '../../storage/ports.js'
 import type { ObservationQuery, ObservationService } from '../observations/observations.service.js'
@@ -106,15 +106,16 @@ export function createSdmxService(catalog: Pick<CatalogReads, 'indicators' | 'ar
         codelist('CL_OBS_STATUS', 'Observation status', '观测状态', OBS_STATUS_CODES.map((k) => code(k.id, k.names.en, k.names.zh))),
         codelist('CL_OBS_QUALIFIER', 'Qualifiers', '数值限定', QUALIFIER_CODES.map((k) => code(k.id, k.names.en, k.names.zh))),
       ]
-      return {
-        meta: { schema: STRUCTURE_SCHEMA_URL, id: `IREF-${randomUUID()}`, test: false, prepared: new Date().toISOString(), contentLanguages: ['en', 'zh'], sender: { id: AGENCY } },
-        data: {
-          dataflows: [dataflow],
-          dataStructures: [dsd],
-          conceptSchemes: [{ id: 'CS_TOWN_INDICATORS', ...base, name: 'Concepts of the town indicators', names: { en: 'Concepts of the town indicators', zh: '镇级指标概念' }, concepts }],
-          codelists,
-        },
+      const data = {
+        dataflows: [dataflow],
+        dataStructures: [dsd],
+        conceptSchemes: [{ id: 'CS_TOWN_INDICATORS', ...base, name: 'Concepts of the town indicators', names: { en: 'Concepts of the town indicators', zh: '镇级指标概念' }, concepts }],
+        codelists,
       }
+      // Named by its content and dated by the day, so that the same structure is the same answer (ETag, 304) all day.
+      const messageId = `DSD-${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 16)}`
+      const prepared = `${new Date().toISOString().slice(0, 10)}T00:00:00Z`
+      return { meta: { schema: STRUCTURE_SCHEMA_URL, id: messageId, test: false, prepared, contentLanguages: ['en', 'zh'], sender: { id: AGENCY } }, data }
     },
   }
 }
