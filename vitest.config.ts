@@ -28,6 +28,7 @@ export const API_SUITE = [
   'test/jsonstat.test.ts',
   'test/web-pages.test.ts',
   'test/csv-roundtrip.test.ts',
+  'test/sdmx.test.ts',
 ]
 
 export default defineConfig({

@@ -72,7 +72,16 @@ function pathOf(path: string, op: any): string {
 
 function record(operationId: string, res: Awaited<ReturnType<typeof call>>) {
   const mediaType = String(res.headers['content-type']).split(';')[0]!
-  if (mediaType === 'application/json') put(operationId, res.statusCode, mediaType, cut(res.json()))
+  // An SDMX message's id and preparation time are new on every answer: the example leaves them out, so that it stays a subset of any answer.
+  const sdmxMessage = (body: any) => {
+    if (body?.meta?.prepared !== undefined) {
+      delete body.meta.id
+      delete body.meta.prepared
+    }
+    return body
+  }
+  if (mediaType === 'application/json') put(operationId, res.statusCode, mediaType, cut(sdmxMessage(res.json())))
+  else if (mediaType.endsWith('+json')) put(operationId, res.statusCode, mediaType, sdmxMessage(res.json()))
   else put(operationId, res.statusCode, mediaType, mediaType === 'text/csv' ? res.body.split(/(?<=\n)/).slice(0, 1 + KEPT_ITEMS).join('') : firstLines(res.body, 200))
 }
 
@@ -94,6 +103,8 @@ for (const [path, item] of Object.entries<any>(doc.paths)) {
   record(op.operationId, await call('get', pathOf(path, op)))
 }
 record('listObservations', await call('get', '/v1/observations', { headers: { accept: 'text/csv' } }))
+record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+csv;version=2.0.0' } }))
+record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+json;version=2.0.0' } }))
 const observation = (await call('get', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`)).json()
 record('getSourceText', await call('get', `/v1/sources/${observation.source.id}/text`, { headers: { range: `bytes=${observation.source.byteStart}-${observation.source.byteEnd - 1}` } }))
 

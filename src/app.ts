@@ -41,6 +41,8 @@ import { Errors } from './errors.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { loadSeeds } from './seed/seed-loader.js'
 import webRoutes from './modules/web/web.routes.js'
+import sdmxRoutes from './modules/sdmx/sdmx.routes.js'
+import { createSdmxService } from './modules/sdmx/sdmx.service.js'
 
 export interface BuildOptions {
   /** Overrides of the configuration; the rest comes from loadConfig(). */
@@ -203,7 +205,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   const relations = createRelationService(catalog, storage.observations)
   await app.register(indicatorRoutes, { prefix: '/v1/indicators', writer, catalog, observations, relations })
   await app.register(topicRoutes, { prefix: '/v1/topics', writer, catalog })
-  await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer, jsonstat: createJsonStatService(observations, catalog) })
+  const sdmx = createSdmxService(catalog, observations)
+  await app.register(observationRoutes, { prefix: '/v1/observations', observations, writer, sdmx, jsonstat: createJsonStatService(observations, catalog) })
+  await app.register(sdmxRoutes, { prefix: '/v1/sdmx', sdmx })
   await app.register(importRoutes, { prefix: '/v1/imports', writer, checker })
   await app.register(vintageRoutes, { prefix: '/v1/vintages', observations })
   await app.register(changeRoutes, { prefix: '/v1/changes', observations: storage.observations })

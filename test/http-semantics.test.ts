@@ -38,9 +38,14 @@ let writeKey = ''
 /** An admin key on every read: some reads (the full audit verification) are for admins, and a key changes nothing else. */
 let admin: Record<string, string> = {}
 
-async function fill(template: string): Promise<string> {
+async function fill(template: string, examples: Record<string, unknown> = {}): Promise<string> {
   let path = template
   for (const m of template.matchAll(/\{([^}]+)\}/g)) {
+    // A parameter with no listing above it (the SDMX structure paths) takes its documented example.
+    if (examples[m[1]!] !== undefined && examples[m[1]!] !== null) {
+      path = path.replace(m[0]!, encodeURIComponent(String(examples[m[1]!])))
+      continue
+    }
     const parent = path.slice(0, path.indexOf(m[0]!) - 1)
     const res = await t.app.inject({ url: parent.replace(/\/$/, '') || '/' })
     const body = json(res.body)
@@ -84,10 +89,11 @@ beforeAll(async () => {
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
   writeKey = (await createKey(t.storage, 'semantics', ['write'])).secret
   admin = { authorization: `Bearer ${(await createKey(t.storage, 'semantics-admin', ['admin'])).secret}` }
-  const doc = t.app.swagger() as { paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> }
+  const doc = t.app.swagger() as { paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }>; parameters?: Array<{ in: string; name: string; example?: unknown }> }>> }
   for (const [template, ops] of Object.entries(doc.paths)) {
     const offers = Object.keys(ops.get?.responses?.['200']?.content ?? {})
-    paths.push({ template, path: await fill(template), methods: new Set(Object.keys(ops).map((m) => m.toUpperCase())), offers })
+    const examples = template.startsWith('/v1/sdmx/') ? Object.fromEntries((ops.get?.parameters ?? []).filter((p) => p.in === 'path').map((p) => [p.name, p.example])) : {}
+    paths.push({ template, path: await fill(template, examples), methods: new Set(Object.keys(ops).map((m) => m.toUpperCase())), offers })
   }
   // Hidden from the document, served all the same.
   for (const hidden of ['/openapi.json', '/openapi.yaml', '/docs', '/docs/json']) paths.push({ template: hidden, path: hidden, methods: new Set(['GET']), offers: [] })

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T18:38:04.797Z"
+          "lastFullAt": "2026-11-29T18:46:42.782Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T18:38:04.678Z",
+            "recordedAt": "2026-11-29T18:46:42.614Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T18:38:04.678Z",
+        "recordedAt": "2026-11-29T18:46:42.614Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.678Z"
+            "recordedAt": "2026-11-29T18:46:42.614Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.678Z"
+            "recordedAt": "2026-11-29T18:46:42.614Z"
           },
           {
             "id": 2,
@@ -444,12 +444,315 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.698Z"
+            "recordedAt": "2026-11-29T18:46:42.653Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:38:04.678Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:38:04.698Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:46:42.614Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:46:42.653Z\r\n",
+      "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
+      "application/vnd.sdmx.data+json": {
+        "meta": {
+          "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json",
+          "test": false,
+          "contentLanguages": [
+            "en",
+            "zh"
+          ],
+          "sender": {
+            "id": "BAYANTALA",
+            "name": "Bayantala Town open data"
+          }
+        },
+        "data": {
+          "structures": [
+            {
+              "name": "Town indicators",
+              "names": {
+                "en": "Town indicators",
+                "zh": "镇级指标"
+              },
+              "links": [
+                {
+                  "rel": "dataflow",
+                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=BAYANTALA:DF_TOWN_INDICATORS(1.0)"
+                },
+                {
+                  "rel": "datastructure",
+                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=BAYANTALA:DSD_TOWN_INDICATORS(1.0)"
+                }
+              ],
+              "dataSets": [
+                0
+              ],
+              "dimensions": {
+                "dataSet": [],
+                "series": [
+                  {
+                    "id": "INDICATOR",
+                    "name": "Indicator",
+                    "names": {
+                      "en": "Indicator",
+                      "zh": "指标"
+                    },
+                    "keyPosition": 0,
+                    "values": [
+                      {
+                        "id": "dibao_paid",
+                        "name": "Urban and rural minimum living allowance (dibao) paid",
+                        "names": {
+                          "en": "Urban and rural minimum living allowance (dibao) paid",
+                          "zh": "城乡低保金发放"
+                        }
+                      }
+                    ]
+                  },
+                  {
+                    "id": "REF_AREA",
+                    "name": "Reference area",
+                    "names": {
+                      "en": "Reference area",
+                      "zh": "地区"
+                    },
+                    "keyPosition": 1,
+                    "values": [
+                      {
+                        "id": "bayantala",
+                        "name": "Bayantala Town",
+                        "names": {
+                          "en": "Bayantala Town",
+                          "zh": "巴彦塔拉镇"
+                        }
+                      }
+                    ]
+                  },
+                  {
+                    "id": "KIND",
+                    "name": "Kind of value",
+                    "names": {
+                      "en": "Kind of value",
+                      "zh": "数值类型"
+                    },
+                    "keyPosition": 2,
+                    "values": [
+                      {
+                        "id": "actual",
+                        "name": "Actual",
+                        "names": {
+                          "en": "Actual",
+                          "zh": "实际"
+                        }
+                      }
+                    ]
+                  }
+                ],
+                "observation": [
+                  {
+                    "id": "TIME_PERIOD",
+                    "name": "Time period",
+                    "names": {
+                      "en": "Time period",
+                      "zh": "时期"
+                    },
+                    "keyPosition": 3,
+                    "roles": [
+                      "TIME_PERIOD"
+                    ],
+                    "values": [
+                      {
+                        "id": "2023-S1",
+                        "name": "2023-S1",
+                        "start": "2023-01-01T00:00:00Z",
+                        "end": "2023-06-30T23:59:59Z"
+                      }
+                    ]
+                  }
+                ]
+              },
+              "measures": {
+                "observation": [
+                  {
+                    "id": "OBS_VALUE",
+                    "name": "Observation value",
+                    "names": {
+                      "en": "Observation value",
+                      "zh": "观测值"
+                    },
+                    "isMandatory": true,
+                    "format": {
+                      "dataType": "Decimal"
+                    }
+                  }
+                ]
+              },
+              "attributes": {
+                "dataSet": [],
+                "series": [],
+                "observation": [
+                  {
+                    "id": "UNIT_MEASURE",
+                    "name": "Unit of measure",
+                    "names": {
+                      "en": "Unit of measure",
+                      "zh": "计量单位"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "value": "CNY"
+                      }
+                    ]
+                  },
+                  {
+                    "id": "UNIT_MULT",
+                    "name": "Unit multiplier (power of ten)",
+                    "names": {
+                      "en": "Unit multiplier (power of ten)",
+                      "zh": "单位倍数（10的幂）"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "value": "0"
+                      }
+                    ]
+                  },
+                  {
+                    "id": "OBS_STATUS",
+                    "name": "Observation status",
+                    "names": {
+                      "en": "Observation status",
+                      "zh": "观测状态"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "id": "A",
+                        "name": "Normal value",
+                        "names": {
+                          "en": "Normal value",
+                          "zh": "正常值"
+                        }
+                      }
+                    ]
+                  },
+                  {
+                    "id": "OBS_QUALIFIER",
+                    "name": "Qualifier of the value as reported",
+                    "names": {
+                      "en": "Qualifier of the value as reported",
+                      "zh": "数值限定"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "id": "eq",
+                        "name": "Exactly",
+                        "names": {
+                          "en": "Exactly",
+                          "zh": "等于"
+                        }
+                      }
+                    ]
+                  },
+                  {
+                    "id": "CITATION_SOURCE",
+                    "name": "Cited source id",
+                    "names": {
+                      "en": "Cited source id",
+                      "zh": "引用来源"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "value": "bayantala-2023h1"
+                      }
+                    ]
+                  },
+                  {
+                    "id": "CITATION_QUOTE",
+                    "name": "Cited quote",
+                    "names": {
+                      "en": "Cited quote",
+                      "zh": "引文"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "value": "2023年上半年发放城乡低保金484.752万元"
+                      }
+                    ]
+                  },
+                  {
+                    "id": "CITATION_SPAN",
+                    "name": "Byte span of the quote in the source text (start-end, end exclusive)",
+                    "names": {
+                      "en": "Byte span of the quote in the source text (start-end, end exclusive)",
+                      "zh": "引文在来源文本中的字节范围"
+                    },
+                    "isMandatory": true,
+                    "relationship": {
+                      "observation": {}
+                    },
+                    "values": [
+                      {
+                        "value": "3521-3571"
+                      }
+                    ]
+                  }
+                ]
+              }
+            }
+          ],
+          "dataSets": [
+            {
+              "structure": 0,
+              "action": "Information",
+              "links": [
+                {
+                  "rel": "dataflow",
+                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=BAYANTALA:DF_TOWN_INDICATORS(1.0)"
+                }
+              ],
+              "series": {
+                "0:0:0": {
+                  "attributes": [],
+                  "observations": {
+                    "0": [
+                      "4847520",
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0,
+                      0
+                    ]
+                  }
+                }
+              }
+            }
+          ]
+        }
+      }
     }
   },
   "getObservation": {
@@ -482,7 +785,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T18:38:04.678Z"
+        "recordedAt": "2026-11-29T18:46:42.614Z"
       }
     }
   },
@@ -518,13 +821,2763 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.678Z",
+            "recordedAt": "2026-11-29T18:46:42.614Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
             "ruleChanges": []
           }
         ]
+      }
+    }
+  },
+  "getSdmxDataflow": {
+    "200": {
+      "application/vnd.sdmx.structure+json": {
+        "meta": {
+          "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json",
+          "test": false,
+          "contentLanguages": [
+            "en",
+            "zh"
+          ],
+          "sender": {
+            "id": "BAYANTALA"
+          }
+        },
+        "data": {
+          "dataflows": [
+            {
+              "id": "DF_TOWN_INDICATORS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Town indicators",
+              "names": {
+                "en": "Town indicators",
+                "zh": "镇级指标"
+              },
+              "structure": "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=BAYANTALA:DSD_TOWN_INDICATORS(1.0)",
+              "links": [
+                {
+                  "rel": "self",
+                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=BAYANTALA:DF_TOWN_INDICATORS(1.0)"
+                }
+              ]
+            }
+          ],
+          "dataStructures": [
+            {
+              "id": "DSD_TOWN_INDICATORS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Town indicators",
+              "names": {
+                "en": "Town indicators",
+                "zh": "镇级指标"
+              },
+              "dataStructureComponents": {
+                "dimensionList": {
+                  "id": "DimensionDescriptor",
+                  "dimensions": [
+                    {
+                      "id": "INDICATOR",
+                      "position": 0,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
+                      }
+                    },
+                    {
+                      "id": "REF_AREA",
+                      "position": 1,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
+                      }
+                    },
+                    {
+                      "id": "KIND",
+                      "position": 2,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).KIND",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_KIND(1.0)"
+                      }
+                    }
+                  ],
+                  "timeDimensions": [
+                    {
+                      "id": "TIME_PERIOD",
+                      "position": 3,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "ObservationalTimePeriod"
+                        }
+                      }
+                    }
+                  ]
+                },
+                "attributeList": {
+                  "id": "AttributeDescriptor",
+                  "attributes": [
+                    {
+                      "id": "UNIT_MEASURE",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MEASURE",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT(1.0)"
+                      }
+                    },
+                    {
+                      "id": "UNIT_MULT",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MULT",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT_MULT(1.0)"
+                      }
+                    },
+                    {
+                      "id": "OBS_STATUS",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_STATUS",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_OBS_STATUS(1.0)"
+                      }
+                    },
+                    {
+                      "id": "OBS_QUALIFIER",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_QUALIFIER",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_OBS_QUALIFIER(1.0)"
+                      }
+                    },
+                    {
+                      "id": "CITATION_SOURCE",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).CITATION_SOURCE",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "String"
+                        }
+                      }
+                    },
+                    {
+                      "id": "CITATION_QUOTE",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).CITATION_QUOTE",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "String"
+                        }
+                      }
+                    },
+                    {
+                      "id": "CITATION_SPAN",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).CITATION_SPAN",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "String"
+                        }
+                      }
+                    }
+                  ]
+                },
+                "measureList": {
+                  "id": "MeasureDescriptor",
+                  "measures": [
+                    {
+                      "id": "OBS_VALUE",
+                      "usage": "mandatory",
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_VALUE",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "Decimal"
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          ],
+          "conceptSchemes": [
+            {
+              "id": "CS_TOWN_INDICATORS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Concepts of the town indicators",
+              "names": {
+                "en": "Concepts of the town indicators",
+                "zh": "镇级指标概念"
+              },
+              "concepts": [
+                {
+                  "id": "INDICATOR",
+                  "name": "Indicator",
+                  "names": {
+                    "en": "Indicator",
+                    "zh": "指标"
+                  }
+                },
+                {
+                  "id": "REF_AREA",
+                  "name": "Reference area",
+                  "names": {
+                    "en": "Reference area",
+                    "zh": "地区"
+                  }
+                },
+                {
+                  "id": "KIND",
+                  "name": "Kind of value",
+                  "names": {
+                    "en": "Kind of value",
+                    "zh": "数值类型"
+                  }
+                },
+                {
+                  "id": "TIME_PERIOD",
+                  "name": "Time period",
+                  "names": {
+                    "en": "Time period",
+                    "zh": "时期"
+                  }
+                },
+                {
+                  "id": "OBS_VALUE",
+                  "name": "Observation value",
+                  "names": {
+                    "en": "Observation value",
+                    "zh": "观测值"
+                  }
+                },
+                {
+                  "id": "UNIT_MEASURE",
+                  "name": "Unit of measure",
+                  "names": {
+                    "en": "Unit of measure",
+                    "zh": "计量单位"
+                  }
+                },
+                {
+                  "id": "UNIT_MULT",
+                  "name": "Unit multiplier (power of ten)",
+                  "names": {
+                    "en": "Unit multiplier (power of ten)",
+                    "zh": "单位倍数（10的幂）"
+                  }
+                },
+                {
+                  "id": "OBS_STATUS",
+                  "name": "Observation status",
+                  "names": {
+                    "en": "Observation status",
+                    "zh": "观测状态"
+                  }
+                },
+                {
+                  "id": "OBS_QUALIFIER",
+                  "name": "Qualifier of the value as reported",
+                  "names": {
+                    "en": "Qualifier of the value as reported",
+                    "zh": "数值限定"
+                  }
+                },
+                {
+                  "id": "CITATION_SOURCE",
+                  "name": "Cited source id",
+                  "names": {
+                    "en": "Cited source id",
+                    "zh": "引用来源"
+                  }
+                },
+                {
+                  "id": "CITATION_QUOTE",
+                  "name": "Cited quote",
+                  "names": {
+                    "en": "Cited quote",
+                    "zh": "引文"
+                  }
+                },
+                {
+                  "id": "CITATION_SPAN",
+                  "name": "Byte span of the quote in the source text (start-end, end exclusive)",
+                  "names": {
+                    "en": "Byte span of the quote in the source text (start-end, end exclusive)",
+                    "zh": "引文在来源文本中的字节范围"
+                  }
+                }
+              ]
+            }
+          ],
+          "codelists": [
+            {
+              "id": "CL_INDICATOR",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Indicators",
+              "names": {
+                "en": "Indicators",
+                "zh": "指标"
+              },
+              "codes": [
+                {
+                  "id": "banner_planted_forest_area",
+                  "name": "Banner-level planted forest area",
+                  "names": {
+                    "en": "Banner-level planted forest area",
+                    "zh": "旗本级人工造林面积"
+                  }
+                },
+                {
+                  "id": "beef_cattle_stock",
+                  "name": "Beef cattle on hand",
+                  "names": {
+                    "en": "Beef cattle on hand",
+                    "zh": "肉牛存栏"
+                  }
+                },
+                {
+                  "id": "cooperative_unions_formed",
+                  "name": "Unions of cooperatives formed",
+                  "names": {
+                    "en": "Unions of cooperatives formed",
+                    "zh": "组建联合社数"
+                  }
+                },
+                {
+                  "id": "cooperatives_formed",
+                  "name": "Cooperatives formed",
+                  "names": {
+                    "en": "Cooperatives formed",
+                    "zh": "成立合作社数"
+                  }
+                },
+                {
+                  "id": "core_area_trusteeship_transfer_area",
+                  "name": "Core-area land under trusteeship or transfer with direct investment",
+                  "names": {
+                    "en": "Core-area land under trusteeship or transfer with direct investment",
+                    "zh": "核心区土地托管和流转直投面积"
+                  }
+                },
+                {
+                  "id": "dense_maize_target_villages",
+                  "name": "Surrounding villages to be driven into high-yield dense maize",
+                  "names": {
+                    "en": "Surrounding villages to be driven into high-yield dense maize",
+                    "zh": "带动高产密植玉米种植嘎查村数"
+                  }
+                },
+                {
+                  "id": "dibao_beneficiaries",
+                  "name": "Dibao beneficiaries",
+                  "names": {
+                    "en": "Dibao beneficiaries",
+                    "zh": "城乡低保受益人数"
+                  }
+                },
+                {
+                  "id": "dibao_paid",
+                  "name": "Urban and rural minimum living allowance (dibao) paid",
+                  "names": {
+                    "en": "Urban and rural minimum living allowance (dibao) paid",
+                    "zh": "城乡低保金发放"
+                  }
+                },
+                {
+                  "id": "disability_care_subsidy_beneficiaries",
+                  "name": "Disability care subsidy beneficiaries",
+                  "names": {
+                    "en": "Disability care subsidy beneficiaries",
+                    "zh": "残疾人护理补贴受益人数"
+                  }
+                },
+                {
+                  "id": "disability_care_subsidy_paid",
+                  "name": "Disability care subsidy paid",
+                  "names": {
+                    "en": "Disability care subsidy paid",
+                    "zh": "残疾人护理补贴发放"
+                  }
+                },
+                {
+                  "id": "drainage_channel_length",
+                  "name": "Drainage channels built or maintained",
+                  "names": {
+                    "en": "Drainage channels built or maintained",
+                    "zh": "排水渠建设维护长度"
+                  }
+                },
+                {
+                  "id": "drainage_project_villages",
+                  "name": "Villages in the drainage channel project",
+                  "names": {
+                    "en": "Villages in the drainage channel project",
+                    "zh": "排水渠建设维护项目涉及嘎查村数"
+                  }
+                },
+                {
+                  "id": "ecological_rangers",
+                  "name": "Ecological forest rangers",
+                  "names": {
+                    "en": "Ecological forest rangers",
+                    "zh": "生态护林员人数"
+                  }
+                },
+                {
+                  "id": "high_yield_dense_maize_area",
+                  "name": "High-yield maize \"thousand-mu block\" core area",
+                  "names": {
+                    "en": "High-yield maize \"thousand-mu block\" core area",
+                    "zh": "玉米高产“千亩方”核心区面积"
+                  }
+                },
+                {
+                  "id": "key_afforestation_area",
+                  "name": "Key afforestation task completed",
+                  "names": {
+                    "en": "Key afforestation task completed",
+                    "zh": "重点造林任务完成面积"
+                  }
+                },
+                {
+                  "id": "living_env_group_village_secretaries",
+                  "name": "Village secretaries in the living-environment leading group",
+                  "names": {
+                    "en": "Village secretaries in the living-environment leading group",
+                    "zh": "人居环境整治领导小组嘎查村支部书记成员数"
+                  }
+                },
+                {
+                  "id": "living_env_inspection_districts",
+                  "name": "Districts in living-environment cross-inspections",
+                  "names": {
+                    "en": "Districts in living-environment cross-inspections",
+                    "zh": "人居环境整治交叉检查片区数"
+                  }
+                },
+                {
+                  "id": "living_env_inspection_teams",
+                  "name": "Living-environment inspection teams",
+                  "names": {
+                    "en": "Living-environment inspection teams",
+                    "zh": "人居环境整治督查小组数"
+                  }
+                },
+                {
+                  "id": "maize_core_area_villages",
+                  "name": "Villages in the high-yield maize \"thousand-mu block\" core area",
+                  "names": {
+                    "en": "Villages in the high-yield maize \"thousand-mu block\" core area",
+                    "zh": "玉米高产“千亩方”核心区涉及嘎查村数"
+                  }
+                },
+                {
+                  "id": "maize_dense_planting_drive_area",
+                  "name": "Dense-planting maize to be driven in surrounding villages",
+                  "names": {
+                    "en": "Dense-planting maize to be driven in surrounding villages",
+                    "zh": "带动周边嘎查村高产密植玉米种植面积"
+                  }
+                },
+                {
+                  "id": "medical_insurance_enrolled",
+                  "name": "Persons enrolled in medical insurance",
+                  "names": {
+                    "en": "Persons enrolled in medical insurance",
+                    "zh": "医疗保险参保人数"
+                  }
+                },
+                {
+                  "id": "mulberry_trees_planted",
+                  "name": "Mulberry trees planted",
+                  "names": {
+                    "en": "Mulberry trees planted",
+                    "zh": "栽植桑椹株数"
+                  }
+                },
+                {
+                  "id": "new_monitored_households",
+                  "name": "Households newly placed under anti-relapse monitoring",
+                  "names": {
+                    "en": "Households newly placed under anti-relapse monitoring",
+                    "zh": "新识别纳入防返贫监测户数"
+                  }
+                },
+                {
+                  "id": "new_monitored_persons",
+                  "name": "Persons newly placed under anti-relapse monitoring",
+                  "names": {
+                    "en": "Persons newly placed under anti-relapse monitoring",
+                    "zh": "新识别纳入防返贫监测人数"
+                  }
+                },
+                {
+                  "id": "party_secretary_contest_participants",
+                  "name": "Village party secretaries in the \"contest for stars\"",
+                  "names": {
+                    "en": "Village party secretaries in the \"contest for stars\"",
+                    "zh": "参加“比武争星”的嘎查村党组织书记数"
+                  }
+                },
+                {
+                  "id": "pension_insurance_enrolled",
+                  "name": "Persons enrolled in pension insurance",
+                  "names": {
+                    "en": "Persons enrolled in pension insurance",
+                    "zh": "养老保险参保人数"
+                  }
+                },
+                {
+                  "id": "public_welfare_posts",
+                  "name": "Village public-welfare jobs",
+                  "names": {
+                    "en": "Village public-welfare jobs",
+                    "zh": "嘎查村公益性岗位数"
+                  }
+                },
+                {
+                  "id": "rectification_notice_items",
+                  "name": "Items in rectification notices",
+                  "names": {
+                    "en": "Items in rectification notices",
+                    "zh": "问题整改告知单整改事项数"
+                  }
+                },
+                {
+                  "id": "rectification_notices_issued",
+                  "name": "Rectification notices issued",
+                  "names": {
+                    "en": "Rectification notices issued",
+                    "zh": "下发问题整改告知单份数"
+                  }
+                },
+                {
+                  "id": "rural_population_transferred",
+                  "name": "Rural and pastoral population transferred",
+                  "names": {
+                    "en": "Rural and pastoral population transferred",
+                    "zh": "转移农村牧区人口"
+                  }
+                },
+                {
+                  "id": "safety_full_coverage_campaigns",
+                  "name": "Full-coverage work-safety hazard campaigns",
+                  "names": {
+                    "en": "Full-coverage work-safety hazard campaigns",
+                    "zh": "全覆盖式安全生产隐患排查整治行动次数"
+                  }
+                },
+                {
+                  "id": "safety_inspected_entities",
+                  "name": "Entities inspected for work safety",
+                  "names": {
+                    "en": "Entities inspected for work safety",
+                    "zh": "安全生产排查整治单位数"
+                  }
+                },
+                {
+                  "id": "safety_inspection_sectors",
+                  "name": "Sectors covered by work-safety inspections",
+                  "names": {
+                    "en": "Sectors covered by work-safety inspections",
+                    "zh": "安全生产排查整治领域数"
+                  }
+                },
+                {
+                  "id": "safety_training_sessions",
+                  "name": "Work-safety publicity and training sessions",
+                  "names": {
+                    "en": "Work-safety publicity and training sessions",
+                    "zh": "安全生产宣传教育培训次数"
+                  }
+                },
+                {
+                  "id": "sci_backyard_demo_zones",
+                  "name": "Demonstration zones of the science backyard test field",
+                  "names": {
+                    "en": "Demonstration zones of the science backyard test field",
+                    "zh": "“科技小院”试验田示范区数"
+                  }
+                },
+                {
+                  "id": "sci_backyard_driven_planting_area",
+                  "name": "Dense-planting and under-forest planting area driven by the science backyard",
+                  "names": {
+                    "en": "Dense-planting and under-forest planting area driven by the science backyard",
+                    "zh": "“科技小院”辐射带动高产密植、林下种植面积"
+                  }
+                },
+                {
+                  "id": "service_hall_staff",
+                  "name": "Staff stationed in the citizen service hall",
+                  "names": {
+                    "en": "Staff stationed in the citizen service hall",
+                    "zh": "便民服务大厅入驻人员"
+                  }
+                },
+                {
+                  "id": "service_hall_windows",
+                  "name": "Service windows in the citizen service hall",
+                  "names": {
+                    "en": "Service windows in the citizen service hall",
+                    "zh": "便民服务大厅服务窗口数"
+                  }
+                },
+                {
+                  "id": "shanshui_afforestation_area",
+                  "name": "Shanshui project afforestation area",
+                  "names": {
+                    "en": "Shanshui project afforestation area",
+                    "zh": "山水项目造林面积"
+                  }
+                },
+                {
+                  "id": "shanshui_sand_closure_area",
+                  "name": "Shanshui project sand closure for forest regeneration",
+                  "names": {
+                    "en": "Shanshui project sand closure for forest regeneration",
+                    "zh": "山水项目封沙育林面积"
+                  }
+                },
+                {
+                  "id": "sorghum_demo_field_area",
+                  "name": "Sorghum \"hundred-mu field\" area",
+                  "names": {
+                    "en": "Sorghum \"hundred-mu field\" area",
+                    "zh": "高粱“百亩田”面积"
+                  }
+                },
+                {
+                  "id": "soybean_demo_field_area",
+                  "name": "Soybean \"hundred-mu field\" area",
+                  "names": {
+                    "en": "Soybean \"hundred-mu field\" area",
+                    "zh": "大豆“百亩田”面积"
+                  }
+                },
+                {
+                  "id": "stable_offfarm_workers",
+                  "name": "Persons in stable off-farm work through labour export",
+                  "names": {
+                    "en": "Persons in stable off-farm work through labour export",
+                    "zh": "劳务输出稳定务工人数"
+                  }
+                },
+                {
+                  "id": "tekun_beneficiaries",
+                  "name": "Tekun beneficiaries",
+                  "names": {
+                    "en": "Tekun beneficiaries",
+                    "zh": "特困供养受益人数"
+                  }
+                },
+                {
+                  "id": "tekun_paid",
+                  "name": "Extreme-poverty support (tekun) paid",
+                  "names": {
+                    "en": "Extreme-poverty support (tekun) paid",
+                    "zh": "特困供养金发放"
+                  }
+                },
+                {
+                  "id": "trusteeship_income_households",
+                  "name": "Farm households with income raised by land trusteeship",
+                  "names": {
+                    "en": "Farm households with income raised by land trusteeship",
+                    "zh": "土地托管带动增收农户"
+                  }
+                },
+                {
+                  "id": "village_collective_accumulation",
+                  "name": "Village collective accumulation from land trusteeship",
+                  "names": {
+                    "en": "Village collective accumulation from land trusteeship",
+                    "zh": "村集体积累"
+                  }
+                },
+                {
+                  "id": "village_greening_sites",
+                  "name": "Village greening sites",
+                  "names": {
+                    "en": "Village greening sites",
+                    "zh": "村屯绿化个数"
+                  }
+                },
+                {
+                  "id": "village_service_stations_standardized",
+                  "name": "Villages with standardised service stations",
+                  "names": {
+                    "en": "Villages with standardised service stations",
+                    "zh": "统一便民服务站设置的嘎查村数"
+                  }
+                },
+                {
+                  "id": "volunteer_tree_planting_base_area",
+                  "name": "Voluntary tree-planting base area",
+                  "names": {
+                    "en": "Voluntary tree-planting base area",
+                    "zh": "义务植树基地占地面积"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_base_price",
+                  "name": "Base purchase price per Wagyu calf",
+                  "names": {
+                    "en": "Base purchase price per Wagyu calf",
+                    "zh": "“和牛”牛犊收购基准价格"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_base_weight",
+                  "name": "Base weight for the Wagyu calf purchase price",
+                  "names": {
+                    "en": "Base weight for the Wagyu calf purchase price",
+                    "zh": "“和牛”牛犊收购基准体重"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_deduction_per_kg",
+                  "name": "Wagyu calf price deduction per kg below base weight",
+                  "names": {
+                    "en": "Wagyu calf price deduction per kg below base weight",
+                    "zh": "“和牛”牛犊欠重每公斤减价"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_premium_per_kg",
+                  "name": "Wagyu calf price premium per kg above base weight",
+                  "names": {
+                    "en": "Wagyu calf price premium per kg above base weight",
+                    "zh": "“和牛”牛犊超重每公斤加价"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_purchase_age",
+                  "name": "Age at which Wagyu calves are bought",
+                  "names": {
+                    "en": "Age at which Wagyu calves are bought",
+                    "zh": "“和牛”牛犊收购月龄"
+                  }
+                },
+                {
+                  "id": "wagyu_key_villages",
+                  "name": "Key villages for Wagyu surrogate breeding",
+                  "names": {
+                    "en": "Key villages for Wagyu surrogate breeding",
+                    "zh": "“和牛”代孕代养重点嘎查村数"
+                  }
+                },
+                {
+                  "id": "wagyu_surrogate_cattle",
+                  "name": "Wagyu surrogate cattle",
+                  "names": {
+                    "en": "Wagyu surrogate cattle",
+                    "zh": "代孕“和牛”数"
+                  }
+                },
+                {
+                  "id": "weekly_petition_reception_leaders",
+                  "name": "Leaders receiving petitioners each week",
+                  "names": {
+                    "en": "Leaders receiving petitioners each week",
+                    "zh": "每周接待来访领导人数"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_AREA",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Areas",
+              "names": {
+                "en": "Areas",
+                "zh": "地区"
+              },
+              "codes": [
+                {
+                  "id": "aoriqige",
+                  "name": "Aoriqige",
+                  "names": {
+                    "en": "Aoriqige",
+                    "zh": "敖日其格"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "baorihua",
+                  "name": "Baorihua",
+                  "names": {
+                    "en": "Baorihua",
+                    "zh": "宝日花"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "baorildai",
+                  "name": "Baorildai",
+                  "names": {
+                    "en": "Baorildai",
+                    "zh": "宝日勒岱"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "bayanmaodu",
+                  "name": "Bayanmaodu",
+                  "names": {
+                    "en": "Bayanmaodu",
+                    "zh": "巴彦毛都"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "bayantala",
+                  "name": "Bayantala Town",
+                  "names": {
+                    "en": "Bayantala Town",
+                    "zh": "巴彦塔拉镇"
+                  },
+                  "parent": "horqin-left-middle"
+                },
+                {
+                  "id": "beiba",
+                  "name": "Beiba",
+                  "names": {
+                    "en": "Beiba",
+                    "zh": "北巴"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "buhehaoqin",
+                  "name": "Buhehaoqin",
+                  "names": {
+                    "en": "Buhehaoqin",
+                    "zh": "布和浩沁"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "dawangjia",
+                  "name": "Dawangjia",
+                  "names": {
+                    "en": "Dawangjia",
+                    "zh": "大王家"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "gadamorui",
+                  "name": "Gadamorui",
+                  "names": {
+                    "en": "Gadamorui",
+                    "zh": "嘎达莫瑞"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "haolitaogao",
+                  "name": "Haolitaogao",
+                  "names": {
+                    "en": "Haolitaogao",
+                    "zh": "浩力套告"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "horqin-left-middle",
+                  "name": "Horqin Left Middle Banner",
+                  "names": {
+                    "en": "Horqin Left Middle Banner",
+                    "zh": "科左中旗"
+                  },
+                  "parent": "tongliao"
+                },
+                {
+                  "id": "houguaxi",
+                  "name": "Houguaxi",
+                  "names": {
+                    "en": "Houguaxi",
+                    "zh": "后瓜西"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "huhewusu",
+                  "name": "Huhewusu",
+                  "names": {
+                    "en": "Huhewusu",
+                    "zh": "呼和乌苏"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "inner-mongolia",
+                  "name": "Inner Mongolia Autonomous Region",
+                  "names": {
+                    "en": "Inner Mongolia Autonomous Region",
+                    "zh": "内蒙古自治区"
+                  }
+                },
+                {
+                  "id": "mirenaile",
+                  "name": "Mirenaile",
+                  "names": {
+                    "en": "Mirenaile",
+                    "zh": "迷仁艾勒"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "nairenhushuo",
+                  "name": "Nairenhushuo",
+                  "names": {
+                    "en": "Nairenhushuo",
+                    "zh": "乃仁胡硕"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "qianguaxi",
+                  "name": "Qianguaxi",
+                  "names": {
+                    "en": "Qianguaxi",
+                    "zh": "前瓜西"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "tagexi",
+                  "name": "Tagexi",
+                  "names": {
+                    "en": "Tagexi",
+                    "zh": "塔格西"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "tongliao",
+                  "name": "Tongliao City",
+                  "names": {
+                    "en": "Tongliao City",
+                    "zh": "通辽市"
+                  },
+                  "parent": "inner-mongolia"
+                },
+                {
+                  "id": "wusitu",
+                  "name": "Wusitu",
+                  "names": {
+                    "en": "Wusitu",
+                    "zh": "乌斯吐"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "wusitu-reserve",
+                  "name": "Wusitu Nature Reserve",
+                  "names": {
+                    "en": "Wusitu Nature Reserve",
+                    "zh": "乌斯吐自然保护区"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "xiba",
+                  "name": "Xiba",
+                  "names": {
+                    "en": "Xiba",
+                    "zh": "西巴"
+                  },
+                  "parent": "bayantala"
+                }
+              ]
+            },
+            {
+              "id": "CL_KIND",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Kinds of value",
+              "names": {
+                "en": "Kinds of value",
+                "zh": "数值类型"
+              },
+              "codes": [
+                {
+                  "id": "actual",
+                  "name": "Actual",
+                  "names": {
+                    "en": "Actual",
+                    "zh": "实际"
+                  }
+                },
+                {
+                  "id": "target",
+                  "name": "Target",
+                  "names": {
+                    "en": "Target",
+                    "zh": "目标"
+                  }
+                },
+                {
+                  "id": "forecast",
+                  "name": "Forecast",
+                  "names": {
+                    "en": "Forecast",
+                    "zh": "预计"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_UNIT",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Units (the indicators' base units)",
+              "names": {
+                "en": "Units (the indicators' base units)",
+                "zh": "计量单位"
+              },
+              "codes": [
+                {
+                  "id": "CNY",
+                  "name": "yuan (Chinese renminbi)",
+                  "names": {
+                    "en": "yuan (Chinese renminbi)",
+                    "zh": "元（人民币）"
+                  }
+                },
+                {
+                  "id": "animal",
+                  "name": "animals",
+                  "names": {
+                    "en": "animals",
+                    "zh": "只"
+                  }
+                },
+                {
+                  "id": "case",
+                  "name": "cases",
+                  "names": {
+                    "en": "cases",
+                    "zh": "起"
+                  }
+                },
+                {
+                  "id": "count",
+                  "name": "count",
+                  "names": {
+                    "en": "count",
+                    "zh": "个"
+                  }
+                },
+                {
+                  "id": "day",
+                  "name": "days",
+                  "names": {
+                    "en": "days",
+                    "zh": "天"
+                  }
+                },
+                {
+                  "id": "enterprise",
+                  "name": "enterprises",
+                  "names": {
+                    "en": "enterprises",
+                    "zh": "家"
+                  }
+                },
+                {
+                  "id": "facility",
+                  "name": "facilities",
+                  "names": {
+                    "en": "facilities",
+                    "zh": "座"
+                  }
+                },
+                {
+                  "id": "head",
+                  "name": "head of cattle",
+                  "names": {
+                    "en": "head of cattle",
+                    "zh": "头"
+                  }
+                },
+                {
+                  "id": "household",
+                  "name": "households",
+                  "names": {
+                    "en": "households",
+                    "zh": "户"
+                  }
+                },
+                {
+                  "id": "kg",
+                  "name": "kilogram",
+                  "names": {
+                    "en": "kilogram",
+                    "zh": "千克"
+                  }
+                },
+                {
+                  "id": "km",
+                  "name": "kilometre",
+                  "names": {
+                    "en": "kilometre",
+                    "zh": "千米"
+                  }
+                },
+                {
+                  "id": "kw",
+                  "name": "kilowatt",
+                  "names": {
+                    "en": "kilowatt",
+                    "zh": "千瓦"
+                  }
+                },
+                {
+                  "id": "kwh",
+                  "name": "kilowatt-hour",
+                  "names": {
+                    "en": "kilowatt-hour",
+                    "zh": "千瓦时"
+                  }
+                },
+                {
+                  "id": "m3",
+                  "name": "cubic metre",
+                  "names": {
+                    "en": "cubic metre",
+                    "zh": "立方米"
+                  }
+                },
+                {
+                  "id": "machine",
+                  "name": "machines",
+                  "names": {
+                    "en": "machines",
+                    "zh": "台"
+                  }
+                },
+                {
+                  "id": "month",
+                  "name": "months",
+                  "names": {
+                    "en": "months",
+                    "zh": "个月"
+                  }
+                },
+                {
+                  "id": "mu",
+                  "name": "mu",
+                  "names": {
+                    "en": "mu",
+                    "zh": "亩"
+                  }
+                },
+                {
+                  "id": "percent",
+                  "name": "percent",
+                  "names": {
+                    "en": "percent",
+                    "zh": "%"
+                  }
+                },
+                {
+                  "id": "percentage_point",
+                  "name": "percentage points",
+                  "names": {
+                    "en": "percentage points",
+                    "zh": "个百分点"
+                  }
+                },
+                {
+                  "id": "person",
+                  "name": "persons",
+                  "names": {
+                    "en": "persons",
+                    "zh": "人"
+                  }
+                },
+                {
+                  "id": "person_time",
+                  "name": "person-times",
+                  "names": {
+                    "en": "person-times",
+                    "zh": "人次"
+                  }
+                },
+                {
+                  "id": "plant",
+                  "name": "plants",
+                  "names": {
+                    "en": "plants",
+                    "zh": "株"
+                  }
+                },
+                {
+                  "id": "session",
+                  "name": "sessions",
+                  "names": {
+                    "en": "sessions",
+                    "zh": "场"
+                  }
+                },
+                {
+                  "id": "times",
+                  "name": "times (a multiple)",
+                  "names": {
+                    "en": "times (a multiple)",
+                    "zh": "倍"
+                  }
+                },
+                {
+                  "id": "vehicle",
+                  "name": "vehicles",
+                  "names": {
+                    "en": "vehicles",
+                    "zh": "辆"
+                  }
+                },
+                {
+                  "id": "year",
+                  "name": "years",
+                  "names": {
+                    "en": "years",
+                    "zh": "年"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_UNIT_MULT",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Unit multipliers",
+              "names": {
+                "en": "Unit multipliers",
+                "zh": "单位倍数"
+              },
+              "codes": [
+                {
+                  "id": "0",
+                  "name": "Units (10^0)",
+                  "names": {
+                    "en": "Units (10^0)",
+                    "zh": "个（10^0）"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_OBS_STATUS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Observation status",
+              "names": {
+                "en": "Observation status",
+                "zh": "观测状态"
+              },
+              "codes": [
+                {
+                  "id": "A",
+                  "name": "Normal value",
+                  "names": {
+                    "en": "Normal value",
+                    "zh": "正常值"
+                  }
+                },
+                {
+                  "id": "E",
+                  "name": "Estimated value",
+                  "names": {
+                    "en": "Estimated value",
+                    "zh": "估计值"
+                  }
+                },
+                {
+                  "id": "F",
+                  "name": "Forecast value",
+                  "names": {
+                    "en": "Forecast value",
+                    "zh": "预测值"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_OBS_QUALIFIER",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Qualifiers",
+              "names": {
+                "en": "Qualifiers",
+                "zh": "数值限定"
+              },
+              "codes": [
+                {
+                  "id": "eq",
+                  "name": "Exactly",
+                  "names": {
+                    "en": "Exactly",
+                    "zh": "等于"
+                  }
+                },
+                {
+                  "id": "gt",
+                  "name": "More than",
+                  "names": {
+                    "en": "More than",
+                    "zh": "多于"
+                  }
+                },
+                {
+                  "id": "gte",
+                  "name": "At least",
+                  "names": {
+                    "en": "At least",
+                    "zh": "不少于"
+                  }
+                },
+                {
+                  "id": "lt",
+                  "name": "Less than",
+                  "names": {
+                    "en": "Less than",
+                    "zh": "少于"
+                  }
+                },
+                {
+                  "id": "lte",
+                  "name": "At most",
+                  "names": {
+                    "en": "At most",
+                    "zh": "不多于"
+                  }
+                },
+                {
+                  "id": "approx",
+                  "name": "About",
+                  "names": {
+                    "en": "About",
+                    "zh": "约"
+                  }
+                }
+              ]
+            }
+          ]
+        }
+      }
+    }
+  },
+  "getSdmxDataStructure": {
+    "200": {
+      "application/vnd.sdmx.structure+json": {
+        "meta": {
+          "schema": "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json",
+          "test": false,
+          "contentLanguages": [
+            "en",
+            "zh"
+          ],
+          "sender": {
+            "id": "BAYANTALA"
+          }
+        },
+        "data": {
+          "dataflows": [
+            {
+              "id": "DF_TOWN_INDICATORS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Town indicators",
+              "names": {
+                "en": "Town indicators",
+                "zh": "镇级指标"
+              },
+              "structure": "urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=BAYANTALA:DSD_TOWN_INDICATORS(1.0)",
+              "links": [
+                {
+                  "rel": "self",
+                  "urn": "urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=BAYANTALA:DF_TOWN_INDICATORS(1.0)"
+                }
+              ]
+            }
+          ],
+          "dataStructures": [
+            {
+              "id": "DSD_TOWN_INDICATORS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Town indicators",
+              "names": {
+                "en": "Town indicators",
+                "zh": "镇级指标"
+              },
+              "dataStructureComponents": {
+                "dimensionList": {
+                  "id": "DimensionDescriptor",
+                  "dimensions": [
+                    {
+                      "id": "INDICATOR",
+                      "position": 0,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
+                      }
+                    },
+                    {
+                      "id": "REF_AREA",
+                      "position": 1,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
+                      }
+                    },
+                    {
+                      "id": "KIND",
+                      "position": 2,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).KIND",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_KIND(1.0)"
+                      }
+                    }
+                  ],
+                  "timeDimensions": [
+                    {
+                      "id": "TIME_PERIOD",
+                      "position": 3,
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "ObservationalTimePeriod"
+                        }
+                      }
+                    }
+                  ]
+                },
+                "attributeList": {
+                  "id": "AttributeDescriptor",
+                  "attributes": [
+                    {
+                      "id": "UNIT_MEASURE",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MEASURE",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT(1.0)"
+                      }
+                    },
+                    {
+                      "id": "UNIT_MULT",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).UNIT_MULT",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_UNIT_MULT(1.0)"
+                      }
+                    },
+                    {
+                      "id": "OBS_STATUS",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_STATUS",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_OBS_STATUS(1.0)"
+                      }
+                    },
+                    {
+                      "id": "OBS_QUALIFIER",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_QUALIFIER",
+                      "localRepresentation": {
+                        "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_OBS_QUALIFIER(1.0)"
+                      }
+                    },
+                    {
+                      "id": "CITATION_SOURCE",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).CITATION_SOURCE",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "String"
+                        }
+                      }
+                    },
+                    {
+                      "id": "CITATION_QUOTE",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).CITATION_QUOTE",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "String"
+                        }
+                      }
+                    },
+                    {
+                      "id": "CITATION_SPAN",
+                      "usage": "mandatory",
+                      "attributeRelationship": {
+                        "observation": {}
+                      },
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).CITATION_SPAN",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "String"
+                        }
+                      }
+                    }
+                  ]
+                },
+                "measureList": {
+                  "id": "MeasureDescriptor",
+                  "measures": [
+                    {
+                      "id": "OBS_VALUE",
+                      "usage": "mandatory",
+                      "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).OBS_VALUE",
+                      "localRepresentation": {
+                        "format": {
+                          "dataType": "Decimal"
+                        }
+                      }
+                    }
+                  ]
+                }
+              }
+            }
+          ],
+          "conceptSchemes": [
+            {
+              "id": "CS_TOWN_INDICATORS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Concepts of the town indicators",
+              "names": {
+                "en": "Concepts of the town indicators",
+                "zh": "镇级指标概念"
+              },
+              "concepts": [
+                {
+                  "id": "INDICATOR",
+                  "name": "Indicator",
+                  "names": {
+                    "en": "Indicator",
+                    "zh": "指标"
+                  }
+                },
+                {
+                  "id": "REF_AREA",
+                  "name": "Reference area",
+                  "names": {
+                    "en": "Reference area",
+                    "zh": "地区"
+                  }
+                },
+                {
+                  "id": "KIND",
+                  "name": "Kind of value",
+                  "names": {
+                    "en": "Kind of value",
+                    "zh": "数值类型"
+                  }
+                },
+                {
+                  "id": "TIME_PERIOD",
+                  "name": "Time period",
+                  "names": {
+                    "en": "Time period",
+                    "zh": "时期"
+                  }
+                },
+                {
+                  "id": "OBS_VALUE",
+                  "name": "Observation value",
+                  "names": {
+                    "en": "Observation value",
+                    "zh": "观测值"
+                  }
+                },
+                {
+                  "id": "UNIT_MEASURE",
+                  "name": "Unit of measure",
+                  "names": {
+                    "en": "Unit of measure",
+                    "zh": "计量单位"
+                  }
+                },
+                {
+                  "id": "UNIT_MULT",
+                  "name": "Unit multiplier (power of ten)",
+                  "names": {
+                    "en": "Unit multiplier (power of ten)",
+                    "zh": "单位倍数（10的幂）"
+                  }
+                },
+                {
+                  "id": "OBS_STATUS",
+                  "name": "Observation status",
+                  "names": {
+                    "en": "Observation status",
+                    "zh": "观测状态"
+                  }
+                },
+                {
+                  "id": "OBS_QUALIFIER",
+                  "name": "Qualifier of the value as reported",
+                  "names": {
+                    "en": "Qualifier of the value as reported",
+                    "zh": "数值限定"
+                  }
+                },
+                {
+                  "id": "CITATION_SOURCE",
+                  "name": "Cited source id",
+                  "names": {
+                    "en": "Cited source id",
+                    "zh": "引用来源"
+                  }
+                },
+                {
+                  "id": "CITATION_QUOTE",
+                  "name": "Cited quote",
+                  "names": {
+                    "en": "Cited quote",
+                    "zh": "引文"
+                  }
+                },
+                {
+                  "id": "CITATION_SPAN",
+                  "name": "Byte span of the quote in the source text (start-end, end exclusive)",
+                  "names": {
+                    "en": "Byte span of the quote in the source text (start-end, end exclusive)",
+                    "zh": "引文在来源文本中的字节范围"
+                  }
+                }
+              ]
+            }
+          ],
+          "codelists": [
+            {
+              "id": "CL_INDICATOR",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Indicators",
+              "names": {
+                "en": "Indicators",
+                "zh": "指标"
+              },
+              "codes": [
+                {
+                  "id": "banner_planted_forest_area",
+                  "name": "Banner-level planted forest area",
+                  "names": {
+                    "en": "Banner-level planted forest area",
+                    "zh": "旗本级人工造林面积"
+                  }
+                },
+                {
+                  "id": "beef_cattle_stock",
+                  "name": "Beef cattle on hand",
+                  "names": {
+                    "en": "Beef cattle on hand",
+                    "zh": "肉牛存栏"
+                  }
+                },
+                {
+                  "id": "cooperative_unions_formed",
+                  "name": "Unions of cooperatives formed",
+                  "names": {
+                    "en": "Unions of cooperatives formed",
+                    "zh": "组建联合社数"
+                  }
+                },
+                {
+                  "id": "cooperatives_formed",
+                  "name": "Cooperatives formed",
+                  "names": {
+                    "en": "Cooperatives formed",
+                    "zh": "成立合作社数"
+                  }
+                },
+                {
+                  "id": "core_area_trusteeship_transfer_area",
+                  "name": "Core-area land under trusteeship or transfer with direct investment",
+                  "names": {
+                    "en": "Core-area land under trusteeship or transfer with direct investment",
+                    "zh": "核心区土地托管和流转直投面积"
+                  }
+                },
+                {
+                  "id": "dense_maize_target_villages",
+                  "name": "Surrounding villages to be driven into high-yield dense maize",
+                  "names": {
+                    "en": "Surrounding villages to be driven into high-yield dense maize",
+                    "zh": "带动高产密植玉米种植嘎查村数"
+                  }
+                },
+                {
+                  "id": "dibao_beneficiaries",
+                  "name": "Dibao beneficiaries",
+                  "names": {
+                    "en": "Dibao beneficiaries",
+                    "zh": "城乡低保受益人数"
+                  }
+                },
+                {
+                  "id": "dibao_paid",
+                  "name": "Urban and rural minimum living allowance (dibao) paid",
+                  "names": {
+                    "en": "Urban and rural minimum living allowance (dibao) paid",
+                    "zh": "城乡低保金发放"
+                  }
+                },
+                {
+                  "id": "disability_care_subsidy_beneficiaries",
+                  "name": "Disability care subsidy beneficiaries",
+                  "names": {
+                    "en": "Disability care subsidy beneficiaries",
+                    "zh": "残疾人护理补贴受益人数"
+                  }
+                },
+                {
+                  "id": "disability_care_subsidy_paid",
+                  "name": "Disability care subsidy paid",
+                  "names": {
+                    "en": "Disability care subsidy paid",
+                    "zh": "残疾人护理补贴发放"
+                  }
+                },
+                {
+                  "id": "drainage_channel_length",
+                  "name": "Drainage channels built or maintained",
+                  "names": {
+                    "en": "Drainage channels built or maintained",
+                    "zh": "排水渠建设维护长度"
+                  }
+                },
+                {
+                  "id": "drainage_project_villages",
+                  "name": "Villages in the drainage channel project",
+                  "names": {
+                    "en": "Villages in the drainage channel project",
+                    "zh": "排水渠建设维护项目涉及嘎查村数"
+                  }
+                },
+                {
+                  "id": "ecological_rangers",
+                  "name": "Ecological forest rangers",
+                  "names": {
+                    "en": "Ecological forest rangers",
+                    "zh": "生态护林员人数"
+                  }
+                },
+                {
+                  "id": "high_yield_dense_maize_area",
+                  "name": "High-yield maize \"thousand-mu block\" core area",
+                  "names": {
+                    "en": "High-yield maize \"thousand-mu block\" core area",
+                    "zh": "玉米高产“千亩方”核心区面积"
+                  }
+                },
+                {
+                  "id": "key_afforestation_area",
+                  "name": "Key afforestation task completed",
+                  "names": {
+                    "en": "Key afforestation task completed",
+                    "zh": "重点造林任务完成面积"
+                  }
+                },
+                {
+                  "id": "living_env_group_village_secretaries",
+                  "name": "Village secretaries in the living-environment leading group",
+                  "names": {
+                    "en": "Village secretaries in the living-environment leading group",
+                    "zh": "人居环境整治领导小组嘎查村支部书记成员数"
+                  }
+                },
+                {
+                  "id": "living_env_inspection_districts",
+                  "name": "Districts in living-environment cross-inspections",
+                  "names": {
+                    "en": "Districts in living-environment cross-inspections",
+                    "zh": "人居环境整治交叉检查片区数"
+                  }
+                },
+                {
+                  "id": "living_env_inspection_teams",
+                  "name": "Living-environment inspection teams",
+                  "names": {
+                    "en": "Living-environment inspection teams",
+                    "zh": "人居环境整治督查小组数"
+                  }
+                },
+                {
+                  "id": "maize_core_area_villages",
+                  "name": "Villages in the high-yield maize \"thousand-mu block\" core area",
+                  "names": {
+                    "en": "Villages in the high-yield maize \"thousand-mu block\" core area",
+                    "zh": "玉米高产“千亩方”核心区涉及嘎查村数"
+                  }
+                },
+                {
+                  "id": "maize_dense_planting_drive_area",
+                  "name": "Dense-planting maize to be driven in surrounding villages",
+                  "names": {
+                    "en": "Dense-planting maize to be driven in surrounding villages",
+                    "zh": "带动周边嘎查村高产密植玉米种植面积"
+                  }
+                },
+                {
+                  "id": "medical_insurance_enrolled",
+                  "name": "Persons enrolled in medical insurance",
+                  "names": {
+                    "en": "Persons enrolled in medical insurance",
+                    "zh": "医疗保险参保人数"
+                  }
+                },
+                {
+                  "id": "mulberry_trees_planted",
+                  "name": "Mulberry trees planted",
+                  "names": {
+                    "en": "Mulberry trees planted",
+                    "zh": "栽植桑椹株数"
+                  }
+                },
+                {
+                  "id": "new_monitored_households",
+                  "name": "Households newly placed under anti-relapse monitoring",
+                  "names": {
+                    "en": "Households newly placed under anti-relapse monitoring",
+                    "zh": "新识别纳入防返贫监测户数"
+                  }
+                },
+                {
+                  "id": "new_monitored_persons",
+                  "name": "Persons newly placed under anti-relapse monitoring",
+                  "names": {
+                    "en": "Persons newly placed under anti-relapse monitoring",
+                    "zh": "新识别纳入防返贫监测人数"
+                  }
+                },
+                {
+                  "id": "party_secretary_contest_participants",
+                  "name": "Village party secretaries in the \"contest for stars\"",
+                  "names": {
+                    "en": "Village party secretaries in the \"contest for stars\"",
+                    "zh": "参加“比武争星”的嘎查村党组织书记数"
+                  }
+                },
+                {
+                  "id": "pension_insurance_enrolled",
+                  "name": "Persons enrolled in pension insurance",
+                  "names": {
+                    "en": "Persons enrolled in pension insurance",
+                    "zh": "养老保险参保人数"
+                  }
+                },
+                {
+                  "id": "public_welfare_posts",
+                  "name": "Village public-welfare jobs",
+                  "names": {
+                    "en": "Village public-welfare jobs",
+                    "zh": "嘎查村公益性岗位数"
+                  }
+                },
+                {
+                  "id": "rectification_notice_items",
+                  "name": "Items in rectification notices",
+                  "names": {
+                    "en": "Items in rectification notices",
+                    "zh": "问题整改告知单整改事项数"
+                  }
+                },
+                {
+                  "id": "rectification_notices_issued",
+                  "name": "Rectification notices issued",
+                  "names": {
+                    "en": "Rectification notices issued",
+                    "zh": "下发问题整改告知单份数"
+                  }
+                },
+                {
+                  "id": "rural_population_transferred",
+                  "name": "Rural and pastoral population transferred",
+                  "names": {
+                    "en": "Rural and pastoral population transferred",
+                    "zh": "转移农村牧区人口"
+                  }
+                },
+                {
+                  "id": "safety_full_coverage_campaigns",
+                  "name": "Full-coverage work-safety hazard campaigns",
+                  "names": {
+                    "en": "Full-coverage work-safety hazard campaigns",
+                    "zh": "全覆盖式安全生产隐患排查整治行动次数"
+                  }
+                },
+                {
+                  "id": "safety_inspected_entities",
+                  "name": "Entities inspected for work safety",
+                  "names": {
+                    "en": "Entities inspected for work safety",
+                    "zh": "安全生产排查整治单位数"
+                  }
+                },
+                {
+                  "id": "safety_inspection_sectors",
+                  "name": "Sectors covered by work-safety inspections",
+                  "names": {
+                    "en": "Sectors covered by work-safety inspections",
+                    "zh": "安全生产排查整治领域数"
+                  }
+                },
+                {
+                  "id": "safety_training_sessions",
+                  "name": "Work-safety publicity and training sessions",
+                  "names": {
+                    "en": "Work-safety publicity and training sessions",
+                    "zh": "安全生产宣传教育培训次数"
+                  }
+                },
+                {
+                  "id": "sci_backyard_demo_zones",
+                  "name": "Demonstration zones of the science backyard test field",
+                  "names": {
+                    "en": "Demonstration zones of the science backyard test field",
+                    "zh": "“科技小院”试验田示范区数"
+                  }
+                },
+                {
+                  "id": "sci_backyard_driven_planting_area",
+                  "name": "Dense-planting and under-forest planting area driven by the science backyard",
+                  "names": {
+                    "en": "Dense-planting and under-forest planting area driven by the science backyard",
+                    "zh": "“科技小院”辐射带动高产密植、林下种植面积"
+                  }
+                },
+                {
+                  "id": "service_hall_staff",
+                  "name": "Staff stationed in the citizen service hall",
+                  "names": {
+                    "en": "Staff stationed in the citizen service hall",
+                    "zh": "便民服务大厅入驻人员"
+                  }
+                },
+                {
+                  "id": "service_hall_windows",
+                  "name": "Service windows in the citizen service hall",
+                  "names": {
+                    "en": "Service windows in the citizen service hall",
+                    "zh": "便民服务大厅服务窗口数"
+                  }
+                },
+                {
+                  "id": "shanshui_afforestation_area",
+                  "name": "Shanshui project afforestation area",
+                  "names": {
+                    "en": "Shanshui project afforestation area",
+                    "zh": "山水项目造林面积"
+                  }
+                },
+                {
+                  "id": "shanshui_sand_closure_area",
+                  "name": "Shanshui project sand closure for forest regeneration",
+                  "names": {
+                    "en": "Shanshui project sand closure for forest regeneration",
+                    "zh": "山水项目封沙育林面积"
+                  }
+                },
+                {
+                  "id": "sorghum_demo_field_area",
+                  "name": "Sorghum \"hundred-mu field\" area",
+                  "names": {
+                    "en": "Sorghum \"hundred-mu field\" area",
+                    "zh": "高粱“百亩田”面积"
+                  }
+                },
+                {
+                  "id": "soybean_demo_field_area",
+                  "name": "Soybean \"hundred-mu field\" area",
+                  "names": {
+                    "en": "Soybean \"hundred-mu field\" area",
+                    "zh": "大豆“百亩田”面积"
+                  }
+                },
+                {
+                  "id": "stable_offfarm_workers",
+                  "name": "Persons in stable off-farm work through labour export",
+                  "names": {
+                    "en": "Persons in stable off-farm work through labour export",
+                    "zh": "劳务输出稳定务工人数"
+                  }
+                },
+                {
+                  "id": "tekun_beneficiaries",
+                  "name": "Tekun beneficiaries",
+                  "names": {
+                    "en": "Tekun beneficiaries",
+                    "zh": "特困供养受益人数"
+                  }
+                },
+                {
+                  "id": "tekun_paid",
+                  "name": "Extreme-poverty support (tekun) paid",
+                  "names": {
+                    "en": "Extreme-poverty support (tekun) paid",
+                    "zh": "特困供养金发放"
+                  }
+                },
+                {
+                  "id": "trusteeship_income_households",
+                  "name": "Farm households with income raised by land trusteeship",
+                  "names": {
+                    "en": "Farm households with income raised by land trusteeship",
+                    "zh": "土地托管带动增收农户"
+                  }
+                },
+                {
+                  "id": "village_collective_accumulation",
+                  "name": "Village collective accumulation from land trusteeship",
+                  "names": {
+                    "en": "Village collective accumulation from land trusteeship",
+                    "zh": "村集体积累"
+                  }
+                },
+                {
+                  "id": "village_greening_sites",
+                  "name": "Village greening sites",
+                  "names": {
+                    "en": "Village greening sites",
+                    "zh": "村屯绿化个数"
+                  }
+                },
+                {
+                  "id": "village_service_stations_standardized",
+                  "name": "Villages with standardised service stations",
+                  "names": {
+                    "en": "Villages with standardised service stations",
+                    "zh": "统一便民服务站设置的嘎查村数"
+                  }
+                },
+                {
+                  "id": "volunteer_tree_planting_base_area",
+                  "name": "Voluntary tree-planting base area",
+                  "names": {
+                    "en": "Voluntary tree-planting base area",
+                    "zh": "义务植树基地占地面积"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_base_price",
+                  "name": "Base purchase price per Wagyu calf",
+                  "names": {
+                    "en": "Base purchase price per Wagyu calf",
+                    "zh": "“和牛”牛犊收购基准价格"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_base_weight",
+                  "name": "Base weight for the Wagyu calf purchase price",
+                  "names": {
+                    "en": "Base weight for the Wagyu calf purchase price",
+                    "zh": "“和牛”牛犊收购基准体重"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_deduction_per_kg",
+                  "name": "Wagyu calf price deduction per kg below base weight",
+                  "names": {
+                    "en": "Wagyu calf price deduction per kg below base weight",
+                    "zh": "“和牛”牛犊欠重每公斤减价"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_premium_per_kg",
+                  "name": "Wagyu calf price premium per kg above base weight",
+                  "names": {
+                    "en": "Wagyu calf price premium per kg above base weight",
+                    "zh": "“和牛”牛犊超重每公斤加价"
+                  }
+                },
+                {
+                  "id": "wagyu_calf_purchase_age",
+                  "name": "Age at which Wagyu calves are bought",
+                  "names": {
+                    "en": "Age at which Wagyu calves are bought",
+                    "zh": "“和牛”牛犊收购月龄"
+                  }
+                },
+                {
+                  "id": "wagyu_key_villages",
+                  "name": "Key villages for Wagyu surrogate breeding",
+                  "names": {
+                    "en": "Key villages for Wagyu surrogate breeding",
+                    "zh": "“和牛”代孕代养重点嘎查村数"
+                  }
+                },
+                {
+                  "id": "wagyu_surrogate_cattle",
+                  "name": "Wagyu surrogate cattle",
+                  "names": {
+                    "en": "Wagyu surrogate cattle",
+                    "zh": "代孕“和牛”数"
+                  }
+                },
+                {
+                  "id": "weekly_petition_reception_leaders",
+                  "name": "Leaders receiving petitioners each week",
+                  "names": {
+                    "en": "Leaders receiving petitioners each week",
+                    "zh": "每周接待来访领导人数"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_AREA",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Areas",
+              "names": {
+                "en": "Areas",
+                "zh": "地区"
+              },
+              "codes": [
+                {
+                  "id": "aoriqige",
+                  "name": "Aoriqige",
+                  "names": {
+                    "en": "Aoriqige",
+                    "zh": "敖日其格"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "baorihua",
+                  "name": "Baorihua",
+                  "names": {
+                    "en": "Baorihua",
+                    "zh": "宝日花"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "baorildai",
+                  "name": "Baorildai",
+                  "names": {
+                    "en": "Baorildai",
+                    "zh": "宝日勒岱"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "bayanmaodu",
+                  "name": "Bayanmaodu",
+                  "names": {
+                    "en": "Bayanmaodu",
+                    "zh": "巴彦毛都"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "bayantala",
+                  "name": "Bayantala Town",
+                  "names": {
+                    "en": "Bayantala Town",
+                    "zh": "巴彦塔拉镇"
+                  },
+                  "parent": "horqin-left-middle"
+                },
+                {
+                  "id": "beiba",
+                  "name": "Beiba",
+                  "names": {
+                    "en": "Beiba",
+                    "zh": "北巴"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "buhehaoqin",
+                  "name": "Buhehaoqin",
+                  "names": {
+                    "en": "Buhehaoqin",
+                    "zh": "布和浩沁"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "dawangjia",
+                  "name": "Dawangjia",
+                  "names": {
+                    "en": "Dawangjia",
+                    "zh": "大王家"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "gadamorui",
+                  "name": "Gadamorui",
+                  "names": {
+                    "en": "Gadamorui",
+                    "zh": "嘎达莫瑞"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "haolitaogao",
+                  "name": "Haolitaogao",
+                  "names": {
+                    "en": "Haolitaogao",
+                    "zh": "浩力套告"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "horqin-left-middle",
+                  "name": "Horqin Left Middle Banner",
+                  "names": {
+                    "en": "Horqin Left Middle Banner",
+                    "zh": "科左中旗"
+                  },
+                  "parent": "tongliao"
+                },
+                {
+                  "id": "houguaxi",
+                  "name": "Houguaxi",
+                  "names": {
+                    "en": "Houguaxi",
+                    "zh": "后瓜西"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "huhewusu",
+                  "name": "Huhewusu",
+                  "names": {
+                    "en": "Huhewusu",
+                    "zh": "呼和乌苏"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "inner-mongolia",
+                  "name": "Inner Mongolia Autonomous Region",
+                  "names": {
+                    "en": "Inner Mongolia Autonomous Region",
+                    "zh": "内蒙古自治区"
+                  }
+                },
+                {
+                  "id": "mirenaile",
+                  "name": "Mirenaile",
+                  "names": {
+                    "en": "Mirenaile",
+                    "zh": "迷仁艾勒"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "nairenhushuo",
+                  "name": "Nairenhushuo",
+                  "names": {
+                    "en": "Nairenhushuo",
+                    "zh": "乃仁胡硕"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "qianguaxi",
+                  "name": "Qianguaxi",
+                  "names": {
+                    "en": "Qianguaxi",
+                    "zh": "前瓜西"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "tagexi",
+                  "name": "Tagexi",
+                  "names": {
+                    "en": "Tagexi",
+                    "zh": "塔格西"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "tongliao",
+                  "name": "Tongliao City",
+                  "names": {
+                    "en": "Tongliao City",
+                    "zh": "通辽市"
+                  },
+                  "parent": "inner-mongolia"
+                },
+                {
+                  "id": "wusitu",
+                  "name": "Wusitu",
+                  "names": {
+                    "en": "Wusitu",
+                    "zh": "乌斯吐"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "wusitu-reserve",
+                  "name": "Wusitu Nature Reserve",
+                  "names": {
+                    "en": "Wusitu Nature Reserve",
+                    "zh": "乌斯吐自然保护区"
+                  },
+                  "parent": "bayantala"
+                },
+                {
+                  "id": "xiba",
+                  "name": "Xiba",
+                  "names": {
+                    "en": "Xiba",
+                    "zh": "西巴"
+                  },
+                  "parent": "bayantala"
+                }
+              ]
+            },
+            {
+              "id": "CL_KIND",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Kinds of value",
+              "names": {
+                "en": "Kinds of value",
+                "zh": "数值类型"
+              },
+              "codes": [
+                {
+                  "id": "actual",
+                  "name": "Actual",
+                  "names": {
+                    "en": "Actual",
+                    "zh": "实际"
+                  }
+                },
+                {
+                  "id": "target",
+                  "name": "Target",
+                  "names": {
+                    "en": "Target",
+                    "zh": "目标"
+                  }
+                },
+                {
+                  "id": "forecast",
+                  "name": "Forecast",
+                  "names": {
+                    "en": "Forecast",
+                    "zh": "预计"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_UNIT",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Units (the indicators' base units)",
+              "names": {
+                "en": "Units (the indicators' base units)",
+                "zh": "计量单位"
+              },
+              "codes": [
+                {
+                  "id": "CNY",
+                  "name": "yuan (Chinese renminbi)",
+                  "names": {
+                    "en": "yuan (Chinese renminbi)",
+                    "zh": "元（人民币）"
+                  }
+                },
+                {
+                  "id": "animal",
+                  "name": "animals",
+                  "names": {
+                    "en": "animals",
+                    "zh": "只"
+                  }
+                },
+                {
+                  "id": "case",
+                  "name": "cases",
+                  "names": {
+                    "en": "cases",
+                    "zh": "起"
+                  }
+                },
+                {
+                  "id": "count",
+                  "name": "count",
+                  "names": {
+                    "en": "count",
+                    "zh": "个"
+                  }
+                },
+                {
+                  "id": "day",
+                  "name": "days",
+                  "names": {
+                    "en": "days",
+                    "zh": "天"
+                  }
+                },
+                {
+                  "id": "enterprise",
+                  "name": "enterprises",
+                  "names": {
+                    "en": "enterprises",
+                    "zh": "家"
+                  }
+                },
+                {
+                  "id": "facility",
+                  "name": "facilities",
+                  "names": {
+                    "en": "facilities",
+                    "zh": "座"
+                  }
+                },
+                {
+                  "id": "head",
+                  "name": "head of cattle",
+                  "names": {
+                    "en": "head of cattle",
+                    "zh": "头"
+                  }
+                },
+                {
+                  "id": "household",
+                  "name": "households",
+                  "names": {
+                    "en": "households",
+                    "zh": "户"
+                  }
+                },
+                {
+                  "id": "kg",
+                  "name": "kilogram",
+                  "names": {
+                    "en": "kilogram",
+                    "zh": "千克"
+                  }
+                },
+                {
+                  "id": "km",
+                  "name": "kilometre",
+                  "names": {
+                    "en": "kilometre",
+                    "zh": "千米"
+                  }
+                },
+                {
+                  "id": "kw",
+                  "name": "kilowatt",
+                  "names": {
+                    "en": "kilowatt",
+                    "zh": "千瓦"
+                  }
+                },
+                {
+                  "id": "kwh",
+                  "name": "kilowatt-hour",
+                  "names": {
+                    "en": "kilowatt-hour",
+                    "zh": "千瓦时"
+                  }
+                },
+                {
+                  "id": "m3",
+                  "name": "cubic metre",
+                  "names": {
+                    "en": "cubic metre",
+                    "zh": "立方米"
+                  }
+                },
+                {
+                  "id": "machine",
+                  "name": "machines",
+                  "names": {
+                    "en": "machines",
+                    "zh": "台"
+                  }
+                },
+                {
+                  "id": "month",
+                  "name": "months",
+                  "names": {
+                    "en": "months",
+                    "zh": "个月"
+                  }
+                },
+                {
+                  "id": "mu",
+                  "name": "mu",
+                  "names": {
+                    "en": "mu",
+                    "zh": "亩"
+                  }
+                },
+                {
+                  "id": "percent",
+                  "name": "percent",
+                  "names": {
+                    "en": "percent",
+                    "zh": "%"
+                  }
+                },
+                {
+                  "id": "percentage_point",
+                  "name": "percentage points",
+                  "names": {
+                    "en": "percentage points",
+                    "zh": "个百分点"
+                  }
+                },
+                {
+                  "id": "person",
+                  "name": "persons",
+                  "names": {
+                    "en": "persons",
+                    "zh": "人"
+                  }
+                },
+                {
+                  "id": "person_time",
+                  "name": "person-times",
+                  "names": {
+                    "en": "person-times",
+                    "zh": "人次"
+                  }
+                },
+                {
+                  "id": "plant",
+                  "name": "plants",
+                  "names": {
+                    "en": "plants",
+                    "zh": "株"
+                  }
+                },
+                {
+                  "id": "session",
+                  "name": "sessions",
+                  "names": {
+                    "en": "sessions",
+                    "zh": "场"
+                  }
+                },
+                {
+                  "id": "times",
+                  "name": "times (a multiple)",
+                  "names": {
+                    "en": "times (a multiple)",
+                    "zh": "倍"
+                  }
+                },
+                {
+                  "id": "vehicle",
+                  "name": "vehicles",
+                  "names": {
+                    "en": "vehicles",
+                    "zh": "辆"
+                  }
+                },
+                {
+                  "id": "year",
+                  "name": "years",
+                  "names": {
+                    "en": "years",
+                    "zh": "年"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_UNIT_MULT",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Unit multipliers",
+              "names": {
+                "en": "Unit multipliers",
+                "zh": "单位倍数"
+              },
+              "codes": [
+                {
+                  "id": "0",
+                  "name": "Units (10^0)",
+                  "names": {
+                    "en": "Units (10^0)",
+                    "zh": "个（10^0）"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_OBS_STATUS",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Observation status",
+              "names": {
+                "en": "Observation status",
+                "zh": "观测状态"
+              },
+              "codes": [
+                {
+                  "id": "A",
+                  "name": "Normal value",
+                  "names": {
+                    "en": "Normal value",
+                    "zh": "正常值"
+                  }
+                },
+                {
+                  "id": "E",
+                  "name": "Estimated value",
+                  "names": {
+                    "en": "Estimated value",
+                    "zh": "估计值"
+                  }
+                },
+                {
+                  "id": "F",
+                  "name": "Forecast value",
+                  "names": {
+                    "en": "Forecast value",
+                    "zh": "预测值"
+                  }
+                }
+              ]
+            },
+            {
+              "id": "CL_OBS_QUALIFIER",
+              "agencyID": "BAYANTALA",
+              "version": "1.0",
+              "isFinal": false,
+              "name": "Qualifiers",
+              "names": {
+                "en": "Qualifiers",
+                "zh": "数值限定"
+              },
+              "codes": [
+                {
+                  "id": "eq",
+                  "name": "Exactly",
+                  "names": {
+                    "en": "Exactly",
+                    "zh": "等于"
+                  }
+                },
+                {
+                  "id": "gt",
+                  "name": "More than",
+                  "names": {
+                    "en": "More than",
+                    "zh": "多于"
+                  }
+                },
+                {
+                  "id": "gte",
+                  "name": "At least",
+                  "names": {
+                    "en": "At least",
+                    "zh": "不少于"
+                  }
+                },
+                {
+                  "id": "lt",
+                  "name": "Less than",
+                  "names": {
+                    "en": "Less than",
+                    "zh": "少于"
+                  }
+                },
+                {
+                  "id": "lte",
+                  "name": "At most",
+                  "names": {
+                    "en": "At most",
+                    "zh": "不多于"
+                  }
+                },
+                {
+                  "id": "approx",
+                  "name": "About",
+                  "names": {
+                    "en": "About",
+                    "zh": "约"
+                  }
+                }
+              ]
+            }
+          ]
+        }
       }
     }
   },
@@ -581,7 +3634,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.678Z",
+            "recordedAt": "2026-11-29T18:46:42.614Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +3671,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.678Z",
+            "recordedAt": "2026-11-29T18:46:42.614Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1065,7 +4118,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:38:04.678Z",
+            "recordedAt": "2026-11-29T18:46:42.614Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -1098,7 +4151,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T18:38:04.674Z",
+            "recordedAt": "2026-11-29T18:46:42.610Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1113,11 +4166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "92b107cbd1c53d440be599a5772c2f41e3629c2437604f310d26d6b688b17ee4"
+            "hash": "6e663858c64a3985fc2908ccdf5d304a5c4b2ddf1690542ad197b508d1f8ef67"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T18:38:04.674Z",
+            "recordedAt": "2026-11-29T18:46:42.610Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1131,8 +4184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "92b107cbd1c53d440be599a5772c2f41e3629c2437604f310d26d6b688b17ee4",
-            "hash": "5864ce7fa36491ed122303d5b8865efa627415d43d981a0da8353ce97a671c35"
+            "prevHash": "6e663858c64a3985fc2908ccdf5d304a5c4b2ddf1690542ad197b508d1f8ef67",
+            "hash": "2bfe85214cfdf370ae295e5e48b2d0f3808dc4d0580d33709ea7418e3cd5588d"
           }
         ],
         "nextAfter": 100,
@@ -1144,17 +4197,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f",
-        "recordedAt": "2026-11-29T18:38:04.729Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f\nrecordedAt=2026-11-29T18:38:04.729Z\n",
-        "signature": "LiMdmEtWpjLReO2pe+wxAOgvmr2SP+EiCbDKKEJ+FiABkhwfCIilPZ81RpW1sUMMv2mKMibQR9NwNMMtC1njBQ==",
+        "hash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d",
+        "recordedAt": "2026-11-29T18:46:42.696Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d\nrecordedAt=2026-11-29T18:46:42.696Z\n",
+        "signature": "NMbC/qWETsv85QGaUB6g7X0tk80HLQltjV13tobF8ICdjkvKgLZOnC+8R/XRUw6DC/+DVQGd3kta8KbdC8nwAA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEANEW8RhlIvAEzYnfmJWdob+bT23fKvMBgygDnl2eKVDg=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAiL9RWBzIO4Alw15RVQxsQt81zCm6FzkuEav2wMkpn/s=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1162,10 +4215,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 366,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T18:38:04.797Z",
+        "checkedFrom": 367,
+        "lastFullAt": "2026-11-29T18:46:42.782Z",
         "headSeq": 366,
-        "headHash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f"
+        "headHash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d"
       }
     }
   },
@@ -1175,9 +4228,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T18:38:05.764Z",
+        "lastFullAt": "2026-11-29T18:46:43.919Z",
         "headSeq": 366,
-        "headHash": "0554a63502464d8b5f11d338f5133c5bd9ac4cfbc23c6973b0aeeedf31bdba9f"
+        "headHash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d"
       }
     }
   },
@@ -1194,7 +4247,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T18:38:05.789Z",
+        "recordedAt": "2026-11-29T18:46:43.950Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1385,8 +4438,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T18:38:05.827Z",
-        "recordedAt": "2026-11-29T18:38:05.827Z"
+        "publishedAt": "2026-11-29T18:46:43.973Z",
+        "recordedAt": "2026-11-29T18:46:43.973Z"
       }
     }
   },
@@ -1419,12 +4472,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T18:38:05.832Z",
-        "recordedAt": "2026-11-29T18:38:05.832Z"
+        "publishedAt": "2026-11-29T18:46:43.979Z",
+        "recordedAt": "2026-11-29T18:46:43.979Z"
       }
     }
   }
 }
 
 /** The nextCursor of the list query made of the other parameter examples with limit=1. */
-export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6IlVlY21vWXotNkZkR2FSSE4ifQ"
+export const EXAMPLE_CURSOR = "eyJhIjoyMiwiZiI6IlVITHNsZjJqNlhQNHMtaE8ifQ"

@@ -67,6 +67,7 @@ export default fp(
           { name: 'imports', description: 'Batch writes of observations.' },
           { name: 'relations', description: 'Relations between indicators: progress, validation rules and derived values.' },
           { name: 'changes', description: 'The change feed for incremental sync.' },
+          { name: 'sdmx', description: 'SDMX structure queries: the dataflow of the observations and its data structure definition (docs/sdmx.md).' },
           { name: 'audit', description: 'The tamper-evident log of every write.' },
           { name: 'health', description: 'Liveness and readiness.' },
           { name: 'meta', description: 'Problem types and the API description.' },

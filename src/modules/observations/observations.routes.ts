@@ -20,6 +20,8 @@ import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 import { DEFAULT_LANG, type JsonStatService } from '../jsonstat/jsonstat.js'
 import { JsonStatDataset } from '../jsonstat/jsonstat.schemas.js'
+import { replySdmxData, SDMX_CSV_DESCRIPTION, SdmxDataMessage } from '../sdmx/sdmx.routes.js'
+import type { SdmxService } from '../sdmx/sdmx.service.js'
 
 const CSV_DESCRIPTION =
   `Columns: ${CSV_COLUMNS.join(', ')} (involved_areas semicolon-separated). Number columns (${CSV_NUMBER_COLUMNS.join(', ')}) are written exactly as stored. ` +
@@ -101,7 +103,10 @@ export const RevisionList = Type.Object({ data: Type.Array(refTo(ObservationRevi
 export interface ObservationRoutesOptions {
   observations: ObservationService
   writer: Writer
+  /** The JSON-stat representation of the list (modules/jsonstat). */
   jsonstat: JsonStatService
+  /** The SDMX representations of the list (modules/sdmx). */
+  sdmx: SdmxService
 }
 
 const Reason = Type.String({ minLength: 1, maxLength: 2000, description: 'Why the change is made; kept in the revision and the audit log.' })
@@ -125,7 +130,7 @@ const CorrectionBody = Type.Object(
 )
 
 
-const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer, jsonstat }) => {
+const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = async (app, { observations, writer, jsonstat, sdmx }) => {
   app.get(
     '/',
     {
@@ -134,8 +139,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         representations: {
           json: 'application/json',
           csv: 'text/csv',
-          'sdmx-csv': 'application/vnd.sdmx.data+csv',
-          'sdmx-json': 'application/vnd.sdmx.data+json',
+          'sdmx-csv': 'application/vnd.sdmx.data+csv;version=2.0.0',
+          'sdmx-json': 'application/vnd.sdmx.data+json;version=2.0.0',
           jsonstat: 'application/json',
         },
       },
@@ -154,6 +159,8 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
             content: {
               'application/json': { schema: { anyOf: [refTo(ObservationPage), refTo(JsonStatDataset)], description: 'A page of observations; with format=jsonstat, one JSON-stat 2.0 dataset (docs/jsonstat.md).' } },
               'text/csv': { schema: { type: 'string', description: CSV_DESCRIPTION } },
+              'application/vnd.sdmx.data+csv': { schema: { type: 'string', description: SDMX_CSV_DESCRIPTION } },
+              'application/vnd.sdmx.data+json': { schema: SdmxDataMessage },
             },
           },
           ...problemResponses(400, 406),
@@ -165,6 +172,10 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       if (req.representation === 'jsonstat') {
         if (cursor !== undefined || limit !== undefined) throw Errors.validation('A JSON-stat dataset is the whole selection: leave out cursor and limit, and narrow it with filters.', { errors: [{ in: 'query', name: cursor === undefined ? 'limit' : 'cursor', message: 'not taken with format=jsonstat' }] })
         return sendSerializedJson(reply, await jsonstat.dataset(filters, { lang: labels ?? DEFAULT_LANG, unit, search: req.url.slice(req.url.indexOf('?') + 1) }))
+      }
+      if (req.representation === 'sdmx-csv' || req.representation === 'sdmx-json') {
+        if (unit !== undefined) throw Errors.validation('SDMX values are always in the indicator\'s base unit (UNIT_MULT 0): leave out unit=.', { errors: [{ in: 'query', name: 'unit', message: 'not with an SDMX representation' }] })
+        return replySdmxData(sdmx, req, reply, { ...filters, bom }, cursor, limit)
       }
       if (unit !== undefined) {
         // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.

@@ -10,6 +10,7 @@ import type { CatalogReads, ObservationFilter, ObservationReads, ObservationRow,
 import { CSV_HEADER, csvLine } from './observations.csv.js'
 import { LABEL_COLUMNS, labelCellsFor, type LabelLanguage } from './observation-labels.js'
 import { convertRow, incompatible, targetUnit, type ConvertedRow } from './unit-conversion.js'
+import { observationJson } from '../../storage/fields.js'
 
 export interface ObservationQuery {
   indicator?: string[] | undefined
@@ -24,13 +25,60 @@ export interface ObservationQuery {
   knownAt?: string | undefined
   updatedSince?: string | undefined
   includeWithdrawn?: boolean | undefined
+  /** SDMX aliases: the same filters under SDMX REST's names (both spellings at once must agree). */
+  startPeriod?: string | undefined
+  endPeriod?: string | undefined
+  updatedAfter?: string | undefined
+  /** SDMX: keep only the last N periods of each series (indicator, area, kind) among the matching observations. */
+  lastNObservations?: number | undefined
+}
+
+/** Each SDMX alias and the parameter it stands for. */
+const ALIASES = [
+  ['startPeriod', 'periodFrom'],
+  ['endPeriod', 'periodTo'],
+  ['updatedAfter', 'updatedSince'],
+] as const
+
+/** Series order of periods: the latest end first, then the latest start (a quarter after the year that ends with it). */
+function laterPeriodFirst(a: string, b: string): number {
+  const pa = parsePeriod(a)
+  const pb = parsePeriod(b)
+  if (!pa || !pb) return a < b ? 1 : a > b ? -1 : 0
+  return pa.endDate !== pb.endDate ? (pa.endDate < pb.endDate ? 1 : -1) : pa.startDate < pb.startDate ? 1 : pa.startDate > pb.startDate ? -1 : 0
 }
 
 /** Export batches: short read snapshots, so a long export never pins the WAL. */
 export const EXPORT_BATCH = 1000
 
 export function createObservationService(repo: ObservationReads, catalog: Pick<CatalogReads, 'unit' | 'units' | 'indicator' | 'indicators' | 'areas' | 'sources'>) {
-  function toFilter(q: ObservationQuery): ObservationFilter {
+  /** The query with each SDMX alias folded into the parameter it stands for; both given and different is 400 naming both. */
+  function unaliased(q: ObservationQuery): ObservationQuery {
+    const out: ObservationQuery = { ...q }
+    for (const [alias, name] of ALIASES) {
+      const a = q[alias]
+      const b = q[name]
+      if (a === undefined) continue
+      delete out[alias]
+      if (b === undefined) {
+        out[name] = a
+        continue
+      }
+      const same = name === 'updatedSince' ? parseInstant(a, alias) === parseInstant(b, name) : canonicalPeriod(a, alias) === canonicalPeriod(b, name)
+      if (!same) {
+        throw Errors.validation(`${alias} is SDMX's name for ${name}; they were given different values (${alias}=${a}, ${name}=${b}). Give one of them.`, {
+          errors: [
+            { in: 'query', name: alias, message: `differs from ${name}` },
+            { in: 'query', name, message: `differs from ${alias}` },
+          ],
+        })
+      }
+    }
+    return out
+  }
+
+  function toFilter(query: ObservationQuery): ObservationFilter {
+    const q = unaliased(query)
     const periods = splitCodes(q.period)?.map((p) => canonicalPeriod(p, 'period'))
     const from = q.periodFrom === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodFrom, 'periodFrom'))
     const to = q.periodTo === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodTo, 'periodTo'))
@@ -53,8 +101,45 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     }
   }
 
-  function digestOf(filter: ObservationFilter): string {
-    return filterDigest(JSON.parse(JSON.stringify(filter)))
+  /** The cursor's binding: the filter, and lastNObservations when given (so a cursor of another selection is refused). */
+  function digestOf(filter: ObservationFilter, q: ObservationQuery): string {
+    return filterDigest(JSON.parse(JSON.stringify(q.lastNObservations === undefined ? filter : { ...filter, lastNObservations: q.lastNObservations })))
+  }
+
+  /**
+   * The matching rows, keeping the last `n` periods of each series (indicator, area, kind), in id order.
+   * Reads every match batch by batch and holds at most n rows per series: bounded by the series, not the history.
+   */
+  async function lastPeriods(filter: ObservationFilter, n: number): Promise<ObservationRow[]> {
+    const series = new Map<string, ObservationRow[]>()
+    let after = 0
+    for (;;) {
+      const rows = await repo.page(filter, after, EXPORT_BATCH)
+      for (const row of rows) {
+        const key = `${row.indicator}\u0000${row.area}\u0000${row.kind}`
+        const kept = series.get(key) ?? []
+        kept.push(row)
+        kept.sort((a, b) => laterPeriodFirst(a.period, b.period))
+        if (kept.length > n) kept.pop()
+        series.set(key, kept)
+      }
+      if (rows.length < EXPORT_BATCH) break
+      after = (rows[rows.length - 1] as ObservationRow).id
+    }
+    return [...series.values()].flat().sort((a, b) => a.id - b.id)
+  }
+
+  /** Rows of a keyset page (after `afterId`, at most `limit`): the store's, or with lastNObservations those it keeps. */
+  function rowReader(q: ObservationQuery): (filter: ObservationFilter, afterId: number, limit: number) => Promise<ObservationRow[]> {
+    const n = q.lastNObservations
+    if (n === undefined) return (f, a, l) => repo.page(f, a, l)
+    let selected: Promise<ObservationRow[]> | undefined
+    return async (f, a, l) => {
+      selected ??= lastPeriods(f, n)
+      const rows = await selected
+      const from = rows.findIndex((r) => r.id > a)
+      return from < 0 ? [] : rows.slice(from, from + l)
+    }
   }
 
   /** One keyset page after `cursor` as `read` answers it, and the next cursor (bound to the filter). */
@@ -67,12 +152,12 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
   ): Promise<{ items: T[]; nextCursor: string | null }> {
     const filter = toFilter(q)
     // The digest binds cursors to filters; hashing is only needed when a cursor comes in or goes out.
-    const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter))
+    const after = cursor === undefined ? 0 : decodeCursor(cursor, digestOf(filter, q))
     const items = await read(filter, after, limit + 1)
     const more = items.length > limit
     if (more) items.pop()
     const last = items[items.length - 1]
-    return { items, nextCursor: more && last !== undefined ? encodeCursor(idOf(last), digestOf(filter)) : null }
+    return { items, nextCursor: more && last !== undefined ? encodeCursor(idOf(last), digestOf(filter, q)) : null }
   }
 
   /** The CSV export: a header, then every matching row, `batch` by batch as the client reads. */
@@ -84,7 +169,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     header = CSV_HEADER,
   ): Promise<AsyncGenerator<string>> {
     const filter = toFilter(q)
-    let after = decodeCursor(cursor, digestOf(filter))
+    let after = decodeCursor(cursor, digestOf(filter, q))
     return (async function* () {
       yield header
       let remaining = limit ?? Number.POSITIVE_INFINITY
@@ -111,6 +196,20 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
   /** An export line built in JavaScript from a row, with its label cells when the export has labels. */
   const lineOf = (labels: Awaited<ReturnType<typeof labelling>> | undefined) =>
     labels === undefined ? (r: ConvertedRow) => csvLine(r) : (r: ConvertedRow) => csvLine(r).slice(0, -2) + labels.cells(r) + '\r\n'
+
+  function lines(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, header: string, line: (row: ObservationRow) => string): Promise<AsyncGenerator<string>> {
+    const read = rowReader(q)
+    return exportBatches(
+      q,
+      cursor,
+      limit,
+      async (filter, after, n) => {
+        const rows = await read(filter, after, n)
+        return { text: rows.map(line).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
+      },
+      header,
+    )
+  }
 
   return {
     /**
@@ -151,7 +250,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
 
     /** One keyset page with values converted to `target` (checked with listTarget). */
     async pageConverted(q: ObservationQuery, cursor: string | undefined, limit: number, target: UnitRecord): Promise<{ data: ConvertedRow[]; nextCursor: string | null }> {
-      const page = await keysetPage(q, cursor, limit, (f, a, n) => repo.page(f, a, n), (r) => r.id)
+      const page = await keysetPage(q, cursor, limit, rowReader(q), (r) => r.id)
       return { data: page.items.map((r) => convertRow(r, target)), nextCursor: page.nextCursor }
     },
 
@@ -159,16 +258,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
       const labels = language === undefined ? undefined : await labelling(language)
       const line = lineOf(labels)
-      return exportBatches(
-        q,
-        cursor,
-        limit,
-        async (filter, after, n) => {
-          const rows = await repo.page(filter, after, n)
-          return { text: rows.map((r) => line(convertRow(r, target))).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
-        },
-        labels?.header,
-      )
+      return lines(q, cursor, limit, labels?.header ?? CSV_HEADER, (r) => line(convertRow(r, target)))
     },
 
     /**
@@ -176,34 +266,35 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
      * `target` when given, and whether more match (the caller refuses rather than cut a dataset short).
      */
     async selection(q: ObservationQuery, max: number, target: UnitRecord | null): Promise<{ rows: ConvertedRow[]; more: boolean }> {
-      const rows = await repo.page(toFilter(q), 0, max + 1)
+      const rows = await rowReader(q)(toFilter(q), 0, max + 1)
       const more = rows.length > max
       if (more) rows.pop()
       return { rows: target ? rows.map((r) => convertRow(r, target)) : rows, more }
     },
 
+    /** One keyset page of rows (lastNObservations applied), for the representations built from rows. */
+    async rowPage(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ items: ObservationRow[]; nextCursor: string | null }> {
+      return keysetPage(q, cursor, limit, rowReader(q), (r) => r.id)
+    },
+
+    /** A streamed text export: `header`, then `line` of every matching row, batch by batch as the client reads. */
+    lines,
+
     /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
     async pageJson(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ data: string; nextCursor: string | null }> {
-      const page = await keysetPage(q, cursor, limit, (f, a, n) => repo.pageJson(f, a, n), (r) => r[0])
+      const read: (f: ObservationFilter, a: number, n: number) => Promise<Array<[number, string]>> =
+        q.lastNObservations === undefined ? (f, a, n) => repo.pageJson(f, a, n) : async (f, a, n) => (await reader(f, a, n)).map((r) => [r.id, observationJson(r)])
+      const reader = rowReader(q)
+      const page = await keysetPage(q, cursor, limit, read, (r) => r[0])
       return { data: page.items.map((r) => r[1]).join(','), nextCursor: page.nextCursor }
     },
 
     /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
     async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
-      if (language === undefined) return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
-      // Labels are added per row in JavaScript from catalogue maps, on both backends: the SQL-built lines stay the unlabelled export's.
-      const labels = await labelling(language)
-      const line = lineOf(labels)
-      return exportBatches(
-        q,
-        cursor,
-        limit,
-        async (filter, after, n) => {
-          const rows = await repo.page(filter, after, n)
-          return { text: rows.map(line).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
-        },
-        labels.header,
-      )
+      if (language === undefined && q.lastNObservations === undefined) return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
+      // Labels (and lastNObservations) are applied per row in JavaScript, on both backends: the SQL-built lines stay the plain export's.
+      const labels = language === undefined ? undefined : await labelling(language)
+      return lines(q, cursor, limit, labels?.header ?? CSV_HEADER, lineOf(labels))
     },
 
     async byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow> {

@@ -1,0 +1,226 @@
+// The SDMX mapping of an observation (docs/sdmx.md): one dataflow, its dimensions, measure and
+// attributes, and the two data formats built from rows: SDMX-CSV 2.0 lines and an SDMX-JSON 2.0 message.
+import { randomUUID } from 'node:crypto'
+import { parsePeriod } from '../../domain/periods.js'
+import { csvCell } from '../../http/csv-export.js'
+import type { AreaRecord, IndicatorRecord, ObservationRow } from '../../storage/ports.js'
+
+export const AGENCY = 'BAYANTALA'
+export const DATAFLOW_ID = 'DF_TOWN_INDICATORS'
+export const DSD_ID = 'DSD_TOWN_INDICATORS'
+export const VERSION = '1.0'
+/** The dataflow as SDMX-CSV's STRUCTURE_ID writes it. */
+export const DATAFLOW_REF = `${AGENCY}:${DATAFLOW_ID}(${VERSION})`
+export const DATAFLOW_URN = `urn:sdmx:org.sdmx.infomodel.datastructure.Dataflow=${DATAFLOW_REF}`
+export const DSD_URN = `urn:sdmx:org.sdmx.infomodel.datastructure.DataStructure=${AGENCY}:${DSD_ID}(${VERSION})`
+export const DATA_SCHEMA_URL = 'https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/sdmx-json-data-schema.json'
+export const STRUCTURE_SCHEMA_URL = 'https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/structure-message/tools/schemas/2.0.0/sdmx-json-structure-schema.json'
+
+export const SDMX_CSV_TYPE = 'application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8'
+export const SDMX_JSON_TYPE = 'application/vnd.sdmx.data+json; version=2.0.0; charset=utf-8'
+export const SDMX_STRUCTURE_TYPE = 'application/vnd.sdmx.structure+json; version=2.0.0; charset=utf-8'
+
+export type Lang = 'zh' | 'en'
+type Names = { en: string; zh: string }
+
+/** The key's dimensions in key order: TIME_PERIOD last, as SDMX keys write it. */
+export const DIMENSIONS: ReadonlyArray<{ id: string; names: Names }> = [
+  { id: 'INDICATOR', names: { en: 'Indicator', zh: '指标' } },
+  { id: 'REF_AREA', names: { en: 'Reference area', zh: '地区' } },
+  { id: 'KIND', names: { en: 'Kind of value', zh: '数值类型' } },
+  { id: 'TIME_PERIOD', names: { en: 'Time period', zh: '时期' } },
+]
+
+export const MEASURE = { id: 'OBS_VALUE', names: { en: 'Observation value', zh: '观测值' } }
+
+/** Observation-level attributes, in SDMX-CSV column order. */
+export const ATTRIBUTES: ReadonlyArray<{ id: string; names: Names; mandatory: boolean }> = [
+  { id: 'UNIT_MEASURE', names: { en: 'Unit of measure', zh: '计量单位' }, mandatory: true },
+  { id: 'UNIT_MULT', names: { en: 'Unit multiplier (power of ten)', zh: '单位倍数（10的幂）' }, mandatory: true },
+  { id: 'OBS_STATUS', names: { en: 'Observation status', zh: '观测状态' }, mandatory: true },
+  { id: 'OBS_QUALIFIER', names: { en: 'Qualifier of the value as reported', zh: '数值限定' }, mandatory: true },
+  { id: 'CITATION_SOURCE', names: { en: 'Cited source id', zh: '引用来源' }, mandatory: true },
+  { id: 'CITATION_QUOTE', names: { en: 'Cited quote', zh: '引文' }, mandatory: true },
+  { id: 'CITATION_SPAN', names: { en: 'Byte span of the quote in the source text (start-end, end exclusive)', zh: '引文在来源文本中的字节范围' }, mandatory: true },
+]
+
+export const KIND_CODES: ReadonlyArray<{ id: string; names: Names }> = [
+  { id: 'actual', names: { en: 'Actual', zh: '实际' } },
+  { id: 'target', names: { en: 'Target', zh: '目标' } },
+  { id: 'forecast', names: { en: 'Forecast', zh: '预计' } },
+]
+
+/** CL_OBS_STATUS codes used (SDMX cross-domain code list). */
+export const OBS_STATUS_CODES: ReadonlyArray<{ id: string; names: Names }> = [
+  { id: 'A', names: { en: 'Normal value', zh: '正常值' } },
+  { id: 'E', names: { en: 'Estimated value', zh: '估计值' } },
+  { id: 'F', names: { en: 'Forecast value', zh: '预测值' } },
+]
+
+export const QUALIFIER_CODES: ReadonlyArray<{ id: string; names: Names }> = [
+  { id: 'eq', names: { en: 'Exactly', zh: '等于' } },
+  { id: 'gt', names: { en: 'More than', zh: '多于' } },
+  { id: 'gte', names: { en: 'At least', zh: '不少于' } },
+  { id: 'lt', names: { en: 'Less than', zh: '少于' } },
+  { id: 'lte', names: { en: 'At most', zh: '不多于' } },
+  { id: 'approx', names: { en: 'About', zh: '约' } },
+]
+
+/** Values are in the indicator's base unit, so the multiplier is always 10^0. */
+export const UNIT_MULT = '0'
+
+/** SDMX time period code: 2023 (year), 2023-S1, 2023-Q3, 2023-M07. */
+export function sdmxPeriod(code: string): string {
+  const p = parsePeriod(code)
+  if (!p) return code
+  const [year, part = ''] = p.code.split('-')
+  return p.type === 'year' ? `${year}` : p.type === 'half' ? `${year}-S${part.slice(1)}` : p.type === 'quarter' ? `${year}-${part}` : `${year}-M${part}`
+}
+
+/** A forecast is F, an approximate figure E, every other A (targets included: KIND says what they are). */
+export function obsStatus(row: Pick<ObservationRow, 'kind' | 'qualifier'>): string {
+  return row.kind === 'forecast' ? 'F' : row.qualifier === 'approx' ? 'E' : 'A'
+}
+
+/** The attribute values of a row, in ATTRIBUTES order. */
+function attributeValues(row: ObservationRow): string[] {
+  return [row.unit, UNIT_MULT, obsStatus(row), row.qualifier, row.sourceId, row.quote, `${row.byteStart}-${row.byteEnd}`]
+}
+
+// ---------------------------------------------------------------- SDMX-CSV 2.0
+
+export const SDMX_CSV_COLUMNS = ['STRUCTURE', 'STRUCTURE_ID', 'ACTION', ...DIMENSIONS.map((d) => d.id), MEASURE.id, ...ATTRIBUTES.map((a) => a.id)]
+export const SDMX_CSV_HEADER = SDMX_CSV_COLUMNS.join(',') + '\r\n'
+
+/** One row as an SDMX-CSV line: ACTION D for a withdrawn observation (a deletion), I otherwise; cells by the export's CSV rule. */
+export function sdmxCsvLine(row: ObservationRow): string {
+  const text = (v: string) => csvCell('text', v)
+  return (
+    [
+      'dataflow',
+      DATAFLOW_REF,
+      row.status === 'withdrawn' ? 'D' : 'I',
+      text(row.indicator),
+      text(row.area),
+      text(row.kind),
+      text(sdmxPeriod(row.period)),
+      csvCell('number', row.value),
+      ...attributeValues(row).map((v, i) => (ATTRIBUTES[i]?.id === 'UNIT_MULT' ? csvCell('number', v) : text(v))),
+    ].join(',') + '\r\n'
+  )
+}
+
+// ---------------------------------------------------------------- SDMX-JSON 2.0
+
+export interface Labels {
+  indicators: Map<string, IndicatorRecord>
+  areas: Map<string, AreaRecord>
+}
+
+const named = (id: string, names: Names, lang: Lang) => ({ id, name: names[lang], names: { en: names.en, zh: names.zh } })
+
+/** Distinct values in order of first appearance, each with its index. */
+function indexer<T>(): { index(v: T): number; values: T[] } {
+  const at = new Map<T, number>()
+  const values: T[] = []
+  return {
+    index(v) {
+      let i = at.get(v)
+      if (i === undefined) {
+        i = values.length
+        at.set(v, i)
+        values.push(v)
+      }
+      return i
+    },
+    values,
+  }
+}
+
+/**
+ * An SDMX-JSON 2.0 data message for these rows: series keyed INDICATOR:REF_AREA:KIND, observations keyed
+ * by TIME_PERIOD, OBS_VALUE as the exact decimal string, then each attribute's value index. Withdrawn rows
+ * go into a second data set whose action is Delete. No rows: no structure and no data set.
+ */
+export function sdmxDataMessage(rows: ObservationRow[], labels: Labels, lang: Lang, next: string | null): Record<string, unknown> {
+  const meta: Record<string, unknown> = {
+    schema: DATA_SCHEMA_URL,
+    id: `IREF-${randomUUID()}`,
+    test: false,
+    prepared: new Date().toISOString(),
+    contentLanguages: lang === 'en' ? ['en', 'zh'] : ['zh', 'en'],
+    sender: { id: AGENCY, name: lang === 'en' ? 'Bayantala Town open data' : '巴彦塔拉镇开放数据' },
+  }
+  if (next !== null) meta.links = [{ rel: 'next', href: next, type: 'application/vnd.sdmx.data+json; version=2.0.0' }]
+  if (rows.length === 0) return { meta, data: { structures: [], dataSets: [] } }
+
+  const dims = DIMENSIONS.map(() => indexer<string>())
+  const attrs = ATTRIBUTES.map(() => indexer<string>())
+  const sets = new Map<'Information' | 'Delete', Map<string, Record<string, unknown[]>>>()
+  for (const row of rows) {
+    const key = [row.indicator, row.area, row.kind].map((v, i) => (dims[i] as ReturnType<typeof indexer<string>>).index(v)).join(':')
+    const time = (dims[3] as ReturnType<typeof indexer<string>>).index(row.period)
+    const action = row.status === 'withdrawn' ? 'Delete' : 'Information'
+    const series = sets.get(action) ?? new Map<string, Record<string, unknown[]>>()
+    sets.set(action, series)
+    const observations = series.get(key) ?? {}
+    series.set(key, observations)
+    observations[String(time)] = [row.value, ...attributeValues(row).map((v, i) => (attrs[i] as ReturnType<typeof indexer<string>>).index(v))]
+  }
+
+  const [indicators, areas, kinds, periods] = dims.map((d) => d.values) as [string[], string[], string[], string[]]
+  const kindNames = new Map(KIND_CODES.map((k) => [k.id, k.names]))
+  const codeValues = (ids: string[], names: (id: string) => Names) => ids.map((id) => named(id, names(id), lang))
+  const dimension = (i: number, values: unknown[]) => {
+    const d = DIMENSIONS[i] as (typeof DIMENSIONS)[number]
+    return { id: d.id, name: d.names[lang], names: d.names, keyPosition: i, ...(d.id === 'TIME_PERIOD' ? { roles: ['TIME_PERIOD'] } : {}), values }
+  }
+  const attributeCodes: Record<string, ReadonlyArray<{ id: string; names: Names }>> = { OBS_STATUS: OBS_STATUS_CODES, OBS_QUALIFIER: QUALIFIER_CODES }
+  const structure = {
+    name: lang === 'en' ? 'Town indicators' : '镇级指标',
+    names: { en: 'Town indicators', zh: '镇级指标' },
+    links: [
+      { rel: 'dataflow', urn: DATAFLOW_URN },
+      { rel: 'datastructure', urn: DSD_URN },
+    ],
+    dataSets: [...sets.keys()].map((_, i) => i),
+    dimensions: {
+      dataSet: [],
+      series: [
+        dimension(0, codeValues(indicators, (c) => ({ en: labels.indicators.get(c)?.nameEn ?? c, zh: labels.indicators.get(c)?.nameZh ?? c }))),
+        dimension(1, codeValues(areas, (c) => ({ en: labels.areas.get(c)?.nameEn ?? c, zh: labels.areas.get(c)?.nameZh ?? c }))),
+        dimension(2, codeValues(kinds, (c) => kindNames.get(c) ?? { en: c, zh: c })),
+      ],
+      observation: [
+        dimension(
+          3,
+          periods.map((code) => {
+            const p = parsePeriod(code)
+            const id = sdmxPeriod(code)
+            return { id, name: id, ...(p ? { start: `${p.startDate}T00:00:00Z`, end: `${p.endDate}T23:59:59Z` } : {}) }
+          }),
+        ),
+      ],
+    },
+    measures: { observation: [{ id: MEASURE.id, name: MEASURE.names[lang], names: MEASURE.names, isMandatory: true, format: { dataType: 'Decimal' } }] },
+    attributes: {
+      dataSet: [],
+      series: [],
+      observation: ATTRIBUTES.map((a, i) => {
+        const codes = attributeCodes[a.id]
+        const values = (attrs[i] as ReturnType<typeof indexer<string>>).values.map((v) => {
+          const code = codes?.find((c) => c.id === v)
+          return code ? named(code.id, code.names, lang) : { value: v }
+        })
+        return { id: a.id, name: a.names[lang], names: a.names, isMandatory: a.mandatory, relationship: { observation: {} }, values }
+      }),
+    },
+  }
+  const dataSets = [...sets].map(([action, series]) => ({
+    structure: 0,
+    action,
+    links: [{ rel: 'dataflow', urn: DATAFLOW_URN }],
+    series: Object.fromEntries([...series].map(([key, observations]) => [key, { attributes: [], observations }])),
+  }))
+  return { meta, data: { structures: [structure], dataSets } }
+}
