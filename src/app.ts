@@ -40,6 +40,9 @@ import { Errors } from './errors.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { loadSeeds } from './seed/seed-loader.js'
 import webRoutes from './modules/web/web.routes.js'
+import annotationRoutes from './modules/annotations/annotations.routes.js'
+import { createAnnotationService } from './modules/annotations/annotations.service.js'
+import { readSeedExclusions } from './seed/exclusions.js'
 
 export interface BuildOptions {
   /** Overrides of the configuration; the rest comes from loadConfig(). */
@@ -211,6 +214,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(validationRoutes, { prefix: '/v1/validation', relations })
   await app.register(derivedRoutes, { prefix: '/v1/derived', relations })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
-  await app.register(webRoutes, { catalog, observations, relations, audit: storage.audit, integrity })
+  const seedExclusions = readSeedExclusions()
+  const annotations = createAnnotationService({ observations, rows: storage.observations, catalog, exclusions: () => seedExclusions })
+  await app.register(annotationRoutes, { prefix: '/v1', annotations })
+  await app.register(webRoutes, { catalog, observations, relations, audit: storage.audit, integrity, annotations })
   return app
 }
