@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T17:39:49.665Z"
+          "lastFullAt": "2026-11-29T17:48:12.987Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T17:39:49.561Z",
+            "recordedAt": "2026-11-29T17:48:12.828Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T17:39:49.561Z",
+        "recordedAt": "2026-11-29T17:48:12.828Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.561Z"
+            "recordedAt": "2026-11-29T17:48:12.828Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.561Z"
+            "recordedAt": "2026-11-29T17:48:12.828Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.579Z"
+            "recordedAt": "2026-11-29T17:48:12.854Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:39:49.561Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:39:49.579Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:48:12.828Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:48:12.854Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T17:39:49.561Z"
+        "recordedAt": "2026-11-29T17:48:12.828Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.561Z",
+            "recordedAt": "2026-11-29T17:48:12.828Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.561Z",
+            "recordedAt": "2026-11-29T17:48:12.828Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.561Z",
+            "recordedAt": "2026-11-29T17:48:12.828Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1065,7 +1065,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:39:49.561Z",
+            "recordedAt": "2026-11-29T17:48:12.828Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -1098,7 +1098,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T17:39:49.557Z",
+            "recordedAt": "2026-11-29T17:48:12.821Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1113,11 +1113,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62"
+            "hash": "89a3ea1e1b6063798952658711374c62bf3c1c7df43d1e5dca26e77e5abc7bca"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T17:39:49.557Z",
+            "recordedAt": "2026-11-29T17:48:12.821Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1131,8 +1131,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "6bd3522c6843442d9f9ea9721373171b11268b9878115976258c8a05018c3d62",
-            "hash": "1a7a8acd12405debdbe180512fd7954aac697571aa77b14f20d3ad0dc6e96ee8"
+            "prevHash": "89a3ea1e1b6063798952658711374c62bf3c1c7df43d1e5dca26e77e5abc7bca",
+            "hash": "86f84629b8376aa2b4dc889d32248fcb9298e51ffea7e3aea25331195a2bda28"
           }
         ],
         "nextAfter": 100,
@@ -1144,17 +1144,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f",
-        "recordedAt": "2026-11-29T17:39:49.605Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f\nrecordedAt=2026-11-29T17:39:49.605Z\n",
-        "signature": "Psst3TE92MhljfEprId1WT9P5suN5UvbtxcOkZrmUiPLEfzge9rVYNOkfdByiXknSKa7vVL5WKoWAykZi1MwDg==",
+        "hash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a",
+        "recordedAt": "2026-11-29T17:48:12.897Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a\nrecordedAt=2026-11-29T17:48:12.897Z\n",
+        "signature": "8NJlbNiSyO4fGE3lNeNPeHbNJh6Qg1rMmM3kzInKHfutnk43LodmqESvwFk9qA1jP/izZVl590RNNB9dqCzGBg==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA20lRKrKWq3Qtvn05O6m/Ir/wc1vBWT76MFqZ6jsUfB4=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAjOqPKN67tiFhQ1mJ1wjkC+kMBCoWzzpyymGLoe3POF4=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1162,10 +1162,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 366,
-        "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T17:39:49.665Z",
+        "checkedFrom": 367,
+        "lastFullAt": "2026-11-29T17:48:12.987Z",
         "headSeq": 366,
-        "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
+        "headHash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a"
       }
     }
   },
@@ -1175,9 +1175,175 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T17:39:50.418Z",
+        "lastFullAt": "2026-11-29T17:48:15.405Z",
         "headSeq": 366,
-        "headHash": "1bd03f540dfb7b4f78d226e601ab340604ee8100ff4dfbec386def8e837fb69f"
+        "headHash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a"
+      }
+    }
+  },
+  "getObservationAnnotation": {
+    "200": {
+      "application/json": {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "/v1/observations/22/annotation",
+        "type": "Annotation",
+        "motivation": "describing",
+        "body": [
+          {
+            "id": "/v1/observations/22",
+            "type": "Dataset",
+            "format": "application/json"
+          },
+          {
+            "type": "TextualBody",
+            "value": "dibao_paid, bayantala, 2023-H1, actual: 4847520 CNY (reported 484.752 万元)",
+            "format": "text/plain",
+            "language": "en"
+          }
+        ],
+        "target": {
+          "source": "/v1/sources/bayantala-2023h1/text",
+          "type": "Text",
+          "format": "text/plain",
+          "selector": [
+            {
+              "type": "TextQuoteSelector",
+              "exact": "2023年上半年发放城乡低保金484.752万元",
+              "prefix": "务工1210余人，转移农村牧区人口2425人；落实社会救助政策，",
+              "suffix": "、受益2277人；发放特困供养金76.5万元、受益170人；发放"
+            },
+            {
+              "type": "TextPositionSelector",
+              "start": 1255,
+              "end": 1279
+            }
+          ]
+        },
+        "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=2023%E5%B9%B4%E4%B8%8A%E5%8D%8A%E5%B9%B4%E5%8F%91%E6%94%BE%E5%9F%8E%E4%B9%A1%E4%BD%8E%E4%BF%9D%E9%87%91484.752%E4%B8%87%E5%85%83",
+        "status": "active"
+      }
+    }
+  },
+  "listSourceAnnotations": {
+    "200": {
+      "application/json": {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "/v1/sources/bayantala-2023h1/annotations",
+        "type": "AnnotationPage",
+        "startIndex": 0,
+        "items": [
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/1/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/1",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "maize_core_area_villages, bayantala, 2023-H1, actual: 8 count (reported 8 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "前瓜西等8个嘎查村",
+                  "prefix": "技术，在西巴、北巴、后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、",
+                  "suffix": "，创建集中连片玉米高产“千亩方”核心区5000亩，辐射带动全镇种"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 266,
+                  "end": 275
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%89%8D%E7%93%9C%E8%A5%BF%E7%AD%898%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/2/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/2",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "high_yield_dense_maize_area, bayantala, 2023-H1, actual: 5000 mu (reported 5000 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                  "prefix": "后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、前瓜西等8个嘎查村，",
+                  "suffix": "，辐射带动全镇种植高产密植玉米。在布和浩沁、西巴、大王\n\n\n家、"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 276,
+                  "end": 299
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%88%9B%E5%BB%BA%E9%9B%86%E4%B8%AD%E8%BF%9E%E7%89%87%E7%8E%89%E7%B1%B3%E9%AB%98%E4%BA%A7%E2%80%9C%E5%8D%83%E4%BA%A9%E6%96%B9%E2%80%9D%E6%A0%B8%E5%BF%83%E5%8C%BA5000%E4%BA%A9",
+            "status": "active"
+          }
+        ]
+      }
+    }
+  },
+  "listSourceExclusions": {
+    "200": {
+      "application/json": {
+        "sourceId": "bayantala-2023h1",
+        "data": [
+          {
+            "quote": "巴政发〔2023〕38号",
+            "reason": "document number, not a statistic",
+            "locations": [
+              {
+                "byteStart": 8,
+                "byteEnd": 32,
+                "start": 8,
+                "end": 20
+              }
+            ]
+          },
+          {
+            "quote": "[bookmark: _GoBack]巴彦塔拉镇2023年上半年工作总结及",
+            "reason": "report title: 2023年上半年 is a time phrase",
+            "locations": [
+              {
+                "byteStart": 34,
+                "byteEnd": 99,
+                "start": 22,
+                "end": 59
+              }
+            ]
+          }
+        ]
       }
     }
   },
@@ -1194,7 +1360,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T17:39:50.440Z",
+        "recordedAt": "2026-11-29T17:48:15.759Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1385,8 +1551,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T17:39:50.459Z",
-        "recordedAt": "2026-11-29T17:39:50.459Z"
+        "publishedAt": "2026-11-29T17:48:15.852Z",
+        "recordedAt": "2026-11-29T17:48:15.852Z"
       }
     }
   },
@@ -1419,8 +1585,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T17:39:50.463Z",
-        "recordedAt": "2026-11-29T17:39:50.463Z"
+        "publishedAt": "2026-11-29T17:48:15.877Z",
+        "recordedAt": "2026-11-29T17:48:15.877Z"
       }
     }
   }

@@ -37,7 +37,10 @@ export const AnnotationTarget = Type.Object(
     source: Type.String({ description: 'The stored text the selectors apply to (root-relative URL).' }),
     type: Type.Literal('Text'),
     format: Type.Literal('text/plain'),
-    selector: Type.Tuple([TextQuoteSelector, TextPositionSelector, DataPositionSelector], { description: 'Three selectors of the same quote: by quote, by code points, by bytes.' }),
+    selector: Type.Array(Type.Union([TextQuoteSelector, TextPositionSelector, DataPositionSelector]), {
+      maxItems: 3,
+      description: 'Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector).',
+    }),
   },
   { description: 'Where in the source the figure is stated.' },
 )
@@ -48,8 +51,8 @@ export const Annotation = Type.Object(
     id: Type.String({ description: 'This annotation (root-relative URL).' }),
     type: Type.Literal('Annotation'),
     motivation: Type.Literal('describing', { description: 'The observation describes the quoted words as a figure.' }),
-    body: Type.Tuple(
-      [
+    body: Type.Array(
+      Type.Union([
         Type.Object({ id: Type.String({ description: 'The observation in the API.' }), type: Type.Literal('Dataset'), format: Type.Literal('application/json') }, { description: 'The observation.' }),
         Type.Object(
           {
@@ -60,8 +63,8 @@ export const Annotation = Type.Object(
           },
           { description: 'The figure, for a reader of the annotation alone.' },
         ),
-      ],
-      { description: 'The observation, by its API URL and as text.' },
+      ]),
+      { maxItems: 2, description: 'The observation, by its API URL (first) and as text (second).' },
     ),
     target: AnnotationTarget,
     textFragmentUrl: Type.String({ description: 'The quote as a text-fragment link (`…/text#:~:text=prefix-,exact,-suffix`, each term percent-encoded): a browser opens the text with the quote highlighted.' }),
