@@ -44,6 +44,26 @@ const WORDS = {
   language: { zh: '语言', en: 'Language' },
   mainNav: { zh: '主导航', en: 'Main navigation' },
   footer: { zh: '数据来自政府工作报告，每个数字都附原文引文。', en: 'Figures from government work reports, each with its verbatim citation.' },
+  // page: source
+  sourceIssuer: { zh: '发文机关', en: 'Issuer' },
+  sourceRecipient: { zh: '主送', en: 'Addressed to' },
+  sourceIssuedOn: { zh: '成文日期', en: 'Issued on' },
+  sourceDocumentNumber: { zh: '文号', en: 'Document number' },
+  sourceSha256: { zh: '全文 SHA-256', en: 'SHA-256 of the text' },
+  sourceCheck: { zh: '自行核对（结果应与上面的值相同）：', en: 'Check it yourself (the output should equal the value above):' },
+  sourceText: { zh: '报告全文', en: 'The report text' },
+  sourceLegend: { zh: '高亮的是被引用的数字，点击可到该指标；灰色虚线框是有意未提取的数字，悬停或用 Tab 聚焦可看原因。', en: 'Highlighted: cited figures (follow one to its indicator). Grey, dashed: numbers deliberately not extracted; hover or Tab to one for the reason.' },
+  sourceCitations: { zh: '引文', en: 'Citations' },
+  sourceCitationsNote: { zh: '每条引文：在全文中的位置、在纯文本中高亮的链接（文本片段）、W3C 网络注释和 API 中的观测值。已撤回的观测值不显示。', en: 'For each citation: its place in the text above, a link that highlights it in the plain text (a text fragment), its W3C Web Annotation and the observation in the API. Withdrawn observations are not shown.' },
+  sourceInText: { zh: '在全文中', en: 'In the text' },
+  sourceFragment: { zh: '在纯文本中高亮', en: 'Highlight in the plain text' },
+  sourceAnnotation: { zh: '网络注释', en: 'Web Annotation' },
+  sourceObservation: { zh: '观测值 JSON', en: 'Observation JSON' },
+  sourceExclusions: { zh: '未提取的数字', en: 'Numbers not extracted' },
+  sourceExcludedReason: { zh: '未提取：', en: 'Not extracted: ' },
+  sourceNoExclusions: { zh: '此来源没有经审核的排除清单。', en: 'This source has no reviewed exclusions.' },
+  sourceBytes: { zh: '字节', en: 'bytes' },
+  sourceCodePoints: { zh: '码位', en: 'code points' },
 } as const satisfies Record<string, Record<Lang, string>>
 
 export type WordKey = keyof typeof WORDS

@@ -79,7 +79,7 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
 
   app.get<{ Params: { id: string } }>('/sources/:id', { ...page }, async (req, reply) => {
     const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options }), { varyLanguage: fromHeader })
+    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options, origin: `${req.protocol}://${req.host}` }), { varyLanguage: fromHeader })
   })
 
   app.get('/audit', { ...page }, async (req, reply) => {
