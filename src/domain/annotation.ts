@@ -80,15 +80,20 @@ const BOUNDARY = /[\s\p{P}\p{S}]/u
 
 /**
  * Context for the fragment: the context's code points after the last boundary character (prefix) or before the first
- * (suffix), so it begins or ends on a word boundary as the text-fragment spec requires. Whole context when it holds none.
+ * (suffix), so it begins or ends on a word boundary as the text-fragment spec requires. Without one, the nearest word
+ * boundary of ICU's segmentation (`lead` and `trail`: the text around, so the cut sees its context); else none.
  */
-function trimToBoundary(context: string[], side: 'prefix' | 'suffix'): string[] {
+function trimToBoundary(context: string[], side: 'prefix' | 'suffix', lead: string, trail: string): string[] {
   if (side === 'prefix') {
     for (let i = context.length - 1; i >= 0; i--) if (BOUNDARY.test(context[i] as string)) return context.slice(i + 1)
   } else {
     for (let i = 0; i < context.length; i++) if (BOUNDARY.test(context[i] as string)) return context.slice(0, i)
   }
-  return context
+  const joined = context.join('')
+  const bounds = [...wordBoundaries(lead + joined + trail)].map((b) => b - lead.length).filter((b) => b >= 0 && b <= joined.length)
+  const keep = (units: number) => Array.from(joined.slice(0, units)).length
+  if (side === 'prefix') return context.slice(keep(Math.min(joined.length, ...bounds)))
+  return context.slice(0, keep(Math.max(0, ...bounds)))
 }
 
 /** Percent-encodes a text-fragment term: encodeURIComponent leaves `-` alone, which the directive's syntax uses. */
@@ -102,12 +107,16 @@ export function encodeFragmentTerm(term: string): string {
  */
 export function citationGeometry(text: Buffer, byteStart: number, byteEnd: number): CitationGeometry {
   if (byteStart < 0 || byteEnd > text.length || byteStart > byteEnd) throw new RangeError(`Span [${byteStart}, ${byteEnd}) lies outside the ${text.length} bytes of the text.`)
+  const exact = text.subarray(byteStart, byteEnd).toString('utf8')
   const prefix = Array.from(text.subarray(backByCodePoints(text, byteStart, CONTEXT_CODE_POINTS), byteStart).toString('utf8'))
   const suffix = Array.from(text.subarray(byteEnd, forwardByCodePoints(text, byteEnd, CONTEXT_CODE_POINTS)).toString('utf8'))
-  const exact = text.subarray(byteStart, byteEnd).toString('utf8')
   const start = codePointOffset(text, byteStart)
-  const fragmentPrefix = trimToBoundary(prefix, 'prefix').join('')
-  const fragmentSuffix = trimToBoundary(suffix, 'suffix').join('')
+  const farBefore = text.subarray(backByCodePoints(text, byteStart, 2 * CONTEXT_CODE_POINTS), byteStart).toString('utf8')
+  const farAfter = text.subarray(byteEnd, forwardByCodePoints(text, byteEnd, 2 * CONTEXT_CODE_POINTS)).toString('utf8')
+  const lead = farBefore.slice(0, farBefore.length - prefix.join('').length)
+  const trail = farAfter.slice(suffix.join('').length)
+  const fragmentPrefix = trimToBoundary(prefix, 'prefix', lead, exact + trail).join('')
+  const fragmentSuffix = trimToBoundary(suffix, 'suffix', lead + exact, trail).join('')
   const terms = [fragmentPrefix ? `${encodeFragmentTerm(fragmentPrefix)}-` : '', encodeFragmentTerm(exact), fragmentSuffix ? `-${encodeFragmentTerm(fragmentSuffix)}` : '']
   return {
     quote: { type: 'TextQuoteSelector', exact, prefix: prefix.join(''), suffix: suffix.join('') },
