@@ -25,6 +25,8 @@ export const API_SUITE = [
   'test/units.test.ts',
   'test/other-town.test.ts',
   'test/relations.test.ts',
+  'test/annotations.test.ts',
+  'test/web-source.test.ts',
 ]
 
 export default defineConfig({

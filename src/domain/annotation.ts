@@ -79,21 +79,20 @@ function forwardByCodePoints(bytes: Uint8Array, at: number, count: number): numb
 const BOUNDARY = /[\s\p{P}\p{S}]/u
 
 /**
- * Context for the fragment: the context's code points after the last boundary character (prefix) or before the first
- * (suffix), so it begins or ends on a word boundary as the text-fragment spec requires. Without one, the nearest word
- * boundary of ICU's segmentation (`lead` and `trail`: the text around, so the cut sees its context); else none.
+ * Context for the fragment, cut on a word boundary as the text-fragment spec requires: ICU's segmentation of the
+ * context with the text around it (`lead`, `trail`), preferring a boundary beside a space or punctuation (the
+ * nearest to the quote: such cuts hold in any browser's segmentation), else the farthest one; none without any.
  */
 function trimToBoundary(context: string[], side: 'prefix' | 'suffix', lead: string, trail: string): string[] {
-  if (side === 'prefix') {
-    for (let i = context.length - 1; i >= 0; i--) if (BOUNDARY.test(context[i] as string)) return context.slice(i + 1)
-  } else {
-    for (let i = 0; i < context.length; i++) if (BOUNDARY.test(context[i] as string)) return context.slice(0, i)
-  }
   const joined = context.join('')
   const bounds = [...wordBoundaries(lead + joined + trail)].map((b) => b - lead.length).filter((b) => b >= 0 && b <= joined.length)
   const keep = (units: number) => Array.from(joined.slice(0, units)).length
-  if (side === 'prefix') return context.slice(keep(Math.min(joined.length, ...bounds)))
-  return context.slice(0, keep(Math.max(0, ...bounds)))
+  if (side === 'prefix') {
+    const robust = bounds.filter((b) => b > 0 && BOUNDARY.test(joined[b - 1] as string))
+    return context.slice(keep(robust.length ? Math.max(...robust) : Math.min(joined.length, ...bounds)))
+  }
+  const robust = bounds.filter((b) => b < joined.length && BOUNDARY.test(joined[b] as string))
+  return context.slice(0, keep(robust.length ? Math.min(...robust) : Math.max(0, ...bounds)))
 }
 
 /** Percent-encodes a text-fragment term: encodeURIComponent leaves `-` alone, which the directive's syntax uses. */
