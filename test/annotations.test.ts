@@ -156,7 +156,9 @@ describe('annotations through the API', () => {
       },
     })
     expect(imp.statusCode, imp.body).toBe(200)
-    const page = json((await t.app.inject('/v1/sources/emoji-brief/annotations')).body)
+    const listed = await t.app.inject('/v1/sources/emoji-brief/annotations')
+    expect(listed.statusCode, listed.body).toBe(200)
+    const page = json(listed.body)
     expect(page.items).toHaveLength(2)
     const chars = Array.from(body)
     for (const [i, a] of page.items.entries()) {
