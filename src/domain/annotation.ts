@@ -159,9 +159,14 @@ export function parseTextDirective(fragment: string): TextDirective | null {
 }
 
 /** Word-boundary positions (UTF-16 indexes) of `text` as ICU segments it: the segmentation browsers match text fragments by. */
+const segmenters = new Map<string, Intl.Segmenter>()
+
 export function wordBoundaries(text: string, locale = 'zh'): Set<number> {
   const bounds = new Set<number>([0, text.length])
-  for (const s of new Intl.Segmenter(locale, { granularity: 'word' }).segment(text)) bounds.add(s.index)
+  // Making a segmenter loads ICU's dictionaries: one per locale, kept.
+  let segmenter = segmenters.get(locale)
+  if (!segmenter) segmenters.set(locale, (segmenter = new Intl.Segmenter(locale, { granularity: 'word' })))
+  for (const s of segmenter.segment(text)) bounds.add(s.index)
   return bounds
 }
 

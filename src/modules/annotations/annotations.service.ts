@@ -12,6 +12,9 @@ import { ANNO_CONTEXT, type AnnotationT, type ExclusionT } from './annotations.s
 /** Rows read per batch while collecting the observations that cite a source. */
 const SCAN_BATCH = 1000
 
+/** Geometries kept: a source's text never changes, so a span's geometry is computed once. */
+const GEOMETRY_CACHE = 20_000
+
 export interface AnnotationServiceDeps {
   observations: ObservationService
   rows: Pick<ObservationReads, 'page'>
@@ -56,6 +59,17 @@ export function annotationOf(row: ObservationRow, geometry: CitationGeometry): A
 }
 
 export function createAnnotationService(deps: AnnotationServiceDeps) {
+  const geometries = new Map<string, CitationGeometry>()
+  function geometryOf(sourceId: string, text: Buffer, byteStart: number, byteEnd: number): CitationGeometry {
+    const key = `${sourceId} ${byteStart} ${byteEnd}`
+    let g = geometries.get(key)
+    if (!g) {
+      if (geometries.size >= GEOMETRY_CACHE) geometries.clear()
+      geometries.set(key, (g = citationGeometry(text, byteStart, byteEnd)))
+    }
+    return g
+  }
+
   async function sourceText(id: string): Promise<{ source: SourceMetadata; content: Buffer; sha256: string }> {
     const [source, content] = await Promise.all([deps.catalog.source(id), deps.catalog.sourceContent(id)])
     if (!source || !content) throw Errors.notFound(`No source "${id}".`)
@@ -67,7 +81,7 @@ export function createAnnotationService(deps: AnnotationServiceDeps) {
     const out: CitedRow[] = []
     for (let after = 0; ; ) {
       const rows = await deps.rows.page({ includeWithdrawn: false }, after, SCAN_BATCH)
-      for (const row of rows) if (row.sourceId === sourceId) out.push({ row, geometry: citationGeometry(text, row.byteStart, row.byteEnd) })
+      for (const row of rows) if (row.sourceId === sourceId) out.push({ row, geometry: geometryOf(sourceId, text, row.byteStart, row.byteEnd) })
       if (rows.length < SCAN_BATCH) return out
       after = (rows[rows.length - 1] as ObservationRow).id
     }
@@ -91,7 +105,7 @@ export function createAnnotationService(deps: AnnotationServiceDeps) {
     async annotation(id: number, asOf?: string, knownAt?: string): Promise<AnnotationT> {
       const row = await deps.observations.byId(id, asOf, knownAt)
       const { content } = await sourceText(row.sourceId)
-      return annotationOf(row, citationGeometry(content, row.byteStart, row.byteEnd))
+      return annotationOf(row, geometryOf(row.sourceId, content, row.byteStart, row.byteEnd))
     },
 
     async sourceAnnotations(sourceId: string): Promise<AnnotationT[]> {
