@@ -9,7 +9,8 @@ import { axeViolations, browserAvailable, launchBrowser, screenshots } from './s
 const run = browserAvailable()
 const SEED = 'bayantala-2023h1'
 
-describe.runIf(run)('source page in Chromium', () => {
+// A full-page screenshot of the long report takes a while on a busy machine.
+describe.runIf(run)('source page in Chromium', { timeout: 120_000 }, () => {
   let browser: Browser
   let app: Awaited<ReturnType<typeof buildApp>>
   let base: string
@@ -139,5 +140,5 @@ describe.runIf(run)('source page in Chromium', () => {
 
   it('saves screenshots at desktop and phone width', async () => {
     for (const s of await screenshots(browser, `${base}/sources/${SEED}?lang=en`, 'source')) expect(existsSync(s)).toBe(true)
-  })
+  }, 120_000)
 })
