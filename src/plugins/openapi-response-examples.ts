@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T17:48:12.987Z"
+          "lastFullAt": "2026-11-29T18:41:26.829Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T17:48:12.828Z",
+            "recordedAt": "2026-11-29T18:41:26.571Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T17:48:12.828Z",
+        "recordedAt": "2026-11-29T18:41:26.571Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.828Z"
+            "recordedAt": "2026-11-29T18:41:26.571Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.828Z"
+            "recordedAt": "2026-11-29T18:41:26.571Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.854Z"
+            "recordedAt": "2026-11-29T18:41:26.630Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:48:12.828Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:48:12.854Z\r\n"
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T18:41:26.571Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T18:41:26.630Z\r\n"
     }
   },
   "getObservation": {
@@ -482,7 +482,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T17:48:12.828Z"
+        "recordedAt": "2026-11-29T18:41:26.571Z"
       }
     }
   },
@@ -518,7 +518,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.828Z",
+            "recordedAt": "2026-11-29T18:41:26.571Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -581,7 +581,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.828Z",
+            "recordedAt": "2026-11-29T18:41:26.571Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -618,7 +618,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.828Z",
+            "recordedAt": "2026-11-29T18:41:26.571Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -1065,7 +1065,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T17:48:12.828Z",
+            "recordedAt": "2026-11-29T18:41:26.571Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -1098,7 +1098,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T17:48:12.821Z",
+            "recordedAt": "2026-11-29T18:41:26.565Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1113,11 +1113,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "89a3ea1e1b6063798952658711374c62bf3c1c7df43d1e5dca26e77e5abc7bca"
+            "hash": "985b5eb06426042574cf9067aadb1d27d3e4e9fec04a3dc66bf72d772ed829c2"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T17:48:12.821Z",
+            "recordedAt": "2026-11-29T18:41:26.565Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -1131,8 +1131,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "89a3ea1e1b6063798952658711374c62bf3c1c7df43d1e5dca26e77e5abc7bca",
-            "hash": "86f84629b8376aa2b4dc889d32248fcb9298e51ffea7e3aea25331195a2bda28"
+            "prevHash": "985b5eb06426042574cf9067aadb1d27d3e4e9fec04a3dc66bf72d772ed829c2",
+            "hash": "e6462cda8bf63e6376533df405b619bcb5e48a2c7796dd35793905095afd0be4"
           }
         ],
         "nextAfter": 100,
@@ -1144,17 +1144,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a",
-        "recordedAt": "2026-11-29T17:48:12.897Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a\nrecordedAt=2026-11-29T17:48:12.897Z\n",
-        "signature": "8NJlbNiSyO4fGE3lNeNPeHbNJh6Qg1rMmM3kzInKHfutnk43LodmqESvwFk9qA1jP/izZVl590RNNB9dqCzGBg==",
+        "hash": "9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96",
+        "recordedAt": "2026-11-29T18:41:26.711Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96\nrecordedAt=2026-11-29T18:41:26.711Z\n",
+        "signature": "520DuQmhtdMeOQg7LG0T/VbPtgbJJc5dHhTIJ1p/7JdhrM1it9DXj42Wjnrro3s2z083Rn3eGkoEBMGjq+e1BA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAjOqPKN67tiFhQ1mJ1wjkC+kMBCoWzzpyymGLoe3POF4=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEATQVkIZk1qApy417t1d6Ju9vQRoE5PfAchnRi41I6j9E=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -1163,9 +1163,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T17:48:12.987Z",
+        "lastFullAt": "2026-11-29T18:41:26.829Z",
         "headSeq": 366,
-        "headHash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a"
+        "headHash": "9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96"
       }
     }
   },
@@ -1175,9 +1175,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T17:48:15.405Z",
+        "lastFullAt": "2026-11-29T18:41:28.835Z",
         "headSeq": 366,
-        "headHash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a"
+        "headHash": "9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96"
       }
     }
   },
@@ -1360,7 +1360,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T17:48:15.759Z",
+        "recordedAt": "2026-11-29T18:41:30.048Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -1551,8 +1551,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T17:48:15.852Z",
-        "recordedAt": "2026-11-29T17:48:15.852Z"
+        "publishedAt": "2026-11-29T18:41:30.098Z",
+        "recordedAt": "2026-11-29T18:41:30.098Z"
       }
     }
   },
@@ -1585,8 +1585,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T17:48:15.877Z",
-        "recordedAt": "2026-11-29T17:48:15.877Z"
+        "publishedAt": "2026-11-29T18:41:30.112Z",
+        "recordedAt": "2026-11-29T18:41:30.112Z"
       }
     }
   }

@@ -2484,7 +2484,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T17:48:12.987Z"
+                     *         "lastFullAt": "2026-11-29T18:41:26.829Z"
                      *       }
                      *     }
                      */
@@ -2671,7 +2671,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2762,7 +2762,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T17:48:15.759Z",
+                     *       "recordedAt": "2026-11-29T18:41:30.048Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2831,7 +2831,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T17:48:12.828Z",
+                     *       "recordedAt": "2026-11-29T18:41:26.571Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3723,7 +3723,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z"
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4455,7 +4455,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z"
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4488,7 +4488,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.854Z"
+                     *           "recordedAt": "2026-11-29T18:41:26.630Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4497,8 +4497,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T17:48:12.828Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T17:48:12.854Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,1,2023-06-25T00:00:00.000Z,2026-11-29T18:41:26.571Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,2,2026-11-29T00:00:00.000Z,2026-11-29T18:41:26.630Z
                      */
                     "text/csv": string;
                 };
@@ -4595,7 +4595,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T17:48:12.828Z"
+                     *       "recordedAt": "2026-11-29T18:41:26.571Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4731,8 +4731,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:48:15.852Z",
-                     *       "recordedAt": "2026-11-29T17:48:15.852Z"
+                     *       "publishedAt": "2026-11-29T18:41:30.098Z",
+                     *       "recordedAt": "2026-11-29T18:41:30.098Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4822,8 +4822,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T17:48:15.877Z",
-                     *       "recordedAt": "2026-11-29T17:48:15.877Z"
+                     *       "publishedAt": "2026-11-29T18:41:30.112Z",
+                     *       "recordedAt": "2026-11-29T18:41:30.112Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -4918,7 +4918,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5259,7 +5259,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5296,7 +5296,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6162,7 +6162,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T17:48:12.828Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.571Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -6247,7 +6247,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T17:48:12.821Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.565Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6262,11 +6262,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "89a3ea1e1b6063798952658711374c62bf3c1c7df43d1e5dca26e77e5abc7bca"
+                     *           "hash": "985b5eb06426042574cf9067aadb1d27d3e4e9fec04a3dc66bf72d772ed829c2"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T17:48:12.821Z",
+                     *           "recordedAt": "2026-11-29T18:41:26.565Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -6280,8 +6280,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "89a3ea1e1b6063798952658711374c62bf3c1c7df43d1e5dca26e77e5abc7bca",
-                     *           "hash": "86f84629b8376aa2b4dc889d32248fcb9298e51ffea7e3aea25331195a2bda28"
+                     *           "prevHash": "985b5eb06426042574cf9067aadb1d27d3e4e9fec04a3dc66bf72d772ed829c2",
+                     *           "hash": "e6462cda8bf63e6376533df405b619bcb5e48a2c7796dd35793905095afd0be4"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -6333,10 +6333,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a",
-                     *       "recordedAt": "2026-11-29T17:48:12.897Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a\nrecordedAt=2026-11-29T17:48:12.897Z\n",
-                     *       "signature": "8NJlbNiSyO4fGE3lNeNPeHbNJh6Qg1rMmM3kzInKHfutnk43LodmqESvwFk9qA1jP/izZVl590RNNB9dqCzGBg==",
+                     *       "hash": "9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96",
+                     *       "recordedAt": "2026-11-29T18:41:26.711Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96\nrecordedAt=2026-11-29T18:41:26.711Z\n",
+                     *       "signature": "520DuQmhtdMeOQg7LG0T/VbPtgbJJc5dHhTIJ1p/7JdhrM1it9DXj42Wjnrro3s2z083Rn3eGkoEBMGjq+e1BA==",
                      *       "verified": true
                      *     }
                      */
@@ -6384,7 +6384,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAjOqPKN67tiFhQ1mJ1wjkC+kMBCoWzzpyymGLoe3POF4=
+                     *     MCowBQYDK2VwAyEATQVkIZk1qApy417t1d6Ju9vQRoE5PfAchnRi41I6j9E=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -6426,9 +6426,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T17:48:12.987Z",
+                     *       "lastFullAt": "2026-11-29T18:41:26.829Z",
                      *       "headSeq": 366,
-                     *       "headHash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a"
+                     *       "headHash": "9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6469,9 +6469,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T17:48:15.405Z",
+                     *       "lastFullAt": "2026-11-29T18:41:28.835Z",
                      *       "headSeq": 366,
-                     *       "headHash": "09db09f03752f2a4d4560018d74260fa3bd37117bde6f75ea075bb8ab8fab23a"
+                     *       "headHash": "9f4a3a2f54a19d02a8bf087085fdb459c0ce4fa9a10e9f5694f201ef0d32ea96"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -6583,7 +6583,10 @@ export interface operations {
                         "@context": "http://www.w3.org/ns/anno.jsonld";
                         /** @description This annotation (root-relative URL). */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description Always `Annotation`.
+                         * @enum {string}
+                         */
                         type: "Annotation";
                         /**
                          * @description The observation describes the quoted words as a figure.
@@ -6594,31 +6597,55 @@ export interface operations {
                         body: ({
                             /** @description The observation in the API. */
                             id: string;
-                            /** @enum {string} */
+                            /**
+                             * @description Always `Dataset`.
+                             * @enum {string}
+                             */
                             type: "Dataset";
-                            /** @enum {string} */
+                            /**
+                             * @description Always `application/json`.
+                             * @enum {string}
+                             */
                             format: "application/json";
                         } | {
-                            /** @enum {string} */
+                            /**
+                             * @description Always `TextualBody`.
+                             * @enum {string}
+                             */
                             type: "TextualBody";
                             /** @description The figure in words: indicator, area, period, kind, value and unit (value exactly as stored). */
                             value: string;
-                            /** @enum {string} */
+                            /**
+                             * @description Always `text/plain`.
+                             * @enum {string}
+                             */
                             format: "text/plain";
-                            /** @enum {string} */
+                            /**
+                             * @description Always `en`.
+                             * @enum {string}
+                             */
                             language: "en";
                         })[];
                         /** @description Where in the source the figure is stated. */
                         target: {
                             /** @description The stored text the selectors apply to (root-relative URL). */
                             source: string;
-                            /** @enum {string} */
+                            /**
+                             * @description Always `Text`.
+                             * @enum {string}
+                             */
                             type: "Text";
-                            /** @enum {string} */
+                            /**
+                             * @description Always `text/plain`.
+                             * @enum {string}
+                             */
                             format: "text/plain";
                             /** @description Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector). */
                             selector: ({
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `TextQuoteSelector`.
+                                 * @enum {string}
+                                 */
                                 type: "TextQuoteSelector";
                                 /** @description The quote, verbatim. */
                                 exact: string;
@@ -6627,14 +6654,20 @@ export interface operations {
                                 /** @description Up to 32 code points of the text just after the quote (fewer at its end). */
                                 suffix: string;
                             } | {
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `TextPositionSelector`.
+                                 * @enum {string}
+                                 */
                                 type: "TextPositionSelector";
                                 /** @description Unicode code points of the text before the quote (a character outside the BMP counts one). */
                                 start: number;
                                 /** @description Code points before the end of the quote: [start, end). */
                                 end: number;
                             } | {
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `DataPositionSelector`.
+                                 * @enum {string}
+                                 */
                                 type: "DataPositionSelector";
                                 /** @description Bytes of the stored UTF-8 text before the quote (= the observation's byteStart). */
                                 start: number;
@@ -6791,7 +6824,10 @@ export interface operations {
                         "@context": "http://www.w3.org/ns/anno.jsonld";
                         /** @description This page (root-relative URL). */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description Always `AnnotationPage`.
+                         * @enum {string}
+                         */
                         type: "AnnotationPage";
                         /** @description Index of the first item (always 0: the page holds every current observation citing the source). */
                         startIndex: number;
@@ -6804,7 +6840,10 @@ export interface operations {
                             "@context": "http://www.w3.org/ns/anno.jsonld";
                             /** @description This annotation (root-relative URL). */
                             id: string;
-                            /** @enum {string} */
+                            /**
+                             * @description Always `Annotation`.
+                             * @enum {string}
+                             */
                             type: "Annotation";
                             /**
                              * @description The observation describes the quoted words as a figure.
@@ -6815,31 +6854,55 @@ export interface operations {
                             body: ({
                                 /** @description The observation in the API. */
                                 id: string;
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `Dataset`.
+                                 * @enum {string}
+                                 */
                                 type: "Dataset";
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `application/json`.
+                                 * @enum {string}
+                                 */
                                 format: "application/json";
                             } | {
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `TextualBody`.
+                                 * @enum {string}
+                                 */
                                 type: "TextualBody";
                                 /** @description The figure in words: indicator, area, period, kind, value and unit (value exactly as stored). */
                                 value: string;
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `text/plain`.
+                                 * @enum {string}
+                                 */
                                 format: "text/plain";
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `en`.
+                                 * @enum {string}
+                                 */
                                 language: "en";
                             })[];
                             /** @description Where in the source the figure is stated. */
                             target: {
                                 /** @description The stored text the selectors apply to (root-relative URL). */
                                 source: string;
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `Text`.
+                                 * @enum {string}
+                                 */
                                 type: "Text";
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `text/plain`.
+                                 * @enum {string}
+                                 */
                                 format: "text/plain";
                                 /** @description Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector). */
                                 selector: ({
-                                    /** @enum {string} */
+                                    /**
+                                     * @description Always `TextQuoteSelector`.
+                                     * @enum {string}
+                                     */
                                     type: "TextQuoteSelector";
                                     /** @description The quote, verbatim. */
                                     exact: string;
@@ -6848,14 +6911,20 @@ export interface operations {
                                     /** @description Up to 32 code points of the text just after the quote (fewer at its end). */
                                     suffix: string;
                                 } | {
-                                    /** @enum {string} */
+                                    /**
+                                     * @description Always `TextPositionSelector`.
+                                     * @enum {string}
+                                     */
                                     type: "TextPositionSelector";
                                     /** @description Unicode code points of the text before the quote (a character outside the BMP counts one). */
                                     start: number;
                                     /** @description Code points before the end of the quote: [start, end). */
                                     end: number;
                                 } | {
-                                    /** @enum {string} */
+                                    /**
+                                     * @description Always `DataPositionSelector`.
+                                     * @enum {string}
+                                     */
                                     type: "DataPositionSelector";
                                     /** @description Bytes of the stored UTF-8 text before the quote (= the observation's byteStart). */
                                     start: number;
