@@ -29,6 +29,8 @@ export const API_SUITE = [
   'test/web-pages.test.ts',
   'test/csv-roundtrip.test.ts',
   'test/sdmx.test.ts',
+  'test/annotations.test.ts',
+  'test/web-source.test.ts',
 ]
 
 export default defineConfig({

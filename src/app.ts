@@ -43,6 +43,9 @@ import { loadSeeds } from './seed/seed-loader.js'
 import webRoutes from './modules/web/web.routes.js'
 import sdmxRoutes from './modules/sdmx/sdmx.routes.js'
 import { createSdmxService } from './modules/sdmx/sdmx.service.js'
+import annotationRoutes from './modules/annotations/annotations.routes.js'
+import { createAnnotationService } from './modules/annotations/annotations.service.js'
+import { readSeedExclusions } from './seed/exclusions.js'
 
 export interface BuildOptions {
   /** Overrides of the configuration; the rest comes from loadConfig(). */
@@ -216,6 +219,9 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(validationRoutes, { prefix: '/v1/validation', relations })
   await app.register(derivedRoutes, { prefix: '/v1/derived', relations })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
-  await app.register(webRoutes, { catalog, observations, relations, audit: storage.audit, integrity })
+  const seedExclusions = readSeedExclusions()
+  const annotations = createAnnotationService({ observations, rows: storage.observations, catalog, exclusions: () => seedExclusions })
+  await app.register(annotationRoutes, { prefix: '/v1', annotations })
+  await app.register(webRoutes, { catalog, observations, relations, audit: storage.audit, integrity, annotations })
   return app
 }

@@ -12,13 +12,18 @@ function located(starts: number[], length: number): QuoteLocation {
   return { kind: 'found', byteStart: starts[0] as number, byteEnd: (starts[0] as number) + length }
 }
 
+/** Byte offsets of every occurrence of `quote` in the text (overlapping ones too). */
+export function locateAll(sourceText: Buffer, quote: string): number[] {
+  const needle = Buffer.from(quote, 'utf8')
+  const starts: number[] = []
+  if (needle.length === 0) return starts
+  for (let at = sourceText.indexOf(needle); at >= 0; at = sourceText.indexOf(needle, at + 1)) starts.push(at)
+  return starts
+}
+
 /** The plain scan of the whole text: the reference the index must agree with. */
 export function locateQuote(sourceText: Buffer, quote: string): QuoteLocation {
-  const needle = Buffer.from(quote, 'utf8')
-  if (needle.length === 0) return { kind: 'absent' }
-  const starts: number[] = []
-  for (let at = sourceText.indexOf(needle); at >= 0; at = sourceText.indexOf(needle, at + 1)) starts.push(at)
-  return located(starts, needle.length)
+  return located(locateAll(sourceText, quote), Buffer.byteLength(quote, 'utf8'))
 }
 
 export interface QuoteIndex {

@@ -22,6 +22,8 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   'putTopic.code': 'drainage',
   'getSource.id': 'bayantala-2023h1',
   'getSourceText.id': 'bayantala-2023h1',
+  'listSourceAnnotations.id': 'bayantala-2023h1',
+  'listSourceExclusions.id': 'bayantala-2023h1',
   'getProblemType.slug': 'not-found',
   'getSdmxDataflow.agency': 'BAYANTALA',
   'getSdmxDataflow.id': 'DF_TOWN_INDICATORS',

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T18:46:42.782Z"
+          "lastFullAt": "2026-11-29T18:48:51.097Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T18:46:42.614Z",
+            "recordedAt": "2026-11-29T18:48:50.991Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T18:46:42.614Z",
+        "recordedAt": "2026-11-29T18:48:50.991Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.614Z"
+            "recordedAt": "2026-11-29T18:48:50.991Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.614Z"
+            "recordedAt": "2026-11-29T18:48:50.991Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.653Z"
+            "recordedAt": "2026-11-29T18:48:51.009Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:46:42.614Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:46:42.653Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:48:50.991Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T18:48:51.009Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -785,7 +785,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T18:46:42.614Z"
+        "recordedAt": "2026-11-29T18:48:50.991Z"
       }
     }
   },
@@ -821,7 +821,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.614Z",
+            "recordedAt": "2026-11-29T18:48:50.991Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3634,7 +3634,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.614Z",
+            "recordedAt": "2026-11-29T18:48:50.991Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3671,7 +3671,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.614Z",
+            "recordedAt": "2026-11-29T18:48:50.991Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4118,7 +4118,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T18:46:42.614Z",
+            "recordedAt": "2026-11-29T18:48:50.991Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4151,7 +4151,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T18:46:42.610Z",
+            "recordedAt": "2026-11-29T18:48:50.988Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4166,11 +4166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "6e663858c64a3985fc2908ccdf5d304a5c4b2ddf1690542ad197b508d1f8ef67"
+            "hash": "3867aad1cc4a039324dab5d6653c79f47630c0231dbb47449df5f65d3a02b3e5"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T18:46:42.610Z",
+            "recordedAt": "2026-11-29T18:48:50.988Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4184,8 +4184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "6e663858c64a3985fc2908ccdf5d304a5c4b2ddf1690542ad197b508d1f8ef67",
-            "hash": "2bfe85214cfdf370ae295e5e48b2d0f3808dc4d0580d33709ea7418e3cd5588d"
+            "prevHash": "3867aad1cc4a039324dab5d6653c79f47630c0231dbb47449df5f65d3a02b3e5",
+            "hash": "5bc57ea886431a764de3e6fd8b7d414b95749dab886cfe23080d7e29b148683e"
           }
         ],
         "nextAfter": 100,
@@ -4197,17 +4197,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d",
-        "recordedAt": "2026-11-29T18:46:42.696Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d\nrecordedAt=2026-11-29T18:46:42.696Z\n",
-        "signature": "NMbC/qWETsv85QGaUB6g7X0tk80HLQltjV13tobF8ICdjkvKgLZOnC+8R/XRUw6DC/+DVQGd3kta8KbdC8nwAA==",
+        "hash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a",
+        "recordedAt": "2026-11-29T18:48:51.042Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a\nrecordedAt=2026-11-29T18:48:51.042Z\n",
+        "signature": "nIS4Kye5wnCF4nnHPf3DIvLSD9rr7gtBkTGkdB6CtULM4v8T92ZIP22HsS60BINgGiwGFKZI87d6qhIrWkMDDQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAiL9RWBzIO4Alw15RVQxsQt81zCm6FzkuEav2wMkpn/s=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAP6645vOaIqgeek4zti31aAG2FCeFwnVUnB1zEmnesjg=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4215,10 +4215,10 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
       "application/json": {
         "ok": true,
         "entries": 366,
-        "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T18:46:42.782Z",
+        "checkedFrom": 1,
+        "lastFullAt": "2026-11-29T18:48:51.097Z",
         "headSeq": 366,
-        "headHash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d"
+        "headHash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a"
       }
     }
   },
@@ -4228,9 +4228,175 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T18:46:43.919Z",
+        "lastFullAt": "2026-11-29T18:48:52.005Z",
         "headSeq": 366,
-        "headHash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d"
+        "headHash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a"
+      }
+    }
+  },
+  "getObservationAnnotation": {
+    "200": {
+      "application/json": {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "/v1/observations/22/annotation",
+        "type": "Annotation",
+        "motivation": "describing",
+        "body": [
+          {
+            "id": "/v1/observations/22",
+            "type": "Dataset",
+            "format": "application/json"
+          },
+          {
+            "type": "TextualBody",
+            "value": "dibao_paid, bayantala, 2023-H1, actual: 4847520 CNY (reported 484.752 万元)",
+            "format": "text/plain",
+            "language": "en"
+          }
+        ],
+        "target": {
+          "source": "/v1/sources/bayantala-2023h1/text",
+          "type": "Text",
+          "format": "text/plain",
+          "selector": [
+            {
+              "type": "TextQuoteSelector",
+              "exact": "2023年上半年发放城乡低保金484.752万元",
+              "prefix": "务工1210余人，转移农村牧区人口2425人；落实社会救助政策，",
+              "suffix": "、受益2277人；发放特困供养金76.5万元、受益170人；发放"
+            },
+            {
+              "type": "TextPositionSelector",
+              "start": 1255,
+              "end": 1279
+            }
+          ]
+        },
+        "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=2023%E5%B9%B4%E4%B8%8A%E5%8D%8A%E5%B9%B4%E5%8F%91%E6%94%BE%E5%9F%8E%E4%B9%A1%E4%BD%8E%E4%BF%9D%E9%87%91484.752%E4%B8%87%E5%85%83",
+        "status": "active"
+      }
+    }
+  },
+  "listSourceAnnotations": {
+    "200": {
+      "application/json": {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "/v1/sources/bayantala-2023h1/annotations",
+        "type": "AnnotationPage",
+        "startIndex": 0,
+        "items": [
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/1/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/1",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "maize_core_area_villages, bayantala, 2023-H1, actual: 8 count (reported 8 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "前瓜西等8个嘎查村",
+                  "prefix": "技术，在西巴、北巴、后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、",
+                  "suffix": "，创建集中连片玉米高产“千亩方”核心区5000亩，辐射带动全镇种"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 266,
+                  "end": 275
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%89%8D%E7%93%9C%E8%A5%BF%E7%AD%898%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/2/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/2",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "high_yield_dense_maize_area, bayantala, 2023-H1, actual: 5000 mu (reported 5000 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                  "prefix": "后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、前瓜西等8个嘎查村，",
+                  "suffix": "，辐射带动全镇种植高产密植玉米。在布和浩沁、西巴、大王\n\n\n家、"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 276,
+                  "end": 299
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%88%9B%E5%BB%BA%E9%9B%86%E4%B8%AD%E8%BF%9E%E7%89%87%E7%8E%89%E7%B1%B3%E9%AB%98%E4%BA%A7%E2%80%9C%E5%8D%83%E4%BA%A9%E6%96%B9%E2%80%9D%E6%A0%B8%E5%BF%83%E5%8C%BA5000%E4%BA%A9",
+            "status": "active"
+          }
+        ]
+      }
+    }
+  },
+  "listSourceExclusions": {
+    "200": {
+      "application/json": {
+        "sourceId": "bayantala-2023h1",
+        "data": [
+          {
+            "quote": "巴政发〔2023〕38号",
+            "reason": "document number, not a statistic",
+            "locations": [
+              {
+                "byteStart": 8,
+                "byteEnd": 32,
+                "start": 8,
+                "end": 20
+              }
+            ]
+          },
+          {
+            "quote": "[bookmark: _GoBack]巴彦塔拉镇2023年上半年工作总结及",
+            "reason": "report title: 2023年上半年 is a time phrase",
+            "locations": [
+              {
+                "byteStart": 34,
+                "byteEnd": 99,
+                "start": 22,
+                "end": 59
+              }
+            ]
+          }
+        ]
       }
     }
   },
@@ -4247,7 +4413,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T18:46:43.950Z",
+        "recordedAt": "2026-11-29T18:48:52.107Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4438,8 +4604,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T18:46:43.973Z",
-        "recordedAt": "2026-11-29T18:46:43.973Z"
+        "publishedAt": "2026-11-29T18:48:52.126Z",
+        "recordedAt": "2026-11-29T18:48:52.126Z"
       }
     }
   },
@@ -4472,8 +4638,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T18:46:43.979Z",
-        "recordedAt": "2026-11-29T18:46:43.979Z"
+        "publishedAt": "2026-11-29T18:48:52.131Z",
+        "recordedAt": "2026-11-29T18:48:52.131Z"
       }
     }
   }

@@ -776,6 +776,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/observations/{id}/annotation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An observation's citation as a W3C Web Annotation
+         * @description A Web Annotation (JSON-LD, context http://www.w3.org/ns/anno.jsonld) whose body is the observation and whose target selects its quote in the stored text three ways: a TextQuoteSelector (exact, with up to 32 code points of prefix and suffix), a TextPositionSelector in code points, and a DataPositionSelector in bytes (the observation's byteStart/byteEnd); plus a text-fragment link that highlights the quote in a browser. `asOf`/`knownAt` as on GET /v1/observations/{id}.
+         */
+        get: operations["getObservationAnnotation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources/{id}/annotations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every citation of a report, as Web Annotations
+         * @description An AnnotationPage holding the annotation of every current (not withdrawn) observation that cites the source, in observation id order.
+         */
+        get: operations["listSourceAnnotations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sources/{id}/exclusions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Numbers of a report deliberately not extracted
+         * @description The reviewed exclusions of the source (dates, document numbers, headings, names…), each with the reviewer's reason and every place it occurs in the text, in bytes and in code points. A source without reviewed exclusions (one stored through the API) has an empty list.
+         */
+        get: operations["listSourceExclusions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2644,7 +2704,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T18:46:42.782Z"
+                     *         "lastFullAt": "2026-11-29T18:48:51.097Z"
                      *       }
                      *     }
                      */
@@ -2831,7 +2891,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2922,7 +2982,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T18:46:43.950Z",
+                     *       "recordedAt": "2026-11-29T18:48:52.107Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -2991,7 +3051,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T18:46:42.614Z",
+                     *       "recordedAt": "2026-11-29T18:48:50.991Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3883,7 +3943,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z"
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4615,7 +4675,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z"
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4648,7 +4708,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.653Z"
+                     *           "recordedAt": "2026-11-29T18:48:51.009Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4657,8 +4717,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:46:42.614Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T18:46:42.653Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:48:50.991Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T18:48:51.009Z
                      */
                     "text/csv": string;
                     /**
@@ -5085,7 +5145,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T18:46:42.614Z"
+                     *       "recordedAt": "2026-11-29T18:48:50.991Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5221,8 +5281,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T18:46:43.973Z",
-                     *       "recordedAt": "2026-11-29T18:46:43.973Z"
+                     *       "publishedAt": "2026-11-29T18:48:52.126Z",
+                     *       "recordedAt": "2026-11-29T18:48:52.126Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5312,8 +5372,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T18:46:43.979Z",
-                     *       "recordedAt": "2026-11-29T18:46:43.979Z"
+                     *       "publishedAt": "2026-11-29T18:48:52.131Z",
+                     *       "recordedAt": "2026-11-29T18:48:52.131Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5408,7 +5468,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8671,7 +8731,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8708,7 +8768,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9574,7 +9634,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:46:42.614Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9659,7 +9719,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T18:46:42.610Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.988Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9674,11 +9734,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "6e663858c64a3985fc2908ccdf5d304a5c4b2ddf1690542ad197b508d1f8ef67"
+                     *           "hash": "3867aad1cc4a039324dab5d6653c79f47630c0231dbb47449df5f65d3a02b3e5"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T18:46:42.610Z",
+                     *           "recordedAt": "2026-11-29T18:48:50.988Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9692,8 +9752,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "6e663858c64a3985fc2908ccdf5d304a5c4b2ddf1690542ad197b508d1f8ef67",
-                     *           "hash": "2bfe85214cfdf370ae295e5e48b2d0f3808dc4d0580d33709ea7418e3cd5588d"
+                     *           "prevHash": "3867aad1cc4a039324dab5d6653c79f47630c0231dbb47449df5f65d3a02b3e5",
+                     *           "hash": "5bc57ea886431a764de3e6fd8b7d414b95749dab886cfe23080d7e29b148683e"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9745,10 +9805,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d",
-                     *       "recordedAt": "2026-11-29T18:46:42.696Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d\nrecordedAt=2026-11-29T18:46:42.696Z\n",
-                     *       "signature": "NMbC/qWETsv85QGaUB6g7X0tk80HLQltjV13tobF8ICdjkvKgLZOnC+8R/XRUw6DC/+DVQGd3kta8KbdC8nwAA==",
+                     *       "hash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a",
+                     *       "recordedAt": "2026-11-29T18:48:51.042Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a\nrecordedAt=2026-11-29T18:48:51.042Z\n",
+                     *       "signature": "nIS4Kye5wnCF4nnHPf3DIvLSD9rr7gtBkTGkdB6CtULM4v8T92ZIP22HsS60BINgGiwGFKZI87d6qhIrWkMDDQ==",
                      *       "verified": true
                      *     }
                      */
@@ -9796,7 +9856,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAiL9RWBzIO4Alw15RVQxsQt81zCm6FzkuEav2wMkpn/s=
+                     *     MCowBQYDK2VwAyEAP6645vOaIqgeek4zti31aAG2FCeFwnVUnB1zEmnesjg=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9837,10 +9897,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T18:46:42.782Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T18:48:51.097Z",
                      *       "headSeq": 366,
-                     *       "headHash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d"
+                     *       "headHash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9881,9 +9941,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T18:46:43.919Z",
+                     *       "lastFullAt": "2026-11-29T18:48:52.005Z",
                      *       "headSeq": 366,
-                     *       "headHash": "3257980aa0f6e8144e7d8dae2f59196997e38ce16b7e07238fa879548771db3d"
+                     *       "headHash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9892,6 +9952,570 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getObservationAnnotation: {
+        parameters: {
+            query?: {
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
+                 * @example 2023-07-01
+                 */
+                asOf?: string;
+                /**
+                 * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer with the latest revision this service had recorded by then (`recordedAt`). With `asOf`, both bounds hold. Else 400.
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                knownAt?: string;
+            };
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Observation id, in plain decimal digits.
+                 * @example 22
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A W3C Web Annotation (JSON-LD) of one observation's citation. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "http://www.w3.org/ns/anno.jsonld",
+                     *       "id": "/v1/observations/22/annotation",
+                     *       "type": "Annotation",
+                     *       "motivation": "describing",
+                     *       "body": [
+                     *         {
+                     *           "id": "/v1/observations/22",
+                     *           "type": "Dataset",
+                     *           "format": "application/json"
+                     *         },
+                     *         {
+                     *           "type": "TextualBody",
+                     *           "value": "dibao_paid, bayantala, 2023-H1, actual: 4847520 CNY (reported 484.752 万元)",
+                     *           "format": "text/plain",
+                     *           "language": "en"
+                     *         }
+                     *       ],
+                     *       "target": {
+                     *         "source": "/v1/sources/bayantala-2023h1/text",
+                     *         "type": "Text",
+                     *         "format": "text/plain",
+                     *         "selector": [
+                     *           {
+                     *             "type": "TextQuoteSelector",
+                     *             "exact": "2023年上半年发放城乡低保金484.752万元",
+                     *             "prefix": "务工1210余人，转移农村牧区人口2425人；落实社会救助政策，",
+                     *             "suffix": "、受益2277人；发放特困供养金76.5万元、受益170人；发放"
+                     *           },
+                     *           {
+                     *             "type": "TextPositionSelector",
+                     *             "start": 1255,
+                     *             "end": 1279
+                     *           }
+                     *         ]
+                     *       },
+                     *       "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=2023%E5%B9%B4%E4%B8%8A%E5%8D%8A%E5%B9%B4%E5%8F%91%E6%94%BE%E5%9F%8E%E4%B9%A1%E4%BD%8E%E4%BF%9D%E9%87%91484.752%E4%B8%87%E5%85%83",
+                     *       "status": "active"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The W3C Web Annotation JSON-LD context.
+                         * @enum {string}
+                         */
+                        "@context": "http://www.w3.org/ns/anno.jsonld";
+                        /** @description This annotation (root-relative URL). */
+                        id: string;
+                        /**
+                         * @description Always `Annotation`.
+                         * @enum {string}
+                         */
+                        type: "Annotation";
+                        /**
+                         * @description The observation describes the quoted words as a figure.
+                         * @enum {string}
+                         */
+                        motivation: "describing";
+                        /** @description The observation, by its API URL (first) and as text (second). */
+                        body: ({
+                            /** @description The observation in the API. */
+                            id: string;
+                            /**
+                             * @description Always `Dataset`.
+                             * @enum {string}
+                             */
+                            type: "Dataset";
+                            /**
+                             * @description Always `application/json`.
+                             * @enum {string}
+                             */
+                            format: "application/json";
+                        } | {
+                            /**
+                             * @description Always `TextualBody`.
+                             * @enum {string}
+                             */
+                            type: "TextualBody";
+                            /** @description The figure in words: indicator, area, period, kind, value and unit (value exactly as stored). */
+                            value: string;
+                            /**
+                             * @description Always `text/plain`.
+                             * @enum {string}
+                             */
+                            format: "text/plain";
+                            /**
+                             * @description Always `en`.
+                             * @enum {string}
+                             */
+                            language: "en";
+                        })[];
+                        /** @description Where in the source the figure is stated. */
+                        target: {
+                            /** @description The stored text the selectors apply to (root-relative URL). */
+                            source: string;
+                            /**
+                             * @description Always `Text`.
+                             * @enum {string}
+                             */
+                            type: "Text";
+                            /**
+                             * @description Always `text/plain`.
+                             * @enum {string}
+                             */
+                            format: "text/plain";
+                            /** @description Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector). */
+                            selector: ({
+                                /**
+                                 * @description Always `TextQuoteSelector`.
+                                 * @enum {string}
+                                 */
+                                type: "TextQuoteSelector";
+                                /** @description The quote, verbatim. */
+                                exact: string;
+                                /** @description Up to 32 code points of the text just before the quote (fewer at the start of the text). */
+                                prefix: string;
+                                /** @description Up to 32 code points of the text just after the quote (fewer at its end). */
+                                suffix: string;
+                            } | {
+                                /**
+                                 * @description Always `TextPositionSelector`.
+                                 * @enum {string}
+                                 */
+                                type: "TextPositionSelector";
+                                /** @description Unicode code points of the text before the quote (a character outside the BMP counts one). */
+                                start: number;
+                                /** @description Code points before the end of the quote: [start, end). */
+                                end: number;
+                            } | {
+                                /**
+                                 * @description Always `DataPositionSelector`.
+                                 * @enum {string}
+                                 */
+                                type: "DataPositionSelector";
+                                /** @description Bytes of the stored UTF-8 text before the quote (= the observation's byteStart). */
+                                start: number;
+                                /** @description Bytes before the end of the quote (= byteEnd): `curl -r start-(end-1)` on the text returns it. */
+                                end: number;
+                            })[];
+                        };
+                        /** @description The quote as a text-fragment link (`…/text#:~:text=prefix-,exact,-suffix`, each term percent-encoded): a browser opens the text with the quote highlighted. */
+                        textFragmentUrl: string;
+                        /** @description The observation's status (an extension of the annotation). */
+                        status: "active" | "withdrawn";
+                    };
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSourceAnnotations: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Source id (lowercase slug), e.g. `bayantala-2023h1`.
+                 * @example bayantala-2023h1
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The annotations of every current observation that cites the source. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "@context": "http://www.w3.org/ns/anno.jsonld",
+                     *       "id": "/v1/sources/bayantala-2023h1/annotations",
+                     *       "type": "AnnotationPage",
+                     *       "startIndex": 0,
+                     *       "items": [
+                     *         {
+                     *           "@context": "http://www.w3.org/ns/anno.jsonld",
+                     *           "id": "/v1/observations/1/annotation",
+                     *           "type": "Annotation",
+                     *           "motivation": "describing",
+                     *           "body": [
+                     *             {
+                     *               "id": "/v1/observations/1",
+                     *               "type": "Dataset",
+                     *               "format": "application/json"
+                     *             },
+                     *             {
+                     *               "type": "TextualBody",
+                     *               "value": "maize_core_area_villages, bayantala, 2023-H1, actual: 8 count (reported 8 个)",
+                     *               "format": "text/plain",
+                     *               "language": "en"
+                     *             }
+                     *           ],
+                     *           "target": {
+                     *             "source": "/v1/sources/bayantala-2023h1/text",
+                     *             "type": "Text",
+                     *             "format": "text/plain",
+                     *             "selector": [
+                     *               {
+                     *                 "type": "TextQuoteSelector",
+                     *                 "exact": "前瓜西等8个嘎查村",
+                     *                 "prefix": "技术，在西巴、北巴、后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、",
+                     *                 "suffix": "，创建集中连片玉米高产“千亩方”核心区5000亩，辐射带动全镇种"
+                     *               },
+                     *               {
+                     *                 "type": "TextPositionSelector",
+                     *                 "start": 266,
+                     *                 "end": 275
+                     *               }
+                     *             ]
+                     *           },
+                     *           "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%89%8D%E7%93%9C%E8%A5%BF%E7%AD%898%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91",
+                     *           "status": "active"
+                     *         },
+                     *         {
+                     *           "@context": "http://www.w3.org/ns/anno.jsonld",
+                     *           "id": "/v1/observations/2/annotation",
+                     *           "type": "Annotation",
+                     *           "motivation": "describing",
+                     *           "body": [
+                     *             {
+                     *               "id": "/v1/observations/2",
+                     *               "type": "Dataset",
+                     *               "format": "application/json"
+                     *             },
+                     *             {
+                     *               "type": "TextualBody",
+                     *               "value": "high_yield_dense_maize_area, bayantala, 2023-H1, actual: 5000 mu (reported 5000 亩)",
+                     *               "format": "text/plain",
+                     *               "language": "en"
+                     *             }
+                     *           ],
+                     *           "target": {
+                     *             "source": "/v1/sources/bayantala-2023h1/text",
+                     *             "type": "Text",
+                     *             "format": "text/plain",
+                     *             "selector": [
+                     *               {
+                     *                 "type": "TextQuoteSelector",
+                     *                 "exact": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                     *                 "prefix": "后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、前瓜西等8个嘎查村，",
+                     *                 "suffix": "，辐射带动全镇种植高产密植玉米。在布和浩沁、西巴、大王\n\n\n家、"
+                     *               },
+                     *               {
+                     *                 "type": "TextPositionSelector",
+                     *                 "start": 276,
+                     *                 "end": 299
+                     *               }
+                     *             ]
+                     *           },
+                     *           "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%88%9B%E5%BB%BA%E9%9B%86%E4%B8%AD%E8%BF%9E%E7%89%87%E7%8E%89%E7%B1%B3%E9%AB%98%E4%BA%A7%E2%80%9C%E5%8D%83%E4%BA%A9%E6%96%B9%E2%80%9D%E6%A0%B8%E5%BF%83%E5%8C%BA5000%E4%BA%A9",
+                     *           "status": "active"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The W3C Web Annotation JSON-LD context.
+                         * @enum {string}
+                         */
+                        "@context": "http://www.w3.org/ns/anno.jsonld";
+                        /** @description This page (root-relative URL). */
+                        id: string;
+                        /**
+                         * @description Always `AnnotationPage`.
+                         * @enum {string}
+                         */
+                        type: "AnnotationPage";
+                        /** @description Index of the first item (always 0: the page holds every current observation citing the source). */
+                        startIndex: number;
+                        /** @description One annotation per current (not withdrawn) observation citing the source, in observation id order. */
+                        items: {
+                            /**
+                             * @description The W3C Web Annotation JSON-LD context.
+                             * @enum {string}
+                             */
+                            "@context": "http://www.w3.org/ns/anno.jsonld";
+                            /** @description This annotation (root-relative URL). */
+                            id: string;
+                            /**
+                             * @description Always `Annotation`.
+                             * @enum {string}
+                             */
+                            type: "Annotation";
+                            /**
+                             * @description The observation describes the quoted words as a figure.
+                             * @enum {string}
+                             */
+                            motivation: "describing";
+                            /** @description The observation, by its API URL (first) and as text (second). */
+                            body: ({
+                                /** @description The observation in the API. */
+                                id: string;
+                                /**
+                                 * @description Always `Dataset`.
+                                 * @enum {string}
+                                 */
+                                type: "Dataset";
+                                /**
+                                 * @description Always `application/json`.
+                                 * @enum {string}
+                                 */
+                                format: "application/json";
+                            } | {
+                                /**
+                                 * @description Always `TextualBody`.
+                                 * @enum {string}
+                                 */
+                                type: "TextualBody";
+                                /** @description The figure in words: indicator, area, period, kind, value and unit (value exactly as stored). */
+                                value: string;
+                                /**
+                                 * @description Always `text/plain`.
+                                 * @enum {string}
+                                 */
+                                format: "text/plain";
+                                /**
+                                 * @description Always `en`.
+                                 * @enum {string}
+                                 */
+                                language: "en";
+                            })[];
+                            /** @description Where in the source the figure is stated. */
+                            target: {
+                                /** @description The stored text the selectors apply to (root-relative URL). */
+                                source: string;
+                                /**
+                                 * @description Always `Text`.
+                                 * @enum {string}
+                                 */
+                                type: "Text";
+                                /**
+                                 * @description Always `text/plain`.
+                                 * @enum {string}
+                                 */
+                                format: "text/plain";
+                                /** @description Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector). */
+                                selector: ({
+                                    /**
+                                     * @description Always `TextQuoteSelector`.
+                                     * @enum {string}
+                                     */
+                                    type: "TextQuoteSelector";
+                                    /** @description The quote, verbatim. */
+                                    exact: string;
+                                    /** @description Up to 32 code points of the text just before the quote (fewer at the start of the text). */
+                                    prefix: string;
+                                    /** @description Up to 32 code points of the text just after the quote (fewer at its end). */
+                                    suffix: string;
+                                } | {
+                                    /**
+                                     * @description Always `TextPositionSelector`.
+                                     * @enum {string}
+                                     */
+                                    type: "TextPositionSelector";
+                                    /** @description Unicode code points of the text before the quote (a character outside the BMP counts one). */
+                                    start: number;
+                                    /** @description Code points before the end of the quote: [start, end). */
+                                    end: number;
+                                } | {
+                                    /**
+                                     * @description Always `DataPositionSelector`.
+                                     * @enum {string}
+                                     */
+                                    type: "DataPositionSelector";
+                                    /** @description Bytes of the stored UTF-8 text before the quote (= the observation's byteStart). */
+                                    start: number;
+                                    /** @description Bytes before the end of the quote (= byteEnd): `curl -r start-(end-1)` on the text returns it. */
+                                    end: number;
+                                })[];
+                            };
+                            /** @description The quote as a text-fragment link (`…/text#:~:text=prefix-,exact,-suffix`, each term percent-encoded): a browser opens the text with the quote highlighted. */
+                            textFragmentUrl: string;
+                            /** @description The observation's status (an extension of the annotation). */
+                            status: "active" | "withdrawn";
+                        }[];
+                    };
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            414: components["responses"]["UriTooLong"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSourceExclusions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description ETags the client holds (weak comparison; a list or `*`): 304 with no body when one matches. The example is a stale tag, so an example request gets the 200.
+                 * @example "obs-22-r0"
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
+            path: {
+                /**
+                 * @description Source id (lowercase slug), e.g. `bayantala-2023h1`.
+                 * @example bayantala-2023h1
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The numbers of a source deliberately not extracted, with their reasons. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    ETag: components["headers"]["ETag"];
+                    "X-Cache": components["headers"]["X-Cache"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sourceId": "bayantala-2023h1",
+                     *       "data": [
+                     *         {
+                     *           "quote": "巴政发〔2023〕38号",
+                     *           "reason": "document number, not a statistic",
+                     *           "locations": [
+                     *             {
+                     *               "byteStart": 8,
+                     *               "byteEnd": 32,
+                     *               "start": 8,
+                     *               "end": 20
+                     *             }
+                     *           ]
+                     *         },
+                     *         {
+                     *           "quote": "[bookmark: _GoBack]巴彦塔拉镇2023年上半年工作总结及",
+                     *           "reason": "report title: 2023年上半年 is a time phrase",
+                     *           "locations": [
+                     *             {
+                     *               "byteStart": 34,
+                     *               "byteEnd": 99,
+                     *               "start": 22,
+                     *               "end": 59
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Source id (lowercase slug), e.g. `bayantala-2023h1`. */
+                        sourceId: string;
+                        /** @description The reviewed exclusions, in text order; empty for a source without reviewed exclusions. */
+                        data: {
+                            /** @description The words holding the number, verbatim. */
+                            quote: string;
+                            /** @description Why the reviewers did not extract it (a date, a document number, a name…). */
+                            reason: string;
+                            /** @description Every place the words occur in the text (one for most; none if the text no longer holds them). */
+                            locations: {
+                                /** @description Bytes of the stored text before the words. */
+                                byteStart: number;
+                                /** @description Bytes before their end: [byteStart, byteEnd). */
+                                byteEnd: number;
+                                /** @description Code points before the words. */
+                                start: number;
+                                /** @description Code points before their end. */
+                                end: number;
+                            }[];
+                        }[];
+                    };
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];

@@ -15,6 +15,7 @@ import type { AuditReads, CatalogReads } from '../../storage/ports.js'
 import type { IntegrityMonitor } from '../audit/integrity-monitor.js'
 import type { ObservationService } from '../observations/observations.service.js'
 import type { RelationService } from '../relations/relations.service.js'
+import type { AnnotationService } from '../annotations/annotations.service.js'
 import { pickLang, type Lang } from './i18n.js'
 import { ErrorPage } from './pages/error.js'
 import { HomePage } from './pages/home.js'
@@ -28,6 +29,7 @@ export interface WebRoutesOptions {
   relations: RelationService
   audit: AuditReads
   integrity: IntegrityMonitor
+  annotations: AnnotationService
 }
 
 /** The page assets (public/), read once at start; each revalidates by ETag. */
@@ -77,7 +79,7 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
 
   app.get<{ Params: { id: string } }>('/sources/:id', { ...page }, async (req, reply) => {
     const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options }), { varyLanguage: fromHeader })
+    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options, origin: `${req.protocol}://${req.host}` }), { varyLanguage: fromHeader })
   })
 
   app.get('/audit', { ...page }, async (req, reply) => {

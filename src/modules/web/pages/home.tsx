@@ -143,7 +143,7 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
         {sources.map((s) => (
           <li>
             <a href={href(`/sources/${s.id}`, lang)}>{named(lang, s.title, s.titleEn)}</a> <span class="muted">({s.issuer}, {s.issuedOn})</span> ·{' '}
-            <a href={`/v1/sources/${s.id}/text`}>{t(lang, 'sourceText')}</a>
+            <a href={`/v1/sources/${s.id}/text`}>{t(lang, 'sourcePlainText')}</a>
           </li>
         ))}
       </ul>

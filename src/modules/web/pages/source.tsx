@@ -1,13 +1,157 @@
 // `/sources/{id}`: the whole report text, every cited figure highlighted and linked to its observation, exclusions marked with their reason.
 import type { VNode } from 'preact'
-import { type Lang } from '../i18n.js'
+import { href, named, t, type Lang } from '../i18n.js'
 import { Layout } from '../layout.js'
 import type { WebRoutesOptions } from '../web.routes.js'
+import type { CitedRow } from '../../annotations/annotations.service.js'
+import { segmentText, type Segment } from './source-segments.js'
 
-export async function SourcePage({ lang, id }: { lang: Lang; id: string; services: WebRoutesOptions }): Promise<VNode> {
+const citeId = (id: number) => `cite-${id}`
+const exclusionId = (key: number) => `excluded-${key}`
+
+function Piece({ segment, text, lang, byId }: { segment: Segment; text: string; lang: Lang; byId: Map<number, CitedRow> }) {
+  const owner = segment.cites[0]
+  if (owner !== undefined) {
+    const row = (byId.get(owner) as CitedRow).row
+    const [first, ...others] = segment.begins
+    // A citation that begins where another does keeps its own anchor as a nested span.
+    const inner = others.reduceRight<VNode | string>((child, id) => <span id={citeId(id)}>{child}</span>, text)
+    return (
+      <a id={first === undefined ? undefined : citeId(first)} class={segment.cites.length > 1 ? 'cite overlap' : 'cite'} href={href(`/indicators/${row.indicator}#obs-${row.id}`, lang)}>
+        {inner}
+      </a>
+    )
+  }
+  const excluded = segment.excluded[0]
+  if (excluded !== undefined) {
+    return (
+      <mark class="excluded" tabindex={0} title={excluded.reason} aria-describedby={exclusionId(excluded.key)}>
+        {text}
+        <span class="reason" aria-hidden="true">
+          {excluded.reason}
+        </span>
+      </mark>
+    )
+  }
+  return <>{text}</>
+}
+
+export async function SourcePage({ lang, id, services, origin }: { lang: Lang; id: string; services: WebRoutesOptions; origin: string }): Promise<VNode> {
+  const [view, indicators] = await Promise.all([services.annotations.sourceView(id), services.catalog.indicators()])
+  const { source, text, cited, exclusions } = view
+  const names = new Map(indicators.map((i) => [i.code, named(lang, i.nameZh, i.nameEn)]))
+  const byId = new Map(cited.map((c) => [c.row.id, c]))
+  const segments = segmentText(
+    text.length,
+    cited.map((c) => ({ id: c.row.id, start: c.row.byteStart, end: c.row.byteEnd })),
+    exclusions.flatMap((x, key) => x.locations.map((l) => ({ key, reason: x.reason, start: l.byteStart, end: l.byteEnd }))),
+  )
+  const title = named(lang, source.title, source.titleEn)
+  const textUrl = `/v1/sources/${source.id}/text`
   return (
-    <Layout lang={lang} path={`/sources/${id}`} title={id}>
-      <h1>{id}</h1>
+    <Layout lang={lang} path={`/sources/${source.id}`} title={title}>
+      <h1>{title}</h1>
+      <dl class="source-meta">
+        <dt>{t(lang, 'sourceIssuer')}</dt>
+        <dd>{source.issuer}</dd>
+        {source.recipient ? (
+          <>
+            <dt>{t(lang, 'sourceRecipient')}</dt>
+            <dd>{source.recipient}</dd>
+          </>
+        ) : null}
+        <dt>{t(lang, 'sourceIssuedOn')}</dt>
+        <dd>
+          <time datetime={source.issuedOn}>{source.issuedOn}</time>
+        </dd>
+        {source.documentNumber ? (
+          <>
+            <dt>{t(lang, 'sourceDocumentNumber')}</dt>
+            <dd>{source.documentNumber}</dd>
+          </>
+        ) : null}
+        <dt>{t(lang, 'sourceSha256')}</dt>
+        <dd>
+          <code class="hash">{view.sha256}</code>
+        </dd>
+      </dl>
+      <p>{t(lang, 'sourceCheck')}</p>
+      <pre class="check">
+        <code>{`curl -s ${origin}${textUrl} | sha256sum`}</code>
+      </pre>
+
+      <section aria-labelledby="source-text">
+        <h2 id="source-text">{t(lang, 'sourceText')}</h2>
+        <p class="legend">{t(lang, 'sourceLegend')}</p>
+        <pre class="source-text" lang="zh-Hans">
+          {segments.map((s) => (
+            <Piece segment={s} text={text.subarray(s.start, s.end).toString('utf8')} lang={lang} byId={byId} />
+          ))}
+        </pre>
+      </section>
+
+      <section aria-labelledby="citations">
+        <h2 id="citations">{t(lang, 'sourceCitations')}</h2>
+        <p>{t(lang, 'sourceCitationsNote')}</p>
+        <ol class="citations">
+          {cited.map(({ row, geometry }) => (
+            <li>
+              <span class="figure">
+                {names.get(row.indicator) ?? row.indicator} · {row.period} · {row.kind}: {row.reportedValue} {row.reportedUnit}
+              </span>{' '}
+              <q lang="zh-Hans">{row.quote}</q>{' '}
+              <span class="muted">
+                ({t(lang, 'sourceBytes')} {row.byteStart}–{row.byteEnd}; {t(lang, 'sourceCodePoints')} {geometry.position.start}–{geometry.position.end})
+              </span>
+              <ul class="links">
+                <li>
+                  <a href={`#${citeId(row.id)}`}>
+                    {t(lang, 'sourceInText')}
+                    <span class="visually-hidden"> #{row.id}</span>
+                  </a>
+                </li>
+                <li>
+                  <a href={`${textUrl}#${geometry.textFragment}`}>
+                    {t(lang, 'sourceFragment')}
+                    <span class="visually-hidden"> #{row.id}</span>
+                  </a>
+                </li>
+                <li>
+                  <a href={`/v1/observations/${row.id}/annotation`} type="application/ld+json">
+                    {t(lang, 'sourceAnnotation')}
+                    <span class="visually-hidden"> #{row.id}</span>
+                  </a>
+                </li>
+                <li>
+                  <a href={`/v1/observations/${row.id}`} type="application/json">
+                    {t(lang, 'sourceObservation')}
+                    <span class="visually-hidden"> #{row.id}</span>
+                  </a>
+                </li>
+              </ul>
+            </li>
+          ))}
+        </ol>
+      </section>
+
+      <section aria-labelledby="exclusions">
+        <h2 id="exclusions">{t(lang, 'sourceExclusions')}</h2>
+        {exclusions.length === 0 ? (
+          <p>{t(lang, 'sourceNoExclusions')}</p>
+        ) : (
+          <ol class="exclusions">
+            {exclusions.map((x, key) => (
+              <li>
+                <q lang="zh-Hans">{x.quote}</q>{' '}
+                <span id={exclusionId(key)} lang="en">
+                  {t(lang, 'sourceExcludedReason')}
+                  {x.reason}
+                </span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
     </Layout>
   )
 }
