@@ -79,6 +79,7 @@ function referenceCsvLine(r: ObservationRow): string {
     ['number', r.byteEnd],
     ['text', (JSON.parse(r.involvedAreas) as string[]).join(';')],
     ['text', r.status],
+    ['text', r.note],
     ['number', r.revision],
     ['text', r.publishedAt],
     ['text', r.recordedAt],

@@ -20,7 +20,7 @@ import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 import { DEFAULT_LANG, type JsonStatService } from '../jsonstat/jsonstat.js'
 import { JsonStatDataset } from '../jsonstat/jsonstat.schemas.js'
-import { replySdmxData, SDMX_CSV_DESCRIPTION, SdmxDataMessage } from '../sdmx/sdmx.routes.js'
+import { replySdmxData, SDMX_CSV_DESCRIPTION, SdmxDataMessage } from '../sdmx/sdmx.representations.js'
 import type { SdmxService } from '../sdmx/sdmx.service.js'
 
 const CSV_DESCRIPTION =
@@ -175,7 +175,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
       }
       if (req.representation === 'sdmx-csv' || req.representation === 'sdmx-json') {
         if (unit !== undefined) throw Errors.validation('SDMX values are always in the indicator\'s base unit (UNIT_MULT 0): leave out unit=.', { errors: [{ in: 'query', name: 'unit', message: 'not with an SDMX representation' }] })
-        return replySdmxData(sdmx, req, reply, { ...filters, bom }, cursor, limit)
+        return replySdmxData(sdmx, req, reply, { ...filters, bom, labels }, cursor, limit)
       }
       if (unit !== undefined) {
         // Conversion reads rows and serializes them; the SQL-built JSON below stays the path of every unconverted read.

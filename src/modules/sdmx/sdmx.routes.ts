@@ -1,11 +1,9 @@
 // SDMX REST structure queries: the dataflow and its data structure definition (DSD) as SDMX-JSON 2.0.
-import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { ObservationQuery } from '../observations/observations.service.js'
 import { problemResponses } from '../../http/schemas.js'
-import { AGENCY, DATAFLOW_ID, DATAFLOW_REF, SDMX_CSV_COLUMNS, DSD_ID, SDMX_CSV_TYPE, SDMX_JSON_TYPE, SDMX_STRUCTURE_TYPE, VERSION, type Lang } from './sdmx.js'
+import { AGENCY, DATAFLOW_ID, DSD_ID, SDMX_STRUCTURE_TYPE, VERSION } from './sdmx.js'
 import type { SdmxService } from './sdmx.service.js'
 
 export interface SdmxRoutesOptions {
@@ -28,27 +26,6 @@ export const SdmxStructureMessage = Type.Object(
   },
   { $id: 'SdmxStructureMessage', additionalProperties: true, description: 'An SDMX-JSON 2.0 structure message (application/vnd.sdmx.structure+json; version=2.0.0).' },
 )
-
-/** An SDMX-JSON 2.0 data message; the official SDMX-JSON 2.0 data schema (test fixture) defines its members. */
-export const SdmxDataMessage = Type.Object(
-  {
-    meta: Type.Object({}, { additionalProperties: true, description: 'Message id, preparation time, sender, content languages; `links` with rel `next` when more observations match than one message holds.' }),
-    data: Type.Object(
-      {
-        structures: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The structure of the data sets: dimensions with the values used, the measure OBS_VALUE, the attributes with their values. Empty when nothing matches.' }),
-        dataSets: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The observations as series keyed INDICATOR:REF_AREA:KIND (value indices), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete.' }),
-      },
-      { additionalProperties: true, description: 'The data.' },
-    ),
-  },
-  { $id: 'SdmxDataMessage', additionalProperties: true, description: 'An SDMX-JSON 2.0 data message (application/vnd.sdmx.data+json; version=2.0.0).' },
-)
-
-export const SDMX_CSV_DESCRIPTION =
-  `SDMX-CSV 2.0: columns ${SDMX_CSV_COLUMNS.join(', ')}; STRUCTURE is \`dataflow\`, STRUCTURE_ID \`${DATAFLOW_REF}\`, ACTION \`I\` (D for a withdrawn observation). ` +
-  'TIME_PERIOD is the SDMX period code (2023, 2023-S1, 2023-Q3, 2023-M07); OBS_VALUE the exact decimal in the unit UNIT_MEASURE (UNIT_MULT 0). ' +
-  "Quoting and formula neutralization as the CSV export: a text cell that could start a spreadsheet formula is written with a leading ' and quoted. " +
-  '`bom=true` prefixes a UTF-8 byte-order mark; `labels` does not apply (the codes are named in the data structure definition). Streamed in full unless `limit` is given.'
 
 const StructureParams = (id: string) =>
   Type.Object(
@@ -97,28 +74,3 @@ const sdmxRoutes: FastifyPluginAsyncTypebox<SdmxRoutesOptions> = async (app, { s
 }
 
 export default sdmxRoutes
-
-/** The SDMX data representations of the observation list: SDMX-CSV 2.0 streamed, or one SDMX-JSON 2.0 message page. */
-export async function replySdmxData(
-  sdmx: SdmxService,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  query: ObservationQuery & { bom?: boolean | undefined; labels?: Lang | undefined },
-  cursor: string | undefined,
-  limit: number | undefined,
-): Promise<FastifyReply | Record<string, unknown>> {
-  if (req.representation === 'sdmx-csv') {
-    // The lines' first read checks the query: a refusal must not carry the download's headers.
-    const lines = await sdmx.dataCsv(query, cursor, limit, query.bom)
-    reply.type(SDMX_CSV_TYPE).header('content-disposition', 'attachment; filename="observations.sdmx.csv"')
-    return reply.send(Readable.from(lines))
-  }
-  const nextUrl = (next: string) => {
-    const url = new URL(req.url, `${req.protocol}://${req.host}`)
-    url.searchParams.set('cursor', next)
-    return url.href
-  }
-  const message = await sdmx.dataJson(query, cursor, limit, query.labels ?? 'en', nextUrl)
-  reply.type(SDMX_JSON_TYPE)
-  return reply.send(JSON.stringify(message))
-}

@@ -133,7 +133,8 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
                   <td>
                     <q lang="zh-Hans">{r.quote}</q>
                     <br />
-                    <a href={href(`/sources/${r.sourceId}#cite-${r.id}`, lang)}>{t(lang, 'inReport')}</a> ·{' '}
+                    {/* The source page highlights current figures only: a withdrawn one links to the report itself. */}
+                    <a href={href(r.status === 'withdrawn' ? `/sources/${r.sourceId}` : `/sources/${r.sourceId}#cite-${r.id}`, lang)}>{t(lang, 'inReport')}</a> ·{' '}
                     <a href={`/v1/observations/${r.id}`} aria-label={`${t(lang, 'asJson')} ${r.id}`}>
                       {t(lang, 'asJson')}
                     </a>
