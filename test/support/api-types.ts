@@ -2704,7 +2704,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T18:48:51.097Z"
+                     *         "lastFullAt": "2026-11-29T19:17:35.170Z"
                      *       }
                      *     }
                      */
@@ -2891,7 +2891,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2982,7 +2982,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T18:48:52.107Z",
+                     *       "recordedAt": "2026-11-29T19:17:37.591Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3051,7 +3051,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T18:48:50.991Z",
+                     *       "recordedAt": "2026-11-29T19:17:34.994Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3943,7 +3943,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z"
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4675,7 +4675,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z"
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4708,7 +4708,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:51.009Z"
+                     *           "recordedAt": "2026-11-29T19:17:35.027Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4717,8 +4717,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T18:48:50.991Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T18:48:51.009Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T19:17:34.994Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T19:17:35.027Z
                      */
                     "text/csv": string;
                     /**
@@ -4935,10 +4935,10 @@ export interface operations {
                      *                   "values": [
                      *                     {
                      *                       "id": "eq",
-                     *                       "name": "Exactly",
+                     *                       "name": "Exact",
                      *                       "names": {
-                     *                         "en": "Exactly",
-                     *                         "zh": "等于"
+                     *                         "en": "Exact",
+                     *                         "zh": "确数"
                      *                       }
                      *                     }
                      *                   ]
@@ -5145,7 +5145,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T18:48:50.991Z"
+                     *       "recordedAt": "2026-11-29T19:17:34.994Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5281,8 +5281,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T18:48:52.126Z",
-                     *       "recordedAt": "2026-11-29T18:48:52.126Z"
+                     *       "publishedAt": "2026-11-29T19:17:37.612Z",
+                     *       "recordedAt": "2026-11-29T19:17:37.612Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5372,8 +5372,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T18:48:52.131Z",
-                     *       "recordedAt": "2026-11-29T18:48:52.131Z"
+                     *       "publishedAt": "2026-11-29T19:17:37.617Z",
+                     *       "recordedAt": "2026-11-29T19:17:37.617Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5468,7 +5468,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -6857,10 +6857,10 @@ export interface operations {
                      *             "codes": [
                      *               {
                      *                 "id": "eq",
-                     *                 "name": "Exactly",
+                     *                 "name": "Exact",
                      *                 "names": {
-                     *                   "en": "Exactly",
-                     *                   "zh": "等于"
+                     *                   "en": "Exact",
+                     *                   "zh": "确数"
                      *                 }
                      *               },
                      *               {
@@ -6868,7 +6868,7 @@ export interface operations {
                      *                 "name": "More than",
                      *                 "names": {
                      *                   "en": "More than",
-                     *                   "zh": "多于"
+                     *                   "zh": "多于（余、超过）"
                      *                 }
                      *               },
                      *               {
@@ -6876,7 +6876,7 @@ export interface operations {
                      *                 "name": "At least",
                      *                 "names": {
                      *                   "en": "At least",
-                     *                   "zh": "不少于"
+                     *                   "zh": "不少于（以上）"
                      *                 }
                      *               },
                      *               {
@@ -6884,7 +6884,7 @@ export interface operations {
                      *                 "name": "Less than",
                      *                 "names": {
                      *                   "en": "Less than",
-                     *                   "zh": "少于"
+                     *                   "zh": "少于（不足）"
                      *                 }
                      *               },
                      *               {
@@ -6892,7 +6892,7 @@ export interface operations {
                      *                 "name": "At most",
                      *                 "names": {
                      *                   "en": "At most",
-                     *                   "zh": "不多于"
+                     *                   "zh": "不多于（以内）"
                      *                 }
                      *               },
                      *               {
@@ -6900,7 +6900,7 @@ export interface operations {
                      *                 "name": "About",
                      *                 "names": {
                      *                   "en": "About",
-                     *                   "zh": "约"
+                     *                   "zh": "约数"
                      *                 }
                      *               }
                      *             ]
@@ -8318,10 +8318,10 @@ export interface operations {
                      *             "codes": [
                      *               {
                      *                 "id": "eq",
-                     *                 "name": "Exactly",
+                     *                 "name": "Exact",
                      *                 "names": {
-                     *                   "en": "Exactly",
-                     *                   "zh": "等于"
+                     *                   "en": "Exact",
+                     *                   "zh": "确数"
                      *                 }
                      *               },
                      *               {
@@ -8329,7 +8329,7 @@ export interface operations {
                      *                 "name": "More than",
                      *                 "names": {
                      *                   "en": "More than",
-                     *                   "zh": "多于"
+                     *                   "zh": "多于（余、超过）"
                      *                 }
                      *               },
                      *               {
@@ -8337,7 +8337,7 @@ export interface operations {
                      *                 "name": "At least",
                      *                 "names": {
                      *                   "en": "At least",
-                     *                   "zh": "不少于"
+                     *                   "zh": "不少于（以上）"
                      *                 }
                      *               },
                      *               {
@@ -8345,7 +8345,7 @@ export interface operations {
                      *                 "name": "Less than",
                      *                 "names": {
                      *                   "en": "Less than",
-                     *                   "zh": "少于"
+                     *                   "zh": "少于（不足）"
                      *                 }
                      *               },
                      *               {
@@ -8353,7 +8353,7 @@ export interface operations {
                      *                 "name": "At most",
                      *                 "names": {
                      *                   "en": "At most",
-                     *                   "zh": "不多于"
+                     *                   "zh": "不多于（以内）"
                      *                 }
                      *               },
                      *               {
@@ -8361,7 +8361,7 @@ export interface operations {
                      *                 "name": "About",
                      *                 "names": {
                      *                   "en": "About",
-                     *                   "zh": "约"
+                     *                   "zh": "约数"
                      *                 }
                      *               }
                      *             ]
@@ -8731,7 +8731,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8768,7 +8768,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9634,7 +9634,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T18:48:50.991Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9719,7 +9719,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T18:48:50.988Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.988Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9734,11 +9734,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "3867aad1cc4a039324dab5d6653c79f47630c0231dbb47449df5f65d3a02b3e5"
+                     *           "hash": "56144c63078201fc2a9e32bee6892ff8ed9cd441f41cb8484d08dd29bd2402c3"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T18:48:50.988Z",
+                     *           "recordedAt": "2026-11-29T19:17:34.988Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9752,8 +9752,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "3867aad1cc4a039324dab5d6653c79f47630c0231dbb47449df5f65d3a02b3e5",
-                     *           "hash": "5bc57ea886431a764de3e6fd8b7d414b95749dab886cfe23080d7e29b148683e"
+                     *           "prevHash": "56144c63078201fc2a9e32bee6892ff8ed9cd441f41cb8484d08dd29bd2402c3",
+                     *           "hash": "3612aebc0b745bc561b54789c6b2640625e6b96f9667a5f3a0d70e98782c4a30"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9805,10 +9805,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a",
-                     *       "recordedAt": "2026-11-29T18:48:51.042Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a\nrecordedAt=2026-11-29T18:48:51.042Z\n",
-                     *       "signature": "nIS4Kye5wnCF4nnHPf3DIvLSD9rr7gtBkTGkdB6CtULM4v8T92ZIP22HsS60BINgGiwGFKZI87d6qhIrWkMDDQ==",
+                     *       "hash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d",
+                     *       "recordedAt": "2026-11-29T19:17:35.072Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d\nrecordedAt=2026-11-29T19:17:35.072Z\n",
+                     *       "signature": "wWGFnV8kmpI4HahF84IRNUJloHHzrLm6C8QAtwxN172xvOhGK0CFArGm+++D6CJ2wYJR9aGPVYGWZ2syR1yvBA==",
                      *       "verified": true
                      *     }
                      */
@@ -9856,7 +9856,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAP6645vOaIqgeek4zti31aAG2FCeFwnVUnB1zEmnesjg=
+                     *     MCowBQYDK2VwAyEAZu4FYW+SaPxxnzbjHqL0FRdxMPP4/B5i/FYqN5j5UPI=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9897,10 +9897,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T18:48:51.097Z",
+                     *       "checkedFrom": 367,
+                     *       "lastFullAt": "2026-11-29T19:17:35.170Z",
                      *       "headSeq": 366,
-                     *       "headHash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a"
+                     *       "headHash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9941,9 +9941,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T18:48:52.005Z",
+                     *       "lastFullAt": "2026-11-29T19:17:36.469Z",
                      *       "headSeq": 366,
-                     *       "headHash": "93ce0763f2f15d5443437522258d1bd32dad96d82363a1d38435615f1452675a"
+                     *       "headHash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -5,7 +5,8 @@ import { parsePeriod } from '../../domain/periods.js'
 import { Errors } from '../../errors.js'
 import { sourceTextUrl } from '../../storage/fields.js'
 import type { CatalogReads } from '../../storage/ports.js'
-import { KINDS } from '../../domain/observation.js'
+import { KINDS, type Kind, type Qualifier } from '../../domain/observation.js'
+import { capitalized, KIND_NAMES, periodName, QUALIFIER_NAMES } from '../../domain/vocabulary.js'
 import type { ObservationQuery, ObservationService } from '../observations/observations.service.js'
 import type { ConvertedRow } from '../observations/unit-conversion.js'
 
@@ -23,14 +24,6 @@ const WORDS = {
   area: { zh: '地区', en: 'Area' },
   period: { zh: '报告期', en: 'Reporting period' },
   kind: { zh: '类型', en: 'Kind' },
-  actual: { zh: '实际', en: 'Actual' },
-  target: { zh: '目标', en: 'Target' },
-  forecast: { zh: '预计', en: 'Forecast' },
-  gt: { zh: '超过（余）', en: 'more than' },
-  gte: { zh: '以上（不少于）', en: 'at least' },
-  lt: { zh: '不足', en: 'less than' },
-  lte: { zh: '以内（不超过）', en: 'at most' },
-  approx: { zh: '约', en: 'about' },
   withdrawn: { zh: '已撤回', en: 'withdrawn' },
   noteExact: {
     zh: '数值按存储的精确小数写成 JSON 数字；解析为双精度浮点数的客户端可能在 15–17 位有效数字后舍入，extension.value 另给出精确的小数字符串。',
@@ -42,19 +35,8 @@ const WORDS = {
   },
 } as const satisfies Record<string, Record<Lang, string>>
 
-const QUARTERS_ZH = ['一', '二', '三', '四']
-
 /** A reporting period's name: 2023-H1 → 2023年上半年 / 2023 H1. */
-export function periodLabel(code: string, lang: Lang): string {
-  const p = parsePeriod(code)
-  if (!p) return code
-  const year = code.slice(0, 4)
-  const n = Number(code.slice(-1))
-  if (p.type === 'year') return lang === 'zh' ? `${year}年` : year
-  if (p.type === 'half') return lang === 'zh' ? `${year}年${n === 1 ? '上' : '下'}半年` : `${year} H${n}`
-  if (p.type === 'quarter') return lang === 'zh' ? `${year}年第${QUARTERS_ZH[n - 1]}季度` : `${year} Q${n}`
-  return lang === 'zh' ? `${year}年${Number(code.slice(5))}月` : code
-}
+export const periodLabel = (code: string, lang: Lang): string => periodName(lang, code)
 
 const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
 /** The decimal as a JSON number token with its digits (only leading zeros, which JSON forbids, are dropped). */
@@ -189,7 +171,7 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
       },
       area: { label: WORDS.area[lang], category: category('area', (c) => name(cat.areas.get(c), c)) },
       period: { label: WORDS.period[lang], category: category('period', (c) => periodLabel(c, lang)) },
-      kind: { label: WORDS.kind[lang], category: category('kind', (c) => WORDS[c as 'actual'][lang]) },
+      kind: { label: WORDS.kind[lang], category: category('kind', (c) => capitalized(KIND_NAMES[c as Kind][lang])) },
     },
     link: {
       alternate: [
@@ -198,7 +180,7 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
       ],
       related: sourceIds.map((id) => ({ href: `/v1/sources/${id}`, label: sourceTitle(id) })),
     },
-    extension: { ...ext, statusLabel: Object.fromEntries(usedStatus.map((s) => [s, WORDS[s as 'gt'][lang]])) },
+    extension: { ...ext, statusLabel: Object.fromEntries(usedStatus.map((s) => [s, s === 'withdrawn' ? WORDS.withdrawn[lang] : QUALIFIER_NAMES[s as Qualifier][lang]])) },
     ...(usedStatus.length ? { status } : {}),
   }
   // Values go in as number tokens with the stored digits: JSON.stringify would pass them through a double.

@@ -2,6 +2,8 @@
 // attributes, and the two data formats built from rows: SDMX-CSV 2.0 lines and an SDMX-JSON 2.0 message.
 import { randomUUID } from 'node:crypto'
 import { parsePeriod } from '../../domain/periods.js'
+import { KINDS, QUALIFIERS } from '../../domain/observation.js'
+import { capitalized, KIND_NAMES, QUALIFIER_NAMES, type Names } from '../../domain/vocabulary.js'
 import { csvCell } from '../../http/csv-export.js'
 import type { AreaRecord, IndicatorRecord, ObservationRow } from '../../storage/ports.js'
 
@@ -21,7 +23,6 @@ export const SDMX_JSON_TYPE = 'application/vnd.sdmx.data+json; version=2.0.0; ch
 export const SDMX_STRUCTURE_TYPE = 'application/vnd.sdmx.structure+json; version=2.0.0; charset=utf-8'
 
 export type Lang = 'zh' | 'en'
-type Names = { en: string; zh: string }
 
 /** The key's dimensions in key order: TIME_PERIOD last, as SDMX keys write it. */
 export const DIMENSIONS: ReadonlyArray<{ id: string; names: Names }> = [
@@ -44,11 +45,7 @@ export const ATTRIBUTES: ReadonlyArray<{ id: string; names: Names; mandatory: bo
   { id: 'CITATION_SPAN', names: { en: 'Byte span of the quote in the source text (start-end, end exclusive)', zh: '引文在来源文本中的字节范围' }, mandatory: true },
 ]
 
-export const KIND_CODES: ReadonlyArray<{ id: string; names: Names }> = [
-  { id: 'actual', names: { en: 'Actual', zh: '实际' } },
-  { id: 'target', names: { en: 'Target', zh: '目标' } },
-  { id: 'forecast', names: { en: 'Forecast', zh: '预计' } },
-]
+export const KIND_CODES: ReadonlyArray<{ id: string; names: Names }> = KINDS.map((id) => ({ id, names: { en: capitalized(KIND_NAMES[id].en), zh: KIND_NAMES[id].zh } }))
 
 /** CL_OBS_STATUS codes used (SDMX cross-domain code list). */
 export const OBS_STATUS_CODES: ReadonlyArray<{ id: string; names: Names }> = [
@@ -57,14 +54,7 @@ export const OBS_STATUS_CODES: ReadonlyArray<{ id: string; names: Names }> = [
   { id: 'F', names: { en: 'Forecast value', zh: '预测值' } },
 ]
 
-export const QUALIFIER_CODES: ReadonlyArray<{ id: string; names: Names }> = [
-  { id: 'eq', names: { en: 'Exactly', zh: '等于' } },
-  { id: 'gt', names: { en: 'More than', zh: '多于' } },
-  { id: 'gte', names: { en: 'At least', zh: '不少于' } },
-  { id: 'lt', names: { en: 'Less than', zh: '少于' } },
-  { id: 'lte', names: { en: 'At most', zh: '不多于' } },
-  { id: 'approx', names: { en: 'About', zh: '约' } },
-]
+export const QUALIFIER_CODES: ReadonlyArray<{ id: string; names: Names }> = QUALIFIERS.map((id) => ({ id, names: { en: capitalized(QUALIFIER_NAMES[id].en), zh: QUALIFIER_NAMES[id].zh } }))
 
 /** Values are in the indicator's base unit, so the multiplier is always 10^0. */
 export const UNIT_MULT = '0'

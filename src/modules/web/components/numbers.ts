@@ -2,6 +2,7 @@
 // Every function works on the decimal text; nothing here parses a value to a float.
 import type { Kind, Qualifier, Temporality } from '../../../domain/observation.js'
 import { parsePeriod } from '../../../domain/periods.js'
+import { KIND_NAMES, periodName, QUALIFIER_NAMES } from '../../../domain/vocabulary.js'
 import type { Lang } from '../i18n.js'
 
 /** The narrow no-break space (SI's thin space that never breaks a number across lines). */
@@ -40,45 +41,16 @@ export function qualified(lang: Lang, qualifier: Qualifier, value: string, unit:
   }
 }
 
-const QUALIFIER_WORDS: Record<Qualifier, Record<Lang, string>> = {
-  eq: { zh: '确数', en: 'exact' },
-  gt: { zh: '多于（余、超过）', en: 'more than' },
-  gte: { zh: '不少于（以上）', en: 'at least' },
-  lt: { zh: '少于（不足）', en: 'less than' },
-  lte: { zh: '不多于', en: 'at most' },
-  approx: { zh: '约数', en: 'about' },
-}
-
 export function qualifierWord(lang: Lang, qualifier: Qualifier): string {
-  return QUALIFIER_WORDS[qualifier][lang]
-}
-
-const KIND_WORDS: Record<Kind, Record<Lang, string>> = {
-  actual: { zh: '实际', en: 'actual' },
-  target: { zh: '目标', en: 'target' },
-  forecast: { zh: '预计', en: 'forecast' },
+  return QUALIFIER_NAMES[qualifier][lang]
 }
 
 export function kindWord(lang: Lang, kind: Kind): string {
-  return KIND_WORDS[kind][lang]
+  return KIND_NAMES[kind][lang]
 }
-
-const MONTHS_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
-const QUARTERS_ZH = ['一', '二', '三', '四']
 
 /** A reporting period in words: `2023 H1` / `2023年上半年`; an unknown code as it is. */
-export function periodWords(lang: Lang, code: string): string {
-  const p = parsePeriod(code)
-  if (!p) return code
-  const year = p.startDate.slice(0, 4)
-  const month = Number(p.startDate.slice(5, 7))
-  switch (p.type) {
-    case 'year': return lang === 'zh' ? `${year}年` : year
-    case 'half': return lang === 'zh' ? `${year}年${month === 1 ? '上' : '下'}半年` : `${year} H${month === 1 ? 1 : 2}`
-    case 'quarter': return lang === 'zh' ? `${year}年第${QUARTERS_ZH[(month - 1) / 3]}季度` : `${year} Q${(month - 1) / 3 + 1}`
-    case 'month': return lang === 'zh' ? `${year}年${month}月` : `${MONTHS_EN[month - 1]} ${year}`
-  }
-}
+export const periodWords = periodName
 
 /** Flow over the period, or stock at its date, in words. */
 export function temporalityWords(lang: Lang, temporality: Temporality, referenceDate: string | null): string {
