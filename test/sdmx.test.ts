@@ -173,6 +173,18 @@ describe('SDMX-JSON 2.0', () => {
     expect(sorted(await sdmxJsonAll('limit=7'))).toEqual(sorted(all))
   })
 
+  it('names the asking host in its next link, never a host another client sent (the answer is cached)', async () => {
+    const url = '/v1/observations?limit=3&indicator=dibao_paid,tekun_paid,tekun_beneficiaries,dibao_beneficiaries'
+    const accept = 'application/vnd.sdmx.data+json;version=2.0.0'
+    for (const host of ['evil.example', 'mirror.example:8443', 'evil.example']) {
+      const res = await inject({ url, headers: { accept, host } })
+      expect(res.statusCode, res.body).toBe(200)
+      expect(new URL(json(res.body).meta.links[0].href).host).toBe(host)
+    }
+    const plain = await inject({ url, headers: { accept } })
+    expect(new URL(json(plain.body).meta.links[0].href).host).toBe('localhost')
+  })
+
   it('names every code in both languages and writes SDMX period codes with their start and end', async () => {
     const message = await sdmxJson('indicator=dibao_paid&kind=forecast&labels=zh')
     const s = message.data.structures[0]
@@ -263,6 +275,14 @@ describe('SDMX query parameters', () => {
     }
     // The same value in both spellings is accepted.
     expect((await inject({ url: '/v1/observations?startPeriod=2023-S1&periodFrom=2023-H1' })).statusCode).toBe(200)
+  })
+
+  it('names the alias the client sent when its value is malformed', async () => {
+    for (const [alias, value] of [['startPeriod', '2024-01-15'], ['endPeriod', '2023-S3'], ['updatedAfter', 'yesterday']] as const) {
+      const res = await inject({ url: `/v1/observations?${alias}=${encodeURIComponent(value)}` })
+      expect(res.statusCode, res.body).toBe(400)
+      expect(json(res.body).errors.map((e: any) => e.name)).toEqual([alias])
+    }
   })
 
   it('refuses an alias and its parameter with different values, naming both', async () => {

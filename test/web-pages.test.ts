@@ -111,6 +111,21 @@ describe('every page in both languages', () => {
     }
   })
 
+  it('ignores parameters a shared link gathers (utm_source, fbclid) and reads a language tag by its primary subtag', async () => {
+    for (const [query, lang] of [['lang=en&utm_source=x&fbclid=y', 'en'], ['lang=en-US', 'en'], ['lang=EN', 'en'], ['lang=zh-Hant', 'zh-Hans'], ['lang=fr', 'zh-Hans']] as const) {
+      const res = await t.app.inject({ url: `/indicators/dibao_paid?${query}` })
+      expect(res.statusCode, query).toBe(200)
+      expect(res.body, query).toContain(`<html lang="${lang}"`)
+    }
+  })
+
+  it('shows a 404 page\'s requested code with its controls and direction overrides neutralized', async () => {
+    const res = await t.app.inject({ url: '/indicators/%E2%80%AEevil%3Cb%3E?lang=en' })
+    expect(res.statusCode).toBe(404)
+    expect(res.body).not.toContain('\u202e')
+    expect(res.body).toContain('\ufffdevil&lt;b>')
+  })
+
   it('takes the language from Accept-Language when the URL names none, and says the page varies by it', async () => {
     const en = await get('/indicators/dibao_paid', { 'accept-language': 'en-GB,en;q=0.8' })
     expect(en.body).toContain('<html lang="en">')

@@ -54,8 +54,11 @@ function cacheable(req: FastifyRequest): boolean {
   return true
 }
 
-/** One entry per URL and negotiated representation; a HEAD shares its GET's entry. */
-const keyOf = (req: FastifyRequest) => `${req.representation ?? ''} ${req.url}`
+/**
+ * One entry per URL (its host included: an answer may name it, as an SDMX next link does, and a
+ * spoofed Host must never reach another client) and negotiated representation; a HEAD shares its GET's entry.
+ */
+const keyOf = (req: FastifyRequest) => `${req.representation ?? ''} ${req.host} ${req.url}`
 
 const NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i
 function wantsFresh(req: FastifyRequest): boolean {

@@ -61,6 +61,9 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       if (a === undefined) continue
       delete out[alias]
       if (b === undefined) {
+        // Checked under the name the client used, so a refusal names the parameter it sent.
+        if (name === 'updatedSince') parseInstant(a, alias)
+        else canonicalPeriod(a, alias)
         out[name] = a
         continue
       }

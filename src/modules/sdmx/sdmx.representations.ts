@@ -43,6 +43,7 @@ export async function replySdmxData(
     reply.type(SDMX_CSV_TYPE).header('content-disposition', 'attachment; filename="observations.sdmx.csv"')
     return reply.send(Readable.from(lines))
   }
+  // Absolute, as the SDMX-JSON schema asks (format uri); the response cache keys answers by host too.
   const nextUrl = (next: string) => {
     const url = new URL(req.url, `${req.protocol}://${req.host}`)
     url.searchParams.set('cursor', next)

@@ -3,9 +3,10 @@
 export const LANGS = ['zh', 'en'] as const
 export type Lang = (typeof LANGS)[number]
 
-/** `lang` from the query when valid, else the first of zh/en that Accept-Language prefers, else zh (the report's language). */
+/** `lang` from the query when it is zh or en (any region or script subtag), else the first of zh/en that Accept-Language prefers, else zh (the report's language). */
 export function pickLang(query: unknown, acceptLanguage: string | undefined): { lang: Lang; fromHeader: boolean } {
-  if (query === 'zh' || query === 'en') return { lang: query, fromHeader: false }
+  const asked = typeof query === 'string' ? query.trim().toLowerCase().split(/[-_]/)[0] : undefined
+  if (asked === 'zh' || asked === 'en') return { lang: asked, fromHeader: false }
   if (acceptLanguage) {
     const ranked = acceptLanguage
       .split(',')

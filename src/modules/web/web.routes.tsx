@@ -6,7 +6,6 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { StringEnum } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { sendPage } from '../../http/html.js'
@@ -40,11 +39,22 @@ const ASSETS = new Map(
   }),
 )
 
-/** A page's query: the language, and nothing else (an unknown parameter is a 400 page, as on the API). */
-export const PageQuery = Type.Object({ lang: Type.Optional(StringEnum(['zh', 'en'], { description: 'Language of the page.' })) }, { additionalProperties: false })
+/**
+ * A page's query: the language (`zh`, `en`, or a tag of either such as `en-US`; anything else falls back to
+ * Accept-Language). Other parameters (a link shared with `utm_source`, `fbclid`) are ignored, not refused.
+ */
+export const PageQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 35, description: 'Language of the page: zh or en.' })) }, { additionalProperties: true })
 
 /** Route config that marks a page: protection sends the page policy, the contract check leaves it alone. */
 const page = { config: { page: true }, schema: { hide: true, querystring: PageQuery } } as const
+
+/** A host name or address with an optional port: a Host header that is anything else is not printed into a command. */
+const SANE_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
+
+/** This server's origin as the request names it, for the copy-paste commands of the source and audit pages. */
+function originOf(req: FastifyRequest): string {
+  return SANE_HOST.test(req.host) ? `${req.protocol}://${req.host}` : 'http://127.0.0.1:3000'
+}
 
 function langOf(req: FastifyRequest): { lang: Lang; fromHeader: boolean } {
   return pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
@@ -55,8 +65,10 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
   app.setErrorHandler((err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
     if (status >= 500) req.log.error({ err }, 'page failed')
-    const { lang } = pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
-    return sendPage(req, reply, <ErrorPage lang={lang} path={req.url.split('?')[0] ?? '/'} status={status} detail={status >= 500 ? null : err.message} />, { status })
+    const { lang, fromHeader } = pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
+    // A message may repeat a requested code: controls and bidirectional overrides in it are shown as U+FFFD, not obeyed.
+    const detail = status >= 500 ? null : err.message.replace(/[\p{Cc}\p{Cf}]/gu, '\uFFFD')
+    return sendPage(req, reply, <ErrorPage lang={lang} path={req.url.split('?')[0] ?? '/'} status={status} detail={detail} />, { status, varyLanguage: fromHeader })
   })
 
   app.get<{ Params: { name: string } }>('/assets/:name', { config: { page: true }, schema: { hide: true } }, async (req, reply) => {
@@ -79,11 +91,11 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
 
   app.get<{ Params: { id: string } }>('/sources/:id', { ...page }, async (req, reply) => {
     const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options, origin: `${req.protocol}://${req.host}` }), { varyLanguage: fromHeader })
+    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options, origin: originOf(req) }), { varyLanguage: fromHeader })
   })
 
   app.get('/audit', { ...page }, async (req, reply) => {
     const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await AuditPage({ lang, origin: `${req.protocol}://${req.host}`, services: options }), { varyLanguage: fromHeader })
+    return sendPage(req, reply, await AuditPage({ lang, origin: originOf(req), services: options }), { varyLanguage: fromHeader })
   })
 }
