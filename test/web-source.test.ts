@@ -33,6 +33,22 @@ async function citing(sourceId: string): Promise<number[]> {
 }
 
 describe('/sources/{id}', () => {
+  it('links the number each citation states to that citation\'s observation, where quotes overlap too', async () => {
+    const all = json((await call('/v1/observations?limit=1000')).body).data as Array<{ id: number; indicator: string; source: { id: string }; reported: { value: string; text?: string | null } }>
+    const html = (await call(`/sources/${SEED}?lang=en`)).body
+    // The text of each highlight piece, by the observation it links to.
+    const linked = new Map<number, string>()
+    for (const m of html.matchAll(/<a(?: id="cite-\d+")? class="cite[^"]*" href="[^"#]*#obs-(\d+)">([^<]*)<\/a>/g)) {
+      linked.set(Number(m[1]), (linked.get(Number(m[1])) ?? '') + ' ' + m[2])
+    }
+    const cited = all.filter((o) => o.source.id === SEED)
+    expect(cited.length).toBeGreaterThan(40)
+    for (const o of cited) {
+      const number = o.reported.text ?? o.reported.value
+      expect(linked.get(o.id) ?? '', `observation ${o.id} (${o.indicator}) states ${number}`).toContain(number)
+    }
+  })
+
   it('highlights every current observation of the source exactly once, overlapping quotes included, in both languages', async () => {
     const ids = await citing(SEED)
     expect(ids.length).toBeGreaterThan(40)

@@ -4,7 +4,9 @@ import { href, named, t, type Lang } from '../i18n.js'
 import { Layout } from '../layout.js'
 import type { WebRoutesOptions } from '../web.routes.js'
 import type { CitedRow } from '../../annotations/annotations.service.js'
-import { segmentText, type Segment } from './source-segments.js'
+import { segmentText, type Segment, type Span } from './source-segments.js'
+import { findStatedNumber } from '../../../domain/quote-numbers.js'
+import type { ObservationRow } from '../../../storage/ports.js'
 
 const citeId = (id: number) => `cite-${id}`
 const exclusionId = (key: number) => `excluded-${key}`
@@ -36,6 +38,14 @@ function Piece({ segment, text, lang, byId }: { segment: Segment; text: string; 
   return <>{text}</>
 }
 
+/** The bytes of the number a citation states (its figure), found as the citation rule finds it. */
+function figureOf(row: ObservationRow): Span | undefined {
+  const stated = findStatedNumber(row.quote, row.reportedValue, row.reportedUnit, row.reportedText ?? undefined)
+  if (!stated.ok) return undefined
+  const start = row.byteStart + Buffer.byteLength(row.quote.slice(0, stated.token.start))
+  return { start, end: start + Buffer.byteLength(stated.token.written) }
+}
+
 export async function SourcePage({ lang, id, services, origin }: { lang: Lang; id: string; services: WebRoutesOptions; origin: string }): Promise<VNode> {
   const [view, indicators] = await Promise.all([services.annotations.sourceView(id), services.catalog.indicators()])
   const { source, text, cited, exclusions } = view
@@ -43,7 +53,7 @@ export async function SourcePage({ lang, id, services, origin }: { lang: Lang; i
   const byId = new Map(cited.map((c) => [c.row.id, c]))
   const segments = segmentText(
     text.length,
-    cited.map((c) => ({ id: c.row.id, start: c.row.byteStart, end: c.row.byteEnd })),
+    cited.map((c) => ({ id: c.row.id, start: c.row.byteStart, end: c.row.byteEnd, figure: figureOf(c.row) })),
     exclusions.flatMap((x, key) => x.locations.map((l) => ({ key, reason: x.reason, start: l.byteStart, end: l.byteEnd }))),
   )
   const title = named(lang, source.title, source.titleEn)
