@@ -44,6 +44,8 @@ const WORDS = {
   apiDocs: { zh: 'API 文档', en: 'API docs' },
   language: { zh: '语言', en: 'Language' },
   mainNav: { zh: '主导航', en: 'Main navigation' },
+  tableRegion: { zh: '表格（窄屏可横向滚动）', en: 'Table (scrolls sideways on a narrow screen)' },
+  noCurrentFigures: { zh: '没有可绘制的现行数字（已撤回的数字不绘制）。', en: 'No current figure to draw (withdrawn figures are not drawn).' },
   footer: { zh: '数据来自政府工作报告，每个数字都附原文引文。', en: 'Figures from government work reports, each with its verbatim citation.' },
   // pages: home, indicator, audit
   homeIntro: {

@@ -60,7 +60,7 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
     )
 
   const table = (id: string, caption: string, members: IndicatorRecord[]) => (
-    <div class="table-wrap">
+    <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
       <table id={id}>
         <caption>{caption}</caption>
         <thead>

@@ -69,7 +69,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
         <figure class="chart-figure">
           <BarChart lang={lang} id="figures-chart" title={`${title}: ${t(lang, 'figures')}`} desc={t(lang, 'chartDesc')} bars={bars} />
           <figcaption class="visually-hidden">{`${title}: ${t(lang, 'chart')}`}</figcaption>
-          <div class="table-wrap">
+          <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
             <table>
               <caption>{t(lang, 'chartTableCaption')}</caption>
               <thead>
@@ -94,12 +94,12 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
           </div>
         </figure>
       ) : (
-        <p>{t(lang, 'noFigures')}</p>
+        <p>{t(lang, figures.length ? 'noCurrentFigures' : 'noFigures')}</p>
       )}
 
       <h2 id="figures">{t(lang, 'figures')}</h2>
       {figures.length ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
           <table class="figures">
             <caption>{t(lang, 'figuresCaption')}</caption>
             <thead>
@@ -156,7 +156,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
       {progress.length ? (
         <>
           <h2 id="progress">{t(lang, 'progress')}</h2>
-          <div class="table-wrap">
+          <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
             <table>
               <caption>{t(lang, 'progressCaption')}</caption>
               <thead>
@@ -205,7 +205,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
               {severalAreas ? ` · ${area(row.area)}` : ''}
             </a>
           </h3>
-          <div class="table-wrap">
+          <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
             <table>
               <caption>
                 {t(lang, 'revisionsOf')} {row.id} (<a href={`/v1/observations/${row.id}/revisions`}>JSON</a>)

@@ -6,6 +6,7 @@ import type { WebRoutesOptions } from '../web.routes.js'
 import type { CitedRow } from '../../annotations/annotations.service.js'
 import { segmentText, type Segment, type Span } from './source-segments.js'
 import { findStatedNumber } from '../../../domain/quote-numbers.js'
+import { kindWord, periodWords, qualified } from '../components/numbers.js'
 import type { ObservationRow } from '../../../storage/ports.js'
 
 const citeId = (id: number) => `cite-${id}`
@@ -107,7 +108,7 @@ export async function SourcePage({ lang, id, services, origin }: { lang: Lang; i
           {cited.map(({ row, geometry }) => (
             <li>
               <span class="figure">
-                {names.get(row.indicator) ?? row.indicator} · {row.period} · {row.kind}: {row.reportedValue} {row.reportedUnit}
+                {names.get(row.indicator) ?? row.indicator} · {periodWords(lang, row.period)} · {kindWord(lang, row.kind)}: {qualified(lang, row.qualifier, row.reportedValue, row.reportedUnit)}
               </span>{' '}
               <q lang="zh-Hans">{row.quote}</q>{' '}
               <span class="muted">
