@@ -140,6 +140,20 @@ describe('annotations through the API', () => {
     expect(starts).toEqual([...starts].sort((a, b) => a - b))
   })
 
+  it('answers the Web Annotation Protocol\'s media type when asked for JSON-LD, with the same document, and 406 for what it does not serve', async () => {
+    for (const url of ['/v1/observations/22/annotation', '/v1/sources/bayantala-2023h1/annotations']) {
+      const plain = await call(url)
+      expect(plain.headers['content-type']).toMatch(/^application\/json/)
+      for (const accept of ['application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"', 'application/ld+json', 'application/ld+json, application/json;q=0.5']) {
+        const ld = await call({ url, headers: { accept } })
+        expect(ld.statusCode, accept).toBe(200)
+        expect(ld.headers['content-type'], accept).toBe('application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"')
+        expect(json(ld.body)).toEqual(json(plain.body))
+      }
+      expect((await call({ url, headers: { accept: 'text/csv' } })).statusCode).toBe(406)
+    }
+  })
+
   it('answers 404 problems for an unknown observation, an unknown source, and an observation not yet published', async () => {
     for (const url of ['/v1/observations/987654/annotation', '/v1/sources/no-such-report/annotations', '/v1/sources/no-such-report/exclusions', '/v1/observations/1/annotation?asOf=2000-01-01']) {
       const res = await call(url)

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T19:17:35.170Z"
+          "lastFullAt": "2026-11-29T19:27:16.829Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T19:17:34.994Z",
+            "recordedAt": "2026-11-29T19:27:16.530Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T19:17:34.994Z",
+        "recordedAt": "2026-11-29T19:27:16.530Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:34.994Z"
+            "recordedAt": "2026-11-29T19:27:16.530Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:34.994Z"
+            "recordedAt": "2026-11-29T19:27:16.530Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:35.027Z"
+            "recordedAt": "2026-11-29T19:27:16.594Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T19:17:34.994Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T19:17:35.027Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T19:27:16.530Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T19:27:16.594Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -785,7 +785,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T19:17:34.994Z"
+        "recordedAt": "2026-11-29T19:27:16.530Z"
       }
     }
   },
@@ -821,7 +821,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:34.994Z",
+            "recordedAt": "2026-11-29T19:27:16.530Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3634,7 +3634,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:34.994Z",
+            "recordedAt": "2026-11-29T19:27:16.530Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3671,7 +3671,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:34.994Z",
+            "recordedAt": "2026-11-29T19:27:16.530Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4118,7 +4118,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:17:34.994Z",
+            "recordedAt": "2026-11-29T19:27:16.530Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4151,7 +4151,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T19:17:34.988Z",
+            "recordedAt": "2026-11-29T19:27:16.521Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4166,11 +4166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "56144c63078201fc2a9e32bee6892ff8ed9cd441f41cb8484d08dd29bd2402c3"
+            "hash": "321490e90ac1c0c52524087477aa10b2a49bcbc1347dd248f3bedb2c5109eeeb"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T19:17:34.988Z",
+            "recordedAt": "2026-11-29T19:27:16.521Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4184,8 +4184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "56144c63078201fc2a9e32bee6892ff8ed9cd441f41cb8484d08dd29bd2402c3",
-            "hash": "3612aebc0b745bc561b54789c6b2640625e6b96f9667a5f3a0d70e98782c4a30"
+            "prevHash": "321490e90ac1c0c52524087477aa10b2a49bcbc1347dd248f3bedb2c5109eeeb",
+            "hash": "3e46510df0d98c91545bc45c9c041a40aa03b34caba59953c43def2e3fd24755"
           }
         ],
         "nextAfter": 100,
@@ -4197,17 +4197,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d",
-        "recordedAt": "2026-11-29T19:17:35.072Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d\nrecordedAt=2026-11-29T19:17:35.072Z\n",
-        "signature": "wWGFnV8kmpI4HahF84IRNUJloHHzrLm6C8QAtwxN172xvOhGK0CFArGm+++D6CJ2wYJR9aGPVYGWZ2syR1yvBA==",
+        "hash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8",
+        "recordedAt": "2026-11-29T19:27:16.678Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8\nrecordedAt=2026-11-29T19:27:16.678Z\n",
+        "signature": "rBbnjfI8I9SF2wjR1J3bi41cbPpI+w9gMynuOjCKfbyi68aEBr3Mx1cj8dIr2AtoH5mdTyuWfdLXdhO2K7GrAA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAZu4FYW+SaPxxnzbjHqL0FRdxMPP4/B5i/FYqN5j5UPI=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAfcQ/DRPPBpHnuU79MGnnOMEyxtg1mKish1rPVK0cU8Q=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4216,9 +4216,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T19:17:35.170Z",
+        "lastFullAt": "2026-11-29T19:27:16.829Z",
         "headSeq": 366,
-        "headHash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d"
+        "headHash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8"
       }
     }
   },
@@ -4228,9 +4228,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T19:17:36.469Z",
+        "lastFullAt": "2026-11-29T19:27:18.581Z",
         "headSeq": 366,
-        "headHash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d"
+        "headHash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8"
       }
     }
   },
@@ -4413,7 +4413,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T19:17:37.591Z",
+        "recordedAt": "2026-11-29T19:27:18.780Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4604,8 +4604,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T19:17:37.612Z",
-        "recordedAt": "2026-11-29T19:17:37.612Z"
+        "publishedAt": "2026-11-29T19:27:18.815Z",
+        "recordedAt": "2026-11-29T19:27:18.815Z"
       }
     }
   },
@@ -4638,8 +4638,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T19:17:37.617Z",
-        "recordedAt": "2026-11-29T19:17:37.617Z"
+        "publishedAt": "2026-11-29T19:27:18.826Z",
+        "recordedAt": "2026-11-29T19:27:18.826Z"
       }
     }
   }

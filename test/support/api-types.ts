@@ -2704,7 +2704,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T19:17:35.170Z"
+                     *         "lastFullAt": "2026-11-29T19:27:16.829Z"
                      *       }
                      *     }
                      */
@@ -2891,7 +2891,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2982,7 +2982,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T19:17:37.591Z",
+                     *       "recordedAt": "2026-11-29T19:27:18.780Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3051,7 +3051,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T19:17:34.994Z",
+                     *       "recordedAt": "2026-11-29T19:27:16.530Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3943,7 +3943,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z"
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4675,7 +4675,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z"
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4708,7 +4708,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:35.027Z"
+                     *           "recordedAt": "2026-11-29T19:27:16.594Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4717,8 +4717,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T19:17:34.994Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T19:17:35.027Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T19:27:16.530Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T19:27:16.594Z
                      */
                     "text/csv": string;
                     /**
@@ -5145,7 +5145,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T19:17:34.994Z"
+                     *       "recordedAt": "2026-11-29T19:27:16.530Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5281,8 +5281,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T19:17:37.612Z",
-                     *       "recordedAt": "2026-11-29T19:17:37.612Z"
+                     *       "publishedAt": "2026-11-29T19:27:18.815Z",
+                     *       "recordedAt": "2026-11-29T19:27:18.815Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5372,8 +5372,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T19:17:37.617Z",
-                     *       "recordedAt": "2026-11-29T19:17:37.617Z"
+                     *       "publishedAt": "2026-11-29T19:27:18.826Z",
+                     *       "recordedAt": "2026-11-29T19:27:18.826Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5468,7 +5468,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8731,7 +8731,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8768,7 +8768,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9634,7 +9634,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T19:17:34.994Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.530Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9719,7 +9719,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T19:17:34.988Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.521Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9734,11 +9734,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "56144c63078201fc2a9e32bee6892ff8ed9cd441f41cb8484d08dd29bd2402c3"
+                     *           "hash": "321490e90ac1c0c52524087477aa10b2a49bcbc1347dd248f3bedb2c5109eeeb"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T19:17:34.988Z",
+                     *           "recordedAt": "2026-11-29T19:27:16.521Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9752,8 +9752,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "56144c63078201fc2a9e32bee6892ff8ed9cd441f41cb8484d08dd29bd2402c3",
-                     *           "hash": "3612aebc0b745bc561b54789c6b2640625e6b96f9667a5f3a0d70e98782c4a30"
+                     *           "prevHash": "321490e90ac1c0c52524087477aa10b2a49bcbc1347dd248f3bedb2c5109eeeb",
+                     *           "hash": "3e46510df0d98c91545bc45c9c041a40aa03b34caba59953c43def2e3fd24755"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9805,10 +9805,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d",
-                     *       "recordedAt": "2026-11-29T19:17:35.072Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d\nrecordedAt=2026-11-29T19:17:35.072Z\n",
-                     *       "signature": "wWGFnV8kmpI4HahF84IRNUJloHHzrLm6C8QAtwxN172xvOhGK0CFArGm+++D6CJ2wYJR9aGPVYGWZ2syR1yvBA==",
+                     *       "hash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8",
+                     *       "recordedAt": "2026-11-29T19:27:16.678Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8\nrecordedAt=2026-11-29T19:27:16.678Z\n",
+                     *       "signature": "rBbnjfI8I9SF2wjR1J3bi41cbPpI+w9gMynuOjCKfbyi68aEBr3Mx1cj8dIr2AtoH5mdTyuWfdLXdhO2K7GrAA==",
                      *       "verified": true
                      *     }
                      */
@@ -9856,7 +9856,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAZu4FYW+SaPxxnzbjHqL0FRdxMPP4/B5i/FYqN5j5UPI=
+                     *     MCowBQYDK2VwAyEAfcQ/DRPPBpHnuU79MGnnOMEyxtg1mKish1rPVK0cU8Q=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9898,9 +9898,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T19:17:35.170Z",
+                     *       "lastFullAt": "2026-11-29T19:27:16.829Z",
                      *       "headSeq": 366,
-                     *       "headHash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d"
+                     *       "headHash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9941,9 +9941,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T19:17:36.469Z",
+                     *       "lastFullAt": "2026-11-29T19:27:18.581Z",
                      *       "headSeq": 366,
-                     *       "headHash": "09d833cb1ea64df2f62c1a5110a5b7a144638610bc36e1e5f7cc6cf5ba95bf9d"
+                     *       "headHash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9991,7 +9991,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A W3C Web Annotation (JSON-LD) of one observation's citation. */
+            /** @description The annotation; as JSON-LD with the annotation profile when asked for `application/ld+json`. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10152,11 +10152,117 @@ export interface operations {
                         /** @description The observation's status (an extension of the annotation). */
                         status: "active" | "withdrawn";
                     };
+                    "application/ld+json": {
+                        /**
+                         * @description The W3C Web Annotation JSON-LD context.
+                         * @enum {string}
+                         */
+                        "@context": "http://www.w3.org/ns/anno.jsonld";
+                        /** @description This annotation (root-relative URL). */
+                        id: string;
+                        /**
+                         * @description Always `Annotation`.
+                         * @enum {string}
+                         */
+                        type: "Annotation";
+                        /**
+                         * @description The observation describes the quoted words as a figure.
+                         * @enum {string}
+                         */
+                        motivation: "describing";
+                        /** @description The observation, by its API URL (first) and as text (second). */
+                        body: ({
+                            /** @description The observation in the API. */
+                            id: string;
+                            /**
+                             * @description Always `Dataset`.
+                             * @enum {string}
+                             */
+                            type: "Dataset";
+                            /**
+                             * @description Always `application/json`.
+                             * @enum {string}
+                             */
+                            format: "application/json";
+                        } | {
+                            /**
+                             * @description Always `TextualBody`.
+                             * @enum {string}
+                             */
+                            type: "TextualBody";
+                            /** @description The figure in words: indicator, area, period, kind, value and unit (value exactly as stored). */
+                            value: string;
+                            /**
+                             * @description Always `text/plain`.
+                             * @enum {string}
+                             */
+                            format: "text/plain";
+                            /**
+                             * @description Always `en`.
+                             * @enum {string}
+                             */
+                            language: "en";
+                        })[];
+                        /** @description Where in the source the figure is stated. */
+                        target: {
+                            /** @description The stored text the selectors apply to (root-relative URL). */
+                            source: string;
+                            /**
+                             * @description Always `Text`.
+                             * @enum {string}
+                             */
+                            type: "Text";
+                            /**
+                             * @description Always `text/plain`.
+                             * @enum {string}
+                             */
+                            format: "text/plain";
+                            /** @description Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector). */
+                            selector: ({
+                                /**
+                                 * @description Always `TextQuoteSelector`.
+                                 * @enum {string}
+                                 */
+                                type: "TextQuoteSelector";
+                                /** @description The quote, verbatim. */
+                                exact: string;
+                                /** @description Up to 32 code points of the text just before the quote (fewer at the start of the text). */
+                                prefix: string;
+                                /** @description Up to 32 code points of the text just after the quote (fewer at its end). */
+                                suffix: string;
+                            } | {
+                                /**
+                                 * @description Always `TextPositionSelector`.
+                                 * @enum {string}
+                                 */
+                                type: "TextPositionSelector";
+                                /** @description Unicode code points of the text before the quote (a character outside the BMP counts one). */
+                                start: number;
+                                /** @description Code points before the end of the quote: [start, end). */
+                                end: number;
+                            } | {
+                                /**
+                                 * @description Always `DataPositionSelector`.
+                                 * @enum {string}
+                                 */
+                                type: "DataPositionSelector";
+                                /** @description Bytes of the stored UTF-8 text before the quote (= the observation's byteStart). */
+                                start: number;
+                                /** @description Bytes before the end of the quote (= byteEnd): `curl -r start-(end-1)` on the text returns it. */
+                                end: number;
+                            })[];
+                        };
+                        /** @description The quote as a text-fragment link (`…/text#:~:text=prefix-,exact,-suffix`, each term percent-encoded): a browser opens the text with the quote highlighted. */
+                        textFragmentUrl: string;
+                        /** @description The observation's status (an extension of the annotation). */
+                        status: "active" | "withdrawn";
+                    };
                 };
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];
@@ -10185,7 +10291,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The annotations of every current observation that cites the source. */
+            /** @description The annotation page; as JSON-LD with the annotation profile when asked for `application/ld+json`. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -10410,11 +10516,134 @@ export interface operations {
                             status: "active" | "withdrawn";
                         }[];
                     };
+                    "application/ld+json": {
+                        /**
+                         * @description The W3C Web Annotation JSON-LD context.
+                         * @enum {string}
+                         */
+                        "@context": "http://www.w3.org/ns/anno.jsonld";
+                        /** @description This page (root-relative URL). */
+                        id: string;
+                        /**
+                         * @description Always `AnnotationPage`.
+                         * @enum {string}
+                         */
+                        type: "AnnotationPage";
+                        /** @description Index of the first item (always 0: the page holds every current observation citing the source). */
+                        startIndex: number;
+                        /** @description One annotation per current (not withdrawn) observation citing the source, in observation id order. */
+                        items: {
+                            /**
+                             * @description The W3C Web Annotation JSON-LD context.
+                             * @enum {string}
+                             */
+                            "@context": "http://www.w3.org/ns/anno.jsonld";
+                            /** @description This annotation (root-relative URL). */
+                            id: string;
+                            /**
+                             * @description Always `Annotation`.
+                             * @enum {string}
+                             */
+                            type: "Annotation";
+                            /**
+                             * @description The observation describes the quoted words as a figure.
+                             * @enum {string}
+                             */
+                            motivation: "describing";
+                            /** @description The observation, by its API URL (first) and as text (second). */
+                            body: ({
+                                /** @description The observation in the API. */
+                                id: string;
+                                /**
+                                 * @description Always `Dataset`.
+                                 * @enum {string}
+                                 */
+                                type: "Dataset";
+                                /**
+                                 * @description Always `application/json`.
+                                 * @enum {string}
+                                 */
+                                format: "application/json";
+                            } | {
+                                /**
+                                 * @description Always `TextualBody`.
+                                 * @enum {string}
+                                 */
+                                type: "TextualBody";
+                                /** @description The figure in words: indicator, area, period, kind, value and unit (value exactly as stored). */
+                                value: string;
+                                /**
+                                 * @description Always `text/plain`.
+                                 * @enum {string}
+                                 */
+                                format: "text/plain";
+                                /**
+                                 * @description Always `en`.
+                                 * @enum {string}
+                                 */
+                                language: "en";
+                            })[];
+                            /** @description Where in the source the figure is stated. */
+                            target: {
+                                /** @description The stored text the selectors apply to (root-relative URL). */
+                                source: string;
+                                /**
+                                 * @description Always `Text`.
+                                 * @enum {string}
+                                 */
+                                type: "Text";
+                                /**
+                                 * @description Always `text/plain`.
+                                 * @enum {string}
+                                 */
+                                format: "text/plain";
+                                /** @description Three selectors of the same quote, in this order: by quote (TextQuoteSelector), by code points (TextPositionSelector), by bytes (DataPositionSelector). */
+                                selector: ({
+                                    /**
+                                     * @description Always `TextQuoteSelector`.
+                                     * @enum {string}
+                                     */
+                                    type: "TextQuoteSelector";
+                                    /** @description The quote, verbatim. */
+                                    exact: string;
+                                    /** @description Up to 32 code points of the text just before the quote (fewer at the start of the text). */
+                                    prefix: string;
+                                    /** @description Up to 32 code points of the text just after the quote (fewer at its end). */
+                                    suffix: string;
+                                } | {
+                                    /**
+                                     * @description Always `TextPositionSelector`.
+                                     * @enum {string}
+                                     */
+                                    type: "TextPositionSelector";
+                                    /** @description Unicode code points of the text before the quote (a character outside the BMP counts one). */
+                                    start: number;
+                                    /** @description Code points before the end of the quote: [start, end). */
+                                    end: number;
+                                } | {
+                                    /**
+                                     * @description Always `DataPositionSelector`.
+                                     * @enum {string}
+                                     */
+                                    type: "DataPositionSelector";
+                                    /** @description Bytes of the stored UTF-8 text before the quote (= the observation's byteStart). */
+                                    start: number;
+                                    /** @description Bytes before the end of the quote (= byteEnd): `curl -r start-(end-1)` on the text returns it. */
+                                    end: number;
+                                })[];
+                            };
+                            /** @description The quote as a text-fragment link (`…/text#:~:text=prefix-,exact,-suffix`, each term percent-encoded): a browser opens the text with the quote highlighted. */
+                            textFragmentUrl: string;
+                            /** @description The observation's status (an extension of the annotation). */
+                            status: "active" | "withdrawn";
+                        }[];
+                    };
                 };
             };
             304: components["responses"]["NotModified"];
             400: components["responses"]["BadRequest"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             414: components["responses"]["UriTooLong"];
             429: components["responses"]["TooManyRequests"];
             431: components["responses"]["HeadersTooLarge"];

@@ -17,10 +17,25 @@ const ObservationParams = Type.Object(
 const SourceParams = Type.Object({ id: SourceId }, { additionalProperties: false })
 const NoQuery = Type.Object({}, { additionalProperties: false })
 
+/** The Web Annotation Protocol's media type (W3C, §4.2), offered beside plain JSON: the same document. */
+const ANNOTATION_MEDIA_TYPE = `application/ld+json; profile="${ANNO_CONTEXT}"`
+const representations = { json: 'application/json', jsonld: 'application/ld+json' }
+const negotiated = (schema: unknown, description: string) => ({
+  description,
+  content: { 'application/json': { schema }, 'application/ld+json': { schema } },
+})
+
 const annotationRoutes: FastifyPluginAsyncTypebox<AnnotationRoutesOptions> = async (app, { annotations }) => {
+  // With `Accept: application/ld+json`, the answer names the annotation profile; the bytes are the same.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.representation === 'jsonld' && reply.statusCode === 200) reply.type(ANNOTATION_MEDIA_TYPE)
+    return payload
+  })
+
   app.get(
     '/observations/:id/annotation',
     {
+      config: { representations },
       schema: {
         tags: ['observations'],
         operationId: 'getObservationAnnotation',
@@ -31,7 +46,7 @@ const annotationRoutes: FastifyPluginAsyncTypebox<AnnotationRoutesOptions> = asy
           '(the observation\'s byteStart/byteEnd); plus a text-fragment link that highlights the quote in a browser. `asOf`/`knownAt` as on GET /v1/observations/{id}.',
         params: ObservationParams,
         querystring: Type.Object({ asOf: Type.Optional(AsOf), knownAt: Type.Optional(KnownAt) }, { additionalProperties: false }),
-        response: { 200: Annotation, ...problemResponses(400, 404) },
+        response: { 200: negotiated(Annotation, 'The annotation; as JSON-LD with the annotation profile when asked for `application/ld+json`.'), ...problemResponses(400, 404, 406) },
       },
     },
     async (req) => annotations.annotation(req.params.id, req.query.asOf, req.query.knownAt),
@@ -40,6 +55,7 @@ const annotationRoutes: FastifyPluginAsyncTypebox<AnnotationRoutesOptions> = asy
   app.get(
     '/sources/:id/annotations',
     {
+      config: { representations },
       schema: {
         tags: ['sources'],
         operationId: 'listSourceAnnotations',
@@ -47,7 +63,7 @@ const annotationRoutes: FastifyPluginAsyncTypebox<AnnotationRoutesOptions> = asy
         description: 'An AnnotationPage holding the annotation of every current (not withdrawn) observation that cites the source, in observation id order.',
         params: SourceParams,
         querystring: NoQuery,
-        response: { 200: AnnotationPage, ...problemResponses(400, 404) },
+        response: { 200: negotiated(AnnotationPage, 'The annotation page; as JSON-LD with the annotation profile when asked for `application/ld+json`.'), ...problemResponses(400, 404, 406) },
       },
     },
     async (req) => ({
