@@ -42,6 +42,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     globalSetup: ['test/global-setup.ts'],
+    // Test processes share two cores: a starved event loop there is the machine, not an overloaded service (config.test checks the default).
+    env: { OVERLOAD_DELAY_MS: '0' },
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: BROWSER_SUITE } },
       { extends: true, test: { name: 'postgres', include: API_SUITE, env: { TEST_BACKEND: 'postgres' } } },

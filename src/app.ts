@@ -186,6 +186,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(protection, {
     redis,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    overloadDelayMs: config.overloadDelayMs,
     authFailuresPerWindow: config.authFailuresPerWindow,
     authFailureWindowMs: config.authFailureWindowSeconds * 1000,
     authenticate: (req) => authenticationOf(storage.keys, req),

@@ -13,6 +13,8 @@ export interface Config {
   /** Trust X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean
   rateLimitPerMinute: number
+  /** Event-loop delay beyond which requests are shed with 503, in ms; 0 turns the guard off. */
+  overloadDelayMs: number
   /** Memory for cached GET responses, in MiB; 0 turns the cache off. */
   responseCacheMb: number
   /** How long a command-line tool waits for the database's write lock before giving up, in seconds. */
@@ -80,6 +82,7 @@ const settings = {
     parse: (raw: string) => (raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : undefined),
   },
   RATE_LIMIT_PER_MINUTE: { default: '600', allowed: 'an integer from 1 to 100000000', parse: integer(1, 100_000_000) },
+  OVERLOAD_DELAY_MS: { default: '1000', allowed: 'an integer from 0 (off) to 60000', parse: integer(0, 60_000) },
   RESPONSE_CACHE_MB: { default: '32', allowed: 'an integer from 0 to 4096', parse: integer(0, 4096) },
   LOCK_WAIT_SECONDS: { default: '60', allowed: 'an integer from 1 to 3600', parse: integer(1, 3600) },
   AUTH_FAILURES_PER_WINDOW: { default: '20', allowed: 'an integer from 1 to 100000000', parse: integer(1, 100_000_000) },
@@ -110,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: read('LOG_LEVEL'),
     trustProxy: read('TRUST_PROXY'),
     rateLimitPerMinute: read('RATE_LIMIT_PER_MINUTE'),
+    overloadDelayMs: read('OVERLOAD_DELAY_MS'),
     responseCacheMb: read('RESPONSE_CACHE_MB'),
     lockWaitSeconds: read('LOCK_WAIT_SECONDS'),
     authFailuresPerWindow: read('AUTH_FAILURES_PER_WINDOW'),

@@ -26,6 +26,12 @@ describe('DATABASE_URL', () => {
     for (const url of ['mysql://root@localhost/db', 'postgress://h/db', 'sqlite:data.db', 'file:data.db', 'redis://h']) expect(databaseKind(url), url).toBeUndefined()
   })
 
+  it('sheds load past one second of event-loop delay unless told otherwise, and 0 turns the guard off', () => {
+    expect(loadConfig({}).overloadDelayMs).toBe(1000)
+    expect(loadConfig({ OVERLOAD_DELAY_MS: '0' }).overloadDelayMs).toBe(0)
+    expect(() => loadConfig({ OVERLOAD_DELAY_MS: '-1' })).toThrow(ConfigError)
+  })
+
   it('refuses empty and NUL-holding values', () => {
     expect(() => loadConfig({ DATABASE_URL: '' })).toThrow(/set but empty/)
     expect(() => loadConfig({ DATABASE_URL: 'a\0b' })).toThrow(ConfigError)

@@ -12,8 +12,6 @@ import { Errors } from '../errors.js'
 import type { Authentication } from '../modules/keys/keys.js'
 
 export const MAX_URI_LENGTH = 4096
-/** Event-loop delay beyond which requests are shed with 503 (ms). */
-export const MAX_EVENT_LOOP_DELAY_MS = 1000
 
 /**
  * The security headers of API responses (JSON, CSV, plain text), computed once:
@@ -59,6 +57,8 @@ export const DOCUMENT_SECURITY_HEADERS: Readonly<Record<string, string>> = Objec
 
 export interface ProtectionOptions {
   rateLimitPerMinute: number
+  /** Event-loop delay beyond which requests are shed with 503 (ms); 0 turns the guard off. */
+  overloadDelayMs: number
   /** Failed authentications an address may make per window; the next request carrying credentials is 429 until the window ends. */
   authFailuresPerWindow: number
   authFailureWindowMs: number
@@ -206,7 +206,8 @@ export default fp(
     })
 
     await app.register(underPressure, {
-      maxEventLoopDelay: MAX_EVENT_LOOP_DELAY_MS,
+      // under-pressure reads 0 as "any delay sheds": 0 here means no event-loop limit at all.
+      ...(options.overloadDelayMs > 0 ? { maxEventLoopDelay: options.overloadDelayMs } : {}),
       retryAfter: 5,
       pressureHandler: (_req, _reply, type) => Promise.reject(Errors.unavailable(`The service is overloaded (${type}); retry shortly.`, {}, { 'retry-after': '5' })),
     })
