@@ -206,8 +206,8 @@ export default fp(
     })
 
     await app.register(underPressure, {
-      // under-pressure reads 0 as "any delay sheds": 0 here means no event-loop limit at all.
-      ...(options.overloadDelayMs > 0 ? { maxEventLoopDelay: options.overloadDelayMs } : {}),
+      // 0 leaves the event loop unchecked (under-pressure checks only a positive limit).
+      maxEventLoopDelay: options.overloadDelayMs,
       retryAfter: 5,
       pressureHandler: (_req, _reply, type) => Promise.reject(Errors.unavailable(`The service is overloaded (${type}); retry shortly.`, {}, { 'retry-after': '5' })),
     })
