@@ -105,6 +105,8 @@ for (const [path, item] of Object.entries<any>(doc.paths)) {
 record('listObservations', await call('get', '/v1/observations', { headers: { accept: 'text/csv' } }))
 record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+csv;version=2.0.0' } }))
 record('listObservations', await call('get', '/v1/observations?indicator=dibao_paid&limit=2', { headers: { accept: 'application/vnd.sdmx.data+json;version=2.0.0' } }))
+record('getObservationAnnotation', await call('get', '/v1/observations/22/annotation', { headers: { accept: 'application/ld+json' } }))
+record('listSourceAnnotations', await call('get', '/v1/sources/bayantala-2023h1/annotations', { headers: { accept: 'application/ld+json' } }))
 const observation = (await call('get', `/v1/observations/${EXAMPLE_OBSERVATION_ID}`)).json()
 record('getSourceText', await call('get', `/v1/sources/${observation.source.id}/text`, { headers: { range: `bytes=${observation.source.byteStart}-${observation.source.byteEnd - 1}` } }))
 

@@ -94,7 +94,8 @@ function auditFilesBase(storage: Storage): string {
 }
 
 export async function buildApp(options: BuildOptions = {}): Promise<App> {
-  const config: Config = { ...loadConfig(options.config ? {} : process.env), ...options.config }
+  // With overrides, the environment is ignored but for the machine's own setting (the test suite turns the overload guard off there).
+  const config: Config = { ...loadConfig(options.config ? { OVERLOAD_DELAY_MS: process.env.OVERLOAD_DELAY_MS } : process.env), ...options.config }
   const ownsStorage = options.storage === undefined
   // Another process may be writing (a long import by a running server): migrations wait, bounded, and say so (no logger yet).
   const notice = (message: string) => process.stderr.write(`${message}\n`)

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T19:27:16.829Z"
+          "lastFullAt": "2026-11-29T20:14:24.694Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T19:27:16.530Z",
+            "recordedAt": "2026-11-29T20:14:24.484Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T19:27:16.530Z",
+        "recordedAt": "2026-11-29T20:14:24.484Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.530Z"
+            "recordedAt": "2026-11-29T20:14:24.484Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.530Z"
+            "recordedAt": "2026-11-29T20:14:24.484Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.594Z"
+            "recordedAt": "2026-11-29T20:14:24.514Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T19:27:16.530Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T19:27:16.594Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T20:14:24.484Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T20:14:24.514Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -785,7 +785,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T19:27:16.530Z"
+        "recordedAt": "2026-11-29T20:14:24.484Z"
       }
     }
   },
@@ -821,7 +821,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.530Z",
+            "recordedAt": "2026-11-29T20:14:24.484Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3634,7 +3634,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.530Z",
+            "recordedAt": "2026-11-29T20:14:24.484Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3671,7 +3671,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.530Z",
+            "recordedAt": "2026-11-29T20:14:24.484Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4118,7 +4118,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T19:27:16.530Z",
+            "recordedAt": "2026-11-29T20:14:24.484Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4151,7 +4151,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T19:27:16.521Z",
+            "recordedAt": "2026-11-29T20:14:24.477Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4166,11 +4166,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "321490e90ac1c0c52524087477aa10b2a49bcbc1347dd248f3bedb2c5109eeeb"
+            "hash": "6ace32fd0baa3b19915f22a35c0fb902429b5493618b0fed740fa2a48ccd20ba"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T19:27:16.521Z",
+            "recordedAt": "2026-11-29T20:14:24.477Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4184,8 +4184,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "321490e90ac1c0c52524087477aa10b2a49bcbc1347dd248f3bedb2c5109eeeb",
-            "hash": "3e46510df0d98c91545bc45c9c041a40aa03b34caba59953c43def2e3fd24755"
+            "prevHash": "6ace32fd0baa3b19915f22a35c0fb902429b5493618b0fed740fa2a48ccd20ba",
+            "hash": "23f492e9f12a627c75a3aeb59bd0e264ccbfaf72eb02954dd9beecf01fdfd281"
           }
         ],
         "nextAfter": 100,
@@ -4197,17 +4197,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8",
-        "recordedAt": "2026-11-29T19:27:16.678Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8\nrecordedAt=2026-11-29T19:27:16.678Z\n",
-        "signature": "rBbnjfI8I9SF2wjR1J3bi41cbPpI+w9gMynuOjCKfbyi68aEBr3Mx1cj8dIr2AtoH5mdTyuWfdLXdhO2K7GrAA==",
+        "hash": "fcc5a4edb016de8f547918b15eb5e2caae664303d2655dd708115f9abe3753d2",
+        "recordedAt": "2026-11-29T20:14:24.565Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=fcc5a4edb016de8f547918b15eb5e2caae664303d2655dd708115f9abe3753d2\nrecordedAt=2026-11-29T20:14:24.565Z\n",
+        "signature": "lo960ULU1Mde5fZqXNnWdYO6uziE6xMTaYrTYm7ZHuFLlyFUW2ufJnL+bey+8SkPCaTSGF138IckGa9yZn3YDQ==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAfcQ/DRPPBpHnuU79MGnnOMEyxtg1mKish1rPVK0cU8Q=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAAqsLCVMtoI+WmcbowuWA8ULIlCR1zS7WiU79zba3JHM=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4216,9 +4216,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 367,
-        "lastFullAt": "2026-11-29T19:27:16.829Z",
+        "lastFullAt": "2026-11-29T20:14:24.694Z",
         "headSeq": 366,
-        "headHash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8"
+        "headHash": "fcc5a4edb016de8f547918b15eb5e2caae664303d2655dd708115f9abe3753d2"
       }
     }
   },
@@ -4228,9 +4228,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T19:27:18.581Z",
+        "lastFullAt": "2026-11-29T20:14:26.931Z",
         "headSeq": 366,
-        "headHash": "11f794835a74e6795568d9616a519a690413ff9856a16bf9964cfb6aceaf0db8"
+        "headHash": "fcc5a4edb016de8f547918b15eb5e2caae664303d2655dd708115f9abe3753d2"
       }
     }
   },
@@ -4269,6 +4269,50 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "type": "TextPositionSelector",
               "start": 1255,
               "end": 1279
+            }
+          ]
+        },
+        "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=2023%E5%B9%B4%E4%B8%8A%E5%8D%8A%E5%B9%B4%E5%8F%91%E6%94%BE%E5%9F%8E%E4%B9%A1%E4%BD%8E%E4%BF%9D%E9%87%91484.752%E4%B8%87%E5%85%83",
+        "status": "active"
+      },
+      "application/ld+json": {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "/v1/observations/22/annotation",
+        "type": "Annotation",
+        "motivation": "describing",
+        "body": [
+          {
+            "id": "/v1/observations/22",
+            "type": "Dataset",
+            "format": "application/json"
+          },
+          {
+            "type": "TextualBody",
+            "value": "dibao_paid, bayantala, 2023-H1, actual: 4847520 CNY (reported 484.752 万元)",
+            "format": "text/plain",
+            "language": "en"
+          }
+        ],
+        "target": {
+          "source": "/v1/sources/bayantala-2023h1/text",
+          "type": "Text",
+          "format": "text/plain",
+          "selector": [
+            {
+              "type": "TextQuoteSelector",
+              "exact": "2023年上半年发放城乡低保金484.752万元",
+              "prefix": "务工1210余人，转移农村牧区人口2425人；落实社会救助政策，",
+              "suffix": "、受益2277人；发放特困供养金76.5万元、受益170人；发放"
+            },
+            {
+              "type": "TextPositionSelector",
+              "start": 1255,
+              "end": 1279
+            },
+            {
+              "type": "DataPositionSelector",
+              "start": 3521,
+              "end": 3571
             }
           ]
         },
@@ -4364,6 +4408,2346 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "status": "active"
           }
         ]
+      },
+      "application/ld+json": {
+        "@context": "http://www.w3.org/ns/anno.jsonld",
+        "id": "/v1/sources/bayantala-2023h1/annotations",
+        "type": "AnnotationPage",
+        "startIndex": 0,
+        "items": [
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/1/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/1",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "maize_core_area_villages, bayantala, 2023-H1, actual: 8 count (reported 8 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "前瓜西等8个嘎查村",
+                  "prefix": "技术，在西巴、北巴、后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、",
+                  "suffix": "，创建集中连片玉米高产“千亩方”核心区5000亩，辐射带动全镇种"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 266,
+                  "end": 275
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 682,
+                  "end": 707
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%89%8D%E7%93%9C%E8%A5%BF%E7%AD%898%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/2/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/2",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "high_yield_dense_maize_area, bayantala, 2023-H1, actual: 5000 mu (reported 5000 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "创建集中连片玉米高产“千亩方”核心区5000亩",
+                  "prefix": "后瓜西、大王家、塔格西、布和浩沁、巴彦毛都、前瓜西等8个嘎查村，",
+                  "suffix": "，辐射带动全镇种植高产密植玉米。在布和浩沁、西巴、大王\n\n\n家、"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 276,
+                  "end": 299
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 710,
+                  "end": 771
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%88%9B%E5%BB%BA%E9%9B%86%E4%B8%AD%E8%BF%9E%E7%89%87%E7%8E%89%E7%B1%B3%E9%AB%98%E4%BA%A7%E2%80%9C%E5%8D%83%E4%BA%A9%E6%96%B9%E2%80%9D%E6%A0%B8%E5%BF%83%E5%8C%BA5000%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/3/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/3",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "cooperatives_formed, bayantala, 2023-H1, actual: 4 count (reported 4 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "孙国祥合作社等四个合作社",
+                  "prefix": "北巴、后瓜西、塔格西、前瓜西等嘎查村成立云通六号、十号、十一号、",
+                  "suffix": "，四个合作社又组建成立一个联合社，并与通辽市云通公司（国企）合作"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 363,
+                  "end": 375
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 957,
+                  "end": 993
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%AD%99%E5%9B%BD%E7%A5%A5%E5%90%88%E4%BD%9C%E7%A4%BE%E7%AD%89%E5%9B%9B%E4%B8%AA%E5%90%88%E4%BD%9C%E7%A4%BE",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/4/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/4",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "cooperative_unions_formed, bayantala, 2023-H1, actual: 1 count (reported 1 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "又组建成立一个联合社",
+                  "prefix": "成立云通六号、十号、十一号、孙国祥合作社等四个合作社，四个合作社",
+                  "suffix": "，并与通辽市云通公司（国企）合作，对核心区5000亩采取土地托管"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 381,
+                  "end": 391
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1011,
+                  "end": 1041
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%9B%9B%E4%B8%AA%E5%90%88%E4%BD%9C%E7%A4%BE-,%E5%8F%88%E7%BB%84%E5%BB%BA%E6%88%90%E7%AB%8B%E4%B8%80%E4%B8%AA%E8%81%94%E5%90%88%E7%A4%BE",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/5/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/5",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "core_area_trusteeship_transfer_area, bayantala, 2023-H1, actual: 5000 mu (reported 5000 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "对核心区5000亩采取土地托管和流转直投两种模式",
+                  "prefix": "四个合作社又组建成立一个联合社，并与通辽市云通公司（国企）合作，",
+                  "suffix": "。土地托管预计带动300户农民增收，村集体有5万元以上的积累。\n"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 408,
+                  "end": 432
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1092,
+                  "end": 1156
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%AF%B9%E6%A0%B8%E5%BF%83%E5%8C%BA5000%E4%BA%A9%E9%87%87%E5%8F%96%E5%9C%9F%E5%9C%B0%E6%89%98%E7%AE%A1%E5%92%8C%E6%B5%81%E8%BD%AC%E7%9B%B4%E6%8A%95%E4%B8%A4%E7%A7%8D%E6%A8%A1%E5%BC%8F",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/6/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/6",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "trusteeship_income_households, bayantala, 2023, forecast: 300 household (reported 300 户)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "土地托管预计带动300户农民增收",
+                  "prefix": "（国企）合作，对核心区5000亩采取土地托管和流转直投两种模式。",
+                  "suffix": "，村集体有5万元以上的积累。\n二是畜牧业发展转型升级。全力推进“"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 433,
+                  "end": 449
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1159,
+                  "end": 1201
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%9C%9F%E5%9C%B0%E6%89%98%E7%AE%A1%E9%A2%84%E8%AE%A1%E5%B8%A6%E5%8A%A8300%E6%88%B7%E5%86%9C%E6%B0%91%E5%A2%9E%E6%94%B6",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/7/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/7",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "village_collective_accumulation, bayantala, 2023, forecast: gte 50000 CNY (reported 5 万元)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "村集体有5万元以上的积累",
+                  "prefix": "取土地托管和流转直投两种模式。土地托管预计带动300户农民增收，",
+                  "suffix": "。\n二是畜牧业发展转型升级。全力推进“和牛”代孕代养等养殖产业高"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 450,
+                  "end": 462
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1204,
+                  "end": 1238
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E6%9D%91%E9%9B%86%E4%BD%93%E6%9C%895%E4%B8%87%E5%85%83%E4%BB%A5%E4%B8%8A%E7%9A%84%E7%A7%AF%E7%B4%AF",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/8/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/8",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "wagyu_key_villages, bayantala, 2023-H1, actual: 8 count (reported 8 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "敖日其格等8个重点嘎查村",
+                  "prefix": "日花、呼和乌苏、宝日勒岱、乃仁胡硕、嘎达莫瑞、浩力套告、乌斯吐、",
+                  "suffix": "推行“和牛”代孕代养等养殖项目。全年计划代孕“和牛”200头，目"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 568,
+                  "end": 580
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1554,
+                  "end": 1588
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E6%95%96%E6%97%A5%E5%85%B6%E6%A0%BC%E7%AD%898%E4%B8%AA%E9%87%8D%E7%82%B9%E5%98%8E%E6%9F%A5%E6%9D%91,-%E6%8E%A8%E8%A1%8C",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/9/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/9",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "wagyu_surrogate_cattle, bayantala, 2023, target: 200 head (reported 200 头)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "全年计划代孕“和牛”200头",
+                  "prefix": "乌斯吐、敖日其格等8个重点嘎查村推行“和牛”代孕代养等养殖项目。",
+                  "suffix": "，目前全镇代孕“和牛”80头，正持续推进中。\n三是生态环境得到持"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 596,
+                  "end": 610
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1636,
+                  "end": 1672
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%85%A8%E5%B9%B4%E8%AE%A1%E5%88%92%E4%BB%A3%E5%AD%95%E2%80%9C%E5%92%8C%E7%89%9B%E2%80%9D200%E5%A4%B4",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/10/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/10",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "wagyu_surrogate_cattle, bayantala, 2023-H1, actual: 80 head (reported 80 头)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "目前全镇代孕“和牛”80头",
+                  "prefix": "村推行“和牛”代孕代养等养殖项目。全年计划代孕“和牛”200头，",
+                  "suffix": "，正持续推进中。\n三是生态环境得到持续修复。以乌斯吐自然保护区为"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 611,
+                  "end": 624
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1675,
+                  "end": 1710
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%9B%AE%E5%89%8D%E5%85%A8%E9%95%87%E4%BB%A3%E5%AD%95%E2%80%9C%E5%92%8C%E7%89%9B%E2%80%9D80%E5%A4%B4",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/11/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/11",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "key_afforestation_area, bayantala, 2023-H1, actual: 13500 mu (reported 1.35 万亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "完成重点造林任务1.35万亩",
+                  "prefix": "进科尔沁草原山水林田湖草沙一体化保护和系统治理。以山水项目为主，",
+                  "suffix": "（其中旗本级人工造林0.15万亩，山水封沙育林0.9万亩、造林0"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 694,
+                  "end": 708
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1918,
+                  "end": 1952
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%AE%8C%E6%88%90%E9%87%8D%E7%82%B9%E9%80%A0%E6%9E%97%E4%BB%BB%E5%8A%A11.35%E4%B8%87%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/12/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/12",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "banner_planted_forest_area, bayantala, 2023-H1, actual: 1500 mu (reported 0.15 万亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "旗本级人工造林0.15万亩",
+                  "prefix": "护和系统治理。以山水项目为主，完成重点造林任务1.35万亩（其中",
+                  "suffix": "，山水封沙育林0.9万亩、造林0.3万亩，村屯绿化1个），完成乌"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 711,
+                  "end": 724
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1961,
+                  "end": 1992
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%85%B6%E4%B8%AD-,%E6%97%97%E6%9C%AC%E7%BA%A7%E4%BA%BA%E5%B7%A5%E9%80%A0%E6%9E%970.15%E4%B8%87%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/13/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/13",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "shanshui_sand_closure_area, bayantala, 2023-H1, actual: 9000 mu (reported 0.9 万亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "山水封沙育林0.9万亩",
+                  "prefix": "，完成重点造林任务1.35万亩（其中旗本级人工造林0.15万亩，",
+                  "suffix": "、造林0.3万亩，村屯绿化1个），完成乌斯吐自然保护区核心区封育"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 725,
+                  "end": 736
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 1995,
+                  "end": 2022
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%B1%B1%E6%B0%B4%E5%B0%81%E6%B2%99%E8%82%B2%E6%9E%970.9%E4%B8%87%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/14/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/14",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "shanshui_afforestation_area, bayantala, 2023-H1, actual: 3000 mu (reported 0.3 万亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "造林0.3万亩",
+                  "prefix": "5万亩（其中旗本级人工造林0.15万亩，山水封沙育林0.9万亩、",
+                  "suffix": "，村屯绿化1个），完成乌斯吐自然保护区核心区封育工作。村屯绿化上"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 737,
+                  "end": 744
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 2025,
+                  "end": 2040
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E9%80%A0%E6%9E%970.3%E4%B8%87%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/15/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/15",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "village_greening_sites, bayantala, 2023-H1, actual: 1 count (reported 1 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "村屯绿化1个",
+                  "prefix": "级人工造林0.15万亩，山水封沙育林0.9万亩、造林0.3万亩，",
+                  "suffix": "），完成乌斯吐自然保护区核心区封育工作。村屯绿化上，对各嘎查村屯"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 745,
+                  "end": 751
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 2043,
+                  "end": 2059
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E6%9D%91%E5%B1%AF%E7%BB%BF%E5%8C%961%E4%B8%AA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/16/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/16",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "drainage_project_villages, bayantala, 2023-H1, actual: 29 count (reported 29 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "后瓜西等29个嘎查村",
+                  "prefix": "设施建设。结合我镇农田排水设施实际，实施镇内迷仁艾勒、布和浩沁、",
+                  "suffix": "119公里排水渠建设维护项目，有效减少农牧民因遭受暴雨等极端天气"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1051,
+                  "end": 1061
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 2957,
+                  "end": 2983
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%90%8E%E7%93%9C%E8%A5%BF%E7%AD%8929%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91,-119%E5%85%AC%E9%87%8C%E6%8E%92%E6%B0%B4%E6%B8%A0%E5%BB%BA%E8%AE%BE%E7%BB%B4%E6%8A%A4%E9%A1%B9%E7%9B%AE",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/17/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/17",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "drainage_channel_length, bayantala, 2023-H1, actual: 119 km (reported 119 公里)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "119公里排水渠建设维护项目",
+                  "prefix": "田排水设施实际，实施镇内迷仁艾勒、布和浩沁、后瓜西等29个嘎查村",
+                  "suffix": "，有效减少农牧民因遭受暴雨等极端天气侵害的损失，进一步巩固拓展脱"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1061,
+                  "end": 1075
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 2983,
+                  "end": 3019
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%90%8E%E7%93%9C%E8%A5%BF%E7%AD%8929%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91-,119%E5%85%AC%E9%87%8C%E6%8E%92%E6%B0%B4%E6%B8%A0%E5%BB%BA%E8%AE%BE%E7%BB%B4%E6%8A%A4%E9%A1%B9%E7%9B%AE",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/18/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/18",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "pension_insurance_enrolled, bayantala, 2023-H1, actual: 7960 person (reported 7960 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "全镇养老保险参保7960人",
+                  "prefix": "是持续增进民生福祉。社会保障方面，突出做好城乡“两费”收缴工作，",
+                  "suffix": "，医疗保险参保25110人；上半年劳务输出实现稳定务工1210余"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1185,
+                  "end": 1198
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3345,
+                  "end": 3376
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%85%A8%E9%95%87%E5%85%BB%E8%80%81%E4%BF%9D%E9%99%A9%E5%8F%82%E4%BF%9D7960%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/19/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/19",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "medical_insurance_enrolled, bayantala, 2023-H1, actual: 25110 person (reported 25110 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "医疗保险参保25110人",
+                  "prefix": "方面，突出做好城乡“两费”收缴工作，全镇养老保险参保7960人，",
+                  "suffix": "；上半年劳务输出实现稳定务工1210余人，转移农村牧区人口242"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1199,
+                  "end": 1211
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3379,
+                  "end": 3405
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8C%BB%E7%96%97%E4%BF%9D%E9%99%A9%E5%8F%82%E4%BF%9D25110%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/20/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/20",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "stable_offfarm_workers, bayantala, 2023-H1, actual: gt 1210 person (reported 1210 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "稳定务工1210余人",
+                  "prefix": "保险参保7960人，医疗保险参保25110人；上半年劳务输出实现",
+                  "suffix": "，转移农村牧区人口2425人；落实社会救助政策，2023年上半年"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1221,
+                  "end": 1231
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3435,
+                  "end": 3457
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E4%B8%8A%E5%8D%8A%E5%B9%B4%E5%8A%B3%E5%8A%A1%E8%BE%93%E5%87%BA%E5%AE%9E%E7%8E%B0-,%E7%A8%B3%E5%AE%9A%E5%8A%A1%E5%B7%A51210%E4%BD%99%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/21/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/21",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "rural_population_transferred, bayantala, 2023-H1, actual: 2425 person (reported 2425 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "转移农村牧区人口2425人",
+                  "prefix": "疗保险参保25110人；上半年劳务输出实现稳定务工1210余人，",
+                  "suffix": "；落实社会救助政策，2023年上半年发放城乡低保金484.752"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1232,
+                  "end": 1245
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3460,
+                  "end": 3491
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E8%BD%AC%E7%A7%BB%E5%86%9C%E6%9D%91%E7%89%A7%E5%8C%BA%E4%BA%BA%E5%8F%A32425%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/22/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/22",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "dibao_paid, bayantala, 2023-H1, actual: 4847520 CNY (reported 484.752 万元)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "2023年上半年发放城乡低保金484.752万元",
+                  "prefix": "务工1210余人，转移农村牧区人口2425人；落实社会救助政策，",
+                  "suffix": "、受益2277人；发放特困供养金76.5万元、受益170人；发放"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1255,
+                  "end": 1279
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3521,
+                  "end": 3571
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=2023%E5%B9%B4%E4%B8%8A%E5%8D%8A%E5%B9%B4%E5%8F%91%E6%94%BE%E5%9F%8E%E4%B9%A1%E4%BD%8E%E4%BF%9D%E9%87%91484.752%E4%B8%87%E5%85%83",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/23/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/23",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "dibao_beneficiaries, bayantala, 2023-H1, actual: 2277 person (reported 2277 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "受益2277人",
+                  "prefix": "社会救助政策，2023年上半年发放城乡低保金484.752万元、",
+                  "suffix": "；发放特困供养金76.5万元、受益170人；发放残疾人护理补贴7"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1280,
+                  "end": 1287
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3574,
+                  "end": 3587
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8F%97%E7%9B%8A2277%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/24/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/24",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "tekun_paid, bayantala, 2023-H1, actual: 765000 CNY (reported 76.5 万元)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "发放特困供养金76.5万元",
+                  "prefix": "023年上半年发放城乡低保金484.752万元、受益2277人；",
+                  "suffix": "、受益170人；发放残疾人护理补贴76.8万元、受益1280人。"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1288,
+                  "end": 1301
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3590,
+                  "end": 3621
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8F%91%E6%94%BE%E7%89%B9%E5%9B%B0%E4%BE%9B%E5%85%BB%E9%87%9176.5%E4%B8%87%E5%85%83",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/25/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/25",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "tekun_beneficiaries, bayantala, 2023-H1, actual: 170 person (reported 170 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "受益170人",
+                  "prefix": "484.752万元、受益2277人；发放特困供养金76.5万元、",
+                  "suffix": "；发放残疾人护理补贴76.8万元、受益1280人。二是持续巩固脱"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1302,
+                  "end": 1308
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3624,
+                  "end": 3636
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8F%97%E7%9B%8A170%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/26/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/26",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "disability_care_subsidy_paid, bayantala, 2023-H1, actual: 768000 CNY (reported 76.8 万元)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "发放残疾人护理补贴76.8万元",
+                  "prefix": "万元、受益2277人；发放特困供养金76.5万元、受益170人；",
+                  "suffix": "、受益1280人。二是持续巩固脱贫成果。每季度定期开展巩固脱贫攻"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1309,
+                  "end": 1324
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3639,
+                  "end": 3676
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8F%91%E6%94%BE%E6%AE%8B%E7%96%BE%E4%BA%BA%E6%8A%A4%E7%90%86%E8%A1%A5%E8%B4%B476.8%E4%B8%87%E5%85%83",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/27/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/27",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "disability_care_subsidy_beneficiaries, bayantala, 2023-H1, actual: 1280 person (reported 1280 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "受益1280人",
+                  "prefix": "养金76.5万元、受益170人；发放残疾人护理补贴76.8万元、",
+                  "suffix": "。二是持续巩固脱贫成果。每季度定期开展巩固脱贫攻坚成果和防返贫监"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1325,
+                  "end": 1332
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 3679,
+                  "end": 3692
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8F%97%E7%9B%8A1280%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/28/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/28",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "new_monitored_households, bayantala, 2023-H1, actual: 18 household (reported 18 户)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "目前全镇已新识别纳入防返贫监测户18户",
+                  "prefix": "因病、因学、因灾等存在新致贫返贫风险的做到应识尽识，不发生漏评。",
+                  "suffix": "39人。对每季度新识别的监测户持续做好帮扶工作。设置嘎查村公益性"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1438,
+                  "end": 1457
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4010,
+                  "end": 4063
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%9B%AE%E5%89%8D%E5%85%A8%E9%95%87%E5%B7%B2%E6%96%B0%E8%AF%86%E5%88%AB%E7%BA%B3%E5%85%A5%E9%98%B2%E8%BF%94%E8%B4%AB%E7%9B%91%E6%B5%8B%E6%88%B718%E6%88%B7,-39%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/29/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/29",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "new_monitored_persons, bayantala, 2023-H1, actual: 39 person (reported 39 人)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "18户39人",
+                  "prefix": "风险的做到应识尽识，不发生漏评。目前全镇已新识别纳入防返贫监测户",
+                  "suffix": "。对每季度新识别的监测户持续做好帮扶工作。设置嘎查村公益性岗位1"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1454,
+                  "end": 1460
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4058,
+                  "end": 4068
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%9B%AE%E5%89%8D%E5%85%A8%E9%95%87%E5%B7%B2%E6%96%B0%E8%AF%86%E5%88%AB%E7%BA%B3%E5%85%A5%E9%98%B2%E8%BF%94%E8%B4%AB%E7%9B%91%E6%B5%8B%E6%88%B7-,18%E6%88%B739%E4%BA%BA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/30/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/30",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "public_welfare_posts, bayantala, 2023-H1, actual: 180 count (reported 180 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "设置嘎查村公益性岗位180个",
+                  "prefix": "返贫监测户18户39人。对每季度新识别的监测户持续做好帮扶工作。",
+                  "suffix": "，选聘、续聘符合条件的生态护林员42名，实现了稳岗就业与贫困人口"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1481,
+                  "end": 1495
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4131,
+                  "end": 4167
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E8%AE%BE%E7%BD%AE%E5%98%8E%E6%9F%A5%E6%9D%91%E5%85%AC%E7%9B%8A%E6%80%A7%E5%B2%97%E4%BD%8D180%E4%B8%AA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/31/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/31",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "ecological_rangers, bayantala, 2023-H1, actual: 42 person (reported 42 名)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "选聘、续聘符合条件的生态护林员42名",
+                  "prefix": "度新识别的监测户持续做好帮扶工作。设置嘎查村公益性岗位180个，",
+                  "suffix": "，实现了稳岗就业与贫困人口脱贫增收的“双赢”。\n（3） 提升服务"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1496,
+                  "end": 1514
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4170,
+                  "end": 4220
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E9%80%89%E8%81%98%E3%80%81%E7%BB%AD%E8%81%98%E7%AC%A6%E5%90%88%E6%9D%A1%E4%BB%B6%E7%9A%84%E7%94%9F%E6%80%81%E6%8A%A4%E6%9E%97%E5%91%9842%E5%90%8D",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/32/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/32",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "service_hall_windows, bayantala, 2023-H1, actual: 15 count (reported 15 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "镇便民服务大厅成立15个服务窗口",
+                  "prefix": "，持续优化全镇优化营商环境，不断方便群众办事。按照服务事项类别，",
+                  "suffix": "，组织10名精干力量入驻便民服务大厅，向群众提供“全科服务”。在"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1703,
+                  "end": 1719
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4771,
+                  "end": 4815
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E9%95%87%E4%BE%BF%E6%B0%91%E6%9C%8D%E5%8A%A1%E5%A4%A7%E5%8E%85%E6%88%90%E7%AB%8B15%E4%B8%AA%E6%9C%8D%E5%8A%A1%E7%AA%97%E5%8F%A3",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/33/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/33",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "service_hall_staff, bayantala, 2023-H1, actual: 10 person (reported 10 名)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "组织10名精干力量入驻便民服务大厅",
+                  "prefix": "便群众办事。按照服务事项类别，镇便民服务大厅成立15个服务窗口，",
+                  "suffix": "，向群众提供“全科服务”。在45个嘎查村统一便民服务站名称、窗口"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1720,
+                  "end": 1737
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4818,
+                  "end": 4865
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%BB%84%E7%BB%8710%E5%90%8D%E7%B2%BE%E5%B9%B2%E5%8A%9B%E9%87%8F%E5%85%A5%E9%A9%BB%E4%BE%BF%E6%B0%91%E6%9C%8D%E5%8A%A1%E5%A4%A7%E5%8E%85",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/34/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/34",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "village_service_stations_standardized, bayantala, 2023-H1, actual: 45 count (reported 45 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "在45个嘎查村统一便民服务站名称",
+                  "prefix": "口，组织10名精干力量入驻便民服务大厅，向群众提供“全科服务”。",
+                  "suffix": "、窗口设置，人员配备，通过VPN跳转一体化平台，因地制宜合理设置"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 1750,
+                  "end": 1766
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 4904,
+                  "end": 4948
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%9C%A845%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91%E7%BB%9F%E4%B8%80%E4%BE%BF%E6%B0%91%E6%9C%8D%E5%8A%A1%E7%AB%99%E5%90%8D%E7%A7%B0",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/35/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/35",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "safety_training_sessions, bayantala, 2023-H1, actual: gt 10 count (reported 10 次)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "开展宣传教育培训10余次",
+                  "prefix": "决筑牢安全生产底线。定期开展辖区内重点企业合作社安全生产座谈会，",
+                  "suffix": "。组建督查检查组，对镇域范围内的“非煤矿山、工业企业、镇村燃气及"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2033,
+                  "end": 2045
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 5741,
+                  "end": 5773
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%BC%80%E5%B1%95%E5%AE%A3%E4%BC%A0%E6%95%99%E8%82%B2%E5%9F%B9%E8%AE%AD10%E4%BD%99%E6%AC%A1",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/36/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/36",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "safety_inspection_sectors, bayantala, 2023-H1, actual: 10 count (reported 10 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "建筑施工”等10个领域",
+                  "prefix": "、居民平房煤气罐使用和用电线路、人员密集场所消防安全、商贸领域、",
+                  "suffix": "共计264个企业、个体商户和机关事业单位进行排查整治。目前已开展"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2127,
+                  "end": 2138
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6019,
+                  "end": 6048
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%BB%BA%E7%AD%91%E6%96%BD%E5%B7%A5%E2%80%9D%E7%AD%8910%E4%B8%AA%E9%A2%86%E5%9F%9F,-%E5%85%B1%E8%AE%A1264%E4%B8%AA%E4%BC%81%E4%B8%9A",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/37/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/37",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "safety_inspected_entities, bayantala, 2023-H1, actual: 264 count (reported 264 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "共计264个企业、个体商户和机关事业单位",
+                  "prefix": "用电线路、人员密集场所消防安全、商贸领域、建筑施工”等10个领域",
+                  "suffix": "进行排查整治。目前已开展全覆盖式安全生产隐患排查整治行动2次，下"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2138,
+                  "end": 2158
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6048,
+                  "end": 6102
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%AD%8910%E4%B8%AA%E9%A2%86%E5%9F%9F-,%E5%85%B1%E8%AE%A1264%E4%B8%AA%E4%BC%81%E4%B8%9A%E3%80%81%E4%B8%AA%E4%BD%93%E5%95%86%E6%88%B7%E5%92%8C%E6%9C%BA%E5%85%B3%E4%BA%8B%E4%B8%9A%E5%8D%95%E4%BD%8D,-%E8%BF%9B%E8%A1%8C%E6%8E%92%E6%9F%A5%E6%95%B4%E6%B2%BB",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/38/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/38",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "safety_full_coverage_campaigns, bayantala, 2023-H1, actual: 2 count (reported 2 次)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "目前已开展全覆盖式安全生产隐患排查整治行动2次",
+                  "prefix": "10个领域共计264个企业、个体商户和机关事业单位进行排查整治。",
+                  "suffix": "，下发《问题整改告知单》17份18项。\n（五）建设美丽巴镇，持续"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2165,
+                  "end": 2188
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6123,
+                  "end": 6190
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%9B%AE%E5%89%8D%E5%B7%B2%E5%BC%80%E5%B1%95%E5%85%A8%E8%A6%86%E7%9B%96%E5%BC%8F%E5%AE%89%E5%85%A8%E7%94%9F%E4%BA%A7%E9%9A%90%E6%82%A3%E6%8E%92%E6%9F%A5%E6%95%B4%E6%B2%BB%E8%A1%8C%E5%8A%A82%E6%AC%A1",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/39/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/39",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "rectification_notices_issued, bayantala, 2023-H1, actual: 17 count (reported 17 份)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "下发《问题整改告知单》17份",
+                  "prefix": "位进行排查整治。目前已开展全覆盖式安全生产隐患排查整治行动2次，",
+                  "suffix": "18项。\n（五）建设美丽巴镇，持续整治镇村两级人居环境。一是制定"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2189,
+                  "end": 2203
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6193,
+                  "end": 6231
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E4%B8%8B%E5%8F%91%E3%80%8A%E9%97%AE%E9%A2%98%E6%95%B4%E6%94%B9%E5%91%8A%E7%9F%A5%E5%8D%95%E3%80%8B17%E4%BB%BD,-18%E9%A1%B9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/40/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/40",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "rectification_notice_items, bayantala, 2023-H1, actual: 18 count (reported 18 项)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "17份18项",
+                  "prefix": "开展全覆盖式安全生产隐患排查整治行动2次，下发《问题整改告知单》",
+                  "suffix": "。\n（五）建设美丽巴镇，持续整治镇村两级人居环境。一是制定《巴彦"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2200,
+                  "end": 2206
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6226,
+                  "end": 6236
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=17%E4%BB%BD18%E9%A1%B9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/41/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/41",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "living_env_group_village_secretaries, bayantala, 2023-H1, actual: 45 count (reported 45 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "科级领导干部和45个嘎查村支部书记为成员",
+                  "prefix": "生运动暨人居环境整治攻坚年活动方案》。成立以党政主要领导为组长、",
+                  "suffix": "的人居环境整治攻坚年活动领导小组，并将人居环境整治工作纳入重要议"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2281,
+                  "end": 2301
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6451,
+                  "end": 6507
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E7%A7%91%E7%BA%A7%E9%A2%86%E5%AF%BC%E5%B9%B2%E9%83%A8%E5%92%8C45%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91%E6%94%AF%E9%83%A8%E4%B9%A6%E8%AE%B0%E4%B8%BA%E6%88%90%E5%91%98,-%E7%9A%84%E4%BA%BA%E5%B1%85%E7%8E%AF%E5%A2%83%E6%95%B4%E6%B2%BB%E6%94%BB%E5%9D%9A%E5%B9%B4%E6%B4%BB%E5%8A%A8%E9%A2%86%E5%AF%BC%E5%B0%8F%E7%BB%84",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/42/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/42",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "living_env_inspection_districts, bayantala, 2023-H1, actual: 11 count (reported 11 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "十一个片区相互交叉进行人居环境整治检查评比",
+                  "prefix": "工作。每季度由副科级领导干部带队、包村干部和嘎查村支部书记随同，",
+                  "suffix": "，每月片区内进行自检。三是加大监督检查。镇领导小组下设11个督查"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2384,
+                  "end": 2405
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6756,
+                  "end": 6819
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%8D%81%E4%B8%80%E4%B8%AA%E7%89%87%E5%8C%BA%E7%9B%B8%E4%BA%92%E4%BA%A4%E5%8F%89%E8%BF%9B%E8%A1%8C%E4%BA%BA%E5%B1%85%E7%8E%AF%E5%A2%83%E6%95%B4%E6%B2%BB%E6%A3%80%E6%9F%A5%E8%AF%84%E6%AF%94",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/43/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/43",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "living_env_inspection_teams, bayantala, 2023-H1, actual: 11 count (reported 11 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "镇领导小组下设11个督查小组",
+                  "prefix": "进行人居环境整治检查评比，每月片区内进行自检。三是加大监督检查。",
+                  "suffix": "，每季度采取片内自查或交叉互检的方式深入嘎查村督导检查，镇纪委和"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2425,
+                  "end": 2439
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 6879,
+                  "end": 6917
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E9%95%87%E9%A2%86%E5%AF%BC%E5%B0%8F%E7%BB%84%E4%B8%8B%E8%AE%BE11%E4%B8%AA%E7%9D%A3%E6%9F%A5%E5%B0%8F%E7%BB%84",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/44/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/44",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "party_secretary_contest_participants, bayantala, 2023-H1, actual: 45 count (reported 45 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "让45个嘎查村党组织书记以比促学",
+                  "prefix": "代文明实践所、信访维稳等重点工作，通过现场观摩、打分评比等形式，",
+                  "suffix": "、学有标杆、比有舞台。三是深入学习贯彻党的二十大精神。党委理论学"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2711,
+                  "end": 2727
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 7731,
+                  "end": 7775
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E8%AE%A945%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91%E5%85%9A%E7%BB%84%E7%BB%87%E4%B9%A6%E8%AE%B0%E4%BB%A5%E6%AF%94%E4%BF%83%E5%AD%A6",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/45/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/45",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "sci_backyard_demo_zones, bayantala, 2023-H1, actual: 5 count (reported 5 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "试验田基地划分了五个区域",
+                  "prefix": "“产业开发、技术推广、农民培训、人才培育”等服务。在“科技小院”",
+                  "suffix": "，分别是玉米高产密植不同密度示范区、大豆玉米带状复合种植示范区、"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 2986,
+                  "end": 2998
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 8548,
+                  "end": 8584
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E8%AF%95%E9%AA%8C%E7%94%B0%E5%9F%BA%E5%9C%B0%E5%88%92%E5%88%86%E4%BA%86%E4%BA%94%E4%B8%AA%E5%8C%BA%E5%9F%9F",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/46/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/46",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "sci_backyard_driven_planting_area, bayantala, 2023-H1, actual: gt 10000 mu (reported 10000 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "辐射带动全镇高产密植、林下种植10000余亩",
+                  "prefix": "技小院”为技术支撑、以玉米高产密植为抓手、以林下间种套种为辅助，",
+                  "suffix": "，在全镇探索出了一条“人才助农、产才融合”的高质量新发展路子。2"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 3142,
+                  "end": 3164
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 9016,
+                  "end": 9072
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E8%BE%90%E5%B0%84%E5%B8%A6%E5%8A%A8%E5%85%A8%E9%95%87%E9%AB%98%E4%BA%A7%E5%AF%86%E6%A4%8D%E3%80%81%E6%9E%97%E4%B8%8B%E7%A7%8D%E6%A4%8D10000%E4%BD%99%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/52/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/52",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "dense_maize_target_villages, bayantala, 2023-H2, target: 7 count (reported 7 个)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "带动周边7个嘎查村",
+                  "prefix": "下八方面工作。\n（一）种植业方面。持续打造集中连片玉米高产创建，",
+                  "suffix": "高产密植玉米10000亩种植；在大王家、塔格西嘎查打造大豆 “百"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 3915,
+                  "end": 3924
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 11229,
+                  "end": 11254
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%B8%A6%E5%8A%A8%E5%91%A8%E8%BE%B97%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91,-%E9%AB%98%E4%BA%A7%E5%AF%86%E6%A4%8D%E7%8E%89%E7%B1%B310000%E4%BA%A9%E7%A7%8D%E6%A4%8D",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/54/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/54",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "soybean_demo_field_area, bayantala, 2023-H2, target: 500 mu (reported 500 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "打造大豆 “百亩田”500亩",
+                  "prefix": "周边7个嘎查村高产密植玉米10000亩种植；在大王家、塔格西嘎查",
+                  "suffix": "；在布和浩沁种植高粱“百亩田”300亩。紧抓青贮饲料基地建设，积"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 3949,
+                  "end": 3963
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 11319,
+                  "end": 11353
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%A1%94%E6%A0%BC%E8%A5%BF%E5%98%8E%E6%9F%A5-,%E6%89%93%E9%80%A0%E5%A4%A7%E8%B1%86%20%E2%80%9C%E7%99%BE%E4%BA%A9%E7%94%B0%E2%80%9D500%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/55/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/55",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "sorghum_demo_field_area, buhehaoqin, 2023-H2, target: 300 mu (reported 300 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "在布和浩沁种植高粱“百亩田”300亩",
+                  "prefix": "000亩种植；在大王家、塔格西嘎查打造大豆 “百亩田”500亩；",
+                  "suffix": "。紧抓青贮饲料基地建设，积极做好“粮改饲”发展畜牧业，着力抓好饲"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 3964,
+                  "end": 3982
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 11356,
+                  "end": 11404
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%9C%A8%E5%B8%83%E5%92%8C%E6%B5%A9%E6%B2%81%E7%A7%8D%E6%A4%8D%E9%AB%98%E7%B2%B1%E2%80%9C%E7%99%BE%E4%BA%A9%E7%94%B0%E2%80%9D300%E4%BA%A9",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/56/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/56",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "beef_cattle_stock, bayantala, 2023-H2, target: gt 70000 head (reported 7 万头)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "实现全镇肉牛存栏超过7万头",
+                  "prefix": "病防疫、养殖保险”六项路径举措，带动各嘎查村养殖户开展肉牛养殖，",
+                  "suffix": "。\n（三）生态建设方面。以乌斯吐自然保护区为重点，全力推进科尔沁"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 4122,
+                  "end": 4135
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 11822,
+                  "end": 11859
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%AE%9E%E7%8E%B0%E5%85%A8%E9%95%87%E8%82%89%E7%89%9B%E5%AD%98%E6%A0%8F%E8%B6%85%E8%BF%877%E4%B8%87%E5%A4%B4",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/57/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/57",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "volunteer_tree_planting_base_area, houguaxi, 2023-H2, target: 100 mu (reported 100 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "占地100亩的机关干部职工义务植树基地",
+                  "prefix": "兴村屯绿化重点村”进行提标打造。镇党委政府将在后瓜西嘎查建设一处",
+                  "suffix": "，栽植桑椹2万株。持续推进“清退护美禁”专项行动，深入开展违规违"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 4253,
+                  "end": 4272
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 12211,
+                  "end": 12262
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E9%95%87%E5%85%9A%E5%A7%94%E6%94%BF%E5%BA%9C%E5%B0%86%E5%9C%A8%E5%90%8E%E7%93%9C%E8%A5%BF%E5%98%8E%E6%9F%A5%E5%BB%BA%E8%AE%BE%E4%B8%80%E5%A4%84-,%E5%8D%A0%E5%9C%B0100%E4%BA%A9%E7%9A%84%E6%9C%BA%E5%85%B3%E5%B9%B2%E9%83%A8%E8%81%8C%E5%B7%A5%E4%B9%89%E5%8A%A1%E6%A4%8D%E6%A0%91%E5%9F%BA%E5%9C%B0",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/58/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/58",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "mulberry_trees_planted, houguaxi, 2023-H2, target: 20000 plant (reported 2 万株)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "栽植桑椹2万株",
+                  "prefix": "府将在后瓜西嘎查建设一处占地100亩的机关干部职工义务植树基地，",
+                  "suffix": "。持续推进“清退护美禁”专项行动，深入开展违规违法占用草原整治行"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 4273,
+                  "end": 4280
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 12265,
+                  "end": 12284
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E6%A0%BD%E6%A4%8D%E6%A1%91%E6%A4%B92%E4%B8%87%E6%A0%AA",
+            "status": "active"
+          },
+          {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": "/v1/observations/60/annotation",
+            "type": "Annotation",
+            "motivation": "describing",
+            "body": [
+              {
+                "id": "/v1/observations/60",
+                "type": "Dataset",
+                "format": "application/json"
+              },
+              {
+                "type": "TextualBody",
+                "value": "maize_dense_planting_drive_area, bayantala, 2023-H2, target: 10000 mu (reported 10000 亩)",
+                "format": "text/plain",
+                "language": "en"
+              }
+            ],
+            "target": {
+              "source": "/v1/sources/bayantala-2023h1/text",
+              "type": "Text",
+              "format": "text/plain",
+              "selector": [
+                {
+                  "type": "TextQuoteSelector",
+                  "exact": "高产密植玉米10000亩种植",
+                  "prefix": "一）种植业方面。持续打造集中连片玉米高产创建，带动周边7个嘎查村",
+                  "suffix": "；在大王家、塔格西嘎查打造大豆 “百亩田”500亩；在布和浩沁种"
+                },
+                {
+                  "type": "TextPositionSelector",
+                  "start": 3924,
+                  "end": 3938
+                },
+                {
+                  "type": "DataPositionSelector",
+                  "start": 11254,
+                  "end": 11286
+                }
+              ]
+            },
+            "textFragmentUrl": "/v1/sources/bayantala-2023h1/text#:~:text=%E5%B8%A6%E5%8A%A8%E5%91%A8%E8%BE%B97%E4%B8%AA%E5%98%8E%E6%9F%A5%E6%9D%91-,%E9%AB%98%E4%BA%A7%E5%AF%86%E6%A4%8D%E7%8E%89%E7%B1%B310000%E4%BA%A9%E7%A7%8D%E6%A4%8D",
+            "status": "active"
+          }
+        ]
       }
     }
   },
@@ -4413,7 +6797,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T19:27:18.780Z",
+        "recordedAt": "2026-11-29T20:14:27.189Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4604,8 +6988,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T19:27:18.815Z",
-        "recordedAt": "2026-11-29T19:27:18.815Z"
+        "publishedAt": "2026-11-29T20:14:27.228Z",
+        "recordedAt": "2026-11-29T20:14:27.228Z"
       }
     }
   },
@@ -4638,8 +7022,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T19:27:18.826Z",
-        "recordedAt": "2026-11-29T19:27:18.826Z"
+        "publishedAt": "2026-11-29T20:14:27.237Z",
+        "recordedAt": "2026-11-29T20:14:27.237Z"
       }
     }
   }
