@@ -80,7 +80,7 @@ function record(operationId: string, res: Awaited<ReturnType<typeof call>>) {
     }
     return body
   }
-  if (mediaType === 'application/json') put(operationId, res.statusCode, mediaType, cut(sdmxMessage(res.json())))
+  if (mediaType === 'application/json' || mediaType === 'application/ld+json') put(operationId, res.statusCode, mediaType, cut(sdmxMessage(res.json())))
   else if (mediaType.endsWith('+json')) put(operationId, res.statusCode, mediaType, sdmxMessage(res.json()))
   else put(operationId, res.statusCode, mediaType, mediaType === 'text/csv' ? res.body.split(/(?<=\n)/).slice(0, 1 + KEPT_ITEMS).join('') : firstLines(res.body, 200))
 }
