@@ -35,9 +35,6 @@ const WORDS = {
   },
 } as const satisfies Record<string, Record<Lang, string>>
 
-/** A reporting period's name: 2023-H1 → 2023年上半年 / 2023 H1. */
-export const periodLabel = (code: string, lang: Lang): string => periodName(lang, code)
-
 const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
 /** The decimal as a JSON number token with its digits (only leading zeros, which JSON forbids, are dropped). */
 export const numberToken = (decimal: string): string => (JSON_NUMBER.test(decimal) ? decimal : normalizeDecimal(decimal))
@@ -170,7 +167,7 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
         },
       },
       area: { label: WORDS.area[lang], category: category('area', (c) => name(cat.areas.get(c), c)) },
-      period: { label: WORDS.period[lang], category: category('period', (c) => periodLabel(c, lang)) },
+      period: { label: WORDS.period[lang], category: category('period', (c) => periodName(lang, c)) },
       kind: { label: WORDS.kind[lang], category: category('kind', (c) => capitalized(KIND_NAMES[c as Kind][lang])) },
     },
     link: {
