@@ -133,6 +133,27 @@ describe('every page in both languages', () => {
     const zh = await get('/indicators/dibao_paid', { 'accept-language': 'zh-CN' })
     expect(zh.body).toContain('<html lang="zh-Hans">')
   })
+  it('names every landmark region uniquely on every page: the home, each indicator, each source and the audit (a shared name makes regions indistinguishable to a screen reader)', async () => {
+    const indicators = json<{ data: { code: string }[] }>((await get('/v1/indicators')).body).data.map((i) => i.code)
+    const sources = json<{ data: { id: string }[] }>((await get('/v1/sources')).body).data.map((s) => s.id)
+    expect(indicators.length).toBeGreaterThan(10)
+    expect(sources.length).toBeGreaterThan(0)
+    for (const lang of LANGS) {
+      for (const path of ['/', '/audit', ...indicators.map((code) => `/indicators/${code}`), ...sources.map((id) => `/sources/${id}`)]) {
+        const body = (await get(`${path}?lang=${lang}`)).body
+        const textById = (id: string) => {
+          const m = new RegExp(`<([a-z0-9]+)[^>]* id="${id}"[^>]*>([\\s\\S]*?)</\\1>`).exec(body)
+          expect(m, `${path}: aria-labelledby names the missing id ${id}`).not.toBeNull()
+          return textOf(m![2]!).trim()
+        }
+        // A <section> with a name and an element with role="region" are both region landmarks.
+        const regions = [...body.matchAll(/<(section|[a-z]+ [^>]*role="region")[^>]*?(?:aria-labelledby="([^"]+)"|aria-label="([^"]+)")[^>]*>/g)]
+        const names = regions.map((m) => m[2] ? textById(m[2]) : m[3]!)
+        for (const name of names) expect(name, path).not.toBe('')
+        expect(names.filter((name, i) => names.indexOf(name) !== i), `${path}?lang=${lang}`).toEqual([])
+      }
+    }
+  })
 })
 
 describe('/', () => {

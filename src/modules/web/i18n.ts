@@ -44,7 +44,6 @@ const WORDS = {
   apiDocs: { zh: 'API 文档', en: 'API docs' },
   language: { zh: '语言', en: 'Language' },
   mainNav: { zh: '主导航', en: 'Main navigation' },
-  tableRegion: { zh: '表格（窄屏可横向滚动）', en: 'Table (scrolls sideways on a narrow screen)' },
   noCurrentFigures: { zh: '没有可绘制的现行数字（已撤回的数字不绘制）。', en: 'No current figure to draw (withdrawn figures are not drawn).' },
   footer: { zh: '数据来自政府工作报告，每个数字都附原文引文。', en: 'Figures from government work reports, each with its verbatim citation.' },
   // pages: home, indicator, audit
@@ -61,6 +60,7 @@ const WORDS = {
   openapi: { zh: 'OpenAPI 描述', en: 'OpenAPI description' },
   indicator: { zh: '指标', en: 'Indicator' },
   latestActual: { zh: '最新实际数', en: 'Latest actual' },
+  latestFiguresOf: { zh: '最新实际数与目标数：', en: 'Latest actuals and targets: ' },
   latestTarget: { zh: '最新目标', en: 'Latest target' },
   none: { zh: '暂无', en: 'none yet' },
   boundedNote: { zh: '每个指标只读取前若干条数字，详见指标页。', en: 'Only the first figures of each indicator are read here; its page has them all.' },

@@ -4,6 +4,7 @@
 import type { VNode } from 'preact'
 import type { IndicatorRecord, ObservationRow, TopicRecord } from '../../../storage/ports.js'
 import { FigureInWords, unitNamer } from '../components/figure.js'
+import { ScrollTable } from '../components/scroll-table.js'
 import { laterPeriod } from '../components/numbers.js'
 import { href, named, t, type Lang } from '../i18n.js'
 import { Layout } from '../layout.js'
@@ -60,9 +61,7 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
     )
 
   const table = (id: string, caption: string, members: IndicatorRecord[]) => (
-    <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
-      <table id={id}>
-        <caption>{caption}</caption>
+    <ScrollTable id={id} caption={t(lang, 'latestFiguresOf') + caption}>
         <thead>
           <tr>
             <th scope="col">{t(lang, 'indicator')}</th>
@@ -81,8 +80,7 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
             </tr>
           ))}
         </tbody>
-      </table>
-    </div>
+    </ScrollTable>
   )
 
   const topicSection = (topic: TopicRecord) => {
@@ -92,6 +90,7 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
       <section aria-labelledby={`topic-${topic.code}`}>
         <h3 id={`topic-${topic.code}`}>{name}</h3>
         <p>{lang === 'zh' ? topic.descriptionZh : topic.descriptionEn}</p>
+        {/* The caption differs from the heading: the section and the table are both named landmarks. */}
         {table(`table-${topic.code}`, name, members)}
       </section>
     )

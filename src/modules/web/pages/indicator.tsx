@@ -5,6 +5,7 @@ import type { VNode } from 'preact'
 import { Errors } from '../../../errors.js'
 import type { ObservationRow } from '../../../storage/ports.js'
 import { BarChart, type ChartBar } from '../components/chart.js'
+import { ScrollTable } from '../components/scroll-table.js'
 import { unitNamer } from '../components/figure.js'
 import { comparePeriods, formatDecimal, kindWord, periodWords, qualified, qualifierWord, temporalityWords } from '../components/numbers.js'
 import { href, named, t, type Lang } from '../i18n.js'
@@ -69,9 +70,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
         <figure class="chart-figure">
           <BarChart lang={lang} id="figures-chart" title={`${title}: ${t(lang, 'figures')}`} desc={t(lang, 'chartDesc')} bars={bars} />
           <figcaption class="visually-hidden">{`${title}: ${t(lang, 'chart')}`}</figcaption>
-          <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
-            <table>
-              <caption>{t(lang, 'chartTableCaption')}</caption>
+          <ScrollTable id="chart-table" caption={t(lang, 'chartTableCaption')}>
               <thead>
                 <tr>
                   <th scope="col">{t(lang, 'period')}</th>
@@ -90,8 +89,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
                   </tr>
                 ))}
               </tbody>
-            </table>
-          </div>
+          </ScrollTable>
         </figure>
       ) : (
         <p>{t(lang, figures.length ? 'noCurrentFigures' : 'noFigures')}</p>
@@ -99,9 +97,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
 
       <h2 id="figures">{t(lang, 'figures')}</h2>
       {figures.length ? (
-        <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
-          <table class="figures">
-            <caption>{t(lang, 'figuresCaption')}</caption>
+        <ScrollTable id="figures-table" class="figures" caption={t(lang, 'figuresCaption')}>
             <thead>
               <tr>
                 <th scope="col">{t(lang, 'period')}</th>
@@ -142,8 +138,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
+        </ScrollTable>
       ) : (
         <p>{t(lang, 'noFigures')}</p>
       )}
@@ -156,9 +151,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
       {progress.length ? (
         <>
           <h2 id="progress">{t(lang, 'progress')}</h2>
-          <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
-            <table>
-              <caption>{t(lang, 'progressCaption')}</caption>
+          <ScrollTable id="progress-table" caption={t(lang, 'progressCaption')}>
               <thead>
                 <tr>
                   <th scope="col">{t(lang, 'area')}</th>
@@ -190,8 +183,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
                   </tr>
                 ))}
               </tbody>
-            </table>
-          </div>
+          </ScrollTable>
         </>
       ) : null}
 
@@ -205,11 +197,14 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
               {severalAreas ? ` · ${area(row.area)}` : ''}
             </a>
           </h3>
-          <div class="table-wrap" tabindex={0} role="region" aria-label={t(lang, 'tableRegion')}>
-            <table>
-              <caption>
+          <ScrollTable
+            id={`revisions-${row.id}`}
+            caption={
+              <>
                 {t(lang, 'revisionsOf')} {row.id} (<a href={`/v1/observations/${row.id}/revisions`}>JSON</a>)
-              </caption>
+              </>
+            }
+          >
               <thead>
                 <tr>
                   <th scope="col" class="num">
@@ -240,8 +235,7 @@ export async function IndicatorPage({ lang, code, services }: { lang: Lang; code
                   </tr>
                 ))}
               </tbody>
-            </table>
-          </div>
+          </ScrollTable>
         </section>
       ))}
     </Layout>
