@@ -36,14 +36,7 @@ afterAll(async () => {
   await fresh?.close()
 })
 
-/** The machine is shared: an answer shed as overloaded (503) is retried, as its Retry-After asks. */
-async function inject(t: TestContext, options: InjectOptions) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject(options)
-    if (res.statusCode !== 503 || !res.body.includes('overloaded') || attempt === 50) return res
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const inject = (t: TestContext, options: InjectOptions) => t.app.inject(options)
 const get = (t: TestContext, url: string) => inject(t, { method: 'GET', url })
 /** The CSV as its bytes say (light-my-request's `body` drops a leading BOM). */
 const text = (res: { rawPayload: Buffer }) => res.rawPayload.toString('utf8')

@@ -66,18 +66,7 @@ const allowOf = (methods: Set<string>) => {
 }
 
 
-/**
- * One request, again after a pause when the process was shedding load (503 for event-loop delay):
- * on a busy shared machine a stall of the whole process says nothing about the route.
- */
-async function ask(options: InjectOptions): Promise<LightMyRequestResponse> {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject(options)
-    const shed = res.statusCode === 503 && (res.body === '' || /overloaded/.test(res.body))
-    if (!shed || attempt === 5) return res
-    await new Promise((r) => setTimeout(r, 1100))
-  }
-}
+const ask = (options: InjectOptions): Promise<LightMyRequestResponse> => t.app.inject(options)
 
 /** The field names a Vary header lists, in lower case. */
 const varyOf = (res: LightMyRequestResponse) => String(res.headers.vary ?? '').split(',').map((f) => f.trim().toLowerCase())

@@ -29,14 +29,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-/** The machine is shared: an answer shed as overloaded (503 eventLoopDelay) is retried, as its Retry-After asks. */
-async function inject(options: InjectOptions) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject(options)
-    if (res.statusCode !== 503 || !res.body.includes('overloaded') || attempt === 50) return res
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-}
+const inject = (options: InjectOptions) => t.app.inject(options)
 
 const get = async (url: string) => {
   const res = await inject({ url })

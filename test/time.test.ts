@@ -22,17 +22,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-/**
- * A request, retried when shed as overloaded (503 from the event-loop guard): on a loaded test
- * machine the seed's synchronous load can trip it; a client honouring Retry-After does the same.
- */
-async function inject(options: InjectOptions) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject(options)
-    if (res.statusCode !== 503 || attempt === 20) return res
-    await new Promise((r) => setTimeout(r, 250))
-  }
-}
+const inject = (options: InjectOptions) => t.app.inject(options)
 
 const get = async (url: string) => {
   const res = await inject({ url })

@@ -19,14 +19,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-/** A request; shed load (503 "overloaded", refused before any work when the shared test machine starves the event loop) is retried, nothing else. */
-async function send(opts: { method?: 'GET' | 'PUT' | 'POST'; url: string; headers?: Record<string, string>; payload?: object }) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject(opts)
-    if (res.statusCode !== 503 || !/overloaded/.test(res.body) || attempt === 5) return res
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-  }
-}
+const send = (opts: { method?: 'GET' | 'PUT' | 'POST'; url: string; headers?: Record<string, string>; payload?: object }) => t.app.inject(opts)
 const get = async (url: string) => {
   const res = await send({ url })
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200)

@@ -46,14 +46,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-/** A GET; shed load (503 "overloaded", when the shared test machine starves the event loop) is retried, nothing else. */
-async function get(url: string) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject({ method: 'GET', url })
-    if (res.statusCode !== 503 || !/overloaded/.test(res.body) || attempt === 5) return res
-    await new Promise((resolve) => setTimeout(resolve, 1000))
-  }
-}
+const get = (url: string) => t.app.inject({ method: 'GET', url })
 const body = async (url: string) => {
   const res = await get(url)
   expect(res.statusCode, `${url}: ${res.body}`).toBe(200)
