@@ -31,6 +31,7 @@ export const API_SUITE = [
   'test/sdmx.test.ts',
   'test/annotations.test.ts',
   'test/web-source.test.ts',
+  'test/paging-links.test.ts',
 ]
 
 /** The web view in a real browser (Debian's Chromium through playwright-core). */

@@ -21,7 +21,8 @@ import { addVary } from '../http/vary.js'
 
 /** Answers larger than this are not cached (exports and big pages stream or recompute). */
 export const MAX_CACHED_BODY = 1024 * 1024
-const KEPT_HEADERS = ['content-type', 'content-location', 'cache-control', 'etag', 'vary'] as const
+// The representation's own headers, replayed on a hit: a hit must say what the miss said (a conversion, the next page).
+const KEPT_HEADERS = ['content-type', 'content-location', 'content-disposition', 'cache-control', 'etag', 'vary', 'link', 'unit-conversion'] as const
 
 interface Entry {
   version: string

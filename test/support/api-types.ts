@@ -2588,6 +2588,11 @@ export interface components {
          */
         "Unit-Conversion": string;
         /**
+         * @description The next page (RFC 8288, `rel="next"`), relative to the service: this request with `cursor` set to the next cursor. Absent on the last page, and on a CSV export without `limit` (it holds every row).
+         * @example </v1/observations?limit=2&cursor=eyJhIjoyLCJmIjoiWGJyNjVaWk5oUmJqX0dYaiJ9>; rel="next"
+         */
+        Link: string;
+        /**
          * @description Seconds to wait before retrying.
          * @example 5
          */
@@ -2704,7 +2709,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T20:16:44.455Z"
+                     *         "lastFullAt": "2026-11-29T21:14:55.120Z"
                      *       }
                      *     }
                      */
@@ -2891,7 +2896,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2982,7 +2987,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T20:16:47.115Z",
+                     *       "recordedAt": "2026-11-29T21:14:56.553Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3051,7 +3056,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *       "recordedAt": "2026-11-29T21:14:54.956Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3943,7 +3948,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z"
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4562,12 +4567,12 @@ export interface operations {
                  */
                 includeWithdrawn?: boolean;
                 /**
-                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all).
+                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all), the rest linked by the Link header.
                  * @example 10
                  */
                 limit?: number;
                 /**
-                 * @description Opaque cursor from a previous page's nextCursor; keep the other parameters unchanged.
+                 * @description Opaque cursor from a previous page's nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged.
                  * @example eyJhIjoyMiwiZiI6IlVITHNsZjJqNlhQNHMtaE8ifQ
                  */
                 cursor?: string;
@@ -4635,6 +4640,7 @@ export interface operations {
                     "X-Cache": components["headers"]["X-Cache"];
                     "Content-Disposition": components["headers"]["Content-Disposition"];
                     "Unit-Conversion": components["headers"]["Unit-Conversion"];
+                    Link: components["headers"]["Link"];
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
@@ -4675,7 +4681,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z"
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4708,7 +4714,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.190Z"
+                     *           "recordedAt": "2026-11-29T21:14:54.981Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4717,8 +4723,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T20:16:44.148Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T20:16:44.190Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:14:54.956Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:14:54.981Z
                      */
                     "text/csv": string;
                     /**
@@ -5145,7 +5151,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T20:16:44.148Z"
+                     *       "recordedAt": "2026-11-29T21:14:54.956Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5281,8 +5287,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T20:16:47.155Z",
-                     *       "recordedAt": "2026-11-29T20:16:47.155Z"
+                     *       "publishedAt": "2026-11-29T21:14:56.601Z",
+                     *       "recordedAt": "2026-11-29T21:14:56.601Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5372,8 +5378,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T20:16:47.166Z",
-                     *       "recordedAt": "2026-11-29T20:16:47.166Z"
+                     *       "publishedAt": "2026-11-29T21:14:56.619Z",
+                     *       "recordedAt": "2026-11-29T21:14:56.619Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5468,7 +5474,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8731,7 +8737,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8768,7 +8774,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9634,7 +9640,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9719,7 +9725,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T20:16:44.142Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.953Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9734,11 +9740,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "ee6097b0447e368a00cbcdde24968072c72227ca6b211ccc029b48da700a1bca"
+                     *           "hash": "69fd8f346fa451d3d8149ef1cc42414c5ca43c16d114c96252618a407ca578c4"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T20:16:44.142Z",
+                     *           "recordedAt": "2026-11-29T21:14:54.953Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9752,8 +9758,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "ee6097b0447e368a00cbcdde24968072c72227ca6b211ccc029b48da700a1bca",
-                     *           "hash": "2d2f3812ed3f71233ef9ec1d67e15135d8d23854711fc40309bf42f21baefb4f"
+                     *           "prevHash": "69fd8f346fa451d3d8149ef1cc42414c5ca43c16d114c96252618a407ca578c4",
+                     *           "hash": "0be6125f73b0bfb0c91375ae7a193e23c64d4f73e7c688d3e8e8ecfd4d5cc027"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9805,10 +9811,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942",
-                     *       "recordedAt": "2026-11-29T20:16:44.302Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942\nrecordedAt=2026-11-29T20:16:44.302Z\n",
-                     *       "signature": "AdEIBm/hjX46Neoxaug2FY6XpHK6uD+Z8FWoLIQppJruiw0iFgNzNG7WQWEwcS8fUQmlFDMDpR9hx00UaIUYCw==",
+                     *       "hash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d",
+                     *       "recordedAt": "2026-11-29T21:14:55.040Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d\nrecordedAt=2026-11-29T21:14:55.040Z\n",
+                     *       "signature": "29oUp6iw5t2xlxBNbG2pIrCJwa0GwSGwjfj5boY0vO+Bnf4R/94fQf72QlTTyLeNFhrMY8AJLGP21JSXLhNfAQ==",
                      *       "verified": true
                      *     }
                      */
@@ -9856,7 +9862,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEADQGy50gqyiFPoWUxgXsgRMoB4/2MlTXwER1vOt7yoVQ=
+                     *     MCowBQYDK2VwAyEA+Dn3iRET//LvKyUINtlhCsv6wXoEeWOw3A5h/WMT4pE=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9898,9 +9904,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T20:16:44.455Z",
+                     *       "lastFullAt": "2026-11-29T21:14:55.120Z",
                      *       "headSeq": 366,
-                     *       "headHash": "a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942"
+                     *       "headHash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9941,9 +9947,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T20:16:46.922Z",
+                     *       "lastFullAt": "2026-11-29T21:14:56.395Z",
                      *       "headSeq": 366,
-                     *       "headHash": "a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942"
+                     *       "headHash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -15,6 +15,7 @@ import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { Errors } from '../../errors.js'
 import { withBom } from '../../http/csv-export.js'
+import { linkNextPage } from '../../http/paging.js'
 import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
 import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
@@ -61,8 +62,8 @@ export const ObservationListQuery = Type.Object(
       Type.String({ maxLength: 40, description: 'RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).' }),
     ),
     includeWithdrawn: Type.Optional(Type.Boolean({ description: 'Include withdrawn observations (default false).' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all).` })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor; keep the other parameters unchanged.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all), the rest linked by the Link header.` })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged.' })),
     format: Type.Optional(
       StringEnum(['json', 'csv', 'sdmx-csv', 'sdmx-json', 'jsonstat'], {
         description: 'Overrides the Accept header: `csv` (RFC 4180), `sdmx-csv` (SDMX-CSV 2.0), `sdmx-json` (SDMX-JSON 2.0 data message), `jsonstat` (one JSON-stat 2.0 dataset).',
@@ -182,20 +183,26 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         const target = await observations.listTarget(filters, unit)
         reply.header('unit-conversion', conversionHeader(target))
         if (req.representation === 'csv') {
+          const lines = withBom(await observations.csvConverted(filters, cursor, limit, target, labels), bom)
+          if (limit !== undefined) linkNextPage(reply, req.url, await observations.cursorAfter(filters, cursor, limit))
           reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', 'attachment; filename="observations.csv"')
-          return reply.send(Readable.from(withBom(await observations.csvConverted(filters, cursor, limit, target, labels), bom)))
+          return reply.send(Readable.from(lines))
         }
         const page = await observations.pageConverted(filters, cursor, limit ?? DEFAULT_PAGE, target)
+        linkNextPage(reply, req.url, page.nextCursor)
         return { data: page.data.map((r) => ({ ...toObservation(r), conversion: r.conversion })), nextCursor: page.nextCursor }
       }
       if (req.representation === 'csv') {
         const lines = withBom(await observations.csv(filters, cursor, limit, labels), bom)
+        // A streamed export is all rows unless `limit` cuts it; then, like a JSON page, it links the rest.
+        if (limit !== undefined) linkNextPage(reply, req.url, await observations.cursorAfter(filters, cursor, limit))
         reply
           .type('text/csv; charset=utf-8; header=present')
           .header('content-disposition', 'attachment; filename="observations.csv"')
         return reply.send(Readable.from(lines))
       }
       const page = await observations.pageJson(filters, cursor, limit ?? DEFAULT_PAGE)
+      linkNextPage(reply, req.url, page.nextCursor)
       return sendSerializedJson(reply, `{"data":[${page.data}],"nextCursor":${JSON.stringify(page.nextCursor)}}`)
     },
   )

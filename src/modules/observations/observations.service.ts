@@ -275,6 +275,14 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       return { rows: target ? rows.map((r) => convertRow(r, target)) : rows, more }
     },
 
+    /**
+     * The cursor after the first `limit` rows following `cursor`, or null when no row follows them: what a
+     * streamed export with `limit` links as its next page. Reads at most limit + 1 rows, before the stream starts.
+     */
+    async cursorAfter(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<string | null> {
+      return (await keysetPage(q, cursor, limit, rowReader(q), (r) => r.id)).nextCursor
+    },
+
     /** One keyset page of rows (lastNObservations applied), for the representations built from rows. */
     async rowPage(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ items: ObservationRow[]; nextCursor: string | null }> {
       return keysetPage(q, cursor, limit, rowReader(q), (r) => r.id)

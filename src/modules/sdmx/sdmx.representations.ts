@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { linkNextPage } from '../../http/paging.js'
 import type { ObservationQuery } from '../observations/observations.service.js'
 import { DATAFLOW_REF, SDMX_CSV_COLUMNS, SDMX_CSV_TYPE, SDMX_JSON_TYPE, type Lang } from './sdmx.js'
 import type { SdmxService } from './sdmx.service.js'
@@ -39,7 +40,8 @@ export async function replySdmxData(
 ): Promise<FastifyReply | Record<string, unknown>> {
   if (req.representation === 'sdmx-csv') {
     // The lines' first read checks the query: a refusal must not carry the download's headers.
-    const lines = await sdmx.dataCsv(query, cursor, limit, query.bom)
+    const { lines, nextCursor } = await sdmx.dataCsv(query, cursor, limit, query.bom)
+    linkNextPage(reply, req.url, nextCursor)
     reply.type(SDMX_CSV_TYPE).header('content-disposition', 'attachment; filename="observations.sdmx.csv"')
     return reply.send(Readable.from(lines))
   }
@@ -49,7 +51,8 @@ export async function replySdmxData(
     url.searchParams.set('cursor', next)
     return url.href
   }
-  const message = await sdmx.dataJson(query, cursor, limit, query.labels ?? 'en', nextUrl)
+  const { message, nextCursor } = await sdmx.dataJson(query, cursor, limit, query.labels ?? 'en', nextUrl)
+  linkNextPage(reply, req.url, nextCursor)
   reply.type(SDMX_JSON_TYPE)
   return reply.send(JSON.stringify(message))
 }

@@ -41,14 +41,21 @@ export function createSdmxService(catalog: Pick<CatalogReads, 'indicators' | 'ar
 
   return {
     /** An SDMX-JSON 2.0 data message of one keyset page (at most `limit`, default and cap SDMX_JSON_MAX); `nextUrl` links the next. */
-    async dataJson(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, lang: Lang, nextUrl: (cursor: string) => string): Promise<Record<string, unknown>> {
+    async dataJson(
+      q: ObservationQuery,
+      cursor: string | undefined,
+      limit: number | undefined,
+      lang: Lang,
+      nextUrl: (cursor: string) => string,
+    ): Promise<{ message: Record<string, unknown>; nextCursor: string | null }> {
       const page = await observations.rowPage(q, cursor, Math.min(limit ?? SDMX_JSON_MAX, SDMX_JSON_MAX))
-      return sdmxDataMessage(page.items, await labels(), lang, page.nextCursor === null ? null : nextUrl(page.nextCursor))
+      return { message: sdmxDataMessage(page.items, await labels(), lang, page.nextCursor === null ? null : nextUrl(page.nextCursor)), nextCursor: page.nextCursor }
     },
 
-    /** SDMX-CSV 2.0, streamed batch by batch like the CSV export. */
-    async dataCsv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, bom: boolean | undefined): Promise<AsyncGenerator<string>> {
-      return withBom(await observations.lines(q, cursor, limit, SDMX_CSV_HEADER, sdmxCsvLine), bom)
+    /** SDMX-CSV 2.0, streamed batch by batch like the CSV export; with `limit`, the cursor of the rest (null when none is left). */
+    async dataCsv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, bom: boolean | undefined): Promise<{ lines: AsyncGenerator<string>; nextCursor: string | null }> {
+      const lines = withBom(await observations.lines(q, cursor, limit, SDMX_CSV_HEADER, sdmxCsvLine), bom)
+      return { lines, nextCursor: limit === undefined ? null : await observations.cursorAfter(q, cursor, limit) }
     },
 
     /**
