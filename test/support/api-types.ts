@@ -2704,7 +2704,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T20:16:44.455Z"
+                     *         "lastFullAt": "2026-11-29T21:16:39.199Z"
                      *       }
                      *     }
                      */
@@ -2891,7 +2891,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2982,7 +2982,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T20:16:47.115Z",
+                     *       "recordedAt": "2026-11-29T21:16:40.330Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3051,7 +3051,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *       "recordedAt": "2026-11-29T21:16:39.092Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3943,7 +3943,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z"
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4602,7 +4602,7 @@ export interface operations {
                  */
                 updatedAfter?: string;
                 /**
-                 * @description SDMX: only the last N periods of each series (indicator, area, kind).
+                 * @description SDMX: only the last N periods of each series (indicator, area, kind, frequency: a year, its halves, quarters and months are four series).
                  * @example 1
                  */
                 lastNObservations?: number;
@@ -4675,7 +4675,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z"
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4708,7 +4708,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.190Z"
+                     *           "recordedAt": "2026-11-29T21:16:39.112Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4717,13 +4717,13 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T20:16:44.148Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T20:16:44.190Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:16:39.092Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:16:39.112Z
                      */
                     "text/csv": string;
                     /**
-                     * @example STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN
-                     *     dataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571
+                     * @example STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN
+                     *     dataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,S,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571
                      */
                     "application/vnd.sdmx.data+csv": string;
                     /**
@@ -4765,13 +4765,32 @@ export interface operations {
                      *               "dataSet": [],
                      *               "series": [
                      *                 {
+                     *                   "id": "FREQ",
+                     *                   "name": "Frequency",
+                     *                   "names": {
+                     *                     "en": "Frequency",
+                     *                     "zh": "频率"
+                     *                   },
+                     *                   "keyPosition": 0,
+                     *                   "values": [
+                     *                     {
+                     *                       "id": "S",
+                     *                       "name": "Half-yearly, semester",
+                     *                       "names": {
+                     *                         "en": "Half-yearly, semester",
+                     *                         "zh": "半年度"
+                     *                       }
+                     *                     }
+                     *                   ]
+                     *                 },
+                     *                 {
                      *                   "id": "INDICATOR",
                      *                   "name": "Indicator",
                      *                   "names": {
                      *                     "en": "Indicator",
                      *                     "zh": "指标"
                      *                   },
-                     *                   "keyPosition": 0,
+                     *                   "keyPosition": 1,
                      *                   "values": [
                      *                     {
                      *                       "id": "dibao_paid",
@@ -4790,7 +4809,7 @@ export interface operations {
                      *                     "en": "Reference area",
                      *                     "zh": "地区"
                      *                   },
-                     *                   "keyPosition": 1,
+                     *                   "keyPosition": 2,
                      *                   "values": [
                      *                     {
                      *                       "id": "bayantala",
@@ -4809,7 +4828,7 @@ export interface operations {
                      *                     "en": "Kind of value",
                      *                     "zh": "数值类型"
                      *                   },
-                     *                   "keyPosition": 2,
+                     *                   "keyPosition": 3,
                      *                   "values": [
                      *                     {
                      *                       "id": "actual",
@@ -4830,7 +4849,7 @@ export interface operations {
                      *                     "en": "Time period",
                      *                     "zh": "时期"
                      *                   },
-                     *                   "keyPosition": 3,
+                     *                   "keyPosition": 4,
                      *                   "roles": [
                      *                     "TIME_PERIOD"
                      *                   ],
@@ -5009,7 +5028,7 @@ export interface operations {
                      *               }
                      *             ],
                      *             "series": {
-                     *               "0:0:0": {
+                     *               "0:0:0:0": {
                      *                 "attributes": [],
                      *                 "observations": {
                      *                   "0": [
@@ -5041,7 +5060,7 @@ export interface operations {
                             structures: {
                                 [key: string]: unknown;
                             }[];
-                            /** @description The observations as series keyed INDICATOR:REF_AREA:KIND (value indices), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete. */
+                            /** @description The observations as series keyed FREQ:INDICATOR:REF_AREA:KIND (value indices; FREQ is the frequency of the periods, one per series), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete. */
                             dataSets: {
                                 [key: string]: unknown;
                             }[];
@@ -5145,7 +5164,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T20:16:44.148Z"
+                     *       "recordedAt": "2026-11-29T21:16:39.092Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5281,8 +5300,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T20:16:47.155Z",
-                     *       "recordedAt": "2026-11-29T20:16:47.155Z"
+                     *       "publishedAt": "2026-11-29T21:16:40.392Z",
+                     *       "recordedAt": "2026-11-29T21:16:40.392Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5372,8 +5391,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T20:16:47.166Z",
-                     *       "recordedAt": "2026-11-29T20:16:47.166Z"
+                     *       "publishedAt": "2026-11-29T21:16:40.403Z",
+                     *       "recordedAt": "2026-11-29T21:16:40.403Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5468,7 +5487,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5586,8 +5605,16 @@ export interface operations {
                      *                 "id": "DimensionDescriptor",
                      *                 "dimensions": [
                      *                   {
-                     *                     "id": "INDICATOR",
+                     *                     "id": "FREQ",
                      *                     "position": 0,
+                     *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).FREQ",
+                     *                     "localRepresentation": {
+                     *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_FREQ(1.0)"
+                     *                     }
+                     *                   },
+                     *                   {
+                     *                     "id": "INDICATOR",
+                     *                     "position": 1,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
@@ -5595,7 +5622,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "REF_AREA",
-                     *                     "position": 1,
+                     *                     "position": 2,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
@@ -5603,7 +5630,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "KIND",
-                     *                     "position": 2,
+                     *                     "position": 3,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).KIND",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_KIND(1.0)"
@@ -5613,7 +5640,7 @@ export interface operations {
                      *                 "timeDimensions": [
                      *                   {
                      *                     "id": "TIME_PERIOD",
-                     *                     "position": 3,
+                     *                     "position": 4,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
                      *                     "localRepresentation": {
                      *                       "format": {
@@ -5742,6 +5769,14 @@ export interface operations {
                      *             },
                      *             "concepts": [
                      *               {
+                     *                 "id": "FREQ",
+                     *                 "name": "Frequency",
+                     *                 "names": {
+                     *                   "en": "Frequency",
+                     *                   "zh": "频率"
+                     *                 }
+                     *               },
+                     *               {
                      *                 "id": "INDICATOR",
                      *                 "name": "Indicator",
                      *                 "names": {
@@ -5841,6 +5876,51 @@ export interface operations {
                      *           }
                      *         ],
                      *         "codelists": [
+                     *           {
+                     *             "id": "CL_FREQ",
+                     *             "agencyID": "BAYANTALA",
+                     *             "version": "1.0",
+                     *             "isFinal": false,
+                     *             "name": "Frequency",
+                     *             "names": {
+                     *               "en": "Frequency",
+                     *               "zh": "频率"
+                     *             },
+                     *             "codes": [
+                     *               {
+                     *                 "id": "A",
+                     *                 "name": "Annual",
+                     *                 "names": {
+                     *                   "en": "Annual",
+                     *                   "zh": "年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "S",
+                     *                 "name": "Half-yearly, semester",
+                     *                 "names": {
+                     *                   "en": "Half-yearly, semester",
+                     *                   "zh": "半年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "Q",
+                     *                 "name": "Quarterly",
+                     *                 "names": {
+                     *                   "en": "Quarterly",
+                     *                   "zh": "季度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "M",
+                     *                 "name": "Monthly",
+                     *                 "names": {
+                     *                   "en": "Monthly",
+                     *                   "zh": "月度"
+                     *                 }
+                     *               }
+                     *             ]
+                     *           },
                      *           {
                      *             "id": "CL_INDICATOR",
                      *             "agencyID": "BAYANTALA",
@@ -6928,7 +7008,7 @@ export interface operations {
                             conceptSchemes: {
                                 [key: string]: unknown;
                             }[];
-                            /** @description Code lists of the coded components: indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
+                            /** @description Code lists of the coded components: frequencies, indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
                             codelists: {
                                 [key: string]: unknown;
                             }[];
@@ -7047,8 +7127,16 @@ export interface operations {
                      *                 "id": "DimensionDescriptor",
                      *                 "dimensions": [
                      *                   {
-                     *                     "id": "INDICATOR",
+                     *                     "id": "FREQ",
                      *                     "position": 0,
+                     *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).FREQ",
+                     *                     "localRepresentation": {
+                     *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_FREQ(1.0)"
+                     *                     }
+                     *                   },
+                     *                   {
+                     *                     "id": "INDICATOR",
+                     *                     "position": 1,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
@@ -7056,7 +7144,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "REF_AREA",
-                     *                     "position": 1,
+                     *                     "position": 2,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
@@ -7064,7 +7152,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "KIND",
-                     *                     "position": 2,
+                     *                     "position": 3,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).KIND",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_KIND(1.0)"
@@ -7074,7 +7162,7 @@ export interface operations {
                      *                 "timeDimensions": [
                      *                   {
                      *                     "id": "TIME_PERIOD",
-                     *                     "position": 3,
+                     *                     "position": 4,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
                      *                     "localRepresentation": {
                      *                       "format": {
@@ -7203,6 +7291,14 @@ export interface operations {
                      *             },
                      *             "concepts": [
                      *               {
+                     *                 "id": "FREQ",
+                     *                 "name": "Frequency",
+                     *                 "names": {
+                     *                   "en": "Frequency",
+                     *                   "zh": "频率"
+                     *                 }
+                     *               },
+                     *               {
                      *                 "id": "INDICATOR",
                      *                 "name": "Indicator",
                      *                 "names": {
@@ -7302,6 +7398,51 @@ export interface operations {
                      *           }
                      *         ],
                      *         "codelists": [
+                     *           {
+                     *             "id": "CL_FREQ",
+                     *             "agencyID": "BAYANTALA",
+                     *             "version": "1.0",
+                     *             "isFinal": false,
+                     *             "name": "Frequency",
+                     *             "names": {
+                     *               "en": "Frequency",
+                     *               "zh": "频率"
+                     *             },
+                     *             "codes": [
+                     *               {
+                     *                 "id": "A",
+                     *                 "name": "Annual",
+                     *                 "names": {
+                     *                   "en": "Annual",
+                     *                   "zh": "年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "S",
+                     *                 "name": "Half-yearly, semester",
+                     *                 "names": {
+                     *                   "en": "Half-yearly, semester",
+                     *                   "zh": "半年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "Q",
+                     *                 "name": "Quarterly",
+                     *                 "names": {
+                     *                   "en": "Quarterly",
+                     *                   "zh": "季度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "M",
+                     *                 "name": "Monthly",
+                     *                 "names": {
+                     *                   "en": "Monthly",
+                     *                   "zh": "月度"
+                     *                 }
+                     *               }
+                     *             ]
+                     *           },
                      *           {
                      *             "id": "CL_INDICATOR",
                      *             "agencyID": "BAYANTALA",
@@ -8389,7 +8530,7 @@ export interface operations {
                             conceptSchemes: {
                                 [key: string]: unknown;
                             }[];
-                            /** @description Code lists of the coded components: indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
+                            /** @description Code lists of the coded components: frequencies, indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
                             codelists: {
                                 [key: string]: unknown;
                             }[];
@@ -8731,7 +8872,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8768,7 +8909,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9634,7 +9775,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T20:16:44.148Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.092Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9719,7 +9860,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T20:16:44.142Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.090Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9734,11 +9875,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "ee6097b0447e368a00cbcdde24968072c72227ca6b211ccc029b48da700a1bca"
+                     *           "hash": "ce3d733b796cd1b1be8b22a286f094c0a42f3538971818dd42c28470c6af62c5"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T20:16:44.142Z",
+                     *           "recordedAt": "2026-11-29T21:16:39.090Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9752,8 +9893,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "ee6097b0447e368a00cbcdde24968072c72227ca6b211ccc029b48da700a1bca",
-                     *           "hash": "2d2f3812ed3f71233ef9ec1d67e15135d8d23854711fc40309bf42f21baefb4f"
+                     *           "prevHash": "ce3d733b796cd1b1be8b22a286f094c0a42f3538971818dd42c28470c6af62c5",
+                     *           "hash": "8339f04bc2e256371d7d6fe095e0bd5862e1acf6ddf5bd675b7e7818805c89c6"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9805,10 +9946,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942",
-                     *       "recordedAt": "2026-11-29T20:16:44.302Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942\nrecordedAt=2026-11-29T20:16:44.302Z\n",
-                     *       "signature": "AdEIBm/hjX46Neoxaug2FY6XpHK6uD+Z8FWoLIQppJruiw0iFgNzNG7WQWEwcS8fUQmlFDMDpR9hx00UaIUYCw==",
+                     *       "hash": "e0520ed60bc28352cb9efdfbbd914ff28b1959923ec2efa8c0ff59d7c80165c3",
+                     *       "recordedAt": "2026-11-29T21:16:39.142Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=e0520ed60bc28352cb9efdfbbd914ff28b1959923ec2efa8c0ff59d7c80165c3\nrecordedAt=2026-11-29T21:16:39.142Z\n",
+                     *       "signature": "iLlFoIVis5LhrO4n19uU0fKp5XrLtdVdjWeC7I42nwF+RZUKR3PMUlbRj1R8JS68eSSQ9eaR61lDxp2RY77RAQ==",
                      *       "verified": true
                      *     }
                      */
@@ -9856,7 +9997,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEADQGy50gqyiFPoWUxgXsgRMoB4/2MlTXwER1vOt7yoVQ=
+                     *     MCowBQYDK2VwAyEA5aW1RKj43kY+RCExSArU6yNk1hnZfzzadwrxADNlXmw=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9897,10 +10038,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T20:16:44.455Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T21:16:39.199Z",
                      *       "headSeq": 366,
-                     *       "headHash": "a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942"
+                     *       "headHash": "e0520ed60bc28352cb9efdfbbd914ff28b1959923ec2efa8c0ff59d7c80165c3"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9941,9 +10082,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T20:16:46.922Z",
+                     *       "lastFullAt": "2026-11-29T21:16:40.184Z",
                      *       "headSeq": 366,
-                     *       "headHash": "a3cad410bd9dbc1fedf904c671b0d1d5db338f65c38cffb76dbfacd358eff942"
+                     *       "headHash": "e0520ed60bc28352cb9efdfbbd914ff28b1959923ec2efa8c0ff59d7c80165c3"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
