@@ -83,7 +83,7 @@ export function sdmxPeriod(code: string): string {
 /** The SDMX frequency of a period code (2023 → A, 2023-H1 → S, 2023-Q3 → Q, 2023-07 → M). */
 export function sdmxFrequency(code: string): string {
   const p = parsePeriod(code)
-  // Stored periods are the periods table's, which holds only codes parsePeriod reads: this is a broken invariant.
+  // Unreachable: the observation rules store only periods parsePeriod reads.
   if (!p) throw new Error(`Not a reporting period: ${code}`)
   return FREQ_OF[p.type]
 }
