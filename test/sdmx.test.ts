@@ -39,6 +39,10 @@ const sorted = (list: Obs[]) => list.map(key).sort()
 /** The canonical period code of an SDMX one (2023-S1 → 2023-H1, 2023-M07 → 2023-07). */
 const canonical = (sdmx: string) => parsePeriod(sdmx)?.code ?? `unparsed:${sdmx}`
 
+/** The frequency a TIME_PERIOD's format states, read apart from the service: 2023 → A, 2023-S1 → S, 2023-Q3 → Q, 2023-M07 → M. */
+const FREQ_FORMATS: Array<[string, RegExp]> = [['A', /^\d{4}$/], ['S', /^\d{4}-S[12]$/], ['Q', /^\d{4}-Q[1-4]$/], ['M', /^\d{4}-M(0[1-9]|1[0-2])$/]]
+const frequencyOf = (timePeriod: string) => FREQ_FORMATS.find(([, format]) => format.test(timePeriod))?.[0] ?? `unformatted:${timePeriod}`
+
 /** Every observation of the JSON list for `query`, page by page. */
 async function jsonList(query: string): Promise<Obs[]> {
   const out: Obs[] = []
@@ -53,28 +57,28 @@ async function jsonList(query: string): Promise<Obs[]> {
   return out
 }
 
+/** Each series of an SDMX-JSON message: its key's value of each series dimension (by id), and its observations' TIME_PERIOD codes and value arrays. */
+function seriesOf(message: any): Array<{ key: Record<string, string>; action: string; observations: Array<{ timePeriod: string; values: any[] }> }> {
+  const structure = message.data.structures[0]
+  return message.data.dataSets.flatMap((set: any) =>
+    Object.entries<any>(set.series).map(([seriesKey, series]) => {
+      const positions = seriesKey.split(':').map(Number)
+      expect(positions.length).toBe(structure.dimensions.series.length)
+      const key = Object.fromEntries(structure.dimensions.series.map((d: any, i: number) => [d.id, d.values[positions[i] as number].id]))
+      const observations = Object.entries<any>(series.observations).map(([timeKey, values]) => ({ timePeriod: structure.dimensions.observation[0].values[Number(timeKey)].id as string, values }))
+      return { key, action: set.action, observations }
+    }),
+  )
+}
+
 /** The observations an SDMX-JSON message holds, decoded through its structure. */
 function decodeMessage(message: any): Obs[] {
-  const out: Obs[] = []
-  const structure = message.data.structures[0]
-  for (const set of message.data.dataSets) {
-    for (const [seriesKey, series] of Object.entries<any>(set.series)) {
-      const [i, a, k] = seriesKey.split(':').map(Number) as [number, number, number]
-      for (const [timeKey, values] of Object.entries<any>(series.observations)) {
-        const period = structure.dimensions.observation[0].values[Number(timeKey)].id
-        expect(typeof values[0]).toBe('string')
-        out.push({
-          indicator: structure.dimensions.series[0].values[i].id,
-          area: structure.dimensions.series[1].values[a].id,
-          kind: structure.dimensions.series[2].values[k].id,
-          period: canonical(period),
-          value: values[0],
-          status: set.action === 'Delete' ? 'withdrawn' : 'active',
-        })
-      }
-    }
-  }
-  return out
+  return seriesOf(message).flatMap(({ key, action, observations }) =>
+    observations.map(({ timePeriod, values }) => {
+      expect(typeof values[0]).toBe('string')
+      return { indicator: key.INDICATOR as string, area: key.REF_AREA as string, kind: key.KIND as string, period: canonical(timePeriod), value: values[0], status: action === 'Delete' ? 'withdrawn' : 'active' }
+    }),
+  )
 }
 
 async function sdmxJson(query: string): Promise<any> {
@@ -87,17 +91,22 @@ async function sdmxJson(query: string): Promise<any> {
   return message
 }
 
-/** All observations of the SDMX-JSON answers for `query`, following meta.links next. */
-async function sdmxJsonAll(query: string): Promise<Obs[]> {
-  const out: Obs[] = []
+/** Every SDMX-JSON message answering `query`, following meta.links next. */
+async function sdmxJsonMessages(query: string): Promise<any[]> {
+  const out: any[] = []
   let message = await sdmxJson(query)
   for (;;) {
-    out.push(...decodeMessage(message))
+    out.push(message)
     const next = message.meta.links?.find((l: any) => l.rel === 'next')
     if (!next) return out
     const url = new URL(next.href)
     message = await sdmxJson(url.searchParams.toString())
   }
+}
+
+/** All observations of the SDMX-JSON answers for `query`. */
+async function sdmxJsonAll(query: string): Promise<Obs[]> {
+  return (await sdmxJsonMessages(query)).flatMap(decodeMessage)
 }
 
 async function sdmxCsv(query: string): Promise<{ records: Array<Record<string, string>>; body: string }> {
@@ -188,10 +197,15 @@ describe('SDMX-JSON 2.0', () => {
   it('names every code in both languages and writes SDMX period codes with their start and end', async () => {
     const message = await sdmxJson('indicator=dibao_paid&kind=forecast&labels=zh')
     const s = message.data.structures[0]
-    expect(s.dimensions.series.map((d: any) => d.id)).toEqual(['INDICATOR', 'REF_AREA', 'KIND'])
-    expect(s.dimensions.observation[0].id).toBe('TIME_PERIOD')
-    expect(s.dimensions.series[0].values[0]).toMatchObject({ id: 'dibao_paid', names: { en: expect.any(String), zh: expect.any(String) } })
-    expect(s.dimensions.series[0].values[0].name).toBe(s.dimensions.series[0].values[0].names.zh)
+    expect(s.dimensions.series.map((d: any) => [d.id, d.keyPosition])).toEqual([['FREQ', 0], ['INDICATOR', 1], ['REF_AREA', 2], ['KIND', 3]])
+    expect([s.dimensions.observation[0].id, s.dimensions.observation[0].keyPosition]).toEqual(['TIME_PERIOD', 4])
+    expect(s.dimensions.series[1].values[0]).toMatchObject({ id: 'dibao_paid', names: { en: expect.any(String), zh: expect.any(String) } })
+    expect(s.dimensions.series[1].values[0].name).toBe(s.dimensions.series[1].values[0].names.zh)
+    // FREQ lists only the frequencies used, each named in both languages.
+    expect(s.dimensions.series[0].values.map((v: any) => v.id).sort()).toEqual(['A', 'M', 'Q', 'S'])
+    expect(s.dimensions.series[0].values.find((v: any) => v.id === 'S')).toEqual({ id: 'S', name: '半年度', names: { en: 'Half-yearly, semester', zh: '半年度' } })
+    const one = await sdmxJson('indicator=dibao_paid&kind=forecast&period=2023-Q4')
+    expect(one.data.structures[0].dimensions.series[0].values.map((v: any) => v.id)).toEqual(['Q'])
     const periods = s.dimensions.observation[0].values.map((v: any) => v.id).sort()
     expect(periods).toEqual(['2023', '2023-M09', '2023-M12', '2023-Q4', '2023-S2'])
     const q4 = s.dimensions.observation[0].values.find((v: any) => v.id === '2023-Q4')
@@ -213,10 +227,11 @@ describe('SDMX-JSON 2.0', () => {
 describe('SDMX-CSV 2.0', () => {
   it('has the structure columns, dimensions, OBS_VALUE and attributes, and the exact values of the JSON list', async () => {
     const { records, body } = await sdmxCsv('indicator=dibao_paid&kind=forecast&includeWithdrawn=true')
-    expect(body.split('\r\n')[0]).toBe('STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN')
+    expect(body.split('\r\n')[0]).toBe('STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN')
     for (const r of records) expect(r).toMatchObject({ STRUCTURE: 'dataflow', STRUCTURE_ID: 'BAYANTALA:DF_TOWN_INDICATORS(1.0)', UNIT_MEASURE: 'CNY', UNIT_MULT: '0', OBS_STATUS: 'F', CITATION_SOURCE: 'sdmx-forecasts' })
     expect(records.map((r) => r.TIME_PERIOD).sort()).toEqual(['2023', '2023-M09', '2023-M12', '2023-Q3', '2023-Q4', '2023-S2'])
     expect(records.find((r) => r.TIME_PERIOD === '2023-Q3')?.ACTION).toBe('D')
+    expect(Object.fromEntries(records.map((r) => [r.TIME_PERIOD, r.FREQ]))).toEqual({ '2023': 'A', '2023-S2': 'S', '2023-Q3': 'Q', '2023-Q4': 'Q', '2023-M09': 'M', '2023-M12': 'M' })
     const json = await jsonList('indicator=dibao_paid&kind=forecast&includeWithdrawn=true')
     expect(sorted(records.map(fromCsv))).toEqual(sorted(json))
     const full = json.find((o) => o.period === '2023-12')
@@ -257,6 +272,44 @@ describe('SDMX-CSV 2.0', () => {
   it('neutralizes a text cell that could start a formula, as the CSV export does', async () => {
     const { records } = await sdmxCsv('indicator=dibao_paid&kind=forecast')
     for (const r of records) expect(r.CITATION_QUOTE?.startsWith("'")).toBe(false)
+  })
+})
+
+describe('FREQ', () => {
+  it('gives every SDMX-JSON series one frequency, and FREQ agrees with the TIME_PERIOD format in SDMX-JSON and SDMX-CSV, for any filter', async () => {
+    const indicators = json((await inject({ url: '/v1/indicators' })).body).data.map((i: any) => i.code) as string[]
+    const filter = fc.record(
+      {
+        indicator: fc.subarray(indicators, { minLength: 1, maxLength: 4 }),
+        kind: fc.subarray(['actual', 'target', 'forecast'], { minLength: 1 }),
+        startPeriod: fc.constantFrom('2022', '2023-S1', '2023-Q3', '2023-M10'),
+        endPeriod: fc.constantFrom('2023', '2023-S2', '2023-Q4', '2023-M12', '2024'),
+        includeWithdrawn: fc.boolean(),
+        lastNObservations: fc.integer({ min: 1, max: 3 }),
+        limit: fc.integer({ min: 1, max: 40 }),
+      },
+      { requiredKeys: [] },
+    )
+    await fc.assert(
+      fc.asyncProperty(filter, async (f) => {
+        const query = new URLSearchParams()
+        for (const [k, v] of Object.entries(f)) for (const each of Array.isArray(v) ? v : [v]) query.append(k, String(each))
+        for (const message of await sdmxJsonMessages(query.toString())) {
+          for (const { key, observations } of seriesOf(message)) {
+            expect([...new Set(observations.map((o) => frequencyOf(o.timePeriod)))], JSON.stringify(key)).toEqual([key.FREQ])
+          }
+        }
+        const { records } = await sdmxCsv(query.toString())
+        for (const r of records) expect(r.FREQ, r.TIME_PERIOD).toBe(frequencyOf(r.TIME_PERIOD as string))
+      }),
+      { numRuns: 25 },
+    )
+  })
+
+  it('splits one indicator, area and kind into a series per frequency', async () => {
+    const series = seriesOf(await sdmxJson('indicator=dibao_paid&kind=forecast&includeWithdrawn=true'))
+    const byFreq = Object.fromEntries(series.filter((s) => s.action === 'Information').map((s) => [s.key.FREQ, s.observations.map((o) => o.timePeriod).sort()]))
+    expect(byFreq).toEqual({ A: ['2023'], S: ['2023-S2'], Q: ['2023-Q4'], M: ['2023-M09', '2023-M12'] })
   })
 })
 
@@ -306,16 +359,18 @@ describe('SDMX query parameters', () => {
       const pb = parsePeriod(b.period)!
       return pb.endDate.localeCompare(pa.endDate) || pb.startDate.localeCompare(pa.startDate)
     }
+    // A series is SDMX's: indicator, area, kind and frequency (the year, its halves, quarters and months apart).
+    const seriesKey = (o: Obs) => `${o.indicator}|${o.area}|${o.kind}|${parsePeriod(o.period)!.type}`
     for (const n of [1, 2, 3, 5]) {
       const series = new Map<string, Obs[]>()
-      for (const o of all) series.set(`${o.indicator}|${o.area}|${o.kind}`, [...(series.get(`${o.indicator}|${o.area}|${o.kind}`) ?? []), o])
+      for (const o of all) series.set(seriesKey(o), [...(series.get(seriesKey(o)) ?? []), o])
       const expected = [...series.values()].flatMap((list) => list.sort(order).slice(0, n))
       expect(sorted(await jsonList(`lastNObservations=${n}`)), `json ${n}`).toEqual(sorted(expected))
       expect(sorted((await sdmxCsv(`lastNObservations=${n}`)).records.map(fromCsv)), `sdmx-csv ${n}`).toEqual(sorted(expected))
       expect(sorted(await sdmxJsonAll(`lastNObservations=${n}&limit=3`)), `sdmx-json ${n}`).toEqual(sorted(expected))
     }
     const latest = await jsonList('lastNObservations=2&indicator=dibao_paid&kind=forecast')
-    expect(latest.map((o) => o.period).sort()).toEqual(['2023-12', '2023-Q4'])
+    expect(latest.map((o) => o.period).sort()).toEqual(['2023', '2023-09', '2023-12', '2023-H2', '2023-Q4'])
     // Paged one by one, the cursors keep to the selection.
     const paged: Obs[] = []
     let cursor: string | null = null
@@ -381,10 +436,24 @@ describe('the data structure definition', () => {
     const areas = json((await inject({ url: '/v1/areas' })).body).data.map((a: any) => a.code)
     expect(codelist('CL_AREA').sort()).toEqual([...areas].sort())
     expect(codelist('CL_KIND')).toEqual(['actual', 'target', 'forecast'])
+    const freq = message.data.codelists.find((c: any) => c.id === 'CL_FREQ')
+    expect(freq.codes).toEqual([
+      { id: 'A', name: 'Annual', names: { en: 'Annual', zh: '年度' } },
+      { id: 'S', name: 'Half-yearly, semester', names: { en: 'Half-yearly, semester', zh: '半年度' } },
+      { id: 'Q', name: 'Quarterly', names: { en: 'Quarterly', zh: '季度' } },
+      { id: 'M', name: 'Monthly', names: { en: 'Monthly', zh: '月度' } },
+    ])
+    expect(freq.names).toEqual({ en: 'Frequency', zh: '频率' })
+    // FREQ is the first dimension, coded by CL_FREQ; TIME_PERIOD comes after the other four.
+    const dimensions = components.dimensionList.dimensions
+    expect(dimensions.map((d: any) => [d.id, d.position])).toEqual([['FREQ', 0], ['INDICATOR', 1], ['REF_AREA', 2], ['KIND', 3]])
+    expect(dimensions[0].localRepresentation.enumeration).toBe('urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_FREQ(1.0)')
+    expect(components.dimensionList.timeDimensions[0].position).toBe(4)
+    expect(message.data.conceptSchemes[0].concepts.find((c: any) => c.id === 'FREQ')).toEqual({ id: 'FREQ', name: 'Frequency', names: { en: 'Frequency', zh: '频率' } })
     // Every code the data uses is in the code lists.
     const data = await sdmxJson('limit=1000')
     const s = data.data.structures[0]
-    for (const [i, list] of [[0, 'CL_INDICATOR'], [1, 'CL_AREA'], [2, 'CL_KIND']] as const) for (const v of s.dimensions.series[i].values) expect(codelist(list)).toContain(v.id)
+    for (const [i, list] of [[0, 'CL_FREQ'], [1, 'CL_INDICATOR'], [2, 'CL_AREA'], [3, 'CL_KIND']] as const) for (const v of s.dimensions.series[i].values) expect(codelist(list)).toContain(v.id)
     for (const v of s.attributes.observation.find((a: any) => a.id === 'UNIT_MEASURE').values) expect(codelist('CL_UNIT')).toContain(v.value)
   })
 

@@ -1,6 +1,6 @@
 // The names of the service's own codes in Chinese and English (kinds of value, qualifiers,
-// reporting periods): one table that the web view, SDMX code lists and JSON-stat labels share.
-import { parsePeriod } from './periods.js'
+// reporting periods and their frequencies): one table that the web view, SDMX code lists and JSON-stat labels share.
+import { parsePeriod, type PeriodType } from './periods.js'
 import type { Kind, Qualifier } from './observation.js'
 
 export type Language = 'zh' | 'en'
@@ -22,6 +22,14 @@ export const QUALIFIER_NAMES: Readonly<Record<Qualifier, Names>> = {
   lt: { zh: '少于（不足）', en: 'less than' },
   lte: { zh: '不多于（以内）', en: 'at most' },
   approx: { zh: '约数', en: 'about' },
+}
+
+/** Each kind of reporting period as a frequency, in SDMX's cross-domain CL_FREQ wording. */
+export const FREQUENCY_NAMES: Readonly<Record<PeriodType, Names>> = {
+  year: { zh: '年度', en: 'annual' },
+  half: { zh: '半年度', en: 'half-yearly, semester' },
+  quarter: { zh: '季度', en: 'quarterly' },
+  month: { zh: '月度', en: 'monthly' },
 }
 
 const MONTHS_EN = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']

@@ -2709,7 +2709,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T21:14:55.120Z"
+                     *         "lastFullAt": "2026-11-29T21:21:06.962Z"
                      *       }
                      *     }
                      */
@@ -2896,7 +2896,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2987,7 +2987,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T21:14:56.553Z",
+                     *       "recordedAt": "2026-11-29T21:21:09.866Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3056,7 +3056,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *       "recordedAt": "2026-11-29T21:21:06.710Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3948,7 +3948,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z"
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4607,7 +4607,7 @@ export interface operations {
                  */
                 updatedAfter?: string;
                 /**
-                 * @description SDMX: only the last N periods of each series (indicator, area, kind).
+                 * @description SDMX: only the last N periods of each series (indicator, area, kind, frequency: a year, its halves, quarters and months are four series).
                  * @example 1
                  */
                 lastNObservations?: number;
@@ -4681,7 +4681,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z"
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4714,7 +4714,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.981Z"
+                     *           "recordedAt": "2026-11-29T21:21:06.801Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4723,13 +4723,13 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:14:54.956Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:14:54.981Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:21:06.710Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:21:06.801Z
                      */
                     "text/csv": string;
                     /**
-                     * @example STRUCTURE,STRUCTURE_ID,ACTION,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN
-                     *     dataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571
+                     * @example STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN
+                     *     dataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,S,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571
                      */
                     "application/vnd.sdmx.data+csv": string;
                     /**
@@ -4771,13 +4771,32 @@ export interface operations {
                      *               "dataSet": [],
                      *               "series": [
                      *                 {
+                     *                   "id": "FREQ",
+                     *                   "name": "Frequency",
+                     *                   "names": {
+                     *                     "en": "Frequency",
+                     *                     "zh": "频率"
+                     *                   },
+                     *                   "keyPosition": 0,
+                     *                   "values": [
+                     *                     {
+                     *                       "id": "S",
+                     *                       "name": "Half-yearly, semester",
+                     *                       "names": {
+                     *                         "en": "Half-yearly, semester",
+                     *                         "zh": "半年度"
+                     *                       }
+                     *                     }
+                     *                   ]
+                     *                 },
+                     *                 {
                      *                   "id": "INDICATOR",
                      *                   "name": "Indicator",
                      *                   "names": {
                      *                     "en": "Indicator",
                      *                     "zh": "指标"
                      *                   },
-                     *                   "keyPosition": 0,
+                     *                   "keyPosition": 1,
                      *                   "values": [
                      *                     {
                      *                       "id": "dibao_paid",
@@ -4796,7 +4815,7 @@ export interface operations {
                      *                     "en": "Reference area",
                      *                     "zh": "地区"
                      *                   },
-                     *                   "keyPosition": 1,
+                     *                   "keyPosition": 2,
                      *                   "values": [
                      *                     {
                      *                       "id": "bayantala",
@@ -4815,7 +4834,7 @@ export interface operations {
                      *                     "en": "Kind of value",
                      *                     "zh": "数值类型"
                      *                   },
-                     *                   "keyPosition": 2,
+                     *                   "keyPosition": 3,
                      *                   "values": [
                      *                     {
                      *                       "id": "actual",
@@ -4836,7 +4855,7 @@ export interface operations {
                      *                     "en": "Time period",
                      *                     "zh": "时期"
                      *                   },
-                     *                   "keyPosition": 3,
+                     *                   "keyPosition": 4,
                      *                   "roles": [
                      *                     "TIME_PERIOD"
                      *                   ],
@@ -5015,7 +5034,7 @@ export interface operations {
                      *               }
                      *             ],
                      *             "series": {
-                     *               "0:0:0": {
+                     *               "0:0:0:0": {
                      *                 "attributes": [],
                      *                 "observations": {
                      *                   "0": [
@@ -5047,7 +5066,7 @@ export interface operations {
                             structures: {
                                 [key: string]: unknown;
                             }[];
-                            /** @description The observations as series keyed INDICATOR:REF_AREA:KIND (value indices), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete. */
+                            /** @description The observations as series keyed FREQ:INDICATOR:REF_AREA:KIND (value indices; FREQ is the frequency of the periods, one per series), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete. */
                             dataSets: {
                                 [key: string]: unknown;
                             }[];
@@ -5151,7 +5170,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T21:14:54.956Z"
+                     *       "recordedAt": "2026-11-29T21:21:06.710Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5287,8 +5306,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:14:56.601Z",
-                     *       "recordedAt": "2026-11-29T21:14:56.601Z"
+                     *       "publishedAt": "2026-11-29T21:21:09.881Z",
+                     *       "recordedAt": "2026-11-29T21:21:09.881Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5378,8 +5397,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:14:56.619Z",
-                     *       "recordedAt": "2026-11-29T21:14:56.619Z"
+                     *       "publishedAt": "2026-11-29T21:21:09.884Z",
+                     *       "recordedAt": "2026-11-29T21:21:09.884Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5474,7 +5493,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -5592,8 +5611,16 @@ export interface operations {
                      *                 "id": "DimensionDescriptor",
                      *                 "dimensions": [
                      *                   {
-                     *                     "id": "INDICATOR",
+                     *                     "id": "FREQ",
                      *                     "position": 0,
+                     *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).FREQ",
+                     *                     "localRepresentation": {
+                     *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_FREQ(1.0)"
+                     *                     }
+                     *                   },
+                     *                   {
+                     *                     "id": "INDICATOR",
+                     *                     "position": 1,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
@@ -5601,7 +5628,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "REF_AREA",
-                     *                     "position": 1,
+                     *                     "position": 2,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
@@ -5609,7 +5636,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "KIND",
-                     *                     "position": 2,
+                     *                     "position": 3,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).KIND",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_KIND(1.0)"
@@ -5619,7 +5646,7 @@ export interface operations {
                      *                 "timeDimensions": [
                      *                   {
                      *                     "id": "TIME_PERIOD",
-                     *                     "position": 3,
+                     *                     "position": 4,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
                      *                     "localRepresentation": {
                      *                       "format": {
@@ -5748,6 +5775,14 @@ export interface operations {
                      *             },
                      *             "concepts": [
                      *               {
+                     *                 "id": "FREQ",
+                     *                 "name": "Frequency",
+                     *                 "names": {
+                     *                   "en": "Frequency",
+                     *                   "zh": "频率"
+                     *                 }
+                     *               },
+                     *               {
                      *                 "id": "INDICATOR",
                      *                 "name": "Indicator",
                      *                 "names": {
@@ -5847,6 +5882,51 @@ export interface operations {
                      *           }
                      *         ],
                      *         "codelists": [
+                     *           {
+                     *             "id": "CL_FREQ",
+                     *             "agencyID": "BAYANTALA",
+                     *             "version": "1.0",
+                     *             "isFinal": false,
+                     *             "name": "Frequency",
+                     *             "names": {
+                     *               "en": "Frequency",
+                     *               "zh": "频率"
+                     *             },
+                     *             "codes": [
+                     *               {
+                     *                 "id": "A",
+                     *                 "name": "Annual",
+                     *                 "names": {
+                     *                   "en": "Annual",
+                     *                   "zh": "年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "S",
+                     *                 "name": "Half-yearly, semester",
+                     *                 "names": {
+                     *                   "en": "Half-yearly, semester",
+                     *                   "zh": "半年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "Q",
+                     *                 "name": "Quarterly",
+                     *                 "names": {
+                     *                   "en": "Quarterly",
+                     *                   "zh": "季度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "M",
+                     *                 "name": "Monthly",
+                     *                 "names": {
+                     *                   "en": "Monthly",
+                     *                   "zh": "月度"
+                     *                 }
+                     *               }
+                     *             ]
+                     *           },
                      *           {
                      *             "id": "CL_INDICATOR",
                      *             "agencyID": "BAYANTALA",
@@ -6934,7 +7014,7 @@ export interface operations {
                             conceptSchemes: {
                                 [key: string]: unknown;
                             }[];
-                            /** @description Code lists of the coded components: indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
+                            /** @description Code lists of the coded components: frequencies, indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
                             codelists: {
                                 [key: string]: unknown;
                             }[];
@@ -7053,8 +7133,16 @@ export interface operations {
                      *                 "id": "DimensionDescriptor",
                      *                 "dimensions": [
                      *                   {
-                     *                     "id": "INDICATOR",
+                     *                     "id": "FREQ",
                      *                     "position": 0,
+                     *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).FREQ",
+                     *                     "localRepresentation": {
+                     *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_FREQ(1.0)"
+                     *                     }
+                     *                   },
+                     *                   {
+                     *                     "id": "INDICATOR",
+                     *                     "position": 1,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).INDICATOR",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_INDICATOR(1.0)"
@@ -7062,7 +7150,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "REF_AREA",
-                     *                     "position": 1,
+                     *                     "position": 2,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).REF_AREA",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_AREA(1.0)"
@@ -7070,7 +7158,7 @@ export interface operations {
                      *                   },
                      *                   {
                      *                     "id": "KIND",
-                     *                     "position": 2,
+                     *                     "position": 3,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).KIND",
                      *                     "localRepresentation": {
                      *                       "enumeration": "urn:sdmx:org.sdmx.infomodel.codelist.Codelist=BAYANTALA:CL_KIND(1.0)"
@@ -7080,7 +7168,7 @@ export interface operations {
                      *                 "timeDimensions": [
                      *                   {
                      *                     "id": "TIME_PERIOD",
-                     *                     "position": 3,
+                     *                     "position": 4,
                      *                     "conceptIdentity": "urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=BAYANTALA:CS_TOWN_INDICATORS(1.0).TIME_PERIOD",
                      *                     "localRepresentation": {
                      *                       "format": {
@@ -7209,6 +7297,14 @@ export interface operations {
                      *             },
                      *             "concepts": [
                      *               {
+                     *                 "id": "FREQ",
+                     *                 "name": "Frequency",
+                     *                 "names": {
+                     *                   "en": "Frequency",
+                     *                   "zh": "频率"
+                     *                 }
+                     *               },
+                     *               {
                      *                 "id": "INDICATOR",
                      *                 "name": "Indicator",
                      *                 "names": {
@@ -7308,6 +7404,51 @@ export interface operations {
                      *           }
                      *         ],
                      *         "codelists": [
+                     *           {
+                     *             "id": "CL_FREQ",
+                     *             "agencyID": "BAYANTALA",
+                     *             "version": "1.0",
+                     *             "isFinal": false,
+                     *             "name": "Frequency",
+                     *             "names": {
+                     *               "en": "Frequency",
+                     *               "zh": "频率"
+                     *             },
+                     *             "codes": [
+                     *               {
+                     *                 "id": "A",
+                     *                 "name": "Annual",
+                     *                 "names": {
+                     *                   "en": "Annual",
+                     *                   "zh": "年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "S",
+                     *                 "name": "Half-yearly, semester",
+                     *                 "names": {
+                     *                   "en": "Half-yearly, semester",
+                     *                   "zh": "半年度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "Q",
+                     *                 "name": "Quarterly",
+                     *                 "names": {
+                     *                   "en": "Quarterly",
+                     *                   "zh": "季度"
+                     *                 }
+                     *               },
+                     *               {
+                     *                 "id": "M",
+                     *                 "name": "Monthly",
+                     *                 "names": {
+                     *                   "en": "Monthly",
+                     *                   "zh": "月度"
+                     *                 }
+                     *               }
+                     *             ]
+                     *           },
                      *           {
                      *             "id": "CL_INDICATOR",
                      *             "agencyID": "BAYANTALA",
@@ -8395,7 +8536,7 @@ export interface operations {
                             conceptSchemes: {
                                 [key: string]: unknown;
                             }[];
-                            /** @description Code lists of the coded components: indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
+                            /** @description Code lists of the coded components: frequencies, indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese). */
                             codelists: {
                                 [key: string]: unknown;
                             }[];
@@ -8737,7 +8878,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8774,7 +8915,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9640,7 +9781,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.710Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9725,7 +9866,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T21:14:54.953Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.701Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9740,11 +9881,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "69fd8f346fa451d3d8149ef1cc42414c5ca43c16d114c96252618a407ca578c4"
+                     *           "hash": "da828892a99925e2bf31836bc32ae4f9d30a67e4946be7d89a8598db4752e58c"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T21:14:54.953Z",
+                     *           "recordedAt": "2026-11-29T21:21:06.701Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9758,8 +9899,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "69fd8f346fa451d3d8149ef1cc42414c5ca43c16d114c96252618a407ca578c4",
-                     *           "hash": "0be6125f73b0bfb0c91375ae7a193e23c64d4f73e7c688d3e8e8ecfd4d5cc027"
+                     *           "prevHash": "da828892a99925e2bf31836bc32ae4f9d30a67e4946be7d89a8598db4752e58c",
+                     *           "hash": "cb0ebf5806752b2c89719335ae59cd0e390bd0762508ee7818c7a7b4f1c76a2a"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9811,10 +9952,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d",
-                     *       "recordedAt": "2026-11-29T21:14:55.040Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d\nrecordedAt=2026-11-29T21:14:55.040Z\n",
-                     *       "signature": "29oUp6iw5t2xlxBNbG2pIrCJwa0GwSGwjfj5boY0vO+Bnf4R/94fQf72QlTTyLeNFhrMY8AJLGP21JSXLhNfAQ==",
+                     *       "hash": "357a99ddfd3aeaadfc8d4c057fe10c565905d450ca1877d8ed685a00e38f19f8",
+                     *       "recordedAt": "2026-11-29T21:21:06.894Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=357a99ddfd3aeaadfc8d4c057fe10c565905d450ca1877d8ed685a00e38f19f8\nrecordedAt=2026-11-29T21:21:06.894Z\n",
+                     *       "signature": "hpEUb9Kn9W2D085Mz3PaGY2k5wRd1ik1m02jOpKP04kSbkYdssbsfa4ss7H3F8B8qphuxh4asDKm/zuMJvjWCg==",
                      *       "verified": true
                      *     }
                      */
@@ -9862,7 +10003,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEA+Dn3iRET//LvKyUINtlhCsv6wXoEeWOw3A5h/WMT4pE=
+                     *     MCowBQYDK2VwAyEAzhwPeO/cXSrNFD1E4LiTB+evMiPWfkPYu8tg5IIRvDU=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9904,9 +10045,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T21:14:55.120Z",
+                     *       "lastFullAt": "2026-11-29T21:21:06.962Z",
                      *       "headSeq": 366,
-                     *       "headHash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d"
+                     *       "headHash": "357a99ddfd3aeaadfc8d4c057fe10c565905d450ca1877d8ed685a00e38f19f8"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9947,9 +10088,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T21:14:56.395Z",
+                     *       "lastFullAt": "2026-11-29T21:21:08.619Z",
                      *       "headSeq": 366,
-                     *       "headHash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d"
+                     *       "headHash": "357a99ddfd3aeaadfc8d4c057fe10c565905d450ca1877d8ed685a00e38f19f8"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

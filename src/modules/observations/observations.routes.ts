@@ -78,7 +78,7 @@ export const ObservationListQuery = Type.Object(
     startPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodFrom (SDMX period codes such as 2023-S1 are accepted).' })),
     endPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodTo.' })),
     updatedAfter: Type.Optional(Type.String({ maxLength: 40, description: 'SDMX alias of updatedSince.' })),
-    lastNObservations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'SDMX: only the last N periods of each series (indicator, area, kind).' })),
+    lastNObservations: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'SDMX: only the last N periods of each series (indicator, area, kind, frequency: a year, its halves, quarters and months are four series).' })),
     unit: Type.Optional(
       Type.String({
         ...TargetUnit,

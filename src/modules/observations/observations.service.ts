@@ -29,7 +29,7 @@ export interface ObservationQuery {
   startPeriod?: string | undefined
   endPeriod?: string | undefined
   updatedAfter?: string | undefined
-  /** SDMX: keep only the last N periods of each series (indicator, area, kind) among the matching observations. */
+  /** SDMX: keep only the last N periods of each series (indicator, area, kind, frequency) among the matching observations. */
   lastNObservations?: number | undefined
 }
 
@@ -110,7 +110,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
   }
 
   /**
-   * The matching rows, keeping the last `n` periods of each series (indicator, area, kind), in id order.
+   * The matching rows, keeping the last `n` periods of each series (indicator, area, kind and frequency, SDMX's key), in id order.
    * Reads every match batch by batch and holds at most n rows per series: bounded by the series, not the history.
    */
   async function lastPeriods(filter: ObservationFilter, n: number): Promise<ObservationRow[]> {
@@ -119,7 +119,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     for (;;) {
       const rows = await repo.page(filter, after, EXPORT_BATCH)
       for (const row of rows) {
-        const key = `${row.indicator}\u0000${row.area}\u0000${row.kind}`
+        const key = `${row.indicator}\u0000${row.area}\u0000${row.kind}\u0000${parsePeriod(row.period)?.type}`
         const kept = series.get(key) ?? []
         kept.push(row)
         kept.sort((a, b) => laterPeriodFirst(a.period, b.period))

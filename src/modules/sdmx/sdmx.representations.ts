@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { linkNextPage } from '../../http/paging.js'
 import type { ObservationQuery } from '../observations/observations.service.js'
-import { DATAFLOW_REF, SDMX_CSV_COLUMNS, SDMX_CSV_TYPE, SDMX_JSON_TYPE, type Lang } from './sdmx.js'
+import { DATAFLOW_REF, SDMX_CSV_COLUMNS, SDMX_CSV_TYPE, SDMX_JSON_TYPE, SERIES_DIMENSIONS, type Lang } from './sdmx.js'
 import type { SdmxService } from './sdmx.service.js'
 
 /** An SDMX-JSON 2.0 data message; the official SDMX-JSON 2.0 data schema (test fixture) defines its members. */
@@ -15,7 +15,7 @@ export const SdmxDataMessage = Type.Object(
     data: Type.Object(
       {
         structures: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The structure of the data sets: dimensions with the values used, the measure OBS_VALUE, the attributes with their values. Empty when nothing matches.' }),
-        dataSets: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The observations as series keyed INDICATOR:REF_AREA:KIND (value indices), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete.' }),
+        dataSets: Type.Array(Type.Object({}, { additionalProperties: true }), { description: `The observations as series keyed ${SERIES_DIMENSIONS.map((d) => d.id).join(':')} (value indices; FREQ is the frequency of the periods, one per series), observations keyed by TIME_PERIOD index: [OBS_VALUE as an exact decimal string, attribute value indices…]. Withdrawn ones in a data set with action Delete.` }),
       },
       { additionalProperties: true, description: 'The data.' },
     ),
@@ -25,7 +25,7 @@ export const SdmxDataMessage = Type.Object(
 
 export const SDMX_CSV_DESCRIPTION =
   `SDMX-CSV 2.0: columns ${SDMX_CSV_COLUMNS.join(', ')}; STRUCTURE is \`dataflow\`, STRUCTURE_ID \`${DATAFLOW_REF}\`, ACTION \`I\` (D for a withdrawn observation). ` +
-  'TIME_PERIOD is the SDMX period code (2023, 2023-S1, 2023-Q3, 2023-M07); OBS_VALUE the exact decimal in the unit UNIT_MEASURE (UNIT_MULT 0). ' +
+  'FREQ is the SDMX frequency of the period (A, S, Q, M); TIME_PERIOD the SDMX period code (2023, 2023-S1, 2023-Q3, 2023-M07); OBS_VALUE the exact decimal in the unit UNIT_MEASURE (UNIT_MULT 0). ' +
   "Quoting and formula neutralization as the CSV export: a text cell that could start a spreadsheet formula is written with a leading ' and quoted. " +
   '`bom=true` prefixes a UTF-8 byte-order mark; `labels` does not apply (the codes are named in the data structure definition). Streamed in full unless `limit` is given.'
 

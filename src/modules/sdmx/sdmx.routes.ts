@@ -19,7 +19,7 @@ export const SdmxStructureMessage = Type.Object(
         dataflows: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The dataflow, referring to its data structure by URN.' }),
         dataStructures: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The data structure definition: dimensions, time dimension, attributes and measure.' }),
         conceptSchemes: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'The concepts each component stands for.' }),
-        codelists: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Code lists of the coded components: indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese).' }),
+        codelists: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Code lists of the coded components: frequencies, indicators, areas, kinds, units, unit multipliers, observation status, qualifiers (names in English and Chinese).' }),
       },
       { additionalProperties: true, description: 'The structures.' },
     ),

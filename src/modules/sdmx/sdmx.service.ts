@@ -12,11 +12,13 @@ import {
   DIMENSIONS,
   DSD_ID,
   DSD_URN,
+  FREQ_CODES,
   KIND_CODES,
   MEASURE,
   OBS_STATUS_CODES,
   QUALIFIER_CODES,
   SDMX_CSV_HEADER,
+  SERIES_DIMENSIONS,
   STRUCTURE_SCHEMA_URL,
   UNIT_MULT,
   VERSION,
@@ -75,6 +77,7 @@ export function createSdmxService(catalog: Pick<CatalogReads, 'indicators' | 'ar
       const codelistUrn = (id: string) => `urn:sdmx:org.sdmx.infomodel.codelist.Codelist=${AGENCY}:${id}(${VERSION})`
       const conceptUrn = (id: string) => `urn:sdmx:org.sdmx.infomodel.conceptscheme.Concept=${AGENCY}:CS_TOWN_INDICATORS(${VERSION}).${id}`
       const enumerated: Record<string, string> = {
+        FREQ: 'CL_FREQ',
         INDICATOR: 'CL_INDICATOR',
         REF_AREA: 'CL_AREA',
         KIND: 'CL_KIND',
@@ -92,7 +95,7 @@ export function createSdmxService(catalog: Pick<CatalogReads, 'indicators' | 'ar
         dataStructureComponents: {
           dimensionList: {
             id: 'DimensionDescriptor',
-            dimensions: DIMENSIONS.filter((d) => d.id !== 'TIME_PERIOD').map((d, position) => ({ id: d.id, position, conceptIdentity: conceptUrn(d.id), localRepresentation: representation(d.id, 'String') })),
+            dimensions: SERIES_DIMENSIONS.map((d, position) => ({ id: d.id, position, conceptIdentity: conceptUrn(d.id), localRepresentation: representation(d.id, 'String') })),
             timeDimensions: [{ id: 'TIME_PERIOD', position: DIMENSIONS.length - 1, conceptIdentity: conceptUrn('TIME_PERIOD'), localRepresentation: { format: { dataType: 'ObservationalTimePeriod' } } }],
           },
           attributeList: {
@@ -105,6 +108,7 @@ export function createSdmxService(catalog: Pick<CatalogReads, 'indicators' | 'ar
       const dataflow = { id: DATAFLOW_ID, ...base, name: 'Town indicators', names: { en: 'Town indicators', zh: '镇级指标' }, structure: DSD_URN, links: [{ rel: 'self', urn: DATAFLOW_URN }] }
       const concepts = [...DIMENSIONS, MEASURE, ...ATTRIBUTES].map((c) => code(c.id, c.names.en, c.names.zh))
       const codelists = [
+        codelist('CL_FREQ', 'Frequency', '频率', FREQ_CODES.map((k) => code(k.id, k.names.en, k.names.zh))),
         codelist('CL_INDICATOR', 'Indicators', '指标', indicators.map((i) => code(i.code, i.nameEn, i.nameZh))),
         codelist('CL_AREA', 'Areas', '地区', areas.map((a) => ({ ...code(a.code, a.nameEn, a.nameZh), ...(a.parentCode ? { parent: a.parentCode } : {}) }))),
         codelist('CL_KIND', 'Kinds of value', '数值类型', KIND_CODES.map((k) => code(k.id, k.names.en, k.names.zh))),

@@ -1,9 +1,9 @@
 // The SDMX mapping of an observation (docs/sdmx.md): one dataflow, its dimensions, measure and
 // attributes, and the two data formats built from rows: SDMX-CSV 2.0 lines and an SDMX-JSON 2.0 message.
 import { randomUUID } from 'node:crypto'
-import { parsePeriod } from '../../domain/periods.js'
+import { parsePeriod, type PeriodType } from '../../domain/periods.js'
 import { KINDS, QUALIFIERS } from '../../domain/observation.js'
-import { capitalized, KIND_NAMES, QUALIFIER_NAMES, type Names } from '../../domain/vocabulary.js'
+import { capitalized, FREQUENCY_NAMES, KIND_NAMES, QUALIFIER_NAMES, type Names } from '../../domain/vocabulary.js'
 import { csvCell } from '../../http/csv-export.js'
 import type { AreaRecord, IndicatorRecord, ObservationRow } from '../../storage/ports.js'
 
@@ -24,13 +24,17 @@ export const SDMX_STRUCTURE_TYPE = 'application/vnd.sdmx.structure+json; version
 
 export type Lang = 'zh' | 'en'
 
-/** The key's dimensions in key order: TIME_PERIOD last, as SDMX keys write it. */
-export const DIMENSIONS: ReadonlyArray<{ id: string; names: Names }> = [
-  { id: 'INDICATOR', names: { en: 'Indicator', zh: '指标' } },
-  { id: 'REF_AREA', names: { en: 'Reference area', zh: '地区' } },
-  { id: 'KIND', names: { en: 'Kind of value', zh: '数值类型' } },
-  { id: 'TIME_PERIOD', names: { en: 'Time period', zh: '时期' } },
+/** The key's dimensions in key order, each with its value of a row: FREQ first and TIME_PERIOD last, as SDMX keys write them. */
+export const DIMENSIONS: ReadonlyArray<{ id: string; names: Names; of: (row: ObservationRow) => string }> = [
+  { id: 'FREQ', names: { en: 'Frequency', zh: '频率' }, of: (row) => sdmxFrequency(row.period) },
+  { id: 'INDICATOR', names: { en: 'Indicator', zh: '指标' }, of: (row) => row.indicator },
+  { id: 'REF_AREA', names: { en: 'Reference area', zh: '地区' }, of: (row) => row.area },
+  { id: 'KIND', names: { en: 'Kind of value', zh: '数值类型' }, of: (row) => row.kind },
+  { id: 'TIME_PERIOD', names: { en: 'Time period', zh: '时期' }, of: (row) => sdmxPeriod(row.period) },
 ]
+
+/** The dimensions of a series key (all but TIME_PERIOD), in key order. */
+export const SERIES_DIMENSIONS = DIMENSIONS.filter((d) => d.id !== 'TIME_PERIOD')
 
 export const MEASURE = { id: 'OBS_VALUE', names: { en: 'Observation value', zh: '观测值' } }
 
@@ -44,6 +48,15 @@ export const ATTRIBUTES: ReadonlyArray<{ id: string; names: Names; mandatory: bo
   { id: 'CITATION_QUOTE', names: { en: 'Cited quote', zh: '引文' }, mandatory: true },
   { id: 'CITATION_SPAN', names: { en: 'Byte span of the quote in the source text (start-end, end exclusive)', zh: '引文在来源文本中的字节范围' }, mandatory: true },
 ]
+
+/** The codes of SDMX's cross-domain CL_FREQ for each kind of reporting period. */
+const FREQ_OF: Readonly<Record<PeriodType, string>> = { year: 'A', half: 'S', quarter: 'Q', month: 'M' }
+
+/** CL_FREQ codes the service can produce, longest period first. */
+export const FREQ_CODES: ReadonlyArray<{ id: string; names: Names }> = (Object.keys(FREQ_OF) as PeriodType[]).map((type) => ({
+  id: FREQ_OF[type],
+  names: { en: capitalized(FREQUENCY_NAMES[type].en), zh: FREQUENCY_NAMES[type].zh },
+}))
 
 export const KIND_CODES: ReadonlyArray<{ id: string; names: Names }> = KINDS.map((id) => ({ id, names: { en: capitalized(KIND_NAMES[id].en), zh: KIND_NAMES[id].zh } }))
 
@@ -65,6 +78,14 @@ export function sdmxPeriod(code: string): string {
   if (!p) return code
   const [year, part = ''] = p.code.split('-')
   return p.type === 'year' ? `${year}` : p.type === 'half' ? `${year}-S${part.slice(1)}` : p.type === 'quarter' ? `${year}-${part}` : `${year}-M${part}`
+}
+
+/** The SDMX frequency of a period code (2023 → A, 2023-H1 → S, 2023-Q3 → Q, 2023-07 → M). */
+export function sdmxFrequency(code: string): string {
+  const p = parsePeriod(code)
+  // Unreachable: the observation rules store only periods parsePeriod reads.
+  if (!p) throw new Error(`Not a reporting period: ${code}`)
+  return FREQ_OF[p.type]
 }
 
 /** A forecast is F, an approximate figure E, every other A (targets included: KIND says what they are). */
@@ -90,10 +111,7 @@ export function sdmxCsvLine(row: ObservationRow): string {
       'dataflow',
       DATAFLOW_REF,
       row.status === 'withdrawn' ? 'D' : 'I',
-      text(row.indicator),
-      text(row.area),
-      text(row.kind),
-      text(sdmxPeriod(row.period)),
+      ...DIMENSIONS.map((d) => text(d.of(row))),
       csvCell('number', row.value),
       ...attributeValues(row).map((v, i) => (ATTRIBUTES[i]?.id === 'UNIT_MULT' ? csvCell('number', v) : text(v))),
     ].join(',') + '\r\n'
@@ -128,7 +146,7 @@ function indexer<T>(): { index(v: T): number; values: T[] } {
 }
 
 /**
- * An SDMX-JSON 2.0 data message for these rows: series keyed INDICATOR:REF_AREA:KIND, observations keyed
+ * An SDMX-JSON 2.0 data message for these rows: series keyed FREQ:INDICATOR:REF_AREA:KIND, observations keyed
  * by TIME_PERIOD, OBS_VALUE as the exact decimal string, then each attribute's value index. Withdrawn rows
  * go into a second data set whose action is Delete. No rows: no structure and no data set.
  */
@@ -144,12 +162,13 @@ export function sdmxDataMessage(rows: ObservationRow[], labels: Labels, lang: La
   if (next !== null) meta.links = [{ rel: 'next', href: next, type: 'application/vnd.sdmx.data+json; version=2.0.0' }]
   if (rows.length === 0) return { meta, data: { structures: [], dataSets: [] } }
 
-  const dims = DIMENSIONS.map(() => indexer<string>())
+  const seriesValues = SERIES_DIMENSIONS.map(() => indexer<string>())
+  const periods = indexer<string>()
   const attrs = ATTRIBUTES.map(() => indexer<string>())
   const sets = new Map<'Information' | 'Delete', Map<string, Record<string, unknown[]>>>()
   for (const row of rows) {
-    const key = [row.indicator, row.area, row.kind].map((v, i) => (dims[i] as ReturnType<typeof indexer<string>>).index(v)).join(':')
-    const time = (dims[3] as ReturnType<typeof indexer<string>>).index(row.period)
+    const key = SERIES_DIMENSIONS.map((d, i) => (seriesValues[i] as ReturnType<typeof indexer<string>>).index(d.of(row))).join(':')
+    const time = periods.index(sdmxPeriod(row.period))
     const action = row.status === 'withdrawn' ? 'Delete' : 'Information'
     const series = sets.get(action) ?? new Map<string, Record<string, unknown[]>>()
     sets.set(action, series)
@@ -158,13 +177,19 @@ export function sdmxDataMessage(rows: ObservationRow[], labels: Labels, lang: La
     observations[String(time)] = [row.value, ...attributeValues(row).map((v, i) => (attrs[i] as ReturnType<typeof indexer<string>>).index(v))]
   }
 
-  const [indicators, areas, kinds, periods] = dims.map((d) => d.values) as [string[], string[], string[], string[]]
-  const kindNames = new Map(KIND_CODES.map((k) => [k.id, k.names]))
-  const codeValues = (ids: string[], names: (id: string) => Names) => ids.map((id) => named(id, names(id), lang))
-  const dimension = (i: number, values: unknown[]) => {
-    const d = DIMENSIONS[i] as (typeof DIMENSIONS)[number]
-    return { id: d.id, name: d.names[lang], names: d.names, keyPosition: i, ...(d.id === 'TIME_PERIOD' ? { roles: ['TIME_PERIOD'] } : {}), values }
+  const codeNames = (codes: ReadonlyArray<{ id: string; names: Names }>) => {
+    const byId = new Map(codes.map((c) => [c.id, c.names]))
+    return (c: string) => byId.get(c) ?? { en: c, zh: c }
   }
+  const namesOf: Record<string, (code: string) => Names> = {
+    FREQ: codeNames(FREQ_CODES),
+    INDICATOR: (c) => ({ en: labels.indicators.get(c)?.nameEn ?? c, zh: labels.indicators.get(c)?.nameZh ?? c }),
+    REF_AREA: (c) => ({ en: labels.areas.get(c)?.nameEn ?? c, zh: labels.areas.get(c)?.nameZh ?? c }),
+    KIND: codeNames(KIND_CODES),
+  }
+  const dimension = (d: (typeof DIMENSIONS)[number], values: unknown[]) =>
+    ({ id: d.id, name: d.names[lang], names: d.names, keyPosition: DIMENSIONS.indexOf(d), ...(d.id === 'TIME_PERIOD' ? { roles: ['TIME_PERIOD'] } : {}), values })
+  const timeDimension = DIMENSIONS.find((d) => d.id === 'TIME_PERIOD') as (typeof DIMENSIONS)[number]
   const attributeCodes: Record<string, ReadonlyArray<{ id: string; names: Names }>> = { OBS_STATUS: OBS_STATUS_CODES, OBS_QUALIFIER: QUALIFIER_CODES }
   const structure = {
     name: lang === 'en' ? 'Town indicators' : '镇级指标',
@@ -176,17 +201,15 @@ export function sdmxDataMessage(rows: ObservationRow[], labels: Labels, lang: La
     dataSets: [...sets.keys()].map((_, i) => i),
     dimensions: {
       dataSet: [],
-      series: [
-        dimension(0, codeValues(indicators, (c) => ({ en: labels.indicators.get(c)?.nameEn ?? c, zh: labels.indicators.get(c)?.nameZh ?? c }))),
-        dimension(1, codeValues(areas, (c) => ({ en: labels.areas.get(c)?.nameEn ?? c, zh: labels.areas.get(c)?.nameZh ?? c }))),
-        dimension(2, codeValues(kinds, (c) => kindNames.get(c) ?? { en: c, zh: c })),
-      ],
+      series: SERIES_DIMENSIONS.map((d, i) => {
+        const names = namesOf[d.id] ?? ((c: string) => ({ en: c, zh: c }))
+        return dimension(d, (seriesValues[i] as ReturnType<typeof indexer<string>>).values.map((c) => named(c, names(c), lang)))
+      }),
       observation: [
         dimension(
-          3,
-          periods.map((code) => {
-            const p = parsePeriod(code)
-            const id = sdmxPeriod(code)
+          timeDimension,
+          periods.values.map((id) => {
+            const p = parsePeriod(id)
             return { id, name: id, ...(p ? { start: `${p.startDate}T00:00:00Z`, end: `${p.endDate}T23:59:59Z` } : {}) }
           }),
         ),
