@@ -3,7 +3,10 @@ import fc from 'fast-check'
 import type { InjectOptions } from 'light-my-request'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { citationGeometry, codePointOffset, byteOffsetOf, parseTextDirective, quoteSelectorMatches, textDirectiveMatches } from '../src/domain/annotation.js'
+import { createAnnotationService } from '../src/modules/annotations/annotations.service.js'
 import { createKey } from '../src/modules/keys/keys.js'
+import { createObservationService } from '../src/modules/observations/observations.service.js'
+import { readSeedExclusions } from '../src/seed/exclusions.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 import { runs } from './support/property-runs.js'
 
@@ -138,6 +141,34 @@ describe('annotations through the API', () => {
     }
     const starts = data.map((x: any) => x.locations[0].byteStart)
     expect(starts).toEqual([...starts].sort((a, b) => a - b))
+  })
+
+  it('serves each exclusion\'s reason in English and in Chinese, as the reviewers wrote them', async () => {
+    const { data } = json((await call(`/v1/sources/${SEED}/exclusions`)).body)
+    const seeded = readSeedExclusions().get(SEED) ?? []
+    expect(data).toHaveLength(seeded.length)
+    const served = new Map(data.map((x: any) => [x.quote, x]))
+    for (const x of seeded) {
+      expect(served.get(x.quote), x.quote).toMatchObject({ reason: x.reason, reasonZh: x.reasonZh })
+      expect((served.get(x.quote) as any).reasonZh, x.quote).toMatch(/\p{Script=Han}/u)
+    }
+  })
+
+  it('serves a null Chinese reason where the reviewers wrote none, so that readers fall back to the English one', async () => {
+    const seeded = readSeedExclusions().get(SEED) ?? []
+    // Every other exclusion loses its Chinese reason.
+    const partial = seeded.map((x, i) => (i % 2 === 0 ? x : { quote: x.quote, reason: x.reason }))
+    const service = createAnnotationService({
+      observations: createObservationService(t.storage.observations, t.storage.catalog),
+      rows: t.storage.observations,
+      catalog: t.storage.catalog,
+      exclusions: () => new Map([[SEED, partial]]),
+    })
+    const served = new Map((await service.exclusions(SEED)).map((x) => [x.quote, x]))
+    partial.forEach((x, i) => {
+      expect(served.get(x.quote)?.reason, x.quote).toBe(x.reason)
+      expect(served.get(x.quote)?.reasonZh, x.quote).toBe(i % 2 === 0 ? seeded[i]?.reasonZh : null)
+    })
   })
 
   it('answers the Web Annotation Protocol\'s media type when asked for JSON-LD, with the same document, and 406 for what it does not serve', async () => {

@@ -1,5 +1,5 @@
 // The seed loader: what it loads, and what it refuses (naming the entry).
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -7,6 +7,7 @@ import { locateQuote } from '../src/domain/citation.js'
 import { SeedError } from '../src/errors.js'
 import { verifyAuditChain } from '../src/modules/audit/integrity.js'
 import { seedsFolder } from '../src/paths.js'
+import { readSeedExclusions } from '../src/seed/exclusions.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
 import { freshDb, openStore } from './helpers.js'
 
@@ -178,5 +179,43 @@ describe('seed loader', () => {
   it('refuses a source whose bytes do not match its SHA-256', async () => {
     const err = await refusal(tamperedSeeds((e) => (e.source.sha256 = '0'.repeat(64))))
     expect(err.message).toContain('has SHA-256 697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9')
+  })
+})
+
+describe('reviewed exclusions', () => {
+  /** Every exclusion of every seeded report, as its extraction.json states it. */
+  const seeded = readdirSync(seedsFolder)
+    .filter((d) => existsSync(join(seedsFolder, d, 'extraction.json')))
+    .flatMap((d) => (JSON.parse(readFileSync(join(seedsFolder, d, 'extraction.json'), 'utf8')).exclusions ?? []).map((x: any) => ({ report: d, ...x })))
+  const HAN = /\p{Script=Han}/u
+
+  it('gives every seeded exclusion a Chinese reason beside its English one', () => {
+    expect(seeded.length).toBeGreaterThan(20)
+    for (const x of seeded) {
+      const at = `${x.report}: ${x.quote}`
+      expect(typeof x.reason === 'string' && x.reason.trim().length > 0, at).toBe(true)
+      expect(typeof x.reasonZh === 'string' && x.reasonZh.trim().length > 0, at).toBe(true)
+      expect(x.reasonZh, at).toMatch(HAN)
+      expect(x.reasonZh, at).not.toBe(x.reason)
+    }
+  })
+
+  it('keeps in the Chinese reason, as written, the source words and the ids the English one quotes', () => {
+    for (const x of seeded) {
+      const quoted = [...(x.reason as string).matchAll(/[\p{Script=Han}\d]*\p{Script=Han}[\p{Script=Han}\d]*|[a-z0-9-]+\/[a-z0-9-]+|[a-z]+(?:_[a-z]+)+/gu)].map((m) => m[0])
+      for (const term of quoted) expect(x.reasonZh, `${x.report}: ${x.quote}`).toContain(term)
+    }
+  })
+
+  it('reads the Chinese reason, and leaves none (readers fall back to English) where a report gives none or an empty one', () => {
+    const folder = tamperedSeeds((e) => {
+      delete e.exclusions[0].reasonZh
+      e.exclusions[1].reasonZh = ''
+    })
+    const read = readSeedExclusions(folder).get('bayantala-2023h1') ?? []
+    expect(read).toHaveLength(extraction.exclusions.length)
+    expect(read[0]).toEqual({ quote: extraction.exclusions[0].quote, reason: extraction.exclusions[0].reason, reasonZh: undefined })
+    expect(read[1]?.reasonZh).toBeUndefined()
+    expect(read.slice(2)).toEqual(extraction.exclusions.slice(2))
   })
 })

@@ -1,7 +1,13 @@
 // The source page as served: every current citation highlighted once, hostile text escaped, ETag/304, a 404 page.
 import type { InjectOptions } from 'light-my-request'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { renderPage } from '../src/http/html.js'
+import { createAnnotationService } from '../src/modules/annotations/annotations.service.js'
 import { createKey } from '../src/modules/keys/keys.js'
+import { createObservationService } from '../src/modules/observations/observations.service.js'
+import { SourcePage } from '../src/modules/web/pages/source.js'
+import type { WebRoutesOptions } from '../src/modules/web/web.routes.js'
+import { readSeedExclusions } from '../src/seed/exclusions.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 
 const SEED = 'bayantala-2023h1'
@@ -30,6 +36,30 @@ const citeIds = (html: string) => [...html.matchAll(/id="cite-(\d+)"/g)].map((m)
 async function citing(sourceId: string): Promise<number[]> {
   const all = json((await call('/v1/observations?limit=1000')).body).data as Array<{ id: number; source: { id: string } }>
   return all.filter((o) => o.source.id === sourceId).map((o) => o.id)
+}
+
+const unescape = (html: string) => html.replace(/&(lt|gt|quot|#39|amp);/g, (_, e) => ({ lt: '<', gt: '>', quot: '"', '#39': "'", amp: '&' })[e as string] as string)
+
+/** A shown reason: its text and the `lang` its element declares (none: the surrounding language). */
+interface Shown {
+  text: string
+  lang: string | undefined
+}
+
+/** The reasons of the page's list of exclusions, by key, as they are read (the prefix is the page's own words). */
+function listedReasons(html: string): Map<number, Shown> {
+  const out = new Map<number, Shown>()
+  for (const m of html.matchAll(/<span id="excluded-(\d+)">[^<]*<span(?: lang="([^"]*)")?>([^<]*)<\/span><\/span>/g)) out.set(Number(m[1]), { text: unescape(m[3] as string), lang: m[2] })
+  return out
+}
+
+/** Each excluded mark in the text: the exclusion it describes, its hover title and the reason shown on hover or focus. */
+function marks(html: string): Array<{ key: number; title: string; shown: Shown }> {
+  return [...html.matchAll(/<mark class="excluded" tabindex="0" title="([^"]*)" aria-describedby="excluded-(\d+)">[^<]*<span class="reason"(?: lang="([^"]*)")? aria-hidden="true">([^<]*)<\/span><\/mark>/g)].map((m) => ({
+    key: Number(m[2]),
+    title: unescape(m[1] as string),
+    shown: { text: unescape(m[4] as string), lang: m[3] },
+  }))
 }
 
 describe('/sources/{id}', () => {
@@ -61,6 +91,52 @@ describe('/sources/{id}', () => {
       expect(res.body).toContain(`lang=${lang}#obs-`)
       expect(res.body).toMatch(/curl -s http:\/\/[^ ]+\/v1\/sources\/bayantala-2023h1\/text \| sha256sum/)
       expect(res.body).toMatch(/class="excluded" tabindex="0" title="[^"]+" aria-describedby="excluded-\d+"/)
+    }
+  })
+
+  it('shows each exclusion\'s reason in the page\'s language, in the list, on hover and focus, and as the mark\'s description', async () => {
+    const exclusions = json((await call(`/v1/sources/${SEED}/exclusions`)).body).data as Array<{ reason: string; reasonZh: string }>
+    for (const lang of ['zh', 'en'] as const) {
+      const html = (await call(`/sources/${SEED}?lang=${lang}`)).body
+      const reasonOf = (x: { reason: string; reasonZh: string }) => (lang === 'zh' ? x.reasonZh : x.reason)
+      // Every reason is in the page's own language: no element needs a lang of its own, but the marks inside the Chinese text on the en page.
+      expect(listedReasons(html)).toEqual(new Map(exclusions.map((x, key) => [key, { text: reasonOf(x), lang: undefined }])))
+      const drawn = marks(html)
+      expect(new Set(drawn.map((m) => m.key)).size).toBeGreaterThan(20)
+      for (const m of drawn) {
+        const x = exclusions[m.key] as { reason: string; reasonZh: string }
+        expect(m.title, `excluded-${m.key}`).toBe(reasonOf(x))
+        expect(m.shown, `excluded-${m.key}`).toEqual({ text: reasonOf(x), lang: lang === 'en' ? 'en' : undefined })
+      }
+      const unshown = exclusions.map((x) => (lang === 'zh' ? x.reason : x.reasonZh))
+      for (const other of unshown) expect(unescape(html), other).not.toContain(other)
+    }
+  })
+
+  it('falls back to the English reason, marked lang="en", where the Chinese page has no Chinese one', async () => {
+    const seeded = readSeedExclusions().get(SEED) ?? []
+    const observations = createObservationService(t.storage.observations, t.storage.catalog)
+    for (const keepsChinese of [(i: number) => i % 2 === 0, () => false]) {
+      const partial = seeded.map((x, i) => (keepsChinese(i) ? x : { quote: x.quote, reason: x.reason }))
+      const annotations = createAnnotationService({ observations, rows: t.storage.observations, catalog: t.storage.catalog, exclusions: () => new Map([[SEED, partial]]) })
+      const served = await annotations.exclusions(SEED)
+      expect(served.some((x) => x.reasonZh === null)).toBe(true)
+      // The source page reads only these two services.
+      const services = { catalog: t.storage.catalog, annotations } as unknown as WebRoutesOptions
+      const page = async (lang: 'zh' | 'en') => renderPage(await SourcePage({ lang, id: SEED, services, origin: 'http://127.0.0.1:3000' }))
+      const zh = await page('zh')
+      expect(listedReasons(zh)).toEqual(new Map(served.map((x, key) => [key, x.reasonZh === null ? { text: x.reason, lang: 'en' } : { text: x.reasonZh, lang: undefined }])))
+      const drawn = marks(zh)
+      expect(drawn.some((m) => served[m.key]?.reasonZh === null)).toBe(true)
+      for (const m of drawn) {
+        const x = served[m.key] as (typeof served)[number]
+        expect(m.title).toBe(x.reasonZh ?? x.reason)
+        expect(m.shown).toEqual(x.reasonZh === null ? { text: x.reason, lang: 'en' } : { text: x.reasonZh, lang: undefined })
+      }
+      // The English page is as before: English everywhere.
+      const en = await page('en')
+      expect(listedReasons(en)).toEqual(new Map(served.map((x, key) => [key, { text: x.reason, lang: undefined }])))
+      for (const m of marks(en)) expect(m.shown).toEqual({ text: (served[m.key] as (typeof served)[number]).reason, lang: 'en' })
     }
   })
 

@@ -4641,6 +4641,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
           {
             "quote": "巴政发〔2023〕38号",
             "reason": "document number, not a statistic",
+            "reasonZh": "文号，非统计数",
             "locations": [
               {
                 "byteStart": 8,
@@ -4653,6 +4654,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
           {
             "quote": "[bookmark: _GoBack]巴彦塔拉镇2023年上半年工作总结及",
             "reason": "report title: 2023年上半年 is a time phrase",
+            "reasonZh": "报告标题：2023年上半年是时间表述",
             "locations": [
               {
                 "byteStart": 34,

@@ -10970,6 +10970,7 @@ export interface operations {
                      *         {
                      *           "quote": "巴政发〔2023〕38号",
                      *           "reason": "document number, not a statistic",
+                     *           "reasonZh": "文号，非统计数",
                      *           "locations": [
                      *             {
                      *               "byteStart": 8,
@@ -10982,6 +10983,7 @@ export interface operations {
                      *         {
                      *           "quote": "[bookmark: _GoBack]巴彦塔拉镇2023年上半年工作总结及",
                      *           "reason": "report title: 2023年上半年 is a time phrase",
+                     *           "reasonZh": "报告标题：2023年上半年是时间表述",
                      *           "locations": [
                      *             {
                      *               "byteStart": 34,
@@ -11001,8 +11003,10 @@ export interface operations {
                         data: {
                             /** @description The words holding the number, verbatim. */
                             quote: string;
-                            /** @description Why the reviewers did not extract it (a date, a document number, a name…). */
+                            /** @description Why the reviewers did not extract it (a date, a document number, a name…), in English. */
                             reason: string;
+                            /** @description The same reason in Simplified Chinese; null where the reviewers gave none (read `reason` then). */
+                            reasonZh: string | null;
                             /** @description Every place the words occur in the text (one for most; none if the text no longer holds them). */
                             locations: {
                                 /** @description Bytes of the stored text before the words. */

@@ -1,6 +1,6 @@
 // Citations in the web's own terms: W3C Web Annotations whose targets select the quote in the stored text.
 import { Type, type Static } from '@sinclair/typebox'
-import { SourceId } from '../../http/schemas.js'
+import { Nullable, SourceId } from '../../http/schemas.js'
 
 export const ANNO_CONTEXT = 'http://www.w3.org/ns/anno.jsonld' as const
 
@@ -98,7 +98,8 @@ const Span = Type.Object(
 export const Exclusion = Type.Object(
   {
     quote: Type.String({ description: 'The words holding the number, verbatim.' }),
-    reason: Type.String({ description: 'Why the reviewers did not extract it (a date, a document number, a name…).' }),
+    reason: Type.String({ description: 'Why the reviewers did not extract it (a date, a document number, a name…), in English.' }),
+    reasonZh: Nullable(Type.String(), { description: 'The same reason in Simplified Chinese; null where the reviewers gave none (read `reason` then).' }),
     locations: Type.Array(Span, { description: 'Every place the words occur in the text (one for most; none if the text no longer holds them).' }),
   },
   { description: 'A number of the text deliberately not extracted.' },

@@ -92,6 +92,7 @@ export function createAnnotationService(deps: AnnotationServiceDeps) {
     const located = listed.map((x) => ({
       quote: x.quote,
       reason: x.reason,
+      reasonZh: x.reasonZh ?? null,
       locations: locateAll(text, x.quote).map((byteStart) => {
         const byteEnd = byteStart + Buffer.byteLength(x.quote, 'utf8')
         const start = codePointOffset(text, byteStart)

@@ -153,3 +153,13 @@ export function t(lang: Lang, key: WordKey): string {
 export function named(lang: Lang, zh: string, en: string | null | undefined): string {
   return lang === 'en' && en ? en : zh
 }
+
+/** The BCP 47 tag of a page language, for `lang` and `hreflang` attributes (the report is in Simplified Chinese). */
+export function langTag(lang: Lang): 'zh-Hans' | 'en' {
+  return lang === 'zh' ? 'zh-Hans' : 'en'
+}
+
+/** Reviewer's words kept in English and, where translated, in Chinese: the page's language where there is one, else English, with the language it is in. */
+export function inPageLanguage(lang: Lang, en: string, zh: string | null | undefined): { text: string; lang: Lang } {
+  return lang === 'zh' && zh ? { text: zh, lang: 'zh' } : { text: en, lang: 'en' }
+}

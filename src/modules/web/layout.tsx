@@ -3,7 +3,7 @@
 // from this origin. Rendered by preact-render-to-string, which escapes every text and
 // attribute value: no page builds HTML by concatenating strings.
 import type { ComponentChildren } from 'preact'
-import { href, LANGS, t, type Lang } from './i18n.js'
+import { href, langTag, LANGS, t, type Lang } from './i18n.js'
 
 export interface PageFrame {
   lang: Lang
@@ -19,7 +19,7 @@ const LANG_LABEL: Record<Lang, string> = { zh: '中文', en: 'English' }
 
 export function Layout({ lang, path, params = {}, title, children }: PageFrame) {
   return (
-    <html lang={lang === 'zh' ? 'zh-Hans' : 'en'}>
+    <html lang={langTag(lang)}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -52,11 +52,11 @@ export function Layout({ lang, path, params = {}, title, children }: PageFrame) 
             <span class="visually-hidden">{t(lang, 'language')}: </span>
             {LANGS.map((l) =>
               l === lang ? (
-                <span aria-current="true" lang={l === 'zh' ? 'zh-Hans' : 'en'}>
+                <span aria-current="true" lang={langTag(l)}>
                   {LANG_LABEL[l]}
                 </span>
               ) : (
-                <a href={href(path, l, params)} hreflang={l === 'zh' ? 'zh-Hans' : 'en'} lang={l === 'zh' ? 'zh-Hans' : 'en'}>
+                <a href={href(path, l, params)} hreflang={langTag(l)} lang={langTag(l)}>
                   {LANG_LABEL[l]}
                 </a>
               ),

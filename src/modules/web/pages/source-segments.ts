@@ -17,7 +17,6 @@ export interface CiteSpan extends Span {
 export interface ExcludedSpan extends Span {
   /** Its index in the source's exclusion list. */
   key: number
-  reason: string
 }
 
 export interface Segment extends Span {

@@ -1,6 +1,6 @@
 // `/sources/{id}`: the whole report text, every cited figure highlighted and linked to its observation, exclusions marked with their reason.
 import type { VNode } from 'preact'
-import { href, named, t, type Lang } from '../i18n.js'
+import { href, inPageLanguage, langTag, named, t, type Lang } from '../i18n.js'
 import { Layout } from '../layout.js'
 import type { WebRoutesOptions } from '../web.routes.js'
 import type { CitedRow } from '../../annotations/annotations.service.js'
@@ -12,7 +12,12 @@ import type { ObservationRow } from '../../../storage/ports.js'
 const citeId = (id: number) => `cite-${id}`
 const exclusionId = (key: number) => `excluded-${key}`
 
-function Piece({ segment, text, lang, byId }: { segment: Segment; text: string; lang: Lang; byId: Map<number, CitedRow> }) {
+type Reason = ReturnType<typeof inPageLanguage>
+
+/** `lang` for a reason shown where the surrounding text is in `around`: only when it differs, so a fallback to English is read as English. */
+const reasonLang = (reason: Reason, around: Lang) => (reason.lang === around ? undefined : langTag(reason.lang))
+
+function Piece({ segment, text, lang, byId, reasons }: { segment: Segment; text: string; lang: Lang; byId: Map<number, CitedRow>; reasons: Reason[] }) {
   const owner = segment.cites[0]
   if (owner !== undefined) {
     const row = (byId.get(owner) as CitedRow).row
@@ -27,11 +32,13 @@ function Piece({ segment, text, lang, byId }: { segment: Segment; text: string; 
   }
   const excluded = segment.excluded[0]
   if (excluded !== undefined) {
+    const reason = reasons[excluded.key] as Reason
+    // The mark sits in the Chinese source text: its reason says when it is English.
     return (
-      <mark class="excluded" tabindex={0} title={excluded.reason} aria-describedby={exclusionId(excluded.key)}>
+      <mark class="excluded" tabindex={0} title={reason.text} aria-describedby={exclusionId(excluded.key)}>
         {text}
-        <span class="reason" aria-hidden="true">
-          {excluded.reason}
+        <span class="reason" lang={reasonLang(reason, 'zh')} aria-hidden="true">
+          {reason.text}
         </span>
       </mark>
     )
@@ -52,10 +59,11 @@ export async function SourcePage({ lang, id, services, origin }: { lang: Lang; i
   const { source, text, cited, exclusions } = view
   const names = new Map(indicators.map((i) => [i.code, named(lang, i.nameZh, i.nameEn)]))
   const byId = new Map(cited.map((c) => [c.row.id, c]))
+  const reasons = exclusions.map((x) => inPageLanguage(lang, x.reason, x.reasonZh))
   const segments = segmentText(
     text.length,
     cited.map((c) => ({ id: c.row.id, start: c.row.byteStart, end: c.row.byteEnd, figure: figureOf(c.row) })),
-    exclusions.flatMap((x, key) => x.locations.map((l) => ({ key, reason: x.reason, start: l.byteStart, end: l.byteEnd }))),
+    exclusions.flatMap((x, key) => x.locations.map((l) => ({ key, start: l.byteStart, end: l.byteEnd }))),
   )
   const title = named(lang, source.title, source.titleEn)
   const textUrl = `/v1/sources/${source.id}/text`
@@ -96,7 +104,7 @@ export async function SourcePage({ lang, id, services, origin }: { lang: Lang; i
         <p class="legend">{t(lang, 'sourceLegend')}</p>
         <pre class="source-text" lang="zh-Hans">
           {segments.map((s) => (
-            <Piece segment={s} text={text.subarray(s.start, s.end).toString('utf8')} lang={lang} byId={byId} />
+            <Piece segment={s} text={text.subarray(s.start, s.end).toString('utf8')} lang={lang} byId={byId} reasons={reasons} />
           ))}
         </pre>
       </section>
@@ -151,15 +159,18 @@ export async function SourcePage({ lang, id, services, origin }: { lang: Lang; i
           <p>{t(lang, 'sourceNoExclusions')}</p>
         ) : (
           <ol class="exclusions">
-            {exclusions.map((x, key) => (
-              <li>
-                <q lang="zh-Hans">{x.quote}</q>{' '}
-                <span id={exclusionId(key)} lang="en">
-                  {t(lang, 'sourceExcludedReason')}
-                  {x.reason}
-                </span>
-              </li>
-            ))}
+            {exclusions.map((x, key) => {
+              const reason = reasons[key] as Reason
+              return (
+                <li>
+                  <q lang="zh-Hans">{x.quote}</q>{' '}
+                  <span id={exclusionId(key)}>
+                    {t(lang, 'sourceExcludedReason')}
+                    <span lang={reasonLang(reason, lang)}>{reason.text}</span>
+                  </span>
+                </li>
+              )
+            })}
           </ol>
         )}
       </section>
