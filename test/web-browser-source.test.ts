@@ -112,9 +112,9 @@ describe.runIf(run)('source page in Chromium', { timeout: 120_000 }, () => {
     await context.close()
   })
 
-  it('shows an excluded number\'s reason on keyboard focus', async () => {
+  it.each(['en', 'zh'] as const)('shows an excluded number\'s reason on keyboard focus, in the page\'s language (%s)', async (lang) => {
     const page = await browser.newPage()
-    await page.goto(`${base}/sources/${SEED}?lang=en`)
+    await page.goto(`${base}/sources/${SEED}?lang=${lang}`)
     const hidden = await page.$eval('mark.excluded .reason', (e) => getComputedStyle(e).display)
     expect(hidden).toBe('none')
     let focused = false
@@ -135,6 +135,9 @@ describe.runIf(run)('source page in Chromium', { timeout: 120_000 }, () => {
     expect(shown.width).toBeGreaterThan(0)
     expect(shown.text).toBe(shown.title)
     expect(shown.described).toContain(shown.title)
+    // The seed gives every reason in both languages: the zh page shows the Chinese one, the en page the English one.
+    const reasons = (JSON.parse((await app.inject(`/v1/sources/${SEED}/exclusions`)).body).data as Array<{ reason: string; reasonZh: string | null }>).map((x) => (lang === 'zh' ? x.reasonZh : x.reason))
+    expect(reasons).toContain(shown.text)
     await page.close()
   })
 
