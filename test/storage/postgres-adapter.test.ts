@@ -632,7 +632,7 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
       const [a, b] = await Promise.all([createPostgresStorage(fresh.url), createPostgresStorage(fresh.url)])
       try {
         const applied = await Promise.all([a.migrate(), b.migrate(), a.migrate()])
-        expect(applied.flat().sort()).toEqual(['0000_init', '0001_append_only_history', '0002_page_indexes', '0003_semantics'])
+        expect(applied.flat().sort()).toEqual(['0000_init', '0001_append_only_history', '0002_page_indexes', '0003_semantics', '0004_source_index'])
         expect(await b.migrate()).toEqual([])
         expect(await a.health.migrations()).toEqual({ applied: 4, expected: 4 })
       } finally {
