@@ -100,7 +100,7 @@ export interface SinceStart {
 }
 
 /** What the plan of a page depends on beyond the filter's shape, read from the store only when it matters. */
-interface PlanInputs {
+export interface PlanInputs {
   /** For updatedSince (without asOf). */
   since?: SinceStart | undefined
   /** Asked only when set filters lead the page (no natural key, no single code). */
@@ -112,7 +112,7 @@ interface PlanInputs {
  * filter's shape (which filters, how many values each) and the plan choices, so
  * it is compiled once per shape and reused; the values are bound.
  */
-function pageQuery(
+export function pageQuery(
   filter: ObservationFilter,
   afterId: number,
   limit: number,
