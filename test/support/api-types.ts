@@ -2703,13 +2703,13 @@ export interface operations {
                      *       "status": "ready",
                      *       "writer": "inline",
                      *       "migrations": {
-                     *         "applied": 7,
-                     *         "expected": 7
+                     *         "applied": 8,
+                     *         "expected": 8
                      *       },
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T21:14:55.120Z"
+                     *         "lastFullAt": "2026-11-29T21:29:25.876Z"
                      *       }
                      *     }
                      */
@@ -2896,7 +2896,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2987,7 +2987,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T21:14:56.553Z",
+                     *       "recordedAt": "2026-11-29T21:29:26.856Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3056,7 +3056,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *       "recordedAt": "2026-11-29T21:29:25.756Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3948,7 +3948,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z"
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4546,6 +4546,8 @@ export interface operations {
                  *     ]
                  */
                 topic?: string[];
+                /** @description Source ids (see /v1/sources): observations whose revision in force (the current one, or the one asOf/knownAt selects) cites any of them. One or several: repeat the parameter or separate codes with commas. */
+                source?: string[];
                 /**
                  * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
                  * @example 2023-07-01
@@ -4681,7 +4683,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z"
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4714,7 +4716,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.981Z"
+                     *           "recordedAt": "2026-11-29T21:29:25.775Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4723,8 +4725,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:14:54.956Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:14:54.981Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:29:25.756Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:29:25.775Z
                      */
                     "text/csv": string;
                     /**
@@ -5151,7 +5153,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T21:14:54.956Z"
+                     *       "recordedAt": "2026-11-29T21:29:25.756Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5287,8 +5289,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:14:56.601Z",
-                     *       "recordedAt": "2026-11-29T21:14:56.601Z"
+                     *       "publishedAt": "2026-11-29T21:29:26.868Z",
+                     *       "recordedAt": "2026-11-29T21:29:26.868Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5378,8 +5380,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:14:56.619Z",
-                     *       "recordedAt": "2026-11-29T21:14:56.619Z"
+                     *       "publishedAt": "2026-11-29T21:29:26.871Z",
+                     *       "recordedAt": "2026-11-29T21:29:26.871Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5474,7 +5476,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8737,7 +8739,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8774,7 +8776,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9640,7 +9642,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:14:54.956Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9725,7 +9727,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T21:14:54.953Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.754Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9740,11 +9742,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "69fd8f346fa451d3d8149ef1cc42414c5ca43c16d114c96252618a407ca578c4"
+                     *           "hash": "1e559aa274295721a16c7a8d1ba018541369e99a2b9de6811213bdad8310ffdd"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T21:14:54.953Z",
+                     *           "recordedAt": "2026-11-29T21:29:25.754Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9758,8 +9760,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "69fd8f346fa451d3d8149ef1cc42414c5ca43c16d114c96252618a407ca578c4",
-                     *           "hash": "0be6125f73b0bfb0c91375ae7a193e23c64d4f73e7c688d3e8e8ecfd4d5cc027"
+                     *           "prevHash": "1e559aa274295721a16c7a8d1ba018541369e99a2b9de6811213bdad8310ffdd",
+                     *           "hash": "499ed08c1d08fe25f51647917c7b89bf233190bcd183161b28c53d3399450d13"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9811,10 +9813,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d",
-                     *       "recordedAt": "2026-11-29T21:14:55.040Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d\nrecordedAt=2026-11-29T21:14:55.040Z\n",
-                     *       "signature": "29oUp6iw5t2xlxBNbG2pIrCJwa0GwSGwjfj5boY0vO+Bnf4R/94fQf72QlTTyLeNFhrMY8AJLGP21JSXLhNfAQ==",
+                     *       "hash": "087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c",
+                     *       "recordedAt": "2026-11-29T21:29:25.807Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c\nrecordedAt=2026-11-29T21:29:25.807Z\n",
+                     *       "signature": "+5HRRqdZKmbwj0MZfsUDSAvqYAWn+60P2dG61Bl3z5d8FdcIiJxp4miX2tSxPpmIP0wWwM44z+4rPdsqniiuCA==",
                      *       "verified": true
                      *     }
                      */
@@ -9862,7 +9864,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEA+Dn3iRET//LvKyUINtlhCsv6wXoEeWOw3A5h/WMT4pE=
+                     *     MCowBQYDK2VwAyEAeI7+79jH/0k95fn4BbzTsoxxY0SuR7AWMGf1btMhkzU=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9903,10 +9905,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "entries": 366,
-                     *       "checkedFrom": 367,
-                     *       "lastFullAt": "2026-11-29T21:14:55.120Z",
+                     *       "checkedFrom": 1,
+                     *       "lastFullAt": "2026-11-29T21:29:25.876Z",
                      *       "headSeq": 366,
-                     *       "headHash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d"
+                     *       "headHash": "087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9947,9 +9949,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T21:14:56.395Z",
+                     *       "lastFullAt": "2026-11-29T21:29:26.760Z",
                      *       "headSeq": 366,
-                     *       "headHash": "dde886e80fbfe669180f25a157a5ac87788af7fdb0bbf13720a2b5a11497bf2d"
+                     *       "headHash": "087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
