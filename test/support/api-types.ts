@@ -2709,7 +2709,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T21:29:25.876Z"
+                     *         "lastFullAt": "2026-11-29T21:30:54.583Z"
                      *       }
                      *     }
                      */
@@ -2896,7 +2896,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2987,7 +2987,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T21:29:26.856Z",
+                     *       "recordedAt": "2026-11-29T21:30:55.517Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3056,7 +3056,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T21:29:25.756Z",
+                     *       "recordedAt": "2026-11-29T21:30:54.484Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3948,7 +3948,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z"
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4546,7 +4546,12 @@ export interface operations {
                  *     ]
                  */
                 topic?: string[];
-                /** @description Source ids (see /v1/sources): observations whose revision in force (the current one, or the one asOf/knownAt selects) cites any of them. One or several: repeat the parameter or separate codes with commas. */
+                /**
+                 * @description Source ids (see /v1/sources): observations whose revision in force (the current one, or the one asOf/knownAt selects) cites any of them. One or several: repeat the parameter or separate codes with commas.
+                 * @example [
+                 *       "bayantala-2023h1"
+                 *     ]
+                 */
                 source?: string[];
                 /**
                  * @description A date YYYY-MM-DD (through the end of that UTC day) or an RFC 3339 time: answer, per observation, with the latest revision published by then (`publishedAt`), like a vintage of ALFRED; observations not yet published are absent. Else 400.
@@ -4575,7 +4580,7 @@ export interface operations {
                 limit?: number;
                 /**
                  * @description Opaque cursor from a previous page's nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged.
-                 * @example eyJhIjoyMiwiZiI6IlVITHNsZjJqNlhQNHMtaE8ifQ
+                 * @example eyJhIjoyMiwiZiI6IldteDZIdkd3cUZBckpqSDMifQ
                  */
                 cursor?: string;
                 /**
@@ -4683,7 +4688,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z"
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4716,7 +4721,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.775Z"
+                     *           "recordedAt": "2026-11-29T21:30:54.502Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4725,8 +4730,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:29:25.756Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:29:25.775Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:30:54.484Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:30:54.502Z
                      */
                     "text/csv": string;
                     /**
@@ -5153,7 +5158,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T21:29:25.756Z"
+                     *       "recordedAt": "2026-11-29T21:30:54.484Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5289,8 +5294,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:29:26.868Z",
-                     *       "recordedAt": "2026-11-29T21:29:26.868Z"
+                     *       "publishedAt": "2026-11-29T21:30:55.532Z",
+                     *       "recordedAt": "2026-11-29T21:30:55.532Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5380,8 +5385,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:29:26.871Z",
-                     *       "recordedAt": "2026-11-29T21:29:26.871Z"
+                     *       "publishedAt": "2026-11-29T21:30:55.536Z",
+                     *       "recordedAt": "2026-11-29T21:30:55.536Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5476,7 +5481,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8739,7 +8744,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8776,7 +8781,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9642,7 +9647,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:29:25.756Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.484Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9727,7 +9732,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T21:29:25.754Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.482Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9742,11 +9747,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "1e559aa274295721a16c7a8d1ba018541369e99a2b9de6811213bdad8310ffdd"
+                     *           "hash": "51a6a95f2de3882579247ac358db12f4eaf150b0e8b6e8247ed521a91462f0de"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T21:29:25.754Z",
+                     *           "recordedAt": "2026-11-29T21:30:54.482Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9760,8 +9765,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "1e559aa274295721a16c7a8d1ba018541369e99a2b9de6811213bdad8310ffdd",
-                     *           "hash": "499ed08c1d08fe25f51647917c7b89bf233190bcd183161b28c53d3399450d13"
+                     *           "prevHash": "51a6a95f2de3882579247ac358db12f4eaf150b0e8b6e8247ed521a91462f0de",
+                     *           "hash": "e15043b5f7523ab17f18a28e273fc64298409bbe841f21e4404d67adece45e55"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9813,10 +9818,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c",
-                     *       "recordedAt": "2026-11-29T21:29:25.807Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c\nrecordedAt=2026-11-29T21:29:25.807Z\n",
-                     *       "signature": "+5HRRqdZKmbwj0MZfsUDSAvqYAWn+60P2dG61Bl3z5d8FdcIiJxp4miX2tSxPpmIP0wWwM44z+4rPdsqniiuCA==",
+                     *       "hash": "589f6f9cbf726f5f9f12c22f5a599b26641cfde014762c601ffe56b8afb44278",
+                     *       "recordedAt": "2026-11-29T21:30:54.538Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=589f6f9cbf726f5f9f12c22f5a599b26641cfde014762c601ffe56b8afb44278\nrecordedAt=2026-11-29T21:30:54.538Z\n",
+                     *       "signature": "0phXtDOk8exfCJzXFJ5crI62CT2HjplhlOp0I04TN4uhd0CRry2tcEfI1naqt/9coum0aaecW7ueCMRIn9NPDQ==",
                      *       "verified": true
                      *     }
                      */
@@ -9864,7 +9869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAeI7+79jH/0k95fn4BbzTsoxxY0SuR7AWMGf1btMhkzU=
+                     *     MCowBQYDK2VwAyEAUIyGf/y5IdZcKe183SL5jFbRoIjwDy3ZNmZRjpq/+Gw=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -9906,9 +9911,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T21:29:25.876Z",
+                     *       "lastFullAt": "2026-11-29T21:30:54.583Z",
                      *       "headSeq": 366,
-                     *       "headHash": "087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c"
+                     *       "headHash": "589f6f9cbf726f5f9f12c22f5a599b26641cfde014762c601ffe56b8afb44278"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -9949,9 +9954,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T21:29:26.760Z",
+                     *       "lastFullAt": "2026-11-29T21:30:55.430Z",
                      *       "headSeq": 366,
-                     *       "headHash": "087283afa9ac8e3b93d736061b8abe7627da9bedd54c197d65f8f20ab7cb147c"
+                     *       "headHash": "589f6f9cbf726f5f9f12c22f5a599b26641cfde014762c601ffe56b8afb44278"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
