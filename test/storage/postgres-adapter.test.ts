@@ -664,7 +664,7 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
     })
 
     it('reports migrations, size and a ping; names itself without a password', async () => {
-      expect(await storage.health.migrations()).toEqual({ applied: 4, expected: 4 })
+      expect(await storage.health.migrations()).toEqual({ applied: 5, expected: 5 })
       expect(await storage.health.sizeBytes()).toBeGreaterThan(0)
       await storage.health.ping()
       expect(storage.dialect).toBe('postgres')
