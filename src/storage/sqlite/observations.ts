@@ -128,10 +128,11 @@ export function pageQuery(
   const naturalKey = Boolean(filter.indicators?.length && filter.areas?.length)
   // One indicator, area or period: its (column, id) index yields the page in id order.
   const single = [filter.indicators, filter.areas, filter.periods].some((values) => values?.length === 1)
-  // One source, nothing narrower: the page is the source's range of the revision index, read in
-  // observation order, keeping the revisions in force. A source's figures may lie anywhere among
-  // the ids (a correction cites its own source), so walking observations could cross them all.
-  const sourceLed = filter.sources?.length === 1 && !naturalKey && !single
+  // Sources, nothing narrower: each source's range of the revision index, read in observation
+  // order keeping the revisions in force, the ranges merged. A source's figures may lie anywhere
+  // among the ids (a correction cites its own source), so walking observations could cross them all.
+  const sources = filter.sources?.length ? [...new Set(filter.sources)] : undefined
+  const sourceLed = sources !== undefined && !naturalKey && !single
   const hasSets =
     [filter.indicators, filter.areas, filter.periods].some((values) => (values?.length ?? 0) > 1) ||
     Boolean(filter.categories?.length) ||
@@ -147,7 +148,7 @@ export function pageQuery(
     filter.kinds?.length ?? 0,
     filter.categories?.length ?? 0,
     filter.topics?.length ?? 0,
-    `${filter.sources?.length ?? 0}${sourceLed ? 's' : ''}`,
+    `${sources?.length ?? 0}${sourceLed ? 's' : ''}`,
     filter.periodFrom === undefined ? '' : 'f',
     filter.periodTo === undefined ? '' : 't',
     filter.updatedSince === undefined ? '' : since === undefined ? 'u' : since.fromLog ? 'ul' : 'us',
@@ -208,30 +209,17 @@ export function pageQuery(
   }
   // Unary + keeps a set's column index out of the plan: the walk (or the single code's index) leads.
   for (const set of sets) where.push(`+o.${set.column} IN (${set.codes})`)
-  // Sources are the revision's: the one in force must cite one of them.
-  let sourceCodes: string | undefined
-  if (filter.sources?.length) {
-    filter.sources.forEach((v, i) => (params[`source${i}`] = v))
-    if (filter.sources.length === 1) where.push('r.source_id = @source0')
-    else {
-      sourceCodes = `SELECT column1 AS code FROM (VALUES ${filter.sources.map((_, i) => `(@source${i})`).join(', ')})`
-      where.push(`+r.source_id IN (${sourceCodes})`)
-    }
-  }
+  // Sources are the revision's: the one in force must cite one of them (led by them, each branch its own).
+  sources?.forEach((v, i) => (params[`source${i}`] = v))
+  if (sources !== undefined && !sourceLed) where.push(`r.source_id IN (${placeholders('source', sources.length)})`)
   // Where the page starts: after the cursor, or, when sets lead, just before the first id any of
   // their codes has after the cursor (every such start is past the cursor).
   let seek = sourceLed ? 'r.observation_id > @afterId' : 'o.id > @afterId'
-  if ((sets.length || sourceCodes !== undefined) && !single && !anySparse && !naturalKey && !sourceLed) {
+  if (sets.length && !single && !anySparse && !sourceLed) {
     const starts = sets.map(
       (set) =>
         `coalesce((SELECT min((SELECT o2.id FROM observation o2 WHERE o2.${set.column} = c.code AND o2.id > @afterId ORDER BY o2.id LIMIT 1)) FROM (${set.codes}) c) - 1, ${Number.MAX_SAFE_INTEGER})`,
     )
-    // Any revision citing a source, in force or not, has its observation at or before the first match.
-    if (sourceCodes !== undefined) {
-      starts.push(
-        `coalesce((SELECT min((SELECT s.observation_id FROM observation_revision s WHERE s.source_id = c.code AND s.observation_id > @afterId ORDER BY s.observation_id LIMIT 1)) FROM (${sourceCodes}) c) - 1, ${Number.MAX_SAFE_INTEGER})`,
-      )
-    }
     seek = `o.id > ${starts.length === 1 ? starts[0] : `max(${starts.join(', ')})`}`
   }
   where.unshift(seek)
@@ -249,10 +237,13 @@ export function pageQuery(
   const asOf = filter.asOf !== undefined
   const knownAt = filter.knownAt !== undefined
   if (sourceLed) {
-    // CROSS JOIN keeps the revision index as the outer loop; its order is the page's.
-    const text = () => `SELECT ${columns} FROM observation_revision r INDEXED BY observation_revision_source_idx CROSS JOIN observation o ON o.id = r.observation_id
+    // CROSS JOIN keeps the revision index as the outer loop; its order is the branch's. An
+    // observation's revision in force cites one source, so the branches never share a row.
+    const branch = (i: number) => `SELECT ${columns} FROM observation_revision r INDEXED BY observation_revision_source_idx CROSS JOIN observation o ON o.id = r.observation_id
       JOIN indicator i ON i.code = o.indicator_code
-      WHERE r.seq = ${inForceSeq(asOf, knownAt)} AND ${where.join(' AND ')} ORDER BY r.observation_id LIMIT ${BOUND_LIMIT('@limit')}`
+      WHERE r.source_id = @source${i} AND r.seq = ${inForceSeq(asOf, knownAt)} AND ${where.join(' AND ')} ORDER BY r.observation_id LIMIT ${BOUND_LIMIT('@limit')}`
+    const text = () =>
+      sources.length === 1 ? branch(0) : `${sources.map((_, i) => `SELECT * FROM (${branch(i)})`).join(' UNION ALL ')} ORDER BY 1 LIMIT ${BOUND_LIMIT('@limit')}`
     return { shape, text, params }
   }
   const access = naturalKey ? ' INDEXED BY observation_natural_key' : ''
