@@ -444,6 +444,12 @@ describe.skipIf(!available)('PostgreSQL adapter', () => {
           // In index order: no sort of the page (asOf's subplan sorts one observation's few revisions).
           expect(plan.split('SubPlan')[0]).not.toMatch(/Sort/)
         }
+        // Several: one such range each (a page at most from each), merged; a repeated source is read once.
+        const { text, values } = pageQuery({ sources: [SOURCE.id, 'elsewhere', SOURCE.id] }, 3, 10, 'o.id')
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n')
+        expect(plan.match(/Index (Only )?Scan using observation_revision_source_idx on observation_revision r(_\d+)?\s/g)).toHaveLength(2)
+        expect(plan).toMatch(/Merge Append/)
+        expect(plan).not.toMatch(/-> +Sort/)
       } finally {
         await client.end()
       }
