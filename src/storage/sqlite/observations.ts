@@ -209,9 +209,10 @@ export function pageQuery(
   }
   // Unary + keeps a set's column index out of the plan: the walk (or the single code's index) leads.
   for (const set of sets) where.push(`+o.${set.column} IN (${set.codes})`)
-  // Sources are the revision's: the one in force must cite one of them (led by them, each branch its own).
+  // Sources are the revision's: the one in force must cite one of them (led by them, each branch
+  // its own; else a check, its index kept out of the plan like a set's).
   sources?.forEach((v, i) => (params[`source${i}`] = v))
-  if (sources !== undefined && !sourceLed) where.push(`r.source_id IN (${placeholders('source', sources.length)})`)
+  if (sources !== undefined && !sourceLed) where.push(`+r.source_id IN (${placeholders('source', sources.length)})`)
   // Where the page starts: after the cursor, or, when sets lead, just before the first id any of
   // their codes has after the cursor (every such start is past the cursor).
   let seek = sourceLed ? 'r.observation_id > @afterId' : 'o.id > @afterId'
