@@ -32,6 +32,7 @@ export const API_SUITE = [
   'test/annotations.test.ts',
   'test/web-source.test.ts',
   'test/paging-links.test.ts',
+  'test/source-filter.test.ts',
 ]
 
 /** The web view in a real browser (Debian's Chromium through playwright-core). */

@@ -81,7 +81,7 @@ const DURATION = Number(opt.duration)
 const WARMUP = Number(opt.warmup)
 const CONNECTIONS = Number(opt.connections)
 const BIG = opt.quick ? { name: '100k', observations: 100_000, file: join(projectRoot, 'data', 'synth-100k.db') } : { name: '1M', observations: 1_000_000, file: join(projectRoot, 'data', 'synth.db') }
-const SCENARIOS = ['indicator', 'filtered', 'filtered-uncached', 'deep-page', 'not-modified', 'as-of', 'vintages', 'changes', 'csv', 'csv-coded', 'import'] as const
+const SCENARIOS = ['indicator', 'filtered', 'filtered-uncached', 'source', 'deep-page', 'not-modified', 'as-of', 'vintages', 'changes', 'csv', 'csv-coded', 'import'] as const
 type ScenarioName = (typeof SCENARIOS)[number]
 const ONLY = new Set<string>(opt.only ? opt.only.split(',').map((s) => s.trim()) : SCENARIOS)
 for (const s of ONLY) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`--only: unknown scenario "${s}" (known: ${SCENARIOS.join(', ')})`)
@@ -723,6 +723,19 @@ async function scenarioFiltered(ds: Dataset, bare: ServerProc, uncached = false)
   return latencyScenario(ds, bare, 'filtered', path, {}, 200, `${rows} rows`)
 }
 
+/** A page of one source's figures (the source of the middle observation), uncached: its rate set against filtered-uncached's. */
+async function scenarioSource(ds: Dataset, bare: ServerProc): Promise<LatencyRow> {
+  const middle = await ds.query.one<{ source: string }>(
+    'SELECT r.source_id AS source FROM observation o JOIN observation_revision r ON r.seq = o.current_seq WHERE o.id >= (SELECT max(id) / 2 FROM observation) ORDER BY o.id LIMIT 1',
+  )
+  const path = `/v1/observations?source=${middle?.source ?? 'bayantala-2023h1'}`
+  const rows = (JSON.parse((await get(ds.service.base, path)).body.toString('utf8')) as { data: unknown[] }).data.length
+  const row = await latencyScenario(ds, bare, 'source', path, { 'cache-control': 'no-cache' }, 200, `${rows} rows; Cache-Control: no-cache`)
+  const filtered = results.latency.find((r) => r.scenario === 'filtered-uncached' && r.dataset === ds.name && r.backend === ds.backend)
+  if (filtered) log(`  source vs filtered-uncached: ${r2(row.service.rps / filtered.service.rps)}× the req/s, p99 ${row.service.p99} vs ${filtered.service.p99} ms`)
+  return row
+}
+
 async function scenarioDeepPage(ds: Dataset, bare: ServerProc): Promise<void> {
   const total = Number((await ds.query.one<{ n: number }>('SELECT count(*) AS n FROM observation'))?.n)
   const pageSize = total >= 20_000 ? 1000 : 10
@@ -1181,6 +1194,7 @@ async function runScenarios(ds: Dataset, bare: ServerProc, instances?: () => Pro
     ['indicator', () => scenarioIndicator(ds, bare)],
     ['filtered', () => scenarioFiltered(ds, bare)],
     ['filtered-uncached', () => scenarioFiltered(ds, bare, true)],
+    ['source', () => scenarioSource(ds, bare)],
     ['deep-page', () => scenarioDeepPage(ds, bare)],
     ['not-modified', () => scenarioNotModified(ds, bare)],
     ['as-of', () => scenarioAsOf(ds, bare)],

@@ -53,6 +53,7 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   kind: ['actual'],
   category: ['social_security'],
   topic: ['subsidies'],
+  source: ['bayantala-2023h1'],
   asOf: '2023-07-01',
   knownAt: '2030-01-01T00:00:00Z',
   publishedAt: '2023-09-30T00:00:00+08:00',

@@ -52,6 +52,8 @@ export interface ObservationFilter {
   categories?: string[] | undefined
   /** Indicators that belong to any of these topics. */
   topics?: string[] | undefined
+  /** Observations whose revision in force (current, or as of asOf/knownAt) cites one of these sources. */
+  sources?: string[] | undefined
   /** Valid time: the latest revision (by seq) published at or before this instant (store form), instead of the current one. */
   asOf?: string | undefined
   /** Transaction time: the latest revision (by seq) recorded at or before this instant; with asOf, both must hold. */

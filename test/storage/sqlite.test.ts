@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { storageProblem } from '../../src/errors.js'
-import { StorageUnavailableError } from '../../src/storage/ports.js'
-import { createSqliteStorage } from '../../src/storage/sqlite/index.js'
+import { StorageUnavailableError, type ObservationFilter } from '../../src/storage/ports.js'
+import { createSqliteStorage, sqliteConnection } from '../../src/storage/sqlite/index.js'
+import { pageQuery } from '../../src/storage/sqlite/observations.js'
 import { storageConformance } from './conformance.js'
 
 storageConformance('sqlite :memory:', async () => {
@@ -76,5 +77,31 @@ describe('two SQLite stores on one file (two processes, or the writer thread and
     )
     expect(err).toBeInstanceOf(StorageUnavailableError)
     expect(storageProblem(err)?.statusCode).toBe(503)
+  })
+})
+
+describe('source= on SQLite', () => {
+  it('reads one source as a range of its revision index in order, current and asOf alike; several as such ranges merged', async () => {
+    const storage = createSqliteStorage(':memory:')
+    await storage.migrate()
+    try {
+      const client = sqliteConnection(storage).$client
+      const plan = (filter: ObservationFilter) => {
+        const q = pageQuery(filter, 3, 10, 'o.id', { sparseSets: () => ({}) })
+        return (client.prepare(`EXPLAIN QUERY PLAN ${q.text()}`).all(q.params) as Array<{ detail: string }>).map((r) => r.detail)
+      }
+      for (const filter of [{ sources: ['a'] }, { sources: ['a'], asOf: '2024-01-01T00:00:00.000Z' }, { sources: ['a'], knownAt: '2024-01-01T00:00:00.000Z', categories: ['c'] }]) {
+        const steps = plan(filter)
+        expect(steps[0]).toBe('SEARCH r USING INDEX observation_revision_source_idx (source_id=? AND observation_id>?)')
+        expect(steps.join('\n')).not.toMatch(/SCAN (o|r)\b|TEMP B-TREE/)
+      }
+      // Several: one such range each (a page at most from each), merged; a repeated source is read once.
+      const several = plan({ sources: ['a', 'b', 'a'], asOf: '2024-01-01T00:00:00.000Z' })
+      expect(several[0]).toBe('MERGE (UNION ALL)')
+      expect(several.filter((step) => step === 'SEARCH r USING INDEX observation_revision_source_idx (source_id=? AND observation_id>?)')).toHaveLength(2)
+      expect(several.join('\n')).not.toMatch(/SCAN (o|r)\b/)
+    } finally {
+      await storage.close()
+    }
   })
 })

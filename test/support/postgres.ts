@@ -158,6 +158,8 @@ export const filterArb: fc.Arbitrary<ObservationFilter> = fc.record(
     periods: subset(PERIODS.map((p) => p.code)),
     kinds: subset(KINDS),
     categories: subset([...new Set(INDICATORS.map((i) => i.category))]),
+    // Every revision cites SOURCE; 'elsewhere' is cited by none (one code leads by its index, two are a set).
+    sources: subset([SOURCE.id, 'elsewhere']),
     periodFrom: fc.option(fc.constantFrom(...PERIODS.map((p) => p.startDate)), { nil: undefined }),
     periodTo: fc.option(fc.constantFrom(...PERIODS.map((p) => p.endDate)), { nil: undefined }),
     asOf: fc.option(instant, { nil: undefined }),

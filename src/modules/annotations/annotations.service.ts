@@ -76,12 +76,12 @@ export function createAnnotationService(deps: AnnotationServiceDeps) {
     return { source, content: content.content, sha256: content.sha256 }
   }
 
-  /** Every current observation citing the source, in id order (a scan of the current observations, batch by batch). */
+  /** Every current observation citing the source, in id order: the store reads only those, batch by batch. */
   async function citing(sourceId: string, text: Buffer): Promise<CitedRow[]> {
     const out: CitedRow[] = []
     for (let after = 0; ; ) {
-      const rows = await deps.rows.page({ includeWithdrawn: false }, after, SCAN_BATCH)
-      for (const row of rows) if (row.sourceId === sourceId) out.push({ row, geometry: geometryOf(sourceId, text, row.byteStart, row.byteEnd) })
+      const rows = await deps.rows.page({ sources: [sourceId], includeWithdrawn: false }, after, SCAN_BATCH)
+      for (const row of rows) out.push({ row, geometry: geometryOf(sourceId, text, row.byteStart, row.byteEnd) })
       if (rows.length < SCAN_BATCH) return out
       after = (rows[rows.length - 1] as ObservationRow).id
     }

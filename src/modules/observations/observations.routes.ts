@@ -56,6 +56,7 @@ export const ObservationListQuery = Type.Object(
     kind: Type.Optional(Type.Array(Kind, { maxItems: 3, description: 'Kinds: actual, target, forecast.' })),
     category: Type.Optional(codeList('Indicator categories.')),
     topic: Type.Optional(codeList('Topics (see /v1/topics): observations of indicators in any of them.')),
+    source: Type.Optional(codeList('Source ids (see /v1/sources): observations whose revision in force (the current one, or the one asOf/knownAt selects) cites any of them.')),
     asOf: Type.Optional(AsOf),
     knownAt: Type.Optional(KnownAt),
     updatedSince: Type.Optional(

@@ -21,6 +21,7 @@ export interface ObservationQuery {
   kind?: Kind[] | undefined
   category?: string[] | undefined
   topic?: string[] | undefined
+  source?: string[] | undefined
   asOf?: string | undefined
   knownAt?: string | undefined
   updatedSince?: string | undefined
@@ -97,6 +98,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       kinds: q.kind ? [...new Set(q.kind)].sort() : undefined,
       categories: splitCodes(q.category)?.sort(),
       topics: splitCodes(q.topic)?.sort(),
+      sources: splitCodes(q.source)?.sort(),
       asOf: q.asOf === undefined ? undefined : parseTimeBound(q.asOf, 'asOf'),
       knownAt: q.knownAt === undefined ? undefined : parseTimeBound(q.knownAt, 'knownAt'),
       updatedSince: q.updatedSince === undefined ? undefined : parseInstant(q.updatedSince, 'updatedSince'),

@@ -54,8 +54,18 @@ export const REVISION_JSON_SQL = jsonSql(true)
  */
 function revisionJoin(asOfParam: string | null, knownAtParam: string | null = null): string {
   if (asOfParam === null && knownAtParam === null) return 'JOIN observation_revision r ON r.seq = o.current_seq'
-  const bounds = [asOfParam === null ? '' : `coalesce(r2.published_at, r2.recorded_at) <= ${asOfParam}`, knownAtParam === null ? '' : `r2.recorded_at <= ${knownAtParam}`].filter(Boolean)
-  return `JOIN LATERAL (SELECT * FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${bounds.join(' AND ')} ORDER BY r2.seq DESC LIMIT 1) r ON true`
+  return `JOIN LATERAL (SELECT * FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${revisionBounds(asOfParam, knownAtParam)} ORDER BY r2.seq DESC LIMIT 1) r ON true`
+}
+
+/** The conditions on r2 that make it visible at asOf and/or knownAt. */
+function revisionBounds(asOfParam: string | null, knownAtParam: string | null): string {
+  return [asOfParam === null ? '' : `coalesce(r2.published_at, r2.recorded_at) <= ${asOfParam}`, knownAtParam === null ? '' : `r2.recorded_at <= ${knownAtParam}`].filter(Boolean).join(' AND ')
+}
+
+/** The seq of the revision a read sees of observation o, as revisionJoin picks it. */
+function inForceSeq(asOfParam: string | null, knownAtParam: string | null): string {
+  if (asOfParam === null && knownAtParam === null) return 'o.current_seq'
+  return `(SELECT r2.seq FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${revisionBounds(asOfParam, knownAtParam)} ORDER BY r2.seq DESC LIMIT 1)`
 }
 
 /** Past every id: where a page starts when none of its codes has rows left. */
@@ -74,7 +84,12 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
     values.push(v)
     return `$${values.length}`
   }
-  const where = ['o.id > $1']
+  // Sources, nothing narrower: each source's range of the revision index in observation order,
+  // keeping the revisions in force, the ranges merged. A source's figures may lie anywhere among
+  // the ids (a correction cites its own source), so walking observations could cross them all.
+  const sources = filter.sources?.length ? [...new Set(filter.sources)] : undefined
+  const sourceLed = sources !== undefined && ![filter.indicators, filter.areas, filter.periods].some((codes) => codes?.length === 1)
+  const where = [sourceLed ? 'r.observation_id > $1' : 'o.id > $1']
   const asOf = filter.asOf === undefined ? null : p(filter.asOf)
   const knownAt = filter.knownAt === undefined ? null : p(filter.knownAt)
   // Sets of codes on an indexed column: several values, a category, a period range.
@@ -100,9 +115,12 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
     sets.push({ column: 'period_code', codes: `SELECT code FROM reporting_period WHERE ${within.join(' AND ')}` })
   }
   for (const set of sets) where.push(`o.${set.column} IN (${set.codes})`)
+  // Sources are the revision's: the one in force must cite one of them (led by them, each branch its own).
+  const leads = sourceLed ? sources.map((source) => `r.source_id = ${p(source)}`) : []
+  if (sources !== undefined && !sourceLed) where.push(`r.source_id = ANY(${p(sources)}::text[])`)
   // A page under sets starts at the first id any of their codes has after the cursor (one index
   // probe per code), so codes with few rows, or none left, never make the page walk the table.
-  if (sets.length) {
+  if (sets.length && !sourceLed) {
     const starts = sets.map(
       (set) => `coalesce((SELECT min((SELECT o2.id FROM observation o2 WHERE o2.${set.column} = c.code AND o2.id > $1 ORDER BY o2.id LIMIT 1)) FROM (${set.codes}) c) - 1, ${MAX_ID})`,
     )
@@ -121,19 +139,32 @@ export function pageQuery(filter: ObservationFilter, afterId: number, limit: num
     }
   }
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status <> 'withdrawn'")
-  const from = `FROM observation o ${revisionJoin(asOf, knownAt)} JOIN indicator i ON i.code = o.indicator_code`
+  if (sourceLed) where.push(`r.seq = ${inForceSeq(asOf, knownAt)}`)
+  const from = sourceLed
+    ? 'FROM observation_revision r JOIN observation o ON o.id = r.observation_id JOIN indicator i ON i.code = o.indicator_code'
+    : `FROM observation o ${revisionJoin(asOf, knownAt)} JOIN indicator i ON i.code = o.indicator_code`
+  // Led by a source, the page is in the order of its revision index (the same ids).
+  const order = sourceLed ? 'r.observation_id' : 'o.id'
   const conditions = where.join(' AND ')
-  if (split !== undefined) {
-    // Many changed since T, but only a few older observations among them (corrections, through
-    // their partial index); the rest were created since T, so they lie from firstCreated on. Two
-    // short walks, where one would cross every older observation to reach them.
-    const corrected = `ARRAY(SELECT observation_id FROM observation_revision WHERE revision > 1 AND seq >= ${split.seq} AND observation_id > $1 AND observation_id < ${split.firstCreated})`
-    const text = `SELECT * FROM ((SELECT ${columns} ${from} WHERE ${conditions} AND o.id = ANY(${corrected}) ORDER BY o.id LIMIT $2)
-      UNION ALL (SELECT ${columns} ${from} WHERE ${conditions} AND o.id >= ${split.firstCreated} ORDER BY o.id LIMIT $2)) page ORDER BY 1 LIMIT $2`
+  // Many changed since T, but only a few older observations among them (corrections, through
+  // their partial index); the rest were created since T, so they lie from firstCreated on. Two
+  // short walks, where one would cross every older observation to reach them.
+  const parts =
+    split === undefined
+      ? []
+      : [
+          `o.id = ANY(ARRAY(SELECT observation_id FROM observation_revision WHERE revision > 1 AND seq >= ${split.seq} AND observation_id > $1 AND observation_id < ${split.firstCreated}))`,
+          `o.id >= ${split.firstCreated}`,
+        ]
+  // Each (source, part) is a short read in id order; an observation's revision in force cites one
+  // source and falls in one part, so the branches never share a row and the page merges them.
+  const branches = (leads.length ? leads : ['']).flatMap((lead) => (parts.length ? parts : ['']).map((part) => [conditions, lead, part].filter(Boolean).join(' AND ')))
+  if (branches.length === 1) {
+    const text = `SELECT ${columns} ${from}
+    WHERE ${branches[0]} ORDER BY ${order} LIMIT $2`
     return { text, values }
   }
-  const text = `SELECT ${columns} ${from}
-    WHERE ${conditions} ORDER BY o.id LIMIT $2`
+  const text = `SELECT * FROM (${branches.map((b) => `(SELECT ${columns} ${from} WHERE ${b} ORDER BY ${order} LIMIT $2)`).join(' UNION ALL ')}) page ORDER BY 1 LIMIT $2`
   return { text, values }
 }
 

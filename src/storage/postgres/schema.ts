@@ -135,6 +135,8 @@ export const observationRevisions = pgTable(
     // Corrections only (revision > 1): updatedSince reaches the older observations changed since T
     // through it, and the ones created since T by id; creations never pay for it.
     index('observation_revision_correction_idx').on(t.seq, t.observationId).where(sql`${t.revision} > 1`),
+    // source=: the observations citing a source as a range in id order, not a scan of them all.
+    index('observation_revision_source_idx').on(t.sourceId, t.observationId),
   ],
 )
 

@@ -47,9 +47,14 @@ export const REVISION_JSON_SQL = jsonObjectSql(jsonTree(true))
  * were published when recorded.
  */
 function revisionJoin(asOf: boolean, knownAt = false): string {
-  if (!asOf && !knownAt) return 'JOIN observation_revision r ON r.seq = o.current_seq'
+  return `JOIN observation_revision r ON r.seq = ${inForceSeq(asOf, knownAt)}`
+}
+
+/** The seq of the revision a read sees of observation o (see revisionJoin). */
+function inForceSeq(asOf: boolean, knownAt: boolean): string {
+  if (!asOf && !knownAt) return 'o.current_seq'
   const bounds = [asOf ? 'coalesce(r2.published_at, r2.recorded_at) <= @asOf' : '', knownAt ? 'r2.recorded_at <= @knownAt' : ''].filter(Boolean)
-  return `JOIN observation_revision r ON r.seq = (SELECT max(r2.seq) FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${bounds.join(' AND ')})`
+  return `(SELECT max(r2.seq) FROM observation_revision r2 WHERE r2.observation_id = o.id AND ${bounds.join(' AND ')})`
 }
 
 /**
@@ -95,7 +100,7 @@ export interface SinceStart {
 }
 
 /** What the plan of a page depends on beyond the filter's shape, read from the store only when it matters. */
-interface PlanInputs {
+export interface PlanInputs {
   /** For updatedSince (without asOf). */
   since?: SinceStart | undefined
   /** Asked only when set filters lead the page (no natural key, no single code). */
@@ -107,7 +112,7 @@ interface PlanInputs {
  * filter's shape (which filters, how many values each) and the plan choices, so
  * it is compiled once per shape and reused; the values are bound.
  */
-function pageQuery(
+export function pageQuery(
   filter: ObservationFilter,
   afterId: number,
   limit: number,
@@ -123,13 +128,18 @@ function pageQuery(
   const naturalKey = Boolean(filter.indicators?.length && filter.areas?.length)
   // One indicator, area or period: its (column, id) index yields the page in id order.
   const single = [filter.indicators, filter.areas, filter.periods].some((values) => values?.length === 1)
+  // Sources, nothing narrower: each source's range of the revision index, read in observation
+  // order keeping the revisions in force, the ranges merged. A source's figures may lie anywhere
+  // among the ids (a correction cites its own source), so walking observations could cross them all.
+  const sources = filter.sources?.length ? [...new Set(filter.sources)] : undefined
+  const sourceLed = sources !== undefined && !naturalKey && !single
   const hasSets =
     [filter.indicators, filter.areas, filter.periods].some((values) => (values?.length ?? 0) > 1) ||
     Boolean(filter.categories?.length) ||
     Boolean(filter.topics?.length) ||
     filter.periodFrom !== undefined ||
     filter.periodTo !== undefined
-  const sparse = hasSets && !naturalKey && !single ? plan.sparseSets() : {}
+  const sparse = hasSets && !naturalKey && !single && !sourceLed ? plan.sparseSets() : {}
   const since = plan.since
   const shape = [
     filter.indicators?.length ?? 0,
@@ -138,6 +148,7 @@ function pageQuery(
     filter.kinds?.length ?? 0,
     filter.categories?.length ?? 0,
     filter.topics?.length ?? 0,
+    `${sources?.length ?? 0}${sourceLed ? 's' : ''}`,
     filter.periodFrom === undefined ? '' : 'f',
     filter.periodTo === undefined ? '' : 't',
     filter.updatedSince === undefined ? '' : since === undefined ? 'u' : since.fromLog ? 'ul' : 'us',
@@ -198,10 +209,14 @@ function pageQuery(
   }
   // Unary + keeps a set's column index out of the plan: the walk (or the single code's index) leads.
   for (const set of sets) where.push(`+o.${set.column} IN (${set.codes})`)
+  // Sources are the revision's: the one in force must cite one of them (led by them, each branch
+  // its own; else a check, its index kept out of the plan like a set's).
+  sources?.forEach((v, i) => (params[`source${i}`] = v))
+  if (sources !== undefined && !sourceLed) where.push(`+r.source_id IN (${placeholders('source', sources.length)})`)
   // Where the page starts: after the cursor, or, when sets lead, just before the first id any of
   // their codes has after the cursor (every such start is past the cursor).
-  let seek = 'o.id > @afterId'
-  if (sets.length && !single && !anySparse) {
+  let seek = sourceLed ? 'r.observation_id > @afterId' : 'o.id > @afterId'
+  if (sets.length && !single && !anySparse && !sourceLed) {
     const starts = sets.map(
       (set) =>
         `coalesce((SELECT min((SELECT o2.id FROM observation o2 WHERE o2.${set.column} = c.code AND o2.id > @afterId ORDER BY o2.id LIMIT 1)) FROM (${set.codes}) c) - 1, ${Number.MAX_SAFE_INTEGER})`,
@@ -220,8 +235,20 @@ function pageQuery(
   if (!filter.includeWithdrawn && filter.updatedSince === undefined) where.push("r.status != 'withdrawn'")
   if (filter.asOf !== undefined) params.asOf = filter.asOf
   if (filter.knownAt !== undefined) params.knownAt = filter.knownAt
+  const asOf = filter.asOf !== undefined
+  const knownAt = filter.knownAt !== undefined
+  if (sourceLed) {
+    // CROSS JOIN keeps the revision index as the outer loop; its order is the branch's. An
+    // observation's revision in force cites one source, so the branches never share a row.
+    const branch = (i: number) => `SELECT ${columns} FROM observation_revision r INDEXED BY observation_revision_source_idx CROSS JOIN observation o ON o.id = r.observation_id
+      JOIN indicator i ON i.code = o.indicator_code
+      WHERE r.source_id = @source${i} AND r.seq = ${inForceSeq(asOf, knownAt)} AND ${where.join(' AND ')} ORDER BY r.observation_id LIMIT ${BOUND_LIMIT('@limit')}`
+    const text = () =>
+      sources.length === 1 ? branch(0) : `${sources.map((_, i) => `SELECT * FROM (${branch(i)})`).join(' UNION ALL ')} ORDER BY 1 LIMIT ${BOUND_LIMIT('@limit')}`
+    return { shape, text, params }
+  }
   const access = naturalKey ? ' INDEXED BY observation_natural_key' : ''
-  const text = () => `SELECT ${columns} FROM observation o${access} ${revisionJoin(filter.asOf !== undefined, filter.knownAt !== undefined)} JOIN indicator i ON i.code = o.indicator_code
+  const text = () => `SELECT ${columns} FROM observation o${access} ${revisionJoin(asOf, knownAt)} JOIN indicator i ON i.code = o.indicator_code
     WHERE ${where.join(' AND ')} ORDER BY o.id LIMIT ${BOUND_LIMIT('@limit')}`
   return { shape, text, params }
 }

@@ -114,7 +114,12 @@ export const observationRevisions = sqliteTable(
   // One index: asOf finds the revision in force among an observation's few revisions
   // through this one as well. A second (observation_id, recorded_at) index cost every
   // write an index insert (5 % of an import) to save reading a handful of entries.
-  (t) => [uniqueIndex('observation_revision_key').on(t.observationId, t.revision)],
+  // The source index serves source=: the observations citing a source, read as a range in id
+  // order rather than found by scanning every observation.
+  (t) => [
+    uniqueIndex('observation_revision_key').on(t.observationId, t.revision),
+    index('observation_revision_source_idx').on(t.sourceId, t.observationId),
+  ],
 )
 
 export const auditEntries = sqliteTable('audit_entry', {

@@ -1,0 +1,1 @@
+CREATE INDEX `observation_revision_source_idx` ON `observation_revision` (`source_id`,`observation_id`);
