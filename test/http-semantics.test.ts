@@ -546,3 +546,37 @@ describe('compression', () => {
     expect(small.headers['content-encoding']).toBeUndefined()
   })
 })
+
+describe('the Host header (RFC 9110 §7.2)', () => {
+  // Every route that writes an absolute link builds it on the Host: SDMX-JSON's next page, the pages' commands.
+  const LINKED = ['/v1/observations?format=sdmx-json&limit=1', '/audit?lang=en', '/sources/bayantala-2023h1?lang=en', '/v1/observations?limit=1', '/v1/observations/22/annotation']
+  const hostChar = fc.constantFrom(...'abcXYZ019-._~!$&\'()*+,;=%:[]@/?#"<> \\^`{|}'.split(''))
+
+  it('refuses a Host that is not host[:port] with a 400 problem naming it, and builds every link on any other (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: hostChar, minLength: 1, maxLength: 24 }), fc.constantFrom(...LINKED), async (host, url) => {
+        const res = await ask({ url, headers: { host } })
+        if (res.statusCode === 400) {
+          // The API answers a problem; a page answers a page saying the same.
+          if (url.startsWith('/v1/')) expect(json(res.body).errors).toEqual([expect.objectContaining({ in: 'header', name: 'Host' })])
+          else expect(res.body).toContain('Host')
+          return
+        }
+        expect(res.statusCode, `${JSON.stringify(host)} ${url}: ${res.body.slice(0, 200)}`).toBe(200)
+        // Accepted, so a URL parser takes it as an authority.
+        expect(() => new URL(`http://${host}/`)).not.toThrow()
+        for (const m of res.body.matchAll(/"href":"([^"]+)"/g)) expect(() => new URL(m[1]!)).not.toThrow()
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('takes names, addresses and ports as written, and refuses ports past 65535, stray colons and brackets', async () => {
+    for (const host of ['localhost', 'localhost:3000', 'stats.example.org', '127.0.0.1:8080', '[::1]:8080', '[2001:db8::1]']) {
+      expect((await ask({ url: '/v1/observations?format=sdmx-json&limit=1', headers: { host } })).statusCode, host).toBe(200)
+    }
+    for (const host of ['x:99999', 'x:65536', 'a b.c', 'host:3777:1', '[::1', '::1', 'a"b<c>.example', 'x:', 'x:-1', '[::1]x']) {
+      expect((await ask({ url: '/v1/observations?format=sdmx-json&limit=1', headers: { host } })).statusCode, host).toBe(400)
+    }
+  })
+})

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Errors } from '../errors.js'
 import { negotiate } from '../http/negotiate.js'
+import { isValidHost } from '../http/host.js'
 import { addVary } from '../http/vary.js'
 import { sendProblem } from './problem-details.js'
 import { SECURITY_HEADERS } from './protection.js'
@@ -97,6 +98,14 @@ export default fp(
       const allow = table.allowed(pathOf(req))
       if (!allow) throw Errors.routeNotFound(`No resource at ${req.method} ${pathOf(req)}.`)
       return reply.headers(SECURITY_HEADERS).header('allow', allow.join(', ')).code(204).send()
+    })
+
+    // RFC 9110 §7.2: a Host that is not host[:port] is refused, before any link is built on it.
+    app.addHook('onRequest', async (req: FastifyRequest) => {
+      if (isValidHost(req.host)) return
+      throw Errors.validation('The Host header (or, behind a trusted proxy, X-Forwarded-Host) is not a valid host[:port].', {
+        errors: [{ in: 'header', name: 'Host', message: 'is not a valid host[:port] (RFC 3986 authority, port at most 65535)' }],
+      })
     })
 
     // A coded request body (Content-Encoding: gzip…) is never decoded, so it is refused rather than read as bytes it is not (RFC 9110 §15.5.16).

@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox'
 import { Errors } from '../../errors.js'
 import { ifNoneMatchMatches } from '../../http/conditional.js'
 import { sendPage } from '../../http/html.js'
+import { PLAIN_HOST } from '../../http/host.js'
 import { projectRoot } from '../../paths.js'
 import type { AuditReads, CatalogReads } from '../../storage/ports.js'
 import type { IntegrityMonitor } from '../audit/integrity-monitor.js'
@@ -48,12 +49,9 @@ export const PageQuery = Type.Object({ lang: Type.Optional(Type.String({ maxLeng
 /** Route config that marks a page: protection sends the page policy, the contract check leaves it alone. */
 const page = { config: { page: true }, schema: { hide: true, querystring: PageQuery } } as const
 
-/** A host name or address with an optional port: a Host header that is anything else is not printed into a command. */
-const SANE_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
-
-/** This server's origin as the request names it, for the copy-paste commands of the source and audit pages. */
+/** This server's origin as the request names it, for the copy-paste commands of the source and audit pages; a valid Host that is not a plain name (quotes, sub-delims) is not printed into a shell command. */
 function originOf(req: FastifyRequest): string {
-  return SANE_HOST.test(req.host) ? `${req.protocol}://${req.host}` : 'http://127.0.0.1:3000'
+  return PLAIN_HOST.test(req.host) ? `${req.protocol}://${req.host}` : `${req.protocol}://127.0.0.1:${req.socket?.localPort ?? 3000}`
 }
 
 function langOf(req: FastifyRequest): { lang: Lang; fromHeader: boolean } {
