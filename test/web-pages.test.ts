@@ -126,6 +126,14 @@ describe('every page in both languages', () => {
     const zh = await get('/indicators/dibao_paid', { 'accept-language': 'zh-CN' })
     expect(zh.body).toContain('<html lang="zh-Hans">')
   })
+  it('varies by Accept-Language whenever the URL names no language, the header absent or naming neither, and only then', async () => {
+    for (const path of PAGES) {
+      for (const headers of [{}, { 'accept-language': 'fr' }, { 'accept-language': 'en' }]) {
+        expect(String((await get(path, headers)).headers.vary), `${path} ${JSON.stringify(headers)}`).toMatch(/accept-language/i)
+      }
+      for (const lang of LANGS) expect(String((await get(`${path}?lang=${lang}`, { 'accept-language': 'en' })).headers.vary ?? '')).not.toMatch(/accept-language/i)
+    }
+  })
   it('names every landmark region uniquely on every page: the home, each indicator, each source and the audit (a shared name makes regions indistinguishable to a screen reader)', async () => {
     const indicators = json<{ data: { code: string }[] }>((await get('/v1/indicators')).body).data.map((i) => i.code)
     const sources = json<{ data: { id: string }[] }>((await get('/v1/sources')).body).data.map((s) => s.id)

@@ -12,7 +12,7 @@ export function renderPage(page: VNode): string {
   return `<!doctype html>\n${renderToString(page)}`
 }
 
-/** Sends `page` as text/html with its ETag; a matching If-None-Match gets 304. `varyLanguage`: the language came from Accept-Language. */
+/** Sends `page` as text/html with its ETag; a matching If-None-Match gets 304. `varyLanguage`: the URL named no language, so Accept-Language chose it. */
 export function sendPage(req: FastifyRequest, reply: FastifyReply, page: VNode, options: { status?: number; varyLanguage?: boolean } = {}): FastifyReply {
   const body = Buffer.from(renderPage(page), 'utf8')
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`

@@ -3,10 +3,13 @@
 export const LANGS = ['zh', 'en'] as const
 export type Lang = (typeof LANGS)[number]
 
-/** `lang` from the query when it is zh or en (any region or script subtag), else the first of zh/en that Accept-Language prefers, else zh (the report's language). */
-export function pickLang(query: unknown, acceptLanguage: string | undefined): { lang: Lang; fromHeader: boolean } {
+/**
+ * `lang` from the query when it is zh or en (any region or script subtag), else the first of zh/en that Accept-Language prefers, else zh (the report's language).
+ * `negotiated`: the URL did not name the language, so the page varies by Accept-Language (its absence included).
+ */
+export function pickLang(query: unknown, acceptLanguage: string | undefined): { lang: Lang; negotiated: boolean } {
   const asked = typeof query === 'string' ? query.trim().toLowerCase().split(/[-_]/)[0] : undefined
-  if (asked === 'zh' || asked === 'en') return { lang: asked, fromHeader: false }
+  if (asked === 'zh' || asked === 'en') return { lang: asked, negotiated: false }
   if (acceptLanguage) {
     const ranked = acceptLanguage
       .split(',')
@@ -18,11 +21,12 @@ export function pickLang(query: unknown, acceptLanguage: string | undefined): { 
       .filter((r) => r.q > 0)
       .sort((a, b) => b.q - a.q || a.i - b.i)
     for (const r of ranked) {
-      if (r.tag === 'zh' || r.tag.startsWith('zh-')) return { lang: 'zh', fromHeader: true }
-      if (r.tag === 'en' || r.tag.startsWith('en-')) return { lang: 'en', fromHeader: true }
+      if (r.tag === 'zh' || r.tag.startsWith('zh-')) return { lang: 'zh', negotiated: true }
+      if (r.tag === 'en' || r.tag.startsWith('en-')) return { lang: 'en', negotiated: true }
     }
   }
-  return { lang: 'zh', fromHeader: acceptLanguage !== undefined }
+  // No header is a choice by the header too: a cache must not serve this page to a request that names English.
+  return { lang: 'zh', negotiated: true }
 }
 
 /** A link within the web view that keeps the language: `href('/audit', 'en')` → `/audit?lang=en`. */

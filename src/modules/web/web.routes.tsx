@@ -54,7 +54,7 @@ function originOf(req: FastifyRequest): string {
   return PLAIN_HOST.test(req.host) ? `${req.protocol}://${req.host}` : `${req.protocol}://127.0.0.1:${req.socket?.localPort ?? 3000}`
 }
 
-function langOf(req: FastifyRequest): { lang: Lang; fromHeader: boolean } {
+function langOf(req: FastifyRequest): { lang: Lang; negotiated: boolean } {
   return pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
 }
 
@@ -63,10 +63,10 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
   app.setErrorHandler((err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
     if (status >= 500) req.log.error({ err }, 'page failed')
-    const { lang, fromHeader } = pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
+    const { lang, negotiated } = pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
     // A message may repeat a requested code: controls and bidirectional overrides in it are shown as U+FFFD, not obeyed.
     const detail = status >= 500 ? null : err.message.replace(/[\p{Cc}\p{Cf}]/gu, '\uFFFD')
-    return sendPage(req, reply, <ErrorPage lang={lang} path={req.url.split('?')[0] ?? '/'} status={status} detail={detail} />, { status, varyLanguage: fromHeader })
+    return sendPage(req, reply, <ErrorPage lang={lang} path={req.url.split('?')[0] ?? '/'} status={status} detail={detail} />, { status, varyLanguage: negotiated })
   })
 
   app.get<{ Params: { name: string } }>('/assets/:name', { config: { page: true }, schema: { hide: true } }, async (req, reply) => {
@@ -78,22 +78,22 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
   })
 
   app.get('/', { ...page }, async (req, reply) => {
-    const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await HomePage({ lang, services: options }), { varyLanguage: fromHeader })
+    const { lang, negotiated } = langOf(req)
+    return sendPage(req, reply, await HomePage({ lang, services: options }), { varyLanguage: negotiated })
   })
 
   app.get<{ Params: { code: string } }>('/indicators/:code', { ...page }, async (req, reply) => {
-    const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await IndicatorPage({ lang, code: req.params.code, services: options }), { varyLanguage: fromHeader })
+    const { lang, negotiated } = langOf(req)
+    return sendPage(req, reply, await IndicatorPage({ lang, code: req.params.code, services: options }), { varyLanguage: negotiated })
   })
 
   app.get<{ Params: { id: string } }>('/sources/:id', { ...page }, async (req, reply) => {
-    const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options, origin: originOf(req) }), { varyLanguage: fromHeader })
+    const { lang, negotiated } = langOf(req)
+    return sendPage(req, reply, await SourcePage({ lang, id: req.params.id, services: options, origin: originOf(req) }), { varyLanguage: negotiated })
   })
 
   app.get('/audit', { ...page }, async (req, reply) => {
-    const { lang, fromHeader } = langOf(req)
-    return sendPage(req, reply, await AuditPage({ lang, origin: originOf(req), services: options }), { varyLanguage: fromHeader })
+    const { lang, negotiated } = langOf(req)
+    return sendPage(req, reply, await AuditPage({ lang, origin: originOf(req), services: options }), { varyLanguage: negotiated })
   })
 }
