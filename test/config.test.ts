@@ -41,7 +41,8 @@ describe('DATABASE_URL', () => {
     expect(redactUrl('postgres://user:s3cret@db:5432/x')).toBe('postgres://user:***@db:5432/x')
     expect(redactUrl('postgres://user@db/x')).toBe('postgres://user@db/x')
     expect(redactUrl('./data/indicators.db')).toBe('./data/indicators.db')
-    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9%._~!$&'()*+,;=-]{1,40}$/), (password) => !redactUrl(`postgres://u:${password}@h/db`).includes(`:${password}@`)))
+    // Whatever the password (the mask itself included), the logged URL holds the mask in its place.
+    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9%._~!$&'()*+,;=-]{1,40}$/), (password) => redactUrl(`postgres://u:${password}@h/db`) === 'postgres://u:***@h/db'))
   })
 })
 

@@ -140,6 +140,10 @@ describe('response cache', () => {
       const own = (h: Record<string, unknown>) => Object.fromEntries(Object.entries(h).filter(([k]) => !PER_EXCHANGE.test(k)).sort(([a], [b]) => (a < b ? -1 : 1)))
       expect(own(hit.headers), url).toEqual(own(miss.headers))
       expect(hit.body).toBe(miss.body)
+      // Revalidated, the 304 says what the 200 said about the representation (its next page, its conversion).
+      const revalidated = await get(url, { ...headers, 'if-none-match': String(miss.headers.etag) })
+      expect(revalidated.statusCode, url).toBe(304)
+      for (const h of ['link', 'unit-conversion', 'etag', 'vary']) expect(revalidated.headers[h], `${url} ${h}`).toBe(miss.headers[h])
     }
   })
 })

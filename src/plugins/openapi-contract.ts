@@ -123,7 +123,7 @@ export function completeDocument(doc: Json): Json {
   doc.components.headers = RESPONSE_HEADERS
   doc.components.parameters = REQUEST_HEADERS
   doc.components.responses = {
-    NotModified: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). No body, no Content-Type.', headers: headerRefs('X-Request-Id', 'ETag', 'Cache-Control', 'Vary', 'X-Cache', 'Accept-Ranges', 'Content-Location', ...RATE_LIMIT) },
+    NotModified: { description: 'Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). No body, no Content-Type; the representation\'s own headers (its next page, its conversion) as the 200 gave them.', headers: headerRefs('X-Request-Id', 'ETag', 'Cache-Control', 'Vary', 'X-Cache', 'Accept-Ranges', 'Content-Location', 'Link', 'Unit-Conversion', ...RATE_LIMIT) },
     ...Object.fromEntries(Object.keys(PROBLEMS).map((s) => [PROBLEMS[s]![0], problemResponse(s)])),
   }
   for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {

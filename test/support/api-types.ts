@@ -2018,7 +2018,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). No body, no Content-Type. */
+        /** @description Not modified: If-None-Match matched the ETag (weak comparison, so W/"x" matches "x"; a list or * also works). No body, no Content-Type; the representation's own headers (its next page, its conversion) as the 200 gave them. */
         NotModified: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -2028,6 +2028,8 @@ export interface components {
                 "X-Cache": components["headers"]["X-Cache"];
                 "Accept-Ranges": components["headers"]["Accept-Ranges"];
                 "Content-Location": components["headers"]["Content-Location"];
+                Link: components["headers"]["Link"];
+                "Unit-Conversion": components["headers"]["Unit-Conversion"];
                 "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                 "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                 "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
