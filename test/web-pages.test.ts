@@ -253,6 +253,26 @@ describe('escaping of stored text', () => {
     }
   })
 
+  it('shows bidirectional overrides, embeddings and isolates of stored text as U+FFFD on every page, so none can reorder a figure; the API keeps them', async () => {
+    const controls = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069']
+    const name = `Bidi ${controls.join('x')} end`
+    await putIndicator('web_bidi', { nameZh: `名${controls.join('')}`, nameEn: name, description: `d${controls.join('')}` })
+    const quote = `植树${controls.join('')}42亩`
+    await postSource('web-bidi', `开头\u202e未闭合。${quote}。结尾。`)
+    const imported = await importRows([{ indicator: 'web_bidi', area: 'bayantala', period: '2023-H1', kind: 'actual', reported: { value: '42', unit: '亩' }, citation: { sourceId: 'web-bidi', quote } }])
+    expect(imported).toBeTruthy()
+    for (const lang of LANGS) {
+      for (const url of [`/?lang=${lang}`, `/indicators/web_bidi?lang=${lang}`, `/sources/web-bidi?lang=${lang}`]) {
+        const body = (await get(url)).body
+        for (const c of controls) expect(body.includes(c), `${url} U+${c.codePointAt(0)!.toString(16)}`).toBe(false)
+      }
+    }
+    expect(textOf((await get('/indicators/web_bidi?lang=en')).body)).toContain(`Bidi ${controls.map(() => '\ufffd').join('x')} end`)
+    // The API and the text keep the bytes as stored: only pages neutralize them.
+    expect(json((await get('/v1/indicators/web_bidi')).body).nameEn).toBe(name)
+    expect((await get('/v1/sources/web-bidi/text')).body).toContain(quote)
+  })
+
   it('keeps any name as text: the h1 holds no tag and reads back as written (property)', async () => {
     let n = 0
     await fc.assert(

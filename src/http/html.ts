@@ -8,8 +8,15 @@ import { renderToString } from 'preact-render-to-string'
 import { ifNoneMatchMatches } from './conditional.js'
 import { addVary } from './vary.js'
 
+/**
+ * Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) in stored text would reorder
+ * what follows them on the page (a cited 42 drawn as 24, a name reversing its figure): a page shows each as
+ * U+FFFD. The verbatim bytes stay in the API and the source's text.
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g
+
 export function renderPage(page: VNode): string {
-  return `<!doctype html>\n${renderToString(page)}`
+  return `<!doctype html>\n${renderToString(page).replace(BIDI_CONTROLS, '\uFFFD')}`
 }
 
 /** Sends `page` as text/html with its ETag; a matching If-None-Match gets 304. `varyLanguage`: the URL named no language, so Accept-Language chose it. */
