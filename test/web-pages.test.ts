@@ -45,6 +45,26 @@ function h1Of(body: string): string {
   return all[0]![1]!
 }
 
+/** What breaks region landmarks on a page: labels naming no element, empty names, names or ids used twice. */
+function landmarkTrouble(body: string) {
+  const missing: string[] = []
+  const textById = (id: string) => {
+    const m = new RegExp(`<([a-z0-9]+)[^>]* id="${id}"[^>]*>([\\s\\S]*?)</\\1>`).exec(body)
+    if (!m) missing.push(id)
+    return m ? textOf(m[2]!).trim() : ''
+  }
+  // A <section> with a name and an element with role="region" are both region landmarks.
+  const regions = [...body.matchAll(/<(section|[a-z]+ [^>]*role="region")[^>]*?(?:aria-labelledby="([^"]+)"|aria-label="([^"]+)")[^>]*>/g)]
+  const names = regions.map((m) => (m[2] ? textById(m[2]) : m[3]!))
+  const ids = [...body.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!)
+  return {
+    missing,
+    unnamed: names.filter((name) => name === '').length,
+    repeatedNames: names.filter((name, i) => names.indexOf(name) !== i),
+    repeatedIds: ids.filter((id, i) => ids.indexOf(id) !== i),
+  }
+}
+
 async function putIndicator(code: string, body: Record<string, unknown>) {
   const res = await inject({ method: 'PUT', url: `/v1/indicators/${code}`, headers: bearer(admin), payload: { category: 'governance', unit: 'mu', additive: true, ...body } })
   expect([200, 201], res.body).toContain(res.statusCode)
@@ -128,7 +148,7 @@ describe('every page in both languages', () => {
   })
   it('varies by Accept-Language whenever the URL names no language, the header absent or naming neither, and only then', async () => {
     for (const path of PAGES) {
-      for (const headers of [{}, { 'accept-language': 'fr' }, { 'accept-language': 'en' }]) {
+      for (const headers of [{}, { 'accept-language': 'fr' }, { 'accept-language': 'en' }] as Record<string, string>[]) {
         expect(String((await get(path, headers)).headers.vary), `${path} ${JSON.stringify(headers)}`).toMatch(/accept-language/i)
       }
       for (const lang of LANGS) expect(String((await get(`${path}?lang=${lang}`, { 'accept-language': 'en' })).headers.vary ?? '')).not.toMatch(/accept-language/i)
@@ -142,16 +162,7 @@ describe('every page in both languages', () => {
     for (const lang of LANGS) {
       for (const path of ['/', '/audit', ...indicators.map((code) => `/indicators/${code}`), ...sources.map((id) => `/sources/${id}`)]) {
         const body = (await get(`${path}?lang=${lang}`)).body
-        const textById = (id: string) => {
-          const m = new RegExp(`<([a-z0-9]+)[^>]* id="${id}"[^>]*>([\\s\\S]*?)</\\1>`).exec(body)
-          expect(m, `${path}: aria-labelledby names the missing id ${id}`).not.toBeNull()
-          return textOf(m![2]!).trim()
-        }
-        // A <section> with a name and an element with role="region" are both region landmarks.
-        const regions = [...body.matchAll(/<(section|[a-z]+ [^>]*role="region")[^>]*?(?:aria-labelledby="([^"]+)"|aria-label="([^"]+)")[^>]*>/g)]
-        const names = regions.map((m) => m[2] ? textById(m[2]) : m[3]!)
-        for (const name of names) expect(name, path).not.toBe('')
-        expect(names.filter((name, i) => names.indexOf(name) !== i), `${path}?lang=${lang}`).toEqual([])
+        expect(landmarkTrouble(body), `${path}?lang=${lang}`).toEqual({ missing: [], unnamed: 0, repeatedNames: [], repeatedIds: [] })
       }
     }
   })
@@ -376,5 +387,22 @@ describe('figures in words', () => {
         for (const tick of ticks) expect(normalizeDecimal(tick)).toBe(tick)
       }),
     )
+  })
+})
+
+describe('topics sharing a name', () => {
+  it('keeps the home page\'s landmarks and ids unique when topics share a name, or take the code or name of the other indicators\' section', async () => {
+    const topic = async (code: string, nameZh: string, nameEn: string) => {
+      const res = await inject({ method: 'PUT', url: `/v1/topics/${code}`, headers: bearer(admin), payload: { nameZh, nameEn, descriptionZh: '说明', descriptionEn: 'About', indicators: ['dibao_paid'] } })
+      expect([200, 201], res.body).toContain(res.statusCode)
+    }
+    await topic('twin_a', '同名', 'Twins')
+    await topic('twin_b', '同名', 'Twins')
+    await topic('other', '其他指标', 'Other indicators')
+    for (const lang of LANGS) {
+      const body = (await get(`/?lang=${lang}`)).body
+      expect(landmarkTrouble(body), lang).toEqual({ missing: [], unnamed: 0, repeatedNames: [], repeatedIds: [] })
+      expect(textOf(body)).toContain(lang === 'zh' ? '同名 (twin_a)' : 'Twins (twin_b)')
+    }
   })
 })

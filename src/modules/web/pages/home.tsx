@@ -83,9 +83,17 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
     </ScrollTable>
   )
 
+  // Two topics may share a name in a language: each then says its code, so sections and tables stay distinguishable landmarks.
+  const nameCount = new Map<string, number>()
+  for (const topic of topics) nameCount.set(named(lang, topic.nameZh, topic.nameEn), (nameCount.get(named(lang, topic.nameZh, topic.nameEn)) ?? 0) + 1)
+  const topicName = (topic: TopicRecord) => {
+    const name = named(lang, topic.nameZh, topic.nameEn)
+    return (nameCount.get(name) ?? 0) > 1 || name === t(lang, 'otherIndicators') ? `${name} (${topic.code})` : name
+  }
+
   const topicSection = (topic: TopicRecord) => {
     const members = topic.indicators.flatMap((code) => byCode.get(code) ?? [])
-    const name = named(lang, topic.nameZh, topic.nameEn)
+    const name = topicName(topic)
     return (
       <section aria-labelledby={`topic-${topic.code}`}>
         <h3 id={`topic-${topic.code}`}>{name}</h3>
@@ -107,9 +115,9 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
       <h2 id="topics">{t(lang, 'topics')}</h2>
       {topics.map(topicSection)}
       {others.length > 0 ? (
-        <section aria-labelledby="topic-other">
-          <h3 id="topic-other">{t(lang, 'otherIndicators')}</h3>
-          {table('table-other', t(lang, 'otherIndicators'), others)}
+        <section aria-labelledby="other-indicators">
+          <h3 id="other-indicators">{t(lang, 'otherIndicators')}</h3>
+          {table('other-indicators-table', t(lang, 'otherIndicators'), others)}
         </section>
       ) : null}
       {anyTruncated ? <p class="muted">{t(lang, 'boundedNote')}</p> : null}
