@@ -323,8 +323,37 @@ describe('SDMX query parameters', () => {
     expect((await inject({ url: '/v1/observations?startPeriod=2023-S1&periodFrom=2023-H1' })).statusCode).toBe(200)
   })
 
+  it('takes an ISO 8601 date as a bound, as SDMX REST does: periods starting on or after it, ending on or before it (property)', async () => {
+    const all = await jsonList('includeWithdrawn=false')
+    // The dates of a period code, written here apart from the service's parser.
+    const datesOf = (code: string): [string, string] => {
+      const y = code.slice(0, 4)
+      const last = (m: number) => String(new Date(Date.UTC(Number(y), m, 0)).getUTCDate()).padStart(2, '0')
+      const months = (a: number, b: number): [string, string] => [`${y}-${String(a).padStart(2, '0')}-01`, `${y}-${String(b).padStart(2, '0')}-${last(b)}`]
+      const rest = code.slice(5)
+      if (rest === '') return months(1, 12)
+      if (rest[0] === 'H') return rest === 'H1' ? months(1, 6) : months(7, 12)
+      if (rest[0] === 'Q') return months(Number(rest[1]) * 3 - 2, Number(rest[1]) * 3)
+      return months(Number(rest), Number(rest))
+    }
+    const day = fc.date({ min: new Date('2022-06-01T00:00:00Z'), max: new Date('2024-06-30T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10))
+    await fc.assert(
+      fc.asyncProperty(fc.option(day, { nil: undefined }), fc.option(day, { nil: undefined }), async (from, to) => {
+        fc.pre(from === undefined || to === undefined || from <= to)
+        const query = [from && `startPeriod=${from}`, to && `endPeriod=${to}`].filter(Boolean).join('&')
+        const expected = all.filter((o) => (from === undefined || datesOf(o.period)[0] >= from) && (to === undefined || datesOf(o.period)[1] <= to))
+        expect(sorted(await jsonList(query || 'includeWithdrawn=false')), query).toEqual(sorted(expected))
+        expect(sorted((await sdmxCsv(query || 'includeWithdrawn=false')).records.map(fromCsv)), query).toEqual(sorted(expected))
+      }),
+      { numRuns: 30 },
+    )
+    // A date and the period that starts on it are one bound: given both ways, no conflict.
+    expect((await inject({ url: '/v1/observations?startPeriod=2023-07-01&periodFrom=2023-H2' })).statusCode).toBe(200)
+    expect((await inject({ url: '/v1/observations?startPeriod=2023-07-02&periodFrom=2023-H2' })).statusCode).toBe(400)
+  })
+
   it('names the alias the client sent when its value is malformed', async () => {
-    for (const [alias, value] of [['startPeriod', '2024-01-15'], ['endPeriod', '2023-S3'], ['updatedAfter', 'yesterday']] as const) {
+    for (const [alias, value] of [['startPeriod', '2024-02-30'], ['startPeriod', '2023-13-01'], ['endPeriod', '2023-S3'], ['updatedAfter', 'yesterday']] as const) {
       const res = await inject({ url: `/v1/observations?${alias}=${encodeURIComponent(value)}` })
       expect(res.statusCode, res.body).toBe(400)
       expect(json(res.body).errors.map((e: any) => e.name)).toEqual([alias])
@@ -333,7 +362,8 @@ describe('SDMX query parameters', () => {
 
   it('refuses an alias and its parameter with different values, naming both', async () => {
     for (const [alias, name, a, b] of [
-      ['startPeriod', 'periodFrom', '2023-S1', '2023-Q1'],
+      ['startPeriod', 'periodFrom', '2023-S1', '2023-Q2'],
+      ['startPeriod', 'periodFrom', '2023-01-02', '2023'],
       ['endPeriod', 'periodTo', '2023', '2024'],
       ['updatedAfter', 'updatedSince', '2023-01-01T00:00:00Z', '2023-01-02T00:00:00Z'],
     ] as const) {

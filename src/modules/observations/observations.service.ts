@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, filterDigest } from '../../http/cursor.js'
 import { splitCodes } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
 import { parsePeriod } from '../../domain/periods.js'
-import { canonicalPeriod } from '../../http/period-param.js'
+import { canonicalPeriod, periodBound } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
 import type { CatalogReads, ObservationFilter, ObservationReads, ObservationRow, UnitRecord, Vintage } from '../../storage/ports.js'
 import { CSV_HEADER, csvLine } from './observations.csv.js'
@@ -64,11 +64,12 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       if (b === undefined) {
         // Checked under the name the client used, so a refusal names the parameter it sent.
         if (name === 'updatedSince') parseInstant(a, alias)
-        else canonicalPeriod(a, alias)
+        else periodBound(a, alias)
         out[name] = a
         continue
       }
-      const same = name === 'updatedSince' ? parseInstant(a, alias) === parseInstant(b, name) : canonicalPeriod(a, alias) === canonicalPeriod(b, name)
+      const bound = name === 'periodFrom' ? 'startDate' : 'endDate'
+      const same = name === 'updatedSince' ? parseInstant(a, alias) === parseInstant(b, name) : periodBound(a, alias)[bound] === periodBound(b, name)[bound]
       if (!same) {
         throw Errors.validation(`${alias} is SDMX's name for ${name}; they were given different values (${alias}=${a}, ${name}=${b}). Give one of them.`, {
           errors: [
@@ -84,8 +85,8 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
   function toFilter(query: ObservationQuery): ObservationFilter {
     const q = unaliased(query)
     const periods = splitCodes(q.period)?.map((p) => canonicalPeriod(p, 'period'))
-    const from = q.periodFrom === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodFrom, 'periodFrom'))
-    const to = q.periodTo === undefined ? undefined : parsePeriod(canonicalPeriod(q.periodTo, 'periodTo'))
+    const from = q.periodFrom === undefined ? undefined : periodBound(q.periodFrom, 'periodFrom')
+    const to = q.periodTo === undefined ? undefined : periodBound(q.periodTo, 'periodTo')
     if (from && to && from.startDate > to.endDate) {
       throw Errors.validation('periodFrom starts after periodTo ends.', { errors: [{ in: 'query', name: 'periodFrom', message: 'is after periodTo' }] })
     }
