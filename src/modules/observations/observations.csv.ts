@@ -12,3 +12,16 @@ export const CSV_NUMBER_COLUMNS = CSV_FIELDS.filter((c) => c.kind === 'number').
 
 /** The header line. */
 export const CSV_HEADER = CSV_COLUMNS.join(',') + '\r\n'
+
+/**
+ * The columns a converted export (`unit=`) adds after the export columns and before any label columns (labels stay
+ * last): whether each converted value is exact (`true`) or rounded half to even at 12 places (`false`).
+ */
+export const CONVERSION_COLUMNS = ['value_exact'] as const
+
+/** A converted line's conversion cells (`,`-led, without the line end). */
+export const conversionCells = (conversion: { exact: boolean }): string => `,${conversion.exact}`
+
+/** The header of an export: the export columns, then the conversion columns when converted, then the label columns when labelled. */
+export const csvHeader = (extra: { converted: boolean; labels: readonly string[] }): string =>
+  [...CSV_COLUMNS, ...(extra.converted ? CONVERSION_COLUMNS : []), ...extra.labels].join(',') + '\r\n'
