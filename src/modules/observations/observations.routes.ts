@@ -15,7 +15,7 @@ import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
 import { withBom } from '../../http/csv-export.js'
 import { linkNextPage } from '../../http/paging.js'
-import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
+import { CONVERSION_COLUMNS, CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
 import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
 import { appliesTo, refuseMisapplied, REPRESENTATIONS, type Representation } from './representation-parameters.js'
@@ -30,9 +30,10 @@ const CSV_DESCRIPTION =
   "format character, is written with a leading ' and quoted, so that no spreadsheet runs it as a formula: drop one leading ' from a text cell to get the stored value back. " +
   'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte. ' +
   '`bom=true` begins the body with a UTF-8 byte-order mark (EF BB BF). ' +
-  `\`labels=zh|en\` appends, after every column above, ${LABEL_COLUMNS.join(', ')}: the names of indicator, area and unit (the catalogue's, in that language, else the other) and of the source title, ` +
+  `With \`unit=\`, ${CONVERSION_COLUMNS.join(', ')} follows the columns above: true where the converted value is exact, false where it is rounded half to even at 12 decimal places. ` +
+  `\`labels=zh|en\` appends, after every other column (labels are always last), ${LABEL_COLUMNS.join(', ')}: the names of indicator, area and unit (the catalogue's, in that language, else the other) and of the source title, ` +
   'and the period\'s first and last day (ISO 8601); they are text cells under the same rule. ' +
-  'The export, labels and BOM included, is accepted by POST /v1/imports as it is (docs/imports.md).'
+  'The export, labels and BOM included, is accepted by POST /v1/imports as it is, except a converted one (unit=), which it refuses (docs/imports.md).'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
