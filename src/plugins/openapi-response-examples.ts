@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T21:43:14.658Z"
+          "lastFullAt": "2026-11-29T22:04:08.228Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T21:43:14.591Z",
+            "recordedAt": "2026-11-29T22:04:08.167Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T21:43:14.591Z",
+        "recordedAt": "2026-11-29T22:04:08.167Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.591Z"
+            "recordedAt": "2026-11-29T22:04:08.167Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.591Z"
+            "recordedAt": "2026-11-29T22:04:08.167Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.606Z"
+            "recordedAt": "2026-11-29T22:04:08.179Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:43:14.591Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T21:43:14.606Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:04:08.167Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T22:04:08.179Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,S,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -804,7 +804,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T21:43:14.591Z"
+        "recordedAt": "2026-11-29T22:04:08.167Z"
       }
     }
   },
@@ -840,7 +840,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.591Z",
+            "recordedAt": "2026-11-29T22:04:08.167Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3775,7 +3775,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.591Z",
+            "recordedAt": "2026-11-29T22:04:08.167Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3812,7 +3812,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.591Z",
+            "recordedAt": "2026-11-29T22:04:08.167Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4259,7 +4259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T21:43:14.591Z",
+            "recordedAt": "2026-11-29T22:04:08.167Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4292,7 +4292,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T21:43:14.589Z",
+            "recordedAt": "2026-11-29T22:04:08.162Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4307,11 +4307,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "2b84e8249d48bc0a27674f7d7679420b88715dc9c22688eaf11cdd98e36a5afc"
+            "hash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T21:43:14.589Z",
+            "recordedAt": "2026-11-29T22:04:08.162Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4325,8 +4325,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "2b84e8249d48bc0a27674f7d7679420b88715dc9c22688eaf11cdd98e36a5afc",
-            "hash": "d6276a8a3dbb62ef1258c1a16ac195f7890b70f0304513c1e055c916b9b0f0cb"
+            "prevHash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446",
+            "hash": "721206b56d11fcf6c73af41f7b4d8848d723892beff209255fe0814ab290b226"
           }
         ],
         "nextAfter": 100,
@@ -4338,17 +4338,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2",
-        "recordedAt": "2026-11-29T21:43:14.624Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2\nrecordedAt=2026-11-29T21:43:14.624Z\n",
-        "signature": "K/f39p3Qq0u/3Y/TlllmcLkt/8mCvrkEQQs9RSmm9joyl+pQi2ejtqbfBmPFFOD0U1OWoEMB3JHstVBTnLueBw==",
+        "hash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f",
+        "recordedAt": "2026-11-29T22:04:08.195Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f\nrecordedAt=2026-11-29T22:04:08.195Z\n",
+        "signature": "vFohxj5AVY2+jbI6rS3Ci0fICXl2oV5g8MBN7z4itd0eoxB20HFuodO4mEK1aSEKgRjUGMjhQifIraLqeZvdCA==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEANRYwawQO8lxzXjOxiyilck0tlJ1PPYuMulD1qMl8Eik=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAX4188yZ5BVU8XoCGVzacHvrEsnbr7YWqjFbxEf0/Otg=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4357,9 +4357,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T21:43:14.658Z",
+        "lastFullAt": "2026-11-29T22:04:08.228Z",
         "headSeq": 366,
-        "headHash": "67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2"
+        "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
       }
     }
   },
@@ -4369,9 +4369,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T21:43:15.265Z",
+        "lastFullAt": "2026-11-29T22:04:08.827Z",
         "headSeq": 366,
-        "headHash": "67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2"
+        "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
       }
     }
   },
@@ -4681,7 +4681,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T21:43:15.323Z",
+        "recordedAt": "2026-11-29T22:04:08.885Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4872,8 +4872,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T21:43:15.335Z",
-        "recordedAt": "2026-11-29T21:43:15.335Z"
+        "publishedAt": "2026-11-29T22:04:08.897Z",
+        "recordedAt": "2026-11-29T22:04:08.897Z"
       }
     }
   },
@@ -4906,8 +4906,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T21:43:15.338Z",
-        "recordedAt": "2026-11-29T21:43:15.338Z"
+        "publishedAt": "2026-11-29T22:04:08.900Z",
+        "recordedAt": "2026-11-29T22:04:08.900Z"
       }
     }
   }

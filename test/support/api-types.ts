@@ -1515,7 +1515,7 @@ export interface components {
             source?: string;
             /** @description When the latest revision in the dataset was recorded (RFC 3339); absent when the selection is empty. */
             updated?: string;
-            /** @description How to read the dataset: exact values, qualifiers, citations. */
+            /** @description How to read the dataset: the value digits, conversion rounding (with unit=), qualifiers, citations. */
             note: string[];
             /** @description The dimensions in cell order, the last varying fastest: always indicator, area, period, kind. */
             id: ("indicator" | "area" | "period" | "kind")[];
@@ -1636,9 +1636,13 @@ export interface components {
             };
             /** @description What JSON-stat has no place for, per cell (keys are cell indexes, as in `value` objects). */
             extension: {
-                /** @description Each filled cell's value as the exact decimal string (the API's `value`), by cell index. */
+                /** @description Each filled cell's value as the decimal string the API serves (its `value`), by cell index: the stored value, or with unit= the converted one (see `exact`). */
                 value: {
                     [key: string]: string;
+                };
+                /** @description Whether each filled cell's value is exact, by cell index: always true without unit=; with unit=, false where the quotient does not terminate and the value is rounded half to even at 12 decimal places (status `rounded`). */
+                exact: {
+                    [key: string]: boolean;
                 };
                 /** @description Each filled cell's observation id (GET /v1/observations/{id}), by cell index. */
                 observation: {
@@ -1663,16 +1667,16 @@ export interface components {
                         textUrl: string;
                     };
                 };
-                /** @description The meaning of each `status` code, in the language asked for. */
+                /** @description The meaning of each `status` used, in the language asked for (a status of several words: their meanings joined by "; "). */
                 statusLabel: {
                     [key: string]: string;
                 };
             };
-            /** @description Cells whose value is not an exact, current figure: a qualifier other than eq (gt, gte, lt, lte, approx), or withdrawn; see extension.statusLabel. */
+            /** @description Cells whose value is not an exact, current figure, as words joined by a space: withdrawn, else a qualifier other than eq (gt, gte, lt, lte, approx); then `rounded` when unit= rounded the value (e.g. `gt rounded`). extension.statusLabel names each status used. */
             status?: {
                 [key: string]: string;
             };
-            /** @description The values as JSON numbers written with the stored digits: a dense array when at least half the cells are filled, else an object by cell index. A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the exact decimal strings. */
+            /** @description The values as JSON numbers written with the digits the API serves (stored, or converted by unit=): a dense array when at least half the cells are filled, else an object by cell index. A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the decimal strings. */
             value: (number | null)[] | {
                 [key: string]: number;
             };
@@ -2709,7 +2713,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T21:43:14.658Z"
+                     *         "lastFullAt": "2026-11-29T22:04:08.228Z"
                      *       }
                      *     }
                      */
@@ -2896,7 +2900,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2987,7 +2991,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T21:43:15.323Z",
+                     *       "recordedAt": "2026-11-29T22:04:08.885Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3056,7 +3060,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T21:43:14.591Z",
+                     *       "recordedAt": "2026-11-29T22:04:08.167Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3948,7 +3952,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z"
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4574,27 +4578,27 @@ export interface operations {
                  */
                 includeWithdrawn?: boolean;
                 /**
-                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all), the rest linked by the Link header.
+                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all), the rest linked by the Link header. Taken only with format=json, format=csv, format=sdmx-csv, format=sdmx-json (or the same by Accept); any other representation refuses it (400).
                  * @example 10
                  */
                 limit?: number;
                 /**
-                 * @description Opaque cursor from a previous page's nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged.
+                 * @description Opaque cursor from a previous page's nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged. Taken only with format=json, format=csv, format=sdmx-csv, format=sdmx-json (or the same by Accept); any other representation refuses it (400).
                  * @example eyJhIjoyMiwiZiI6IldteDZIdkd3cUZBckpqSDMifQ
                  */
                 cursor?: string;
                 /**
                  * @description Overrides the Accept header: `csv` (RFC 4180), `sdmx-csv` (SDMX-CSV 2.0), `sdmx-json` (SDMX-JSON 2.0 data message), `jsonstat` (one JSON-stat 2.0 dataset).
-                 * @example json
+                 * @example csv
                  */
                 format?: "json" | "csv" | "sdmx-csv" | "sdmx-json" | "jsonstat";
                 /**
-                 * @description CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).
+                 * @description CSV and SDMX-CSV: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false). Taken only with format=csv, format=sdmx-csv (or the same by Accept); any other representation refuses it (400).
                  * @example false
                  */
                 bom?: boolean;
                 /**
-                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels.
+                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels. SDMX-JSON: the language of the `name` fields. Taken only with format=csv, format=sdmx-json, format=jsonstat (or the same by Accept); any other representation refuses it (400).
                  * @example en
                  */
                 labels?: "zh" | "en";
@@ -4619,7 +4623,7 @@ export interface operations {
                  */
                 lastNObservations?: number;
                 /**
-                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike. Taken only with format=json, format=csv, format=jsonstat (or the same by Accept); any other representation refuses it (400).
                  * @example 万元
                  */
                 unit?: string;
@@ -4688,7 +4692,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z"
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4721,7 +4725,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.606Z"
+                     *           "recordedAt": "2026-11-29T22:04:08.179Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4730,8 +4734,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T21:43:14.591Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T21:43:14.606Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:04:08.167Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T22:04:08.179Z
                      */
                     "text/csv": string;
                     /**
@@ -5177,7 +5181,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T21:43:14.591Z"
+                     *       "recordedAt": "2026-11-29T22:04:08.167Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5313,8 +5317,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:43:15.335Z",
-                     *       "recordedAt": "2026-11-29T21:43:15.335Z"
+                     *       "publishedAt": "2026-11-29T22:04:08.897Z",
+                     *       "recordedAt": "2026-11-29T22:04:08.897Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5404,8 +5408,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T21:43:15.338Z",
-                     *       "recordedAt": "2026-11-29T21:43:15.338Z"
+                     *       "publishedAt": "2026-11-29T22:04:08.900Z",
+                     *       "recordedAt": "2026-11-29T22:04:08.900Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5500,7 +5504,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8885,7 +8889,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8922,7 +8926,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9788,7 +9792,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T21:43:14.591Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9873,7 +9877,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T21:43:14.589Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.162Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9888,11 +9892,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "2b84e8249d48bc0a27674f7d7679420b88715dc9c22688eaf11cdd98e36a5afc"
+                     *           "hash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T21:43:14.589Z",
+                     *           "recordedAt": "2026-11-29T22:04:08.162Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9906,8 +9910,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "2b84e8249d48bc0a27674f7d7679420b88715dc9c22688eaf11cdd98e36a5afc",
-                     *           "hash": "d6276a8a3dbb62ef1258c1a16ac195f7890b70f0304513c1e055c916b9b0f0cb"
+                     *           "prevHash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446",
+                     *           "hash": "721206b56d11fcf6c73af41f7b4d8848d723892beff209255fe0814ab290b226"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9959,10 +9963,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2",
-                     *       "recordedAt": "2026-11-29T21:43:14.624Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2\nrecordedAt=2026-11-29T21:43:14.624Z\n",
-                     *       "signature": "K/f39p3Qq0u/3Y/TlllmcLkt/8mCvrkEQQs9RSmm9joyl+pQi2ejtqbfBmPFFOD0U1OWoEMB3JHstVBTnLueBw==",
+                     *       "hash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f",
+                     *       "recordedAt": "2026-11-29T22:04:08.195Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f\nrecordedAt=2026-11-29T22:04:08.195Z\n",
+                     *       "signature": "vFohxj5AVY2+jbI6rS3Ci0fICXl2oV5g8MBN7z4itd0eoxB20HFuodO4mEK1aSEKgRjUGMjhQifIraLqeZvdCA==",
                      *       "verified": true
                      *     }
                      */
@@ -10010,7 +10014,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEANRYwawQO8lxzXjOxiyilck0tlJ1PPYuMulD1qMl8Eik=
+                     *     MCowBQYDK2VwAyEAX4188yZ5BVU8XoCGVzacHvrEsnbr7YWqjFbxEf0/Otg=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -10052,9 +10056,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T21:43:14.658Z",
+                     *       "lastFullAt": "2026-11-29T22:04:08.228Z",
                      *       "headSeq": 366,
-                     *       "headHash": "67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2"
+                     *       "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -10095,9 +10099,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T21:43:15.265Z",
+                     *       "lastFullAt": "2026-11-29T22:04:08.827Z",
                      *       "headSeq": 366,
-                     *       "headHash": "67b4af105055f806355f6d77b0fe4590e8436139cb342d8664686556515380a2"
+                     *       "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -9,17 +9,17 @@ export type Representation = (typeof REPRESENTATIONS)[number]
 interface ParameterUse {
   /** The representations that take the parameter. */
   takes: readonly Representation[]
-  /** Why it is refused, where the plain "not taken" would leave a client guessing. */
-  why?: string
+  /** Why a representation refuses it, where the plain "not taken" would leave a client guessing. */
+  why?: Partial<Record<Representation, string>>
 }
 
 /** The parameters whose meaning depends on the representation; every other parameter is a filter that all of them take. */
 export const REPRESENTATION_PARAMETERS = {
-  bom: { takes: ['csv', 'sdmx-csv'], why: 'a byte-order mark begins a CSV file only' },
-  labels: { takes: ['csv', 'sdmx-json', 'jsonstat'], why: 'SDMX-CSV writes codes only (their names are in the data structure definition); the JSON list carries codes' },
-  cursor: { takes: ['json', 'csv', 'sdmx-csv', 'sdmx-json'], why: 'a JSON-stat dataset is the whole selection: narrow it with filters' },
-  limit: { takes: ['json', 'csv', 'sdmx-csv', 'sdmx-json'], why: 'a JSON-stat dataset is the whole selection: narrow it with filters' },
-  unit: { takes: ['json', 'csv', 'jsonstat'], why: 'SDMX values are always in the indicator\'s base unit (UNIT_MULT 0)' },
+  bom: { takes: ['csv', 'sdmx-csv'], why: { json: 'a byte-order mark begins a CSV file only', 'sdmx-json': 'a byte-order mark begins a CSV file only', jsonstat: 'a byte-order mark begins a CSV file only' } },
+  labels: { takes: ['csv', 'sdmx-json', 'jsonstat'], why: { json: 'the list carries codes; names are at /v1/indicators, /v1/areas, /v1/units', 'sdmx-csv': 'SDMX-CSV writes codes only; their names are in the data structure definition' } },
+  cursor: { takes: ['json', 'csv', 'sdmx-csv', 'sdmx-json'], why: { jsonstat: 'a JSON-stat dataset is the whole selection: narrow it with filters' } },
+  limit: { takes: ['json', 'csv', 'sdmx-csv', 'sdmx-json'], why: { jsonstat: 'a JSON-stat dataset is the whole selection: narrow it with filters' } },
+  unit: { takes: ['json', 'csv', 'jsonstat'], why: { 'sdmx-csv': 'SDMX values are always in the indicator\'s base unit (UNIT_MULT 0)', 'sdmx-json': 'SDMX values are always in the indicator\'s base unit (UNIT_MULT 0)' } },
 } as const satisfies Record<string, ParameterUse>
 
 export type RepresentationParameter = keyof typeof REPRESENTATION_PARAMETERS
@@ -36,7 +36,8 @@ export function refuseMisapplied(representation: Representation, query: Readonly
   if (misapplied.length === 0) return
   const reasons = misapplied.map((name) => {
     const use: ParameterUse = REPRESENTATION_PARAMETERS[name]
-    return `${name} is taken only by ${use.takes.join(', ')}${use.why ? ` (${use.why})` : ''}`
+    const why = use.why?.[representation]
+    return `${name} is taken only by ${use.takes.join(', ')}${why ? ` (${why})` : ''}`
   })
   throw Errors.validation(`This request is answered as ${representation}, which does not take ${misapplied.join(', ')}: ${reasons.join('; ')}. Leave ${misapplied.length > 1 ? 'them' : 'it'} out.`, {
     errors: misapplied.map((name) => ({ in: 'query', name, message: `not taken by ${representation}; only by ${REPRESENTATION_PARAMETERS[name].takes.join(', ')}` })),
