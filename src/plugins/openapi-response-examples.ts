@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T22:04:08.228Z"
+          "lastFullAt": "2026-11-29T22:08:33.679Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T22:04:08.167Z",
+            "recordedAt": "2026-11-29T22:08:33.617Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T22:04:08.167Z",
+        "recordedAt": "2026-11-29T22:08:33.617Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.167Z"
+            "recordedAt": "2026-11-29T22:08:33.617Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.167Z"
+            "recordedAt": "2026-11-29T22:08:33.617Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.179Z"
+            "recordedAt": "2026-11-29T22:08:33.629Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:04:08.167Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T22:04:08.179Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:08:33.617Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T22:08:33.629Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,S,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -804,7 +804,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T22:04:08.167Z"
+        "recordedAt": "2026-11-29T22:08:33.617Z"
       }
     }
   },
@@ -840,7 +840,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.167Z",
+            "recordedAt": "2026-11-29T22:08:33.617Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3775,7 +3775,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.167Z",
+            "recordedAt": "2026-11-29T22:08:33.617Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3812,7 +3812,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.167Z",
+            "recordedAt": "2026-11-29T22:08:33.617Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4259,7 +4259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:04:08.167Z",
+            "recordedAt": "2026-11-29T22:08:33.617Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4292,7 +4292,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T22:04:08.162Z",
+            "recordedAt": "2026-11-29T22:08:33.615Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4307,11 +4307,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446"
+            "hash": "26226ad72f2ed32e002e1ae103122a3f7405d5bc414a24d5b0d81799f1ff3142"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T22:04:08.162Z",
+            "recordedAt": "2026-11-29T22:08:33.615Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4325,8 +4325,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446",
-            "hash": "721206b56d11fcf6c73af41f7b4d8848d723892beff209255fe0814ab290b226"
+            "prevHash": "26226ad72f2ed32e002e1ae103122a3f7405d5bc414a24d5b0d81799f1ff3142",
+            "hash": "e6a62df5887446e289c11375b218677e7c5143914f69f882f3ee62655ddc4968"
           }
         ],
         "nextAfter": 100,
@@ -4338,17 +4338,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f",
-        "recordedAt": "2026-11-29T22:04:08.195Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f\nrecordedAt=2026-11-29T22:04:08.195Z\n",
-        "signature": "vFohxj5AVY2+jbI6rS3Ci0fICXl2oV5g8MBN7z4itd0eoxB20HFuodO4mEK1aSEKgRjUGMjhQifIraLqeZvdCA==",
+        "hash": "62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1",
+        "recordedAt": "2026-11-29T22:08:33.646Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1\nrecordedAt=2026-11-29T22:08:33.646Z\n",
+        "signature": "2Ar4nSHzd4yMHZof6R1C0N8dcxA2lCXUs0C3KVqtZACUmjtrFRQc//qXhtjRT6AFgMjtS7/NYo6dQnFoxcsbCw==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAX4188yZ5BVU8XoCGVzacHvrEsnbr7YWqjFbxEf0/Otg=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA4TbgGHWoRb/EcXiAoJx5p+f7bl7LwYS06aY3n15d5u0=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4357,9 +4357,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T22:04:08.228Z",
+        "lastFullAt": "2026-11-29T22:08:33.679Z",
         "headSeq": 366,
-        "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
+        "headHash": "62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1"
       }
     }
   },
@@ -4369,9 +4369,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T22:04:08.827Z",
+        "lastFullAt": "2026-11-29T22:08:34.288Z",
         "headSeq": 366,
-        "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
+        "headHash": "62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1"
       }
     }
   },
@@ -4681,7 +4681,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T22:04:08.885Z",
+        "recordedAt": "2026-11-29T22:08:34.345Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4872,8 +4872,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T22:04:08.897Z",
-        "recordedAt": "2026-11-29T22:04:08.897Z"
+        "publishedAt": "2026-11-29T22:08:34.357Z",
+        "recordedAt": "2026-11-29T22:08:34.357Z"
       }
     }
   },
@@ -4906,8 +4906,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T22:04:08.900Z",
-        "recordedAt": "2026-11-29T22:04:08.900Z"
+        "publishedAt": "2026-11-29T22:08:34.359Z",
+        "recordedAt": "2026-11-29T22:08:34.359Z"
       }
     }
   }

@@ -487,7 +487,7 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. A CSV export of GET /v1/observations is read as it is: its other columns (id, unit, byte_start, byte_end, status, revision, recorded_at, indicator_name, area_name, unit_name, period_start, period_end, source_title) are ignored, except that a `status` of withdrawn is refused (422 per row), and one leading ' of a text cell (the export's formula neutralization) is dropped. Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. A CSV export of GET /v1/observations is read as it is: its other columns (id, unit, byte_start, byte_end, status, revision, recorded_at, indicator_name, area_name, unit_name, period_start, period_end, source_title) are ignored, except that a `status` of withdrawn is refused (422 per row), and one leading ' of a text cell (the export's formula neutralization) is dropped. An export made with unit= (its value_exact column) holds converted values and is refused as a whole (400 naming the column): export without unit= to import. Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
          */
         post: operations["importObservations"];
         delete?: never;
@@ -2713,7 +2713,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T22:04:08.228Z"
+                     *         "lastFullAt": "2026-11-29T22:08:33.679Z"
                      *       }
                      *     }
                      */
@@ -2900,7 +2900,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2991,7 +2991,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T22:04:08.885Z",
+                     *       "recordedAt": "2026-11-29T22:08:34.345Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3060,7 +3060,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T22:04:08.167Z",
+                     *       "recordedAt": "2026-11-29T22:08:33.617Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3952,7 +3952,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z"
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4692,7 +4692,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z"
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4725,7 +4725,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.179Z"
+                     *           "recordedAt": "2026-11-29T22:08:33.629Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4734,8 +4734,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:04:08.167Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T22:04:08.179Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:08:33.617Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T22:08:33.629Z
                      */
                     "text/csv": string;
                     /**
@@ -5181,7 +5181,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T22:04:08.167Z"
+                     *       "recordedAt": "2026-11-29T22:08:33.617Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5317,8 +5317,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T22:04:08.897Z",
-                     *       "recordedAt": "2026-11-29T22:04:08.897Z"
+                     *       "publishedAt": "2026-11-29T22:08:34.357Z",
+                     *       "recordedAt": "2026-11-29T22:08:34.357Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5408,8 +5408,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T22:04:08.900Z",
-                     *       "recordedAt": "2026-11-29T22:04:08.900Z"
+                     *       "publishedAt": "2026-11-29T22:08:34.359Z",
+                     *       "recordedAt": "2026-11-29T22:08:34.359Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5504,7 +5504,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8889,7 +8889,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8926,7 +8926,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9792,7 +9792,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:04:08.167Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.617Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9877,7 +9877,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T22:04:08.162Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.615Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9892,11 +9892,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446"
+                     *           "hash": "26226ad72f2ed32e002e1ae103122a3f7405d5bc414a24d5b0d81799f1ff3142"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T22:04:08.162Z",
+                     *           "recordedAt": "2026-11-29T22:08:33.615Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9910,8 +9910,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "ec43a8f9a3af30a7630a2dab4543428a53cfe8ae2e5a90430d59e579d593e446",
-                     *           "hash": "721206b56d11fcf6c73af41f7b4d8848d723892beff209255fe0814ab290b226"
+                     *           "prevHash": "26226ad72f2ed32e002e1ae103122a3f7405d5bc414a24d5b0d81799f1ff3142",
+                     *           "hash": "e6a62df5887446e289c11375b218677e7c5143914f69f882f3ee62655ddc4968"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9963,10 +9963,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f",
-                     *       "recordedAt": "2026-11-29T22:04:08.195Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f\nrecordedAt=2026-11-29T22:04:08.195Z\n",
-                     *       "signature": "vFohxj5AVY2+jbI6rS3Ci0fICXl2oV5g8MBN7z4itd0eoxB20HFuodO4mEK1aSEKgRjUGMjhQifIraLqeZvdCA==",
+                     *       "hash": "62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1",
+                     *       "recordedAt": "2026-11-29T22:08:33.646Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1\nrecordedAt=2026-11-29T22:08:33.646Z\n",
+                     *       "signature": "2Ar4nSHzd4yMHZof6R1C0N8dcxA2lCXUs0C3KVqtZACUmjtrFRQc//qXhtjRT6AFgMjtS7/NYo6dQnFoxcsbCw==",
                      *       "verified": true
                      *     }
                      */
@@ -10014,7 +10014,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEAX4188yZ5BVU8XoCGVzacHvrEsnbr7YWqjFbxEf0/Otg=
+                     *     MCowBQYDK2VwAyEA4TbgGHWoRb/EcXiAoJx5p+f7bl7LwYS06aY3n15d5u0=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -10056,9 +10056,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T22:04:08.228Z",
+                     *       "lastFullAt": "2026-11-29T22:08:33.679Z",
                      *       "headSeq": 366,
-                     *       "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
+                     *       "headHash": "62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -10099,9 +10099,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T22:04:08.827Z",
+                     *       "lastFullAt": "2026-11-29T22:08:34.288Z",
                      *       "headSeq": 366,
-                     *       "headHash": "c4f475ee980dbd322783835506f3f2c4717a73637eb576f24f3429c14460fb9f"
+                     *       "headHash": "62e28d1c1ce06d68fe7c2f0276047927d6c348e7aa3e3dfeae3cb4ad556278a1"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

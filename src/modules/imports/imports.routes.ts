@@ -263,6 +263,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. ' +
           `A CSV export of GET /v1/observations is read as it is: its other columns (${CSV_EXPORT_ONLY.join(', ')}) are ignored, except that a \`status\` of withdrawn is refused (422 per row), ` +
           'and one leading \' of a text cell (the export\'s formula neutralization) is dropped. ' +
+          `An export made with unit= (its ${CONVERSION_COLUMNS.join(', ')} column) holds converted values and is refused as a whole (400 naming the column): export without unit= to import. ` +
           'Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch\'s, for rows that give none (docs/time.md).',
         security: [{ bearer: [] }],
         querystring: Type.Object(
