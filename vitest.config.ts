@@ -33,6 +33,7 @@ export const API_SUITE = [
   'test/web-source.test.ts',
   'test/paging-links.test.ts',
   'test/source-filter.test.ts',
+  'test/representation-parameters.test.ts',
 ]
 
 /** The web view in a real browser (Debian's Chromium through playwright-core). */

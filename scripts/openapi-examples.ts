@@ -8,6 +8,7 @@ import { buildApp } from '../src/app.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { projectRoot } from '../src/paths.js'
 import { EXAMPLE_OBSERVATION_ID, REQUEST_EXAMPLES } from '../src/plugins/openapi-examples.js'
+import { REPRESENTATION_PARAMETERS, type RepresentationParameter } from '../src/modules/observations/representation-parameters.js'
 import { loadSeeds } from '../src/seed/seed-loader.js'
 import { createSqliteStorage } from '../src/storage/sqlite/index.js'
 
@@ -90,6 +91,8 @@ function record(operationId: string, res: Awaited<ReturnType<typeof call>>) {
 const listQuery = new URLSearchParams()
 for (const p of doc.paths['/v1/observations'].get.parameters as any[]) {
   if (p.in !== 'query' || p.name === 'cursor' || p.name === 'limit' || p.name === 'format' || p.example === undefined) continue
+  // The cursor is read from the JSON list, which refuses the parameters of other representations (bom, labels); a cursor is bound to the filters only.
+  if (p.name in REPRESENTATION_PARAMETERS && !(REPRESENTATION_PARAMETERS[p.name as RepresentationParameter].takes as readonly string[]).includes('json')) continue
   for (const v of Array.isArray(p.example) ? p.example : [p.example]) listQuery.append(p.name, String(v))
 }
 listQuery.set('limit', '1')

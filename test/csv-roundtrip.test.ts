@@ -133,15 +133,27 @@ describe('an export imports unchanged into a fresh database (round trip)', () =>
     expect((await importCsv(fresh, freshAuth, (await exportCsv(fresh, '&limit=3')).csv)).statusCode).toBe(200)
   })
 
-  it('checks the value column: a converted export (unit=) is refused at value, not stored in the wrong unit', async () => {
+  it('refuses a converted export (unit=) as a whole at its value_exact column, and checks the value column of a file without it', async () => {
     const [first] = rowsOf((await exportCsv(seeded, '&limit=1')).csv) as Array<Record<string, string>>
     const units = json((await get(seeded, `/v1/units?base=${encodeURIComponent(first?.unit as string)}`)).body).data as Array<{ code: string; multiplier: string }>
     const other = units.find((u) => u.multiplier !== '1')
+    // The base unit itself too: even a conversion that changes no value is an export made with unit=.
+    for (const code of [first?.unit as string, ...(other ? [other.code] : [])]) {
+      for (const labels of ['', '&labels=en']) {
+        const converted = await exportCsv(seeded, `&limit=1&indicator=${first?.indicator}&unit=${encodeURIComponent(code)}${labels}`)
+        const res = await importCsv(seeded, seededAuth, converted.csv, '?reason=converted&dryRun=true')
+        expect(res.statusCode, res.body).toBe(400)
+        expect(json(res.body).errors).toEqual([expect.objectContaining({ in: 'body', name: 'value_exact', message: expect.stringContaining('unit=') })])
+      }
+    }
     if (!other) return
-    const converted = await exportCsv(seeded, `&limit=1&indicator=${first?.indicator}&unit=${encodeURIComponent(other.code)}`)
-    const res = await importCsv(seeded, seededAuth, converted.csv, '?reason=converted&dryRun=true')
-    const [row] = rowsOf(converted.csv)
+    // Without the marker column, a converted value still fails the value check: never stored in the wrong unit.
+    const converted = records((await exportCsv(seeded, `&limit=1&indicator=${first?.indicator}&unit=${encodeURIComponent(other.code)}`)).csv)
+    const at = (converted[0] as string[]).indexOf('value_exact')
+    const stripped = converted.map((r) => r.filter((_, i) => i !== at).map((c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\r\n').join('')
+    const [row] = rowsOf(stripped)
     if (row?.value === first?.value) return
+    const res = await importCsv(seeded, seededAuth, stripped, '?reason=converted&dryRun=true')
     expect(res.statusCode, res.body).toBe(422)
     expect(JSON.stringify(json(res.body).errors)).toContain('/observations/0/value')
   })

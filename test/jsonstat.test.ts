@@ -14,7 +14,7 @@ let t: TestContext
 let admin: string
 const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` })
 
-type Obs = { id: number; indicator: string; area: string; period: string; kind: string; value: string; unit: string; qualifier: string; status: string; source: { id: string; quote: string; byteStart: number; byteEnd: number; textUrl: string } }
+type Obs = { id: number; indicator: string; area: string; period: string; kind: string; value: string; unit: string; qualifier: string; status: string; conversion?: { exact: boolean }; source: { id: string; quote: string; byteStart: number; byteEnd: number; textUrl: string } }
 
 beforeAll(async () => {
   t = await buildTestApp({ build: { config: { databaseUrl: ':memory:', rateLimitPerMinute: 1_000_000 } } })
@@ -22,8 +22,11 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-/** Every observation the JSON list answers for `query`, page by page. */
+/** Every observation the JSON list answers for `query` (less `labels`, which the list does not take), page by page. */
 async function listed(query: string): Promise<Obs[]> {
+  const params = new URLSearchParams(query)
+  params.delete('labels')
+  query = params.toString()
   const out: Obs[] = []
   let cursor: string | null = null
   do {
@@ -82,7 +85,9 @@ async function expectSameAsList(query: string) {
     expect(raw.extension.citation[cell]).toEqual({ sourceId: o.source.id, quote: o.source.quote, byteStart: o.source.byteStart, byteEnd: o.source.byteEnd, textUrl: o.source.textUrl })
     const read = ds.Data({ indicator: o.indicator, area: o.area, period: o.period, kind: o.kind })
     expect(read?.value).toBe(Number(o.value))
-    const expectedStatus = o.status === 'withdrawn' ? 'withdrawn' : o.qualifier === 'eq' ? null : o.qualifier
+    const exact = o.conversion?.exact ?? true
+    expect(raw.extension.exact[cell], `${o.id}`).toBe(exact)
+    const expectedStatus = [o.status === 'withdrawn' ? 'withdrawn' : o.qualifier === 'eq' ? '' : o.qualifier, exact ? '' : 'rounded'].filter(Boolean).join(' ') || null
     expect(read?.status ?? null).toBe(expectedStatus)
     expect(ds.Dimension('indicator')?.Category(o.indicator)?.unit?.symbol).toBe(o.unit)
   }
@@ -173,11 +178,12 @@ describe('format=jsonstat', () => {
     for (const u of Object.values(raw.dimension.indicator.category.unit as Record<string, { symbol: string }>)) expect(u.symbol).toBe('万元')
   })
 
-  it('refuses cursor and limit (a dataset is the whole selection) with a problem', async () => {
-    for (const q of ['limit=5', 'cursor=abc']) {
+  it('refuses cursor and limit (a dataset is the whole selection) with a problem naming them', async () => {
+    for (const q of ['limit=5', 'cursor=abc', 'bom=true']) {
       const res = await t.app.inject({ url: `/v1/observations?format=jsonstat&${q}` })
       expect(res.statusCode).toBe(400)
       expect(res.headers['content-type']).toMatch(/problem\+json/)
+      expect(json(res.body).errors).toEqual([expect.objectContaining({ in: 'query', name: q.split('=')[0] })])
     }
   })
 

@@ -36,8 +36,11 @@ const canonical = (sdmx: string) => parsePeriod(sdmx)?.code ?? `unparsed:${sdmx}
 const FREQ_FORMATS: Array<[string, RegExp]> = [['A', /^\d{4}$/], ['S', /^\d{4}-S[12]$/], ['Q', /^\d{4}-Q[1-4]$/], ['M', /^\d{4}-M(0[1-9]|1[0-2])$/]]
 const frequencyOf = (timePeriod: string) => FREQ_FORMATS.find(([, format]) => format.test(timePeriod))?.[0] ?? `unformatted:${timePeriod}`
 
-/** Every observation of the JSON list for `query`, page by page. */
+/** Every observation of the JSON list for `query` (less `labels`, which the list does not take), page by page. */
 async function jsonList(query: string): Promise<Obs[]> {
+  const params = new URLSearchParams(query)
+  params.delete('labels')
+  query = params.toString()
   const out: Obs[] = []
   let cursor: string | null = null
   do {
@@ -431,9 +434,15 @@ describe('SDMX version negotiation', () => {
     }
   })
 
-  it('refuses unit= with an SDMX representation (SDMX values are in the base unit)', async () => {
-    const res = await inject({ url: '/v1/observations?format=sdmx-json&indicator=dibao_paid&unit=%E4%B8%87%E5%85%83' })
-    expect(res.statusCode).toBe(400)
+  it('refuses unit= with an SDMX representation (SDMX values are in the base unit), and labels= with SDMX-CSV (codes only)', async () => {
+    for (const format of ['sdmx-json', 'sdmx-csv']) {
+      const res = await inject({ url: `/v1/observations?format=${format}&indicator=dibao_paid&unit=%E4%B8%87%E5%85%83` })
+      expect(res.statusCode).toBe(400)
+      expect(json(res.body).errors).toEqual([expect.objectContaining({ in: 'query', name: 'unit' })])
+    }
+    const labelled = await inject({ url: '/v1/observations?format=sdmx-csv&indicator=dibao_paid&labels=en' })
+    expect(labelled.statusCode).toBe(400)
+    expect(json(labelled.body).errors).toEqual([expect.objectContaining({ in: 'query', name: 'labels', message: expect.stringContaining('sdmx-json') })])
   })
 })
 

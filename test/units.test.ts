@@ -1,10 +1,13 @@
 // The unit catalogue as data (issue 12 §6): seeded and audited, served, extended by an admin,
 // frozen where stored figures depend on it, and exact conversion on read.
+import { parse } from 'csv-parse/sync'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { multiplyDecimal, normalizeDecimal } from '../src/domain/decimal.js'
 import { CONVERSION_SCALE, divideDecimal } from '../src/domain/units.js'
 import { createKey } from '../src/modules/keys/keys.js'
+import { LABEL_COLUMNS } from '../src/modules/observations/observation-labels.js'
+import { CSV_COLUMNS } from '../src/modules/observations/observations.csv.js'
 import { buildTestApp, json, type TestContext } from './helpers.js'
 import { runs } from './support/property-runs.js'
 import { SEED_UNITS } from './support/seed-units.js'
@@ -355,5 +358,99 @@ describe('unit= on observation reads', () => {
     const base = json((await t.app.inject({ url: `/v1/observations/${id}?unit=CNY` })).body)
     expect({ ...base, conversion: undefined }).toEqual({ ...plain, conversion: undefined })
     expect(base.conversion).toEqual({ from: 'CNY', to: 'CNY', divisor: '1', exact: true })
+  })
+})
+
+describe('rounded conversions are marked in every representation', () => {
+  type Listed = { id: number; indicator: string; area: string; period: string; kind: string; value: string; conversion: { exact: boolean } }
+  const get = async (url: string) => {
+    const res = await t.app.inject({ url })
+    expect(res.statusCode, `${url}: ${res.body}`).toBe(200)
+    return res.body
+  }
+  const listed = async (query: string): Promise<Listed[]> => {
+    const out: Listed[] = []
+    let cursor: string | null = null
+    do {
+      const page: { data: Listed[]; nextCursor: string | null } = json(await get(`/v1/observations?${query}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`))
+      out.push(...page.data)
+      cursor = page.nextCursor
+    } while (cursor)
+    return out
+  }
+  const cellOf = (ds: any, o: Listed) => ['indicator', 'area', 'period', 'kind'].reduce((cell, d, i) => cell * ds.size[i] + ds.dimension[d].category.index[(o as any)[d]], 0)
+
+  /** Every row of the JSON list, of CSV and of JSON-stat for `query` (with unit=): the same value and the same exactness. */
+  async function expectMarkedAlike(query: string, labels: '' | 'zh' | 'en') {
+    const list = await listed(query)
+    const csv = parse(await get(`/v1/observations?${query}&format=csv${labels ? `&labels=${labels}` : ''}`), { bom: true }) as string[][]
+    const [header, ...rows] = csv as [string[], ...string[][]]
+    // value_exact right after the export columns; labels, when asked for, last.
+    expect(header).toEqual([...CSV_COLUMNS, 'value_exact', ...(labels ? LABEL_COLUMNS : [])])
+    const csvById = new Map(rows.map((r) => [Number(r[0]), Object.fromEntries(header.map((h, i) => [h, r[i] as string]))]))
+    const ds = json<any>(await get(`/v1/observations?${query}&format=jsonstat${labels ? `&labels=${labels}` : ''}`))
+    expect(csvById.size).toBe(list.length)
+    expect(Object.keys(ds.extension.value).length).toBe(list.length)
+    for (const o of list) {
+      const row = csvById.get(o.id)
+      expect(row?.value, `${o.id}`).toBe(o.value)
+      expect(row?.value_exact, `${o.id}`).toBe(String(o.conversion.exact))
+      const cell = cellOf(ds, o)
+      expect(ds.extension.value[cell]).toBe(o.value)
+      expect(ds.extension.exact[cell], `${o.id}`).toBe(o.conversion.exact)
+      expect((ds.status?.[cell] ?? '').split(' ').includes('rounded'), `${o.id}`).toBe(!o.conversion.exact)
+    }
+    return list
+  }
+
+  it('marks each row alike in the JSON list, CSV (value_exact) and JSON-stat (status rounded, extension.exact), for any indicators and compatible unit', async () => {
+    const units = json((await t.app.inject({ url: '/v1/units' })).body).data as Array<{ code: string; base: string }>
+    const observed = new Set((await listed('')).map((o) => o.indicator))
+    const indicators = (json((await t.app.inject({ url: '/v1/indicators' })).body).data as Array<{ code: string; unit: string }>).filter((i) => observed.has(i.code))
+    const byBase = new Map<string, string[]>()
+    for (const i of indicators) byBase.set(i.unit, [...(byBase.get(i.unit) ?? []), i.code])
+    const bases = [...byBase.keys()].sort()
+    const seen = new Set<boolean>()
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...bases).chain((base) =>
+          fc.record({
+            indicator: fc.subarray(byBase.get(base) as string[], { minLength: 1, maxLength: Math.min(3, (byBase.get(base) as string[]).length) }),
+            unit: fc.constantFrom(...units.filter((u) => u.base === base).map((u) => u.code)),
+            labels: fc.constantFrom('' as const, 'zh' as const, 'en' as const),
+          }),
+        ),
+        async ({ indicator, unit, labels }) => {
+          const list = await expectMarkedAlike(`indicator=${indicator.join(',')}&unit=${encodeURIComponent(unit)}`, labels)
+          for (const o of list) seen.add(o.conversion.exact)
+        },
+      ),
+      { numRuns: runs(20) },
+    )
+    // With both kinds of row for certain (a random run may draw only exact conversions).
+    for (const o of await expectMarkedAlike(`indicator=volunteer_tree_planting_base_area,key_afforestation_area&unit=${encodeURIComponent('hm²')}`, '')) seen.add(o.conversion.exact)
+    for (const o of await expectMarkedAlike(`indicator=dibao_paid&unit=${encodeURIComponent('万元')}`, 'en')) seen.add(o.conversion.exact)
+    expect([...seen].sort()).toEqual([false, true])
+  })
+
+  it('marks 100 亩 in hm² (6.666666666667) as rounded, and 484.752 万元 as exact', async () => {
+    const q = `indicator=volunteer_tree_planting_base_area&period=2023-H2&unit=${encodeURIComponent('hm²')}`
+    const [o] = await listed(q)
+    expect(o).toMatchObject({ value: '6.666666666667', conversion: { exact: false } })
+    const csv = parse(await get(`/v1/observations?${q}&format=csv`), { bom: true, columns: true }) as Array<Record<string, string>>
+    expect(csv).toEqual([expect.objectContaining({ value: '6.666666666667', unit: 'hm²', value_exact: 'false' })])
+    const ds = json<any>(await get(`/v1/observations?${q}&format=jsonstat&labels=en`))
+    expect(ds.extension.value).toEqual({ 0: '6.666666666667' })
+    expect(ds.extension.exact).toEqual({ 0: false })
+    expect(ds.status).toEqual({ 0: 'rounded' })
+    expect(ds.extension.statusLabel).toEqual({ rounded: 'rounded in conversion' })
+    expect(ds.note.join(' ')).toMatch(/rounded half to even at 12 decimal places/)
+    expect(ds.note.join(' ')).not.toMatch(/exact stored digits/)
+
+    const exact = `indicator=dibao_paid&period=2023-H1&unit=${encodeURIComponent('万元')}`
+    expect(parse(await get(`/v1/observations?${exact}&format=csv`), { bom: true, columns: true })).toEqual([expect.objectContaining({ value: '484.752', value_exact: 'true' })])
+    const exactDs = json<any>(await get(`/v1/observations?${exact}&format=jsonstat`))
+    expect(exactDs.status).toBeUndefined()
+    expect(Object.values(exactDs.extension.exact)).toEqual([true])
   })
 })

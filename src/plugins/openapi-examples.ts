@@ -62,7 +62,8 @@ export const PARAMETER_EXAMPLES: Record<string, unknown> = {
   limit: 10,
   // The next page of the list query the other examples make together (a cursor belongs to the filters it was issued for).
   cursor: EXAMPLE_CURSOR,
-  format: 'json',
+  // CSV is the one representation that takes every other example together (bom, labels, unit, limit, cursor).
+  format: 'csv',
   bom: false,
   labels: 'en',
   startPeriod: '2023-S1',

@@ -20,7 +20,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "integrity": {
           "state": "verified",
           "verifiedSeq": 366,
-          "lastFullAt": "2026-11-29T22:06:58.752Z"
+          "lastFullAt": "2026-11-29T22:09:50.647Z"
         }
       }
     }
@@ -70,7 +70,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "mediaType": "text/plain; charset=utf-8",
             "byteLength": 14486,
             "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-            "recordedAt": "2026-11-29T22:06:58.655Z",
+            "recordedAt": "2026-11-29T22:09:50.584Z",
             "textUrl": "/v1/sources/bayantala-2023h1/text"
           }
         ]
@@ -90,7 +90,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 14486,
         "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-        "recordedAt": "2026-11-29T22:06:58.655Z",
+        "recordedAt": "2026-11-29T22:09:50.584Z",
         "textUrl": "/v1/sources/bayantala-2023h1/text"
       }
     }
@@ -259,7 +259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.655Z"
+            "recordedAt": "2026-11-29T22:09:50.584Z"
           }
         ],
         "observationsTruncated": false,
@@ -411,7 +411,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.655Z"
+            "recordedAt": "2026-11-29T22:09:50.584Z"
           },
           {
             "id": 2,
@@ -444,12 +444,12 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
             "revision": 2,
             "publishedAt": "2026-11-29T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.672Z"
+            "recordedAt": "2026-11-29T22:09:50.595Z"
           }
         ],
         "nextCursor": null
       },
-      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:06:58.655Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T22:06:58.672Z\r\n",
+      "text/csv": "id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at\r\n1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:09:50.584Z\r\n2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,\"The \"\"thousand-mu block\"\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.\",2,2026-11-29T00:00:00.000Z,2026-11-29T22:09:50.595Z\r\n",
       "application/vnd.sdmx.data+csv": "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,INDICATOR,REF_AREA,KIND,TIME_PERIOD,OBS_VALUE,UNIT_MEASURE,UNIT_MULT,OBS_STATUS,OBS_QUALIFIER,CITATION_SOURCE,CITATION_QUOTE,CITATION_SPAN\r\ndataflow,BAYANTALA:DF_TOWN_INDICATORS(1.0),I,S,dibao_paid,bayantala,actual,2023-S1,4847520,CNY,0,A,eq,bayantala-2023h1,2023年上半年发放城乡低保金484.752万元,3521-3571\r\n",
       "application/vnd.sdmx.data+json": {
         "meta": {
@@ -804,7 +804,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "note": null,
         "revision": 1,
         "publishedAt": "2023-06-25T00:00:00.000Z",
-        "recordedAt": "2026-11-29T22:06:58.655Z"
+        "recordedAt": "2026-11-29T22:09:50.584Z"
       }
     }
   },
@@ -840,7 +840,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": null,
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.655Z",
+            "recordedAt": "2026-11-29T22:09:50.584Z",
             "seq": 22,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3775,7 +3775,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "All eight villages are named before 等8个; complete list.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.655Z",
+            "recordedAt": "2026-11-29T22:09:50.584Z",
             "seq": 1,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -3812,7 +3812,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
             "revision": 1,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.655Z",
+            "recordedAt": "2026-11-29T22:09:50.584Z",
             "seq": 2,
             "reason": "initial load from seed bayantala-2023h1",
             "actor": "seed",
@@ -4259,7 +4259,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
             "revision": 1,
             "seq": 23,
             "publishedAt": "2023-06-25T00:00:00.000Z",
-            "recordedAt": "2026-11-29T22:06:58.655Z",
+            "recordedAt": "2026-11-29T22:09:50.584Z",
             "value": "2128.91",
             "qualifier": "approx",
             "exact": false,
@@ -4292,7 +4292,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "data": [
           {
             "seq": 1,
-            "recordedAt": "2026-11-29T22:06:58.653Z",
+            "recordedAt": "2026-11-29T22:09:50.582Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4307,11 +4307,11 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameZh": "元（人民币）"
             },
             "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-            "hash": "f4fe866637a6cafb997d74cf738728ab9afc89720fc3ca06e4851133b91a8db6"
+            "hash": "3d6fc7953512855ab52a73cf56b140ed408d06cbc1c6df116219ffa4a535c03b"
           },
           {
             "seq": 2,
-            "recordedAt": "2026-11-29T22:06:58.653Z",
+            "recordedAt": "2026-11-29T22:09:50.582Z",
             "actor": "seed",
             "action": "unit.create",
             "entityType": "unit",
@@ -4325,8 +4325,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
               "nameEn": "mu",
               "nameZh": "亩"
             },
-            "prevHash": "f4fe866637a6cafb997d74cf738728ab9afc89720fc3ca06e4851133b91a8db6",
-            "hash": "f85a671ae133cce08ff08e558529baf62fab57c8e3717783a78e54b97a8455ce"
+            "prevHash": "3d6fc7953512855ab52a73cf56b140ed408d06cbc1c6df116219ffa4a535c03b",
+            "hash": "ba7f2097bed8f62703196ecf5492852147b62bdf6acb2d62195d536cebd12ea8"
           }
         ],
         "nextAfter": 100,
@@ -4338,17 +4338,17 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
     "200": {
       "application/json": {
         "seq": 366,
-        "hash": "0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c",
-        "recordedAt": "2026-11-29T22:06:58.705Z",
-        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c\nrecordedAt=2026-11-29T22:06:58.705Z\n",
-        "signature": "znJ1oqpJJqbHrapRJGaC/Sq+SyN3or04b7PYJrm7l6R0L7stLLFpurcUavFT7pIBybZRoPTdX0KTwmXk8wLxAw==",
+        "hash": "a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0",
+        "recordedAt": "2026-11-29T22:09:50.611Z",
+        "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0\nrecordedAt=2026-11-29T22:09:50.611Z\n",
+        "signature": "lu6C1bNgg22cXLYekI0ABTM6AcBSk2tnkSYw3sV9+4BD2QYkP/A0IFstAwe+zZBZEjDwe3D2Vf1fImQphx/OBw==",
         "verified": true
       }
     }
   },
   "getAuditPublicKey": {
     "200": {
-      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA0JwJjI3ixH00Czbo9oJAXHfEEhg8XKHyf8fyMmrKpGs=\n-----END PUBLIC KEY-----\n"
+      "application/x-pem-file": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEALh0/DHws1V4ChHGos6y+qfeWNGGJAvHChF3zHWTTRRI=\n-----END PUBLIC KEY-----\n"
     }
   },
   "verifyAudit": {
@@ -4357,9 +4357,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T22:06:58.752Z",
+        "lastFullAt": "2026-11-29T22:09:50.647Z",
         "headSeq": 366,
-        "headHash": "0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c"
+        "headHash": "a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0"
       }
     }
   },
@@ -4369,9 +4369,9 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "ok": true,
         "entries": 366,
         "checkedFrom": 1,
-        "lastFullAt": "2026-11-29T22:06:59.631Z",
+        "lastFullAt": "2026-11-29T22:09:51.254Z",
         "headSeq": 366,
-        "headHash": "0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c"
+        "headHash": "a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0"
       }
     }
   },
@@ -4681,7 +4681,7 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "mediaType": "text/plain; charset=utf-8",
         "byteLength": 54,
         "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-        "recordedAt": "2026-11-29T22:06:59.720Z",
+        "recordedAt": "2026-11-29T22:09:51.315Z",
         "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
       }
     }
@@ -4872,8 +4872,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "active",
         "note": "Checked against the printed report (巴政发〔2023〕38号).",
         "revision": 2,
-        "publishedAt": "2026-11-29T22:06:59.732Z",
-        "recordedAt": "2026-11-29T22:06:59.732Z"
+        "publishedAt": "2026-11-29T22:09:51.327Z",
+        "recordedAt": "2026-11-29T22:09:51.327Z"
       }
     }
   },
@@ -4906,8 +4906,8 @@ export const RESPONSE_EXAMPLES: Record<string, Record<string, Record<string, unk
         "status": "withdrawn",
         "note": null,
         "revision": 2,
-        "publishedAt": "2026-11-29T22:06:59.736Z",
-        "recordedAt": "2026-11-29T22:06:59.736Z"
+        "publishedAt": "2026-11-29T22:09:51.332Z",
+        "recordedAt": "2026-11-29T22:09:51.332Z"
       }
     }
   }

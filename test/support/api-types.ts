@@ -487,7 +487,7 @@ export interface paths {
         put?: never;
         /**
          * Import a batch of observations (write)
-         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. A CSV export of GET /v1/observations is read as it is: its other columns (id, unit, byte_start, byte_end, status, revision, recorded_at, indicator_name, area_name, unit_name, period_start, period_end, source_title) are ignored, except that a `status` of withdrawn is refused (422 per row), and one leading ' of a text cell (the export's formula neutralization) is dropped. Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
+         * @description Up to 10000 observations identified by indicator, area, period and kind, as JSON or as CSV (`Content-Type: text/csv`, header row; columns indicator, area, period, kind, reported_value, reported_unit, source_id, quote, value, qualifier, reported_text, involved_areas, note, reason, restore, temporality, reference_date, published_at; involved_areas separated by ";"). All or nothing: one invalid row rejects the batch (422) and the summary names each bad row by index and reason. A row equal to the revision in force is counted `unchanged` and records nothing. `dryRun=true` validates and counts without writing. With an `Idempotency-Key` header, a retry with the same key and body replays the first answer (header Idempotent-Replayed: true), the same key with another body is 422, and a duplicate sent while the first runs is 409; keys are kept 24 hours, per API key. A key is recorded only with the batch it answers: after a crash, a retry runs the import (once). A row that would bring back a withdrawn observation needs `restore: true`. CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. A CSV export of GET /v1/observations is read as it is: its other columns (id, unit, byte_start, byte_end, status, revision, recorded_at, indicator_name, area_name, unit_name, period_start, period_end, source_title) are ignored, except that a `status` of withdrawn is refused (422 per row), and one leading ' of a text cell (the export's formula neutralization) is dropped. An export made with unit= (its value_exact column) holds converted values and is refused as a whole (400 naming the column): export without unit= to import. Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch's, for rows that give none (docs/time.md).
          */
         post: operations["importObservations"];
         delete?: never;
@@ -1515,7 +1515,7 @@ export interface components {
             source?: string;
             /** @description When the latest revision in the dataset was recorded (RFC 3339); absent when the selection is empty. */
             updated?: string;
-            /** @description How to read the dataset: exact values, qualifiers, citations. */
+            /** @description How to read the dataset: the value digits, conversion rounding (with unit=), qualifiers, citations. */
             note: string[];
             /** @description The dimensions in cell order, the last varying fastest: always indicator, area, period, kind. */
             id: ("indicator" | "area" | "period" | "kind")[];
@@ -1636,9 +1636,13 @@ export interface components {
             };
             /** @description What JSON-stat has no place for, per cell (keys are cell indexes, as in `value` objects). */
             extension: {
-                /** @description Each filled cell's value as the exact decimal string (the API's `value`), by cell index. */
+                /** @description Each filled cell's value as the decimal string the API serves (its `value`), by cell index: the stored value, or with unit= the converted one (see `exact`). */
                 value: {
                     [key: string]: string;
+                };
+                /** @description Whether each filled cell's value is exact, by cell index: always true without unit=; with unit=, false where the quotient does not terminate and the value is rounded half to even at 12 decimal places (status `rounded`). */
+                exact: {
+                    [key: string]: boolean;
                 };
                 /** @description Each filled cell's observation id (GET /v1/observations/{id}), by cell index. */
                 observation: {
@@ -1663,16 +1667,16 @@ export interface components {
                         textUrl: string;
                     };
                 };
-                /** @description The meaning of each `status` code, in the language asked for. */
+                /** @description The meaning of each `status` used, in the language asked for (a status of several words: their meanings joined by "; "). */
                 statusLabel: {
                     [key: string]: string;
                 };
             };
-            /** @description Cells whose value is not an exact, current figure: a qualifier other than eq (gt, gte, lt, lte, approx), or withdrawn; see extension.statusLabel. */
+            /** @description Cells whose value is not an exact, current figure, as words joined by a space: withdrawn, else a qualifier other than eq (gt, gte, lt, lte, approx); then `rounded` when unit= rounded the value (e.g. `gt rounded`). extension.statusLabel names each status used. */
             status?: {
                 [key: string]: string;
             };
-            /** @description The values as JSON numbers written with the stored digits: a dense array when at least half the cells are filled, else an object by cell index. A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the exact decimal strings. */
+            /** @description The values as JSON numbers written with the digits the API serves (stored, or converted by unit=): a dense array when at least half the cells are filled, else an object by cell index. A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the decimal strings. */
             value: (number | null)[] | {
                 [key: string]: number;
             };
@@ -2711,7 +2715,7 @@ export interface operations {
                      *       "integrity": {
                      *         "state": "verified",
                      *         "verifiedSeq": 366,
-                     *         "lastFullAt": "2026-11-29T22:06:58.752Z"
+                     *         "lastFullAt": "2026-11-29T22:09:50.647Z"
                      *       }
                      *     }
                      */
@@ -2898,7 +2902,7 @@ export interface operations {
                      *           "mediaType": "text/plain; charset=utf-8",
                      *           "byteLength": 14486,
                      *           "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z",
                      *           "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *         }
                      *       ]
@@ -2989,7 +2993,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 54,
                      *       "sha256": "0c21bcd007e891fec3ce503932a6299bba635ba5c3cc0e8f46367951ae145b9f",
-                     *       "recordedAt": "2026-11-29T22:06:59.720Z",
+                     *       "recordedAt": "2026-11-29T22:09:51.315Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1-notice/text"
                      *     }
                      */
@@ -3058,7 +3062,7 @@ export interface operations {
                      *       "mediaType": "text/plain; charset=utf-8",
                      *       "byteLength": 14486,
                      *       "sha256": "697197996068763bf95affb7f798ca9cccfce8ac30dd553c5abaad300da8abe9",
-                     *       "recordedAt": "2026-11-29T22:06:58.655Z",
+                     *       "recordedAt": "2026-11-29T22:09:50.584Z",
                      *       "textUrl": "/v1/sources/bayantala-2023h1/text"
                      *     }
                      */
@@ -3950,7 +3954,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z"
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z"
                      *         }
                      *       ],
                      *       "observationsTruncated": false,
@@ -4576,27 +4580,27 @@ export interface operations {
                  */
                 includeWithdrawn?: boolean;
                 /**
-                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all), the rest linked by the Link header.
+                 * @description Page size for JSON (default 100, max 1000); for CSV, the most rows to export (default: all), the rest linked by the Link header. Taken only with format=json, format=csv, format=sdmx-csv, format=sdmx-json (or the same by Accept); any other representation refuses it (400).
                  * @example 10
                  */
                 limit?: number;
                 /**
-                 * @description Opaque cursor from a previous page's nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged.
+                 * @description Opaque cursor from a previous page's nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged. Taken only with format=json, format=csv, format=sdmx-csv, format=sdmx-json (or the same by Accept); any other representation refuses it (400).
                  * @example eyJhIjoyMiwiZiI6IldteDZIdkd3cUZBckpqSDMifQ
                  */
                 cursor?: string;
                 /**
                  * @description Overrides the Accept header: `csv` (RFC 4180), `sdmx-csv` (SDMX-CSV 2.0), `sdmx-json` (SDMX-JSON 2.0 data message), `jsonstat` (one JSON-stat 2.0 dataset).
-                 * @example json
+                 * @example csv
                  */
                 format?: "json" | "csv" | "sdmx-csv" | "sdmx-json" | "jsonstat";
                 /**
-                 * @description CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).
+                 * @description CSV and SDMX-CSV: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false). Taken only with format=csv, format=sdmx-csv (or the same by Accept); any other representation refuses it (400).
                  * @example false
                  */
                 bom?: boolean;
                 /**
-                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels.
+                 * @description CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels. SDMX-JSON: the language of the `name` fields. Taken only with format=csv, format=sdmx-json, format=jsonstat (or the same by Accept); any other representation refuses it (400).
                  * @example en
                  */
                 labels?: "zh" | "en";
@@ -4621,7 +4625,7 @@ export interface operations {
                  */
                 lastNObservations?: number;
                 /**
-                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.
+                 * @description Serve `value` converted exactly to this unit of the catalogue (GET /v1/units), which must have the same base as the indicator's unit (mu ↔ 公顷 ↔ 平方公里, CNY ↔ 万元 ↔ 亿元, km ↔ 米): value ÷ the unit's multiplier, exact when the quotient terminates, else rounded half to even at 12 decimal places. `unit` then names it and `conversion` says how (the `Unit-Conversion` header too). An incompatible or unknown unit is 400, naming the compatible ones. Percent-encode it (`%25` for %). On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike. Taken only with format=json, format=csv, format=jsonstat (or the same by Accept); any other representation refuses it (400).
                  * @example 万元
                  */
                 unit?: string;
@@ -4690,7 +4694,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z"
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z"
                      *         },
                      *         {
                      *           "id": 2,
@@ -4723,7 +4727,7 @@ export interface operations {
                      *           "note": "The \"thousand-mu block\" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",
                      *           "revision": 2,
                      *           "publishedAt": "2026-11-29T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.672Z"
+                     *           "recordedAt": "2026-11-29T22:09:50.595Z"
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -4732,8 +4736,8 @@ export interface operations {
                     "application/json": components["schemas"]["ObservationPage"] | components["schemas"]["JsonStatDataset"];
                     /**
                      * @example id,indicator,area,period,kind,value,unit,qualifier,temporality,reference_date,reported_value,reported_unit,reported_text,source_id,quote,byte_start,byte_end,involved_areas,status,note,revision,published_at,recorded_at
-                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:06:58.655Z
-                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T22:06:58.672Z
+                     *     1,maize_core_area_villages,bayantala,2023-H1,actual,8,count,eq,flow,,8,个,,bayantala-2023h1,前瓜西等8个嘎查村,682,707,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,All eight villages are named before 等8个; complete list.,1,2023-06-25T00:00:00.000Z,2026-11-29T22:09:50.584Z
+                     *     2,high_yield_dense_maize_area,bayantala,2023-H1,actual,5000,mu,eq,flow,,5000,亩,,bayantala-2023h1,创建集中连片玉米高产“千亩方”核心区5000亩,710,771,xiba;beiba;houguaxi;dawangjia;tagexi;buhehaoqin;bayanmaodu;qianguaxi,active,"The ""thousand-mu block"" (千亩方) core area created in the 8 named villages. The H2 plan for 10000亩 of dense maize in 7 surrounding villages is a different scope, recorded under maize_dense_planting_drive_area.",2,2026-11-29T00:00:00.000Z,2026-11-29T22:09:50.595Z
                      */
                     "text/csv": string;
                     /**
@@ -5179,7 +5183,7 @@ export interface operations {
                      *       "note": null,
                      *       "revision": 1,
                      *       "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *       "recordedAt": "2026-11-29T22:06:58.655Z"
+                     *       "recordedAt": "2026-11-29T22:09:50.584Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5315,8 +5319,8 @@ export interface operations {
                      *       "status": "active",
                      *       "note": "Checked against the printed report (巴政发〔2023〕38号).",
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T22:06:59.732Z",
-                     *       "recordedAt": "2026-11-29T22:06:59.732Z"
+                     *       "publishedAt": "2026-11-29T22:09:51.327Z",
+                     *       "recordedAt": "2026-11-29T22:09:51.327Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5406,8 +5410,8 @@ export interface operations {
                      *       "status": "withdrawn",
                      *       "note": null,
                      *       "revision": 2,
-                     *       "publishedAt": "2026-11-29T22:06:59.736Z",
-                     *       "recordedAt": "2026-11-29T22:06:59.736Z"
+                     *       "publishedAt": "2026-11-29T22:09:51.332Z",
+                     *       "recordedAt": "2026-11-29T22:09:51.332Z"
                      *     }
                      */
                     "application/json": components["schemas"]["Observation"];
@@ -5502,7 +5506,7 @@ export interface operations {
                      *           "note": null,
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z",
                      *           "seq": 22,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8887,7 +8891,7 @@ export interface operations {
                      *           "note": "All eight villages are named before 等8个; complete list.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z",
                      *           "seq": 1,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -8924,7 +8928,7 @@ export interface operations {
                      *           "note": "H1 figure is the \"thousand-mu block\" core area created in 8 villages; the H2 target (10000亩) is dense maize to be driven in 7 surrounding villages, so the two differ in scope. Kept under one indicator as instructed (rule 9 example); reviewer may prefer splitting.",
                      *           "revision": 1,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z",
                      *           "seq": 2,
                      *           "reason": "initial load from seed bayantala-2023h1",
                      *           "actor": "seed",
@@ -9790,7 +9794,7 @@ export interface operations {
                      *           "revision": 1,
                      *           "seq": 23,
                      *           "publishedAt": "2023-06-25T00:00:00.000Z",
-                     *           "recordedAt": "2026-11-29T22:06:58.655Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.584Z",
                      *           "value": "2128.91",
                      *           "qualifier": "approx",
                      *           "exact": false,
@@ -9875,7 +9879,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "seq": 1,
-                     *           "recordedAt": "2026-11-29T22:06:58.653Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.582Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9890,11 +9894,11 @@ export interface operations {
                      *             "nameZh": "元（人民币）"
                      *           },
                      *           "prevHash": "0000000000000000000000000000000000000000000000000000000000000000",
-                     *           "hash": "f4fe866637a6cafb997d74cf738728ab9afc89720fc3ca06e4851133b91a8db6"
+                     *           "hash": "3d6fc7953512855ab52a73cf56b140ed408d06cbc1c6df116219ffa4a535c03b"
                      *         },
                      *         {
                      *           "seq": 2,
-                     *           "recordedAt": "2026-11-29T22:06:58.653Z",
+                     *           "recordedAt": "2026-11-29T22:09:50.582Z",
                      *           "actor": "seed",
                      *           "action": "unit.create",
                      *           "entityType": "unit",
@@ -9908,8 +9912,8 @@ export interface operations {
                      *             "nameEn": "mu",
                      *             "nameZh": "亩"
                      *           },
-                     *           "prevHash": "f4fe866637a6cafb997d74cf738728ab9afc89720fc3ca06e4851133b91a8db6",
-                     *           "hash": "f85a671ae133cce08ff08e558529baf62fab57c8e3717783a78e54b97a8455ce"
+                     *           "prevHash": "3d6fc7953512855ab52a73cf56b140ed408d06cbc1c6df116219ffa4a535c03b",
+                     *           "hash": "ba7f2097bed8f62703196ecf5492852147b62bdf6acb2d62195d536cebd12ea8"
                      *         }
                      *       ],
                      *       "nextAfter": 100,
@@ -9961,10 +9965,10 @@ export interface operations {
                     /**
                      * @example {
                      *       "seq": 366,
-                     *       "hash": "0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c",
-                     *       "recordedAt": "2026-11-29T22:06:58.705Z",
-                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c\nrecordedAt=2026-11-29T22:06:58.705Z\n",
-                     *       "signature": "znJ1oqpJJqbHrapRJGaC/Sq+SyN3or04b7PYJrm7l6R0L7stLLFpurcUavFT7pIBybZRoPTdX0KTwmXk8wLxAw==",
+                     *       "hash": "a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0",
+                     *       "recordedAt": "2026-11-29T22:09:50.611Z",
+                     *       "signedText": "bayantala-indicators audit head v1\nseq=366\nhash=a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0\nrecordedAt=2026-11-29T22:09:50.611Z\n",
+                     *       "signature": "lu6C1bNgg22cXLYekI0ABTM6AcBSk2tnkSYw3sV9+4BD2QYkP/A0IFstAwe+zZBZEjDwe3D2Vf1fImQphx/OBw==",
                      *       "verified": true
                      *     }
                      */
@@ -10012,7 +10016,7 @@ export interface operations {
                 content: {
                     /**
                      * @example -----BEGIN PUBLIC KEY-----
-                     *     MCowBQYDK2VwAyEA0JwJjI3ixH00Czbo9oJAXHfEEhg8XKHyf8fyMmrKpGs=
+                     *     MCowBQYDK2VwAyEALh0/DHws1V4ChHGos6y+qfeWNGGJAvHChF3zHWTTRRI=
                      *     -----END PUBLIC KEY-----
                      */
                     "application/x-pem-file": string;
@@ -10054,9 +10058,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T22:06:58.752Z",
+                     *       "lastFullAt": "2026-11-29T22:09:50.647Z",
                      *       "headSeq": 366,
-                     *       "headHash": "0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c"
+                     *       "headHash": "a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];
@@ -10097,9 +10101,9 @@ export interface operations {
                      *       "ok": true,
                      *       "entries": 366,
                      *       "checkedFrom": 1,
-                     *       "lastFullAt": "2026-11-29T22:06:59.631Z",
+                     *       "lastFullAt": "2026-11-29T22:09:51.254Z",
                      *       "headSeq": 366,
-                     *       "headHash": "0b3be046940fefd714e2e49af6347692c7b06ee96880294479ec13af15e3b45c"
+                     *       "headHash": "a9afa550334626b587024154a8330aca163efa4cea5a65867ea178c93d204cd0"
                      *     }
                      */
                     "application/json": components["schemas"]["VerifyResult"];

@@ -15,6 +15,7 @@ import type { Writer } from '../../writes/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow, type ParameterName } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported, WrittenTime } from '../observations/observations.schemas.js'
 import { LABEL_COLUMNS } from '../observations/observation-labels.js'
+import { CONVERSION_COLUMNS } from '../observations/observations.csv.js'
 import { unneutralize } from '../../http/csv-export.js'
 import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'
 
@@ -126,6 +127,13 @@ function rowsFromCsv(text: string): unknown[] {
   }
   const header = records.shift()
   if (!header) throw Errors.validation('The CSV is empty: a header row is required.', { errors: [csvError('header', 'is required')] })
+  // A converted export's values are in another unit than the indicator's (and may be rounded): refused as a whole, never stored.
+  const conversion = header.filter((h) => (CONVERSION_COLUMNS as readonly string[]).includes(h))
+  if (conversion.length) {
+    throw Errors.validation('This CSV is an export made with unit= (values converted, some perhaps rounded); an import records values in the indicator\'s unit. Export again without unit= and import that.', {
+      errors: conversion.map((c) => csvError(c, 'marks an export converted with unit=; export without unit= to import')),
+    })
+  }
   const known = new Set<string>([...CSV_REQUIRED, ...CSV_OPTIONAL, ...CSV_EXPORT_ONLY])
   const duplicated = [...new Set(header.filter((h, i) => header.indexOf(h) !== i))]
   const unknown = header.filter((h) => !known.has(h))
@@ -255,6 +263,7 @@ const importRoutes: FastifyPluginAsyncTypebox<ImportRoutesOptions> = async (app,
           'CSV rows are checked against the same row schema as JSON rows; the body must be UTF-8 (`charset=utf-8` or none), a leading byte-order mark is skipped. ' +
           `A CSV export of GET /v1/observations is read as it is: its other columns (${CSV_EXPORT_ONLY.join(', ')}) are ignored, except that a \`status\` of withdrawn is refused (422 per row), ` +
           'and one leading \' of a text cell (the export\'s formula neutralization) is dropped. ' +
+          `An export made with unit= (its ${CONVERSION_COLUMNS.join(', ')} column) holds converted values and is refused as a whole (400 naming the column): export without unit= to import. ` +
           'Rows may state `temporality` (flow by default; a stock needs `referenceDate`) and `publishedAt`; `publishedAt` in the query (or the JSON body) is the batch\'s, for rows that give none (docs/time.md).',
         security: [{ bearer: [] }],
         querystring: Type.Object(

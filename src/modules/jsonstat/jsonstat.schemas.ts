@@ -2,6 +2,11 @@
 import { Type } from '@sinclair/typebox'
 import { DecimalString } from '../../http/schemas.js'
 
+/** The words a cell's `status` is made of, in this order, joined by a space: what makes its value other than an exact, current figure. */
+export const STATUS_CODES = ['withdrawn', 'gt', 'gte', 'lt', 'lte', 'approx', 'rounded'] as const
+export type StatusCode = (typeof STATUS_CODES)[number]
+const STATUS_WORD = `(${STATUS_CODES.join('|')})`
+
 const CellMap = <T extends Parameters<typeof Type.Record>[1]>(item: T, description: string) =>
   Type.Record(Type.String({ pattern: '^[0-9]+$' }), item, { description })
 
@@ -55,7 +60,7 @@ export const JsonStatDataset = Type.Object(
     label: Type.String({ description: 'What the dataset is.' }),
     source: Type.Optional(Type.String({ description: 'Titles of the reports the figures are cited from; absent when the selection is empty.' })),
     updated: Type.Optional(Type.String({ description: 'When the latest revision in the dataset was recorded (RFC 3339); absent when the selection is empty.' })),
-    note: Type.Array(Type.String(), { description: 'How to read the dataset: exact values, qualifiers, citations.' }),
+    note: Type.Array(Type.String(), { description: 'How to read the dataset: the value digits, conversion rounding (with unit=), qualifiers, citations.' }),
     id: Type.Array(Type.String({ enum: ['indicator', 'area', 'period', 'kind'] }), { minItems: 4, maxItems: 4, description: 'The dimensions in cell order, the last varying fastest: always indicator, area, period, kind.' }),
     size: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 4, maxItems: 4, description: 'How many categories each dimension has, in `id` order.' }),
     role: Type.Object(
@@ -84,15 +89,21 @@ export const JsonStatDataset = Type.Object(
     ),
     extension: Type.Object(
       {
-        value: CellMap(DecimalString, 'Each filled cell\'s value as the exact decimal string (the API\'s `value`), by cell index.'),
+        value: CellMap(DecimalString, 'Each filled cell\'s value as the decimal string the API serves (its `value`), by cell index: the stored value, or with unit= the converted one (see `exact`).'),
+        exact: CellMap(Type.Boolean(), 'Whether each filled cell\'s value is exact, by cell index: always true without unit=; with unit=, false where the quotient does not terminate and the value is rounded half to even at 12 decimal places (status `rounded`).'),
         observation: CellMap(Type.Integer({ minimum: 1 }), 'Each filled cell\'s observation id (GET /v1/observations/{id}), by cell index.'),
         qualifier: CellMap(Type.String(), 'How each value bounds the truth (eq, gt, gte, lt, lte, approx), by cell index.'),
         citation: CellMap(CellCitation, 'Where each figure is stated, by cell index.'),
-        statusLabel: Type.Record(Type.String(), Type.String(), { description: 'The meaning of each `status` code, in the language asked for.' }),
+        statusLabel: Type.Record(Type.String(), Type.String(), { description: 'The meaning of each `status` used, in the language asked for (a status of several words: their meanings joined by "; ").' }),
       },
       { description: 'What JSON-stat has no place for, per cell (keys are cell indexes, as in `value` objects).' },
     ),
-    status: Type.Optional(CellMap(Type.String(), 'Cells whose value is not an exact, current figure: a qualifier other than eq (gt, gte, lt, lte, approx), or withdrawn; see extension.statusLabel.')),
+    status: Type.Optional(
+      CellMap(
+        Type.String({ pattern: `^${STATUS_WORD}( ${STATUS_WORD})*$` }),
+        'Cells whose value is not an exact, current figure, as words joined by a space: withdrawn, else a qualifier other than eq (gt, gte, lt, lte, approx); then `rounded` when unit= rounded the value (e.g. `gt rounded`). extension.statusLabel names each status used.',
+      ),
+    ),
     value: Type.Union(
       [
         Type.Array(Type.Union([Type.Number(), Type.Null()]), { description: 'Every cell in order, null where no observation is.' }),
@@ -100,8 +111,8 @@ export const JsonStatDataset = Type.Object(
       ],
       {
         description:
-          'The values as JSON numbers written with the stored digits: a dense array when at least half the cells are filled, else an object by cell index. ' +
-          'A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the exact decimal strings.',
+          'The values as JSON numbers written with the digits the API serves (stored, or converted by unit=): a dense array when at least half the cells are filled, else an object by cell index. ' +
+          'A client that parses numbers to IEEE doubles may round beyond 15 to 17 significant digits; extension.value has the decimal strings.',
       },
     ),
   },

@@ -9,6 +9,7 @@ import { KINDS, type Kind, type Qualifier } from '../../domain/observation.js'
 import { capitalized, KIND_NAMES, periodName, QUALIFIER_NAMES } from '../../domain/vocabulary.js'
 import type { ObservationQuery, ObservationService } from '../observations/observations.service.js'
 import type { ConvertedRow } from '../observations/unit-conversion.js'
+import type { StatusCode } from './jsonstat.schemas.js'
 
 export type Lang = 'zh' | 'en'
 /** The labels' language when `labels=` is not given: the reports' own. */
@@ -25,9 +26,14 @@ const WORDS = {
   period: { zh: '报告期', en: 'Reporting period' },
   kind: { zh: '类型', en: 'Kind' },
   withdrawn: { zh: '已撤回', en: 'withdrawn' },
+  rounded: { zh: '换算后舍入', en: 'rounded in conversion' },
   noteExact: {
-    zh: '数值按存储的精确小数写成 JSON 数字；解析为双精度浮点数的客户端可能在 15–17 位有效数字后舍入，extension.value 另给出精确的小数字符串。',
-    en: 'Values are JSON numbers written with the exact stored digits; a client parsing them to IEEE doubles may round beyond 15 to 17 significant digits, so extension.value also gives each as an exact decimal string.',
+    zh: '数值按所给的小数写成 JSON 数字；解析为双精度浮点数的客户端可能在 15–17 位有效数字后舍入，extension.value 另给出与 API 相同的小数字符串。',
+    en: 'Values are JSON numbers written with the digits the API serves; a client parsing them to IEEE doubles may round beyond 15 to 17 significant digits, so extension.value also gives each as the decimal string the API serves.',
+  },
+  noteConversion: {
+    zh: '按 unit= 换算的数值在商有限时是精确的，否则按银行家舍入保留 12 位小数：这些单元格的状态含 rounded，extension.exact 为 false。',
+    en: 'Values converted by unit= are exact when the quotient terminates, else rounded half to even at 12 decimal places: such cells have status rounded and extension.exact false.',
   },
   noteCells: {
     zh: '每个单元格的限定词、引文和观测编号在 extension 中，按单元格序号给出。',
@@ -39,6 +45,18 @@ const JSON_NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/
 /** The decimal as a JSON number token with its digits (only leading zeros, which JSON forbids, are dropped). */
 export const numberToken = (decimal: string): string => (JSON_NUMBER.test(decimal) ? decimal : normalizeDecimal(decimal))
 const decimalsOf = (decimal: string): number => (decimal.includes('.') ? decimal.length - decimal.indexOf('.') - 1 : 0)
+
+
+/** A cell's status words: withdrawn, else a qualifier other than eq; then rounded when unit= rounded the value. */
+export function statusCodes(r: Pick<ConvertedRow, 'status' | 'qualifier' | 'conversion'>): StatusCode[] {
+  const codes: StatusCode[] = []
+  if (r.status === 'withdrawn') codes.push('withdrawn')
+  else if (r.qualifier !== 'eq') codes.push(r.qualifier)
+  if (r.conversion?.exact === false) codes.push('rounded')
+  return codes
+}
+
+const statusName = (code: StatusCode, lang: Lang): string => (code === 'withdrawn' || code === 'rounded' ? WORDS[code][lang] : QUALIFIER_NAMES[code as Qualifier][lang])
 
 /** Positions along one dimension, in the given order of its codes. */
 function indexOf(codes: readonly string[]): Map<string, number> {
@@ -104,7 +122,7 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
   const cells = size.reduce((a, b) => a * b, 1)
 
   const values = new Map<number, string>()
-  const ext = { value: {} as Record<string, string>, observation: {} as Record<string, number>, qualifier: {} as Record<string, string>, citation: {} as Record<string, unknown> }
+  const ext = { value: {} as Record<string, string>, exact: {} as Record<string, boolean>, observation: {} as Record<string, number>, qualifier: {} as Record<string, string>, citation: {} as Record<string, unknown> }
   const status: Record<string, string> = {}
   const decimals = new Map<string, number>()
   const unitOf = new Map<string, string>()
@@ -117,11 +135,13 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
     values.set(cell, token)
     const key = String(cell)
     ext.value[key] = r.value
+    // A stored value is exact; a converted one is when its quotient terminates.
+    ext.exact[key] = r.conversion?.exact ?? true
     ext.observation[key] = r.id
     ext.qualifier[key] = r.qualifier
     ext.citation[key] = { sourceId: r.sourceId, quote: r.quote, byteStart: r.byteStart, byteEnd: r.byteEnd, textUrl: sourceTextUrl(r.sourceId) }
-    if (r.status === 'withdrawn') status[key] = 'withdrawn'
-    else if (r.qualifier !== 'eq') status[key] = r.qualifier
+    const words = statusCodes(r)
+    if (words.length) status[key] = words.join(' ')
     decimals.set(r.indicator, Math.max(decimals.get(r.indicator) ?? 0, decimalsOf(token)))
     unitOf.set(r.indicator, r.unit)
   }
@@ -149,7 +169,7 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
     label: WORDS.dataset[lang],
     ...(sourceIds.length ? { source: sourceIds.map(sourceTitle).join('; ') } : {}),
     ...(updated === undefined ? {} : { updated }),
-    note: [WORDS.noteExact[lang], WORDS.noteCells[lang]],
+    note: [WORDS.noteExact[lang], ...(rows.some((r) => r.conversion) ? [WORDS.noteConversion[lang]] : []), WORDS.noteCells[lang]],
     id: DIMENSIONS,
     size,
     role: { metric: ['indicator'], geo: ['area'], time: ['period'] },
@@ -177,7 +197,7 @@ export function datasetText(rows: ConvertedRow[], { lang, search }: JsonStatOpti
       ],
       related: sourceIds.map((id) => ({ href: `/v1/sources/${id}`, label: sourceTitle(id) })),
     },
-    extension: { ...ext, statusLabel: Object.fromEntries(usedStatus.map((s) => [s, s === 'withdrawn' ? WORDS.withdrawn[lang] : QUALIFIER_NAMES[s as Qualifier][lang]])) },
+    extension: { ...ext, statusLabel: Object.fromEntries(usedStatus.map((s) => [s, s.split(' ').map((code) => statusName(code as StatusCode, lang)).join('; ')])) },
     ...(usedStatus.length ? { status } : {}),
   }
   // Values go in as number tokens with the stored digits: JSON.stringify would pass them through a double.

@@ -13,12 +13,12 @@ import { observationEtag } from './observation-commands.js'
 import { AsOf, Citation, Kind, KnownAt, Observation, ObservationRevision, Qualifier, Reported, WrittenTime, toObservation, toObservationRevision } from './observations.schemas.js'
 import type { ObservationService } from './observations.service.js'
 import { sendSerializedJson } from '../../http/serialized-json.js'
-import { Errors } from '../../errors.js'
 import { withBom } from '../../http/csv-export.js'
 import { linkNextPage } from '../../http/paging.js'
-import { CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
+import { CONVERSION_COLUMNS, CSV_COLUMNS, CSV_NUMBER_COLUMNS } from './observations.csv.js'
 import { LABEL_COLUMNS } from './observation-labels.js'
 import { conversionHeader, convertRow, type ConvertedRow } from './unit-conversion.js'
+import { appliesTo, refuseMisapplied, REPRESENTATIONS, type Representation } from './representation-parameters.js'
 import { DEFAULT_LANG, type JsonStatService } from '../jsonstat/jsonstat.js'
 import { JsonStatDataset } from '../jsonstat/jsonstat.schemas.js'
 import { replySdmxData, SDMX_CSV_DESCRIPTION, SdmxDataMessage } from '../sdmx/sdmx.representations.js'
@@ -30,9 +30,10 @@ const CSV_DESCRIPTION =
   "format character, is written with a leading ' and quoted, so that no spreadsheet runs it as a formula: drop one leading ' from a text cell to get the stored value back. " +
   'Any field holding a comma, double quote, backslash or control character (NUL, CR and LF included) is quoted, quotes doubled; all else is written byte for byte. ' +
   '`bom=true` begins the body with a UTF-8 byte-order mark (EF BB BF). ' +
-  `\`labels=zh|en\` appends, after every column above, ${LABEL_COLUMNS.join(', ')}: the names of indicator, area and unit (the catalogue's, in that language, else the other) and of the source title, ` +
+  `With \`unit=\`, ${CONVERSION_COLUMNS.join(', ')} follows the columns above: true where the converted value is exact, false where it is rounded half to even at 12 decimal places. ` +
+  `\`labels=zh|en\` appends, after every other column (labels are always last), ${LABEL_COLUMNS.join(', ')}: the names of indicator, area and unit (the catalogue's, in that language, else the other) and of the source title, ` +
   'and the period\'s first and last day (ISO 8601); they are text cells under the same rule. ' +
-  'The export, labels and BOM included, is accepted by POST /v1/imports as it is (docs/imports.md).'
+  'The export, labels and BOM included, is accepted by POST /v1/imports as it is, except a converted one (unit=), which it refuses (docs/imports.md).'
 
 export const MAX_PAGE = 1000
 export const DEFAULT_PAGE = 100
@@ -63,17 +64,17 @@ export const ObservationListQuery = Type.Object(
       Type.String({ maxLength: 40, description: 'RFC 3339 time: only observations whose revision in force was recorded at or after it (withdrawals included).' }),
     ),
     includeWithdrawn: Type.Optional(Type.Boolean({ description: 'Include withdrawn observations (default false).' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all), the rest linked by the Link header.` })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from a previous page\'s nextCursor (or its `Link: <…>; rel="next"`, which carries it); keep the other parameters unchanged.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE, description: `Page size for JSON (default ${DEFAULT_PAGE}, max ${MAX_PAGE}); for CSV, the most rows to export (default: all), the rest linked by the Link header. ${appliesTo('limit')}` })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: `Opaque cursor from a previous page's nextCursor (or its \`Link: <…>; rel="next"\`, which carries it); keep the other parameters unchanged. ${appliesTo('cursor')}` })),
     format: Type.Optional(
-      StringEnum(['json', 'csv', 'sdmx-csv', 'sdmx-json', 'jsonstat'], {
+      StringEnum([...REPRESENTATIONS], {
         description: 'Overrides the Accept header: `csv` (RFC 4180), `sdmx-csv` (SDMX-CSV 2.0), `sdmx-json` (SDMX-JSON 2.0 data message), `jsonstat` (one JSON-stat 2.0 dataset).',
       }),
     ),
-    bom: Type.Optional(Type.Boolean({ description: 'CSV only: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false).' })),
+    bom: Type.Optional(Type.Boolean({ description: `CSV and SDMX-CSV: begin with a UTF-8 byte-order mark, so that spreadsheets on Windows read the Chinese as UTF-8 (default false). ${appliesTo('bom')}` })),
     labels: Type.Optional(
       StringEnum(['zh', 'en'], {
-        description: 'CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels.',
+        description: `CSV: add label columns in this language (indicator, area and unit names, period start and end dates, source title) at the end, after every export column. JSON-stat: the language of the labels. SDMX-JSON: the language of the \`name\` fields. ${appliesTo('labels')}`,
       }),
     ),
     startPeriod: Type.Optional(Type.String({ ...PeriodCodeInput, description: 'SDMX alias of periodFrom (SDMX period codes such as 2023-S1, or an ISO 8601 date).' })),
@@ -83,7 +84,7 @@ export const ObservationListQuery = Type.Object(
     unit: Type.Optional(
       Type.String({
         ...TargetUnit,
-        description: `${TargetUnit.description} On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike.`,
+        description: `${TargetUnit.description} On a list, indicator= must name the indicators and all must be stored in the unit's base (else 400 naming the others), so every page converts alike. ${appliesTo('unit')}`,
       }),
     ),
   },
@@ -144,7 +145,7 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
           'sdmx-csv': 'application/vnd.sdmx.data+csv;version=2.0.0',
           'sdmx-json': 'application/vnd.sdmx.data+json;version=2.0.0',
           jsonstat: 'application/json',
-        },
+        } satisfies Record<Representation, string>,
       },
       schema: {
         tags: ['observations'],
@@ -171,12 +172,11 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
     },
     async (req, reply) => {
       const { limit, cursor, format: _format, unit, bom, labels, ...filters } = req.query
+      refuseMisapplied(req.representation as Representation, req.query)
       if (req.representation === 'jsonstat') {
-        if (cursor !== undefined || limit !== undefined) throw Errors.validation('A JSON-stat dataset is the whole selection: leave out cursor and limit, and narrow it with filters.', { errors: [{ in: 'query', name: cursor === undefined ? 'limit' : 'cursor', message: 'not taken with format=jsonstat' }] })
         return sendSerializedJson(reply, await jsonstat.dataset(filters, { lang: labels ?? DEFAULT_LANG, unit, search: req.url.slice(req.url.indexOf('?') + 1) }))
       }
       if (req.representation === 'sdmx-csv' || req.representation === 'sdmx-json') {
-        if (unit !== undefined) throw Errors.validation('SDMX values are always in the indicator\'s base unit (UNIT_MULT 0): leave out unit=.', { errors: [{ in: 'query', name: 'unit', message: 'not with an SDMX representation' }] })
         return replySdmxData(sdmx, req, reply, { ...filters, bom, labels }, cursor, limit)
       }
       if (unit !== undefined) {

@@ -7,7 +7,7 @@ import { parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod, periodBound } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
 import type { CatalogReads, ObservationFilter, ObservationReads, ObservationRow, UnitRecord, Vintage } from '../../storage/ports.js'
-import { CSV_HEADER, csvLine } from './observations.csv.js'
+import { conversionCells, CSV_HEADER, csvHeader, csvLine } from './observations.csv.js'
 import { LABEL_COLUMNS, labelCellsFor, type LabelLanguage } from './observation-labels.js'
 import { convertRow, incompatible, targetUnit, type ConvertedRow } from './unit-conversion.js'
 import { observationJson } from '../../storage/fields.js'
@@ -193,15 +193,18 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     })()
   }
 
-  /** The header and the label cells of an export with `labels`: the catalogue is read once, before the first row. */
-  async function labelling(language: LabelLanguage): Promise<{ header: string; cells: ReturnType<typeof labelCellsFor> }> {
+  /** The label cells of an export with `labels`: the catalogue is read once, before the first row. */
+  async function labelling(language: LabelLanguage): Promise<ReturnType<typeof labelCellsFor>> {
     const [indicators, areas, units, sources] = await Promise.all([catalog.indicators(), catalog.areas(), catalog.units(), catalog.sources()])
-    return { header: CSV_HEADER.slice(0, -2) + ',' + LABEL_COLUMNS.join(',') + '\r\n', cells: labelCellsFor({ indicators, areas, units, sources }, language) }
+    return labelCellsFor({ indicators, areas, units, sources }, language)
   }
 
-  /** An export line built in JavaScript from a row, with its label cells when the export has labels. */
-  const lineOf = (labels: Awaited<ReturnType<typeof labelling>> | undefined) =>
-    labels === undefined ? (r: ConvertedRow) => csvLine(r) : (r: ConvertedRow) => csvLine(r).slice(0, -2) + labels.cells(r) + '\r\n'
+  /** An export line built in JavaScript from a row: its conversion cells when converted, then its label cells when labelled. */
+  const lineOf = (labels: Awaited<ReturnType<typeof labelling>> | undefined) => (r: ConvertedRow) => {
+    const line = csvLine(r)
+    if (r.conversion === undefined && labels === undefined) return line
+    return line.slice(0, -2) + (r.conversion === undefined ? '' : conversionCells(r.conversion)) + (labels === undefined ? '' : labels(r)) + '\r\n'
+  }
 
   function lines(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, header: string, line: (row: ObservationRow) => string): Promise<AsyncGenerator<string>> {
     const read = rowReader(q)
@@ -260,11 +263,11 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       return { data: page.items.map((r) => convertRow(r, target)), nextCursor: page.nextCursor }
     },
 
-    /** The CSV export with values converted to `target`: the value and unit columns in it. */
+    /** The CSV export with values converted to `target`: the value and unit columns in it, and whether each value is exact (value_exact). */
     async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
       const labels = language === undefined ? undefined : await labelling(language)
       const line = lineOf(labels)
-      return lines(q, cursor, limit, labels?.header ?? CSV_HEADER, (r) => line(convertRow(r, target)))
+      return lines(q, cursor, limit, csvHeader({ converted: true, labels: labels ? LABEL_COLUMNS : [] }), (r) => line(convertRow(r, target)))
     },
 
     /**
@@ -308,7 +311,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       if (language === undefined && q.lastNObservations === undefined) return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
       // Labels (and lastNObservations) are applied per row in JavaScript, on both backends: the SQL-built lines stay the plain export's.
       const labels = language === undefined ? undefined : await labelling(language)
-      return lines(q, cursor, limit, labels?.header ?? CSV_HEADER, lineOf(labels))
+      return lines(q, cursor, limit, csvHeader({ converted: false, labels: labels ? LABEL_COLUMNS : [] }), lineOf(labels))
     },
 
     async byId(id: number, asOf?: string, knownAt?: string): Promise<ObservationRow> {

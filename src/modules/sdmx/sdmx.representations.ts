@@ -27,7 +27,7 @@ export const SDMX_CSV_DESCRIPTION =
   `SDMX-CSV 2.0: columns ${SDMX_CSV_COLUMNS.join(', ')}; STRUCTURE is \`dataflow\`, STRUCTURE_ID \`${DATAFLOW_REF}\`, ACTION \`I\` (D for a withdrawn observation). ` +
   'FREQ is the SDMX frequency of the period (A, S, Q, M); TIME_PERIOD the SDMX period code (2023, 2023-S1, 2023-Q3, 2023-M07); OBS_VALUE the exact decimal in the unit UNIT_MEASURE (UNIT_MULT 0). ' +
   "Quoting and formula neutralization as the CSV export: a text cell that could start a spreadsheet formula is written with a leading ' and quoted. " +
-  '`bom=true` prefixes a UTF-8 byte-order mark; `labels` does not apply (the codes are named in the data structure definition). Streamed in full unless `limit` is given.'
+  '`bom=true` prefixes a UTF-8 byte-order mark; `labels` is refused (400: the codes are named in the data structure definition). Streamed in full unless `limit` is given.'
 
 /** The SDMX data representations of the observation list: SDMX-CSV 2.0 streamed, or one SDMX-JSON 2.0 message page. */
 export async function replySdmxData(
