@@ -118,3 +118,17 @@ export async function buildTestApp(options: { file?: boolean; seed?: boolean; bu
 export function json<T = any>(body: string): T {
   return JSON.parse(body) as T
 }
+
+/** Every observation the JSON list answers for `query` (no limit or cursor in it), following nextCursor page by page. */
+export async function listAll<T = any>(app: TestContext['app'], query: string, limit = 1000): Promise<T[]> {
+  const out: T[] = []
+  let cursor: string | null = null
+  do {
+    const res: { statusCode: number; body: string } = await app.inject({ url: `/v1/observations?${query}${query ? '&' : ''}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` })
+    if (res.statusCode !== 200) throw new Error(`${res.statusCode} for ${query}: ${res.body}`)
+    const page: { data: T[]; nextCursor: string | null } = json(res.body)
+    out.push(...page.data)
+    cursor = page.nextCursor
+  } while (cursor)
+  return out
+}

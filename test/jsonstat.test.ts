@@ -7,7 +7,7 @@ import { createKey } from '../src/modules/keys/keys.js'
 import { DIMENSIONS, MAX_JSONSTAT_OBSERVATIONS, createJsonStatService, datasetText, type Catalogue } from '../src/modules/jsonstat/jsonstat.js'
 import type { ObservationService } from '../src/modules/observations/observations.service.js'
 import type { ObservationRow } from '../src/storage/ports.js'
-import { buildTestApp, json, type TestContext } from './helpers.js'
+import { buildTestApp, json, listAll, type TestContext } from './helpers.js'
 import { runs } from './support/property-runs.js'
 
 let t: TestContext
@@ -26,17 +26,7 @@ afterAll(() => t.close())
 async function listed(query: string): Promise<Obs[]> {
   const params = new URLSearchParams(query)
   params.delete('labels')
-  query = params.toString()
-  const out: Obs[] = []
-  let cursor: string | null = null
-  do {
-    const res: { statusCode: number; body: string } = await t.app.inject({ url: `/v1/observations?${query}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` })
-    expect(res.statusCode, res.body).toBe(200)
-    const page: { data: Obs[]; nextCursor: string | null } = json(res.body)
-    out.push(...page.data)
-    cursor = page.nextCursor
-  } while (cursor)
-  return out
+  return listAll<Obs>(t.app, params.toString())
 }
 
 /** The JSON-stat answer for `query`: its text, the parsed object, and the toolkit's reading of it. */

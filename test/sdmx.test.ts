@@ -10,7 +10,7 @@ import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../src/modules/keys/keys.js'
 import { parsePeriod } from '../src/domain/periods.js'
-import { buildTestApp, json, type TestContext } from './helpers.js'
+import { buildTestApp, json, listAll, type TestContext } from './helpers.js'
 
 let t: TestContext
 
@@ -40,17 +40,7 @@ const frequencyOf = (timePeriod: string) => FREQ_FORMATS.find(([, format]) => fo
 async function jsonList(query: string): Promise<Obs[]> {
   const params = new URLSearchParams(query)
   params.delete('labels')
-  query = params.toString()
-  const out: Obs[] = []
-  let cursor: string | null = null
-  do {
-    const res: { statusCode: number; body: string } = await inject({ url: `/v1/observations?${query}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` })
-    expect(res.statusCode, res.body).toBe(200)
-    const page: { data: any[]; nextCursor: string | null } = json(res.body)
-    for (const o of page.data) out.push({ indicator: o.indicator, area: o.area, kind: o.kind, period: o.period, value: o.value, status: o.status })
-    cursor = page.nextCursor
-  } while (cursor)
-  return out
+  return (await listAll(t.app, params.toString())).map((o) => ({ indicator: o.indicator, area: o.area, kind: o.kind, period: o.period, value: o.value, status: o.status }))
 }
 
 /** Each series of an SDMX-JSON message: its key's value of each series dimension (by id), and its observations' TIME_PERIOD codes and value arrays. */

@@ -3,7 +3,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKey } from '../src/modules/keys/keys.js'
-import { buildTestApp, json, type TestContext } from './helpers.js'
+import { buildTestApp, json, listAll, type TestContext } from './helpers.js'
 import { runs } from './support/property-runs.js'
 
 const SEED = 'bayantala-2023h1'
@@ -57,16 +57,7 @@ beforeAll(async () => {
 afterAll(() => t?.close())
 
 /** Every page of a query, following nextCursor. */
-async function walk(query: string, limit: number): Promise<number[]> {
-  const ids: number[] = []
-  let cursor: string | null = null
-  do {
-    const page: { data: Listed[]; nextCursor: string | null } = json((await get(`/v1/observations?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`)).body)
-    ids.push(...page.data.map((o) => o.id))
-    cursor = page.nextCursor
-  } while (cursor)
-  return ids
-}
+const walk = async (query: string, limit: number): Promise<number[]> => (await listAll<Listed>(t.app, query, limit)).map((o) => o.id)
 
 describe('GET /v1/observations?source=', () => {
   it('the store holds the fixture: interleaved briefs, and a seed figure re-cited by one', async () => {

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { linkNextPage } from '../../http/paging.js'
+import { linkNextPage, nextPageHref } from '../../http/paging.js'
 import type { ObservationQuery } from '../observations/observations.service.js'
 import { DATAFLOW_REF, SDMX_CSV_COLUMNS, SDMX_CSV_TYPE, SDMX_JSON_TYPE, SERIES_DIMENSIONS, type Lang } from './sdmx.js'
 import type { SdmxService } from './sdmx.service.js'
@@ -46,11 +46,7 @@ export async function replySdmxData(
     return reply.send(Readable.from(lines))
   }
   // Absolute, as the SDMX-JSON schema asks (format uri); the response cache keys answers by host too.
-  const nextUrl = (next: string) => {
-    const url = new URL(req.url, `${req.protocol}://${req.host}`)
-    url.searchParams.set('cursor', next)
-    return url.href
-  }
+  const nextUrl = (next: string) => new URL(nextPageHref(req.url, next), `${req.protocol}://${req.host}`).href
   const { message, nextCursor } = await sdmx.dataJson(query, cursor, limit, query.labels ?? 'en', nextUrl)
   linkNextPage(reply, req.url, nextCursor)
   reply.type(SDMX_JSON_TYPE)

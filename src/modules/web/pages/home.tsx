@@ -84,11 +84,11 @@ export async function HomePage({ lang, services }: { lang: Lang; services: WebRo
   )
 
   // Two topics may share a name in a language: each then says its code, so sections and tables stay distinguishable landmarks.
-  const nameCount = new Map<string, number>()
-  for (const topic of topics) nameCount.set(named(lang, topic.nameZh, topic.nameEn), (nameCount.get(named(lang, topic.nameZh, topic.nameEn)) ?? 0) + 1)
+  const plainNames = topics.map((topic) => named(lang, topic.nameZh, topic.nameEn))
+  const shared = new Set(plainNames.filter((name, i) => plainNames.indexOf(name) !== i).concat(t(lang, 'otherIndicators')))
   const topicName = (topic: TopicRecord) => {
     const name = named(lang, topic.nameZh, topic.nameEn)
-    return (nameCount.get(name) ?? 0) > 1 || name === t(lang, 'otherIndicators') ? `${name} (${topic.code})` : name
+    return shared.has(name) ? `${name} (${topic.code})` : name
   }
 
   const topicSection = (topic: TopicRecord) => {
