@@ -76,14 +76,7 @@ describe('citation geometry (pure)', () => {
 
 let t: TestContext
 
-/** An inject that waits out the overload guard (503 before any handler runs) a busy test machine trips. */
-async function call(opts: string | InjectOptions) {
-  for (let attempt = 0; ; attempt++) {
-    const res = await t.app.inject(opts)
-    if (res.statusCode !== 503 || attempt === 4) return res
-    await new Promise((resolve) => setTimeout(resolve, 1500))
-  }
-}
+const call = (opts: string | InjectOptions) => t.app.inject(opts)
 
 describe('annotations through the API', () => {
   let text: Buffer

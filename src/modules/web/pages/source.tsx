@@ -6,6 +6,8 @@ import type { WebRoutesOptions } from '../web.routes.js'
 import type { CitedRow } from '../../annotations/annotations.service.js'
 import { segmentText, type Segment, type Span } from './source-segments.js'
 import { findStatedNumber } from '../../../domain/quote-numbers.js'
+import { normalizeDecimal } from '../../../domain/decimal.js'
+import { UnitCatalogue } from '../../../domain/units.js'
 import { kindWord, periodWords, qualified } from '../components/numbers.js'
 import type { ObservationRow } from '../../../storage/ports.js'
 
@@ -46,23 +48,24 @@ function Piece({ segment, text, lang, byId, reasons }: { segment: Segment; text:
   return <>{text}</>
 }
 
-/** The bytes of the number a citation states (its figure), found as the citation rule finds it. */
-function figureOf(row: ObservationRow): Span | undefined {
-  const stated = findStatedNumber(row.quote, row.reportedValue, row.reportedUnit, row.reportedText ?? undefined)
+/** The bytes of the number a citation states (its figure), found as the citation rule finds it: the value normalized, the catalogue's unit words. */
+function figureOf(row: ObservationRow, unitWords: readonly string[]): Span | undefined {
+  const stated = findStatedNumber(row.quote, normalizeDecimal(row.reportedValue), row.reportedUnit, row.reportedText ?? undefined, unitWords)
   if (!stated.ok) return undefined
   const start = row.byteStart + Buffer.byteLength(row.quote.slice(0, stated.token.start))
   return { start, end: start + Buffer.byteLength(stated.token.written) }
 }
 
 export async function SourcePage({ lang, id, services, origin }: { lang: Lang; id: string; services: WebRoutesOptions; origin: string }): Promise<VNode> {
-  const [view, indicators] = await Promise.all([services.annotations.sourceView(id), services.catalog.indicators()])
+  const [view, indicators, units] = await Promise.all([services.annotations.sourceView(id), services.catalog.indicators(), services.catalog.units()])
+  const unitWords = new UnitCatalogue(units).words
   const { source, text, cited, exclusions } = view
   const names = new Map(indicators.map((i) => [i.code, named(lang, i.nameZh, i.nameEn)]))
   const byId = new Map(cited.map((c) => [c.row.id, c]))
   const reasons = exclusions.map((x) => inPageLanguage(lang, x.reason, x.reasonZh))
   const segments = segmentText(
     text.length,
-    cited.map((c) => ({ id: c.row.id, start: c.row.byteStart, end: c.row.byteEnd, figure: figureOf(c.row) })),
+    cited.map((c) => ({ id: c.row.id, start: c.row.byteStart, end: c.row.byteEnd, figure: figureOf(c.row, unitWords) })),
     exclusions.flatMap((x, key) => x.locations.map((l) => ({ key, start: l.byteStart, end: l.byteEnd }))),
   )
   const title = named(lang, source.title, source.titleEn)
