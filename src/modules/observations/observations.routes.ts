@@ -184,23 +184,23 @@ const observationRoutes: FastifyPluginAsyncTypebox<ObservationRoutesOptions> = a
         const target = await observations.listTarget(filters, unit)
         reply.header('unit-conversion', conversionHeader(target))
         if (req.representation === 'csv') {
-          const lines = withBom(await observations.csvConverted(filters, cursor, limit, target, labels), bom)
-          if (limit !== undefined) linkNextPage(reply, req.url, await observations.cursorAfter(filters, cursor, limit))
+          const { lines, nextCursor } = await observations.csvConverted(filters, cursor, limit, target, labels)
+          linkNextPage(reply, req.url, nextCursor)
           reply.type('text/csv; charset=utf-8; header=present').header('content-disposition', 'attachment; filename="observations.csv"')
-          return reply.send(Readable.from(lines))
+          return reply.send(Readable.from(withBom(lines, bom)))
         }
         const page = await observations.pageConverted(filters, cursor, limit ?? DEFAULT_PAGE, target)
         linkNextPage(reply, req.url, page.nextCursor)
         return { data: page.data.map((r) => ({ ...toObservation(r), conversion: r.conversion })), nextCursor: page.nextCursor }
       }
       if (req.representation === 'csv') {
-        const lines = withBom(await observations.csv(filters, cursor, limit, labels), bom)
+        const { lines, nextCursor } = await observations.csv(filters, cursor, limit, labels)
         // A streamed export is all rows unless `limit` cuts it; then, like a JSON page, it links the rest.
-        if (limit !== undefined) linkNextPage(reply, req.url, await observations.cursorAfter(filters, cursor, limit))
+        linkNextPage(reply, req.url, nextCursor)
         reply
           .type('text/csv; charset=utf-8; header=present')
           .header('content-disposition', 'attachment; filename="observations.csv"')
-        return reply.send(Readable.from(lines))
+        return reply.send(Readable.from(withBom(lines, bom)))
       }
       const page = await observations.pageJson(filters, cursor, limit ?? DEFAULT_PAGE)
       linkNextPage(reply, req.url, page.nextCursor)

@@ -49,6 +49,12 @@ function laterPeriodFirst(a: string, b: string): number {
   return pa.endDate !== pb.endDate ? (pa.endDate < pb.endDate ? 1 : -1) : pa.startDate < pb.startDate ? 1 : pa.startDate > pb.startDate ? -1 : 0
 }
 
+/** A text export's lines, and the cursor of the rest when `limit` cut it (null when nothing is left or nothing cut it). */
+export interface TextExport {
+  lines: AsyncGenerator<string>
+  nextCursor: string | null
+}
+
 /** Export batches: short read snapshots, so a long export never pins the WAL. */
 export const EXPORT_BATCH = 1000
 
@@ -206,18 +212,22 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     return line.slice(0, -2) + (r.conversion === undefined ? '' : conversionCells(r.conversion)) + (labels === undefined ? '' : labels(r)) + '\r\n'
   }
 
-  function lines(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, header: string, line: (row: ObservationRow) => string): Promise<AsyncGenerator<string>> {
+  /**
+   * A text export: `header`, then `line` of every matching row. Without `limit` it streams batch by batch as
+   * the client reads; with one (at most a page) it is one keyset read, which also gives the cursor of the rest.
+   */
+  async function lines(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, header: string, line: (row: ObservationRow) => string): Promise<TextExport> {
     const read = rowReader(q)
-    return exportBatches(
-      q,
-      cursor,
-      limit,
-      async (filter, after, n) => {
-        const rows = await read(filter, after, n)
-        return { text: rows.map(line).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
-      },
-      header,
-    )
+    if (limit !== undefined) {
+      const page = await keysetPage(q, cursor, limit, read, (r) => r.id)
+      const text = page.items.map(line).join('')
+      return { lines: (async function* () { yield header; if (text) yield text })(), nextCursor: page.nextCursor }
+    }
+    const stream = await exportBatches(q, cursor, undefined, async (filter, after, n) => {
+      const rows = await read(filter, after, n)
+      return { text: rows.map(line).join(''), count: rows.length, lastId: rows[rows.length - 1]?.id ?? after }
+    }, header)
+    return { lines: stream, nextCursor: null }
   }
 
   return {
@@ -264,7 +274,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     },
 
     /** The CSV export with values converted to `target`: the value and unit columns in it, and whether each value is exact (value_exact). */
-    async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
+    async csvConverted(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, target: UnitRecord, language?: LabelLanguage): Promise<TextExport> {
       const labels = language === undefined ? undefined : await labelling(language)
       const line = lineOf(labels)
       return lines(q, cursor, limit, csvHeader({ converted: true, labels: labels ? LABEL_COLUMNS : [] }), (r) => line(convertRow(r, target)))
@@ -281,20 +291,12 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
       return { rows: target ? rows.map((r) => convertRow(r, target)) : rows, more }
     },
 
-    /**
-     * The cursor after the first `limit` rows following `cursor`, or null when no row follows them: what a
-     * streamed export with `limit` links as its next page. Reads at most limit + 1 rows, before the stream starts.
-     */
-    async cursorAfter(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<string | null> {
-      return (await keysetPage(q, cursor, limit, rowReader(q), (r) => r.id)).nextCursor
-    },
-
     /** One keyset page of rows (lastNObservations applied), for the representations built from rows. */
     async rowPage(q: ObservationQuery, cursor: string | undefined, limit: number): Promise<{ items: ObservationRow[]; nextCursor: string | null }> {
       return keysetPage(q, cursor, limit, rowReader(q), (r) => r.id)
     },
 
-    /** A streamed text export: `header`, then `line` of every matching row, batch by batch as the client reads. */
+    /** A text export: `header`, then `line` of every matching row, and with `limit` the cursor of the rest. */
     lines,
 
     /** One keyset page, each observation already JSON (the Observation schema), joined by commas. */
@@ -307,8 +309,9 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
     },
 
     /** The CSV export: a header, then every matching row, fetched batch by batch as the client reads. */
-    async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, language?: LabelLanguage): Promise<AsyncGenerator<string>> {
-      if (language === undefined && q.lastNObservations === undefined) return exportBatches(q, cursor, limit, (f, a, n) => repo.pageCsv(f, a, n))
+    async csv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, language?: LabelLanguage): Promise<TextExport> {
+      // The whole export streams the SQL-built lines; one cut by limit is one page of rows (its lines equal those).
+      if (language === undefined && q.lastNObservations === undefined && limit === undefined) return { lines: await exportBatches(q, cursor, undefined, (f, a, n) => repo.pageCsv(f, a, n)), nextCursor: null }
       // Labels (and lastNObservations) are applied per row in JavaScript, on both backends: the SQL-built lines stay the plain export's.
       const labels = language === undefined ? undefined : await labelling(language)
       return lines(q, cursor, limit, csvHeader({ converted: false, labels: labels ? LABEL_COLUMNS : [] }), lineOf(labels))

@@ -56,8 +56,8 @@ export function createSdmxService(catalog: Pick<CatalogReads, 'indicators' | 'ar
 
     /** SDMX-CSV 2.0, streamed batch by batch like the CSV export; with `limit`, the cursor of the rest (null when none is left). */
     async dataCsv(q: ObservationQuery, cursor: string | undefined, limit: number | undefined, bom: boolean | undefined): Promise<{ lines: AsyncGenerator<string>; nextCursor: string | null }> {
-      const lines = withBom(await observations.lines(q, cursor, limit, SDMX_CSV_HEADER, sdmxCsvLine), bom)
-      return { lines, nextCursor: limit === undefined ? null : await observations.cursorAfter(q, cursor, limit) }
+      const { lines, nextCursor } = await observations.lines(q, cursor, limit, SDMX_CSV_HEADER, sdmxCsvLine)
+      return { lines: withBom(lines, bom), nextCursor }
     },
 
     /**
