@@ -121,6 +121,20 @@ describe('Link rel="next" on the observation list', () => {
 })
 
 describe('response cache', () => {
+  it('never serves one Host\'s SDMX-JSON next link to another, and shares the answers that name no host', async () => {
+    const url = '/v1/observations?format=sdmx-json&limit=1&indicator=dibao_paid,tekun_paid'
+    const spoofed = await get(url, { host: 'evil.example' })
+    expect(spoofed.body).toContain('http://evil.example/')
+    const honest = await get(url, { host: 'stats.example.org' })
+    expect(honest.headers['x-cache']).toBe('miss')
+    expect(honest.body).not.toContain('evil.example')
+    expect(honest.body).toContain('http://stats.example.org/')
+    const list = '/v1/observations?indicator=dibao_paid&limit=1'
+    expect((await get(list, { host: 'a.example' })).headers['x-cache']).toBe('miss')
+    expect((await get(list, { host: 'b.example' })).headers['x-cache']).toBe('hit')
+  })
+
+
   /** Headers that belong to one exchange, not to the representation. */
   const PER_EXCHANGE = /^(x-request-id|x-cache|date|connection|content-length|keep-alive|ratelimit-.*|x-ratelimit-.*|retry-after)$/
 

@@ -56,10 +56,11 @@ function cacheable(req: FastifyRequest): boolean {
 }
 
 /**
- * One entry per URL (its host included: an answer may name it, as an SDMX next link does, and a
- * spoofed Host must never reach another client) and negotiated representation; a HEAD shares its GET's entry.
+ * One entry per URL and negotiated representation; a HEAD shares its GET's entry. SDMX-JSON alone names
+ * the origin in its body (an absolute next link), so its entries are also per origin: a spoofed Host
+ * never reaches another client, and the other answers are not stored again for each host alias.
  */
-const keyOf = (req: FastifyRequest) => `${req.representation ?? ''} ${req.host} ${req.url}`
+const keyOf = (req: FastifyRequest) => `${req.representation ?? ''} ${req.representation === 'sdmx-json' ? `${req.protocol}://${req.host}` : ''} ${req.url}`
 
 const NO_CACHE = /(?:^|,)\s*no-cache\s*(?:,|$)/i
 function wantsFresh(req: FastifyRequest): boolean {

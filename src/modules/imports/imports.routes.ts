@@ -15,7 +15,7 @@ import type { Writer } from '../../writes/writer.js'
 import { MAX_IMPORT_ROWS, type ImportRow, type ParameterName } from '../observations/observation-commands.js'
 import { Citation, Kind, Qualifier, Reported, WrittenTime } from '../observations/observations.schemas.js'
 import { LABEL_COLUMNS } from '../observations/observation-labels.js'
-import { CONVERSION_COLUMNS } from '../observations/observations.csv.js'
+import { CONVERSION_COLUMNS, CSV_COLUMNS, CSV_NUMBER_COLUMNS } from '../observations/observations.csv.js'
 import { unneutralize } from '../../http/csv-export.js'
 import { IDEMPOTENCY_TTL_HOURS, requestFingerprint, type Answer } from './idempotency.js'
 
@@ -104,9 +104,9 @@ const CSV_OPTIONAL = ['value', 'qualifier', 'reported_text', 'involved_areas', '
  * again from the quote, `unit` is the indicator's (the value is checked against reported × multiplier in it), and the
  * label columns are names of the codes. `status` is read: a withdrawn row is refused.
  */
-const CSV_EXPORT_ONLY = ['id', 'unit', 'byte_start', 'byte_end', 'status', 'revision', 'recorded_at', ...LABEL_COLUMNS] as const
+const CSV_EXPORT_ONLY = [...CSV_COLUMNS.filter((c) => !(CSV_REQUIRED as readonly string[]).includes(c) && !(CSV_OPTIONAL as readonly string[]).includes(c)), ...LABEL_COLUMNS]
 /** Columns whose cells are numbers in the export: never neutralized, so read as they are. */
-const CSV_NUMBER_CELLS: ReadonlySet<string> = new Set(['value', 'reported_value', 'id', 'byte_start', 'byte_end', 'revision'])
+const CSV_NUMBER_CELLS: ReadonlySet<string> = new Set(CSV_NUMBER_COLUMNS)
 
 // CSV rows are turned into the objects a JSON import carries and checked by the same schema: one set of limits for both.
 const validateCsvBatch = compileBodyValidator(ImportBody)
