@@ -222,7 +222,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<App> {
   await app.register(derivedRoutes, { prefix: '/v1/derived', relations })
   await app.register(auditRoutes, { prefix: '/v1/audit', audit: storage.audit, integrity, signer })
   const seedExclusions = readSeedExclusions()
-  const annotations = createAnnotationService({ observations, rows: storage.observations, catalog, exclusions: () => seedExclusions })
+  const annotations = createAnnotationService({ observations, catalog, exclusions: () => seedExclusions })
   await app.register(annotationRoutes, { prefix: '/v1', annotations })
   await app.register(webRoutes, { catalog, observations, relations, audit: storage.audit, integrity, annotations })
   return app

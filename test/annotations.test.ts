@@ -153,7 +153,6 @@ describe('annotations through the API', () => {
     const partial = seeded.map((x, i) => (i % 2 === 0 ? x : { quote: x.quote, reason: x.reason }))
     const service = createAnnotationService({
       observations: createObservationService(t.storage.observations, t.storage.catalog),
-      rows: t.storage.observations,
       catalog: t.storage.catalog,
       exclusions: () => new Map([[SEED, partial]]),
     })

@@ -136,7 +136,7 @@ describe('/sources/{id}', () => {
     const observations = createObservationService(t.storage.observations, t.storage.catalog)
     for (const keepsChinese of [(i: number) => i % 2 === 0, () => false]) {
       const partial = seeded.map((x, i) => (keepsChinese(i) ? x : { quote: x.quote, reason: x.reason }))
-      const annotations = createAnnotationService({ observations, rows: t.storage.observations, catalog: t.storage.catalog, exclusions: () => new Map([[SEED, partial]]) })
+      const annotations = createAnnotationService({ observations, catalog: t.storage.catalog, exclusions: () => new Map([[SEED, partial]]) })
       const served = await annotations.exclusions(SEED)
       expect(served.some((x) => x.reasonZh === null)).toBe(true)
       // The source page reads only these two services.

@@ -1,5 +1,6 @@
 // Citation geometry in the web's own terms: a byte span of the stored UTF-8 text as a W3C
 // TextQuoteSelector, a TextPositionSelector in code points, and a text-fragment link.
+import { isContinuationByte } from './citation.js'
 
 /** How many code points of context a TextQuoteSelector carries on each side. */
 export const CONTEXT_CODE_POINTS = 32
@@ -35,7 +36,6 @@ export interface CitationGeometry {
   textFragment: string
 }
 
-const isContinuationByte = (b: number) => (b & 0xc0) === 0x80
 
 /** Code points in `bytes[0, byteOffset)`: every byte that starts a UTF-8 character counts one. */
 export function codePointOffset(bytes: Uint8Array, byteOffset: number): number {

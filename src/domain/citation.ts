@@ -35,7 +35,8 @@ export interface QuoteIndex {
 /** Quotes shorter than this many bytes (two Chinese characters) are found by the plain scan. */
 export const QUOTE_KEY_BYTES = 8
 
-const isContinuationByte = (b: number) => (b & 0xc0) === 0x80
+/** A UTF-8 continuation byte (10xxxxxx): not the first byte of a character. */
+export const isContinuationByte = (b: number) => (b & 0xc0) === 0x80
 
 function keyHash(bytes: Uint8Array, at: number, shift: number): number {
   const lo = (bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)

@@ -4,7 +4,7 @@ import { citationGeometry, codePointOffset, type CitationGeometry } from '../../
 import { locateAll } from '../../domain/citation.js'
 import { Errors } from '../../errors.js'
 import type { SeedExclusion } from '../../seed/exclusions.js'
-import type { CatalogReads, ObservationReads, ObservationRow, SourceMetadata } from '../../storage/ports.js'
+import type { CatalogReads, ObservationRow, SourceMetadata } from '../../storage/ports.js'
 import { sourceTextUrl } from '../../storage/fields.js'
 import type { ObservationService } from '../observations/observations.service.js'
 import { ANNO_CONTEXT, type AnnotationT, type ExclusionT } from './annotations.schemas.js'
@@ -17,7 +17,6 @@ const GEOMETRY_CACHE = 20_000
 
 export interface AnnotationServiceDeps {
   observations: ObservationService
-  rows: Pick<ObservationReads, 'page'>
   catalog: Pick<CatalogReads, 'source' | 'sourceContent'>
   /** Reviewed exclusions by source id. */
   exclusions: () => Map<string, SeedExclusion[]>
@@ -79,12 +78,13 @@ export function createAnnotationService(deps: AnnotationServiceDeps) {
   /** Every current observation citing the source, in id order: the store reads only those, batch by batch. */
   async function citing(sourceId: string, text: Buffer): Promise<CitedRow[]> {
     const out: CitedRow[] = []
-    for (let after = 0; ; ) {
-      const rows = await deps.rows.page({ sources: [sourceId], includeWithdrawn: false }, after, SCAN_BATCH)
-      for (const row of rows) out.push({ row, geometry: geometryOf(sourceId, text, row.byteStart, row.byteEnd) })
-      if (rows.length < SCAN_BATCH) return out
-      after = (rows[rows.length - 1] as ObservationRow).id
-    }
+    let cursor: string | undefined
+    do {
+      const page = await deps.observations.rowPage({ source: [sourceId] }, cursor, SCAN_BATCH)
+      for (const row of page.items) out.push({ row, geometry: geometryOf(sourceId, text, row.byteStart, row.byteEnd) })
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    return out
   }
 
   function exclusionsIn(sourceId: string, text: Buffer): ExclusionT[] {

@@ -63,7 +63,7 @@ export default async function webRoutes(app: FastifyInstance, options: WebRoutes
   app.setErrorHandler((err: Error & { statusCode?: number }, req: FastifyRequest, reply: FastifyReply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500
     if (status >= 500) req.log.error({ err }, 'page failed')
-    const { lang, negotiated } = pickLang((req.query as Record<string, unknown> | undefined)?.lang, req.headers['accept-language'])
+    const { lang, negotiated } = langOf(req)
     // A message may repeat a requested code: controls and bidirectional overrides in it are shown as U+FFFD, not obeyed.
     const detail = status >= 500 ? null : err.message.replace(/[\p{Cc}\p{Cf}]/gu, '\uFFFD')
     return sendPage(req, reply, <ErrorPage lang={lang} path={req.url.split('?')[0] ?? '/'} status={status} detail={detail} />, { status, varyLanguage: negotiated })
