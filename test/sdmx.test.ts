@@ -388,14 +388,7 @@ describe('SDMX query parameters', () => {
     const latest = await jsonList('lastNObservations=2&indicator=dibao_paid&kind=forecast')
     expect(latest.map((o) => o.period).sort()).toEqual(['2023', '2023-09', '2023-12', '2023-H2', '2023-Q4'])
     // Paged one by one, the cursors keep to the selection.
-    const paged: Obs[] = []
-    let cursor: string | null = null
-    do {
-      const res: { body: string } = await inject({ url: `/v1/observations?lastNObservations=2&indicator=dibao_paid&limit=1${cursor ? `&cursor=${cursor}` : ''}` })
-      const page: { data: any[]; nextCursor: string | null } = json(res.body)
-      paged.push(...page.data.map((o: any) => ({ indicator: o.indicator, area: o.area, kind: o.kind, period: o.period, value: o.value, status: o.status })))
-      cursor = page.nextCursor
-    } while (cursor)
+    const paged: Obs[] = (await listAll(t.app, 'lastNObservations=2&indicator=dibao_paid', 1)).map((o) => ({ indicator: o.indicator, area: o.area, kind: o.kind, period: o.period, value: o.value, status: o.status }))
     expect(sorted(paged)).toEqual(sorted(await jsonList('lastNObservations=2&indicator=dibao_paid')))
     // A cursor of the unselected list is not one of the selection.
     const other = json((await inject({ url: '/v1/observations?indicator=dibao_paid&limit=1' })).body).nextCursor

@@ -8,7 +8,7 @@ import { CONVERSION_SCALE, divideDecimal } from '../src/domain/units.js'
 import { createKey } from '../src/modules/keys/keys.js'
 import { LABEL_COLUMNS } from '../src/modules/observations/observation-labels.js'
 import { CSV_COLUMNS } from '../src/modules/observations/observations.csv.js'
-import { buildTestApp, json, type TestContext } from './helpers.js'
+import { buildTestApp, json, listAll, type TestContext } from './helpers.js'
 import { runs } from './support/property-runs.js'
 import { SEED_UNITS } from './support/seed-units.js'
 
@@ -368,16 +368,7 @@ describe('rounded conversions are marked in every representation', () => {
     expect(res.statusCode, `${url}: ${res.body}`).toBe(200)
     return res.body
   }
-  const listed = async (query: string): Promise<Listed[]> => {
-    const out: Listed[] = []
-    let cursor: string | null = null
-    do {
-      const page: { data: Listed[]; nextCursor: string | null } = json(await get(`/v1/observations?${query}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`))
-      out.push(...page.data)
-      cursor = page.nextCursor
-    } while (cursor)
-    return out
-  }
+  const listed = (query: string) => listAll<Listed>(t.app, query)
   const cellOf = (ds: any, o: Listed) => ['indicator', 'area', 'period', 'kind'].reduce((cell, d, i) => cell * ds.size[i] + ds.dimension[d].category.index[(o as any)[d]], 0)
 
   /** Every row of the JSON list, of CSV and of JSON-stat for `query` (with unit=): the same value and the same exactness. */
