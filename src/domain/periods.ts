@@ -63,3 +63,19 @@ export function periodsOfYear(year: number): ReportingPeriod[] {
     ...Array.from({ length: 12 }, (_, i) => build('month', year, i + 1)),
   ]
 }
+
+/** Orders periods by start date, then the longer first (the year before its halves). */
+export function comparePeriods(a: string, b: string): number {
+  const x = parsePeriod(a)
+  const y = parsePeriod(b)
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0
+  return x.startDate < y.startDate ? -1 : x.startDate > y.startDate ? 1 : x.endDate > y.endDate ? -1 : x.endDate < y.endDate ? 1 : 0
+}
+
+/** The later-ending period (then the shorter, the more recent news): what "latest" means on the home page and for lastNObservations. */
+export function laterPeriod(a: string, b: string): boolean {
+  const x = parsePeriod(a)
+  const y = parsePeriod(b)
+  if (!x || !y) return a > b
+  return x.endDate > y.endDate || (x.endDate === y.endDate && x.startDate > y.startDate)
+}

@@ -3,7 +3,7 @@ import { parseInstant, parseTimeBound } from '../../domain/time.js'
 import { decodeCursor, encodeCursor, filterDigest } from '../../http/cursor.js'
 import { splitCodes } from '../../http/schemas.js'
 import { Errors } from '../../errors.js'
-import { parsePeriod } from '../../domain/periods.js'
+import { laterPeriod, parsePeriod } from '../../domain/periods.js'
 import { canonicalPeriod, periodBound } from '../../http/period-param.js'
 import type { Kind } from './observation-rules.js'
 import type { CatalogReads, ObservationFilter, ObservationReads, ObservationRow, UnitRecord, Vintage } from '../../storage/ports.js'
@@ -40,14 +40,6 @@ const ALIASES = [
   ['endPeriod', 'periodTo'],
   ['updatedAfter', 'updatedSince'],
 ] as const
-
-/** Series order of periods: the latest end first, then the latest start (a quarter after the year that ends with it). */
-function laterPeriodFirst(a: string, b: string): number {
-  const pa = parsePeriod(a)
-  const pb = parsePeriod(b)
-  if (!pa || !pb) return a < b ? 1 : a > b ? -1 : 0
-  return pa.endDate !== pb.endDate ? (pa.endDate < pb.endDate ? 1 : -1) : pa.startDate < pb.startDate ? 1 : pa.startDate > pb.startDate ? -1 : 0
-}
 
 /** A text export's lines, and the cursor of the rest when `limit` cut it (null when nothing is left or nothing cut it). */
 export interface TextExport {
@@ -131,7 +123,7 @@ export function createObservationService(repo: ObservationReads, catalog: Pick<C
         const key = `${row.indicator}\u0000${row.area}\u0000${row.kind}\u0000${parsePeriod(row.period)?.type}`
         const kept = series.get(key) ?? []
         kept.push(row)
-        kept.sort((a, b) => laterPeriodFirst(a.period, b.period))
+        kept.sort((a, b) => (laterPeriod(a.period, b.period) ? -1 : laterPeriod(b.period, a.period) ? 1 : 0))
         if (kept.length > n) kept.pop()
         series.set(key, kept)
       }
